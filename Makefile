@@ -1,0 +1,40 @@
+# Sanmian hub. `make help` lists the targets.
+SHELL := /bin/bash
+OPA := go tool opa
+export SANMIAN_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+
+.PHONY: help demo test test-go policy-check vet fmt bench fuzz
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+demo: ## Run the whole product on its embedded defaults (go run ./cmd/hub demo).
+	go run ./cmd/hub demo
+
+test: test-go policy-check ## The test command: Go tests (SQLite and PostgreSQL) and the OPA policy checks.
+
+test-go: ## Go unit, conformance and integration tests.
+	go test -count=1 -timeout 30m ./...
+
+policy-check: ## opa check --strict and opa test --coverage on policies/ with the pinned OPA.
+	@if ls policies/*.rego >/dev/null 2>&1; then \
+	  $(OPA) check --strict --ignore '*.go' policies/ && \
+	  $(OPA) test --ignore '*.go' -v policies/ | tail -n 5; \
+	else echo "no policies yet"; fi
+
+vet: ## go vet and gofmt check.
+	go vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+
+fmt: ## gofmt every Go file.
+	gofmt -w $$(git ls-files '*.go')
+
+bench: ## Run the Go benchmarks (results go to BENCHMARKS.md with the machine).
+	go test -run '^$$' -bench . -benchmem ./...
+
+fuzz: ## Run every fuzz target for 15 s each.
+	@for pkg in $$(go list ./...); do \
+	  for f in $$(go test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    go test -run '^$$' -fuzz "^$$f$$" -fuzztime 15s $$pkg || exit 1; \
+	  done; \
+	done

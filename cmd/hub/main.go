@@ -1,0 +1,112 @@
+// Command hub is the Sanmian (三免) hub: the data-integration hub and document-free permit API,
+// its simulated data platforms, and the tools around it. Run `hub help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand: its name, one-line summary and entry point. run returns an
+// error for a failure the user should read; exitError carries a specific exit code.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = []command{
+	{"demo", "everything in one process: simulated platforms, embedded store, demo keys and tokens", runDemo},
+	{"serve", "run the hub from a configuration file (production)", runServe},
+	{"sim", "run the three simulated data platforms alone", runSim},
+	{"token", "mint a caller token with the demo issuer key", runToken},
+	{"scan", "proactive scan: worklists per village of residents likely eligible and not enrolled", runScan},
+	{"verify", "verify a permit offline with a JWKS; exit 0 valid, 1 invalid", runVerify},
+	{"audit", "audit log tools: `hub audit verify` checks the hash chain and checkpoints", runAudit},
+}
+
+// exitError makes main exit with Code after printing Err (if any).
+type exitError struct {
+	Code int
+	Err  error
+}
+
+func (e *exitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit %d", e.Code)
+	}
+	return e.Err.Error()
+}
+func (e *exitError) Unwrap() error { return e.Err }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout, stderr)
+		var ee *exitError
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.As(err, &ee):
+			if ee.Err != nil {
+				fmt.Fprintf(stderr, "hub %s: %v\n", c.name, ee.Err)
+			}
+			return ee.Code
+		default:
+			fmt.Fprintf(stderr, "hub %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "hub: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "hub — Sanmian (三免) data-integration hub and document-free permit API")
+	fmt.Fprintln(w, "\nUsage: hub <command> [flags]   (hub <command> -h for its flags)")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nStart here: go run ./cmd/hub demo")
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting, printing usage to
+// stderr.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("hub "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses args and turns a flag error into exit code 2.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &exitError{Code: 2}
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// ReadinessCheck reports whether one dependency is ready to serve. It must return quickly and
+// honour ctx.
+type ReadinessCheck func(ctx context.Context) error
+
+// Server is the hub's HTTP handler. Build it with New, add routes and readiness checks, then
+// serve it. Handle and AddCheck must be called before serving; ServeHTTP is safe for
+// concurrent use.
+type Server struct {
+	mux      *http.ServeMux
+	log      *slog.Logger
+	registry *prometheus.Registry
+	metrics  *httpMetrics
+	handler  http.Handler
+
+	mu     sync.RWMutex
+	checks map[string]ReadinessCheck
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// WithRegistry sets the Prometheus registry served at /metrics (default: a new registry with
+// the Go and process collectors).
+func WithRegistry(r *prometheus.Registry) Option { return func(s *Server) { s.registry = r } }
+
+// New returns a Server with /healthz, /readyz and /metrics registered.
+func New(opts ...Option) *Server {
+	s := &Server{mux: http.NewServeMux(), log: slog.Default(), checks: map[string]ReadinessCheck{}}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.registry == nil {
+		s.registry = NewRegistry()
+	}
+	s.metrics = newHTTPMetrics(s.registry)
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		p := problemNotFound
+		p.Detail = "No such endpoint. 请求的接口不存在。"
+		WriteProblem(w, r, p)
+	})
+	s.handler = instrument(s.mux, s.log, s.metrics)
+	return s
+}
+
+// NewRegistry returns a Prometheus registry with the Go runtime and process collectors.
+func NewRegistry() *prometheus.Registry {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return r
+}
+
+// Registry returns the registry served at /metrics, for other packages' metrics.
+func (s *Server) Registry() *prometheus.Registry { return s.registry }
+
+// Handle registers h for a Go 1.22 ServeMux pattern such as "GET /v1/items/{code}".
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// HandleFunc registers f for pattern.
+func (s *Server) HandleFunc(pattern string, f http.HandlerFunc) { s.mux.HandleFunc(pattern, f) }
+
+// AddCheck registers a named readiness check consulted by /readyz.
+func (s *Server) AddCheck(name string, c ReadinessCheck) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checks[name] = c
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz runs every check concurrently with a short deadline and reports each by name.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	s.mu.RLock()
+	names := make([]string, 0, len(s.checks))
+	for n := range s.checks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	checks := make([]ReadinessCheck, len(names))
+	for i, n := range names {
+		checks[i] = s.checks[n]
+	}
+	s.mu.RUnlock()
+
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	results := make([]string, len(names))
+	var wg sync.WaitGroup
+	for i, c := range checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c(ctx); err != nil {
+				results[i] = err.Error()
+			} else {
+				results[i] = "ok"
+			}
+		}()
+	}
+	wg.Wait()
+	status, body := http.StatusOK, map[string]any{"status": "ready"}
+	detail := map[string]string{}
+	for i, n := range names {
+		detail[n] = results[i]
+		if results[i] != "ok" {
+			status, body["status"] = http.StatusServiceUnavailable, "not_ready"
+		}
+	}
+	body["checks"] = detail
+	WriteJSON(w, status, body)
+}
+
+// WriteJSON writes v as JSON with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
