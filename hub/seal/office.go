@@ -1,0 +1,74 @@
+package seal
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Office is an issuing office: a division that seals permits.
+type Office struct {
+	Code string `json:"code"` // "370114" (district) or a 12-digit town/village code
+	Name string `json:"name"` // e.g. "章丘区明水街道办事处"
+}
+
+// ValidOfficeCode reports whether code is a 6-digit county code or a
+// 12-digit statistical division code.
+func ValidOfficeCode(code string) bool {
+	if len(code) != 6 && len(code) != 12 {
+		return false
+	}
+	for i := range len(code) {
+		if code[i] < '0' || code[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func checkOffice(code string) error {
+	if !ValidOfficeCode(code) {
+		return fmt.Errorf("%w: %q", ErrOffice, code)
+	}
+	return nil
+}
+
+// chinaTime is China Standard Time, in which a kid's year is counted.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// makeKid returns "<office>-<year>-<n>".
+func makeKid(office string, at time.Time, n int) string {
+	return fmt.Sprintf("%s-%d-%d", office, at.In(chinaTime).Year(), n)
+}
+
+// KidOffice returns the office code a kid names ("370114001000" for
+// "370114001000-2026-1") and whether kid has the form
+// "<office>-<year>-<n>".
+func KidOffice(kid string) (string, bool) {
+	parts := strings.Split(kid, "-")
+	if len(parts) != 3 || !ValidOfficeCode(parts[0]) {
+		return "", false
+	}
+	if y, err := strconv.Atoi(parts[1]); err != nil || y < 2000 || y > 9999 || len(parts[1]) != 4 {
+		return "", false
+	}
+	if n, err := strconv.Atoi(parts[2]); err != nil || n < 1 || strconv.Itoa(n) != parts[2] {
+		return "", false
+	}
+	return parts[0], true
+}
+
+// kidGeneration returns n of "<office>-<year>-<n>" when kid is of office
+// in year, else 0.
+func kidGeneration(kid, office string, year int) int {
+	prefix := fmt.Sprintf("%s-%d-", office, year)
+	if !strings.HasPrefix(kid, prefix) {
+		return 0
+	}
+	n, err := strconv.Atoi(kid[len(prefix):])
+	if err != nil {
+		return 0
+	}
+	return n
+}

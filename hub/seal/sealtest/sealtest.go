@@ -1,0 +1,157 @@
+// Package sealtest is the conformance suite every seal.KeyStore passes:
+// FileKeyStore here, and the SQLite and PostgreSQL stores in hub/store.
+package sealtest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"sanmian/hub/seal"
+)
+
+// RunKeyStoreSuite runs the KeyStore conformance tests. newStore returns
+// a fresh, empty store for each subtest.
+func RunKeyStoreSuite(t *testing.T, newStore func(t *testing.T) seal.KeyStore) {
+	created := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	rec := func(kid, office string, status seal.KeyStatus) seal.KeyRecord {
+		return seal.KeyRecord{
+			Kid: kid, Office: office, Alg: "EdDSA",
+			PublicKey:           bytes.Repeat([]byte{1}, 32),
+			EncryptedPrivateKey: bytes.Repeat([]byte{2}, 61),
+			Created:             created, Status: status,
+		}
+	}
+	ctx := context.Background()
+
+	t.Run("put_list_round_trip", func(t *testing.T) {
+		s := newStore(t)
+		want := rec("370114001000-2026-1", "370114001000", seal.KeyActive)
+		if err := s.Put(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.List(ctx, "370114001000")
+		if err != nil || len(got) != 1 {
+			t.Fatalf("List = %v, %v", got, err)
+		}
+		g := got[0]
+		if g.Kid != want.Kid || g.Office != want.Office || g.Alg != want.Alg || g.Status != want.Status ||
+			!bytes.Equal(g.PublicKey, want.PublicKey) || !bytes.Equal(g.EncryptedPrivateKey, want.EncryptedPrivateKey) ||
+			!g.Created.Equal(want.Created) || !g.NotAfter.IsZero() {
+			t.Fatalf("round trip changed the record: %+v", g)
+		}
+	})
+
+	t.Run("list_filters_by_office", func(t *testing.T) {
+		s := newStore(t)
+		for _, r := range []seal.KeyRecord{
+			rec("370114001000-2026-1", "370114001000", seal.KeyActive),
+			rec("370114001001-2026-1", "370114001001", seal.KeyActive),
+			rec("370114-2026-1", "370114", seal.KeyActive),
+		} {
+			if err := s.Put(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, _ := s.List(ctx, "370114001001"); len(got) != 1 || got[0].Kid != "370114001001-2026-1" {
+			t.Fatalf("List(village) = %v", got)
+		}
+		if got, _ := s.List(ctx, "370114"); len(got) != 1 {
+			t.Fatalf("List(district) = %d keys; an office code must not match as a prefix", len(got))
+		}
+		if got, _ := s.List(ctx, ""); len(got) != 3 {
+			t.Fatalf("List(all) = %d keys", len(got))
+		}
+		if got, err := s.List(ctx, "370114009000"); err != nil || len(got) != 0 {
+			t.Fatalf("List(empty office) = %v, %v", got, err)
+		}
+	})
+
+	t.Run("put_duplicate_kid", func(t *testing.T) {
+		s := newStore(t)
+		r := rec("370114001000-2026-1", "370114001000", seal.KeyActive)
+		if err := s.Put(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		r.PublicKey = bytes.Repeat([]byte{9}, 32)
+		if err := s.Put(ctx, r); !errors.Is(err, seal.ErrKeyExists) {
+			t.Fatalf("second Put = %v, want ErrKeyExists", err)
+		}
+		got, _ := s.List(ctx, "")
+		if len(got) != 1 || got[0].PublicKey[0] != 1 {
+			t.Fatal("Put overwrote an existing key")
+		}
+	})
+
+	t.Run("set_status", func(t *testing.T) {
+		s := newStore(t)
+		if err := s.Put(ctx, rec("370114001000-2026-1", "370114001000", seal.KeyActive)); err != nil {
+			t.Fatal(err)
+		}
+		notAfter := created.Add(30 * 24 * time.Hour)
+		if err := s.SetStatus(ctx, "370114001000-2026-1", seal.KeyRetired, notAfter); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.List(ctx, "370114001000")
+		if got[0].Status != seal.KeyRetired || !got[0].NotAfter.Equal(notAfter) {
+			t.Fatalf("after SetStatus: %+v", got[0])
+		}
+		if err := s.SetStatus(ctx, "370114001000-2026-9", seal.KeyRetired, notAfter); !errors.Is(err, seal.ErrKeyNotFound) {
+			t.Fatalf("SetStatus(unknown) = %v, want ErrKeyNotFound", err)
+		}
+	})
+
+	t.Run("concurrent_put_one_winner", func(t *testing.T) {
+		s := newStore(t)
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Go(func() { errs[i] = s.Put(ctx, rec("370114001000-2026-1", "370114001000", seal.KeyActive)) })
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, seal.ErrKeyExists):
+				t.Fatalf("concurrent Put: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d concurrent Puts of one kid succeeded, want 1", ok)
+		}
+	})
+
+	t.Run("keyring_on_store", func(t *testing.T) {
+		s := newStore(t)
+		m, err := seal.ParseMasterKey("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+		if err != nil {
+			t.Fatal(err)
+		}
+		kr, err := seal.NewKeyring(s, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := kr.EnsureOffice(ctx, "370114001000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := kr.Rotate(ctx, "370114001000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		set, err := kr.KeySet(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kid := range []string{first, second} {
+			if _, ok := set.Lookup(kid); !ok {
+				t.Fatalf("%s missing from the key set", kid)
+			}
+		}
+	})
+}
