@@ -1,0 +1,28 @@
+// Package store is the hub's persistence: the resident snapshot synced from the district
+// platform, applications and their reviews, confirmations, policy decisions, permits,
+// idempotency records, the hash-chained audit log with signed checkpoints, data-use records
+// and the offices' sealing keys.
+//
+// The Store interface describes the whole persistence; consumers declare smaller interfaces
+// where they use it. Two backends implement it over one shared database/sql implementation
+// (package internal/sqlstore) that differs only in a small dialect description and the
+// migration files:
+//
+//   - sanmian/hub/store/sqlite: embedded SQLite (pure Go), the default; WAL mode, a single
+//     writer connection, synchronous=FULL, foreign keys on.
+//   - sanmian/hub/store/postgres: PostgreSQL through pgx, for several hub replicas sharing one
+//     database.
+//
+// Both run the same goose migrations on open and pass the same conformance suite
+// (sanmian/hub/store/storetest). Open chooses a backend by the form of its argument; the
+// backend packages register themselves, so a program imports the ones it wants:
+//
+//	import (
+//		_ "sanmian/hub/store/postgres"
+//		_ "sanmian/hub/store/sqlite"
+//	)
+//
+// Every write that a response acknowledges has committed when the call returns. Writes that
+// belong together (an application, its decision, its audit entry and its idempotency record)
+// go through Store.Tx so they commit or roll back as one.
+package store

@@ -1,0 +1,150 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+
+	"sanmian/hub/store"
+)
+
+// snapshotChunk is the most residents one multi-row upsert carries (bounded by MaxParams);
+// arrayChunk the most one array-bound upsert carries.
+const (
+	snapshotChunk = 500
+	arrayChunk    = 10000
+)
+
+var residentUpsertTail = func() string {
+	cols := strings.Split(residentCols, ", ")
+	set := make([]string, 0, len(cols)-1)
+	for _, c := range cols[1:] {
+		set = append(set, c+" = excluded."+c)
+	}
+	return " ON CONFLICT (id_number) DO UPDATE SET " + strings.Join(set, ", ")
+}()
+
+// rowsSQL returns "prefix VALUES (?, ...), (?, ...)" for n rows of width placeholders, then tail.
+func rowsSQL(prefix string, n, width int, tail string) string {
+	one := placeholders(width)
+	var b strings.Builder
+	b.Grow(len(prefix) + n*(len(one)+2) + len(tail) + 8)
+	b.WriteString(prefix)
+	b.WriteString(" VALUES ")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(one)
+	}
+	b.WriteString(tail)
+	return b.String()
+}
+
+// dedupe keeps the last occurrence of each ID number (one statement may not touch a row twice).
+func dedupe(rows []store.Resident) []store.Resident {
+	seen := make(map[string]int, len(rows))
+	out := make([]store.Resident, 0, len(rows))
+	for _, r := range rows {
+		if i, ok := seen[r.IDNumber]; ok {
+			out[i] = r
+			continue
+		}
+		seen[r.IDNumber] = len(out)
+		out = append(out, r)
+	}
+	return out
+}
+
+// ApplySnapshot implements store.Store: multi-row upserts of at most snapshotChunk rows,
+// enrolments replaced per row, and the cursor, all in one transaction.
+func (db *DB) ApplySnapshot(ctx context.Context, feed string, rows []store.Resident, nextCursor string) error {
+	rows = dedupe(rows)
+	chunk := min(snapshotChunk, db.d.MaxParams/residentNCols)
+	if db.d.ArrayBind {
+		chunk = arrayChunk
+	}
+	return db.Tx(ctx, func(t store.Txn) error {
+		w := t.(*writer)
+		for len(rows) > 0 {
+			n := min(chunk, len(rows))
+			if err := w.upsertResidents(ctx, rows[:n]); err != nil {
+				return err
+			}
+			rows = rows[n:]
+		}
+		_, err := w.q.ExecContext(ctx, db.d.SQL(`INSERT INTO sync_cursors (feed, cursor, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (feed) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`), feed, nextCursor, store.Now())
+		return wrap("save sync cursor", err)
+	})
+}
+
+func (w *writer) upsertResidents(ctx context.Context, rows []store.Resident) error {
+	if w.d.ArrayBind {
+		return w.upsertResidentsArrays(ctx, rows)
+	}
+	args := make([]any, 0, len(rows)*residentNCols)
+	ids := make([]any, 0, len(rows))
+	var enrol []any
+	for _, r := range rows {
+		args = append(args, r.IDNumber, r.Name, r.Sex, r.BirthDate, r.HukouType, r.Village, r.HouseholdID, r.Relation,
+			r.Deceased, r.Dibao, r.Tekun, r.DisabilityCategory, r.DisabilityGrade, r.Veteran, r.LandMu, r.UpdatedSeq)
+		ids = append(ids, r.IDNumber)
+		for _, item := range r.Enrolled {
+			enrol = append(enrol, r.IDNumber, item)
+		}
+	}
+	if _, err := w.q.ExecContext(ctx, w.d.SQL(rowsSQL("INSERT INTO residents ("+residentCols+")", len(rows), residentNCols, residentUpsertTail)), args...); err != nil {
+		return wrap("upsert residents", err)
+	}
+	if _, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM resident_enrolments WHERE id_number IN "+placeholders(len(ids))), ids...); err != nil {
+		return wrap("replace enrolments", err)
+	}
+	for len(enrol) > 0 {
+		n := min(len(enrol), w.d.MaxParams/2*2)
+		if _, err := w.q.ExecContext(ctx, w.d.SQL(rowsSQL("INSERT INTO resident_enrolments (id_number, item)", n/2, 2, " ON CONFLICT DO NOTHING")), enrol[:n]...); err != nil {
+			return wrap("insert enrolments", err)
+		}
+		enrol = enrol[n:]
+	}
+	return nil
+}
+
+// residentArraySQL upserts residents from one array parameter per column (PostgreSQL unnest):
+// one short statement per batch, planned once, instead of thousands of bind parameters.
+var residentArraySQL = "INSERT INTO residents (" + residentCols + ") SELECT * FROM unnest(" +
+	"?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], " +
+	"?::boolean[], ?::boolean[], ?::boolean[], ?::text[], ?::integer[], ?::text[], ?::double precision[], ?::bigint[])" +
+	residentUpsertTail
+
+func (w *writer) upsertResidentsArrays(ctx context.Context, rows []store.Resident) error {
+	n := len(rows)
+	var (
+		id, name, sex, birth, hukou, village, household, relation = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		deceased, dibao, tekun                                    = make([]bool, n), make([]bool, n), make([]bool, n)
+		category, veteran                                         = make([]string, n), make([]string, n)
+		grade                                                     = make([]int32, n)
+		land                                                      = make([]float64, n)
+		seq                                                       = make([]int64, n)
+		enrolID, enrolItem                                        []string
+	)
+	for i, r := range rows {
+		id[i], name[i], sex[i], birth[i], hukou[i], village[i], household[i], relation[i] = r.IDNumber, r.Name, r.Sex, r.BirthDate, r.HukouType, r.Village, r.HouseholdID, r.Relation
+		deceased[i], dibao[i], tekun[i], category[i], grade[i], veteran[i], land[i], seq[i] = r.Deceased, r.Dibao, r.Tekun, r.DisabilityCategory, int32(r.DisabilityGrade), r.Veteran, r.LandMu, r.UpdatedSeq
+		for _, item := range r.Enrolled {
+			enrolID, enrolItem = append(enrolID, r.IDNumber), append(enrolItem, item)
+		}
+	}
+	if _, err := w.q.ExecContext(ctx, w.d.SQL(residentArraySQL), id, name, sex, birth, hukou, village, household, relation,
+		deceased, dibao, tekun, category, grade, veteran, land, seq); err != nil {
+		return wrap("upsert residents", err)
+	}
+	if _, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM resident_enrolments e USING unnest(?::text[]) AS d(id) WHERE e.id_number = d.id"), id); err != nil {
+		return wrap("replace enrolments", err)
+	}
+	if len(enrolID) > 0 {
+		if _, err := w.q.ExecContext(ctx, w.d.SQL("INSERT INTO resident_enrolments (id_number, item) SELECT * FROM unnest(?::text[], ?::text[]) ON CONFLICT DO NOTHING"), enrolID, enrolItem); err != nil {
+			return wrap("insert enrolments", err)
+		}
+	}
+	return nil
+}

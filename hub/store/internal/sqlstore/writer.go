@@ -1,0 +1,353 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"sanmian/hub/store"
+)
+
+// writer implements store.Txn inside one transaction.
+type writer struct {
+	reader
+}
+
+// uniqueErr maps a unique-constraint violation to store.ErrConflict (or to dup when the
+// violated constraint mentions column), and wraps other errors.
+func (w *writer) uniqueErr(what string, err error, column string, dup error) error {
+	if err == nil {
+		return nil
+	}
+	if c, ok := w.d.UniqueViolation(err); ok {
+		if dup != nil && strings.Contains(c, column) {
+			return fmt.Errorf("%s: %w", what, dup)
+		}
+		return fmt.Errorf("%s: %w", what, store.ErrConflict)
+	}
+	return wrap(what, err)
+}
+
+// affected returns the rows affected by a statement.
+func affected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// CreateApplication implements store.Writer.
+func (w *writer) CreateApplication(ctx context.Context, a *store.Application) error {
+	if a.ID == "" {
+		a.ID = store.NewID()
+	}
+	if a.Status == "" {
+		a.Status = store.StatusDraft
+	}
+	if !a.Status.Valid() || a.Item == "" || a.ApplicantID == "" {
+		return fmt.Errorf("%w: application needs item, applicant and a valid status", store.ErrInvalid)
+	}
+	form, err := jsonText(a.Form, "{}")
+	if err != nil {
+		return err
+	}
+	dec, err := jsonText(a.Decision, "{}")
+	if err != nil {
+		return err
+	}
+	now := store.Now()
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = now
+	}
+	a.CreatedAt, a.UpdatedAt, a.Version = store.NormTime(a.CreatedAt), now, 1
+	_, err = w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO applications (`+applicationCols+`) VALUES `+placeholders(14)),
+		a.ID, a.Item, a.ApplicantID, a.Village, string(a.Status), form, dec, a.AwaitingLevel, a.AwaitingDivision,
+		a.PermitID, a.CreatedBy, a.CreatedAt, a.UpdatedAt, a.Version)
+	return w.uniqueErr("insert application", err, "", nil)
+}
+
+// UpdateApplication implements store.Writer.
+func (w *writer) UpdateApplication(ctx context.Context, a *store.Application, expectedVersion int64) error {
+	if !a.Status.Valid() {
+		return fmt.Errorf("%w: status %q", store.ErrInvalid, a.Status)
+	}
+	form, err := jsonText(a.Form, "{}")
+	if err != nil {
+		return err
+	}
+	dec, err := jsonText(a.Decision, "{}")
+	if err != nil {
+		return err
+	}
+	now := store.Now()
+	n, err := affected(w.q.ExecContext(ctx, w.d.SQL(`UPDATE applications SET status = ?, form = ?, decision = ?, awaiting_level = ?,
+		awaiting_division = ?, permit_id = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`),
+		string(a.Status), form, dec, a.AwaitingLevel, a.AwaitingDivision, a.PermitID, now, a.ID, expectedVersion))
+	if err != nil {
+		return wrap("update application", err)
+	}
+	if n == 0 {
+		var v int64
+		if err := w.q.QueryRowContext(ctx, w.d.SQL(`SELECT version FROM applications WHERE id = ?`), a.ID).Scan(&v); err != nil {
+			return wrap("update application", err)
+		}
+		return fmt.Errorf("update application %s: version %d, expected %d: %w", a.ID, v, expectedVersion, store.ErrConflict)
+	}
+	a.Version, a.UpdatedAt = expectedVersion+1, now
+	return nil
+}
+
+// AddReview implements store.Writer.
+func (w *writer) AddReview(ctx context.Context, r *store.Review) error {
+	switch r.Action {
+	case store.ReviewApprove, store.ReviewReject, store.ReviewReturn:
+	default:
+		return fmt.Errorf("%w: review action %q", store.ErrInvalid, r.Action)
+	}
+	r.At = stamp(r.At)
+	err := w.q.QueryRowContext(ctx, w.d.SQL(`INSERT INTO reviews (application_id, level, division, action, comment, reviewer, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		r.ApplicationID, r.Level, r.Division, string(r.Action), r.Comment, r.Reviewer, r.At).Scan(&r.ID)
+	return w.fkErr("insert review", err)
+}
+
+// fkErr wraps an insert error of a row that references an application.
+func (w *writer) fkErr(what string, err error) error {
+	if err != nil && strings.Contains(strings.ToLower(err.Error()), "foreign key") {
+		return fmt.Errorf("%s: application: %w", what, store.ErrNotFound)
+	}
+	return wrap(what, err)
+}
+
+// stamp returns t at stored precision, or now when t is zero.
+func stamp(t time.Time) time.Time {
+	if t.IsZero() {
+		return store.Now()
+	}
+	return store.NormTime(t)
+}
+
+// AddConfirmation implements store.Writer.
+func (w *writer) AddConfirmation(ctx context.Context, c *store.Confirmation) error {
+	declined := c.DeclinedFields
+	if declined == nil {
+		declined = []string{}
+	}
+	js, err := json.Marshal(declined)
+	if err != nil {
+		return fmt.Errorf("store: confirmation: %w", err)
+	}
+	c.At = stamp(c.At)
+	err = w.q.QueryRowContext(ctx, w.d.SQL(`INSERT INTO confirmations (application_id, declined_fields, signature_digest, at)
+		VALUES (?, ?, ?, ?) RETURNING id`), c.ApplicationID, string(js), c.SignatureDigest, c.At).Scan(&c.ID)
+	return w.fkErr("insert confirmation", err)
+}
+
+// InsertDecision implements store.Writer.
+func (w *writer) InsertDecision(ctx context.Context, d *store.Decision) error {
+	if d.ID == "" {
+		return fmt.Errorf("%w: decision id", store.ErrInvalid)
+	}
+	in, err := jsonText(d.Input, "{}")
+	if err != nil {
+		return err
+	}
+	res, err := jsonText(d.Result, "{}")
+	if err != nil {
+		return err
+	}
+	d.At = stamp(d.At)
+	_, err = w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO decisions (decision_id, application_id, item, path, revision, input_digest, input, result, requested_by, at)
+		VALUES `+placeholders(10)), d.ID, d.ApplicationID, d.Item, d.Path, d.Revision, d.InputDigest, in, res, d.RequestedBy, d.At)
+	return w.uniqueErr("insert decision", err, "", nil)
+}
+
+// AllocateStatusIndex implements store.Writer.
+func (w *writer) AllocateStatusIndex(ctx context.Context) (int64, error) {
+	var i int64
+	err := w.q.QueryRowContext(ctx, w.d.NextStatusIndex).Scan(&i)
+	return i, wrap("allocate status index", err)
+}
+
+// InsertPermit implements store.Writer.
+func (w *writer) InsertPermit(ctx context.Context, p *store.Permit) error {
+	if p.ID == "" || p.ApplicationID == "" || p.Token == "" {
+		return fmt.Errorf("%w: permit needs id, application and token", store.ErrInvalid)
+	}
+	if p.StatusListIndex == 0 {
+		i, err := w.AllocateStatusIndex(ctx)
+		if err != nil {
+			return err
+		}
+		p.StatusListIndex = i
+	}
+	p.Status, p.RevokedAt, p.RevocationReason = store.PermitActive, time.Time{}, ""
+	p.IssuedAt, p.ExpiresAt = stamp(p.IssuedAt), store.NormTime(p.ExpiresAt)
+	_, err := w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO permits (`+permitCols+`) VALUES `+placeholders(12)),
+		p.ID, p.ApplicationID, p.Token, p.KID, p.Item, p.Issuer, p.IssuedAt, nullTime(p.ExpiresAt), string(p.Status),
+		nil, "", p.StatusListIndex)
+	if err != nil && !isUnique(w.d, err) {
+		return w.fkErr("insert permit", err)
+	}
+	return w.uniqueErr("insert permit", err, "application_id", store.ErrDuplicatePermit)
+}
+
+func isUnique(d *Dialect, err error) bool {
+	_, ok := d.UniqueViolation(err)
+	return ok
+}
+
+// RevokePermit implements store.Writer.
+func (w *writer) RevokePermit(ctx context.Context, id, reason string) error {
+	n, err := affected(w.q.ExecContext(ctx, w.d.SQL(`UPDATE permits SET status = 'revoked', revoked_at = ?, revocation_reason = ?
+		WHERE id = ? AND status = 'active'`), store.Now(), reason, id))
+	if err != nil {
+		return wrap("revoke permit", err)
+	}
+	if n == 0 {
+		if _, err := w.GetPermit(ctx, id); err != nil {
+			return err
+		}
+		return fmt.Errorf("revoke permit %s: %w", id, store.ErrPermitRevoked)
+	}
+	return nil
+}
+
+// ReserveIdempotency implements store.Writer.
+func (w *writer) ReserveIdempotency(ctx context.Context, callerSub, key, requestHash string) (*store.IdempotencyRecord, error) {
+	if callerSub == "" || key == "" || requestHash == "" {
+		return nil, fmt.Errorf("%w: idempotency needs caller, key and request hash", store.ErrInvalid)
+	}
+	// ON CONFLICT DO NOTHING waits for a concurrent reservation of the same key to commit or
+	// roll back, so the read below sees its outcome.
+	n, err := affected(w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO idempotency_keys (caller_sub, key, request_hash, completed, status, created_at)
+		VALUES (?, ?, ?, FALSE, 0, ?) ON CONFLICT (caller_sub, key) DO NOTHING`), callerSub, key, requestHash, store.Now()))
+	if err != nil {
+		return nil, wrap("reserve idempotency key", err)
+	}
+	if n == 1 {
+		return nil, nil
+	}
+	rec, err := w.GetIdempotency(ctx, callerSub, key)
+	switch {
+	case err != nil:
+		return nil, err
+	case rec.RequestHash != requestHash:
+		return nil, fmt.Errorf("idempotency key %q: %w", key, store.ErrIdempotencyMismatch)
+	case !rec.Completed:
+		return nil, fmt.Errorf("idempotency key %q: %w", key, store.ErrIdempotencyIncomplete)
+	}
+	return &rec, nil
+}
+
+// CompleteIdempotency implements store.Writer.
+func (w *writer) CompleteIdempotency(ctx context.Context, callerSub, key string, status int, body []byte) error {
+	if body == nil {
+		body = []byte{}
+	}
+	n, err := affected(w.q.ExecContext(ctx, w.d.SQL(`UPDATE idempotency_keys SET completed = TRUE, status = ?, body = ?
+		WHERE caller_sub = ? AND key = ? AND completed = FALSE`), status, body, callerSub, key))
+	if err != nil {
+		return wrap("complete idempotency key", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("complete idempotency key %q: not reserved in this transaction: %w", key, store.ErrConflict)
+	}
+	return nil
+}
+
+// head reads and locks the audit chain head.
+func (w *writer) head(ctx context.Context) (int64, string, error) {
+	var seq int64
+	var hash string
+	err := w.q.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+w.d.ForUpdate).Scan(&seq, &hash)
+	return seq, hash, wrap("lock audit head", err)
+}
+
+// AppendAudit implements store.Writer. The head row lock serialises appends until commit, so
+// append audit entries last in a transaction.
+func (w *writer) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
+	if e.Action == "" {
+		return fmt.Errorf("%w: audit action", store.ErrInvalid)
+	}
+	if looksLikeIDNumber(e.Subject) {
+		return fmt.Errorf("%w: audit subject is a raw ID number (use a digest or a masked number)", store.ErrInvalid)
+	}
+	details := store.AuditDetails(e.Details)
+	if !json.Valid(details) {
+		return fmt.Errorf("%w: audit details are not JSON", store.ErrInvalid)
+	}
+	seq, prev, err := w.head(ctx)
+	if err != nil {
+		return err
+	}
+	e.Seq, e.PrevHash, e.At, e.Details = seq+1, prev, stamp(e.At), details
+	e.Hash = store.EntryHash(*e)
+	if _, err := w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO audit_entries (`+auditCols+`) VALUES `+placeholders(12)),
+		e.Seq, e.At, e.ActorSub, e.ActorRole, string(e.Action), e.Subject, e.Item, e.Purpose, e.ApplicationID, string(details), e.PrevHash, e.Hash); err != nil {
+		return wrap("append audit", err)
+	}
+	_, err = w.q.ExecContext(ctx, w.d.SQL(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), e.Seq, e.Hash)
+	return wrap("advance audit head", err)
+}
+
+// RecordDataUse implements store.Writer.
+func (w *writer) RecordDataUse(ctx context.Context, u *store.DataUse) error {
+	if u.IDNumber != "" {
+		u.SubjectDigest = store.SubjectDigest(w.key, u.IDNumber)
+	}
+	if u.SubjectDigest == "" {
+		return fmt.Errorf("%w: data use needs a resident", store.ErrInvalid)
+	}
+	u.IDNumber, u.At = "", stamp(u.At)
+	err := w.q.QueryRowContext(ctx, w.d.SQL(`INSERT INTO data_use (subject_digest, sub, role, org, item, purpose, application_id, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		u.SubjectDigest, u.Sub, u.Role, u.Org, u.Item, u.Purpose, u.ApplicationID, u.At).Scan(&u.ID)
+	return wrap("insert data use", err)
+}
+
+// PutOfficeKey implements store.Writer.
+func (w *writer) PutOfficeKey(ctx context.Context, k *store.OfficeKey) error {
+	if k.KID == "" || len(k.PublicKey) == 0 {
+		return fmt.Errorf("%w: office key needs kid and public key", store.ErrInvalid)
+	}
+	if k.Status == "" {
+		k.Status = store.KeyActive
+	}
+	k.CreatedAt, k.NotAfter = stamp(k.CreatedAt), store.NormTime(k.NotAfter)
+	_, err := w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO office_keys (`+officeKeyCols+`) VALUES `+placeholders(8)),
+		k.KID, k.Office, k.Algorithm, k.PublicKey, k.EncryptedPrivateKey, k.CreatedAt, nullTime(k.NotAfter), string(k.Status))
+	return w.uniqueErr("insert office key", err, "", nil)
+}
+
+// SetOfficeKeyStatus implements store.Writer.
+func (w *writer) SetOfficeKeyStatus(ctx context.Context, kid string, status store.KeyStatus) error {
+	if status != store.KeyActive && status != store.KeyRetired {
+		return fmt.Errorf("%w: key status %q", store.ErrInvalid, status)
+	}
+	n, err := affected(w.q.ExecContext(ctx, w.d.SQL(`UPDATE office_keys SET status = ? WHERE kid = ?`), string(status), kid))
+	if err != nil {
+		return wrap("update office key", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("office key %s: %w", kid, store.ErrNotFound)
+	}
+	return nil
+}
+
+// looksLikeIDNumber reports whether s has the shape of an unmasked 18-character ID number.
+func looksLikeIDNumber(s string) bool {
+	if len(s) != 18 {
+		return false
+	}
+	for i := 0; i < 17; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	c := s[17]
+	return c >= '0' && c <= '9' || c == 'X' || c == 'x'
+}

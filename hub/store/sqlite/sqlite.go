@@ -1,0 +1,116 @@
+// Package sqlite is the embedded SQLite backend of the hub store (pure Go, no cgo): the
+// default, needing no setup. One writer connection (BEGIN IMMEDIATE) serialises writes,
+// including across processes sharing the file; a pool of query-only connections reads
+// concurrently under WAL. synchronous=FULL makes every committed transaction durable when
+// the call returns.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"sanmian/hub/store"
+	"sanmian/hub/store/internal/sqlstore"
+	"sanmian/hub/store/migrations"
+)
+
+// Store is the SQLite store. It is safe for concurrent use.
+type Store struct {
+	*sqlstore.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+func init() {
+	store.RegisterOpener("sqlite", func(dsn string) bool { return !store.IsPostgresDSN(dsn) }, Open)
+}
+
+var dialect = &sqlstore.Dialect{
+	Name:            "sqlite",
+	Goose:           goose.DialectSQLite3,
+	Migrations:      mustSub(migrations.SQLite, "sqlite"),
+	NextStatusIndex: `UPDATE counters SET value = value + 1 WHERE name = 'permit_status_index' RETURNING value`,
+	MaxStatusIndex:  `SELECT value FROM counters WHERE name = 'permit_status_index'`,
+	MaxParams:       32766,
+	UniqueViolation: uniqueViolation,
+	Snapshot:        sql.LevelDefault, // a read transaction in WAL mode is a snapshot
+}
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	s, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func uniqueViolation(err error) (string, bool) {
+	var e *sqlite.Error
+	if errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return e.Error(), true
+	}
+	return "", false
+}
+
+// dsn builds the driver DSN for path.
+func dsn(path string, writer bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Set("_time_format", "sqlite")
+	if writer {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(1)")
+	}
+	return path + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the SQLite database file at path and runs the migrations.
+func Open(ctx context.Context, path string, opts ...store.Option) (*Store, error) {
+	if path == "" || strings.ContainsAny(path, "?#") || path == ":memory:" {
+		return nil, fmt.Errorf("%w: sqlite path %q (a file path without ? or #)", store.ErrInvalid, path)
+	}
+	o := store.ApplyOptions(opts...)
+	w, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil { // creates the file and switches it to WAL
+		_ = w.Close()
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	r, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	n := o.MaxOpenConns
+	if n <= 0 {
+		n = 4
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	db, err := sqlstore.New(ctx, dialect, w, r, o)
+	if err != nil {
+		_ = w.Close()
+		_ = r.Close()
+		return nil, err
+	}
+	return &Store{DB: db}, nil
+}

@@ -1,0 +1,73 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"sanmian/hub/store"
+)
+
+// BenchSnapshotBatch is the batch size of BenchmarkApplySnapshot (the district feed's page).
+const BenchSnapshotBatch = 5000
+
+// BenchmarkApplySnapshot measures ApplySnapshot with batches of BenchSnapshotBatch new rows
+// (about 30% with enrolments) and reports rows/s.
+func BenchmarkApplySnapshot(b *testing.B, s store.Store) {
+	ctx := b.Context()
+	next, rows := 0, 0
+	var elapsed time.Duration
+	for b.Loop() {
+		batch := Residents(next, BenchSnapshotBatch) // generation is not timed
+		next += len(batch)
+		start := time.Now()
+		if err := s.ApplySnapshot(ctx, "bench", batch, "c"); err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(start)
+		rows += len(batch)
+	}
+	b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
+}
+
+// BenchmarkApplySnapshotUpdate measures ApplySnapshot re-applying existing rows (the
+// steady-state change feed: every row an update) and reports rows/s.
+func BenchmarkApplySnapshotUpdate(b *testing.B, s store.Store) {
+	ctx := b.Context()
+	batch := Residents(0, BenchSnapshotBatch)
+	if err := s.ApplySnapshot(ctx, "bench", batch, "c"); err != nil {
+		b.Fatal(err)
+	}
+	rows := 0
+	start := time.Now()
+	for i := 0; b.Loop(); i++ {
+		for j := range batch {
+			batch[j].UpdatedSeq = int64(i)
+		}
+		if err := s.ApplySnapshot(ctx, "bench", batch, "c"); err != nil {
+			b.Fatal(err)
+		}
+		rows += len(batch)
+	}
+	b.ReportMetric(float64(rows)/time.Since(start).Seconds(), "rows/s")
+}
+
+// BenchmarkAuditAppend measures AppendAudit, each in its own transaction (the durable,
+// one-entry-per-request case), from 4×GOMAXPROCS goroutines, and reports appends/s.
+func BenchmarkAuditAppend(b *testing.B, s store.Store) {
+	ctx := b.Context()
+	b.SetParallelism(4)
+	start := time.Now()
+	var n int64
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if err := s.AppendAudit(ctx, auditEntry(i)); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+	n = int64(b.N)
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "appends/s")
+}

@@ -1,0 +1,906 @@
+// Package storetest is the conformance suite every store.Store backend must pass, and the
+// benchmarks that measure them. A backend's test calls Run with a function that opens a
+// fresh, empty store for each subtest.
+package storetest
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ed25519"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"sanmian/hub/store"
+)
+
+// Opener opens a fresh, empty store; it registers its own cleanup with t.
+type Opener func(t *testing.T) store.Store
+
+// rawDB is implemented by stores that expose their database handle for tamper tests.
+type rawDB interface{ SQLDB() *sql.DB }
+
+// Run runs the conformance suite against the backend that open creates.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	for _, tc := range []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"snapshot_roundtrip_and_idempotent", testSnapshot},
+		{"snapshot_5000_row_batch", testSnapshotLarge},
+		{"snapshot_scan_filters", testScanResidents},
+		{"application_create_get_update_version", testApplicationVersion},
+		{"application_list_filters_and_paging", testApplicationList},
+		{"reviews_and_confirmations", testReviewsConfirmations},
+		{"decisions_bytes_kept_and_paging", testDecisions},
+		{"permit_unique_per_application_and_revocation", testPermits},
+		{"permit_concurrent_final_approval", testPermitRace},
+		{"idempotency_replay_and_mismatch", testIdempotency},
+		{"idempotency_concurrent_same_key", testIdempotencyRace},
+		{"tx_rollback_leaves_nothing", testTxRollback},
+		{"audit_chain_and_checkpoint", testAuditChain},
+		{"audit_tamper_detected", testAuditTamper},
+		{"audit_concurrent_appends", testAuditConcurrent},
+		{"data_use_by_resident_newest_first", testDataUse},
+		{"office_keys", testOfficeKeys},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+	}
+}
+
+// RunShared runs the cross-process cases: openPair returns two independent stores (own
+// connection pools, as two hub processes would have) over one fresh database.
+func RunShared(t *testing.T, openPair func(t *testing.T) (store.Store, store.Store)) {
+	t.Run("permit_concurrent_final_approval_two_processes", func(t *testing.T) {
+		a, b := openPair(t)
+		permitRace(t, []store.Store{a, b, a, b})
+	})
+	t.Run("audit_concurrent_appends_two_processes", func(t *testing.T) {
+		a, b := openPair(t)
+		auditRace(t, []store.Store{a, b}, 8, 10)
+	})
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantErr(t testing.TB, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("error = %v, want %v", err, want)
+	}
+}
+
+func jsonEqual(t testing.TB, got, want []byte) {
+	t.Helper()
+	var g, w any
+	must(t, json.Unmarshal(got, &g))
+	must(t, json.Unmarshal(want, &w))
+	gb, _ := json.Marshal(g)
+	wb, _ := json.Marshal(w)
+	if !bytes.Equal(gb, wb) {
+		t.Fatalf("JSON = %s, want %s", got, want)
+	}
+}
+
+// Resident returns a synthetic snapshot row with a unique ID number for i.
+func Resident(i int) store.Resident {
+	r := store.Resident{
+		IDNumber:    fmt.Sprintf("3701141%011d", i), // 18 characters, unique for i < 10^11
+		Name:        fmt.Sprintf("居民%d", i),
+		Sex:         []string{"M", "F"}[i%2],
+		BirthDate:   fmt.Sprintf("%04d-%02d-%02d", 1930+i%80, 1+i%12, 1+i%28),
+		HukouType:   []string{"agricultural", "non_agricultural"}[i%3%2],
+		Village:     fmt.Sprintf("370114%03d%03d", 1+i%18, 200+i%30),
+		HouseholdID: fmt.Sprintf("H%07d", i/3),
+		Relation:    []string{"head", "spouse", "child"}[i%3],
+		Deceased:    i%97 == 0,
+		Dibao:       i%11 == 0,
+		Tekun:       i%53 == 0,
+		LandMu:      float64(i%40) / 4,
+		UpdatedSeq:  int64(i),
+	}
+	if i%7 == 0 {
+		r.DisabilityCategory, r.DisabilityGrade = "physical", 1+i%4
+	}
+	if i%5 == 0 {
+		r.Enrolled = []string{"elderly_allowance"}
+	}
+	if i%10 == 0 {
+		r.Enrolled = append(r.Enrolled, "senior_card")
+	}
+	return r
+}
+
+// Residents returns n synthetic rows starting at from.
+func Residents(from, n int) []store.Resident {
+	out := make([]store.Resident, n)
+	for i := range out {
+		out[i] = Resident(from + i)
+	}
+	return out
+}
+
+func testSnapshot(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c, err := s.SyncCursor(ctx, "district")
+	must(t, err)
+	if c != "" {
+		t.Fatalf("cursor of a new feed = %q", c)
+	}
+	rows := Residents(1, 20)
+	rows[0].Enrolled = []string{"elderly_allowance", "senior_card"}
+	for range 2 { // applying the same batch twice leaves the same state
+		must(t, s.ApplySnapshot(ctx, "district", rows, "c1"))
+	}
+	got, err := s.GetResident(ctx, rows[0].IDNumber)
+	must(t, err)
+	if fmt.Sprint(got) != fmt.Sprint(rows[0]) {
+		t.Fatalf("resident = %+v, want %+v", got, rows[0])
+	}
+	c, err = s.SyncCursor(ctx, "district")
+	must(t, err)
+	if c != "c1" {
+		t.Fatalf("cursor = %q, want c1", c)
+	}
+	// A later batch replaces fields and enrolments; a repeated id in one batch: last wins.
+	upd := rows[0]
+	upd.Enrolled, upd.Deceased, upd.UpdatedSeq = []string{"funeral_subsidy"}, true, 99
+	stale := rows[0]
+	stale.Name = "stale"
+	must(t, s.ApplySnapshot(ctx, "district", []store.Resident{stale, upd}, "c2"))
+	got, err = s.GetResident(ctx, upd.IDNumber)
+	must(t, err)
+	if fmt.Sprint(got) != fmt.Sprint(upd) {
+		t.Fatalf("resident = %+v, want %+v", got, upd)
+	}
+	c, _ = s.SyncCursor(ctx, "district")
+	if c != "c2" {
+		t.Fatalf("cursor = %q, want c2", c)
+	}
+	if _, err := s.GetResident(ctx, "370114000000000000"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown resident: %v", err)
+	}
+	// An empty batch still saves the cursor.
+	must(t, s.ApplySnapshot(ctx, "other", nil, "x"))
+	c, _ = s.SyncCursor(ctx, "other")
+	if c != "x" {
+		t.Fatalf("cursor = %q, want x", c)
+	}
+}
+
+func testSnapshotLarge(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	rows := Residents(1000, 5000)
+	must(t, s.ApplySnapshot(ctx, "district", rows, "5000"))
+	var n int
+	after := ""
+	for {
+		page, next, err := s.ScanResidents(ctx, store.ResidentQuery{After: after, Limit: 2000})
+		must(t, err)
+		n += len(page)
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	if n != 5000 {
+		t.Fatalf("scanned %d residents, want 5000", n)
+	}
+	got, err := s.GetResident(ctx, rows[4999].IDNumber)
+	must(t, err)
+	if fmt.Sprint(got) != fmt.Sprint(rows[4999]) {
+		t.Fatalf("resident = %+v, want %+v", got, rows[4999])
+	}
+}
+
+func testScanResidents(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	rows := Residents(1, 300)
+	must(t, s.ApplySnapshot(ctx, "district", rows, "c"))
+	count := func(pred func(store.Resident) bool) int {
+		n := 0
+		for _, r := range rows {
+			if pred(r) {
+				n++
+			}
+		}
+		return n
+	}
+	enrolled := func(r store.Resident, item string) bool { return slices.Contains(r.Enrolled, item) }
+	for _, tc := range []struct {
+		name string
+		q    store.ResidentQuery
+		want func(store.Resident) bool
+	}{
+		{"village_prefix", store.ResidentQuery{VillagePrefix: "370114003"}, func(r store.Resident) bool { return r.Village[:9] == "370114003" }},
+		{"not_enrolled", store.ResidentQuery{NotEnrolledIn: "elderly_allowance"}, func(r store.Resident) bool { return !enrolled(r, "elderly_allowance") }},
+		{"where_compiled_filter", store.ResidentQuery{
+			Where: "residents.birth_date <= ? AND residents.dibao = TRUE AND residents.deceased = FALSE AND residents.hukou_type = ?",
+			Args:  []any{"1950-12-31", "agricultural"},
+		}, func(r store.Resident) bool {
+			return r.BirthDate <= "1950-12-31" && r.Dibao && !r.Deceased && r.HukouType == "agricultural"
+		}},
+		{"disability_grade", store.ResidentQuery{Where: "residents.disability_grade BETWEEN 1 AND 2"},
+			func(r store.Resident) bool { return r.DisabilityGrade >= 1 && r.DisabilityGrade <= 2 }},
+		{"combined", store.ResidentQuery{VillagePrefix: "37011400", NotEnrolledIn: "senior_card", Where: "residents.tekun = FALSE"},
+			func(r store.Resident) bool {
+				return r.Village[:8] == "37011400" && !enrolled(r, "senior_card") && !r.Tekun
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []store.Resident
+			q := tc.q
+			q.Limit = 37
+			for {
+				page, next, err := s.ScanResidents(ctx, q)
+				must(t, err)
+				got = append(got, page...)
+				if next == "" {
+					break
+				}
+				q.After = next
+			}
+			if want := count(tc.want); len(got) != want || want == 0 {
+				t.Fatalf("got %d residents, want %d (>0)", len(got), want)
+			}
+			for _, r := range got {
+				if !tc.want(r) {
+					t.Fatalf("resident %+v does not match", r)
+				}
+			}
+		})
+	}
+	if _, _, err := s.ScanResidents(ctx, store.ResidentQuery{VillagePrefix: "37%"}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("wildcard prefix: %v", err)
+	}
+}
+
+func newApp(village, item string, status store.ApplicationStatus) *store.Application {
+	return &store.Application{
+		Item: item, ApplicantID: "37011419400101123X", Village: village, Status: status,
+		Form:      json.RawMessage(`{"fields":[{"name":"name","value":"张三"}]}`),
+		CreatedBy: "counter-1",
+	}
+}
+
+func testApplicationVersion(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a := newApp("370114001201", "elderly_allowance", store.StatusDraft)
+	must(t, s.CreateApplication(ctx, a))
+	if len(a.ID) != 32 || a.Version != 1 || a.CreatedAt.IsZero() {
+		t.Fatalf("created application = %+v", a)
+	}
+	got, err := s.GetApplication(ctx, a.ID)
+	must(t, err)
+	if got.Item != a.Item || got.Status != a.Status || got.Version != 1 || !got.CreatedAt.Equal(a.CreatedAt) || got.ApplicantID != a.ApplicantID {
+		t.Fatalf("got %+v, want %+v", got, a)
+	}
+	jsonEqual(t, got.Form, a.Form)
+	jsonEqual(t, got.Decision, []byte(`{}`))
+
+	got.Status, got.AwaitingLevel, got.AwaitingDivision = store.StatusInReview, "village", "370114001201"
+	got.Decision = json.RawMessage(`{"eligible":true}`)
+	must(t, s.UpdateApplication(ctx, &got, 1))
+	if got.Version != 2 {
+		t.Fatalf("version = %d, want 2", got.Version)
+	}
+	stale := got
+	stale.Status = store.StatusRejected
+	wantErr(t, s.UpdateApplication(ctx, &stale, 1), store.ErrConflict)
+	again, err := s.GetApplication(ctx, a.ID)
+	must(t, err)
+	if again.Status != store.StatusInReview || again.Version != 2 || again.AwaitingDivision != "370114001201" {
+		t.Fatalf("after stale update: %+v", again)
+	}
+	jsonEqual(t, again.Decision, []byte(`{"eligible":true}`))
+
+	missing := *a
+	missing.ID = store.NewID()
+	wantErr(t, s.UpdateApplication(ctx, &missing, 1), store.ErrNotFound)
+	_, err = s.GetApplication(ctx, missing.ID)
+	wantErr(t, err, store.ErrNotFound)
+	dup := *a
+	wantErr(t, s.CreateApplication(ctx, &dup), store.ErrConflict)
+	bad := newApp("370114001201", "x", store.StatusDraft)
+	bad.Form = json.RawMessage(`{`)
+	wantErr(t, s.CreateApplication(ctx, bad), store.ErrInvalid)
+	bad = newApp("370114001201", "x", "pending")
+	wantErr(t, s.CreateApplication(ctx, bad), store.ErrInvalid)
+}
+
+func testApplicationList(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var all []*store.Application
+	for i := range 12 {
+		a := newApp(fmt.Sprintf("370114%03d%03d", 1+i%3, 201+i%2), []string{"elderly_allowance", "senior_card"}[i%2],
+			[]store.ApplicationStatus{store.StatusDraft, store.StatusInReview, store.StatusApproved}[i%3])
+		if a.Status == store.StatusInReview {
+			a.AwaitingLevel, a.AwaitingDivision = "town", a.Village[:9]+"000"
+		}
+		must(t, s.CreateApplication(ctx, a))
+		all = append(all, a)
+		time.Sleep(2 * time.Millisecond) // ids are time-ordered at millisecond granularity
+	}
+	ids := func(as []store.Application) []string {
+		var out []string
+		for _, a := range as {
+			out = append(out, a.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		f    store.ApplicationFilter
+		want func(*store.Application) bool
+	}{
+		{"all", store.ApplicationFilter{}, func(*store.Application) bool { return true }},
+		{"status_in_review", store.ApplicationFilter{Status: []store.ApplicationStatus{store.StatusInReview}},
+			func(a *store.Application) bool { return a.Status == store.StatusInReview }},
+		{"status_set", store.ApplicationFilter{Status: []store.ApplicationStatus{store.StatusDraft, store.StatusApproved}},
+			func(a *store.Application) bool { return a.Status != store.StatusInReview }},
+		{"item", store.ApplicationFilter{Item: "senior_card"}, func(a *store.Application) bool { return a.Item == "senior_card" }},
+		{"town_prefix", store.ApplicationFilter{DivisionPrefix: "370114002"}, func(a *store.Application) bool { return a.Village[:9] == "370114002" }},
+		{"village_set", store.ApplicationFilter{Villages: []string{"370114001201", "370114003202"}},
+			func(a *store.Application) bool { return a.Village == "370114001201" || a.Village == "370114003202" }},
+		{"awaiting_division", store.ApplicationFilter{AwaitingDivision: "370114002000", Status: []store.ApplicationStatus{store.StatusInReview}},
+			func(a *store.Application) bool { return a.AwaitingDivision == "370114002000" }},
+		{"prefix_and_item", store.ApplicationFilter{DivisionPrefix: "370114001", Item: "elderly_allowance"},
+			func(a *store.Application) bool { return a.Village[:9] == "370114001" && a.Item == "elderly_allowance" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var want []string
+			for i := len(all) - 1; i >= 0; i-- { // newest first
+				if tc.want(all[i]) {
+					want = append(want, all[i].ID)
+				}
+			}
+			var got []string
+			p := store.Page{Limit: 3}
+			for pages := 0; ; pages++ {
+				page, next, err := s.ListApplications(ctx, tc.f, p)
+				must(t, err)
+				got = append(got, ids(page)...)
+				if next == "" || pages > 20 {
+					break
+				}
+				p.After = next
+			}
+			if !slices.Equal(got, want) || len(want) == 0 {
+				t.Fatalf("got %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func testReviewsConfirmations(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a := newApp("370114001201", "elderly_allowance", store.StatusConfirmed)
+	must(t, s.CreateApplication(ctx, a))
+	c := &store.Confirmation{ApplicationID: a.ID, DeclinedFields: []string{"phone"}, SignatureDigest: "sha256:aa"}
+	must(t, s.AddConfirmation(ctx, c))
+	c2 := &store.Confirmation{ApplicationID: a.ID, SignatureDigest: "sha256:bb"}
+	must(t, s.AddConfirmation(ctx, c2))
+	got, err := s.LatestConfirmation(ctx, a.ID)
+	must(t, err)
+	if got.ID != c2.ID || got.SignatureDigest != "sha256:bb" || len(got.DeclinedFields) != 0 || !got.At.Equal(c2.At) {
+		t.Fatalf("latest confirmation = %+v, want %+v", got, c2)
+	}
+	_, err = s.LatestConfirmation(ctx, "nope")
+	wantErr(t, err, store.ErrNotFound)
+
+	for i, act := range []store.ReviewAction{store.ReviewReturn, store.ReviewApprove, store.ReviewApprove} {
+		must(t, s.AddReview(ctx, &store.Review{ApplicationID: a.ID, Level: []string{"village", "village", "town"}[i],
+			Division: "370114001201", Action: act, Comment: fmt.Sprint(i), Reviewer: "rev"}))
+	}
+	rs, err := s.ListReviews(ctx, a.ID)
+	must(t, err)
+	if len(rs) != 3 || rs[0].Action != store.ReviewReturn || rs[2].Level != "town" || rs[1].Comment != "1" {
+		t.Fatalf("reviews = %+v", rs)
+	}
+	wantErr(t, s.AddReview(ctx, &store.Review{ApplicationID: "missing", Level: "village", Action: store.ReviewApprove, Reviewer: "r"}), store.ErrNotFound)
+	wantErr(t, s.AddReview(ctx, &store.Review{ApplicationID: a.ID, Level: "village", Action: "maybe", Reviewer: "r"}), store.ErrInvalid)
+}
+
+func testDecisions(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	input := json.RawMessage(`{"z": 1,  "a": [true, null], "name": "张三"}`) // kept byte for byte
+	for i := range 5 {
+		d := &store.Decision{ID: fmt.Sprintf("dec-%d", i), ApplicationID: []string{"app-1", "app-2"}[i%2], Item: "elderly_allowance",
+			Path: "sanmian/eligibility/decision", Revision: "rev-1", InputDigest: "sha256:x", Input: input,
+			Result: json.RawMessage(`{"eligible":true}`), RequestedBy: "counter-1"}
+		must(t, s.InsertDecision(ctx, d))
+	}
+	got, err := s.GetDecision(ctx, "dec-3")
+	must(t, err)
+	if !bytes.Equal(got.Input, input) || got.ApplicationID != "app-2" || got.Revision != "rev-1" || got.At.IsZero() {
+		t.Fatalf("decision = %+v (input %s)", got, got.Input)
+	}
+	wantErr(t, s.InsertDecision(ctx, &store.Decision{ID: "dec-3"}), store.ErrConflict)
+	_, err = s.GetDecision(ctx, "dec-9")
+	wantErr(t, err, store.ErrNotFound)
+	var ids []string
+	p := store.Page{Limit: 2}
+	for {
+		page, next, err := s.ListDecisions(ctx, store.DecisionFilter{}, p)
+		must(t, err)
+		for _, d := range page {
+			ids = append(ids, d.ID)
+		}
+		if next == "" {
+			break
+		}
+		p.After = next
+	}
+	if !slices.Equal(ids, []string{"dec-4", "dec-3", "dec-2", "dec-1", "dec-0"}) {
+		t.Fatalf("decisions newest first = %v", ids)
+	}
+	page, _, err := s.ListDecisions(ctx, store.DecisionFilter{ApplicationID: "app-1"}, store.Page{})
+	must(t, err)
+	if len(page) != 3 {
+		t.Fatalf("decisions of app-1 = %d, want 3", len(page))
+	}
+}
+
+func permitFor(app string) *store.Permit {
+	return &store.Permit{ID: store.NewID(), ApplicationID: app, Token: "eyJ.x.y", KID: "370114001000-1", Item: "elderly_allowance",
+		Issuer: "370114001000", ExpiresAt: time.Now().Add(365 * 24 * time.Hour)}
+}
+
+func testPermits(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var apps []*store.Application
+	for range 3 {
+		a := newApp("370114001201", "elderly_allowance", store.StatusApproved)
+		must(t, s.CreateApplication(ctx, a))
+		apps = append(apps, a)
+	}
+	p := permitFor(apps[0].ID)
+	must(t, s.InsertPermit(ctx, p))
+	if p.StatusListIndex <= 0 || p.Status != store.PermitActive {
+		t.Fatalf("permit = %+v", p)
+	}
+	wantErr(t, s.InsertPermit(ctx, permitFor(apps[0].ID)), store.ErrDuplicatePermit)
+	wantErr(t, s.InsertPermit(ctx, permitFor("no-such-application")), store.ErrNotFound)
+
+	idx, err := s.AllocateStatusIndex(ctx) // allocated before signing
+	must(t, err)
+	p2 := permitFor(apps[1].ID)
+	p2.StatusListIndex = idx
+	must(t, s.InsertPermit(ctx, p2))
+	p3 := permitFor(apps[2].ID)
+	p3.StatusListIndex = idx // an index is never shared
+	if err := s.InsertPermit(ctx, p3); err == nil || errors.Is(err, store.ErrDuplicatePermit) {
+		t.Fatalf("reused status index: %v", err)
+	}
+	must(t, s.InsertPermit(ctx, permitFor(apps[2].ID)))
+
+	got, err := s.GetPermit(ctx, p.ID)
+	must(t, err)
+	if got.ApplicationID != apps[0].ID || !got.ExpiresAt.Equal(store.NormTime(p.ExpiresAt)) || !got.IssuedAt.Equal(p.IssuedAt) ||
+		!got.RevokedAt.IsZero() || got.StatusListIndex != p.StatusListIndex {
+		t.Fatalf("permit = %+v, want %+v", got, p)
+	}
+	byApp, err := s.GetPermitByApplication(ctx, apps[1].ID)
+	must(t, err)
+	if byApp.ID != p2.ID {
+		t.Fatalf("by application = %s, want %s", byApp.ID, p2.ID)
+	}
+	must(t, s.RevokePermit(ctx, p.ID, "fraud"))
+	wantErr(t, s.RevokePermit(ctx, p.ID, "again"), store.ErrPermitRevoked)
+	wantErr(t, s.RevokePermit(ctx, "missing", "x"), store.ErrNotFound)
+	got, _ = s.GetPermit(ctx, p.ID)
+	if got.Status != store.PermitRevoked || got.RevokedAt.IsZero() || got.RevocationReason != "fraud" {
+		t.Fatalf("revoked permit = %+v", got)
+	}
+	revoked, max, err := s.RevokedStatusIndexes(ctx)
+	must(t, err)
+	if !slices.Equal(revoked, []int64{p.StatusListIndex}) || max < idx+1 {
+		t.Fatalf("revoked = %v max = %d", revoked, max)
+	}
+}
+
+func testPermitRace(t *testing.T, s store.Store) { permitRace(t, []store.Store{s, s, s, s, s, s}) }
+
+// permitRace issues the final approval of one application concurrently through each store;
+// exactly one permit may result.
+func permitRace(t *testing.T, ss []store.Store) {
+	ctx := t.Context()
+	for round := range 3 {
+		a := newApp("370114001201", "elderly_allowance", store.StatusInReview)
+		must(t, ss[0].CreateApplication(ctx, a))
+		start := make(chan struct{})
+		errs := make([]error, len(ss))
+		var wg sync.WaitGroup
+		for i, s := range ss {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				errs[i] = s.Tx(ctx, func(tx store.Txn) error {
+					if err := tx.InsertPermit(ctx, permitFor(a.ID)); err != nil {
+						return err
+					}
+					return tx.AppendAudit(ctx, &store.AuditEntry{ActorSub: "rev", ActorRole: "reviewer", Action: store.AuditPermit, ApplicationID: a.ID})
+				})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, store.ErrDuplicatePermit):
+				t.Fatalf("round %d: unexpected error %v", round, err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("round %d: %d permits issued, want exactly 1 (errors %v)", round, ok, errs)
+		}
+	}
+	rep, err := ss[0].VerifyAudit(ctx, nil)
+	must(t, err)
+	if rep.Entries != 3 {
+		t.Fatalf("audit entries = %d, want 3 (one per issued permit)", rep.Entries)
+	}
+}
+
+func testIdempotency(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	rec, err := s.ReserveIdempotency(ctx, "dept-app", "k1", "h1")
+	must(t, err)
+	if rec != nil {
+		t.Fatalf("fresh key returned %+v", rec)
+	}
+	must(t, s.CompleteIdempotency(ctx, "dept-app", "k1", 201, []byte(`{"id":"a1"}`)))
+	rec, err = s.ReserveIdempotency(ctx, "dept-app", "k1", "h1")
+	must(t, err)
+	if rec == nil || rec.Status != 201 || string(rec.Body) != `{"id":"a1"}` || !rec.Completed {
+		t.Fatalf("replay = %+v", rec)
+	}
+	_, err = s.ReserveIdempotency(ctx, "dept-app", "k1", "h2")
+	wantErr(t, err, store.ErrIdempotencyMismatch)
+	// Keys are per caller.
+	rec, err = s.ReserveIdempotency(ctx, "other-app", "k1", "h2")
+	must(t, err)
+	if rec != nil {
+		t.Fatalf("other caller's key returned %+v", rec)
+	}
+	// A reservation committed without a response is reported, not replayed.
+	_, err = s.ReserveIdempotency(ctx, "other-app", "k1", "h2")
+	wantErr(t, err, store.ErrIdempotencyIncomplete)
+	// A reservation rolled back with its transaction leaves the key free.
+	boom := errors.New("boom")
+	err = s.Tx(ctx, func(tx store.Txn) error {
+		if _, err := tx.ReserveIdempotency(ctx, "dept-app", "k2", "h"); err != nil {
+			return err
+		}
+		return boom
+	})
+	wantErr(t, err, boom)
+	_, err = s.GetIdempotency(ctx, "dept-app", "k2")
+	wantErr(t, err, store.ErrNotFound)
+	wantErr(t, s.CompleteIdempotency(ctx, "dept-app", "never", 200, nil), store.ErrConflict)
+	// Retention: records older than the cutoff go.
+	n, err := s.PurgeIdempotency(ctx, time.Now().Add(-time.Hour))
+	must(t, err)
+	if n != 0 {
+		t.Fatalf("purged %d fresh records", n)
+	}
+	n, err = s.PurgeIdempotency(ctx, time.Now().Add(time.Second))
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("purged %d records, want 2", n)
+	}
+	_, err = s.GetIdempotency(ctx, "dept-app", "k1")
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testIdempotencyRace(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const n = 8
+	start := make(chan struct{})
+	bodies := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = s.Tx(ctx, func(tx store.Txn) error {
+				rec, err := tx.ReserveIdempotency(ctx, "dept-app", "same-key", "h")
+				if err != nil {
+					return err
+				}
+				if rec != nil {
+					bodies[i] = string(rec.Body)
+					return nil
+				}
+				a := newApp("370114001201", "elderly_allowance", store.StatusDraft)
+				if err := tx.CreateApplication(ctx, a); err != nil {
+					return err
+				}
+				bodies[i] = a.ID
+				return tx.CompleteIdempotency(ctx, "dept-app", "same-key", 201, []byte(a.ID))
+			})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("request %d: %v", i, errs[i])
+		}
+		if bodies[i] != bodies[0] || bodies[i] == "" {
+			t.Fatalf("responses differ: %v", bodies)
+		}
+	}
+	apps, _, err := s.ListApplications(ctx, store.ApplicationFilter{}, store.Page{})
+	must(t, err)
+	if len(apps) != 1 {
+		t.Fatalf("%d applications created, want 1", len(apps))
+	}
+}
+
+func testTxRollback(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	must(t, s.AppendAudit(ctx, &store.AuditEntry{ActorSub: "a", Action: store.AuditLookup}))
+	boom := errors.New("boom")
+	var id string
+	err := s.Tx(ctx, func(tx store.Txn) error {
+		a := newApp("370114001201", "elderly_allowance", store.StatusDraft)
+		if err := tx.CreateApplication(ctx, a); err != nil {
+			return err
+		}
+		id = a.ID
+		if _, err := tx.GetApplication(ctx, a.ID); err != nil { // reads see the tx's writes
+			return err
+		}
+		if err := tx.AppendAudit(ctx, &store.AuditEntry{ActorSub: "a", Action: store.AuditDecision, ApplicationID: a.ID}); err != nil {
+			return err
+		}
+		return boom
+	})
+	wantErr(t, err, boom)
+	_, err = s.GetApplication(ctx, id)
+	wantErr(t, err, store.ErrNotFound)
+	must(t, s.AppendAudit(ctx, &store.AuditEntry{ActorSub: "a", Action: store.AuditLookup}))
+	rep, err := s.VerifyAudit(ctx, nil)
+	must(t, err)
+	if rep.Entries != 2 || rep.HeadSeq != 2 {
+		t.Fatalf("report = %+v, want 2 entries", rep)
+	}
+}
+
+func auditEntry(i int) *store.AuditEntry {
+	return &store.AuditEntry{ActorSub: fmt.Sprintf("counter-%d", i%3), ActorRole: "counter", Action: store.AuditLookup,
+		Subject: "370114********123X", Item: "elderly_allowance", Purpose: "application", ApplicationID: fmt.Sprintf("app-%d", i),
+		Details: json.RawMessage(fmt.Sprintf(`{"n": %d, "platforms": ["province", "city"]}`, i))}
+}
+
+func keys(t testing.TB) (ed25519.PrivateKey, map[string]crypto.PublicKey) {
+	pub, priv, err := ed25519.GenerateKey(nil)
+	must(t, err)
+	return priv, map[string]crypto.PublicKey{"audit-1": pub}
+}
+
+func testAuditChain(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	priv, pub := keys(t)
+	rep, err := s.VerifyAudit(ctx, pub)
+	must(t, err)
+	if !rep.Intact || rep.Entries != 0 || rep.HeadHash != store.GenesisHash {
+		t.Fatalf("empty chain report = %+v", rep)
+	}
+	wantErr(t, s.AppendAudit(ctx, &store.AuditEntry{ActorSub: "a", Action: store.AuditLookup, Subject: "37011419400101123X"}), store.ErrInvalid)
+	var last *store.AuditEntry
+	for i := range 10 {
+		e := auditEntry(i)
+		must(t, s.AppendAudit(ctx, e))
+		if e.Seq != int64(i+1) || e.Hash != store.EntryHash(*e) || (last != nil && e.PrevHash != last.Hash) {
+			t.Fatalf("entry %d = %+v", i, e)
+		}
+		last = e
+		if i == 4 {
+			_, err := s.Checkpoint(ctx, priv, "audit-1")
+			must(t, err)
+		}
+	}
+	cp, err := s.Checkpoint(ctx, priv, "audit-1")
+	must(t, err)
+	if cp.Seq != 10 || cp.HeadHash != last.Hash {
+		t.Fatalf("checkpoint = %+v", cp)
+	}
+	latest, err := s.LatestCheckpoint(ctx)
+	must(t, err)
+	if latest.Seq != 10 || !bytes.Equal(latest.Signature, cp.Signature) || !latest.At.Equal(cp.At) {
+		t.Fatalf("latest checkpoint = %+v", latest)
+	}
+	entries, err := s.ListAudit(ctx, 3, 4)
+	must(t, err)
+	if len(entries) != 4 || entries[0].Seq != 4 || string(entries[0].Details) != `{"n": 3, "platforms": ["province", "city"]}` {
+		t.Fatalf("entries = %+v", entries)
+	}
+	rep, err = s.VerifyAudit(ctx, pub)
+	must(t, err)
+	if !rep.Intact || rep.Entries != 10 || rep.Checkpoints != 2 || rep.HeadHash != last.Hash {
+		t.Fatalf("report = %+v", rep)
+	}
+	_, otherPub := keys(t)
+	rep, err = s.VerifyAudit(ctx, otherPub)
+	wantErr(t, err, store.ErrAuditTampered)
+	if rep.Intact {
+		t.Fatalf("checkpoint signed by another key verified: %+v", rep)
+	}
+}
+
+func testAuditTamper(t *testing.T, s store.Store) {
+	// Each case tampers a fresh 8-entry chain with raw SQL; VerifyAudit must name the seq.
+	// The cases share one store: each starts by restoring the rows it saved.
+	ctx := t.Context()
+	raw, ok := s.(rawDB)
+	if !ok {
+		t.Fatalf("%T does not expose SQLDB() for tamper tests", s)
+	}
+	db := raw.SQLDB()
+	priv, pub := keys(t)
+	for i := range 8 {
+		must(t, s.AppendAudit(ctx, auditEntry(i)))
+	}
+	_, err := s.Checkpoint(ctx, priv, "audit-1")
+	must(t, err)
+	exec := func(t *testing.T, stmts ...string) {
+		t.Helper()
+		for _, q := range stmts {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	}
+	const backup = `CREATE TABLE audit_backup AS SELECT * FROM audit_entries`
+	const restore1, restore2, drop = `DELETE FROM audit_entries`, `INSERT INTO audit_entries SELECT * FROM audit_backup`, `DROP TABLE audit_backup`
+	for _, tc := range []struct {
+		name    string
+		tamper  []string
+		wantSeq int64
+	}{
+		{"edited_purpose", []string{`UPDATE audit_entries SET purpose = 'curiosity' WHERE seq = 4`}, 4},
+		{"edited_details", []string{`UPDATE audit_entries SET details = '{"n": 99}' WHERE seq = 6`}, 6},
+		{"edited_and_rehashed", []string{`UPDATE audit_entries SET actor_sub = 'x', hash = 'aa' WHERE seq = 2`}, 2},
+		{"deleted_entry", []string{`DELETE FROM audit_entries WHERE seq = 5`}, 5},
+		{"deleted_last_entry", []string{`DELETE FROM audit_entries WHERE seq = 8`}, 8},
+		{"swapped_entries", []string{
+			`UPDATE audit_entries SET seq = -seq WHERE seq IN (3, 4)`,
+			`UPDATE audit_entries SET seq = CASE seq WHEN -3 THEN 4 ELSE 3 END WHERE seq IN (-3, -4)`,
+		}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exec(t, backup)
+			defer exec(t, restore1, restore2, drop)
+			exec(t, tc.tamper...)
+			rep, err := s.VerifyAudit(ctx, pub)
+			wantErr(t, err, store.ErrAuditTampered)
+			if rep.Intact || rep.FirstBadSeq != tc.wantSeq {
+				t.Fatalf("report = %+v, want first bad seq %d", rep, tc.wantSeq)
+			}
+		})
+	}
+	t.Run("bad_checkpoint_signature", func(t *testing.T) {
+		exec(t, `UPDATE audit_checkpoints SET kid = 'audit-1', head_hash = 'ff'`)
+		rep, err := s.VerifyAudit(ctx, pub)
+		wantErr(t, err, store.ErrAuditTampered)
+		if rep.Intact {
+			t.Fatalf("report = %+v", rep)
+		}
+	})
+}
+
+func testAuditConcurrent(t *testing.T, s store.Store) { auditRace(t, []store.Store{s}, 16, 10) }
+
+// auditRace appends workers×each entries concurrently, spread over the stores.
+func auditRace(t *testing.T, ss []store.Store, workers, each int) {
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := ss[w%len(ss)]
+			for i := range each {
+				if err := s.AppendAudit(ctx, auditEntry(w*each+i)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	rep, err := ss[0].VerifyAudit(ctx, nil)
+	must(t, err)
+	if !rep.Intact || rep.Entries != int64(workers*each) {
+		t.Fatalf("report = %+v, want %d entries intact", rep, workers*each)
+	}
+}
+
+func testDataUse(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const id = "37011419400101123x" // lower-case check character normalises
+	for i := range 5 {
+		must(t, s.RecordDataUse(ctx, &store.DataUse{IDNumber: id, Sub: "counter-1", Role: "counter", Org: "370114001201",
+			Item: "elderly_allowance", Purpose: fmt.Sprint("p", i), ApplicationID: "app-1"}))
+	}
+	must(t, s.RecordDataUse(ctx, &store.DataUse{IDNumber: "370114194001011234", Sub: "counter-2", Purpose: "other"}))
+	var got []string
+	p := store.Page{Limit: 2}
+	for {
+		page, next, err := s.ListDataUse(ctx, "37011419400101123X", p)
+		must(t, err)
+		for _, u := range page {
+			if u.IDNumber != "" || u.SubjectDigest != s.SubjectDigest(id) || u.At.IsZero() {
+				t.Fatalf("record = %+v", u)
+			}
+			got = append(got, u.Purpose)
+		}
+		if next == "" {
+			break
+		}
+		p.After = next
+	}
+	if !slices.Equal(got, []string{"p4", "p3", "p2", "p1", "p0"}) {
+		t.Fatalf("records newest first = %v", got)
+	}
+	if raw, ok := s.(rawDB); ok {
+		var n int
+		must(t, raw.SQLDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM data_use WHERE subject_digest LIKE '%19400101%'`).Scan(&n))
+		if n != 0 {
+			t.Fatalf("raw ID number stored in data_use")
+		}
+	}
+	wantErr(t, s.RecordDataUse(ctx, &store.DataUse{Sub: "x"}), store.ErrInvalid)
+}
+
+func testOfficeKeys(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	k := &store.OfficeKey{KID: "370114001000-2026-1", Office: "370114001000", Algorithm: "EdDSA", PublicKey: []byte{1, 2, 3},
+		EncryptedPrivateKey: []byte("sealed"), NotAfter: time.Now().Add(time.Hour)}
+	must(t, s.PutOfficeKey(ctx, k))
+	wantErr(t, s.PutOfficeKey(ctx, &store.OfficeKey{KID: k.KID, PublicKey: []byte{1}}), store.ErrConflict)
+	must(t, s.PutOfficeKey(ctx, &store.OfficeKey{KID: "370114002000-2026-1", Office: "370114002000", Algorithm: "EdDSA", PublicKey: []byte{4}}))
+	got, err := s.GetOfficeKey(ctx, k.KID)
+	must(t, err)
+	if got.Status != store.KeyActive || !bytes.Equal(got.EncryptedPrivateKey, []byte("sealed")) || !got.NotAfter.Equal(store.NormTime(k.NotAfter)) || !got.CreatedAt.Equal(k.CreatedAt) {
+		t.Fatalf("key = %+v, want %+v", got, k)
+	}
+	must(t, s.SetOfficeKeyStatus(ctx, k.KID, store.KeyRetired))
+	wantErr(t, s.SetOfficeKeyStatus(ctx, "missing", store.KeyRetired), store.ErrNotFound)
+	wantErr(t, s.SetOfficeKeyStatus(ctx, k.KID, "lost"), store.ErrInvalid)
+	ks, err := s.ListOfficeKeys(ctx, "370114001000")
+	must(t, err)
+	if len(ks) != 1 || ks[0].Status != store.KeyRetired {
+		t.Fatalf("keys = %+v", ks)
+	}
+	all, err := s.ListOfficeKeys(ctx, "")
+	must(t, err)
+	if len(all) != 2 {
+		t.Fatalf("all keys = %d, want 2", len(all))
+	}
+	_, err = s.GetOfficeKey(ctx, "missing")
+	wantErr(t, err, store.ErrNotFound)
+}
