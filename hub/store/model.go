@@ -233,6 +233,7 @@ type KeyStatus string
 const (
 	KeyActive  KeyStatus = "active"
 	KeyRetired KeyStatus = "retired"
+	KeyRevoked KeyStatus = "revoked" // compromised: leaves the JWKS at once
 )
 
 // OfficeKey is an issuing office's sealing key. The private key is encrypted by the caller;

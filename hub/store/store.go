@@ -106,8 +106,9 @@ type Writer interface {
 
 	// PutOfficeKey inserts a key (status active if empty). ErrConflict if the kid exists.
 	PutOfficeKey(ctx context.Context, k *OfficeKey) error
-	// SetOfficeKeyStatus changes a key's status. ErrNotFound if absent.
-	SetOfficeKeyStatus(ctx context.Context, kid string, status KeyStatus) error
+	// SetOfficeKeyStatus changes a key's status and not_after (zero: none). ErrNotFound if
+	// absent.
+	SetOfficeKeyStatus(ctx context.Context, kid string, status KeyStatus, notAfter time.Time) error
 }
 
 // Txn is the view of the store inside one transaction.

@@ -1,13 +1,8 @@
 package postgres_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"go.uber.org/goleak"
 
 	"sanmian/hub/store"
@@ -17,59 +12,15 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// testDSN returns SANMIAN_TEST_POSTGRES; without it the test fails under CI and skips locally.
-func testDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv("SANMIAN_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("SANMIAN_TEST_POSTGRES is not set (required when CI=true)")
-		}
-		t.Skip("SANMIAN_TEST_POSTGRES is not set")
-	}
-	return dsn
-}
+func testDSN(t testing.TB) string { return storetest.PostgresDSN(t) }
 
-// freshSchema returns a new random schema name, dropped (with everything in it) at cleanup,
-// so parallel packages and reruns never share tables.
-func freshSchema(t testing.TB, dsn string) string {
-	t.Helper()
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	schema := "sanmian_test_" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx := context.Background() // t.Context() is already canceled during cleanup
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return schema
-}
+func freshSchema(t testing.TB, dsn string) string { return storetest.FreshSchema(t, dsn) }
 
 func openIn(t testing.TB, dsn, schema string) *postgres.Store {
-	t.Helper()
-	s, err := postgres.Open(t.Context(), dsn, store.WithSchema(schema), store.WithSubjectKey([]byte("test-subject-key")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return s
+	return storetest.OpenPostgresIn(t, dsn, schema)
 }
 
-func open(t testing.TB) *postgres.Store {
-	dsn := testDSN(t)
-	return openIn(t, dsn, freshSchema(t, dsn))
-}
+func open(t testing.TB) *postgres.Store { return storetest.OpenPostgres(t) }
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })

@@ -888,12 +888,12 @@ func testOfficeKeys(t *testing.T, s store.Store) {
 	if got.Status != store.KeyActive || !bytes.Equal(got.EncryptedPrivateKey, []byte("sealed")) || !got.NotAfter.Equal(store.NormTime(k.NotAfter)) || !got.CreatedAt.Equal(k.CreatedAt) {
 		t.Fatalf("key = %+v, want %+v", got, k)
 	}
-	must(t, s.SetOfficeKeyStatus(ctx, k.KID, store.KeyRetired))
-	wantErr(t, s.SetOfficeKeyStatus(ctx, "missing", store.KeyRetired), store.ErrNotFound)
-	wantErr(t, s.SetOfficeKeyStatus(ctx, k.KID, "lost"), store.ErrInvalid)
+	must(t, s.SetOfficeKeyStatus(ctx, k.KID, store.KeyRetired, k.CreatedAt.Add(24*time.Hour)))
+	wantErr(t, s.SetOfficeKeyStatus(ctx, "missing", store.KeyRetired, time.Time{}), store.ErrNotFound)
+	wantErr(t, s.SetOfficeKeyStatus(ctx, k.KID, "lost", time.Time{}), store.ErrInvalid)
 	ks, err := s.ListOfficeKeys(ctx, "370114001000")
 	must(t, err)
-	if len(ks) != 1 || ks[0].Status != store.KeyRetired {
+	if len(ks) != 1 || ks[0].Status != store.KeyRetired || !ks[0].NotAfter.Equal(k.CreatedAt.Add(24*time.Hour)) {
 		t.Fatalf("keys = %+v", ks)
 	}
 	all, err := s.ListOfficeKeys(ctx, "")

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	"sanmian/hub/store"
 )
@@ -84,6 +85,6 @@ func (db *DB) PutOfficeKey(ctx context.Context, k *store.OfficeKey) error {
 }
 
 // SetOfficeKeyStatus implements store.Writer.
-func (db *DB) SetOfficeKeyStatus(ctx context.Context, kid string, status store.KeyStatus) error {
-	return db.do(ctx, func(w *writer) error { return w.SetOfficeKeyStatus(ctx, kid, status) })
+func (db *DB) SetOfficeKeyStatus(ctx context.Context, kid string, status store.KeyStatus, notAfter time.Time) error {
+	return db.do(ctx, func(w *writer) error { return w.SetOfficeKeyStatus(ctx, kid, status, notAfter) })
 }

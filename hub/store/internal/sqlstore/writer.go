@@ -324,11 +324,12 @@ func (w *writer) PutOfficeKey(ctx context.Context, k *store.OfficeKey) error {
 }
 
 // SetOfficeKeyStatus implements store.Writer.
-func (w *writer) SetOfficeKeyStatus(ctx context.Context, kid string, status store.KeyStatus) error {
-	if status != store.KeyActive && status != store.KeyRetired {
+func (w *writer) SetOfficeKeyStatus(ctx context.Context, kid string, status store.KeyStatus, notAfter time.Time) error {
+	if status != store.KeyActive && status != store.KeyRetired && status != store.KeyRevoked {
 		return fmt.Errorf("%w: key status %q", store.ErrInvalid, status)
 	}
-	n, err := affected(w.q.ExecContext(ctx, w.d.SQL(`UPDATE office_keys SET status = ? WHERE kid = ?`), string(status), kid))
+	n, err := affected(w.q.ExecContext(ctx, w.d.SQL(`UPDATE office_keys SET status = ?, not_after = ? WHERE kid = ?`),
+		string(status), nullTime(store.NormTime(notAfter)), kid))
 	if err != nil {
 		return wrap("update office key", err)
 	}

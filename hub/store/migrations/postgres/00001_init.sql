@@ -181,7 +181,7 @@ CREATE TABLE office_keys (
     encrypted_private_key BYTEA,
     created_at            TIMESTAMPTZ NOT NULL,
     not_after             TIMESTAMPTZ,
-    status                TEXT NOT NULL CHECK (status IN ('active','retired'))
+    status                TEXT NOT NULL CHECK (status IN ('active','retired','revoked'))
 );
 CREATE INDEX office_keys_office ON office_keys (office, created_at);
 

@@ -186,7 +186,7 @@ CREATE TABLE office_keys (
     encrypted_private_key BLOB,
     created_at            TIMESTAMP NOT NULL,
     not_after             TIMESTAMP,
-    status                TEXT NOT NULL CHECK (status IN ('active','retired'))
+    status                TEXT NOT NULL CHECK (status IN ('active','retired','revoked'))
 );
 CREATE INDEX office_keys_office ON office_keys (office, created_at);
 
