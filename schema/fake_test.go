@@ -1,0 +1,406 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"sanmian/hub/division"
+	"sanmian/hub/evidence"
+	"sanmian/hub/ident"
+)
+
+// fakeHub is a small in-memory Service for these tests ONLY. The real hub application service
+// (hub/..., with policy, the connectors against the simulated platforms, the store and the
+// audit log) replaces it once it lands; these tests then run against that.
+//
+// It is kept honest where it can be: real evidence types, valid ID numbers, USCCs and GB/T
+// 36904 licence identifiers built with hub/ident, real divisions from hub/division, and the
+// schema's real masking (ident.MaskIDNumber). Policy is stood in for by one simple rule: a
+// caller sees a resident, household, application or permit whose village lies inside its
+// jurisdiction (division.Contains); only role "admin" sees unmasked ID numbers; role
+// "department" has licences and birth date withheld (data minimisation).
+type fakeHub struct {
+	mu         sync.Mutex
+	people     map[string]*evidence.Person
+	prov       map[string]map[string]evidence.Provenance
+	conflicts  map[string][]evidence.Conflict
+	households map[string]*Household
+	apps       map[string]*Application
+	permits    map[string]*Permit
+	decisions  map[string]*Decision
+	items      []Item
+	dataUse    []DataUse
+	nextID     int
+
+	peopleCalls, householdCalls, divisionCalls, itemsCalls atomic.Int64
+	peopleBatches                                          [][]string
+
+	delay                 time.Duration // per call, to observe concurrency
+	noDataUse             bool          // benchmarks: do not grow the data-use log
+	panicHousehold        bool          // Household panics (a bug in the hub must not crash the server)
+	itemsErr              error         // Items fails with this error
+	inflight, maxInflight atomic.Int64
+}
+
+// fixture names the residents and places the tests use.
+type fixture struct {
+	villageA, villageB               division.Division
+	head, spouse, son, dil, grandson string // household H1 in village A, 5 members
+	bHead, bSpouse                   string // household H2 in village B
+	moved                            string // member of H3 (village A) registered in village B
+	issuerUSCC                       string
+}
+
+func newFake() (*fakeHub, fixture) {
+	var fx fixture
+	vs := division.Villages()
+	fx.villageA = vs[0]
+	for _, v := range vs {
+		if v.Town != fx.villageA.Town {
+			fx.villageB = v
+			break
+		}
+	}
+	id := func(y, m, d, seq int) string {
+		s, err := ident.NewIDNumber(division.DistrictCode, time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC), seq)
+		if err != nil {
+			panic(err)
+		}
+		return s
+	}
+	fx.head, fx.spouse, fx.son, fx.dil, fx.grandson = id(1944, 3, 5, 11), id(1946, 7, 1, 22), id(1970, 1, 9, 31), id(1972, 5, 5, 42), id(2005, 9, 9, 51)
+	fx.bHead, fx.bSpouse = id(1950, 2, 2, 61), id(1952, 4, 4, 72)
+	fx.moved = id(1960, 6, 6, 81)
+	uscc, err := ident.NewUSCC('1', '1', "370114", "MB0000001")
+	if err != nil {
+		panic(err)
+	}
+	fx.issuerUSCC = uscc
+
+	f := &fakeHub{
+		people: map[string]*evidence.Person{}, prov: map[string]map[string]evidence.Provenance{},
+		conflicts: map[string][]evidence.Conflict{}, households: map[string]*Household{},
+		apps: map[string]*Application{}, permits: map[string]*Permit{}, decisions: map[string]*Decision{},
+	}
+	fetched := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	licence := func(typ, number string, attrs map[string]any) evidence.Licence {
+		lid, err := ident.NewLicenceID("11100000000013338W050", uscc, number, "001")
+		if err != nil {
+			panic(err)
+		}
+		return evidence.Licence{ID: lid, Type: typ, Number: number, Issuer: "章丘区公安分局", IssuerUSCC: uscc, IssuedOn: "2015-03-01", Status: "valid", Attrs: attrs}
+	}
+	add := func(idn, name, sex, birth, village, hh, rel string, extra ...evidence.Licence) {
+		p := &evidence.Person{IDNumber: idn, Name: name, Sex: sex, BirthDate: birth, Ethnicity: "汉族",
+			HukouType: evidence.HukouAgricultural, Village: village, HouseholdID: hh, Relation: rel, Marital: "married",
+			Licences: append([]evidence.Licence{licence("id_card", idn, nil)}, extra...),
+			Rolls:    &evidence.Rolls{Enrolled: []string{"senior_card"}}}
+		f.people[idn] = p
+		f.prov[idn] = map[string]evidence.Provenance{
+			"name":       {Platform: evidence.Province, Endpoint: "rkjc/query", Record: idn, FetchedAt: fetched},
+			"birth_date": {Platform: evidence.Province, Endpoint: "rkjc/query", Record: idn, FetchedAt: fetched},
+			"village":    {Platform: evidence.District, Endpoint: "households", Record: hh, FetchedAt: fetched},
+			"licences.0": {Platform: evidence.Province, Endpoint: "dzzz/query", Record: p.Licences[0].ID, FetchedAt: fetched, Stale: true},
+		}
+	}
+	A, B := fx.villageA.Code, fx.villageB.Code
+	add(fx.head, "王建国", "M", "1944-03-05", A, "H1", "head",
+		licence("disability", "37011419440305001142", map[string]any{"category": "physical", "grade": 2}),
+		licence("marriage", "J3701141968001", map[string]any{"spouse_id_number": fx.spouse}))
+	add(fx.spouse, "李秀英", "F", "1946-07-01", A, "H1", "spouse")
+	add(fx.son, "王强", "M", "1970-01-09", A, "H1", "son")
+	add(fx.dil, "张丽", "F", "1972-05-05", A, "H1", "daughter_in_law")
+	add(fx.grandson, "王浩", "M", "2005-09-09", A, "H1", "grandson")
+	add(fx.bHead, "赵铁柱", "M", "1950-02-02", B, "H2", "head")
+	add(fx.bSpouse, "钱桂花", "F", "1952-04-04", B, "H2", "spouse")
+	add(fx.moved, "孙迁出", "M", "1960-06-06", B, "H3", "head")
+	f.conflicts[fx.head] = []evidence.Conflict{{Field: "applicant.deceased", Authority: evidence.Province,
+		Values: []evidence.ConflictValue{{Platform: evidence.Province, Value: false, Record: fx.head}, {Platform: evidence.District, Value: true}}}}
+
+	f.households["H1"] = &Household{ID: "H1", Village: A, HukouType: evidence.HukouAgricultural, Members: []Member{
+		{fx.head, "head"}, {fx.spouse, "spouse"}, {fx.son, "son"}, {fx.dil, "daughter_in_law"}, {fx.grandson, "grandson"}},
+		Provenance: &evidence.Provenance{Platform: evidence.District, Endpoint: "households", Record: "H1", FetchedAt: fetched}}
+	f.households["H2"] = &Household{ID: "H2", Village: B, HukouType: evidence.HukouAgricultural, Members: []Member{{fx.bHead, "head"}, {fx.bSpouse, "spouse"}}}
+	// H3 is on village A's roll, but its member is registered in village B (a household moved
+	// between villages): the household is visible to A, the member is not.
+	f.households["H3"] = &Household{ID: "H3", Village: A, Members: []Member{{fx.moved, "head"}}}
+
+	yes := true
+	f.decisions["d-1"] = &Decision{ID: "d-1", Item: "elderly_allowance", ApplicationID: "app-1", Eligible: &yes, Reasons: []string{"age 80+"}, Autofill: []string{"name", "id_number"}, Revision: "r1", InputDigest: "abc", DecidedAt: fetched}
+	f.apps["app-1"] = &Application{ID: "app-1", Item: "elderly_allowance", ApplicantIDNumber: fx.head, Purpose: "elderly_allowance", Status: "in_review", Division: A,
+		Form: []FormField{
+			{Name: "name", Label: "姓名", Value: "王建国", Source: &evidence.Provenance{Platform: evidence.Province, Endpoint: "rkjc/query", Record: fx.head, FetchedAt: fetched}},
+			{Name: "id_number", Label: "身份证号", Value: fx.head, Source: &evidence.Provenance{Platform: evidence.Province, Endpoint: "rkjc/query", Record: fx.head, FetchedAt: fetched}},
+		},
+		Decision: f.decisions["d-1"], Awaiting: &Awaiting{Level: "work_area", Division: fx.villageA.Parent}, CreatedAt: fetched, UpdatedAt: fetched}
+	f.apps["app-2"] = &Application{ID: "app-2", Item: "elderly_allowance", ApplicantIDNumber: fx.bHead, Purpose: "elderly_allowance", Status: "draft", Division: B, CreatedAt: fetched}
+	f.apps["app-3"] = &Application{ID: "app-3", Item: "senior_card", ApplicantIDNumber: fx.spouse, Purpose: "senior_card", Status: "approved", Division: A, PermitID: "p-1", CreatedAt: fetched}
+	f.permits["p-1"] = &Permit{ID: "p-1", ApplicationID: "app-3", Item: "senior_card", Token: "eyJhbGciOiJFZERTQSJ9.e30.sig", Status: "active", Issuer: fx.villageA.Town, Kid: "office-1", IssuedAt: fetched}
+	f.items = []Item{
+		{Code: "elderly_allowance", Name: "高龄老人补贴", NameEN: "Elderly allowance", Category: "elderly", Fields: []ItemField{{Name: "name", Label: "姓名", Evidence: "applicant.name", Autofill: true, Required: true}}, ReviewLevels: []string{"village", "work_area", "town"}, Proactive: true},
+		{Code: "senior_card", Name: "老年人优待证", NameEN: "Senior card", Category: "elderly", ReviewLevels: []string{"village"}, Instant: true},
+		{Code: "funeral_subsidy", Name: "惠民殡葬补贴", NameEN: "Funeral subsidy", Category: "civil"},
+	}
+	return f, fx
+}
+
+var _ Service = (*fakeHub)(nil)
+
+func (f *fakeHub) enter() func() {
+	n := f.inflight.Add(1)
+	for {
+		m := f.maxInflight.Load()
+		if n <= m || f.maxInflight.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	if f.delay > 0 {
+		time.Sleep(f.delay)
+	}
+	return func() { f.inflight.Add(-1) }
+}
+
+func visible(c Caller, village string) bool { return division.Contains(c.Jurisdiction, village) }
+
+func (f *fakeHub) People(ctx context.Context, c Caller, ids []string, purpose string) ([]PersonResult, error) {
+	defer f.enter()()
+	f.peopleCalls.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.noDataUse {
+		f.peopleBatches = append(f.peopleBatches, slices.Clone(ids))
+	}
+	out := make([]PersonResult, len(ids))
+	for i, id := range ids {
+		p, ok := f.people[id]
+		switch {
+		case !ok:
+			out[i].Err = fmt.Errorf("fake: %w", ErrNotFound)
+		case !visible(c, p.Village):
+			out[i].Err = fmt.Errorf("fake: outside jurisdiction: %w", ErrForbidden)
+			f.dataUse = append(f.dataUse, DataUse{ID: fmt.Sprint(len(f.dataUse)), Actor: c.Subject, Action: "refusal", Purpose: purpose})
+		default:
+			rec := *p
+			pr := &Person{Record: rec, Unmasked: c.Role == "admin", Provenance: f.prov[id], Conflicts: f.conflicts[id], Stale: true}
+			if c.Role == "department" {
+				pr.Record.Licences, pr.Record.BirthDate = nil, ""
+				pr.Withheld = []string{"licences", "birth_date"}
+			}
+			out[i].Person = pr
+			if f.noDataUse {
+				continue
+			}
+			f.dataUse = append(f.dataUse, DataUse{ID: fmt.Sprint(len(f.dataUse)), At: time.Now(), Actor: c.Subject, Role: c.Role, Division: c.Jurisdiction, Action: "lookup", Purpose: purpose, Fields: []string{"name"}})
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeHub) Household(ctx context.Context, c Caller, id, purpose string) (*Household, error) {
+	defer f.enter()()
+	f.householdCalls.Add(1)
+	if f.panicHousehold {
+		var m map[string]int
+		m["boom"]++
+	}
+	h, ok := f.households[id]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	if !visible(c, h.Village) {
+		return nil, fmt.Errorf("fake: household outside jurisdiction: %w", ErrForbidden)
+	}
+	return h, nil
+}
+
+func (f *fakeHub) Eligibility(ctx context.Context, c Caller, id, item, purpose string) (*Decision, error) {
+	p, ok := f.people[id]
+	if !ok || !visible(c, p.Village) {
+		return nil, ErrForbidden
+	}
+	el := p.BirthDate <= "1946-11-26"
+	return &Decision{ID: "e-" + id[14:] + "-" + item, Item: item, Eligible: &el, Reasons: []string{"age"}}, nil
+}
+
+func (f *fakeHub) Items(ctx context.Context) ([]Item, error) {
+	f.itemsCalls.Add(1)
+	if f.itemsErr != nil {
+		return nil, f.itemsErr
+	}
+	return f.items, nil
+}
+
+func (f *fakeHub) Division(ctx context.Context, code string) (*Division, error) {
+	f.divisionCalls.Add(1)
+	d, ok := division.Lookup(code)
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return &Division{Code: d.Code, Name: d.Name, Level: d.Level.String(), Parent: d.Parent}, nil
+}
+
+func (f *fakeHub) Application(ctx context.Context, c Caller, id string) (*Application, error) {
+	defer f.enter()()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, ok := f.apps[id]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	if !visible(c, a.Division) {
+		return nil, fmt.Errorf("fake: application outside jurisdiction: %w", ErrForbidden)
+	}
+	cp := *a
+	cp.Unmasked = c.Role == "admin"
+	return &cp, nil
+}
+
+func (f *fakeHub) Applications(ctx context.Context, c Caller, filter ApplicationFilter, after string, first int) (*Page[Application], error) {
+	defer f.enter()()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []string
+	for id, a := range f.apps {
+		if visible(c, a.Division) && (filter.Status == "" || a.Status == filter.Status) && (filter.Item == "" || a.Item == filter.Item) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	pg := &Page[Application]{}
+	for _, id := range ids {
+		if id <= after {
+			continue
+		}
+		if len(pg.Edges) == first {
+			pg.HasNextPage = true
+			break
+		}
+		pg.Edges = append(pg.Edges, Edge[Application]{Cursor: id, Node: *f.apps[id]})
+	}
+	return pg, nil
+}
+
+func (f *fakeHub) Apply(ctx context.Context, c Caller, req ApplyRequest) (*Application, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.people[req.ApplicantIDNumber]
+	if !ok {
+		return nil, ErrInvalid
+	}
+	if !visible(c, p.Village) {
+		return nil, ErrForbidden
+	}
+	for _, a := range f.apps {
+		if req.IdempotencyKey != "" && a.Purpose == req.IdempotencyKey {
+			return a, nil
+		}
+	}
+	f.nextID++
+	a := &Application{ID: fmt.Sprintf("new-%d", f.nextID), Item: req.Item, ApplicantIDNumber: p.IDNumber, Purpose: req.Purpose, Status: "draft", Division: p.Village,
+		Form: []FormField{{Name: "name", Label: "姓名", Value: p.Name}}}
+	f.apps[a.ID] = a
+	return a, nil
+}
+
+func (f *fakeHub) Confirm(ctx context.Context, c Caller, req ConfirmRequest) (*Application, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, ok := f.apps[req.ApplicationID]
+	if !ok || !visible(c, a.Division) {
+		return nil, ErrNotFound
+	}
+	if a.Status != "draft" {
+		return nil, ErrConflict
+	}
+	a.Status = "in_review"
+	for i := range a.Form {
+		if slices.Contains(req.Declined, a.Form[i].Name) {
+			a.Form[i].Declined = true
+		}
+	}
+	return a, nil
+}
+
+func (f *fakeHub) Review(ctx context.Context, c Caller, req ReviewRequest) (*Application, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, ok := f.apps[req.ApplicationID]
+	if !ok || !visible(c, a.Division) {
+		return nil, ErrNotFound
+	}
+	if a.Status != "in_review" {
+		return nil, ErrConflict
+	}
+	a.Reviews = append(a.Reviews, Review{Level: "village", Division: a.Division, Action: req.Action, Comment: req.Comment, Reviewer: c.Subject, At: time.Now()})
+	if req.Action == "approve" {
+		a.Status = "approved"
+		a.PermitID = "p-" + a.ID
+		f.permits[a.PermitID] = &Permit{ID: a.PermitID, ApplicationID: a.ID, Item: a.Item, Status: "active", IssuedAt: time.Now()}
+	}
+	return a, nil
+}
+
+func (f *fakeHub) Permit(ctx context.Context, c Caller, id string) (*Permit, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.permits[id]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	if a := f.apps[p.ApplicationID]; a == nil || !visible(c, a.Division) {
+		return nil, ErrForbidden
+	}
+	cp := *p
+	return &cp, nil
+}
+
+func (f *fakeHub) Revoke(ctx context.Context, c Caller, req RevokeRequest) (*Permit, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.permits[req.PermitID]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	if a := f.apps[p.ApplicationID]; a == nil || !visible(c, a.Division) {
+		return nil, ErrForbidden
+	}
+	now := time.Now()
+	p.Status, p.RevokedAt, p.Reason = "revoked", &now, req.Reason
+	return p, nil
+}
+
+func (f *fakeHub) Decision(ctx context.Context, c Caller, id string) (*Decision, error) {
+	d, ok := f.decisions[id]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	if a := f.apps[d.ApplicationID]; a == nil || !visible(c, a.Division) {
+		return nil, ErrForbidden
+	}
+	return d, nil
+}
+
+func (f *fakeHub) DataUse(ctx context.Context, c Caller, id, after string, first int) (*Page[DataUse], error) {
+	p, ok := f.people[id]
+	if !ok || !visible(c, p.Village) {
+		return nil, ErrForbidden
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	pg := &Page[DataUse]{}
+	for _, d := range f.dataUse {
+		if len(pg.Edges) == first {
+			pg.HasNextPage = true
+			break
+		}
+		if strings.Compare(d.ID, after) > 0 || after == "" {
+			pg.Edges = append(pg.Edges, Edge[DataUse]{Cursor: d.ID, Node: d})
+		}
+	}
+	return pg, nil
+}

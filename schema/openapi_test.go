@@ -1,0 +1,48 @@
+package schema
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestOpenAPIDocumentsTheContract checks the document parses and names every path of the
+// external contract (DESIGN.md section 3).
+func TestOpenAPIDocumentsTheContract(t *testing.T) {
+	b, err := OpenAPIJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi version %q", doc.OpenAPI)
+	}
+	want := map[string][]string{
+		"/healthz": {"get"}, "/readyz": {"get"}, "/metrics": {"get"}, "/openapi.json": {"get"},
+		"/.well-known/jwks.json": {"get"}, "/v1/items": {"get"}, "/v1/items/{code}": {"get"},
+		"/v1/applications": {"get", "post"}, "/v1/applications/{id}": {"get"},
+		"/v1/applications/{id}/confirm": {"post"}, "/v1/applications/{id}/review": {"post"},
+		"/v1/permits/{id}": {"get"}, "/v1/permits/{id}/print": {"get"}, "/v1/permits/verify": {"post"},
+		"/v1/permits/{id}/revoke": {"post"}, "/v1/permits/status": {"get"}, "/graphql": {"post"},
+		"/v1/audit/entries": {"get"}, "/v1/audit/checkpoint": {"get"},
+		"/v1/residents/{id_number}/data-use": {"get"}, "/v1/worklists": {"get"},
+	}
+	for path, methods := range want {
+		ops, ok := doc.Paths[path]
+		if !ok {
+			t.Errorf("path %s missing", path)
+			continue
+		}
+		for _, m := range methods {
+			if _, ok := ops[m]; !ok {
+				t.Errorf("%s %s missing", strings.ToUpper(m), path)
+			}
+		}
+	}
+}

@@ -1,0 +1,402 @@
+package schema
+
+import (
+	"sort"
+
+	"github.com/graphql-go/graphql"
+)
+
+func (b *builder) query() *graphql.Object {
+	return graphql.NewObject(graphql.ObjectConfig{
+		Name:        "Query",
+		Description: "Read access to the hub (查询入口). Every person lookup states a purpose and is authorised, audited and recorded by the hub.",
+		Fields: graphql.Fields{
+			"person": {
+				Type:        b.person,
+				Description: "One resident by ID number, for a stated purpose (按身份证号查询居民).",
+				Args: graphql.FieldConfigArgument{
+					"idNumber": arg(nn(tString), "18-character ID number (公民身份号码)."),
+					"purpose":  purposeArg(),
+				},
+				Resolve: func(p graphql.ResolveParams) (any, error) {
+					id, _ := p.Args["idNumber"].(string)
+					purpose, _ := p.Args["purpose"].(string)
+					return personThunk(p, id, purpose)
+				},
+			},
+			"people": {
+				Type:        nn(graphql.NewList(b.person)),
+				Description: "Several residents in one batched lookup, in the order given; an entry the caller may not see is null with an error (批量查询居民).",
+				Args: graphql.FieldConfigArgument{
+					"idNumbers": arg(list(tString), "ID numbers, at most 100 (身份证号列表)."),
+					"purpose":   purposeArg(),
+				},
+				Resolve: func(p graphql.ResolveParams) (any, error) {
+					ids, _ := p.Args["idNumbers"].([]any)
+					s, err := st(p)
+					if err != nil {
+						return nil, err
+					}
+					if len(ids) > s.maxList {
+						return nil, coded(CodeListLimit, "too many ID numbers 身份证号过多")
+					}
+					purpose, _ := p.Args["purpose"].(string)
+					out := make([]any, len(ids))
+					for i, v := range ids {
+						id, _ := v.(string)
+						out[i], err = personThunk(p, id, purpose)
+						if err != nil {
+							return nil, err
+						}
+					}
+					return out, nil
+				},
+			},
+			"household": {
+				Type:        b.household,
+				Description: "One household by its household number, for a stated purpose (按户号查询家庭).",
+				Args: graphql.FieldConfigArgument{
+					"id":      arg(nn(tID), "Household number at the district platform (户号)."),
+					"purpose": purposeArg(),
+				},
+				Resolve: func(p graphql.ResolveParams) (any, error) {
+					s, err := st(p)
+					if err != nil {
+						return nil, err
+					}
+					id, _ := p.Args["id"].(string)
+					purpose, _ := p.Args["purpose"].(string)
+					if purpose == "" {
+						return nil, coded(CodeBadUserInput, "purpose is required 须说明查询目的")
+					}
+					return s.ld.households.thunk(householdKey{id, purpose}, func(h *Household) (any, error) {
+						return &householdNode{h: h, purpose: purpose}, nil
+					}), nil
+				},
+			},
+			"item": {
+				Type:        b.item,
+				Description: "One item of the catalogue by code (按编码查询事项).",
+				Args:        graphql.FieldConfigArgument{"code": arg(nn(tString), "Item code, e.g. elderly_allowance (事项编码).")},
+				Resolve: func(p graphql.ResolveParams) (any, error) {
+					code, _ := p.Args["code"].(string)
+					return itemThunk(p, code)
+				},
+			},
+			"items": {
+				Type:        nn(b.itemConn),
+				Description: "The small-power item catalogue, ordered by code (小微权力事项清单).",
+				Args: withArgs(pageArgsConfig("items"), graphql.FieldConfigArgument{
+					"category": arg(tString, "Only items of this category (按类别筛选)."),
+				}),
+				Resolve: func(p graphql.ResolveParams) (any, error) {
+					s := stateOf(p.Context)
+					first, after, err := pageArgs(p, s.maxList)
+					if err != nil {
+						return nil, err
+					}
+					category, _ := p.Args["category"].(string)
+					return s.ld.itemList.thunk(struct{}{}, func(items []Item) (any, error) {
+						return itemPage(items, category, after, first), nil
+					}), nil
+				},
+			},
+			"application": {
+				Type:        b.application,
+				Description: "One application by id (按编号查询申请).",
+				Args:        graphql.FieldConfigArgument{"id": arg(nn(tID), "Application id (申请编号).")},
+				Resolve: func(p graphql.ResolveParams) (any, error) {
+					s, err := st(p)
+					if err != nil {
+						return nil, err
+					}
+					id, _ := p.Args["id"].(string)
+					return s.ld.apps.thunk(id, func(a *Application) (any, error) { return a, nil }), nil
+				},
+			},
+			"applications": {
+				Type:        nn(b.appConn),
+				Description: "Applications the caller may see, newest first (申请列表).",
+				Args: withArgs(pageArgsConfig("applications"), graphql.FieldConfigArgument{
+					"status":   arg(b.appStatus, "Only applications with this status (按状态筛选)."),
+					"division": arg(tString, "Only applications from this division (按区划筛选)."),
+					"item":     arg(tString, "Only applications for this item code (按事项筛选)."),
+				}),
+				Resolve: func(p graphql.ResolveParams) (any, error) {
+					s, err := st(p)
+					if err != nil {
+						return nil, err
+					}
+					first, after, err := pageArgs(p, s.maxList)
+					if err != nil {
+						return nil, err
+					}
+					if first == 0 {
+						return connNode{hasPrev: after != ""}, nil
+					}
+					var f ApplicationFilter
+					f.Status, _ = p.Args["status"].(string)
+					f.Division, _ = p.Args["division"].(string)
+					f.Item, _ = p.Args["item"].(string)
+					return async(p, func() (any, error) {
+						pg, err := s.svc.Applications(p.Context, s.caller, f, after, first)
+						if err != nil {
+							return nil, s.svcErr(err)
+						}
+						return pageConn(pg, after, func(a *Application) any { return a }), nil
+					}), nil
+				},
+			},
+			"permit": {
+				Type:        b.permit,
+				Description: "One permit by id (按编号查询批准文书).",
+				Args:        graphql.FieldConfigArgument{"id": arg(nn(tID), "Permit id (文书编号).")},
+				Resolve: func(p graphql.ResolveParams) (any, error) {
+					s, err := st(p)
+					if err != nil {
+						return nil, err
+					}
+					id, _ := p.Args["id"].(string)
+					return s.ld.permits.thunk(id, func(pm *Permit) (any, error) { return pm, nil }), nil
+				},
+			},
+			"decision": {
+				Type:        b.decision,
+				Description: "One policy decision by id, for auditors and replay (按编号查询判定).",
+				Args:        graphql.FieldConfigArgument{"id": arg(nn(tID), "Decision id (判定编号).")},
+				Resolve: func(p graphql.ResolveParams) (any, error) {
+					s, err := st(p)
+					if err != nil {
+						return nil, err
+					}
+					id, _ := p.Args["id"].(string)
+					return s.ld.decisions.thunk(id, func(d *Decision) (any, error) { return d, nil }), nil
+				},
+			},
+			"dataUse": {
+				Type:        nn(b.dataUseConn),
+				Description: "Who used a resident's data, newest first (居民数据使用记录).",
+				Args: withArgs(pageArgsConfig("records"), graphql.FieldConfigArgument{
+					"idNumber": arg(nn(tString), "The resident's ID number (公民身份号码)."),
+				}),
+				Resolve: func(p graphql.ResolveParams) (any, error) {
+					s, err := st(p)
+					if err != nil {
+						return nil, err
+					}
+					first, after, err := pageArgs(p, s.maxList)
+					if err != nil {
+						return nil, err
+					}
+					if first == 0 {
+						return connNode{hasPrev: after != ""}, nil
+					}
+					id, _ := p.Args["idNumber"].(string)
+					return async(p, func() (any, error) {
+						pg, err := s.svc.DataUse(p.Context, s.caller, id, after, first)
+						if err != nil {
+							return nil, s.svcErr(err)
+						}
+						return pageConn(pg, after, func(d *DataUse) any { return d }), nil
+					}), nil
+				},
+			},
+			"division": {
+				Type:        b.division,
+				Description: "One administrative division by code (按代码查询区划).",
+				Args:        graphql.FieldConfigArgument{"code": arg(nn(tString), "Division code, e.g. 370114 (区划代码).")},
+				Resolve: func(p graphql.ResolveParams) (any, error) {
+					code, _ := p.Args["code"].(string)
+					return divisionThunk(p, code)
+				},
+			},
+		},
+	})
+}
+
+func (b *builder) mutation() *graphql.Object {
+	applyIn := graphql.NewInputObject(graphql.InputObjectConfig{
+		Name:        "ApplyInput",
+		Description: "A new application (提交申请), as POST /v1/applications.",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"item":              {Type: nn(tString), Description: "Item code (事项编码)."},
+			"applicantIdNumber": {Type: nn(tString), Description: "Applicant's ID number (申请人身份证号)."},
+			"purpose":           {Type: nn(tString), Description: "Purpose of the data use (查询目的)."},
+			"idempotencyKey":    {Type: tString, Description: "Idempotency key; defaults to the Idempotency-Key header (幂等键)."},
+		},
+	})
+	confirmIn := graphql.NewInputObject(graphql.InputObjectConfig{
+		Name:        "ConfirmInput",
+		Description: "The applicant's preview and signature (申请人确认签字).",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"applicationId": {Type: nn(tID), Description: "Application id (申请编号)."},
+			"declined":      {Type: graphql.NewList(nn(tString)), Description: "Names of pre-filled fields the applicant declines (拒绝使用的预填字段)."},
+			"signature":     {Type: tString, Description: "Signature capture reference from the counter pad (签名)."},
+		},
+	})
+	reviewIn := graphql.NewInputObject(graphql.InputObjectConfig{
+		Name:        "ReviewInput",
+		Description: "A review at the application's current level (审核).",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"applicationId": {Type: nn(tID), Description: "Application id (申请编号)."},
+			"action":        {Type: nn(b.reviewAction), Description: "Approve, reject or return (审核操作)."},
+			"comment":       {Type: tString, Description: "Comment (审核意见)."},
+		},
+	})
+	revokeIn := graphql.NewInputObject(graphql.InputObjectConfig{
+		Name:        "RevokeInput",
+		Description: "Revocation of a permit (撤销批准文书).",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"permitId": {Type: nn(tID), Description: "Permit id (文书编号)."},
+			"reason":   {Type: nn(tString), Description: "Reason (撤销原因)."},
+		},
+	})
+	in := func(p graphql.ResolveParams) map[string]any {
+		m, _ := p.Args["input"].(map[string]any)
+		return m
+	}
+	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+	return graphql.NewObject(graphql.ObjectConfig{
+		Name:        "Mutation",
+		Description: "Changes, mirroring the REST contract (变更入口); run one after another.",
+		Fields: graphql.Fields{
+			"apply": {
+				Type:        b.application,
+				Description: "Create an application: pre-fill the form from evidence and decide (提交申请, 表单免填写).",
+				Args:        graphql.FieldConfigArgument{"input": arg(nn(applyIn), "The application (申请内容).")},
+				Resolve: func(p graphql.ResolveParams) (any, error) {
+					s, err := st(p)
+					if err != nil {
+						return nil, err
+					}
+					m := in(p)
+					req := ApplyRequest{Item: str(m, "item"), ApplicantIDNumber: str(m, "applicantIdNumber"), Purpose: str(m, "purpose"), IdempotencyKey: str(m, "idempotencyKey")}
+					if req.IdempotencyKey == "" {
+						req.IdempotencyKey = s.idemKey
+					}
+					a, err := s.svc.Apply(p.Context, s.caller, req)
+					if err != nil {
+						return nil, s.svcErr(err)
+					}
+					return a, nil
+				},
+			},
+			"confirm": {
+				Type:        b.application,
+				Description: "Record the applicant's preview and signature; fields may be declined (申请人确认).",
+				Args:        graphql.FieldConfigArgument{"input": arg(nn(confirmIn), "The confirmation (确认内容).")},
+				Resolve: func(p graphql.ResolveParams) (any, error) {
+					s, err := st(p)
+					if err != nil {
+						return nil, err
+					}
+					m := in(p)
+					req := ConfirmRequest{ApplicationID: str(m, "applicationId"), Signature: str(m, "signature")}
+					if d, ok := m["declined"].([]any); ok {
+						for _, v := range d {
+							if f, ok := v.(string); ok {
+								req.Declined = append(req.Declined, f)
+							}
+						}
+					}
+					a, err := s.svc.Confirm(p.Context, s.caller, req)
+					if err != nil {
+						return nil, s.svcErr(err)
+					}
+					return a, nil
+				},
+			},
+			"review": {
+				Type:        b.application,
+				Description: "Review at the current level; the last level or instant approval issues the permit (审核, 盖章免跑腿).",
+				Args:        graphql.FieldConfigArgument{"input": arg(nn(reviewIn), "The review (审核内容).")},
+				Resolve: func(p graphql.ResolveParams) (any, error) {
+					s, err := st(p)
+					if err != nil {
+						return nil, err
+					}
+					m := in(p)
+					a, err := s.svc.Review(p.Context, s.caller, ReviewRequest{ApplicationID: str(m, "applicationId"), Action: str(m, "action"), Comment: str(m, "comment")})
+					if err != nil {
+						return nil, s.svcErr(err)
+					}
+					return a, nil
+				},
+			},
+			"revoke": {
+				Type:        b.permit,
+				Description: "Revoke a permit and update the status list (撤销批准文书).",
+				Args:        graphql.FieldConfigArgument{"input": arg(nn(revokeIn), "The revocation (撤销内容).")},
+				Resolve: func(p graphql.ResolveParams) (any, error) {
+					s, err := st(p)
+					if err != nil {
+						return nil, err
+					}
+					m := in(p)
+					pm, err := s.svc.Revoke(p.Context, s.caller, RevokeRequest{PermitID: str(m, "permitId"), Reason: str(m, "reason")})
+					if err != nil {
+						return nil, s.svcErr(err)
+					}
+					return pm, nil
+				},
+			},
+		},
+	})
+}
+
+func withArgs(a, b graphql.FieldConfigArgument) graphql.FieldConfigArgument {
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
+}
+
+// async runs f on its own goroutine at once and returns a thunk that waits for it, so that
+// independent fields of a level run concurrently.
+func async(p graphql.ResolveParams, f func() (any, error)) thunk {
+	type res struct {
+		v   any
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				ch <- res{nil, coded(CodeInternal, "internal error 内部错误")}
+			}
+		}()
+		v, err := f()
+		ch <- res{v, err}
+	}()
+	return func() (any, error) {
+		select {
+		case r := <-ch:
+			return r.v, r.err
+		case <-p.Context.Done():
+			return nil, coded(CodeTimeout, "request cancelled or timed out 请求已取消或超时")
+		}
+	}
+}
+
+// itemPage pages the catalogue: items sorted by code, filtered by category, after a cursor.
+func itemPage(items []Item, category, after string, first int) connNode {
+	sorted := make([]*Item, 0, len(items))
+	for i := range items {
+		if category == "" || items[i].Category == category {
+			sorted = append(sorted, &items[i])
+		}
+	}
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Code < sorted[j].Code })
+	start := 0
+	if after != "" {
+		if code, ok := itemFromCursor(after); ok {
+			start = sort.Search(len(sorted), func(i int) bool { return sorted[i].Code > code })
+		}
+	}
+	end := min(start+first, len(sorted))
+	c := connNode{hasPrev: start > 0, hasNext: end < len(sorted)}
+	for _, it := range sorted[start:end] {
+		c.edges = append(c.edges, edgeNode{cursor: itemCursor(it.Code), node: it})
+	}
+	return c
+}
