@@ -140,6 +140,10 @@ type Bundle struct {
 	Missing []string `json:"missing"`
 	// Stale is true when any part was served from cache after a platform failure.
 	Stale bool `json:"stale"`
+	// Failures maps each Missing entry to the error that caused it (for logs, metrics and
+	// the cadre's screen: "connectors: province: circuit open"). Not part of the policy
+	// input; the errors carry no personal data.
+	Failures map[string]error `json:"-"`
 }
 
 // Authority names the authoritative platform per top-level field of Person.

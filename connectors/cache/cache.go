@@ -1,0 +1,288 @@
+// Package cache is the hub's evidence cache: values fetched from the data platforms, kept
+// per platform and kind with a TTL per kind, bounded in size (least recently used entries
+// are evicted first), with single-flight so that concurrent requests for the same keys make
+// one upstream call, and stale-if-error: when the platform fails, the last good value is
+// served marked stale, but only where the caller allows stale evidence.
+//
+// Not-found answers are cached too (a negative entry), so a person unknown to a platform
+// does not cost a call on every request within the TTL.
+package cache
+
+import (
+	"container/list"
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"sanmian/connectors"
+)
+
+// Config tunes a Cache. Zero fields take defaults.
+type Config struct {
+	// MaxEntries bounds the number of cached values (default 100 000).
+	MaxEntries int `yaml:"max_entries"`
+	// TTL is the freshness lifetime per kind ("province.person", "city.insurance", ...);
+	// kinds not listed use DefaultTTL (default 10 minutes).
+	TTL        map[string]time.Duration `yaml:"ttl"`
+	DefaultTTL time.Duration            `yaml:"default_ttl"`
+	// MaxStale is how long after expiry a value may still be served stale when its platform
+	// fails (default 24 hours).
+	MaxStale time.Duration `yaml:"max_stale"`
+}
+
+// Observer receives one call per key looked up: result is "hit", "miss" or "stale".
+// *resilience.Metrics implements it.
+type Observer interface {
+	CacheResult(platform, kind, result string)
+}
+
+// Cache is safe for concurrent use. A nil *Cache caches nothing (every lookup fetches).
+type Cache struct {
+	cfg      Config
+	observer Observer
+	now      func() time.Time
+
+	mu    sync.Mutex
+	lru   *list.List // front = most recently used; values are *entry
+	items map[string]*list.Element
+	sf    singleflight.Group
+}
+
+type entry struct {
+	key     string
+	value   any
+	found   bool
+	fetched time.Time
+	expires time.Time
+}
+
+// Option configures a Cache.
+type Option func(*Cache)
+
+// WithObserver reports hits, misses and stale serves to o.
+func WithObserver(o Observer) Option { return func(c *Cache) { c.observer = o } }
+
+// WithClock replaces time.Now (tests).
+func WithClock(now func() time.Time) Option { return func(c *Cache) { c.now = now } }
+
+// New returns a cache.
+func New(cfg Config, opts ...Option) *Cache {
+	if cfg.MaxEntries <= 0 {
+		cfg.MaxEntries = 100_000
+	}
+	if cfg.DefaultTTL <= 0 {
+		cfg.DefaultTTL = 10 * time.Minute
+	}
+	if cfg.MaxStale <= 0 {
+		cfg.MaxStale = 24 * time.Hour
+	}
+	c := &Cache{cfg: cfg, now: time.Now, lru: list.New(), items: map[string]*list.Element{}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// Result is one key's outcome of GetMany.
+type Result[V any] struct {
+	Value   V
+	Found   bool      // false: the platform answered that it holds nothing for the key
+	Fetched time.Time // when the value was fetched from the platform
+	Stale   bool      // served after the platform failed, past its TTL
+	Cached  bool      // served from the cache (fresh or stale) rather than this call's fetch
+}
+
+// Fetch fetches the values of keys from the platform; keys it holds nothing for are absent
+// from the map.
+type Fetch[V any] func(ctx context.Context, keys []string) (map[string]V, error)
+
+// GetMany returns the values of keys under platform and kind: fresh cached values without a
+// call, the others from one fetch of the missing keys (shared with concurrent callers
+// asking for the same missing keys). When the fetch fails with an availability failure
+// (connectors.IsAvailabilityFailure) and allowStale is set, keys with a cached value not
+// older than MaxStale past expiry are served stale; the error is returned only when some
+// key could not be served at all, together with the results that could.
+func GetMany[V any](ctx context.Context, c *Cache, platform, kind string, keys []string, allowStale bool, fetch Fetch[V]) (map[string]Result[V], error) {
+	out := make(map[string]Result[V], len(keys))
+	if c == nil {
+		vals, err := fetch(ctx, keys)
+		if err != nil {
+			return out, err
+		}
+		now := time.Now()
+		for _, k := range keys {
+			v, ok := vals[k]
+			out[k] = Result[V]{Value: v, Found: ok, Fetched: now}
+		}
+		return out, nil
+	}
+	now := c.now()
+	var missing []string
+	c.mu.Lock()
+	for _, k := range keys {
+		if _, dup := out[k]; dup || slices.Contains(missing, k) {
+			continue
+		}
+		if el, ok := c.items[c.key(platform, kind, k)]; ok {
+			e := el.Value.(*entry)
+			if now.Before(e.expires) {
+				c.lru.MoveToFront(el)
+				v, _ := e.value.(V)
+				out[k] = Result[V]{Value: v, Found: e.found, Fetched: e.fetched, Cached: true}
+				c.observe(platform, kind, "hit")
+				continue
+			}
+		}
+		missing = append(missing, k)
+	}
+	c.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	for range missing {
+		c.observe(platform, kind, "miss")
+	}
+	sorted := slices.Clone(missing)
+	slices.Sort(sorted)
+	flight := platform + "\x00" + kind + "\x00" + strings.Join(sorted, ",")
+	ch := c.sf.DoChan(flight, func() (any, error) {
+		// The shared fetch must not die when the first caller is canceled while others
+		// wait on it; it keeps the first caller's deadline.
+		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		if dl, ok := ctx.Deadline(); ok {
+			fctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), dl)
+		}
+		defer cancel()
+		vals, err := fetch(fctx, sorted)
+		if err != nil {
+			return nil, err
+		}
+		fetched := c.now()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, k := range sorted {
+			v, ok := vals[k]
+			c.put(platform, kind, k, v, ok, fetched)
+		}
+		return vals, nil
+	})
+	var res singleflight.Result
+	select {
+	case res = <-ch:
+	case <-ctx.Done():
+		return out, &connectors.Error{Platform: platform, Endpoint: kind, Kind: connectors.ErrCanceled}
+	}
+	if res.Err == nil {
+		vals := res.Val.(map[string]V)
+		fetched := c.now()
+		for _, k := range missing {
+			v, ok := vals[k]
+			out[k] = Result[V]{Value: v, Found: ok, Fetched: fetched}
+		}
+		return out, nil
+	}
+	if !allowStale || !connectors.IsAvailabilityFailure(res.Err) {
+		return out, res.Err
+	}
+	served := 0
+	c.mu.Lock()
+	for _, k := range missing {
+		el, ok := c.items[c.key(platform, kind, k)]
+		if !ok {
+			continue
+		}
+		e := el.Value.(*entry)
+		if now.Sub(e.expires) > c.cfg.MaxStale {
+			continue
+		}
+		v, _ := e.value.(V)
+		out[k] = Result[V]{Value: v, Found: e.found, Fetched: e.fetched, Stale: true, Cached: true}
+		served++
+	}
+	c.mu.Unlock()
+	for range served {
+		c.observe(platform, kind, "stale")
+	}
+	if served < len(missing) {
+		return out, res.Err
+	}
+	return out, nil
+}
+
+// Peek returns a cached value regardless of its age (fresh, expired or stale), without
+// counting a lookup: used for hints, never as evidence.
+func Peek[V any](c *Cache, platform, kind, key string) (V, bool) {
+	var zero V
+	if c == nil {
+		return zero, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[c.key(platform, kind, key)]
+	if !ok {
+		return zero, false
+	}
+	e := el.Value.(*entry)
+	v, ok := e.value.(V)
+	return v, ok && e.found
+}
+
+// Len returns the number of cached entries.
+func (c *Cache) Len() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Len()
+}
+
+// Purge drops every entry.
+func (c *Cache) Purge() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lru.Init()
+	clear(c.items)
+}
+
+func (c *Cache) key(platform, kind, k string) string { return platform + "\x00" + kind + "\x00" + k }
+
+func (c *Cache) ttl(platform, kind string) time.Duration {
+	if d, ok := c.cfg.TTL[platform+"."+kind]; ok && d > 0 {
+		return d
+	}
+	if d, ok := c.cfg.TTL[kind]; ok && d > 0 {
+		return d
+	}
+	return c.cfg.DefaultTTL
+}
+
+// put stores a value; c.mu must be held.
+func (c *Cache) put(platform, kind, k string, v any, found bool, fetched time.Time) {
+	key := c.key(platform, kind, k)
+	e := &entry{key: key, value: v, found: found, fetched: fetched, expires: fetched.Add(c.ttl(platform, kind))}
+	if el, ok := c.items[key]; ok {
+		el.Value = e
+		c.lru.MoveToFront(el)
+		return
+	}
+	c.items[key] = c.lru.PushFront(e)
+	for c.lru.Len() > c.cfg.MaxEntries {
+		old := c.lru.Back()
+		c.lru.Remove(old)
+		delete(c.items, old.Value.(*entry).key)
+	}
+}
+
+func (c *Cache) observe(platform, kind, result string) {
+	if c.observer != nil {
+		c.observer.CacheResult(platform, kind, result)
+	}
+}

@@ -1,0 +1,164 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"sanmian/connectors"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type clock struct{ t atomic.Int64 }
+
+func (c *clock) now() time.Time      { return time.Unix(0, c.t.Load()) }
+func (c *clock) add(d time.Duration) { c.t.Add(int64(d)) }
+func newClock() *clock {
+	c := &clock{}
+	c.t.Store(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+func kv(vals map[string]int) Fetch[int] {
+	return func(context.Context, []string) (map[string]int, error) { return vals, nil }
+}
+
+type counter struct{ hit, miss, stale atomic.Int32 }
+
+func (c *counter) CacheResult(_, _, r string) {
+	switch r {
+	case "hit":
+		c.hit.Add(1)
+	case "miss":
+		c.miss.Add(1)
+	case "stale":
+		c.stale.Add(1)
+	}
+}
+
+var down = &connectors.Error{Platform: "p", Kind: connectors.ErrUnavailable}
+
+func TestTTLPerKindAndNegativeEntries(t *testing.T) {
+	clk := newClock()
+	obs := &counter{}
+	c := New(Config{TTL: map[string]time.Duration{"p.short": time.Second}, DefaultTTL: time.Hour}, WithClock(clk.now), WithObserver(obs))
+	var calls atomic.Int32
+	fetch := func(_ context.Context, keys []string) (map[string]int, error) {
+		calls.Add(1)
+		return map[string]int{"a": 1}, nil // "b" is unknown to the platform
+	}
+	for range 2 {
+		r, err := GetMany(t.Context(), c, "p", "short", []string{"a", "b"}, false, fetch)
+		if err != nil || r["a"].Value != 1 || !r["a"].Found || r["b"].Found {
+			t.Fatalf("%+v %v", r, err)
+		}
+	}
+	if calls.Load() != 1 || obs.hit.Load() != 2 || obs.miss.Load() != 2 {
+		t.Fatalf("calls %d hits %d misses %d", calls.Load(), obs.hit.Load(), obs.miss.Load())
+	}
+	clk.add(2 * time.Second) // past the kind's TTL
+	GetMany(t.Context(), c, "p", "short", []string{"a"}, false, fetch)
+	GetMany(t.Context(), c, "p", "long", []string{"a"}, false, fetch)
+	GetMany(t.Context(), c, "p", "long", []string{"a"}, false, fetch)
+	if calls.Load() != 3 {
+		t.Errorf("calls = %d, want 3", calls.Load())
+	}
+}
+
+func TestStaleIfError(t *testing.T) {
+	clk := newClock()
+	obs := &counter{}
+	c := New(Config{DefaultTTL: time.Minute, MaxStale: time.Hour}, WithClock(clk.now), WithObserver(obs))
+	GetMany(t.Context(), c, "p", "k", []string{"a"}, false, kv(map[string]int{"a": 7}))
+	clk.add(2 * time.Minute)
+	fail := func(error) Fetch[int] {
+		return func(context.Context, []string) (map[string]int, error) { return nil, down }
+	}
+	// Not allowed: the error.
+	if _, err := GetMany(t.Context(), c, "p", "k", []string{"a"}, false, fail(down)); !errors.Is(err, connectors.ErrUnavailable) {
+		t.Fatalf("err = %v", err)
+	}
+	// Allowed: the last good value, marked stale.
+	r, err := GetMany(t.Context(), c, "p", "k", []string{"a"}, true, fail(down))
+	if err != nil || !r["a"].Stale || r["a"].Value != 7 || obs.stale.Load() != 1 {
+		t.Fatalf("%+v %v", r, err)
+	}
+	// A key never fetched cannot be served: error, with the partial results.
+	r, err = GetMany(t.Context(), c, "p", "k", []string{"a", "z"}, true, fail(down))
+	if err == nil || !r["a"].Stale {
+		t.Fatalf("partial: %+v %v", r, err)
+	}
+	// Not an availability failure (auth): never served stale.
+	auth := func(context.Context, []string) (map[string]int, error) {
+		return nil, &connectors.Error{Platform: "p", Kind: connectors.ErrAuth}
+	}
+	if _, err := GetMany(t.Context(), c, "p", "k", []string{"a"}, true, auth); !errors.Is(err, connectors.ErrAuth) {
+		t.Errorf("auth error served stale: %v", err)
+	}
+	// Too old even for stale.
+	clk.add(2 * time.Hour)
+	if _, err := GetMany(t.Context(), c, "p", "k", []string{"a"}, true, fail(down)); err == nil {
+		t.Error("value older than MaxStale served")
+	}
+}
+
+func TestBoundedLRU(t *testing.T) {
+	c := New(Config{MaxEntries: 3})
+	for _, k := range []string{"a", "b", "c"} {
+		GetMany(t.Context(), c, "p", "k", []string{k}, false, kv(map[string]int{k: 1}))
+	}
+	GetMany(t.Context(), c, "p", "k", []string{"a"}, false, kv(nil)) // touch a
+	GetMany(t.Context(), c, "p", "k", []string{"d"}, false, kv(map[string]int{"d": 1}))
+	if c.Len() != 3 {
+		t.Fatalf("len = %d", c.Len())
+	}
+	if _, ok := Peek[int](c, "p", "k", "b"); ok {
+		t.Error("least recently used entry b survived")
+	}
+	if _, ok := Peek[int](c, "p", "k", "a"); !ok {
+		t.Error("recently used entry a evicted")
+	}
+}
+
+func TestSingleFlight(t *testing.T) {
+	c := New(Config{})
+	var calls atomic.Int32
+	release := make(chan struct{})
+	fetch := func(context.Context, []string) (map[string]int, error) {
+		calls.Add(1)
+		<-release
+		return map[string]int{"a": 1, "b": 2}, nil
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		keys := []string{"a", "b"}
+		if i%2 == 1 {
+			keys = []string{"b", "a"} // same set, other order
+		}
+		wg.Go(func() {
+			r, err := GetMany(t.Context(), c, "p", "k", keys, false, fetch)
+			if err != nil || r["b"].Value != 2 {
+				t.Error(r, err)
+			}
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	if calls.Load() != 1 {
+		t.Errorf("fetches = %d, want 1", calls.Load())
+	}
+}
+
+func TestNilCacheFetches(t *testing.T) {
+	var c *Cache
+	r, err := GetMany(t.Context(), c, "p", "k", []string{"a", "b"}, true, kv(map[string]int{"a": 1}))
+	if err != nil || !r["a"].Found || r["b"].Found {
+		t.Fatal(r, err)
+	}
+}

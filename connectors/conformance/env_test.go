@@ -1,0 +1,91 @@
+package conformance
+
+import (
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"sanmian/connectors/cache"
+	"sanmian/connectors/city"
+	"sanmian/connectors/district"
+	"sanmian/connectors/province"
+	"sanmian/connectors/resilience"
+	"sanmian/connectors/sim"
+	"sanmian/hub/evidence"
+)
+
+// env is the three connectors wired to one set of simulators.
+type env struct {
+	p        *sim.Platforms
+	province *province.Client
+	city     *city.Client
+	district *district.Client
+	metrics  *resilience.Metrics
+	reg      *prometheus.Registry
+	cache    *cache.Cache
+	asm      *evidence.Assembler
+}
+
+// fastResilience keeps the suite quick: short waits, capped Retry-After, short attempt
+// timeout, a breaker that opens after 3 failed calls and probes after 200 ms.
+func fastResilience() resilience.Config {
+	return resilience.Config{
+		RetryMax: 6, RetryWaitMin: 2 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond,
+		RetryAfterMax: 10 * time.Millisecond, AttemptTimeout: 300 * time.Millisecond,
+		BreakerFailures: 3, BreakerOpen: 200 * time.Millisecond,
+	}
+}
+
+func evidenceOpts(stale bool) evidence.AssembleOptions {
+	return evidence.AssembleOptions{AllowStale: stale}
+}
+
+type envOption func(*envConfig)
+
+type envConfig struct {
+	creds   sim.Credentials
+	cache   *cache.Cache
+	index   evidence.HouseholdIndex
+	noCache bool
+}
+
+func withCreds(c sim.Credentials) envOption          { return func(e *envConfig) { e.creds = c } }
+func withCache(c *cache.Cache) envOption             { return func(e *envConfig) { e.cache = c } }
+func withIndex(ix evidence.HouseholdIndex) envOption { return func(e *envConfig) { e.index = ix } }
+
+func newEnv(t testing.TB, p *sim.Platforms, rc resilience.Config, opts ...envOption) *env {
+	t.Helper()
+	ec := envConfig{creds: p.Credentials}
+	for _, o := range opts {
+		o(&ec)
+	}
+	reg := prometheus.NewRegistry()
+	m, err := resilience.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{p: p, metrics: m, reg: reg, cache: ec.cache}
+	e.province, err = province.New(province.Config{BaseURL: p.Province.URL(), AppKey: ec.creds.ProvinceAppKey, Secret: ec.creds.ProvinceSecret, Resilience: rc}, resilience.WithMetrics(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.city, err = city.New(city.Config{BaseURL: p.City.URL(), ClientID: ec.creds.CityClientID, ClientSecret: ec.creds.CityClientSecret, Resilience: rc}, resilience.WithMetrics(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.district, err = district.New(district.Config{BaseURL: p.District.URL(), APIKey: ec.creds.DistrictAPIKey, Resilience: rc}, resilience.WithMetrics(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.province.Close(); e.city.Close(); e.district.Close() })
+	var aopts []evidence.AssemblerOption
+	if ec.cache != nil {
+		aopts = append(aopts, evidence.WithCache(ec.cache))
+	}
+	if ec.index != nil {
+		aopts = append(aopts, evidence.WithHouseholdIndex(ec.index))
+	}
+	e.asm = evidence.NewAssembler(e.province, e.city, e.district, aopts...)
+	return e
+}

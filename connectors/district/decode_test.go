@@ -1,0 +1,123 @@
+package district
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"sanmian/connectors"
+)
+
+const validResident = `{"id_no":"110101199003074258","name":"王秀英","village_code":"370114008227","village_name":"贾河村",
+"town_code":"370114008000","household_no":"370114271000001","relation":"户主","dibao":"N","tekun":"Y",
+"disability_category":"多重残疾","disability_grade":4,"veteran":"Y","veteran_type":"martyr_family","in_school":"N",
+"school_level":null,"collective_member":"Y","deceased":"N","programs":["高龄老人补贴","最低生活保障"],
+"updated_at":"2026-11-01T08:00:00+08:00"}`
+
+func decodeResident(body string) error {
+	var w resident
+	if err := json.Unmarshal([]byte(body), &w); err != nil {
+		return derr(EndpointResident, "%s", typeErr(err))
+	}
+	_, err := w.record(EndpointResident)
+	return err
+}
+
+func TestDecodeResident(t *testing.T) {
+	var w resident
+	if err := json.Unmarshal([]byte(validResident), &w); err != nil {
+		t.Fatal(err)
+	}
+	r, err := w.record(EndpointResident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Relation != "head" || !r.Rolls.Tekun || r.Rolls.Dibao || r.Rolls.Veteran != "martyr_family" || r.DisabilityCategory != "multiple" ||
+		r.DisabilityGrade != 4 || !slices.Equal(r.Rolls.Enrolled, []string{"elderly_allowance", "minimum_living_allowance"}) {
+		t.Errorf("record = %+v", r)
+	}
+}
+
+func TestDecodeResidentStrict(t *testing.T) {
+	tests := []struct{ name, from, to string }{
+		{"flag_not_Y_or_N", `"dibao":"N"`, `"dibao":"no"`},
+		{"flag_as_boolean", `"tekun":"Y"`, `"tekun":true`},
+		{"unknown_relation", `"relation":"户主"`, `"relation":"邻居"`},
+		{"unknown_programme", `"最低生活保障"`, `"神秘补贴"`},
+		{"unknown_veteran_type", `"martyr_family"`, `"pirate"`},
+		{"grade_out_of_range", `"disability_grade":4`, `"disability_grade":7`},
+		{"grade_as_string", `"disability_grade":4`, `"disability_grade":"4"`},
+		{"category_without_grade", `"disability_grade":4`, `"disability_grade":null`},
+		{"unknown_category", `"多重残疾"`, `"其他残疾"`},
+		{"missing_programs", `,"programs":["高龄老人补贴","最低生活保障"]`, ``},
+		{"bad_village", `"village_code":"370114008227"`, `"village_code":"37011400822"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			body := strings.Replace(validResident, tc.from, tc.to, 1)
+			if body == validResident {
+				t.Fatal("mutation did not apply")
+			}
+			if err := decodeResident(body); !errors.Is(err, connectors.ErrDecode) {
+				t.Fatalf("err = %v, want ErrDecode", err)
+			}
+		})
+	}
+}
+
+func TestDecodeChanges(t *testing.T) {
+	page := `{"changes":[{"seq":1,"op":"upsert","id_no":"110101199003074258","changed_at":"2026-11-01T08:00:00+08:00","resident":` + validResident + `},
+{"seq":2,"op":"delete","id_no":"110101199003074258","changed_at":"2026-11-01T08:00:00+08:00","resident":null}],"next_cursor":"djE6Mg","has_more":false}`
+	p, err := decodeChanges([]byte(page))
+	if err != nil || len(p.Changes) != 2 || p.NextCursor != "djE6Mg" || p.HasMore || p.Changes[0].Resident == nil || p.Changes[1].Op != "delete" {
+		t.Fatalf("%+v %v", p, err)
+	}
+	for name, bad := range map[string]string{
+		"seq_not_increasing": strings.Replace(page, `"seq":2`, `"seq":1`, 1),
+		"unknown_op":         strings.Replace(page, `"op":"delete"`, `"op":"merge"`, 1),
+		"no_cursor":          strings.Replace(page, `"next_cursor":"djE6Mg",`, ``, 1),
+		"resident_mismatch":  strings.Replace(page, `"seq":1,"op":"upsert","id_no":"110101199003074258"`, `"seq":1,"op":"upsert","id_no":"11010119900307005X"`, 1),
+	} {
+		if _, err := decodeChanges([]byte(bad)); !errors.Is(err, connectors.ErrDecode) {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
+
+func FuzzDecodeResident(f *testing.F) {
+	f.Add([]byte(validResident))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var w resident
+		if json.Unmarshal(b, &w) != nil {
+			return
+		}
+		r, err := w.record(EndpointResident)
+		if err != nil {
+			if !errors.Is(err, connectors.ErrDecode) {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		if len(r.IDNumber) != 18 || len(r.Village) != 12 || r.Relation == "" || r.Rolls.Enrolled == nil {
+			t.Fatalf("zero value passed on as a fact: %+v", r)
+		}
+	})
+}
+
+func FuzzDecodeChanges(f *testing.F) {
+	f.Add([]byte(`{"changes":[],"next_cursor":"x","has_more":false}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := decodeChanges(b)
+		if err != nil {
+			if !errors.Is(err, connectors.ErrDecode) {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		if p.NextCursor == "" {
+			t.Fatal("empty cursor accepted")
+		}
+	})
+}

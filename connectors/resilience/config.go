@@ -1,0 +1,131 @@
+package resilience
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config tunes one platform's client. The zero value of every field means "use the
+// default" (see WithDefaults); Validate rejects negative values.
+type Config struct {
+	// RetryMax is the retry budget per call: at most RetryMax+1 attempts. Default 6, which
+	// keeps a call's failure probability below 1e-4 when a quarter of attempts fail.
+	RetryMax int `yaml:"retry_max"`
+	// RetryWaitMin and RetryWaitMax bound the jittered exponential backoff between attempts.
+	// Defaults 50ms and 1s.
+	RetryWaitMin time.Duration `yaml:"retry_wait_min"`
+	RetryWaitMax time.Duration `yaml:"retry_wait_max"`
+	// RetryAfterMax caps how long a Retry-After header (429/503) may make the client wait
+	// before the next attempt. Default 2s.
+	RetryAfterMax time.Duration `yaml:"retry_after_max"`
+	// AttemptTimeout limits one attempt, from sending the request to reading the whole body.
+	// The caller's context bounds the whole call, all attempts and waits included.
+	// Default 5s.
+	AttemptTimeout time.Duration `yaml:"attempt_timeout"`
+	// RateLimit is the most attempts per second sent to the platform (every retry counts);
+	// 0 means unlimited. RateBurst is the bucket size (default max(1, RateLimit)).
+	RateLimit float64 `yaml:"rate_limit"`
+	RateBurst int     `yaml:"rate_burst"`
+	// BreakerFailures is the number of consecutive failed calls (each after its retries)
+	// that opens the circuit. Default 5.
+	BreakerFailures uint32 `yaml:"breaker_failures"`
+	// BreakerOpen is how long the circuit stays open before one probe call is let through.
+	// Default 10s.
+	BreakerOpen time.Duration `yaml:"breaker_open"`
+	// BreakerProbes is how many successful half-open probe calls close the circuit again.
+	// Default 1.
+	BreakerProbes uint32 `yaml:"breaker_probes"`
+	// MaxResponseBytes bounds the body read from one response. Default 64 MiB.
+	MaxResponseBytes int64 `yaml:"max_response_bytes"`
+}
+
+// Default values used by WithDefaults.
+const (
+	DefaultRetryMax         = 6
+	DefaultRetryWaitMin     = 50 * time.Millisecond
+	DefaultRetryWaitMax     = time.Second
+	DefaultRetryAfterMax    = 2 * time.Second
+	DefaultAttemptTimeout   = 5 * time.Second
+	DefaultBreakerFailures  = 5
+	DefaultBreakerOpen      = 10 * time.Second
+	DefaultBreakerProbes    = 1
+	DefaultMaxResponseBytes = 64 << 20
+)
+
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	if c.RetryMax == 0 {
+		c.RetryMax = DefaultRetryMax
+	}
+	if c.RetryWaitMin == 0 {
+		c.RetryWaitMin = DefaultRetryWaitMin
+	}
+	if c.RetryWaitMax == 0 {
+		c.RetryWaitMax = DefaultRetryWaitMax
+	}
+	if c.RetryWaitMax < c.RetryWaitMin {
+		c.RetryWaitMax = c.RetryWaitMin
+	}
+	if c.RetryAfterMax == 0 {
+		c.RetryAfterMax = DefaultRetryAfterMax
+	}
+	if c.AttemptTimeout == 0 {
+		c.AttemptTimeout = DefaultAttemptTimeout
+	}
+	if c.RateLimit > 0 && c.RateBurst == 0 {
+		c.RateBurst = max(1, int(c.RateLimit))
+	}
+	if c.BreakerFailures == 0 {
+		c.BreakerFailures = DefaultBreakerFailures
+	}
+	if c.BreakerOpen == 0 {
+		c.BreakerOpen = DefaultBreakerOpen
+	}
+	if c.BreakerProbes == 0 {
+		c.BreakerProbes = DefaultBreakerProbes
+	}
+	if c.MaxResponseBytes == 0 {
+		c.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	return c
+}
+
+// NoRetries is the RetryMax value meaning "one attempt only" (a zero RetryMax means the
+// default).
+const NoRetries = -1
+
+// Validate reports the first invalid field. Zero values are valid (they mean the default).
+func (c Config) Validate() error {
+	var errs []error
+	if c.RetryMax < NoRetries {
+		errs = append(errs, fmt.Errorf("retry_max %d < %d", c.RetryMax, NoRetries))
+	}
+	for name, d := range map[string]time.Duration{
+		"retry_wait_min": c.RetryWaitMin, "retry_wait_max": c.RetryWaitMax,
+		"retry_after_max": c.RetryAfterMax, "attempt_timeout": c.AttemptTimeout,
+		"breaker_open": c.BreakerOpen,
+	} {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("%s is negative", name))
+		}
+	}
+	if c.RateLimit < 0 || c.RateBurst < 0 {
+		errs = append(errs, errors.New("rate_limit and rate_burst must not be negative"))
+	}
+	if c.MaxResponseBytes < 0 {
+		errs = append(errs, errors.New("max_response_bytes is negative"))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("resilience: config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// retries returns the effective retry budget (NoRetries -> 0).
+func (c Config) retries() int {
+	if c.RetryMax < 0 {
+		return 0
+	}
+	return c.RetryMax
+}

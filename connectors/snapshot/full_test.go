@@ -1,0 +1,73 @@
+package snapshot_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"sanmian/connectors/district"
+	"sanmian/connectors/resilience"
+	"sanmian/connectors/sim"
+	"sanmian/connectors/sim/synth"
+	"sanmian/connectors/snapshot"
+	"sanmian/hub/store/sqlite"
+)
+
+// TestFullDistrictSync syncs the whole synthetic district (1,075,784 residents) into a real
+// SQLite file, killing the sync about halfway and resuming it, then checks the row count and
+// that no resident is duplicated. It takes minutes and a few GB of memory, so it only runs
+// with SANMIAN_FULL_DISTRICT=1:
+//
+//	SANMIAN_FULL_DISTRICT=1 go test -run TestFullDistrictSync -timeout 30m -v ./connectors/snapshot/
+func TestFullDistrictSync(t *testing.T) {
+	if os.Getenv("SANMIAN_FULL_DISTRICT") != "1" {
+		t.Skip("set SANMIAN_FULL_DISTRICT=1 to sync the full district")
+	}
+	start := time.Now()
+	p, err := sim.Start(t.Context(), sim.Config{Residents: synth.FullDistrictResidents, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	t.Logf("simulators up with %d residents in %v", len(p.Data.Persons), time.Since(start))
+	dc, err := district.New(district.Config{BaseURL: p.District.URL(), APIKey: p.Credentials.DistrictAPIKey,
+		Resilience: resilience.Config{AttemptTimeout: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dc.Close()
+	path := filepath.Join(t.TempDir(), "hub.db")
+	st, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	want := len(p.Data.Persons)
+	ctx, cancel := context.WithCancel(t.Context())
+	var killedAt snapshot.Progress
+	err = snapshot.Sync(ctx, dc, st, func(pr snapshot.Progress) {
+		if pr.Rows >= int64(want/2) && killedAt.Rows == 0 {
+			killedAt = pr
+			cancel() // killed midway
+		}
+	})
+	cancel()
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("first run: %v", err)
+	}
+	t.Logf("killed after %d rows, %d pages, %.0f rows/s", killedAt.Rows, killedAt.Pages, killedAt.RowsPerSecond)
+	var last snapshot.Progress
+	if err := snapshot.Sync(t.Context(), dc, st, func(pr snapshot.Progress) { last = pr }); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("resumed: %d rows, %d pages in %v (%.0f rows/s)", last.Rows, last.Pages, last.Elapsed, last.RowsPerSecond)
+	total, seen := countRows(t, st)
+	if total != want || len(seen) != want {
+		t.Fatalf("rows = %d (distinct %d), want %d", total, len(seen), want)
+	}
+	t.Logf("total %d rows, no duplicates; whole test %v", total, time.Since(start))
+}
