@@ -1,0 +1,361 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/bundle"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"sanmian/policies"
+)
+
+// BundleName is the name the bundle goes by in decision records (bundles.{name}.revision).
+const BundleName = "sanmian"
+
+// Query paths, as they appear in Record.Path (OPA decision-log style).
+const (
+	PathEligibility = "sanmian/eligibility/decision"
+	PathScan        = "sanmian/scan/result"
+	PathAccess      = "sanmian/access/decision"
+)
+
+// DefaultPollInterval is how often Watch polls a bundle service or directory when no
+// interval is configured.
+const DefaultPollInterval = 30 * time.Second
+
+// maxBundleBytes bounds a downloaded bundle (protection against gzip bombs).
+const maxBundleBytes = 64 << 20
+
+// Option configures an Engine.
+type Option func(*options)
+
+type options struct {
+	fsys     fs.FS
+	dir      string
+	url      string
+	poll     time.Duration
+	verify   *bundle.VerificationConfig
+	client   *http.Client
+	logger   *slog.Logger
+	clock    func() time.Time
+	recorder Recorder
+	divs     map[string]any
+}
+
+// FromFS loads the bundle from fsys (an OPA bundle directory tree). The default is the
+// embedded policies.Bundle. Files named *_test.rego are left out.
+func FromFS(fsys fs.FS) Option { return func(o *options) { o.fsys = fsys } }
+
+// FromDir loads the bundle from a directory on disk; Reload and Watch re-read it. Files named
+// *_test.rego are left out.
+func FromDir(dir string) Option { return func(o *options) { o.dir = dir } }
+
+// FromURL loads the bundle from an OPA bundle service: GET url returns the bundle as a gzipped
+// tarball; the engine sends If-None-Match with the last ETag and treats 304 as unchanged.
+func FromURL(url string) Option { return func(o *options) { o.url = url } }
+
+// WithPollInterval sets how often Watch polls the source (default DefaultPollInterval).
+func WithPollInterval(d time.Duration) Option { return func(o *options) { o.poll = d } }
+
+// WithVerification requires bundles to carry a valid .signatures.json checked against vc.
+// Without it, signatures are not checked.
+func WithVerification(vc *bundle.VerificationConfig) Option {
+	return func(o *options) { o.verify = vc }
+}
+
+// WithHTTPClient sets the client used for the bundle service (default: a client with a 30 s
+// timeout).
+func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
+
+// WithLogger sets the logger for reloads (default slog.Default()). Decisions are never logged.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithClock sets the wall clock used for record timestamps of access decisions and reload
+// times (default time.Now). Eligibility decisions use the decision time given to Decide.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }
+
+// WithRecorder stores every eligibility and access decision record (for auditors to list and
+// replay). A recorder error fails the decision: a decision that cannot be recorded is not made.
+func WithRecorder(r Recorder) Option { return func(o *options) { o.recorder = r } }
+
+// WithDivisionData replaces the division tree injected as data.sanmian.divisions (default:
+// generated from package sanmian/hub/division). Shape: {code: {"level": l, "path": [code, ...,
+// district]}}. Intended for tests.
+func WithDivisionData(d map[string]any) Option { return func(o *options) { o.divs = d } }
+
+// Recorder stores decision records. Implementations must be safe for concurrent use.
+type Recorder interface {
+	Record(ctx context.Context, rec *Record) error
+}
+
+// Engine evaluates the policy bundle. Safe for concurrent use; the zero value is not usable,
+// use New.
+type Engine struct {
+	opt    options
+	state  atomic.Pointer[state]
+	reload sync.Mutex // serialises Reload
+}
+
+// state is one loaded bundle revision with its prepared queries. Immutable once built.
+type state struct {
+	revision string
+	etag     string
+	loadedAt time.Time
+	items    map[string]*selector
+	catalog  []Item
+	decide   rego.PreparedEvalQuery
+	scan     rego.PreparedEvalQuery
+	access   rego.PreparedEvalQuery
+	compiler *ast.Compiler // compiled modules of this revision (read-only)
+	store    storage.Store // bundle data, divisions and static_all (read-only)
+}
+
+// New loads the bundle from the configured source (default: the embedded bundle), compiles
+// it and prepares the queries. It fails if the first load fails.
+func New(ctx context.Context, opts ...Option) (*Engine, error) {
+	e := &Engine{}
+	for _, o := range opts {
+		o(&e.opt)
+	}
+	n := 0
+	for _, set := range []bool{e.opt.fsys != nil, e.opt.dir != "", e.opt.url != ""} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return nil, fmt.Errorf("%w: choose one bundle source (FS, directory or URL)", ErrConfig)
+	}
+	if n == 0 {
+		e.opt.fsys = policies.Bundle
+	}
+	if e.opt.poll <= 0 {
+		e.opt.poll = DefaultPollInterval
+	}
+	if e.opt.client == nil {
+		e.opt.client = &http.Client{Timeout: 30 * time.Second}
+	}
+	if e.opt.logger == nil {
+		e.opt.logger = slog.Default()
+	}
+	if e.opt.clock == nil {
+		e.opt.clock = time.Now
+	}
+	if e.opt.divs == nil {
+		e.opt.divs = DivisionData()
+	}
+	if _, err := e.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Revision is the revision of the bundle in use (from its .manifest).
+func (e *Engine) Revision() string { return e.state.Load().revision }
+
+// Items returns the catalogue of the bundle in use, sorted by code. The slice is shared:
+// callers must not modify it.
+func (e *Engine) Items() []Item { return e.state.Load().catalog }
+
+// Reload reads the bundle from the source again and, if it is valid, swaps it in atomically.
+// Evaluations already running finish on the old revision. It reports whether a new bundle was
+// activated (false when the bundle service answered 304 Not Modified). On error the engine
+// keeps the revision it had.
+func (e *Engine) Reload(ctx context.Context) (bool, error) {
+	e.reload.Lock()
+	defer e.reload.Unlock()
+	var (
+		b   bundle.Bundle
+		err error
+	)
+	switch {
+	case e.opt.url != "":
+		var modified bool
+		b, modified, err = e.fetch(ctx)
+		if err != nil || !modified {
+			return false, err
+		}
+	case e.opt.dir != "":
+		b, err = e.read(bundle.NewDirectoryLoader(e.opt.dir), true)
+	default:
+		var l bundle.DirectoryLoader
+		l, err = bundle.NewFSLoader(e.opt.fsys)
+		if err == nil {
+			b, err = e.read(l, true)
+		}
+	}
+	if err != nil {
+		return false, err
+	}
+	st, err := e.build(ctx, &b)
+	if err != nil {
+		return false, err
+	}
+	prev := e.state.Swap(st)
+	if prev != nil {
+		e.opt.logger.InfoContext(ctx, "policy bundle activated", "revision", st.revision, "previous", prev.revision)
+	}
+	return true, nil
+}
+
+// Watch polls the source every poll interval and activates new revisions until ctx is done.
+// Errors are logged and the previous revision stays active. It returns ctx.Err().
+func (e *Engine) Watch(ctx context.Context) error {
+	t := time.NewTicker(e.opt.poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			if _, err := e.Reload(ctx); err != nil && ctx.Err() == nil {
+				e.opt.logger.WarnContext(ctx, "policy bundle reload failed", "err", err)
+			}
+		}
+	}
+}
+
+func (e *Engine) fetch(ctx context.Context) (bundle.Bundle, bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.opt.url, nil)
+	if err != nil {
+		return bundle.Bundle{}, false, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	req.Header.Set("Accept", "application/gzip")
+	if st := e.state.Load(); st != nil && st.etag != "" {
+		req.Header.Set("If-None-Match", st.etag)
+	}
+	resp, err := e.opt.client.Do(req)
+	if err != nil {
+		return bundle.Bundle{}, false, fmt.Errorf("%w: %v", ErrFetch, err)
+	}
+	defer func() {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		_ = resp.Body.Close()
+	}()
+	switch resp.StatusCode {
+	case http.StatusNotModified:
+		return bundle.Bundle{}, false, nil
+	case http.StatusOK:
+	default:
+		return bundle.Bundle{}, false, fmt.Errorf("%w: status %d", ErrFetch, resp.StatusCode)
+	}
+	l := bundle.NewTarballLoaderWithBaseURL(resp.Body, e.opt.url)
+	b, err := e.read(l, false)
+	if err != nil {
+		return bundle.Bundle{}, false, err
+	}
+	b.Etag = resp.Header.Get("ETag")
+	return b, true, nil
+}
+
+// read reads and (when configured) verifies a bundle. Test files are left out of local
+// sources; a served bundle is taken as signed, whole.
+func (e *Engine) read(l bundle.DirectoryLoader, skipTests bool) (bundle.Bundle, error) {
+	if skipTests {
+		l = l.WithFilter(func(_ string, info fs.FileInfo, _ int) bool {
+			return !info.IsDir() && strings.HasSuffix(info.Name(), "_test.rego")
+		})
+	}
+	r := bundle.NewCustomReader(l).
+		WithRegoVersion(ast.RegoV1).
+		WithSizeLimitBytes(maxBundleBytes)
+	if e.opt.verify != nil {
+		r = r.WithBundleVerificationConfig(e.opt.verify)
+	} else {
+		r = r.WithSkipBundleVerification(true)
+	}
+	b, err := r.Read()
+	if err != nil {
+		return bundle.Bundle{}, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	return b, nil
+}
+
+// build compiles the bundle with the division data and prepares the three queries.
+func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
+	if b.Manifest.Revision == "" {
+		return nil, fmt.Errorf("%w: manifest has no revision", ErrBundle)
+	}
+	root, ok := b.Data["sanmian"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: no data.sanmian", ErrBundle)
+	}
+	cat, ok := root["catalogue"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: no data.sanmian.catalogue", ErrBundle)
+	}
+	items, catalog, err := parseCatalogue(cat)
+	if err != nil {
+		return nil, err
+	}
+	data := make(map[string]any, len(b.Data))
+	for k, v := range b.Data {
+		data[k] = v
+	}
+	sanmian := make(map[string]any, len(root)+1)
+	for k, v := range root {
+		sanmian[k] = v
+	}
+	sanmian["divisions"] = e.opt.divs
+	data["sanmian"] = sanmian
+
+	compiler := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
+	compiler.Compile(b.ParsedModules(BundleName))
+	if compiler.Failed() {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, compiler.Errors)
+	}
+	store := inmem.NewFromObjectWithOpts(data, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
+	// The per-item static part of decisions depends on the catalogue alone: evaluate it once
+	// per revision and keep it as data.sanmian.static (see static_all in eligibility.rego).
+	rs, err := rego.New(rego.Query("data.sanmian.eligibility.static_all"), rego.Compiler(compiler), rego.Store(store)).Eval(ctx)
+	if err != nil || len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return nil, fmt.Errorf("%w: static_all: %v", ErrBundle, err)
+	}
+	if err := storage.WriteOne(ctx, store, storage.AddOp, storage.Path{"sanmian", "static"}, rs[0].Expressions[0].Value); err != nil {
+		return nil, fmt.Errorf("%w: store static_all: %v", ErrBundle, err)
+	}
+	prep := func(path string) (rego.PreparedEvalQuery, error) {
+		q := "data." + strings.ReplaceAll(path, "/", ".")
+		pq, err := rego.New(rego.Query(q), rego.Compiler(compiler), rego.Store(store)).PrepareForEval(ctx)
+		if err != nil {
+			return pq, fmt.Errorf("%w: prepare %s: %v", ErrBundle, q, err)
+		}
+		return pq, nil
+	}
+	st := &state{revision: b.Manifest.Revision, etag: b.Etag, loadedAt: e.opt.clock(), items: items, catalog: catalog, compiler: compiler, store: store}
+	if st.decide, err = prep(PathEligibility); err != nil {
+		return nil, err
+	}
+	if st.scan, err = prep(PathScan); err != nil {
+		return nil, err
+	}
+	if st.access, err = prep(PathAccess); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// query returns the prepared query for a record path.
+func (st *state) query(path string) (rego.PreparedEvalQuery, error) {
+	switch path {
+	case PathEligibility:
+		return st.decide, nil
+	case PathScan:
+		return st.scan, nil
+	case PathAccess:
+		return st.access, nil
+	}
+	return rego.PreparedEvalQuery{}, fmt.Errorf("%w: %q", ErrUnknownPath, path)
+}

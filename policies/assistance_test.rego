@@ -1,0 +1,147 @@
+package sanmian.eligibility_test
+
+import data.sanmian.fixtures_test as fx
+
+# minimum_living_allowance (最低生活保障)
+
+test_dibao_eligible_to_apply if {
+	d := fx.decide("minimum_living_allowance", fx.evidence(fx.person({}), []))
+	d.eligible == true
+	fx.codes(d) == {"means_test_at_review"}
+	d.instant == false
+	d.proactive == false
+}
+
+test_dibao_ineligible_already_on_roll if {
+	d := fx.decide("minimum_living_allowance", fx.evidence(fx.person({"rolls": {"dibao": true}}), []))
+	fx.codes(d) == {"already_enrolled"}
+}
+
+test_dibao_undetermined_rolls_missing if {
+	fx.decide("minimum_living_allowance", fx.with_missing(fx.person({}), "district.rolls")).eligible == null
+}
+
+# extreme_poverty_support (特困人员救助供养)
+
+test_tekun_eligible_elderly_alone if {
+	fx.eligible("extreme_poverty_support", fx.person({"birth_date": "1950-05-01"})) == true
+}
+
+test_tekun_eligible_severe_disability if {
+	fx.eligible("extreme_poverty_support", fx.person({"birth_date": "1986-05-01", "licences": [fx.disability(1, "intellectual")]})) == true
+}
+
+test_tekun_eligible_minor if {
+	fx.eligible("extreme_poverty_support", fx.person({"birth_date": "2016-05-01", "marital": "single"})) == true
+}
+
+test_tekun_ineligible_able_to_work if {
+	d := fx.decide("extreme_poverty_support", fx.evidence(fx.person({"birth_date": "1986-05-01"}), []))
+	fx.codes(d) == {"able_to_work_no_supporter_check"}
+}
+
+test_tekun_ineligible_has_supporter if {
+	supporter := fx.member({"relation": "son", "birth_date": "1990-01-01"})
+	d := fx.decide("extreme_poverty_support", fx.evidence(fx.person({"birth_date": "1950-05-01"}), [supporter]))
+	fx.codes(d) == {"has_supporter"}
+}
+
+test_tekun_deceased_member_is_no_supporter if {
+	supporter := fx.member({"relation": "son", "birth_date": "1990-01-01", "deceased": true})
+	fx.decide("extreme_poverty_support", fx.evidence(fx.person({"birth_date": "1950-05-01"}), [supporter])).eligible == true
+}
+
+test_tekun_ineligible_already_supported if {
+	d := fx.decide("extreme_poverty_support", fx.evidence(fx.person({"birth_date": "1950-05-01", "rolls": {"tekun": true}}), []))
+	fx.codes(d) == {"already_enrolled"}
+}
+
+test_tekun_undetermined_household_missing if {
+	fx.decide("extreme_poverty_support", fx.with_missing(fx.person({"birth_date": "1950-05-01"}), "district.household")).eligible == null
+}
+
+# temporary_assistance (临时救助)
+
+test_temporary_assistance_eligible if {
+	fx.eligible("temporary_assistance", fx.person({})) == true
+}
+
+test_temporary_assistance_ineligible_deceased if {
+	fx.eligible("temporary_assistance", fx.person({"deceased": true})) == false
+}
+
+test_temporary_assistance_undetermined_deceased_conflict if {
+	fx.decide("temporary_assistance", fx.with_conflict(fx.person({}), "applicant.deceased")).eligible == null
+}
+
+# medical_assistance (医疗救助)
+
+insured := {"insurance": {"medical": "enrolled", "medical_year": 2026}}
+
+test_medical_assistance_eligible if {
+	fx.eligible("medical_assistance", fx.person(object.union(insured, {"rolls": {"tekun": true}}))) == true
+}
+
+test_medical_assistance_ineligible_not_poor if {
+	d := fx.decide("medical_assistance", fx.evidence(fx.person(insured), []))
+	fx.codes(d) == {"not_dibao_or_tekun"}
+}
+
+test_medical_assistance_ineligible_uninsured if {
+	d := fx.decide("medical_assistance", fx.evidence(fx.person({"rolls": {"dibao": true}}), []))
+	fx.codes(d) == {"no_medical_insurance"}
+}
+
+test_medical_assistance_undetermined_insurance_missing if {
+	p := object.remove(fx.person({"rolls": {"dibao": true}}), ["insurance"])
+	d := fx.decide("medical_assistance", fx.evidence(p, []))
+	d.eligible == null
+	d.missing == ["city.insurance"]
+}
+
+# student_aid (困难家庭学生资助)
+
+student := {"birth_date": "2012-09-01", "marital": "single", "relation": "son", "rolls": {"in_school": "junior", "dibao": true}}
+
+test_student_aid_eligible if {
+	d := fx.decide("student_aid", fx.evidence(fx.person(student), []))
+	d.eligible == true
+	d.amount == {"level": "junior", "annual_yuan": 1250}
+}
+
+test_student_aid_ineligible_not_in_school if {
+	d := fx.decide("student_aid", fx.evidence(fx.person({"rolls": {"dibao": true}}), []))
+	fx.codes(d) == {"not_in_school"}
+}
+
+test_student_aid_ineligible_not_poor if {
+	d := fx.decide("student_aid", fx.evidence(fx.person({"rolls": {"in_school": "senior"}}), []))
+	fx.codes(d) == {"not_dibao_or_tekun"}
+}
+
+test_student_aid_undetermined_rolls_missing if {
+	fx.decide("student_aid", fx.with_missing(fx.person(student), "district.rolls")).eligible == null
+}
+
+# winter_heating_subsidy (困难群众冬季取暖补贴)
+
+test_winter_heating_eligible if {
+	d := fx.decide("winter_heating_subsidy", fx.evidence(fx.person({"rolls": {"dibao": true}}), []))
+	d.eligible == true
+	d.amount.annual_yuan == 300
+	d.instant == true
+}
+
+test_winter_heating_ineligible if {
+	fx.eligible("winter_heating_subsidy", fx.person({})) == false
+}
+
+test_winter_heating_stale_allowed_not_instant if {
+	d := fx.decide("winter_heating_subsidy", fx.with_stale(fx.person({"rolls": {"dibao": true}}), "applicant.rolls.dibao"))
+	d.eligible == true
+	d.instant == false
+}
+
+test_winter_heating_undetermined_rolls_missing if {
+	fx.decide("winter_heating_subsidy", fx.with_missing(fx.person({}), "district.rolls")).eligible == null
+}

@@ -1,0 +1,72 @@
+# Social assistance items.
+# minimum_living_allowance, extreme_poverty_support, temporary_assistance, medical_assistance,
+# student_aid and winter_heating_subsidy. Household means tests cannot be decided from the
+# platforms' data and stay with the village and town reviewers.
+package sanmian.eligibility
+
+import data.sanmian.catalogue
+import data.sanmian.lib
+import input.evidence.applicant.insurance
+import input.evidence.applicant.rolls
+
+poor := {"code": "not_dibao_or_tekun", "fields": ["applicant.rolls.dibao", "applicant.rolls.tekun"]}
+
+on_assistance if rolls.dibao == true
+
+on_assistance if rolls.tekun == true
+
+# 最低生活保障: not already on the roll; the means test happens at review.
+fail.minimum_living_allowance contains {"code": "already_enrolled", "fields": ["applicant.rolls.dibao"]} if {
+	rolls.dibao == true
+}
+
+pass.minimum_living_allowance contains "means_test_at_review"
+
+# 特困人员救助供养: unable to work (60+, under 16, or disability grade 1-2), no working-age
+# supporter in the household, not already supported.
+fail.extreme_poverty_support contains {"code": "already_enrolled", "fields": ["applicant.rolls.tekun"]} if {
+	rolls.tekun == true
+}
+
+fail.extreme_poverty_support contains {"code": "able_to_work_no_supporter_check", "fields": ["applicant.birth_date", "applicant.licences.disability"]} if {
+	not unable_to_work
+}
+
+fail.extreme_poverty_support contains {"code": "has_supporter", "fields": ["household.birth_date", "household.deceased"]} if {
+	p := catalogue.items.extreme_poverty_support.params
+	some m in household
+	m.deceased != true
+	a := lib.age(m.birth_date, input.now)
+	a >= p.supporter_min_age
+	a <= p.supporter_max_age
+}
+
+unable_to_work if age >= catalogue.items.extreme_poverty_support.params.elderly_age
+
+unable_to_work if age < catalogue.items.extreme_poverty_support.params.minor_age
+
+unable_to_work if best_grade <= catalogue.items.extreme_poverty_support.params.max_disability_grade
+
+# 临时救助: any living resident may apply; need is assessed at review.
+pass.temporary_assistance contains "means_test_at_review"
+
+# 医疗救助: on the 低保 or 特困 roll and insured in resident medical insurance.
+fail.medical_assistance contains poor if not on_assistance
+
+fail.medical_assistance contains {"code": "no_medical_insurance", "fields": ["applicant.insurance.medical"]} if {
+	insurance.medical != "enrolled"
+}
+
+# 困难家庭学生资助: in school and on the 低保 or 特困 roll.
+fail.student_aid contains {"code": "not_in_school", "fields": ["applicant.rolls.in_school"]} if {
+	object.get(rolls, "in_school", "") == ""
+}
+
+fail.student_aid contains poor if not on_assistance
+
+amount.student_aid := {"level": rolls.in_school, "annual_yuan": catalogue.items.student_aid.params.annual_yuan_by_level[rolls.in_school]}
+
+# 困难群众冬季取暖补贴: on the 低保 or 特困 roll.
+fail.winter_heating_subsidy contains poor if not on_assistance
+
+amount.winter_heating_subsidy := {"annual_yuan": catalogue.items.winter_heating_subsidy.params.annual_yuan}

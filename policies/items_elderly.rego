@@ -1,0 +1,25 @@
+# Elderly items.
+# elderly_allowance (高龄老人补贴) and senior_card (老年人优待证).
+package sanmian.eligibility
+
+import data.sanmian.catalogue
+
+# 高龄老人补贴: 80 or older on the decision date (eligible ON the 80th birthday); tiered amount.
+fail.elderly_allowance contains {"code": "age_below_min", "fields": ["applicant.birth_date"]} if {
+	age < catalogue.items.elderly_allowance.params.min_age
+}
+
+pass.elderly_allowance contains elderly_tier.reason
+
+amount.elderly_allowance := {"tier": elderly_tier.tier, "monthly_yuan": elderly_tier.monthly_yuan}
+
+elderly_tier := t if {
+	some t in catalogue.items.elderly_allowance.params.tiers
+	age >= t.min_age
+	age <= t.max_age
+}
+
+# 老年人优待证: 60 or older.
+fail.senior_card contains {"code": "age_below_min", "fields": ["applicant.birth_date"]} if {
+	age < catalogue.items.senior_card.params.min_age
+}

@@ -1,0 +1,66 @@
+# METADATA
+# title: Shared helpers
+# description: Date arithmetic, licence validity and evidence-path helpers used by the policies.
+package sanmian.lib
+
+# arr returns x when it is an array and [] otherwise (Go encodes nil slices as null).
+arr(x) := x if is_array(x)
+
+else := []
+
+# age is the age in whole years on the date now of a person born on birth (both "YYYY-MM-DD").
+# A person turns n ON the n-th birthday; someone born on 29 February turns a year older on
+# 1 March in common years.
+age(birth, now) := a if {
+	count(birth) == 10
+	a := (to_number(substring(now, 0, 4)) - to_number(substring(birth, 0, 4))) - before_birthday(birth, now)
+}
+
+before_birthday(birth, now) := 1 if substring(now, 5, 5) < substring(birth, 5, 5)
+
+else := 0
+
+# days_between is the number of days from the date from to the date to (negative when to is earlier).
+days_between(from, to) := (time.parse_ns("2006-01-02", to) - time.parse_ns("2006-01-02", from)) / 86400000000000
+
+# id_birth_date is the date of birth encoded in an 18-character ID number (GB 11643-1999).
+id_birth_date(id) := concat("-", [substring(id, 6, 4), substring(id, 10, 2), substring(id, 12, 2)]) if count(id) == 18
+
+# norm maps an evidence field path as used in provenance and conflicts ("household.1.licences.0",
+# "applicant.rolls.dibao") to the needs grammar of the catalogue: list indexes are dropped and a
+# path into a licence stops at "licences" (the licence type is not in the path).
+norm(field) := cut_licences(regex.replace(field, `\.[0-9]+`, ""))
+
+cut_licences(s) := concat("", [substring(s, 0, i), ".licences"]) if {
+	i := indexof(s, ".licences.")
+	i >= 0
+} else := s
+
+# related holds when the normalised field f and the needs path n refer to overlapping evidence.
+related(f, n) if f == n
+
+related(f, n) if startswith(n, concat("", [f, "."]))
+
+related(f, n) if startswith(f, concat("", [n, "."]))
+
+# valid_licence holds for a licence whose status is valid and that has not expired on now.
+valid_licence(l, now) if {
+	l.status == "valid"
+	not expired(l, now)
+}
+
+expired(l, now) if {
+	u := object.get(l, "valid_until", "")
+	u != ""
+	u < now
+}
+
+# licences_of is every licence of the given type held by person p, whatever its status.
+licences_of(p, type) := [l | some l in arr(object.get(p, "licences", [])); l.type == type]
+
+# valid_licences_of is every valid licence of the given type held by person p on now.
+valid_licences_of(p, type, now) := [l | some l in licences_of(p, type); valid_licence(l, now)]
+
+# grade is the disability grade (1 most severe .. 4) of a disability licence; accepts a number
+# or a numeric string.
+grade(l) := to_number(l.attrs.grade)

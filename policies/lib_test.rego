@@ -1,0 +1,80 @@
+package sanmian.lib_test
+
+import data.sanmian.eligibility
+import data.sanmian.lib
+
+test_age_on_and_before_birthday if {
+	lib.age("1946-11-26", "2026-11-26") == 80
+	lib.age("1946-11-27", "2026-11-26") == 79
+	lib.age("1946-11-25", "2026-11-26") == 80
+}
+
+test_age_leap_day_birthday if {
+	lib.age("2000-02-29", "2001-02-28") == 0
+	lib.age("2000-02-29", "2001-03-01") == 1
+	lib.age("2000-02-29", "2004-02-29") == 4
+}
+
+test_age_undefined_for_blank_date if {
+	not lib.age("", "2026-11-26")
+}
+
+test_days_between if {
+	lib.days_between("2026-11-26", "2027-02-24") == 90
+	lib.days_between("2026-11-26", "2026-11-25") == -1
+}
+
+test_id_birth_date if {
+	lib.id_birth_date("370114194611260012") == "1946-11-26"
+	not lib.id_birth_date("3701141946")
+}
+
+test_norm if {
+	lib.norm("applicant.rolls.dibao") == "applicant.rolls.dibao"
+	lib.norm("household.1.deceased") == "household.deceased"
+	lib.norm("household.1.licences.0.attrs.grade") == "household.licences"
+	lib.norm("applicant.licences.3") == "applicant.licences"
+}
+
+test_related if {
+	lib.related("applicant.licences", "applicant.licences.disability")
+	lib.related("applicant.rolls.homestead.house_grade", "applicant.rolls.homestead")
+	not lib.related("applicant.deceased", "applicant.death_date")
+}
+
+test_arr if {
+	lib.arr(null) == []
+	lib.arr([1]) == [1]
+}
+
+test_unknown_item if {
+	d := eligibility.decision with input as {"now": "2026-11-26", "item": "free_lunch", "evidence": {"applicant": {}}}
+	d.eligible == false
+	d.reasons[0].code == "unknown_item"
+}
+
+# The engine stores static_all as data.sanmian.static; decisions read it from there.
+test_static_from_data if {
+	st := eligibility.static_all
+	d := eligibility.decision with input as {"now": "2026-11-26", "item": "senior_card", "evidence": {"applicant": {"birth_date": "1950-01-01", "deceased": false, "village": "370114001201", "id_number": "x", "sex": "M", "rolls": {"enrolled": []}}}}
+		with data.sanmian.static as st
+	d.eligible == true
+	d.autofill == st.senior_card.autofill
+}
+
+test_null_applicant_and_household_are_read_as_empty if {
+	d := eligibility.decision with input as {"now": "2026-11-26", "item": "kinship_certificate", "evidence": {"applicant": null, "household": null, "missing": ["province.person", "district.household"]}}
+	d.eligible == null
+	d.missing == ["district.household", "province.person"]
+}
+
+test_reason_texts_complete if {
+	every _, r in data.sanmian.catalogue.reasons {
+		object.keys(r) == {"zh", "en"}
+		r.zh != ""
+		r.en != ""
+	}
+	every _, r in data.sanmian.catalogue.access_reasons {
+		object.keys(r) == {"zh", "en"}
+	}
+}

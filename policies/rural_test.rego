@@ -1,0 +1,190 @@
+package sanmian.eligibility_test
+
+import data.sanmian.fixtures_test as fx
+
+# conscript_family_allowance (义务兵家庭优待金)
+
+test_conscript_family_eligible if {
+	d := fx.decide("conscript_family_allowance", fx.evidence(fx.person({"rolls": {"veteran": "conscript_family"}}), []))
+	d.eligible == true
+	d.amount.annual_yuan == 12000
+}
+
+test_conscript_family_ineligible if {
+	d := fx.decide("conscript_family_allowance", fx.evidence(fx.person({}), []))
+	fx.codes(d) == {"not_conscript_family"}
+}
+
+test_conscript_family_already_enrolled if {
+	fx.eligible("conscript_family_allowance", fx.person({"rolls": {"veteran": "conscript_family", "enrolled": ["conscript_family_allowance"]}})) == false
+}
+
+test_conscript_family_undetermined_rolls_missing if {
+	fx.decide("conscript_family_allowance", fx.with_missing(fx.person({}), "district.rolls")).eligible == null
+}
+
+# entitled_group_pension (重点优抚对象定期抚恤补助)
+
+test_entitled_group_eligible if {
+	fx.eligible("entitled_group_pension", fx.person({"rolls": {"veteran": "martyr_family"}})) == true
+}
+
+test_entitled_group_ineligible if {
+	d := fx.decide("entitled_group_pension", fx.evidence(fx.person({"rolls": {"veteran": "conscript_family"}}), []))
+	fx.codes(d) == {"not_entitled_group"}
+}
+
+test_entitled_group_undetermined_rolls_missing if {
+	fx.decide("entitled_group_pension", fx.with_missing(fx.person({}), "district.rolls")).eligible == null
+}
+
+# homestead_application (农村宅基地申请)
+
+test_homestead_eligible if {
+	d := fx.decide("homestead_application", fx.evidence(fx.person({}), []))
+	d.eligible == true
+	d.review_levels == ["village", "work_area", "town"]
+}
+
+test_homestead_boundary_18th_birthday if {
+	fx.eligible("homestead_application", fx.person({"birth_date": "2008-11-26"})) == true
+	d := fx.decide("homestead_application", fx.evidence(fx.person({"birth_date": "2008-11-27"}), []))
+	fx.codes(d) == {"age_below_min"}
+}
+
+test_homestead_ineligible_has_homestead if {
+	d := fx.decide("homestead_application", fx.evidence(fx.person({"rolls": {"homestead": {"area_m2": 166, "house_grade": "A"}}}), []))
+	fx.codes(d) == {"has_homestead"}
+}
+
+test_homestead_ineligible_non_agricultural_not_member if {
+	d := fx.decide("homestead_application", fx.evidence(fx.person({"hukou_type": "non_agricultural", "rolls": {"collective_member": false}}), []))
+	fx.codes(d) == {"not_agricultural_hukou", "not_collective_member"}
+}
+
+test_homestead_undetermined_rolls_missing if {
+	fx.decide("homestead_application", fx.with_missing(fx.person({}), "district.rolls")).eligible == null
+}
+
+# dilapidated_house_renovation (农村危房改造)
+
+house(grade) := {"homestead": {"area_m2": 120, "house_grade": grade}}
+
+test_dilapidated_house_eligible_dibao if {
+	fx.eligible("dilapidated_house_renovation", fx.person({"rolls": object.union(house("D"), {"dibao": true})})) == true
+}
+
+test_dilapidated_house_eligible_disability if {
+	fx.eligible("dilapidated_house_renovation", fx.person({"rolls": house("C"), "licences": [fx.disability(4, "visual")]})) == true
+}
+
+test_dilapidated_house_ineligible_safe if {
+	d := fx.decide("dilapidated_house_renovation", fx.evidence(fx.person({"rolls": object.union(house("A"), {"dibao": true})}), []))
+	fx.codes(d) == {"house_safe"}
+}
+
+test_dilapidated_house_ineligible_not_hardship if {
+	d := fx.decide("dilapidated_house_renovation", fx.evidence(fx.person({"rolls": house("D")}), []))
+	fx.codes(d) == {"not_hardship_household"}
+}
+
+test_dilapidated_house_undetermined_rolls_missing if {
+	fx.decide("dilapidated_house_renovation", fx.with_missing(fx.person({}), "district.rolls")).eligible == null
+}
+
+# collective_membership (集体经济组织成员确认)
+
+test_collective_membership_eligible if {
+	fx.eligible("collective_membership", fx.person({"rolls": {"collective_member": false}})) == true
+}
+
+test_collective_membership_ineligible_already if {
+	d := fx.decide("collective_membership", fx.evidence(fx.person({}), []))
+	fx.codes(d) == {"already_collective_member"}
+}
+
+test_collective_membership_ineligible_non_agricultural if {
+	fx.eligible("collective_membership", fx.person({"hukou_type": "non_agricultural", "rolls": {"collective_member": false}})) == false
+}
+
+test_collective_membership_undetermined_hukou_blank if {
+	fx.decide("collective_membership", fx.evidence(fx.person({"hukou_type": "", "rolls": {"collective_member": false}}), [])).eligible == null
+}
+
+# farmland_protection_subsidy (耕地地力保护补贴)
+
+test_farmland_subsidy_eligible if {
+	d := fx.decide("farmland_protection_subsidy", fx.evidence(fx.person({"rolls": {"land_mu": 3.5}}), []))
+	d.eligible == true
+	d.amount == {"land_mu": 3.5, "annual_yuan": 420}
+}
+
+test_farmland_subsidy_ineligible_no_land if {
+	d := fx.decide("farmland_protection_subsidy", fx.evidence(fx.person({}), []))
+	fx.codes(d) == {"no_farmland"}
+}
+
+test_farmland_subsidy_undetermined_rolls_missing if {
+	fx.decide("farmland_protection_subsidy", fx.with_missing(fx.person({"rolls": {"land_mu": 3.5}}), "district.rolls")).eligible == null
+}
+
+# public_welfare_job (公益性岗位申请)
+
+difficulty := {"insurance": {"employment": "unemployed_registered", "employment_difficulty": true}}
+
+test_public_welfare_job_eligible if {
+	fx.eligible("public_welfare_job", fx.person(object.union(difficulty, {"birth_date": "1981-03-01"}))) == true
+}
+
+test_public_welfare_job_ineligible_not_recognised if {
+	d := fx.decide("public_welfare_job", fx.evidence(fx.person({"birth_date": "1981-03-01"}), []))
+	fx.codes(d) == {"no_employment_difficulty"}
+}
+
+test_public_welfare_job_labour_age_boundary if {
+	fx.eligible("public_welfare_job", fx.person(object.union(difficulty, {"birth_date": "1966-11-27"}))) == true
+	d := fx.decide("public_welfare_job", fx.evidence(fx.person(object.union(difficulty, {"birth_date": "1966-11-26"})), []))
+	fx.codes(d) == {"above_labour_age"}
+}
+
+test_public_welfare_job_ineligible_minor if {
+	d := fx.decide("public_welfare_job", fx.evidence(fx.person(object.union(difficulty, {"birth_date": "2012-01-01"})), []))
+	fx.codes(d) == {"age_below_min"}
+}
+
+test_public_welfare_job_undetermined_insurance_missing if {
+	fx.decide("public_welfare_job", fx.with_missing(fx.person({"birth_date": "1981-03-01"}), "city.insurance")).eligible == null
+}
+
+# employment_difficulty_recognition (就业困难人员认定)
+
+unemployed := {"insurance": {"employment": "unemployed_registered"}}
+
+test_employment_difficulty_eligible_woman_40 if {
+	fx.eligible("employment_difficulty_recognition", fx.person(object.union(unemployed, {"sex": "F", "birth_date": "1986-11-26"}))) == true
+	d := fx.decide("employment_difficulty_recognition", fx.evidence(fx.person(object.union(unemployed, {"sex": "F", "birth_date": "1986-11-27"})), []))
+	fx.codes(d) == {"no_difficulty_factor"}
+}
+
+test_employment_difficulty_eligible_dibao if {
+	fx.eligible("employment_difficulty_recognition", fx.person(object.union(unemployed, {"birth_date": "1990-01-01", "rolls": {"dibao": true}}))) == true
+}
+
+test_employment_difficulty_eligible_disability if {
+	fx.eligible("employment_difficulty_recognition", fx.person(object.union(unemployed, {"birth_date": "1990-01-01", "licences": [fx.disability(4, "hearing")]}))) == true
+}
+
+test_employment_difficulty_ineligible_recognised_employed if {
+	p := fx.person({"birth_date": "1970-01-01", "insurance": {"employment": "employed", "employment_difficulty": true}})
+	d := fx.decide("employment_difficulty_recognition", fx.evidence(p, []))
+	fx.codes(d) == {"already_recognised", "not_registered_unemployed"}
+}
+
+test_employment_difficulty_ineligible_minor_and_above_age if {
+	fx.eligible("employment_difficulty_recognition", fx.person(object.union(unemployed, {"birth_date": "2015-01-01"}))) == false
+	fx.eligible("employment_difficulty_recognition", fx.person(object.union(unemployed, {"birth_date": "1950-01-01"}))) == false
+}
+
+test_employment_difficulty_undetermined_insurance_missing if {
+	fx.decide("employment_difficulty_recognition", fx.with_missing(fx.person({"birth_date": "1980-01-01", "sex": "F"}), "city.insurance")).eligible == null
+}

@@ -1,0 +1,28 @@
+package sanmian.scan_test
+
+import data.sanmian.fixtures_test as fx
+
+scan(ev) := r if {
+	r := data.sanmian.scan.result with input as {"now": fx.now, "evidence": ev}
+}
+
+test_scan_elderly_resident if {
+	p := fx.person({"birth_date": "1940-03-01", "insurance": {"pension": "enrolled", "medical": "enrolled", "medical_year": 2026}, "rolls": {"land_mu": 2}})
+	r := scan(fx.evidence(p, []))
+	{"elderly_allowance", "senior_card", "resident_pension_claim", "farmland_protection_subsidy"} - {c | some c in r.eligible} == set()
+	not "minimum_living_allowance" in r.eligible # not a proactive item
+	r.undetermined == []
+}
+
+test_scan_reports_undetermined if {
+	p := object.remove(fx.person({"birth_date": "1940-03-01"}), ["insurance"])
+	r := scan(fx.evidence(p, []))
+	"resident_pension_claim" in r.undetermined
+	"elderly_allowance" in r.eligible
+}
+
+test_scan_deceased_resident_only_funeral if {
+	p := fx.person({"birth_date": "1940-03-01", "deceased": true, "death_date": "2026-11-01"})
+	r := scan(fx.evidence(p, []))
+	r.eligible == ["funeral_subsidy"]
+}
