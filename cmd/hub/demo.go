@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"sanmian/connectors/sim"
+	"sanmian/connectors/sim/synth"
+	"sanmian/hub/app"
+	"sanmian/hub/auth"
+	"sanmian/hub/config"
+	"sanmian/hub/division"
+	"sanmian/hub/seal"
+)
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("demo", stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "hub listen address (port 0: any free port)")
+	data := fs.String("data", defaultDataDir, "data directory: store, keys, demo issuer, hub.yaml")
+	residents := fs.Int("residents", synth.DefaultResidents, "synthetic district size (1075784 = the whole district)")
+	seed := fs.Int64("seed", 1, "data seed: the same seed gives the same district")
+	faults := fs.String("faults", "none", "fault profile of the simulated platforms: none, realistic, flaky, outage-province, or a YAML file")
+	readyFile := fs.String("ready-file", "", "once everything serves, write a JSON file with the addresses and sample residents")
+	verbose := fs.Bool("v", false, "log every request (no personal data is logged)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	dir, err := filepath.Abs(*data)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	// Bind first: a taken port is the most common failure and should not cost a data build.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%s is already in use (another demo running?); stop it or pass --addr 127.0.0.1:0", *addr)
+		}
+		return fmt.Errorf("listen %s: %w", *addr, err)
+	}
+	defer ln.Close()
+
+	start := time.Now()
+	fmt.Fprintf(stdout, "三免 Sanmian hub demo — 正在准备 (building a synthetic district of %d residents, seed %d) ...\n", *residents, *seed)
+	platforms, err := sim.Start(ctx, sim.Config{Residents: *residents, Seed: *seed, Faults: *faults, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer platforms.Close()
+
+	issuer, err := auth.OpenDemoIssuer(dir)
+	if err != nil {
+		return fmt.Errorf("demo issuer: %w", err)
+	}
+	jwks, err := issuer.JWKS()
+	if err != nil {
+		return err
+	}
+	jwksFile := filepath.Join(dir, "issuer.jwks.json")
+	if err := os.WriteFile(jwksFile, jwks, 0o644); err != nil {
+		return err
+	}
+	if _, err := seal.DemoMasterKey(dir); err != nil {
+		return fmt.Errorf("demo master key: %w", err)
+	}
+	creds := platforms.Credentials
+	cfg := &config.Config{
+		Addr:      ln.Addr().String(),
+		PublicURL: "http://" + ln.Addr().String(),
+		DataDir:   dir,
+		Store:     filepath.Join(dir, "hub.db"),
+		Upstreams: config.Upstreams{
+			Province: config.Province{URL: platforms.Province.URL(), AppKey: creds.ProvinceAppKey, Secret: creds.ProvinceSecret},
+			City:     config.City{URL: platforms.City.URL(), ClientID: creds.CityClientID, ClientSecret: creds.CityClientSecret},
+			District: config.District{URL: platforms.District.URL(), APIKey: creds.DistrictAPIKey},
+		},
+		Auth: auth.Config{Issuers: []auth.TrustedIssuer{{Name: issuer.Name(), Algorithms: []string{"EdDSA"}, JWKSFile: jwksFile}}},
+		Keys: config.Keys{Dir: filepath.Join(dir, "keys"), MasterKeyFile: filepath.Join(dir, filepath.FromSlash(seal.DemoMasterKeyFile))},
+	}
+	if err := cfg.Write(filepath.Join(dir, "hub.yaml")); err != nil {
+		return fmt.Errorf("write hub.yaml: %w", err)
+	}
+	hub, err := app.New(ctx, cfg, app.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer hub.Close()
+
+	srv := &http.Server{Handler: hub.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	hubURL := "http://" + ln.Addr().String()
+	samples := samplesOf(platforms.Data, 6)
+	fmt.Fprintf(stdout, "ready in %s\n\n", time.Since(start).Round(10*time.Millisecond))
+	fmt.Fprintf(stdout, "Hub 服务地址 (UI and API): %s\n", hubURL)
+	fmt.Fprintf(stdout, "  API description: %s/openapi.json   GraphQL explorer: %s/graphql   health: %s/readyz\n\n", hubURL, hubURL, hubURL)
+	printPlatforms(stdout, platforms)
+	printSamples(stdout, samples)
+	if err := printTokens(stdout, issuer, samples); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nConfiguration written to %s (usable with `hub serve --config`).\n", filepath.Join(dir, "hub.yaml"))
+	fmt.Fprintln(stdout, "Next: mint more tokens with `go run ./cmd/hub token --role counter --jurisdiction <village code>`;")
+	fmt.Fprintln(stdout, "the README walks through an application from counter to sealed permit. Ctrl-C stops everything. 按 Ctrl-C 退出。")
+
+	if *readyFile != "" {
+		if err := writeReadyFile(*readyFile, map[string]any{
+			"hub": hubURL, "province": platforms.Province.URL(), "city": platforms.City.URL(),
+			"district": platforms.District.URL(), "samples": samples,
+		}); err != nil {
+			return err
+		}
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		return fmt.Errorf("hub server: %w", err)
+	}
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	fmt.Fprintln(stdout, "stopped. 已停止。")
+	return nil
+}
+
+// printTokens mints and prints one ready token per role, scoped to the first sample's
+// village, work area and town so the whole review chain can be walked.
+func printTokens(w io.Writer, iss *auth.Issuer, samples []sample) error {
+	village := division.Villages()[0].Code
+	if len(samples) > 0 {
+		village = samples[0].Village
+	}
+	v, _ := division.Lookup(village)
+	wa, _ := division.WorkAreaOf(village)
+	type tok struct {
+		label string
+		c     auth.Caller
+	}
+	toks := []tok{
+		{"counter 村级窗口 (" + division.FullName(village) + ")", auth.Caller{Subject: "counter-" + village, Role: auth.RoleCounter, Jurisdiction: village}},
+		{"reviewer 村级审核", auth.Caller{Subject: "reviewer-" + village, Role: auth.RoleReviewer, Jurisdiction: village}},
+		{"reviewer 工作区审核 (" + wa.Name + ")", auth.Caller{Subject: "reviewer-" + wa.Code, Role: auth.RoleReviewer, Jurisdiction: wa.Code}},
+		{"reviewer 镇街审核 (" + division.FullName(v.Town) + ")", auth.Caller{Subject: "reviewer-" + v.Town, Role: auth.RoleReviewer, Jurisdiction: v.Town}},
+		{"department 部门应用 (all items)", auth.Caller{Subject: "dept-app-demo", Role: auth.RoleDepartment, Scope: []string{"*"}}},
+		{"auditor 审计", auth.Caller{Subject: "auditor-demo", Role: auth.RoleAuditor, Jurisdiction: division.DistrictCode}},
+		{"admin 管理员", auth.Caller{Subject: "admin-demo", Role: auth.RoleAdmin, Jurisdiction: division.DistrictCode}},
+	}
+	fmt.Fprintln(w, "\nReady tokens (8 h) 演示令牌 — use as `Authorization: Bearer <token>`:")
+	for _, t := range toks {
+		s, err := iss.Mint(t.c, 8*time.Hour)
+		if err != nil {
+			return fmt.Errorf("mint %s token: %w", t.c.Role, err)
+		}
+		fmt.Fprintf(w, "  %s\n    %s\n", t.label, s)
+	}
+	return nil
+}

@@ -1,0 +1,191 @@
+// Package app wires the hub together from its configuration: store, policy engine,
+// connectors and evidence assembler, sealing keys, caller authentication, the hub service,
+// and the HTTP front doors (REST, GraphQL, operations endpoints). cmd/hub calls it for
+// `hub serve` and `hub demo`; integration tests call it to run the real thing.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"sanmian/hub/api"
+	"sanmian/hub/auth"
+	"sanmian/hub/config"
+	"sanmian/hub/division"
+	"sanmian/hub/policy"
+	"sanmian/hub/seal"
+	"sanmian/hub/service"
+	"sanmian/hub/store"
+	_ "sanmian/hub/store/postgres" // registers the postgres:// backend
+	_ "sanmian/hub/store/sqlite"   // registers the SQLite backend
+	"sanmian/schema"
+)
+
+// App is a running hub: its HTTP handler and the resources it holds. Close releases them.
+type App struct {
+	Config *config.Config
+	Store  store.Store
+	Server *api.Server
+	Auth   *auth.Verifier
+	Keys   *seal.Keyring
+	Policy *policy.Engine
+	Hub    *service.Hub
+
+	log     *slog.Logger
+	closers []func() error
+}
+
+// Option configures New.
+type Option func(*options)
+
+type options struct {
+	log                *slog.Logger
+	checkpointInterval time.Duration
+}
+
+// WithCheckpointInterval sets how often the audit chain's head is signed (default 1 minute).
+func WithCheckpointInterval(d time.Duration) Option {
+	return func(o *options) { o.checkpointInterval = d }
+}
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// New builds the hub from cfg. On error everything opened so far is closed.
+func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err error) {
+	o := options{log: slog.Default(), checkpointInterval: time.Minute}
+	for _, f := range opts {
+		f(&o)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	a = &App{Config: cfg, log: o.log}
+	defer func() {
+		if err != nil {
+			_ = a.Close()
+			a = nil
+		}
+	}()
+
+	a.Store, err = store.Open(ctx, cfg.Store, store.WithLogger(o.log))
+	if err != nil {
+		return nil, fmt.Errorf("app: open store: %w", err)
+	}
+	a.closers = append(a.closers, a.Store.Close)
+
+	a.Auth, err = auth.NewVerifier(cfg.Auth)
+	if err != nil {
+		return nil, fmt.Errorf("app: caller authentication: %w", err)
+	}
+
+	master, err := masterKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.Keys, err = seal.NewKeyring(storeKeyStore{a.Store}, master)
+	if err != nil {
+		return nil, fmt.Errorf("app: sealing keys: %w", err)
+	}
+	// The district office signs the status list and the audit checkpoints: make sure it has a key,
+	// so the JWKS is never empty.
+	if _, err := a.Keys.EnsureOffice(ctx, division.DistrictCode); err != nil {
+		return nil, fmt.Errorf("app: district sealing key: %w", err)
+	}
+	sl := &sealer{keys: a.Keys, store: a.Store, statusURI: cfg.PublicURL + "/v1/permits/status", now: time.Now}
+
+	var popts []policy.Option
+	switch {
+	case cfg.Policy.Dir != "":
+		popts = append(popts, policy.FromDir(cfg.Policy.Dir))
+	case cfg.Policy.BundleURL != "":
+		popts = append(popts, policy.FromURL(cfg.Policy.BundleURL))
+	}
+	if cfg.Policy.PollInterval > 0 {
+		popts = append(popts, policy.WithPollInterval(cfg.Policy.PollInterval))
+	}
+	a.Policy, err = policy.New(ctx, append(popts, policy.WithLogger(o.log))...)
+	if err != nil {
+		return nil, fmt.Errorf("app: policy bundle: %w", err)
+	}
+	if cfg.Policy.Dir != "" || cfg.Policy.BundleURL != "" {
+		// Hot reload: poll the bundle source until the app closes.
+		watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
+		watchDone := make(chan struct{})
+		go func() {
+			defer close(watchDone)
+			_ = a.Policy.Watch(watchCtx)
+		}()
+		a.closers = append(a.closers, func() error { stopWatch(); <-watchDone; return nil })
+	}
+
+	a.Server = api.New(api.WithLogger(o.log))
+	conns, err := newConnectors(cfg, a.Store, a.Server.Registry(), o.log)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, conns.Close)
+	a.Hub = service.New(a.Store, policyPort{a.Policy}, evidencePort{c: conns, store: a.Store}, sl, service.WithLogger(o.log))
+	api.RegisterV1(a.Server, a.Hub, a.Auth)
+
+	a.Server.AddCheck("store", a.Store.Ping)
+	a.Server.AddCheck("policy", func(context.Context) error {
+		if a.Policy.Revision() == "" {
+			return errors.New("no policy bundle loaded")
+		}
+		return nil
+	})
+	a.Server.HandleFunc("GET /openapi.json", serveOpenAPI)
+	a.Server.HandleFunc("GET /.well-known/jwks.json", sl.jwksHandler)
+	a.Server.HandleFunc("GET /v1/permits/status", sl.statusHandler)
+
+	cp := startCheckpointer(a.Store, a.Keys, o.checkpointInterval, o.log)
+	a.closers = append(a.closers, cp.Close)
+	return a, nil
+}
+
+// masterKey reads the key-encryption secret: the configured file, else SANMIAN_MASTER_KEY.
+func masterKey(cfg *config.Config) (seal.MasterKey, error) {
+	if cfg.Keys.MasterKeyFile != "" {
+		m, err := seal.LoadMasterKeyFile(cfg.Keys.MasterKeyFile)
+		if err != nil {
+			return m, fmt.Errorf("app: master key: %w", err)
+		}
+		return m, nil
+	}
+	m, ok, err := seal.MasterKeyFromEnv()
+	if err != nil {
+		return m, fmt.Errorf("app: master key: %w", err)
+	}
+	if !ok {
+		return m, fmt.Errorf("app: no master key: set keys.master_key_file or %s", seal.MasterKeyEnv)
+	}
+	return m, nil
+}
+
+func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	b, err := schema.OpenAPIJSON()
+	if err != nil {
+		api.WriteProblem(w, r, api.Problem{Type: "internal", Status: http.StatusInternalServerError})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+}
+
+// Handler is the hub's HTTP handler.
+func (a *App) Handler() http.Handler { return a.Server }
+
+// Close releases everything New opened, in reverse order.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}

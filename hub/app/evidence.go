@@ -1,0 +1,92 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"sanmian/connectors/cache"
+	"sanmian/connectors/city"
+	"sanmian/connectors/district"
+	"sanmian/connectors/province"
+	"sanmian/connectors/resilience"
+	"sanmian/connectors/snapshot"
+	"sanmian/hub/config"
+	"sanmian/hub/evidence"
+	"sanmian/hub/service"
+	"sanmian/hub/store"
+)
+
+// connectors are the three platform clients, the cache and the assembler over them.
+type connectorSet struct {
+	province  *province.Client
+	city      *city.Client
+	district  *district.Client
+	assembler *evidence.Assembler
+}
+
+func newConnectors(cfg *config.Config, st store.Store, reg prometheus.Registerer, log *slog.Logger) (*connectorSet, error) {
+	m, err := resilience.NewMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("app: connector metrics: %w", err)
+	}
+	opts := []resilience.Option{resilience.WithMetrics(m), resilience.WithLogger(log)}
+	var c connectorSet
+	if c.province, err = province.New(province.Config{BaseURL: cfg.Upstreams.Province.URL, AppKey: cfg.Upstreams.Province.AppKey,
+		Secret: cfg.Upstreams.Province.Secret}, opts...); err != nil {
+		return nil, fmt.Errorf("app: province connector: %w", err)
+	}
+	if c.city, err = city.New(city.Config{BaseURL: cfg.Upstreams.City.URL, ClientID: cfg.Upstreams.City.ClientID,
+		ClientSecret: cfg.Upstreams.City.ClientSecret}, opts...); err != nil {
+		return nil, fmt.Errorf("app: city connector: %w", err)
+	}
+	if c.district, err = district.New(district.Config{BaseURL: cfg.Upstreams.District.URL, APIKey: cfg.Upstreams.District.APIKey}, opts...); err != nil {
+		return nil, fmt.Errorf("app: district connector: %w", err)
+	}
+	ch := cache.New(cache.Config{}, cache.WithObserver(m))
+	c.assembler = evidence.NewAssembler(c.province, c.city, c.district,
+		evidence.WithCache(ch), evidence.WithHouseholdIndex(snapshot.Index{R: st}))
+	return &c, nil
+}
+
+func (c *connectorSet) Close() error {
+	c.province.Close()
+	c.city.Close()
+	c.district.Close()
+	return nil
+}
+
+// evidencePort adapts the assembler to the hub service.
+type evidencePort struct {
+	c     *connectorSet
+	store store.Store
+}
+
+var _ service.Evidence = evidencePort{}
+
+// Locate finds the resident's village in the local snapshot, else asks the district.
+func (e evidencePort) Locate(ctx context.Context, id string) (string, error) {
+	r, err := e.store.GetResident(ctx, id)
+	if err == nil && r.Village != "" {
+		return r.Village, nil
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	dr, err := e.c.district.Resident(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return dr.Village, nil
+}
+
+func (e evidencePort) Assemble(ctx context.Context, id string, allowStale bool) (*evidence.Bundle, error) {
+	b, err := e.c.assembler.Assemble(ctx, id, evidence.AssembleOptions{AllowStale: allowStale})
+	if err != nil {
+		return nil, err
+	}
+	return &b, nil
+}

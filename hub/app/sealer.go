@@ -1,0 +1,130 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"sanmian/hub/api"
+	"sanmian/hub/division"
+	"sanmian/hub/seal"
+	"sanmian/hub/service"
+	"sanmian/hub/store"
+)
+
+// statusListTTL is how long a served status-list token is valid; verifiers fetch a new one
+// after that.
+const statusListTTL = 10 * time.Minute
+
+// sealer implements service.Sealer with the office keyring and the store's revocation state.
+type sealer struct {
+	keys      *seal.Keyring
+	store     store.Store
+	statusURI string
+	now       func() time.Time
+}
+
+var _ service.Sealer = (*sealer)(nil)
+
+func (s *sealer) EnsureOffice(ctx context.Context, office string) error {
+	_, err := s.keys.EnsureOffice(ctx, office)
+	return err
+}
+
+func (s *sealer) Seal(ctx context.Context, office string, c service.PermitClaims) (string, string, error) {
+	pc := seal.PermitClaims{
+		PermitID:       c.ID,
+		Item:           c.Item,
+		IssuedAt:       jwt.NewNumericDate(c.IssuedAt),
+		PolicyRevision: c.PolicyRevision,
+		DecisionID:     c.DecisionID,
+		HolderIDNumber: c.HolderID,
+		Status:         seal.NewStatusClaim(int(c.StatusIndex), s.statusURI),
+	}
+	if !c.ExpiresAt.IsZero() {
+		pc.ExpiresAt = jwt.NewNumericDate(c.ExpiresAt)
+	}
+	for _, r := range c.Reviews {
+		pc.Reviews = append(pc.Reviews, seal.Review{Level: r.Level, Division: r.Division, Action: r.Action,
+			Reviewer: r.Reviewer, At: jwt.NewNumericDate(r.At)})
+	}
+	for _, e := range c.Evidence {
+		pc.Evidence = append(pc.Evidence, seal.EvidenceDigest{Kind: e.Kind, Platform: e.Platform, Digest: e.Digest})
+	}
+	return s.keys.Seal(ctx, office, pc)
+}
+
+// statusList builds the revocation list from the store.
+func (s *sealer) statusList(ctx context.Context) (*seal.StatusList, error) {
+	revoked, maxIdx, err := s.store.RevokedStatusIndexes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	size := seal.DefaultStatusListBits
+	for int64(size) <= maxIdx {
+		size *= 2
+	}
+	list, err := seal.NewStatusList(size)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range revoked {
+		if err := list.Set(int(i), true); err != nil {
+			return nil, err
+		}
+	}
+	return list, nil
+}
+
+func (s *sealer) Verify(ctx context.Context, token string) (service.Verification, error) {
+	keys, err := s.keys.KeySet(ctx)
+	if err != nil {
+		return service.Verification{}, err
+	}
+	list, err := s.statusList(ctx)
+	if err != nil {
+		return service.Verification{}, err
+	}
+	r, err := seal.Verify(token, keys, s.now(), seal.WithStatusList(s.statusURI, list))
+	if err != nil {
+		return service.Verification{}, err
+	}
+	v := service.Verification{Valid: r.Valid, Status: r.Status, KID: r.Kid, Reason: string(r.Reason)}
+	if r.Claims != nil {
+		v.Claims = r.Claims
+	}
+	return v, nil
+}
+
+// jwksHandler serves GET /.well-known/jwks.json.
+func (s *sealer) jwksHandler(w http.ResponseWriter, r *http.Request) {
+	b, err := s.keys.JWKS(r.Context())
+	if err != nil {
+		api.Logger(r.Context()).Error("jwks", "error", err)
+		api.WriteProblem(w, r, api.Problem{Type: "internal", Status: http.StatusInternalServerError})
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(b)
+}
+
+// statusHandler serves GET /v1/permits/status: the signed status list token.
+func (s *sealer) statusHandler(w http.ResponseWriter, r *http.Request) {
+	list, err := s.statusList(r.Context())
+	if err == nil {
+		var tok string
+		tok, err = s.keys.SignStatusList(r.Context(), division.DistrictCode, s.statusURI, list, statusListTTL)
+		if err == nil {
+			w.Header().Set("Content-Type", "application/statuslist+jwt")
+			w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(statusListTTL.Seconds()/2)))
+			_, _ = w.Write([]byte(tok))
+			return
+		}
+	}
+	api.Logger(r.Context()).Error("status list", "error", err)
+	api.WriteProblem(w, r, api.Problem{Type: "internal", Status: http.StatusInternalServerError})
+}

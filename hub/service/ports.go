@@ -1,0 +1,159 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"sanmian/hub/auth"
+	"sanmian/hub/evidence"
+)
+
+// Item is what the service needs to know of one catalogue item.
+type Item struct {
+	Code         string      `json:"code"`
+	NameZH       string      `json:"name_zh"`
+	NameEN       string      `json:"name_en"`
+	Category     string      `json:"category"`
+	LegalBasis   string      `json:"legal_basis"`
+	Fields       []FieldSpec `json:"fields"`
+	Levels       []string    `json:"levels"` // review levels in order: village, work_area, town
+	Instant      bool        `json:"instant"`
+	Proactive    bool        `json:"proactive"`
+	StaleAllowed bool        `json:"stale_allowed"`
+	ValidityDays int         `json:"validity_days,omitempty"` // permit validity; 0 = no expiry
+}
+
+// FieldSpec is one form field of an item: its name, Chinese label, and the evidence path it
+// is filled from (empty for fields the applicant always enters).
+type FieldSpec struct {
+	Name     string `json:"name"`
+	Label    string `json:"label"`
+	Path     string `json:"path,omitempty"`
+	Autofill bool   `json:"autofill"`
+	// Mask is "id" for identity numbers, shown masked unless the decision unmasks the field.
+	Mask string `json:"mask,omitempty"`
+}
+
+// Reason is one reason for a decision or a refusal, in Chinese and English.
+type Reason struct {
+	Code string `json:"code"`
+	Rule string `json:"rule,omitempty"`
+	ZH   string `json:"zh"`
+	EN   string `json:"en"`
+}
+
+// Decision is the policy's answer for one application.
+type Decision struct {
+	ID          string
+	Revision    string
+	Path        string
+	InputDigest string
+	Eligible    *bool // nil = undetermined
+	Reasons     []Reason
+	Missing     []string
+	Autofill    []string
+	Unmasked    map[string]bool // per form field: may this caller see it unmasked
+	Instant     bool
+	Proactive   bool
+	// Values are field values the policy derived (age, tier, amount), by field name.
+	Values map[string]any
+	// Input is the minimised input and Result the full result, kept for the decision record.
+	Input  json.RawMessage
+	Result json.RawMessage
+	At     time.Time
+}
+
+// Resource is what an access decision is about.
+type Resource struct {
+	Village  string `json:"village,omitempty"`
+	Item     string `json:"item,omitempty"`
+	Level    string `json:"level,omitempty"`
+	Division string `json:"division,omitempty"`
+}
+
+// Authorization is the access policy's answer.
+type Authorization struct {
+	Allow    bool
+	Reason   Reason
+	UnmaskID bool
+}
+
+// Policy is the policy engine as the service uses it. Implementations are safe for
+// concurrent use.
+type Policy interface {
+	// Item returns a catalogue item by code.
+	Item(code string) (Item, bool)
+	// Items returns the catalogue in a stable order.
+	Items() []Item
+	// Decide evaluates item for the evidence at the pinned time now.
+	Decide(ctx context.Context, item string, b *evidence.Bundle, now time.Time, requestedBy string) (Decision, error)
+	// Authorize decides whether c may do action on r.
+	Authorize(ctx context.Context, c auth.Caller, action string, r Resource) (Authorization, error)
+}
+
+// Evidence is the evidence assembler as the service uses it.
+type Evidence interface {
+	// Locate returns the village code of the resident (from the local snapshot when it has
+	// the resident, else from the district platform), so access can be decided before any
+	// personal data is fetched. ErrNotFound-like errors mean the district does not know the
+	// resident.
+	Locate(ctx context.Context, idNumber string) (village string, err error)
+	// Assemble fetches and reconciles everything the platforms hold on the resident and the
+	// household. allowStale permits cached values after a platform failure.
+	Assemble(ctx context.Context, idNumber string, allowStale bool) (*evidence.Bundle, error)
+}
+
+// Sealer seals permits with the issuing office's key and verifies them.
+type Sealer interface {
+	// EnsureOffice makes sure the office has an active sealing key. The service calls it before
+	// the transaction that may seal, because creating a key writes to the store.
+	EnsureOffice(ctx context.Context, office string) error
+	// Seal signs the claims with the office's active key and returns the compact JWS and kid.
+	Seal(ctx context.Context, office string, c PermitClaims) (token, kid string, err error)
+	// Verify checks a permit token against the published keys and the status list.
+	Verify(ctx context.Context, token string) (Verification, error)
+}
+
+// PermitClaims is what a permit says. HolderID is the full ID number: the sealer binds it
+// (keyed digest) and never puts it in the token.
+type PermitClaims struct {
+	ID             string
+	Item           string
+	Office         string
+	HolderID       string
+	HolderMasked   string
+	IssuedAt       time.Time
+	ExpiresAt      time.Time // zero: no expiry
+	Reviews        []ReviewClaim
+	Evidence       []EvidenceDigest
+	PolicyRevision string
+	DecisionID     string
+	StatusIndex    int64
+}
+
+// EvidenceDigest names one evidence record a permit rests on by kind, platform and digest
+// (never the record id, which may carry personal data).
+type EvidenceDigest struct {
+	Kind     string
+	Platform string
+	Digest   string
+}
+
+// ReviewClaim is one step of the review chain as sealed into the permit.
+type ReviewClaim struct {
+	Level    string    `json:"level"`
+	Division string    `json:"division"`
+	Action   string    `json:"action"`
+	Reviewer string    `json:"reviewer"`
+	At       time.Time `json:"at"`
+}
+
+// Verification is the outcome of verifying a permit token.
+type Verification struct {
+	Valid  bool   `json:"valid"`
+	Status string `json:"status"` // active, revoked, invalid, expired
+	Claims any    `json:"claims,omitempty"`
+	KID    string `json:"kid,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}

@@ -1,0 +1,199 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"sanmian/hub/auth"
+	"sanmian/hub/division"
+	"sanmian/hub/ident"
+	"sanmian/hub/store"
+)
+
+// divisionFilter turns a division code into a store filter: a code prefix for the district
+// and towns, the village list for a work area, the exact code for a village.
+func divisionFilter(code string) (prefix string, villages []string, err error) {
+	if code == division.DistrictCode {
+		return division.DistrictCode, nil, nil
+	}
+	d, ok := division.Lookup(code)
+	if !ok {
+		return "", nil, fmt.Errorf("unknown division code %q", code)
+	}
+	switch d.Level {
+	case division.LevelTown:
+		return code[:9], nil, nil
+	case division.LevelWorkArea:
+		for _, v := range division.Children(code) {
+			villages = append(villages, v.Code)
+		}
+		return "", villages, nil
+	default:
+		return "", []string{code}, nil
+	}
+}
+
+func permitView(p store.Permit) PermitView {
+	v := PermitView{ID: p.ID, Token: p.Token, Status: string(p.Status), Item: p.Item, IssuedAt: p.IssuedAt,
+		Issuer: p.Issuer, KID: p.KID, ApplicationID: p.ApplicationID, Reason: p.RevocationReason}
+	if !p.ExpiresAt.IsZero() {
+		t := p.ExpiresAt
+		v.ExpiresAt = &t
+	}
+	if !p.RevokedAt.IsZero() {
+		t := p.RevokedAt
+		v.RevokedAt = &t
+	}
+	return v
+}
+
+// GetPermit returns a permit the caller may read (the same access as its application).
+func (h *Hub) GetPermit(ctx context.Context, c auth.Caller, id string) (PermitView, error) {
+	p, err := h.store.GetPermit(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return PermitView{}, fmt.Errorf("permit %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return PermitView{}, err
+	}
+	if _, _, err := h.loadApplication(ctx, h.store, c, p.ApplicationID, "permit.read"); err != nil {
+		return PermitView{}, h.auditDenied(ctx, c, err)
+	}
+	return permitView(p), nil
+}
+
+// RevokeRequest is POST /v1/permits/{id}/revoke.
+type RevokeRequest struct {
+	Reason string `json:"reason"`
+}
+
+// Revoke revokes a permit with a reason; the status list shows it from then on.
+func (h *Hub) Revoke(ctx context.Context, c auth.Caller, id string, req RevokeRequest, idemKey string) (Result, error) {
+	res, err := h.revoke(ctx, c, id, req, idemKey)
+	return res, h.auditDenied(ctx, c, err)
+}
+
+func (h *Hub) revoke(ctx context.Context, c auth.Caller, id string, req RevokeRequest, idemKey string) (Result, error) {
+	req.Reason = strings.TrimSpace(req.Reason)
+	if req.Reason == "" {
+		return Result{}, &InvalidError{Field: "reason", Detail: "a revocation reason is required"}
+	}
+	if len([]rune(req.Reason)) > 1000 {
+		return Result{}, &InvalidError{Field: "reason", Detail: "at most 1000 characters"}
+	}
+	key := struct {
+		ID string
+		RevokeRequest
+	}{id, req}
+	if res, done, err := h.replayIfDone(ctx, c, idemKey, key); done || err != nil {
+		return res, err
+	}
+	return h.idempotent(ctx, c, idemKey, key, func(tx store.Txn) (int, any, error) {
+		p, err := tx.GetPermit(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, nil, fmt.Errorf("permit %q: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		app, _, err := h.loadApplication(ctx, tx, c, p.ApplicationID, "permit.revoke")
+		if err != nil {
+			return 0, nil, err
+		}
+		if err := tx.RevokePermit(ctx, id, req.Reason); err != nil {
+			if errors.Is(err, store.ErrPermitRevoked) {
+				return 0, nil, fmt.Errorf("%w: the permit is already revoked", ErrState)
+			}
+			return 0, nil, err
+		}
+		if err := tx.AppendAudit(ctx, &store.AuditEntry{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditRevocation,
+			Subject: h.subjectOf(app.ApplicantID), Item: p.Item, ApplicationID: p.ApplicationID,
+			Details: mustJSON(map[string]any{"permit_id": id, "reason": req.Reason, "status_index": p.StatusListIndex})}); err != nil {
+			return 0, nil, err
+		}
+		p, err = tx.GetPermit(ctx, id)
+		if err != nil {
+			return 0, nil, err
+		}
+		return 200, permitView(p), nil
+	})
+}
+
+// VerifyPermit verifies a permit token: signature against the published keys, expiry, and
+// revocation through the status list. Anyone may call it.
+func (h *Hub) VerifyPermit(ctx context.Context, token string) (Verification, error) {
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return Verification{}, &InvalidError{Field: "token", Detail: "a permit token is required"}
+	}
+	if len(token) > 64<<10 {
+		return Verification{}, &InvalidError{Field: "token", Detail: "longer than 64 KiB"}
+	}
+	return h.sealer.Verify(ctx, token)
+}
+
+// DataUseView is one data-use record as the resident (or an auditor) sees it.
+type DataUseView struct {
+	At            time.Time `json:"at"`
+	Who           string    `json:"who"`
+	Role          string    `json:"role"`
+	Org           string    `json:"org,omitempty"`
+	Item          string    `json:"item,omitempty"`
+	Purpose       string    `json:"purpose"`
+	ApplicationID string    `json:"application_id,omitempty"`
+}
+
+// DataUse lists who used a resident's data, newest first. Counters may ask for residents of
+// their jurisdiction (to show the resident at the counter); auditors and admins for anyone.
+func (h *Hub) DataUse(ctx context.Context, c auth.Caller, idNumber, after string, limit int) ([]DataUseView, string, error) {
+	idNumber = store.NormalizeIDNumber(idNumber)
+	if _, err := ident.ParseIDNumber(idNumber); err != nil {
+		return nil, "", &InvalidError{Field: "id_number", Detail: err.Error()}
+	}
+	res := Resource{}
+	if c.Role == "counter" || c.Role == "reviewer" {
+		village, err := h.evidence.Locate(ctx, idNumber)
+		if err != nil {
+			return nil, "", fmt.Errorf("%w: %w", ErrEvidenceUnavailable, err)
+		}
+		res.Village = village
+	}
+	if _, err := h.authorize(ctx, c, "resident.data_use.read", res, h.subjectOf(idNumber)); err != nil {
+		return nil, "", h.auditDenied(ctx, c, err)
+	}
+	recs, next, err := h.store.ListDataUse(ctx, idNumber, store.Page{After: after, Limit: limit})
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]DataUseView, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, DataUseView{At: r.At, Who: r.Sub, Role: r.Role, Org: r.Org, Item: r.Item, Purpose: r.Purpose, ApplicationID: r.ApplicationID})
+	}
+	return out, next, nil
+}
+
+// AuditEntries lists audit entries after seq for auditors and admins.
+func (h *Hub) AuditEntries(ctx context.Context, c auth.Caller, afterSeq int64, limit int) ([]store.AuditEntry, error) {
+	if _, err := h.authorize(ctx, c, "audit.read", Resource{}, ""); err != nil {
+		return nil, h.auditDenied(ctx, c, err)
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	return h.store.ListAudit(ctx, afterSeq, limit)
+}
+
+// LatestCheckpoint returns the newest signed audit checkpoint.
+func (h *Hub) LatestCheckpoint(ctx context.Context, c auth.Caller) (store.Checkpoint, error) {
+	if _, err := h.authorize(ctx, c, "audit.read", Resource{}, ""); err != nil {
+		return store.Checkpoint{}, h.auditDenied(ctx, c, err)
+	}
+	cp, err := h.store.LatestCheckpoint(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return cp, fmt.Errorf("checkpoint: %w", ErrNotFound)
+	}
+	return cp, err
+}
