@@ -15,7 +15,6 @@ import (
 	"sanmian/hub/ident"
 )
 
-
 // sample is one sample resident as printed and written to the ready file.
 type sample struct {
 	IDNumber string   `json:"id_number"`
