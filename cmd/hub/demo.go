@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -15,6 +14,7 @@ import (
 
 	"sanmian/connectors/sim"
 	"sanmian/connectors/sim/synth"
+	"sanmian/connectors/snapshot"
 	"sanmian/hub/app"
 	"sanmian/hub/auth"
 	"sanmian/hub/config"
@@ -102,10 +102,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer hub.Close()
-
-	srv := &http.Server{Handler: hub.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	if err := syncSnapshot(ctx, hub, *residents, stdout, log); err != nil {
+		return err
+	}
 
 	hubURL := "http://" + ln.Addr().String()
 	samples := samplesOf(platforms.Data, 6)
@@ -130,17 +129,36 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 
-	select {
-	case <-ctx.Done():
-	case err := <-serveErr:
-		return fmt.Errorf("hub server: %w", err)
-	}
-	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	if err := serveUntilDone(ctx, ln, hub, log, func() {}); err != nil {
+		return err
 	}
 	fmt.Fprintln(stdout, "stopped. 已停止。")
+	return nil
+}
+
+// syncSnapshot copies the district's resident roll into the hub's store. A small district is
+// synced before the demo announces itself; a large one syncs in the background, with
+// progress, while the hub already serves (it falls back to live platform lookups meanwhile).
+func syncSnapshot(ctx context.Context, hub *app.App, residents int, stdout io.Writer, log *slog.Logger) error {
+	if residents <= 100_000 {
+		if err := hub.SyncSnapshot(ctx, nil); err != nil {
+			return fmt.Errorf("snapshot sync: %w", err)
+		}
+		return nil
+	}
+	fmt.Fprintf(stdout, "Syncing the resident snapshot in the background (%d residents) ...\n", residents)
+	go func() {
+		last := time.Now()
+		err := hub.SyncSnapshot(ctx, func(p snapshot.Progress) {
+			if p.Done || time.Since(last) > 10*time.Second {
+				last = time.Now()
+				fmt.Fprintf(stdout, "  snapshot: %d rows (%.0f rows/s)%s\n", p.Rows, p.RowsPerSecond, map[bool]string{true: " — done 完成", false: ""}[p.Done])
+			}
+		})
+		if err != nil && ctx.Err() == nil {
+			log.Error("snapshot sync", "error", err)
+		}
+	}()
 	return nil
 }
 

@@ -36,6 +36,7 @@ type App struct {
 	Hub    *service.Hub
 
 	log     *slog.Logger
+	conns   *connectorSet
 	closers []func() error
 }
 
@@ -128,6 +129,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 	if err != nil {
 		return nil, err
 	}
+	a.conns = conns
 	a.closers = append(a.closers, conns.Close)
 	a.Hub = service.New(a.Store, policyPort{a.Policy}, evidencePort{c: conns, store: a.Store}, sl, service.WithLogger(o.log))
 	api.RegisterV1(a.Server, a.Hub, a.Auth)
