@@ -54,8 +54,9 @@ func buildForm(item Item, b *evidence.Bundle, d Decision) Form {
 }
 
 // lookupPath walks a dotted path through decoded JSON. A segment is a key, an array index,
-// or a selector "key=value" that picks the first array element whose key equals value
-// (e.g. "applicant.licences.type=disability.attrs.grade"). It also returns the concrete path
+// a selector "key=value" that picks the first array element whose key equals value
+// (e.g. "applicant.licences.type=disability.attrs.grade"), or a bare name that selects by
+// type ("applicant.licences.disability.attrs.grade"). It also returns the concrete path
 // with selectors replaced by indices ("applicant.licences.2.attrs.grade").
 func lookupPath(doc any, path string) (any, string, bool) {
 	if path == "" {
@@ -84,19 +85,27 @@ func lookupPath(doc any, path string) (any, string, bool) {
 			}
 			k, want, ok := strings.Cut(seg, "=")
 			if !ok {
-				return nil, "", false
+				// A bare name selects by type, as the catalogue writes licence paths
+				// ("applicant.licences.disability.number").
+				k, want = "type", seg
 			}
-			found := false
+			// The first match wins, except that a valid licence is preferred over an expired
+			// or revoked one of the same type.
+			found := -1
 			for i, el := range node {
-				if m, ok := el.(map[string]any); ok {
-					if s, ok := m[k].(string); ok && s == want {
-						cur, found = m, true
-						concrete = append(concrete, strconv.Itoa(i))
-						break
-					}
+				m, ok := el.(map[string]any)
+				if s, _ := m[k].(string); !ok || s != want {
+					continue
+				}
+				if found < 0 || (m["status"] == "valid" && node[found].(map[string]any)["status"] != "valid") {
+					found = i
 				}
 			}
-			if !found {
+			if found >= 0 {
+				cur = node[found]
+				concrete = append(concrete, strconv.Itoa(found))
+			}
+			if found < 0 {
 				return nil, "", false
 			}
 		default:
