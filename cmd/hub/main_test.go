@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"sanmian/hub/auth"
+	"sanmian/hub/config"
+	"sanmian/hub/seal"
+	"sanmian/hub/store"
+	"sanmian/hub/store/sqlite"
+)
+
+// runHub runs the command line in-process and returns the exit code and output.
+func runHub(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(ctx, args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestUsageAndUnknownCommand(t *testing.T) {
+	if code, out, _ := runHub(t, t.Context(), "help"); code != 0 || !strings.Contains(out, "demo") {
+		t.Fatalf("help: %d %q", code, out)
+	}
+	if code, _, errOut := runHub(t, t.Context(), "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Fatalf("unknown command: %d %q", code, errOut)
+	}
+	if code, _, errOut := runHub(t, t.Context(), "token", "--ttl", "soon"); code != 2 || !strings.Contains(errOut, "invalid value") {
+		t.Fatalf("bad flag: %d %q", code, errOut)
+	}
+}
+
+func TestTokenCommand(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errOut := runHub(t, t.Context(), "token", "--data", dir); code != 2 || !strings.Contains(errOut, "--role is required") {
+		t.Fatalf("missing role: %d %q", code, errOut)
+	}
+	if code, _, errOut := runHub(t, t.Context(), "token", "--data", dir, "--role", "counter"); code != 2 || !strings.Contains(errOut, "jurisdiction") {
+		t.Fatalf("counter without jurisdiction: %d %q", code, errOut)
+	}
+	code, out, errOut := runHub(t, t.Context(), "token", "--data", dir, "--role", "counter", "--jurisdiction", "370114001201")
+	if code != 0 {
+		t.Fatalf("token: %d %q", code, errOut)
+	}
+	iss, err := auth.OpenDemoIssuer(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := auth.NewVerifier(auth.Config{Issuers: []auth.TrustedIssuer{iss.Trusted()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := v.Verify(t.Context(), strings.TrimSpace(out))
+	if err != nil || c.Role != "counter" || c.Jurisdiction != "370114001201" {
+		t.Fatalf("minted token: %+v %v", c, err)
+	}
+}
+
+func TestVerifyCommand(t *testing.T) {
+	dir := t.TempDir()
+	ks, err := seal.OpenFileKeyStore(filepath.Join(dir, seal.DefaultKeysFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	master, err := seal.DemoMasterKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := seal.NewKeyring(ks, master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	office := "370114001000"
+	if _, err := kr.EnsureOffice(t.Context(), office); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := kr.Seal(t.Context(), office, seal.PermitClaims{PermitID: "p1", Item: "senior_card",
+		HolderIDNumber: "11010519491231002X", IssuedAt: jwt.NewNumericDate(time.Now())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, err := kr.JWKS(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwksFile := filepath.Join(dir, "jwks.json")
+	if err := os.WriteFile(jwksFile, jwks, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runHub(t, t.Context(), "verify", "--jwks", jwksFile, tok); code != 0 || !strings.Contains(out, "VALID") || strings.Contains(out, "11010519491231002X") {
+		t.Fatalf("valid permit: %d %q %q", code, out, errOut)
+	}
+	tampered := tok[:len(tok)-2] + "AA"
+	if code, out, _ := runHub(t, t.Context(), "verify", "--jwks", jwksFile, tampered); code != 1 || !strings.Contains(out, "INVALID") {
+		t.Fatalf("tampered permit: %d %q", code, out)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := verifyCmd(t.Context(), []string{"--jwks", jwksFile, "-"}, strings.NewReader(tok+"\n"), &stdout, &stderr); err != nil {
+		t.Fatalf("token from stdin: %v %s", err, stderr.String())
+	}
+	if code, _, _ := runHub(t, t.Context(), "verify", "--jwks", jwksFile); code != 2 {
+		t.Fatalf("no token: exit %d, want 2", code)
+	}
+	if code, _, errOut := runHub(t, t.Context(), "verify", "--jwks", filepath.Join(dir, "missing.json"), tok); code != 1 || errOut == "" {
+		t.Fatalf("missing JWKS: %d %q", code, errOut)
+	}
+}
+
+// writeConfig writes a valid hub.yaml for dir (upstreams that are never called).
+func writeConfig(t *testing.T, dir string) {
+	t.Helper()
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	iss, err := auth.NewIssuer("test", "k1", key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, _ := iss.JWKS()
+	if err := os.WriteFile(filepath.Join(dir, "issuer.jwks.json"), jwks, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: dir,
+		Upstreams: config.Upstreams{
+			Province: config.Province{URL: "http://127.0.0.1:1", AppKey: "k", Secret: "s"},
+			City:     config.City{URL: "http://127.0.0.1:1", ClientID: "c", ClientSecret: "s"},
+			District: config.District{URL: "http://127.0.0.1:1", APIKey: "k"}},
+		Auth: auth.Config{Issuers: []auth.TrustedIssuer{{Name: "test", Algorithms: []string{"EdDSA"}, JWKSFile: "issuer.jwks.json"}}},
+	}
+	if err := cfg.Write(filepath.Join(dir, "hub.yaml")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAuditVerifyDetectsAnEditedEntry(t *testing.T) {
+	dir := t.TempDir()
+	writeConfig(t, dir)
+	st, err := sqlite.Open(t.Context(), filepath.Join(dir, "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if err := st.AppendAudit(t.Context(), &store.AuditEntry{ActorSub: "counter-1", ActorRole: "counter",
+			Action: store.AuditLookup, Subject: "digest", Item: "senior_card", Purpose: "purpose " + string(rune('A'+i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	if code, out, errOut := runHub(t, t.Context(), "audit", "verify", "--data", dir); code != 0 || !strings.Contains(out, "intact") {
+		t.Fatalf("intact log: %d %q %q", code, out, errOut)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE audit_entries SET purpose = 'rewritten' WHERE seq = 3`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	code, out, _ := runHub(t, t.Context(), "audit", "verify", "--data", dir)
+	if code != 1 || !strings.Contains(out, "entry 3") {
+		t.Fatalf("edited entry: exit %d %q, want 1 naming entry 3", code, out)
+	}
+	if code, _, _ := runHub(t, t.Context(), "audit", "check"); code != 2 {
+		t.Fatalf("unknown audit subcommand: exit %d", code)
+	}
+}
+
+// TestDemoServes runs the README's first command as a newcomer would: it must come up,
+// write the ready file with addresses and samples, serve, and stop cleanly.
+func TestDemoServes(t *testing.T) {
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready.json")
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	var out, errOut bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "--ready-file", ready}, &out, &errOut)
+	}()
+	var rf struct {
+		Hub, Province, City, District string
+		Samples                       []struct {
+			IDNumber string   `json:"id_number"`
+			Name     string   `json:"name"`
+			Village  string   `json:"village"`
+			Items    []string `json:"items"`
+		}
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b, err := os.ReadFile(ready)
+		if err == nil && json.Unmarshal(b, &rf) == nil {
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("demo exited with %d: %s %s", code, out.String(), errOut.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("demo not ready within 60 s")
+		}
+	}
+	if rf.Hub == "" || rf.Province == "" || len(rf.Samples) == 0 || len(rf.Samples[0].Village) != 12 || len(rf.Samples[0].Items) == 0 {
+		t.Fatalf("ready file: %+v", rf)
+	}
+	resp, err := http.Get(rf.Hub + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("readyz: %d", resp.StatusCode)
+	}
+	if _, err := config.Load(filepath.Join(dir, "data", "hub.yaml")); err != nil {
+		t.Fatalf("the demo's hub.yaml does not load: %v", err)
+	}
+	for _, want := range []string{"counter", "reviewer", "auditor", "admin", "department", rf.Samples[0].IDNumber} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("demo stopped with %d: %s", code, errOut.String())
+	}
+}
