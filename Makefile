@@ -1,9 +1,10 @@
 # Sanmian hub. `make help` lists the targets.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 OPA := go tool opa
 export SANMIAN_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: help demo test test-go policy-check vet fmt bench fuzz
+.PHONY: help demo deps test test-go policy-check vet fmt bench fuzz
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -11,7 +12,12 @@ help: ## List the targets.
 demo: ## Run the whole product on its embedded defaults (go run ./cmd/hub demo).
 	go run ./cmd/hub demo
 
-test: test-go policy-check ## The test command: Go tests (SQLite and PostgreSQL) and the OPA policy checks.
+test: deps test-go policy-check ## The test command: installs what is missing, then Go tests (SQLite, PostgreSQL, Chromium) and the OPA policy checks.
+
+deps: ## Install what the tests need on a fresh machine (Chromium for the browser tests; needs root).
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium for the browser tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test-go: ## Go unit, conformance and integration tests.
 	go test -count=1 -timeout 30m ./...
