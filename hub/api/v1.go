@@ -156,9 +156,9 @@ func jsonErrorDetail(err error) string {
 	return "the body is not the expected JSON object"
 }
 
-// writeServiceError maps service errors to problem documents. Internal errors are logged
+// WriteServiceError maps service errors to problem documents. Internal errors are logged
 // with the request id and never shown.
-func writeServiceError(w http.ResponseWriter, r *http.Request, err error) {
+func WriteServiceError(w http.ResponseWriter, r *http.Request, err error) {
 	var inv *service.InvalidError
 	var den *service.DeniedError
 	switch {
@@ -219,7 +219,7 @@ func (v *V1) items(w http.ResponseWriter, r *http.Request) {
 func (v *V1) item(w http.ResponseWriter, r *http.Request) {
 	it, err := v.hub.Item(r.PathValue("code"))
 	if err != nil {
-		writeServiceError(w, r, err)
+		WriteServiceError(w, r, err)
 		return
 	}
 	WriteJSON(w, http.StatusOK, it)
@@ -232,7 +232,7 @@ func (v *V1) createApplication(w http.ResponseWriter, r *http.Request, c auth.Ca
 	}
 	res, err := v.hub.CreateApplication(r.Context(), c, req, r.Header.Get("Idempotency-Key"))
 	if err != nil {
-		writeServiceError(w, r, err)
+		WriteServiceError(w, r, err)
 		return
 	}
 	writeResult(w, res)
@@ -241,7 +241,7 @@ func (v *V1) createApplication(w http.ResponseWriter, r *http.Request, c auth.Ca
 func (v *V1) getApplication(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	app, err := v.hub.GetApplication(r.Context(), c, r.PathValue("id"))
 	if err != nil {
-		writeServiceError(w, r, err)
+		WriteServiceError(w, r, err)
 		return
 	}
 	WriteJSON(w, http.StatusOK, app)
@@ -253,7 +253,7 @@ func (v *V1) listApplications(w http.ResponseWriter, r *http.Request, c auth.Cal
 	apps, next, err := v.hub.ListApplications(r.Context(), c, service.ListFilter{
 		Status: q.Get("status"), Division: q.Get("division"), Item: q.Get("item"), After: q.Get("after"), Limit: limit})
 	if err != nil {
-		writeServiceError(w, r, err)
+		WriteServiceError(w, r, err)
 		return
 	}
 	if apps == nil {
@@ -269,7 +269,7 @@ func (v *V1) confirm(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	}
 	res, err := v.hub.Confirm(r.Context(), c, r.PathValue("id"), req, r.Header.Get("Idempotency-Key"))
 	if err != nil {
-		writeServiceError(w, r, err)
+		WriteServiceError(w, r, err)
 		return
 	}
 	writeResult(w, res)
@@ -282,7 +282,7 @@ func (v *V1) review(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	}
 	res, err := v.hub.Review(r.Context(), c, r.PathValue("id"), req, r.Header.Get("Idempotency-Key"))
 	if err != nil {
-		writeServiceError(w, r, err)
+		WriteServiceError(w, r, err)
 		return
 	}
 	writeResult(w, res)
@@ -291,7 +291,7 @@ func (v *V1) review(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 func (v *V1) getPermit(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	p, err := v.hub.GetPermit(r.Context(), c, r.PathValue("id"))
 	if err != nil {
-		writeServiceError(w, r, err)
+		WriteServiceError(w, r, err)
 		return
 	}
 	WriteJSON(w, http.StatusOK, p)
@@ -304,7 +304,7 @@ func (v *V1) revoke(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	}
 	res, err := v.hub.Revoke(r.Context(), c, r.PathValue("id"), req, r.Header.Get("Idempotency-Key"))
 	if err != nil {
-		writeServiceError(w, r, err)
+		WriteServiceError(w, r, err)
 		return
 	}
 	writeResult(w, res)
@@ -319,7 +319,7 @@ func (v *V1) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := v.hub.VerifyPermit(r.Context(), req.Token)
 	if err != nil {
-		writeServiceError(w, r, err)
+		WriteServiceError(w, r, err)
 		return
 	}
 	WriteJSON(w, http.StatusOK, res)
@@ -330,12 +330,12 @@ func (v *V1) auditEntries(w http.ResponseWriter, r *http.Request, c auth.Caller)
 	after, err1 := parseIntParam(q.Get("after"))
 	limit, err2 := parseIntParam(q.Get("limit"))
 	if err := errors.Join(err1, err2); err != nil {
-		writeServiceError(w, r, &service.InvalidError{Field: "after/limit", Detail: "must be whole numbers"})
+		WriteServiceError(w, r, &service.InvalidError{Field: "after/limit", Detail: "must be whole numbers"})
 		return
 	}
 	entries, err := v.hub.AuditEntries(r.Context(), c, after, int(limit))
 	if err != nil {
-		writeServiceError(w, r, err)
+		WriteServiceError(w, r, err)
 		return
 	}
 	out := make([]map[string]any, 0, len(entries))
@@ -359,7 +359,7 @@ func parseIntParam(s string) (int64, error) {
 func (v *V1) checkpoint(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	cp, err := v.hub.LatestCheckpoint(r.Context(), c)
 	if err != nil {
-		writeServiceError(w, r, err)
+		WriteServiceError(w, r, err)
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"seq": cp.Seq, "head_hash": cp.HeadHash, "at": cp.At, "kid": cp.KID, "signature": cp.Signature})
@@ -370,7 +370,7 @@ func (v *V1) dataUse(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	recs, next, err := v.hub.DataUse(r.Context(), c, r.PathValue("id_number"), q.Get("after"), limit)
 	if err != nil {
-		writeServiceError(w, r, err)
+		WriteServiceError(w, r, err)
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"records": recs, "next": next})

@@ -133,6 +133,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 	a.closers = append(a.closers, conns.Close)
 	a.Hub = service.New(a.Store, policyPort{a.Policy}, evidencePort{c: conns, store: a.Store}, sl, service.WithLogger(o.log))
 	api.RegisterV1(a.Server, a.Hub, a.Auth)
+	a.Server.Handle("GET /v1/permits/{id}/print", a.printHandler(sl, cfg.PublicURL))
 
 	a.Server.AddCheck("store", a.Store.Ping)
 	a.Server.AddCheck("policy", func(context.Context) error {

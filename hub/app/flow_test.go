@@ -241,6 +241,14 @@ func TestFlowInstantApprovalPermitVerifyRevoke(t *testing.T) {
 		t.Fatalf("offline verification: %+v %v", res, err)
 	}
 
+	// The printable page: Chinese, the QR code inline, the holder masked.
+	pr := e.do("GET", "/v1/permits/"+permitID+"/print", counter, nil)
+	page := string(pr.raw)
+	if pr.status != 200 || !strings.HasPrefix(pr.header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(page, "高龄老人补贴") || !strings.Contains(page, "<svg") || strings.Contains(page, id) {
+		t.Fatalf("print page: %d %s %.300s", pr.status, pr.header.Get("Content-Type"), page)
+	}
+
 	// Revocation by the town reviewer (the sealing office's level), visible through verify.
 	v, _ := division.Lookup(village)
 	reviewer := e.token("reviewer", v.Town)
