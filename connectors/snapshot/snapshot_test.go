@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("database/sql.(*DB).connectionOpener"))
 }
 
-func countRows(t *testing.T, st *sqlite.Store) (int, map[string]int) {
+func countRows(t testing.TB, st *sqlite.Store) (int, map[string]int) {
 	t.Helper()
 	seen := map[string]int{}
 	n, after := 0, ""
