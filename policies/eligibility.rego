@@ -22,7 +22,11 @@ decision := d if {
 	it := catalogue.items[input.item]
 	sd := item_static(input.item)
 	st := status(input.item, it, sd)
-	unmask_id := array.concat([u | input.caller; u := access.decide(input.caller, "application.read", {"village": applicant.village, "item": input.item}).unmask_id], [false])[0]
+
+	# instant approval (秒批): the item allows it, eligible, no needed evidence stale
+	# (conflicts already make the verdict undetermined).
+	instant := [it.instant, st.eligible, st.stale] == [true, true, false]
+	proactive := [it.proactive, st.eligible] == [true, true]
 	d := {
 		"item": input.item,
 		"eligible": st.eligible,
@@ -30,11 +34,11 @@ decision := d if {
 		"missing": st.missing,
 		"conflicts": st.conflicts,
 		"autofill": sd.autofill,
-		"unmasked": object.union(sd.open, {f: unmask_id | some f in sd.masked}),
-		# instant approval (秒批): the item allows it, eligible, no needed evidence stale
-		# (conflicts already make the verdict undetermined).
-		"instant": count([1 | it.instant == true; st.eligible == true; st.stale == false]) == 1,
-		"proactive": count([1 | it.proactive == true; st.eligible == true]) == 1,
+		# every form field -> shown unmasked; masked fields only when the access policy gives
+		# the caller unmask_id (both maps are precomputed per item).
+		"unmasked": array.concat([m | input.caller; access.decide(input.caller, "application.read", {"village": applicant.village, "item": input.item}).unmask_id == true; m := sd.unmasked_id], [sd.unmasked_no_id])[0],
+		"instant": instant,
+		"proactive": proactive,
 		"amount": array.concat([a | st.eligible == true; a := amount[input.item]], [null])[0],
 		"review_levels": it.review_levels,
 		# facts: derived values the decision used (the age, for items that read the birth date).
@@ -73,21 +77,28 @@ blank_checked := {
 }
 
 # static_of is everything about an item that depends on the catalogue alone: its needs (as an
-# object used as a set), evidence kinds, auto-fill list, fields shown unmasked to anyone, masked
-# fields, needed fields that must not be blank, and whether the enrolment roll is consulted.
+# object used as a set), evidence kinds, auto-fill list, the unmasked map without and with the
+# right to see ID numbers, needed fields that must not be blank (field -> needs path), the
+# applicant sub-objects whose absence means an evidence kind is missing (probe), the reasons
+# with their texts and the item's citation, and whether the enrolment roll is consulted.
 static_of(code) := {
 	"needs": needs,
 	"kinds": sort([k | some k, _ in it.needs]),
 	"autofill": [f.name | some f in it.form; f.autofill],
-	"open": {f.name: true | some f in it.form; f.mask == "none"},
-	"masked": [f.name | some f in it.form; f.mask != "none"],
-	"blank": [{"path": n, "field": substring(n, 10, -1)} | some n, _ in needs; n in blank_checked],
+	"unmasked_no_id": {f.name: open | some f in it.form; open := f.mask == "none"},
+	"unmasked_id": {f.name: true | some f in it.form},
+	"blank": {substring(n, 10, -1): n | some n, _ in needs; n in blank_checked},
+	"probe": [f | some k, f in probed_kinds; it.needs[k]],
+	"reasons": {c: {"code": c, "rule": it.basis.cite, "zh": object.get(r, "zh", c), "en": object.get(r, "en", c)} | some c, r in catalogue.reasons},
 	"enrolment": object.get(needs, "applicant.rolls.enrolled", false),
 	"age": object.get(needs, "applicant.birth_date", false),
 } if {
 	it := catalogue.items[code]
 	needs := {n: true | some ns in it.needs; some n in ns}
 }
+
+# probed_kinds: evidence kinds whose absence shows as an absent (null) applicant sub-object.
+probed_kinds := {"city.insurance": "insurance", "district.rolls": "rolls"}
 
 # static_all is static_of for every item. The engine evaluates it once per bundle revision and
 # stores it as data.sanmian.static, so decisions do not recompute it; without that data (opa
@@ -104,10 +115,62 @@ item_static(code) := x if {
 # is uncertain: missing, conflicting, blank, or stale where the item does not allow stale
 # evidence. Any definite failure → false; else any uncertain needed field → null; else true.
 status(code, it, sd) := s if {
-	# Missing evidence kinds: listed by the connectors, or insurance or rolls absent from the
-	# applicant (nil in evidence.Person means not obtained).
+	u := uncertainty(it, sd)
+
+	# Generic criteria: a deceased applicant may apply for nothing but the funeral subsidy;
+	# items whose needs include the enrolment roll refuse those already enrolled.
+	generic := array.concat(
+		[r | code != "funeral_subsidy"; applicant.deceased == true; r := {"code": "deceased", "fields": ["applicant.deceased"]}],
+		[r | sd.enrolment == true; code in rolls.enrolled; r := {"code": "already_enrolled", "fields": ["applicant.rolls.enrolled"]}],
+	)
+	definite := {r.code |
+		some r in array.concat([r | some r in fail[code]], generic)
+		every f in r.fields {
+			not f in u.uncertain
+		}
+	}
+	eligible := {true: false, false: {true: null, false: true}[u.uncertain != set()]}[definite != set()]
+	s := {
+		"eligible": eligible,
+		"reasons": [object.get(sd.reasons, c, {"code": c, "rule": it.basis.cite, "zh": c, "en": c}) | some c in reason_codes(code, eligible, definite, u.flags)],
+		"missing": u.missing,
+		"conflicts": sort(u.conflicted),
+		"stale": u.stale,
+	}
+}
+
+# reason_codes: every definite failure when ineligible; the kinds of uncertainty when
+# undetermined; the pass reasons (or criteria_met) when eligible.
+reason_codes(_, false, definite, _) := sort(definite)
+
+reason_codes(_, null, _, flags) := [c | some c, on in flags; on]
+
+reason_codes(code, true, _, _) := r if {
+	passes := sort([c | some c in pass[code]])
+	r := array.concat(passes, [x | count(passes) == 0; x := "criteria_met"])
+}
+
+# any_stale holds when some provenance entry is stale (one expression, no comprehension).
+any_stale if input.evidence.provenance[_].stale == true
+
+# uncertainty is the analysis of the needed evidence: missing kinds (listed by the connectors,
+# or insurance or rolls absent from the applicant: nil in evidence.Person means not obtained),
+# conflicting fields, stale fields, blank fields, and the union of those that make a criterion
+# uncertain. The first body is the common case, cheap to check: nothing listed missing, every
+# probed sub-object present, no conflicts, nothing stale, no needed field blank.
+uncertainty(it, sd) := {"missing": [], "conflicted": set(), "stale": false, "uncertain": set(), "flags": {}} if {
+	count(input.evidence.missing) == 0
+	every f in sd.probe {
+		is_object(applicant[f])
+	}
+	count(input.evidence.conflicts) == 0
+	not any_stale
+	present := object.filter(applicant, object.keys(sd.blank))
+	count(present) == count(sd.blank)
+	not "" in present
+} else := u if {
 	missing_set := {m | some m in input.evidence.missing} | {k |
-		some k, f in {"city.insurance": "insurance", "district.rolls": "rolls"}
+		some k, f in probed_kinds
 		not is_object(object.get(applicant, f, null))
 	}
 	missing := [k | some k in sd.kinds; missing_set[k]]
@@ -126,51 +189,18 @@ status(code, it, sd) := s if {
 		lib.related(f, n)
 	}
 	blocking_stale := {n | it.stale_allowed == false; some n in stale}
-	blank := {b.path | some b in sd.blank; object.get(applicant, b.field, "") == ""}
-	uncertain := ((missing_paths | conflicted) | blank) | blocking_stale
-
-	# Generic criteria: a deceased applicant may apply for nothing but the funeral subsidy;
-	# items whose needs include the enrolment roll refuse those already enrolled.
-	generic := array.concat(
-		[r | code != "funeral_subsidy"; applicant.deceased == true; r := {"code": "deceased", "fields": ["applicant.deceased"]}],
-		[r | sd.enrolment == true; code in rolls.enrolled; r := {"code": "already_enrolled", "fields": ["applicant.rolls.enrolled"]}],
-	)
-	item_fails := [r | some r in fail[code]]
-	definite := {r.code |
-		some r in array.concat(item_fails, generic)
-		count({f | some f in r.fields} & uncertain) == 0
-	}
-	eligible := {true: false, false: {true: null, false: true}[count(uncertain) > 0]}[count(definite) > 0]
-	passes := sort([c | some c in pass[code]])
-	codes := array.concat(
-		array.concat(
-			[c | eligible == false; some c in sort(definite)],
-			[c |
-				eligible == null
-				some c, on in {
-					"missing_evidence": count(missing_paths) > 0,
-					"conflicting_evidence": count(conflicted) > 0,
-					"blank_evidence": count(blank) > 0,
-					"stale_evidence": count(blocking_stale) > 0,
-				}
-				on
-			],
-		),
-		[c | eligible == true; some c in array.concat(passes, [x | count(passes) == 0; x := "criteria_met"])],
-	)
-	s := {
-		"eligible": eligible,
-		"reasons": [{
-			"code": c,
-			"rule": it.basis.cite,
-			"zh": object.get(catalogue.reasons, [c, "zh"], c),
-			"en": object.get(catalogue.reasons, [c, "en"], c),
-		} |
-			some c in codes
-		],
+	blank := {n | some f, n in sd.blank; object.get(applicant, f, "") == ""}
+	u := {
 		"missing": missing,
-		"conflicts": sort(conflicted),
+		"conflicted": conflicted,
 		"stale": count(stale) > 0,
+		"uncertain": (((missing_paths | conflicted) | blank) | blocking_stale),
+		"flags": {
+			"missing_evidence": count(missing_paths) > 0,
+			"conflicting_evidence": count(conflicted) > 0,
+			"blank_evidence": count(blank) > 0,
+			"stale_evidence": count(blocking_stale) > 0,
+		},
 	}
 }
 

@@ -29,6 +29,27 @@ func BenchmarkDecide(b *testing.B) {
 	}
 }
 
+// BenchmarkDecideAll measures Decide for every catalogue item on the same evidence (elder):
+// one sub-benchmark per item code.
+func BenchmarkDecideAll(b *testing.B) {
+	e, err := New(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, it := range e.Items() {
+		b.Run(it.Code, func(b *testing.B) {
+			ev := elder()
+			ctx := b.Context()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.Decide(ctx, it.Code, ev, decisionTime); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkDecideEvalOnly measures the prepared Rego query alone on an already converted
 // input: the policy's share of BenchmarkDecide.
 func BenchmarkDecideEvalOnly(b *testing.B) {

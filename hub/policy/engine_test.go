@@ -24,7 +24,7 @@ import (
 	"sanmian/policies"
 )
 
-func newEngine(t *testing.T, opts ...Option) *Engine {
+func newEngine(t testing.TB, opts ...Option) *Engine {
 	t.Helper()
 	e, err := New(t.Context(), opts...)
 	if err != nil {
