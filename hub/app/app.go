@@ -22,6 +22,7 @@ import (
 	"sanmian/hub/store"
 	_ "sanmian/hub/store/postgres" // registers the postgres:// backend
 	_ "sanmian/hub/store/sqlite"   // registers the SQLite backend
+	"sanmian/hub/web"
 	"sanmian/schema"
 )
 
@@ -145,6 +146,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 	a.Server.HandleFunc("GET /openapi.json", serveOpenAPI)
 	a.Server.HandleFunc("GET /.well-known/jwks.json", sl.jwksHandler)
 	a.Server.HandleFunc("GET /v1/permits/status", sl.statusHandler)
+	web.Register(a.Server) // the counter web UI at / and /ui/
 
 	cp := startCheckpointer(a.Store, a.Keys, o.checkpointInterval, o.log)
 	a.closers = append(a.closers, cp.Close)

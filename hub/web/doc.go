@@ -1,0 +1,10 @@
+// Package web is the counter web UI (窗口受理、审核、审批结果、数据使用记录) that village
+// cadres, work-area and town reviewers and auditors open in a browser at the hub's own
+// address. It is plain HTML, CSS and JavaScript modules embedded in the binary: no build step,
+// no CDN, no external fonts or scripts, because counters sit on a closed government network.
+//
+// The pages are a client of the hub's REST API (DESIGN.md section 3): the user pastes a caller
+// token once, the browser keeps it in sessionStorage and sends it as a bearer token; it never
+// appears in a URL. Register mounts the UI at "/" and its assets under "/ui/" without
+// shadowing any API route.
+package web
