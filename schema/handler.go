@@ -325,7 +325,7 @@ func (h *handler) serveGraphQL(w http.ResponseWriter, r *http.Request, rid strin
 	}
 	ctx = contextWithState(ctx, s)
 	s.ld = newLoaders(ctx, h.svc, c, s.svcErr)
-	res := graphql.Execute(graphql.ExecuteParams{
+	res := execute(s.ld.g, graphql.ExecuteParams{
 		Schema:        h.cs.schema,
 		AST:           entry.doc,
 		OperationName: req.OperationName,
@@ -434,4 +434,41 @@ func newRequestID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// execute runs graphql.Execute and, while it runs, serves the loaders' single batches on the
+// calling goroutine. graphql-go v0.8.1 executes every request on a goroutine of its own, whose
+// stack starts small; the hub's service calls (OPA evaluation, SQLite, JSON) are deep, and
+// running them there cost a fifth of a warm person query in stack growth (runtime.newstack /
+// copystack in profiles). The request's goroutine has long since grown its stack (it verified
+// the caller's token), so the batches run there instead; the executor waits for them exactly as
+// it would for an inline call. A batch is handed over only when the request goroutine is idle,
+// else it runs where it is, so no batch ever waits for another (no deadlock). Several batches of
+// one level still run concurrently on their own goroutines.
+func execute(g *group, p graphql.ExecuteParams) *graphql.Result {
+	type job struct {
+		f    func()
+		done chan struct{}
+	}
+	jobs := make(chan job)
+	g.onCaller = func(f func()) {
+		j := job{f: f, done: make(chan struct{})}
+		select {
+		case jobs <- j: // the request goroutine was idle and took it
+			<-j.done
+		default: // it is busy (this may be a call from inside its job): never wait for it
+			f()
+		}
+	}
+	out := make(chan *graphql.Result, 1)
+	go func() { out <- graphql.Execute(p) }()
+	for {
+		select {
+		case j := <-jobs:
+			j.f()
+			close(j.done)
+		case res := <-out:
+			return res
+		}
+	}
 }

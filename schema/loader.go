@@ -15,10 +15,13 @@ type thunk = func() (any, error)
 // loader, each on its own goroutine, so a level's fetches are batched per loader and run
 // concurrently across loaders. One group per request; safe for concurrent use.
 type group struct {
-	ctx     context.Context
-	errMap  func(error) error // turns service errors into client errors
-	mu      sync.Mutex
-	pending []func(inline bool)
+	ctx    context.Context
+	errMap func(error) error // turns service errors into client errors
+	// onCaller, when set, runs f on the goroutine that serves the HTTP request and returns
+	// when f has returned (see handler.execute); nil runs f where it is called.
+	onCaller func(f func())
+	mu       sync.Mutex
+	pending  []func(inline bool)
 }
 
 // enqueue registers a dispatch function to run at the next flush.
@@ -104,6 +107,10 @@ func (l *loader[K, V]) dispatch(inline bool) {
 		}
 	}
 	if inline {
+		if l.g.onCaller != nil {
+			l.g.onCaller(run)
+			return
+		}
 		run()
 		return
 	}

@@ -146,6 +146,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 	a.Server.HandleFunc("GET /openapi.json", serveOpenAPI)
 	a.Server.HandleFunc("GET /.well-known/jwks.json", sl.jwksHandler)
 	a.Server.HandleFunc("GET /v1/permits/status", sl.statusHandler)
+	mountGraphQL(a.Server, a.Hub, a.Auth, o.log)
 	web.Register(a.Server) // the counter web UI at / and /ui/
 
 	cp := startCheckpointer(a.Store, a.Keys, o.checkpointInterval, o.log)

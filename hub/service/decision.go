@@ -1,0 +1,203 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"sanmian/hub/auth"
+	"sanmian/hub/division"
+	"sanmian/hub/ident"
+	"sanmian/hub/store"
+)
+
+// DecisionDetail is one recorded policy decision as callers may read it: the verdict and its
+// explanation, never the evaluated input (which holds personal data).
+type DecisionDetail struct {
+	ID            string
+	Item          string
+	ApplicationID string // "" for an eligibility check
+	Eligible      *bool  // nil = undetermined
+	Reasons       []Reason
+	Missing       []string
+	Autofill      []string
+	Instant       bool
+	Revision      string
+	InputDigest   string
+	At            time.Time
+}
+
+// Eligibility evaluates an item's eligibility rule for one resident without creating an
+// application (what the proactive scan does for one person). It is authorised like a person
+// lookup on the resident's village (action graphql.person, with the item), assembles the
+// evidence, asks the policy, and stores the decision together with its lookup and decision
+// audit entries and the resident's data-use record in one transaction.
+func (h *Hub) Eligibility(ctx context.Context, c auth.Caller, idNumber, itemCode, purpose string) (DecisionDetail, error) {
+	d, err := h.eligibility(ctx, c, idNumber, itemCode, purpose)
+	return d, h.auditDenied(ctx, c, err)
+}
+
+func (h *Hub) eligibility(ctx context.Context, c auth.Caller, idNumber, itemCode, purpose string) (DecisionDetail, error) {
+	purpose, err := checkPurpose(purpose)
+	if err != nil {
+		return DecisionDetail{}, err
+	}
+	item, ok := h.policy.Item(itemCode)
+	if !ok {
+		return DecisionDetail{}, &InvalidError{Field: "item", Detail: fmt.Sprintf("unknown item %q", itemCode)}
+	}
+	id := store.NormalizeIDNumber(idNumber)
+	if _, err := ident.ParseIDNumber(id); err != nil {
+		return DecisionDetail{}, &InvalidError{Field: "id_number", Detail: err.Error()}
+	}
+	village, _, err := h.locate(ctx, id)
+	if err != nil {
+		return DecisionDetail{}, err
+	}
+	subject := h.subjectOf(id)
+	if _, err := h.authorize(ctx, c, actionPerson, Resource{Village: village, Item: item.Code}, subject); err != nil {
+		return DecisionDetail{}, err
+	}
+	b, err := h.evidence.Assemble(ctx, id, item.StaleAllowed)
+	if err != nil {
+		return DecisionDetail{}, evidenceErr(err)
+	}
+	dec, err := h.policy.Decide(ctx, item.Code, b, h.now(), c.Subject)
+	if err != nil {
+		return DecisionDetail{}, fmt.Errorf("service: policy: %w", err)
+	}
+	err = h.store.Tx(ctx, func(tx store.Txn) error {
+		if err := tx.InsertDecision(ctx, &store.Decision{ID: dec.ID, Item: item.Code, Path: dec.Path, Revision: dec.Revision,
+			InputDigest: dec.InputDigest, Input: dec.Input, Result: dec.Result, RequestedBy: c.Subject, At: dec.At}); err != nil {
+			return err
+		}
+		if err := tx.RecordDataUse(ctx, &store.DataUse{IDNumber: id, Sub: c.Subject, Role: c.Role, Org: c.Issuer,
+			Item: item.Code, Purpose: purpose}); err != nil {
+			return err
+		}
+		for _, e := range []*store.AuditEntry{
+			{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditLookup, Subject: subject, Item: item.Code, Purpose: purpose,
+				Details: mustJSON(map[string]any{"via": "eligibility", "platforms": platformsUsed(b), "missing": b.Missing, "stale": b.Stale})},
+			{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditDecision, Subject: subject, Item: item.Code, Purpose: purpose,
+				Details: mustJSON(map[string]any{"decision_id": dec.ID, "revision": dec.Revision, "eligible": dec.Eligible,
+					"instant": dec.Instant, "village": village})},
+		} {
+			if err := tx.AppendAudit(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return DecisionDetail{}, fmt.Errorf("service: record eligibility: %w", err)
+	}
+	dv := decisionView(dec, b)
+	return DecisionDetail{ID: dec.ID, Item: item.Code, Eligible: dv.Eligible, Reasons: dv.Reasons, Missing: dv.Missing,
+		Autofill: dv.Autofill, Instant: dv.Instant, Revision: dec.Revision, InputDigest: dec.InputDigest, At: dec.At}, nil
+}
+
+// decisionResult is the part of a stored decision result callers may see.
+type decisionResult struct {
+	Eligible *bool    `json:"eligible"`
+	Reasons  []Reason `json:"reasons"`
+	Missing  []string `json:"missing"`
+	Autofill []string `json:"autofill"`
+	Instant  bool     `json:"instant"`
+}
+
+// GetDecision returns one recorded decision (action decision.read on the village it concerns:
+// the application's, or for an eligibility check the resident's, from the recorded input; the
+// district when neither is known, so only district-wide callers may read it). The evaluated
+// input is never returned.
+func (h *Hub) GetDecision(ctx context.Context, c auth.Caller, id string) (DecisionDetail, error) {
+	d, err := h.getDecision(ctx, c, id)
+	return d, h.auditDenied(ctx, c, err)
+}
+
+func (h *Hub) getDecision(ctx context.Context, c auth.Caller, id string) (DecisionDetail, error) {
+	rec, err := h.store.GetDecision(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return DecisionDetail{}, fmt.Errorf("decision %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return DecisionDetail{}, err
+	}
+	res := Resource{Item: rec.Item}
+	subject := ""
+	if rec.ApplicationID != "" {
+		app, err := h.store.GetApplication(ctx, rec.ApplicationID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return DecisionDetail{}, err
+		}
+		if err == nil {
+			res.Village, subject = app.Village, h.subjectOf(app.ApplicantID)
+		}
+	}
+	if res.Village == "" {
+		// An eligibility check: the resident's village as the input recorded it, else where
+		// the resident the input names lives now.
+		village, idNumber := inputApplicant(rec.Input)
+		if village == "" && idNumber != "" {
+			if v, _, err := h.locate(ctx, idNumber); err == nil {
+				village = v
+			}
+		}
+		res.Village = village
+		if idNumber != "" {
+			subject = h.subjectOf(idNumber)
+		}
+	}
+	if res.Village == "" {
+		res.Division = division.DistrictCode
+	}
+	if _, err := h.authorize(ctx, c, "decision.read", res, subject); err != nil {
+		return DecisionDetail{}, err
+	}
+	var r decisionResult
+	if len(rec.Result) > 0 {
+		if err := json.Unmarshal(rec.Result, &r); err != nil {
+			return DecisionDetail{}, fmt.Errorf("service: stored decision result of %s: %w", rec.ID, err)
+		}
+	}
+	return DecisionDetail{ID: rec.ID, Item: rec.Item, ApplicationID: rec.ApplicationID, Eligible: r.Eligible,
+		Reasons: r.Reasons, Missing: r.Missing, Autofill: r.Autofill, Instant: r.Instant, Revision: rec.Revision,
+		InputDigest: rec.InputDigest, At: rec.At}, nil
+}
+
+// inputApplicant reads the applicant's village and ID number from a stored policy input, as
+// far as the item's minimised input kept them.
+func inputApplicant(input json.RawMessage) (village, idNumber string) {
+	var in struct {
+		Evidence struct {
+			Applicant struct {
+				Village  string `json:"village"`
+				IDNumber string `json:"id_number"`
+			} `json:"applicant"`
+		} `json:"evidence"`
+	}
+	if len(input) == 0 || json.Unmarshal(input, &in) != nil {
+		return "", ""
+	}
+	return in.Evidence.Applicant.Village, in.Evidence.Applicant.IDNumber
+}
+
+// DivisionView is an administrative division or party-building work area.
+type DivisionView struct {
+	Code   string
+	Name   string
+	Level  string // district, town, work_area, village
+	Parent string // "" for the district
+}
+
+// Division returns one division by its GB/T 2260 or 12-digit code; ErrNotFound otherwise.
+// Divisions are public: no caller is needed.
+func (h *Hub) Division(_ context.Context, code string) (DivisionView, error) {
+	d, ok := division.Lookup(strings.TrimSpace(code))
+	if !ok {
+		return DivisionView{}, fmt.Errorf("division %q: %w", code, ErrNotFound)
+	}
+	return DivisionView{Code: d.Code, Name: d.Name, Level: d.Level.String(), Parent: d.Parent}, nil
+}
