@@ -31,7 +31,7 @@ type env struct {
 // timeout, a breaker that opens after 3 failed calls and probes after 200 ms.
 func fastResilience() resilience.Config {
 	return resilience.Config{
-		RetryMax: 6, RetryWaitMin: 2 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond,
+		RetryMax: resilience.DefaultRetryMax, RetryWaitMin: 2 * time.Millisecond, RetryWaitMax: 20 * time.Millisecond,
 		RetryAfterMax: 10 * time.Millisecond, AttemptTimeout: 300 * time.Millisecond,
 		BreakerFailures: 3, BreakerOpen: 200 * time.Millisecond,
 	}

@@ -38,7 +38,7 @@ func metricSum(t testing.TB, e *env, name string) map[string]float64 {
 // simulators' own counters show every platform stayed within the retry budget.
 func TestFlakyThousandRequests(t *testing.T) {
 	p := startSim(t, sim.Config{Residents: 3000, Seed: 42, Faults: sim.ProfileFlaky})
-	rc := fastResilience() // retry budget 6 per call
+	rc := fastResilience() // the default retry budget (8) per call
 	e := newEnv(t, p, rc)
 	const n = 1000
 	var ok, failed atomic.Int32

@@ -32,6 +32,7 @@ type Client struct {
 	rt       http.RoundTripper // the platform's own transport (closed by Close)
 	retry    *retryablehttp.Client
 	breaker  *gobreaker.CircuitBreaker[*Response]
+	hedge    *hedger // nil unless Config.HedgeBudget > 0
 	now      func() time.Time
 }
 
@@ -86,7 +87,8 @@ func New(platform, baseURL string, cfg Config, opts ...Option) (*Client, error) 
 	}
 	c.rt = rt
 	// Attempt path, innermost first: base transport <- auth/signing middleware <- rate
-	// limiter <- instrumentation <- noCloseIdle (hides CloseIdleConnections).
+	// limiter <- instrumentation <- hedger (when enabled) <- noCloseIdle (hides
+	// CloseIdleConnections).
 	chain := rt
 	for i := len(o.middleware) - 1; i >= 0; i-- {
 		chain = o.middleware[i](chain)
@@ -95,6 +97,10 @@ func New(platform, baseURL string, cfg Config, opts ...Option) (*Client, error) 
 		chain = rateLimited{limiter: rate.NewLimiter(rate.Limit(cfg.RateLimit), cfg.RateBurst), next: chain}
 	}
 	chain = instrumented{c: c, next: chain}
+	if cfg.HedgeBudget > 0 {
+		c.hedge = newHedger(c, cfg, chain)
+		chain = c.hedge
+	}
 
 	c.retry = &retryablehttp.Client{
 		HTTPClient: &http.Client{

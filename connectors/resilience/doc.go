@@ -15,6 +15,10 @@
 //     call: it opens after consecutive failed calls and then fails immediately with an error
 //     of kind connectors.ErrCircuitOpen naming the platform, lets one probe through after
 //     Config.BreakerOpen, and closes again when the probe succeeds;
+//   - optional hedged requests for idempotent calls (Config.HedgeBudget, "The Tail at
+//     Scale"): an attempt slower than the endpoint's recent p90 gets one duplicate, signed
+//     afresh by the middleware, the first good answer wins and the other is canceled; a token
+//     bucket caps the extra load (hedge.go);
 //   - Prometheus metrics per platform (Metrics);
 //   - no request logging by default, and never a URL in a log line (URLs can carry ID
 //     numbers): an optional *slog.Logger receives platform, endpoint, attempt and status.

@@ -13,7 +13,9 @@ import (
 //
 //	sanmian_connector_requests_total{platform,endpoint,outcome}   calls (outcome ok or the error kind)
 //	sanmian_connector_attempts_total{platform,endpoint}           HTTP attempts, retries included
-//	sanmian_connector_retries_total{platform,endpoint}            attempts after the first
+//	sanmian_connector_retries_total{platform,endpoint}            attempts after the first (hedges excluded)
+//	sanmian_connector_hedges_total{platform,endpoint}             hedged duplicate attempts sent (Config.HedgeBudget)
+//	sanmian_connector_hedge_wins_total{platform,endpoint}         hedges that answered first
 //	sanmian_connector_failures_total{platform,kind}               failed attempts and calls by kind
 //	sanmian_connector_breaker_state{platform}                     0 closed, 1 half-open, 2 open
 //	sanmian_connector_request_duration_seconds{platform,endpoint} whole call, retries included
@@ -22,6 +24,8 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	attempts *prometheus.CounterVec
 	retries  *prometheus.CounterVec
+	hedges   *prometheus.CounterVec
+	hedgeWin *prometheus.CounterVec
 	failures *prometheus.CounterVec
 	breaker  *prometheus.GaugeVec
 	latency  *prometheus.HistogramVec
@@ -44,6 +48,14 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sanmian_connector_retries_total",
 			Help: "HTTP attempts after the first one of a call.",
+		}, []string{"platform", "endpoint"}),
+		hedges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sanmian_connector_hedges_total",
+			Help: "Hedged duplicate attempts sent to a data platform after an idempotent attempt was slower than the endpoint's recent p90.",
+		}, []string{"platform", "endpoint"}),
+		hedgeWin: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sanmian_connector_hedge_wins_total",
+			Help: "Hedged attempts that answered before the attempt they duplicated.",
 		}, []string{"platform", "endpoint"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sanmian_connector_failures_total",
@@ -70,6 +82,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m.requests = register(reg, m.requests, &err)
 	m.attempts = register(reg, m.attempts, &err)
 	m.retries = register(reg, m.retries, &err)
+	m.hedges = register(reg, m.hedges, &err)
+	m.hedgeWin = register(reg, m.hedgeWin, &err)
 	m.failures = register(reg, m.failures, &err)
 	m.breaker = register(reg, m.breaker, &err)
 	m.latency = register(reg, m.latency, &err)
@@ -113,6 +127,20 @@ func (m *Metrics) attempt(platform, endpoint string, retry bool) {
 	if retry {
 		m.retries.WithLabelValues(platform, endpoint).Inc()
 	}
+}
+
+func (m *Metrics) hedge(platform, endpoint string) {
+	if m == nil {
+		return
+	}
+	m.hedges.WithLabelValues(platform, endpoint).Inc()
+}
+
+func (m *Metrics) hedgeWon(platform, endpoint string) {
+	if m == nil {
+		return
+	}
+	m.hedgeWin.WithLabelValues(platform, endpoint).Inc()
 }
 
 func (m *Metrics) failure(platform, kind string) {

@@ -85,6 +85,11 @@ func (t instrumented) RoundTrip(req *http.Request) (*http.Response, error) {
 		endpoint = st.endpoint
 		retry = st.attempts.Add(1) > 1
 	}
+	hedge := isHedge(req.Context())
+	if hedge {
+		retry = false
+		t.c.metrics.hedge(t.c.platform, endpoint)
+	}
 	t.c.metrics.attempt(t.c.platform, endpoint, retry)
 	if retry && t.c.logger != nil {
 		t.c.logger.DebugContext(req.Context(), "connector retry", "platform", t.c.platform,

@@ -76,6 +76,26 @@ type AssembleOptions struct {
 	// ApplicantOnly skips the other household members (the applicant's household record is
 	// still read for household-level rolls).
 	ApplicantOnly bool
+	// SkipHouseholdRecord, with ApplicantOnly, does not read the household record either:
+	// the applicant's resident record still gives the village, relation and rolls, but the
+	// household's land and homestead (Rolls.LandMu, Rolls.Homestead) are then absent. When
+	// the resident record cannot be read, both district.rolls and district.household are
+	// Missing, as without this option.
+	SkipHouseholdRecord bool
+	// Kinds lists the evidence kinds (the Missing names: province.person, province.licences,
+	// city.insurance, district.household, district.rolls) the caller needs; nil or empty means
+	// all. Only the optional kinds are ever skipped: province.licences (the dzzz/query call)
+	// and city.insurance (the city token and batchGet). The person records of the province
+	// and the district and the household record are always read, because they carry the
+	// village, the relation and the cross-level conflicts (deceased, village, name) the
+	// policies rely on. A skipped kind is neither fetched nor reported Missing; the bundle
+	// then carries no licences (empty list, no provenance) or no insurance (nil).
+	Kinds []string
+}
+
+// wants reports whether the options ask for the evidence kind (a Missing name).
+func (o AssembleOptions) wants(kind string) bool {
+	return len(o.Kinds) == 0 || slices.Contains(o.Kinds, kind)
 }
 
 // gathered holds every platform answer of one Assemble call.
@@ -144,6 +164,9 @@ func (a *Assembler) Assemble(ctx context.Context, idNumber string, opts Assemble
 // hint returns the household number and members expected for id, from the household index
 // or the cache, applicant first; nil when unknown.
 func (a *Assembler) hint(ctx context.Context, id string, opts AssembleOptions) (string, []string) {
+	if opts.ApplicantOnly && opts.SkipHouseholdRecord {
+		return "", []string{id}
+	}
 	if opts.ApplicantOnly {
 		if r, ok := cache.Peek[DistrictResident](a.cache, string(District), KindResident, id); ok {
 			return r.HouseholdID, []string{id}
@@ -191,6 +214,20 @@ func (a *Assembler) gatherDistrict(ctx context.Context, g *gathered, id, hintHH 
 		}
 	}
 	defer publish([]string{id})
+
+	if opts.ApplicantOnly && opts.SkipHouseholdRecord {
+		res, err := a.residents(ctx, []string{id}, opts.AllowStale)
+		mergeInto(g, g.residents, res)
+		switch {
+		case err != nil:
+			g.fail(MissingDistrictRolls, err)
+			g.fail(MissingDistrictHousehold, err)
+		case !res[id].Found:
+			g.fail(MissingDistrictRolls, &connectors.Error{Platform: string(District), Endpoint: KindResident, Kind: connectors.ErrNotFound})
+			g.fail(MissingDistrictHousehold, &connectors.Error{Platform: string(District), Endpoint: KindHousehold, Kind: connectors.ErrNotFound})
+		}
+		return
+	}
 
 	var hh cache.Result[DistrictHousehold]
 	var hhErr error
@@ -284,20 +321,24 @@ func (a *Assembler) gatherOthers(ctx context.Context, g *gathered, hint []string
 				g.fail(MissingProvincePerson, err)
 			}
 		})
-		wg.Go(func() {
-			r, err := cache.GetMany(ctx, a.cache, string(Province), KindLicences, ids, opts.AllowStale, a.province.Licences)
-			mergeInto(g, g.licences, r)
-			if err != nil {
-				g.fail(MissingProvinceLicences, err)
-			}
-		})
-		wg.Go(func() {
-			r, err := cache.GetMany(ctx, a.cache, string(City), KindInsurance, ids, opts.AllowStale, a.city.Insurance)
-			mergeInto(g, g.insurance, r)
-			if err != nil {
-				g.fail(MissingCityInsurance, err)
-			}
-		})
+		if opts.wants(MissingProvinceLicences) {
+			wg.Go(func() {
+				r, err := cache.GetMany(ctx, a.cache, string(Province), KindLicences, ids, opts.AllowStale, a.province.Licences)
+				mergeInto(g, g.licences, r)
+				if err != nil {
+					g.fail(MissingProvinceLicences, err)
+				}
+			})
+		}
+		if opts.wants(MissingCityInsurance) {
+			wg.Go(func() {
+				r, err := cache.GetMany(ctx, a.cache, string(City), KindInsurance, ids, opts.AllowStale, a.city.Insurance)
+				mergeInto(g, g.insurance, r)
+				if err != nil {
+					g.fail(MissingCityInsurance, err)
+				}
+			})
+		}
 		wg.Wait()
 		asked = append(asked, ids...)
 	}
@@ -392,7 +433,8 @@ func (a *Assembler) reconcile(id string, g *gathered, opts AssembleOptions) (Bun
 		if onlyNotFound {
 			return b, ErrUnknownResident
 		}
-		if len(g.errs) == 5 || (g.errs[MissingProvincePerson] != nil && g.errs[MissingDistrictRolls] != nil && g.errs[MissingCityInsurance] != nil) {
+		if len(g.errs) == 5 || (g.errs[MissingProvincePerson] != nil && g.errs[MissingDistrictRolls] != nil &&
+			(g.errs[MissingCityInsurance] != nil || !opts.wants(MissingCityInsurance))) {
 			errs := []error{ErrNoEvidence}
 			for _, k := range b.Missing {
 				errs = append(errs, g.errs[k])
@@ -577,4 +619,53 @@ func (b Bundle) ProvenanceOf(path string) (Provenance, bool) {
 		p = p[:i]
 	}
 	return Provenance{}, false
+}
+
+// NeedsOptions derives the per-request options from an item's declared needs (evidence kind
+// → needs paths, as in the policy catalogue) and any further evidence paths the caller reads
+// (form fields): Kinds are the declared kinds plus province.licences for a licences path and
+// city.insurance for an insurance path; ApplicantOnly is set when no path reads the
+// household ("household." prefix), and SkipHouseholdRecord too when no path reads the
+// household's land or homestead. With no needs at all everything is fetched.
+func NeedsOptions(needs map[string][]string, paths ...string) AssembleOptions {
+	if len(needs) == 0 {
+		return AssembleOptions{}
+	}
+	var o AssembleOptions
+	household, land := false, false
+	add := func(k string) {
+		if !slices.Contains(o.Kinds, k) {
+			o.Kinds = append(o.Kinds, k)
+		}
+	}
+	see := func(p string) {
+		seg := strings.Split(p, ".")
+		if len(seg) > 0 && seg[0] == "household" {
+			household = true
+		}
+		if slices.Contains(seg, "land_mu") || slices.Contains(seg, "homestead") {
+			land = true
+		}
+		if slices.Contains(seg, "licences") {
+			add(MissingProvinceLicences)
+		}
+		if slices.Contains(seg, "insurance") {
+			add(MissingCityInsurance)
+		}
+	}
+	for k, ps := range needs {
+		add(k)
+		for _, p := range ps {
+			see(p)
+		}
+	}
+	for _, p := range paths {
+		if p != "" {
+			see(p)
+		}
+	}
+	slices.Sort(o.Kinds)
+	o.ApplicantOnly = !household
+	o.SkipHouseholdRecord = !household && !land
+	return o
 }

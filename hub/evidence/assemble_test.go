@@ -37,3 +37,28 @@ func TestRefineRelation(t *testing.T) {
 		}
 	}
 }
+
+func TestNeedsOptions(t *testing.T) {
+	elderly := NeedsOptions(map[string][]string{
+		"province.person":    {"applicant.name", "applicant.birth_date"},
+		"district.household": {"applicant.village"},
+		"district.rolls":     {"applicant.rolls.enrolled"},
+	}, "applicant.name", "")
+	if !elderly.ApplicantOnly || !elderly.SkipHouseholdRecord || elderly.wants(MissingProvinceLicences) || elderly.wants(MissingCityInsurance) || !elderly.wants(MissingProvincePerson) {
+		t.Errorf("elderly: %+v", elderly)
+	}
+	fp := NeedsOptions(map[string][]string{
+		"province.person":    {"applicant.sex"},
+		"district.household": {"household.sex", "household.deceased"},
+	}, "applicant.licences.only_child_honour.number")
+	if fp.ApplicantOnly || fp.SkipHouseholdRecord || !fp.wants(MissingProvinceLicences) || fp.wants(MissingCityInsurance) {
+		t.Errorf("family planning: %+v", fp)
+	}
+	land := NeedsOptions(map[string][]string{"district.household": {"applicant.rolls.land_mu"}})
+	if !land.ApplicantOnly || land.SkipHouseholdRecord {
+		t.Errorf("land: %+v", land)
+	}
+	if all := NeedsOptions(nil); all.ApplicantOnly || !all.wants(MissingCityInsurance) {
+		t.Errorf("no needs: %+v", all)
+	}
+}

@@ -61,7 +61,7 @@ func (h *Hub) eligibility(ctx context.Context, c auth.Caller, idNumber, itemCode
 	if _, err := h.authorize(ctx, c, actionPerson, Resource{Village: village, Item: item.Code}, subject); err != nil {
 		return DecisionDetail{}, err
 	}
-	b, err := h.evidence.Assemble(ctx, id, item.StaleAllowed)
+	b, err := h.assembleFor(ctx, id, item)
 	if err != nil {
 		return DecisionDetail{}, evidenceErr(err)
 	}

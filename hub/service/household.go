@@ -61,7 +61,7 @@ func (h *Hub) Household(ctx context.Context, c auth.Caller, householdID, purpose
 	if _, err := h.authorize(ctx, c, actionPerson, Resource{Village: rep.Village}, subject); err != nil {
 		return nil, h.auditDenied(ctx, c, err)
 	}
-	b, err := h.evidence.Assemble(ctx, rep.IDNumber, false)
+	b, err := h.evidence.Assemble(ctx, rep.IDNumber, evidence.AssembleOptions{})
 	if err != nil {
 		return nil, evidenceErr(err)
 	}

@@ -125,7 +125,7 @@ func (h *Hub) People(ctx context.Context, c auth.Caller, ids []string, purpose s
 		groups[key] = append(groups[key], t)
 	}
 	assemble := func(members []*target) {
-		b, err := h.evidence.Assemble(ctx, members[0].id, false)
+		b, err := h.evidence.Assemble(ctx, members[0].id, evidence.AssembleOptions{})
 		if err != nil {
 			for _, t := range members {
 				t.err = evidenceErr(err)

@@ -22,6 +22,9 @@ type Item struct {
 	Proactive    bool        `json:"proactive"`
 	StaleAllowed bool        `json:"stale_allowed"`
 	ValidityDays int         `json:"validity_days,omitempty"` // permit validity; 0 = no expiry
+	// Needs is the evidence the item's rule reads: kind ("province.licences") -> paths. The
+	// service asks the platforms for that (plus what the form is filled from) and no more.
+	Needs map[string][]string `json:"needs,omitempty"`
 }
 
 // FieldSpec is one form field of an item: its name, Chinese label, and the evidence path it
@@ -99,9 +102,10 @@ type Evidence interface {
 	// personal data is fetched. ErrNotFound-like errors mean the district does not know the
 	// resident.
 	Locate(ctx context.Context, idNumber string) (village string, err error)
-	// Assemble fetches and reconciles everything the platforms hold on the resident and the
-	// household. allowStale permits cached values after a platform failure.
-	Assemble(ctx context.Context, idNumber string, allowStale bool) (*evidence.Bundle, error)
+	// Assemble fetches and reconciles what the platforms hold on the resident (and, unless
+	// opts narrow it, the household). opts.AllowStale permits cached values after a platform
+	// failure; the zero options ask for everything.
+	Assemble(ctx context.Context, idNumber string, opts evidence.AssembleOptions) (*evidence.Bundle, error)
 }
 
 // Sealer seals permits with the issuing office's key and verifies them.

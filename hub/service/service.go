@@ -220,7 +220,7 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 	if _, err := h.authorize(ctx, c, "application.create", Resource{Village: village, Item: item.Code}, subject); err != nil {
 		return Result{}, err
 	}
-	bundle, err := h.evidence.Assemble(ctx, req.Applicant.IDNumber, item.StaleAllowed)
+	bundle, err := h.assembleFor(ctx, req.Applicant.IDNumber, item)
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrEvidenceUnavailable, err)
 	}
