@@ -17,8 +17,14 @@ func buildForm(item Item, b *evidence.Bundle, d Decision) Form {
 	for _, f := range d.Autofill {
 		allowed[f] = true
 	}
+	// Form paths start at "applicant." or "household."; the lookup document holds just those
+	// two parts (marshalling the whole bundle, provenance map included, was the largest single
+	// CPU cost of creating an application).
 	var doc any
-	if raw, err := json.Marshal(b); err == nil {
+	if raw, err := json.Marshal(struct {
+		Applicant evidence.Person   `json:"applicant"`
+		Household []evidence.Person `json:"household"`
+	}{b.Applicant, b.Household}); err == nil {
 		_ = json.Unmarshal(raw, &doc)
 	}
 	form := Form{Fields: make([]Field, 0, len(item.Fields))}
