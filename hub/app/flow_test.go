@@ -339,6 +339,17 @@ func TestIdempotencyKey(t *testing.T) {
 	if c := e.do("POST", "/v1/applications", counter, body, "Idempotency-Key", "same-key"); c.status != 422 {
 		t.Fatalf("same key, different request: %d %s", c.status, c.raw)
 	}
+	// A confirmation retried with its key is replayed, not applied twice (which would fail:
+	// the application is no longer a draft).
+	appID := a.body["id"].(string)
+	c1 := e.do("POST", "/v1/applications/"+appID+"/confirm", counter, map[string]any{"signature": "sig"}, "Idempotency-Key", "confirm-1")
+	c2 := e.do("POST", "/v1/applications/"+appID+"/confirm", counter, map[string]any{"signature": "sig"}, "Idempotency-Key", "confirm-1")
+	if c1.status != 200 || c2.status != 200 || c2.header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(c1.raw, c2.raw) {
+		t.Fatalf("confirm replay: %d / %d %q", c1.status, c2.status, c2.header.Get("Idempotent-Replayed"))
+	}
+	if c3 := e.do("POST", "/v1/applications/"+appID+"/confirm", counter, map[string]any{"signature": "sig"}); c3.status != 409 {
+		t.Fatalf("confirming again without the key: %d, want 409", c3.status)
+	}
 	list := e.do("GET", "/v1/applications?item=senior_card", counter, nil)
 	n := 0
 	for _, app := range list.body["applications"].([]any) {

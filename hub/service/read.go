@@ -88,9 +88,6 @@ func (h *Hub) revoke(ctx context.Context, c auth.Caller, id string, req RevokeRe
 		ID string
 		RevokeRequest
 	}{id, req}
-	if res, done, err := h.replayIfDone(ctx, c, idemKey, key); done || err != nil {
-		return res, err
-	}
 	return h.idempotent(ctx, c, idemKey, key, func(tx store.Txn) (int, any, error) {
 		p, err := tx.GetPermit(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {

@@ -122,8 +122,9 @@ func (h *Hub) idempotent(ctx context.Context, c auth.Caller, key string, request
 	return res, err
 }
 
-// replayIfDone returns the stored result when (caller, key) already completed, so slow work
-// is skipped on a retry. It returns ok=false when the request must run.
+// replayIfDone returns the stored result when (caller, key) already completed, so the slow
+// work before the transaction (evidence, policy) is skipped on a retry. It returns ok=false
+// when the request must run. Calls without slow work rely on idempotent alone.
 func (h *Hub) replayIfDone(ctx context.Context, c auth.Caller, key string, request any) (Result, bool, error) {
 	if key == "" {
 		return Result{}, false, nil

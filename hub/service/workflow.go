@@ -163,19 +163,14 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 	if len(req.Signature) > 256<<10 {
 		return Result{}, &InvalidError{Field: "signature", Detail: "larger than 256 KiB"}
 	}
-	if res, done, err := h.replayIfDone(ctx, c, idemKey, struct {
-		ID string
-		ConfirmRequest
-	}{id, req}); done || err != nil {
-		return res, err
-	}
 	if err := h.ensureSealingKey(ctx, id); err != nil {
 		return Result{}, err
 	}
-	return h.idempotent(ctx, c, idemKey, struct {
+	key := struct {
 		ID string
 		ConfirmRequest
-	}{id, req}, func(tx store.Txn) (int, any, error) {
+	}{id, req}
+	return h.idempotent(ctx, c, idemKey, key, func(tx store.Txn) (int, any, error) {
 		app, view, err := h.loadApplication(ctx, tx, c, id, "application.confirm")
 		if err != nil {
 			return 0, nil, err
@@ -270,9 +265,6 @@ func (h *Hub) review(ctx context.Context, c auth.Caller, id string, req ReviewRe
 		ID string
 		ReviewRequest
 	}{id, req}
-	if res, done, err := h.replayIfDone(ctx, c, idemKey, key); done || err != nil {
-		return res, err
-	}
 	if action == store.ReviewApprove {
 		if err := h.ensureSealingKey(ctx, id); err != nil {
 			return Result{}, err
