@@ -52,6 +52,13 @@ type Dialect struct {
 	UniqueViolation func(err error) (string, bool)
 	// Snapshot is the isolation level of a consistent read-only snapshot.
 	Snapshot sql.IsolationLevel
+	// CacheStatements keeps the reader pool's statements prepared (a driver without a
+	// statement cache of its own compiles each query on every call otherwise).
+	CacheStatements bool
+	// GroupCommit runs concurrent Tx calls in one database transaction, each in its own
+	// savepoint, committed once (group.go): for a backend whose writes are serialised on one
+	// connection anyway, where each commit costs an fsync.
+	GroupCommit bool
 
 	rebound sync.Map // query with ? → rebound query
 }
@@ -97,6 +104,8 @@ type DB struct {
 	d          *Dialect
 	subjectKey []byte
 	log        *slog.Logger
+	group      groupCommitter
+	stmts      *stmtCache // nil unless Dialect.CacheStatements
 }
 
 var _ store.Store = (*DB)(nil)
@@ -120,6 +129,10 @@ func New(ctx context.Context, d *Dialect, w, r *sql.DB, o store.Options) (*DB, e
 	}
 	db := &DB{w: w, r: r, d: d, subjectKey: o.SubjectKey, log: o.Logger}
 	db.reader = reader{q: r, d: d, key: o.SubjectKey}
+	if d.CacheStatements {
+		db.stmts = &stmtCache{db: r}
+		db.reader.q = db.stmts
+	}
 	return db, nil
 }
 
@@ -136,7 +149,11 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close implements store.Store.
 func (db *DB) Close() error {
-	err := db.w.Close()
+	var err error
+	if db.stmts != nil {
+		err = db.stmts.Close()
+	}
+	err = errors.Join(err, db.w.Close())
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
 	}
@@ -149,7 +166,15 @@ func (db *DB) SubjectDigest(idNumber string) string {
 }
 
 // Tx implements store.Store.
-func (db *DB) Tx(ctx context.Context, fn func(tx store.Txn) error) (err error) {
+func (db *DB) Tx(ctx context.Context, fn func(tx store.Txn) error) error {
+	if db.d.GroupCommit {
+		return db.groupTx(ctx, fn)
+	}
+	return db.plainTx(ctx, fn)
+}
+
+// plainTx runs fn in a transaction of its own.
+func (db *DB) plainTx(ctx context.Context, fn func(tx store.Txn) error) (err error) {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -160,7 +185,11 @@ func (db *DB) Tx(ctx context.Context, fn func(tx store.Txn) error) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(&writer{reader: reader{q: tx, d: db.d, key: db.subjectKey}}); err != nil {
+	w := &writer{reader: reader{q: tx, d: db.d, key: db.subjectKey}, ah: &auditHead{}}
+	if err := fn(w); err != nil {
+		return err
+	}
+	if err := w.flushHead(ctx); err != nil {
 		return err
 	}
 	done = true

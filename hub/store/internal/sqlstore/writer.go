@@ -14,6 +14,30 @@ import (
 // writer implements store.Txn inside one transaction.
 type writer struct {
 	reader
+	ah *auditHead // the transaction's view of the audit chain head
+}
+
+// auditHead caches the audit chain head inside a transaction: it is read (and, on
+// PostgreSQL, locked) once, advanced in memory by each append, and written back once by
+// flush before the commit. Nothing else in a transaction reads or writes audit_head.
+type auditHead struct {
+	loaded bool
+	dirty  bool
+	seq    int64
+	hash   string
+}
+
+// flushHead writes the advanced head back; the transaction's owner calls it before commit.
+func (w *writer) flushHead(ctx context.Context) error {
+	if w.ah == nil || !w.ah.dirty {
+		return nil
+	}
+	_, err := w.q.ExecContext(ctx, w.d.SQL(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), w.ah.seq, w.ah.hash)
+	if err != nil {
+		return wrap("advance audit head", err)
+	}
+	w.ah.dirty = false
+	return nil
 }
 
 // uniqueErr maps a unique-constraint violation to store.ErrConflict (or to dup when the
@@ -259,11 +283,17 @@ func (w *writer) CompleteIdempotency(ctx context.Context, callerSub, key string,
 	return nil
 }
 
-// head reads and locks the audit chain head.
+// head reads and locks the audit chain head (once per transaction; then from w.ah).
 func (w *writer) head(ctx context.Context) (int64, string, error) {
+	if w.ah != nil && w.ah.loaded {
+		return w.ah.seq, w.ah.hash, nil
+	}
 	var seq int64
 	var hash string
 	err := w.q.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+w.d.ForUpdate).Scan(&seq, &hash)
+	if err == nil && w.ah != nil {
+		*w.ah = auditHead{loaded: true, seq: seq, hash: hash}
+	}
 	return seq, hash, wrap("lock audit head", err)
 }
 
@@ -290,8 +320,8 @@ func (w *writer) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
 		e.Seq, e.At, e.ActorSub, e.ActorRole, string(e.Action), e.Subject, e.Item, e.Purpose, e.ApplicationID, string(details), e.PrevHash, e.Hash); err != nil {
 		return wrap("append audit", err)
 	}
-	_, err = w.q.ExecContext(ctx, w.d.SQL(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), e.Seq, e.Hash)
-	return wrap("advance audit head", err)
+	w.ah.seq, w.ah.hash, w.ah.dirty = e.Seq, e.Hash, true
+	return nil
 }
 
 // RecordDataUse implements store.Writer.
