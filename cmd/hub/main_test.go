@@ -103,7 +103,13 @@ func TestVerifyCommand(t *testing.T) {
 	if code, out, errOut := runHub(t, t.Context(), "verify", "--jwks", jwksFile, tok); code != 0 || !strings.Contains(out, "VALID") || strings.Contains(out, "11010519491231002X") {
 		t.Fatalf("valid permit: %d %q %q", code, out, errOut)
 	}
-	tampered := tok[:len(tok)-2] + "AA"
+	// Change one character inside the signature (not the last, whose low bits are padding).
+	i := len(tok) - 10
+	c := byte('A')
+	if tok[i] == 'A' {
+		c = 'B'
+	}
+	tampered := tok[:i] + string(c) + tok[i+1:]
 	if code, out, _ := runHub(t, t.Context(), "verify", "--jwks", jwksFile, tampered); code != 1 || !strings.Contains(out, "INVALID") {
 		t.Fatalf("tampered permit: %d %q", code, out)
 	}
