@@ -17,7 +17,6 @@ import (
 	"sanmian/connectors/snapshot"
 	"sanmian/hub/app"
 	"sanmian/hub/auth"
-	"sanmian/hub/config"
 	"sanmian/hub/division"
 	"sanmian/hub/seal"
 )
@@ -80,20 +79,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if _, err := seal.DemoMasterKey(dir); err != nil {
 		return fmt.Errorf("demo master key: %w", err)
 	}
-	creds := platforms.Credentials
-	cfg := &config.Config{
-		Addr:      ln.Addr().String(),
-		PublicURL: "http://" + ln.Addr().String(),
-		DataDir:   dir,
-		Store:     filepath.Join(dir, "hub.db"),
-		Upstreams: config.Upstreams{
-			Province: config.Province{URL: platforms.Province.URL(), AppKey: creds.ProvinceAppKey, Secret: creds.ProvinceSecret},
-			City:     config.City{URL: platforms.City.URL(), ClientID: creds.CityClientID, ClientSecret: creds.CityClientSecret},
-			District: config.District{URL: platforms.District.URL(), APIKey: creds.DistrictAPIKey},
-		},
-		Auth: auth.Config{Issuers: []auth.TrustedIssuer{{Name: issuer.Name(), Algorithms: []string{"EdDSA"}, JWKSFile: jwksFile}}},
-		Keys: config.Keys{Dir: filepath.Join(dir, "keys"), MasterKeyFile: filepath.Join(dir, filepath.FromSlash(seal.DemoMasterKeyFile))},
-	}
+	cfg := app.DemoConfig(dir, platforms, auth.TrustedIssuer{Name: issuer.Name(), Algorithms: []string{"EdDSA"}, JWKSFile: jwksFile})
+	cfg.Addr, cfg.PublicURL = ln.Addr().String(), "http://"+ln.Addr().String()
 	if err := cfg.Write(filepath.Join(dir, "hub.yaml")); err != nil {
 		return fmt.Errorf("write hub.yaml: %w", err)
 	}

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -24,7 +23,6 @@ import (
 	"sanmian/connectors/sim"
 	"sanmian/hub/app"
 	"sanmian/hub/auth"
-	"sanmian/hub/config"
 	"sanmian/hub/division"
 	"sanmian/hub/seal"
 )
@@ -62,17 +60,8 @@ func newHubEnv(t *testing.T) *hubEnv {
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	url := "http://" + srv.Listener.Addr().String()
-	c := p.Credentials
-	cfg := &config.Config{
-		Addr: srv.Listener.Addr().String(), PublicURL: url, DataDir: dir, Store: filepath.Join(dir, "hub.db"),
-		Upstreams: config.Upstreams{
-			Province: config.Province{URL: p.Province.URL(), AppKey: c.ProvinceAppKey, Secret: c.ProvinceSecret},
-			City:     config.City{URL: p.City.URL(), ClientID: c.CityClientID, ClientSecret: c.CityClientSecret},
-			District: config.District{URL: p.District.URL(), APIKey: c.DistrictAPIKey},
-		},
-		Auth: auth.Config{Issuers: []auth.TrustedIssuer{{Name: iss.Name(), Algorithms: []string{"EdDSA"}, Keys: iss.KeySet()}}},
-		Keys: config.Keys{Dir: filepath.Join(dir, "keys"), MasterKeyFile: filepath.Join(dir, filepath.FromSlash(seal.DemoMasterKeyFile))},
-	}
+	cfg := app.DemoConfig(dir, p, auth.TrustedIssuer{Name: iss.Name(), Algorithms: []string{"EdDSA"}, Keys: iss.KeySet()})
+	cfg.Addr, cfg.PublicURL = srv.Listener.Addr().String(), url
 	a, err := app.New(ctx, cfg, app.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)

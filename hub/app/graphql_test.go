@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,7 +18,6 @@ import (
 	"sanmian/connectors/sim"
 	"sanmian/connectors/sim/synth"
 	"sanmian/hub/auth"
-	"sanmian/hub/config"
 	"sanmian/hub/division"
 	"sanmian/hub/seal"
 	"sanmian/hub/store"
@@ -54,20 +52,8 @@ func newGQLEnv(tb testing.TB) *gqlEnv {
 	if _, err := seal.DemoMasterKey(dir); err != nil {
 		tb.Fatal(err)
 	}
-	creds := p.Credentials
-	cfg := &config.Config{
-		Addr:      "127.0.0.1:0",
-		PublicURL: "http://127.0.0.1",
-		DataDir:   dir,
-		Store:     filepath.Join(dir, "hub.db"),
-		Upstreams: config.Upstreams{
-			Province: config.Province{URL: p.Province.URL(), AppKey: creds.ProvinceAppKey, Secret: creds.ProvinceSecret},
-			City:     config.City{URL: p.City.URL(), ClientID: creds.CityClientID, ClientSecret: creds.CityClientSecret},
-			District: config.District{URL: p.District.URL(), APIKey: creds.DistrictAPIKey},
-		},
-		Auth: auth.Config{Issuers: []auth.TrustedIssuer{{Name: iss.Name(), Algorithms: []string{"EdDSA"}, Keys: iss.KeySet()}}},
-		Keys: config.Keys{Dir: filepath.Join(dir, "keys"), MasterKeyFile: filepath.Join(dir, filepath.FromSlash(seal.DemoMasterKeyFile))},
-	}
+	cfg := DemoConfig(dir, p, auth.TrustedIssuer{Name: iss.Name(), Algorithms: []string{"EdDSA"}, Keys: iss.KeySet()})
+	cfg.Addr, cfg.PublicURL = "127.0.0.1:0", "http://127.0.0.1"
 	a, err := New(ctx, cfg, WithLogger(slog.New(slog.DiscardHandler)), WithCheckpointInterval(time.Hour))
 	if err != nil {
 		tb.Fatal(err)

@@ -79,21 +79,10 @@ func hubConfig(tb testing.TB, dir string, p *sim.Platforms, storeDSN string) (*c
 	if _, err := seal.DemoMasterKey(dir); err != nil {
 		tb.Fatal(err)
 	}
-	if storeDSN == "" {
-		storeDSN = filepath.Join(dir, "hub.db")
-	}
-	creds := p.Credentials
-	cfg := &config.Config{
-		Addr:    "127.0.0.1:0",
-		DataDir: dir,
-		Store:   storeDSN,
-		Upstreams: config.Upstreams{
-			Province: config.Province{URL: p.Province.URL(), AppKey: creds.ProvinceAppKey, Secret: creds.ProvinceSecret},
-			City:     config.City{URL: p.City.URL(), ClientID: creds.CityClientID, ClientSecret: creds.CityClientSecret},
-			District: config.District{URL: p.District.URL(), APIKey: creds.DistrictAPIKey},
-		},
-		Auth: auth.Config{Issuers: []auth.TrustedIssuer{{Name: issuer.Name(), Algorithms: []string{"EdDSA"}, JWKSFile: jwksFile}}},
-		Keys: config.Keys{Dir: filepath.Join(dir, "keys"), MasterKeyFile: filepath.Join(dir, filepath.FromSlash(seal.DemoMasterKeyFile))},
+	cfg := app.DemoConfig(dir, p, auth.TrustedIssuer{Name: issuer.Name(), Algorithms: []string{"EdDSA"}, JWKSFile: jwksFile})
+	cfg.Addr = "127.0.0.1:0"
+	if storeDSN != "" {
+		cfg.Store = storeDSN
 	}
 	return cfg, issuer
 }

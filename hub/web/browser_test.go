@@ -27,7 +27,6 @@ import (
 	"sanmian/connectors/sim"
 	"sanmian/hub/app"
 	"sanmian/hub/auth"
-	"sanmian/hub/config"
 	"sanmian/hub/division"
 	"sanmian/hub/ident"
 	"sanmian/hub/seal"
@@ -72,17 +71,8 @@ func startHub(t *testing.T) *hub {
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	url := "http://" + srv.Listener.Addr().String()
-	c := p.Credentials
-	cfg := &config.Config{
-		Addr: srv.Listener.Addr().String(), PublicURL: url, DataDir: dir, Store: filepath.Join(dir, "hub.db"),
-		Upstreams: config.Upstreams{
-			Province: config.Province{URL: p.Province.URL(), AppKey: c.ProvinceAppKey, Secret: c.ProvinceSecret},
-			City:     config.City{URL: p.City.URL(), ClientID: c.CityClientID, ClientSecret: c.CityClientSecret},
-			District: config.District{URL: p.District.URL(), APIKey: c.DistrictAPIKey},
-		},
-		Auth: auth.Config{Issuers: []auth.TrustedIssuer{{Name: iss.Name(), Algorithms: []string{"EdDSA"}, Keys: iss.KeySet()}}},
-		Keys: config.Keys{Dir: filepath.Join(dir, "keys"), MasterKeyFile: filepath.Join(dir, filepath.FromSlash(seal.DemoMasterKeyFile))},
-	}
+	cfg := app.DemoConfig(dir, p, auth.TrustedIssuer{Name: iss.Name(), Algorithms: []string{"EdDSA"}, Keys: iss.KeySet()})
+	cfg.Addr, cfg.PublicURL = srv.Listener.Addr().String(), url
 	a, err := app.New(ctx, cfg, app.WithLogger(quiet), app.WithCheckpointInterval(time.Hour))
 	if err != nil {
 		t.Fatal(err)
