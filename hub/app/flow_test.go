@@ -331,10 +331,21 @@ func TestIdempotencyKey(t *testing.T) {
 	// A confirmation retried with its key is replayed, not applied twice (which would fail:
 	// the application is no longer a draft).
 	appID := a.body["id"].(string)
-	c1 := e.do("POST", "/v1/applications/"+appID+"/confirm", counter, map[string]any{"signature": "sig"}, "Idempotency-Key", "confirm-1")
-	c2 := e.do("POST", "/v1/applications/"+appID+"/confirm", counter, map[string]any{"signature": "sig"}, "Idempotency-Key", "confirm-1")
+	// Entering a value for a field the hub filled is refused; a manual field takes one.
+	if r := e.do("POST", "/v1/applications/"+appID+"/confirm", counter, map[string]any{"signature": "sig",
+		"values": map[string]string{"applicant_name": "别人"}}); r.status != 400 {
+		t.Fatalf("overwriting a platform value: %d %s", r.status, r.raw)
+	}
+	confirm := map[string]any{"signature": "sig", "values": map[string]string{"phone": "0531-83212345"}}
+	c1 := e.do("POST", "/v1/applications/"+appID+"/confirm", counter, confirm, "Idempotency-Key", "confirm-1")
+	c2 := e.do("POST", "/v1/applications/"+appID+"/confirm", counter, confirm, "Idempotency-Key", "confirm-1")
 	if c1.status != 200 || c2.status != 200 || c2.header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(c1.raw, c2.raw) {
 		t.Fatalf("confirm replay: %d / %d %q", c1.status, c2.status, c2.header.Get("Idempotent-Replayed"))
+	}
+	for _, f := range field(c1.body, "form.fields").([]any) {
+		if fm := f.(map[string]any); fm["name"] == "phone" && (fm["value"] != "0531-83212345" || field(fm, "source.platform") != "counter") {
+			t.Fatalf("entered value: %v", fm)
+		}
 	}
 	if c3 := e.do("POST", "/v1/applications/"+appID+"/confirm", counter, map[string]any{"signature": "sig"}); c3.status != 409 {
 		t.Fatalf("confirming again without the key: %d, want 409", c3.status)

@@ -48,7 +48,7 @@ type Field struct {
 
 // Source is a field's provenance.
 type Source struct {
-	Platform  string    `json:"platform"`
+	Platform  string    `json:"platform"` // province, city, district; policy (derived); counter (entered by hand)
 	Endpoint  string    `json:"endpoint,omitempty"`
 	Record    string    `json:"record"`
 	FetchedAt time.Time `json:"fetched_at"`

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -141,12 +142,17 @@ func inScope(scope []string, item string) bool {
 
 // ConfirmRequest is the applicant's confirmation: the preview was shown, these fields are
 // declined (they go to manual entry with the evidence the applicant brings, described in
-// Notes), and the signature captured at the counter.
+// Notes), Values holds what the counter entered for fields the hub did not fill (manual and
+// declined ones: bank account, phone, ...), and the signature captured at the counter.
 type ConfirmRequest struct {
 	Signature string            `json:"signature"`
 	Declined  []string          `json:"declined"`
 	Notes     map[string]string `json:"notes"`
+	Values    map[string]string `json:"values"`
 }
+
+// maxEnteredValue caps a value entered at the counter, in characters.
+const maxEnteredValue = 200
 
 // Confirm records the applicant's confirmation. With instant approval allowed and nothing
 // declined, conflicting or stale, the permit is issued at once; otherwise the application
@@ -198,6 +204,22 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 				f.Note = "申请人拒绝自动填充，需提交材料人工录入 (declined by the applicant; enter from the evidence brought)"
 			}
 		}
+		for name, val := range req.Values {
+			i, ok := names[name]
+			if !ok {
+				return 0, nil, &InvalidError{Field: "values", Detail: fmt.Sprintf("the form has no field %q", name)}
+			}
+			f := &view.Form.Fields[i]
+			if !f.Manual {
+				return 0, nil, &InvalidError{Field: "values", Detail: fmt.Sprintf("field %q is filled from a platform; decline it first to enter it by hand", name)}
+			}
+			val = strings.TrimSpace(val)
+			if val == "" || len([]rune(val)) > maxEnteredValue {
+				return 0, nil, &InvalidError{Field: "values", Detail: fmt.Sprintf("field %q needs 1-%d characters", name, maxEnteredValue)}
+			}
+			f.Value = val
+			f.Source = &Source{Platform: "counter", Record: c.Subject, FetchedAt: h.now().UTC()}
+		}
 		sig := sha256.Sum256([]byte(req.Signature))
 		if err := tx.AddConfirmation(ctx, &store.Confirmation{ApplicationID: app.ID, DeclinedFields: req.Declined,
 			SignatureDigest: hex.EncodeToString(sig[:])}); err != nil {
@@ -205,7 +227,7 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 		}
 		if err := tx.AppendAudit(ctx, &store.AuditEntry{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditConfirmation,
 			Subject: h.subjectOf(app.ApplicantID), Item: app.Item, ApplicationID: app.ID,
-			Details: mustJSON(map[string]any{"declined": req.Declined})}); err != nil {
+			Details: mustJSON(map[string]any{"declined": req.Declined, "entered": slices.Sorted(maps.Keys(req.Values))})}); err != nil {
 			return 0, nil, err
 		}
 		app.Form = mustJSON(view.Form)

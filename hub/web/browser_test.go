@@ -398,6 +398,8 @@ func TestBrowserCounterAndReview(t *testing.T) {
 		t.Error("the page shows the full ID number after creation")
 	}
 
+	// The counter enters the phone number the platforms do not hold.
+	p.do("enter the phone number", chromedp.SendKeys(chromedp.CSS(`input[name="value-phone"]`), "0531-83212345"))
 	// Sign on the canvas with the mouse, and confirm.
 	p.do("scroll to the signature pad", chromedp.Evaluate[chromedp.Void](`document.getElementById("sigpad").scrollIntoView({block: "center"})`))
 	sign(t, p)
@@ -418,6 +420,9 @@ func TestBrowserCounterAndReview(t *testing.T) {
 	permitID := p.text("#permit-link")
 	if permitID == "" {
 		t.Fatalf("no permit link: %s", p.text("#outcome"))
+	}
+	if _, got := h.call("GET", "/v1/applications/"+appID, counter, nil); !strings.Contains(fmt.Sprint(got["form"]), "0531-83212345") {
+		t.Errorf("the entered phone number is not in the application's form: %v", got["form"])
 	}
 
 	// The permit, its printable page link, verification.

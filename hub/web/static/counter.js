@@ -137,7 +137,11 @@ function renderApplication(app) {
       const note = box.querySelector(`input[name="note-${CSS.escape(cb.value)}"]`);
       if (note && note.value.trim()) notes[cb.value] = note.value.trim();
     }
-    const body = { signature: sig.dataURL(), declined, notes };
+    const values = {};
+    for (const input of box.querySelectorAll("input[name^=value-]")) {
+      if (input.value.trim()) values[input.name.slice("value-".length)] = input.value.trim();
+    }
+    const body = { signature: sig.dataURL(), declined, notes, values };
     const key = confirmAttempt.keyFor(body);
     await busy(confirmBtn, async () => {
       try {

@@ -5,7 +5,8 @@ import { itemLabel } from "./ui.js";
 
 /**
  * fieldsTable renders the form. With declinable set, each pre-filled field gets a 拒绝自动填充
- * checkbox and a note input (name="decline-<field>", "note-<field>").
+ * checkbox and a note input (name="decline-<field>", "note-<field>"), and each field the hub
+ * did not fill gets an input for the counter to enter it (name="value-<field>").
  */
 export function fieldsTable(app, declinable) {
   const rows = (app.form && app.form.fields || []).map((f) => {
@@ -21,9 +22,12 @@ export function fieldsTable(app, declinable) {
       const cb = h("input", { type: "checkbox", name: "decline-" + f.name, value: f.name, onchange: (e) => { note.hidden = !e.target.checked; } });
       decline = h("label", {}, cb, " 不使用自动填充", note);
     }
+    const entry = declinable && f.manual && !src
+      ? h("input", { class: "value-input", name: "value-" + f.name, maxlength: 200, placeholder: "窗口录入" })
+      : null;
     return h("tr", { "data-field": f.name, class: f.declined ? "declined" : "" },
       h("th", { scope: "row" }, f.label || f.name),
-      h("td", { class: "value" }, isDivisionCode(f) ? divisionLabel(f.value) : fmtValue(f.value)),
+      h("td", { class: "value" }, entry || (isDivisionCode(f) ? divisionLabel(f.value) : fmtValue(f.value))),
       h("td", {}, src ? platformTag(src.platform) : "—"),
       h("td", { class: "meta" }, src ? [h("div", { class: "mono" }, src.record || ""), src.endpoint ? h("div", {}, src.endpoint) : ""] : ""),
       h("td", { class: "time", title: src ? src.fetched_at : "" }, src ? timeCell(src.fetched_at) : ""),

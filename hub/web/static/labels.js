@@ -1,7 +1,7 @@
 // Chinese labels for the API's codes, and small DOM helpers shared by the pages.
 
 export const PLATFORM = {
-  province: "省平台", city: "市平台", district: "区平台", policy: "政策计算", hub: "本系统",
+  province: "省平台", city: "市平台", district: "区平台", policy: "政策计算", hub: "本系统", counter: "窗口录入",
 };
 export const PLATFORM_FULL = {
   province: "省一体化大数据平台", city: "市大数据平台", district: "区数据要素融合赋能平台",
