@@ -15,7 +15,8 @@ type Config struct {
 	// only happen while attempts fail, so a healthy platform never sees them.
 	RetryMax int `yaml:"retry_max"`
 	// RetryWaitMin and RetryWaitMax bound the jittered exponential backoff between attempts.
-	// Defaults 50ms and 1s.
+	// Defaults 50ms and 250ms: a counter waits for the answer, so the whole retry budget of a
+	// failing call stays under about 1.6 s (429 answers wait for their Retry-After instead).
 	RetryWaitMin time.Duration `yaml:"retry_wait_min"`
 	RetryWaitMax time.Duration `yaml:"retry_wait_max"`
 	// RetryAfterMax caps how long a Retry-After header (429/503) may make the client wait
@@ -58,7 +59,7 @@ type Config struct {
 const (
 	DefaultRetryMax         = 8
 	DefaultRetryWaitMin     = 50 * time.Millisecond
-	DefaultRetryWaitMax     = time.Second
+	DefaultRetryWaitMax     = 250 * time.Millisecond
 	DefaultRetryAfterMax    = 2 * time.Second
 	DefaultAttemptTimeout   = 5 * time.Second
 	DefaultBreakerFailures  = 5
