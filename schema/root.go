@@ -225,22 +225,34 @@ func (b *builder) mutation() *graphql.Object {
 			"idempotencyKey":    {Type: tString, Description: "Idempotency key; defaults to the Idempotency-Key header (幂等键)."},
 		},
 	})
+	fieldText := graphql.NewInputObject(graphql.InputObjectConfig{
+		Name:        "FieldTextInput",
+		Description: "A text for one form field, by the field's name (按字段名填写的内容).",
+		Fields: graphql.InputObjectConfigFieldMap{
+			"field": {Type: nn(tString), Description: "Form field name (字段名)."},
+			"text":  {Type: nn(tString), Description: "The text (内容)."},
+		},
+	})
 	confirmIn := graphql.NewInputObject(graphql.InputObjectConfig{
 		Name:        "ConfirmInput",
 		Description: "The applicant's preview and signature (申请人确认签字).",
 		Fields: graphql.InputObjectConfigFieldMap{
-			"applicationId": {Type: nn(tID), Description: "Application id (申请编号)."},
-			"declined":      {Type: graphql.NewList(nn(tString)), Description: "Names of pre-filled fields the applicant declines (拒绝使用的预填字段)."},
-			"signature":     {Type: tString, Description: "Signature capture reference from the counter pad (签名)."},
+			"applicationId":  {Type: nn(tID), Description: "Application id (申请编号)."},
+			"declined":       {Type: graphql.NewList(nn(tString)), Description: "Names of pre-filled fields the applicant declines (拒绝使用的预填字段)."},
+			"signature":      {Type: tString, Description: "Signature capture reference from the counter pad (签名)."},
+			"notes":          {Type: graphql.NewList(nn(fieldText)), Description: "Per declined field, the evidence brought instead (拒绝预填字段的说明)."},
+			"values":         {Type: graphql.NewList(nn(fieldText)), Description: "Values entered at the counter for fields no platform filled (窗口录入的内容)."},
+			"idempotencyKey": {Type: tString, Description: "Idempotency key; defaults to the Idempotency-Key header (幂等键)."},
 		},
 	})
 	reviewIn := graphql.NewInputObject(graphql.InputObjectConfig{
 		Name:        "ReviewInput",
 		Description: "A review at the application's current level (审核).",
 		Fields: graphql.InputObjectConfigFieldMap{
-			"applicationId": {Type: nn(tID), Description: "Application id (申请编号)."},
-			"action":        {Type: nn(b.reviewAction), Description: "Approve, reject or return (审核操作)."},
-			"comment":       {Type: tString, Description: "Comment (审核意见)."},
+			"applicationId":  {Type: nn(tID), Description: "Application id (申请编号)."},
+			"action":         {Type: nn(b.reviewAction), Description: "Approve, reject or return (审核操作)."},
+			"comment":        {Type: tString, Description: "Comment (审核意见)."},
+			"idempotencyKey": {Type: tString, Description: "Idempotency key; defaults to the Idempotency-Key header (幂等键)."},
 		},
 	})
 	revokeIn := graphql.NewInputObject(graphql.InputObjectConfig{
@@ -291,7 +303,11 @@ func (b *builder) mutation() *graphql.Object {
 						return nil, err
 					}
 					m := in(p)
-					req := ConfirmRequest{ApplicationID: str(m, "applicationId"), Signature: str(m, "signature")}
+					req := ConfirmRequest{ApplicationID: str(m, "applicationId"), Signature: str(m, "signature"),
+						Notes: fieldTexts(m["notes"]), Values: fieldTexts(m["values"]), IdempotencyKey: str(m, "idempotencyKey")}
+					if req.IdempotencyKey == "" {
+						req.IdempotencyKey = s.idemKey
+					}
 					if d, ok := m["declined"].([]any); ok {
 						for _, v := range d {
 							if f, ok := v.(string); ok {
@@ -316,7 +332,11 @@ func (b *builder) mutation() *graphql.Object {
 						return nil, err
 					}
 					m := in(p)
-					a, err := s.svc.Review(p.Context, s.caller, ReviewRequest{ApplicationID: str(m, "applicationId"), Action: str(m, "action"), Comment: str(m, "comment")})
+					rr := ReviewRequest{ApplicationID: str(m, "applicationId"), Action: str(m, "action"), Comment: str(m, "comment"), IdempotencyKey: str(m, "idempotencyKey")}
+					if rr.IdempotencyKey == "" {
+						rr.IdempotencyKey = s.idemKey
+					}
+					a, err := s.svc.Review(p.Context, s.caller, rr)
 					if err != nil {
 						return nil, s.svcErr(err)
 					}
@@ -399,4 +419,21 @@ func itemPage(items []Item, category, after string, first int) connNode {
 		c.edges = append(c.edges, edgeNode{cursor: itemCursor(it.Code), node: it})
 	}
 	return c
+}
+
+// fieldTexts turns a list of FieldTextInput into a map by field name (nil when absent).
+func fieldTexts(v any) map[string]string {
+	list, ok := v.([]any)
+	if !ok || len(list) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(list))
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok {
+			f, _ := m["field"].(string)
+			t, _ := m["text"].(string)
+			out[f] = t
+		}
+	}
+	return out
 }

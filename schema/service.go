@@ -294,13 +294,20 @@ type ConfirmRequest struct {
 	ApplicationID string
 	Declined      []string
 	Signature     string
+	// Notes says, per declined field, what evidence the applicant brought instead.
+	Notes map[string]string
+	// Values are entered at the counter for fields no platform filled (bank account, phone).
+	Values map[string]string
+	// IdempotencyKey makes a retried confirmation return the first result.
+	IdempotencyKey string
 }
 
 // ReviewRequest is one review action: approve, reject or return.
 type ReviewRequest struct {
-	ApplicationID string
-	Action        string
-	Comment       string
+	ApplicationID  string
+	Action         string
+	Comment        string
+	IdempotencyKey string // a retried review returns the first result
 }
 
 // RevokeRequest revokes a permit with a reason.

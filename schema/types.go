@@ -152,7 +152,9 @@ func (b *builder) enums() {
 	b.platform = enum("Platform", "A data platform the hub pulls evidence from (数据平台).",
 		[3]string{"PROVINCE", string(evidence.Province), "Provincial integrated big-data platform (省一体化大数据平台): population base data and e-licences."},
 		[3]string{"CITY", string(evidence.City), "City big-data platform (市大数据平台): social insurance and employment."},
-		[3]string{"DISTRICT", string(evidence.District), "District data-element platform (区数据要素融合赋能平台): households, rolls, land."})
+		[3]string{"DISTRICT", string(evidence.District), "District data-element platform (区数据要素融合赋能平台): households, rolls, land."},
+		[3]string{"POLICY", "policy", "Derived by the policy from the evidence (政策计算), e.g. an allowance tier."},
+		[3]string{"COUNTER", "counter", "Entered by hand at the service counter (窗口录入), for values no platform holds."})
 	b.licenceType = enum("LicenceType", "Type of an e-licence (电子证照类型).",
 		[3]string{"ID_CARD", "id_card", "Resident identity card (居民身份证)."},
 		[3]string{"HOUSEHOLD_REGISTER", "household_register", "Household register (户口簿)."},

@@ -167,7 +167,7 @@ func (g graphQLService) Apply(ctx context.Context, c schema.Caller, req schema.A
 
 func (g graphQLService) Confirm(ctx context.Context, c schema.Caller, req schema.ConfirmRequest) (*schema.Application, error) {
 	res, err := g.hub.Confirm(ctx, authCaller(c), req.ApplicationID,
-		service.ConfirmRequest{Signature: req.Signature, Declined: req.Declined}, "")
+		service.ConfirmRequest{Signature: req.Signature, Declined: req.Declined, Notes: req.Notes, Values: req.Values}, req.IdempotencyKey)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func (g graphQLService) Confirm(ctx context.Context, c schema.Caller, req schema
 
 func (g graphQLService) Review(ctx context.Context, c schema.Caller, req schema.ReviewRequest) (*schema.Application, error) {
 	res, err := g.hub.Review(ctx, authCaller(c), req.ApplicationID,
-		service.ReviewRequest{Action: req.Action, Comment: req.Comment}, "")
+		service.ReviewRequest{Action: req.Action, Comment: req.Comment}, req.IdempotencyKey)
 	if err != nil {
 		return nil, err
 	}

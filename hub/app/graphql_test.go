@@ -410,6 +410,25 @@ func TestGraphQL(t *testing.T) {
 		}
 	})
 
+	t.Run("confirm_enters_values_and_replays_by_key", func(t *testing.T) {
+		s := pickSample(t, d, used)
+		counter := e.token(t, auth.RoleCounter, d.Village(s).Code)
+		r := e.gql(t, counter, `mutation($in: ApplyInput!) { apply(input: $in) { id } }`,
+			map[string]any{"in": map[string]any{"item": "residence_certificate", "applicantIdNumber": s.ID, "purpose": "居住证明"}})
+		app := decodeGQL(t, r, "apply")
+		confirm := `mutation($in: ConfirmInput!) { confirm(input: $in) { id status form { name value source { platform } } } }`
+		in := map[string]any{"in": map[string]any{"applicationId": app.ID, "signature": "sig-ref-2", "idempotencyKey": "gq-confirm-1",
+			"values": []map[string]string{{"field": "application_reason", "text": "办理居住证明"}}}}
+		first := e.gql(t, counter, confirm, in)
+		again := e.gql(t, counter, confirm, in)
+		if len(first.Errors) > 0 || len(again.Errors) > 0 || string(first.Data) != string(again.Data) {
+			t.Fatalf("confirm and its replay differ: %s %+v / %s %+v", first.Data, first.Errors, again.Data, again.Errors)
+		}
+		if !strings.Contains(string(first.Data), "办理居住证明") || !strings.Contains(string(first.Data), `"COUNTER"`) {
+			t.Fatalf("entered value missing: %s", first.Data)
+		}
+	})
+
 	t.Run("mutations_match_rest", func(t *testing.T) {
 		s := pickSample(t, d, used)
 		village := d.Village(s).Code
