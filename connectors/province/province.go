@@ -252,43 +252,35 @@ func (p *page) check(endpoint string) error {
 }
 
 func (c *Client) personsBatch(ctx context.Context, ids []string) ([]evidence.ProvinceRecord, error) {
-	var out []evidence.ProvinceRecord
-	for pg := 1; pg <= maxPages; pg++ {
-		d := &pageDecoder[rkjcPerson, evidence.ProvinceRecord]{endpoint: EndpointPersons}
-		found, fetched, err := c.query(ctx, EndpointPersons, pathPersons,
-			map[string]any{"sfzh": ids, "page": pg, "size": MaxBatch}, d)
-		if err != nil || !found {
-			return out, err
-		}
-		for _, r := range d.records {
-			r.Provenance.FetchedAt = fetched
-			out = append(out, r)
-		}
-		if pg**d.p.Size >= *d.p.Total || len(d.records) == 0 {
-			return out, nil
-		}
-	}
-	return nil, connectors.DecodeError(Platform, EndpointPersons, "more than %d pages", maxPages)
+	return fetchPages[rkjcPerson](ctx, c, EndpointPersons, pathPersons, "sfzh", ids, MaxBatch,
+		func(r *evidence.ProvinceRecord, at time.Time) { r.Provenance.FetchedAt = at })
 }
 
 func (c *Client) licencesBatch(ctx context.Context, holders []string) ([]evidence.LicenceRecord, error) {
-	var out []evidence.LicenceRecord
+	return fetchPages[dzzzLicence](ctx, c, EndpointLicences, pathLicences, "czztdm", holders, licencePageSize,
+		func(r *evidence.LicenceRecord, at time.Time) { r.Provenance.FetchedAt = at })
+}
+
+// fetchPages asks endpoint for every page of the records of ids (sent as key) and stamps each
+// record with the time its page arrived.
+func fetchPages[T item[R], R any](ctx context.Context, c *Client, endpoint, path, key string, ids []string, size int,
+	stamp func(*R, time.Time)) ([]R, error) {
+	var out []R
 	for pg := 1; pg <= maxPages; pg++ {
-		d := &pageDecoder[dzzzLicence, evidence.LicenceRecord]{endpoint: EndpointLicences}
-		found, fetched, err := c.query(ctx, EndpointLicences, pathLicences,
-			map[string]any{"czztdm": holders, "page": pg, "size": licencePageSize}, d)
+		d := &pageDecoder[T, R]{endpoint: endpoint}
+		found, fetched, err := c.query(ctx, endpoint, path, map[string]any{key: ids, "page": pg, "size": size}, d)
 		if err != nil || !found {
 			return out, err
 		}
-		for _, r := range d.records {
-			r.Provenance.FetchedAt = fetched
-			out = append(out, r)
+		for i := range d.records {
+			stamp(&d.records[i], fetched)
 		}
+		out = append(out, d.records...)
 		if pg**d.p.Size >= *d.p.Total || len(d.records) == 0 {
 			return out, nil
 		}
 	}
-	return nil, connectors.DecodeError(Platform, EndpointLicences, "more than %d pages", maxPages)
+	return nil, connectors.DecodeError(Platform, endpoint, "more than %d pages", maxPages)
 }
 
 // item is a wire record that maps to an evidence record.
