@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +19,7 @@ import (
 
 	"sanmian/connectors/sim"
 	"sanmian/hub/app"
+	"sanmian/hub/app/apptest"
 	"sanmian/hub/auth"
 	"sanmian/hub/division"
 	"sanmian/hub/seal"
@@ -36,54 +34,19 @@ type hubEnv struct {
 	app *app.App
 	iss *auth.Issuer
 	key ed25519.PrivateKey
+	hub *apptest.Hub
 }
 
 func newHubEnv(t *testing.T) *hubEnv {
 	t.Helper()
-	ctx := t.Context()
-	p, err := sim.Start(ctx, sim.Config{Residents: 3000, Seed: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	dir := t.TempDir()
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	iss, err := auth.NewIssuer(auth.DemoIssuerName, auth.DemoKeyID, key, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seal.DemoMasterKey(dir); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(nil)
-	url := "http://" + srv.Listener.Addr().String()
-	cfg := app.DemoConfig(dir, p, auth.TrustedIssuer{Name: iss.Name(), Algorithms: []string{"EdDSA"}, Keys: iss.KeySet()})
-	cfg.Addr, cfg.PublicURL = srv.Listener.Addr().String(), url
-	a, err := app.New(ctx, cfg, app.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	if err := a.SyncSnapshot(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = a.Handler()
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return &hubEnv{t: t, url: url, sim: p, app: a, iss: iss, key: key}
+	h := apptest.Start(t, apptest.Options{})
+	return &hubEnv{t: t, url: h.URL, sim: h.Sim, app: h.App, iss: h.Issuer, key: h.Key, hub: h}
 }
 
 // token mints a caller token with the test issuer.
 func (e *hubEnv) token(role, jurisdiction string, scope ...string) string {
 	e.t.Helper()
-	tok, err := e.iss.Mint(auth.Caller{Subject: role + "-" + jurisdiction, Role: role, Jurisdiction: jurisdiction, Scope: scope}, time.Hour)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return tok
+	return e.hub.Token(e.t, role, jurisdiction, scope...)
 }
 
 type response struct {

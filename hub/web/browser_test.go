@@ -3,14 +3,10 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,11 +21,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"sanmian/connectors/sim"
-	"sanmian/hub/app"
-	"sanmian/hub/auth"
+	"sanmian/hub/app/apptest"
 	"sanmian/hub/division"
 	"sanmian/hub/ident"
-	"sanmian/hub/seal"
 )
 
 // hub is the real thing: simulated platforms, app.New on SQLite in a temp dir, the real
@@ -38,7 +32,7 @@ type hub struct {
 	t       *testing.T
 	url     string
 	sim     *sim.Platforms
-	iss     *auth.Issuer
+	real    *apptest.Hub
 	creates atomic.Int64 // POST /v1/applications seen
 
 	// failConfirm makes the next confirmation fail with a 503 before it reaches the hub, as a
@@ -50,68 +44,34 @@ type hub struct {
 
 func startHub(t *testing.T) *hub {
 	t.Helper()
-	ctx := t.Context()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	p, err := sim.Start(context.WithoutCancel(ctx), sim.Config{Residents: 3000, Seed: 7, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	dir := t.TempDir()
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	iss, err := auth.NewIssuer(auth.DemoIssuerName, auth.DemoKeyID, key, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seal.DemoMasterKey(dir); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(nil)
-	url := "http://" + srv.Listener.Addr().String()
-	cfg := app.DemoConfig(dir, p, auth.TrustedIssuer{Name: iss.Name(), Algorithms: []string{"EdDSA"}, Keys: iss.KeySet()})
-	cfg.Addr, cfg.PublicURL = srv.Listener.Addr().String(), url
-	a, err := app.New(ctx, cfg, app.WithLogger(quiet), app.WithCheckpointInterval(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	if err := a.SyncSnapshot(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	h := &hub{t: t, url: url, sim: p, iss: iss}
-	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == "POST" && r.URL.Path == "/v1/applications" {
-			h.creates.Add(1)
-		}
-		if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/confirm") {
-			h.mu.Lock()
-			h.confirmKeys = append(h.confirmKeys, r.Header.Get("Idempotency-Key"))
-			h.mu.Unlock()
-			if h.failConfirm.CompareAndSwap(true, false) {
-				w.Header().Set("Content-Type", "application/problem+json")
-				w.Header().Set("X-Request-Id", "gateway-test-503")
-				w.WriteHeader(http.StatusServiceUnavailable)
-				_, _ = io.WriteString(w, `{"type":"about:blank","title":"Service unavailable / 服务暂不可用","status":503,"request_id":"gateway-test-503"}`)
-				return
+	h := &hub{t: t}
+	real := apptest.Start(t, apptest.Options{Wrap: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == "POST" && r.URL.Path == "/v1/applications" {
+				h.creates.Add(1)
 			}
-		}
-		a.Handler().ServeHTTP(w, r)
-	})
-	srv.Start()
-	t.Cleanup(srv.Close)
+			if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/confirm") {
+				h.mu.Lock()
+				h.confirmKeys = append(h.confirmKeys, r.Header.Get("Idempotency-Key"))
+				h.mu.Unlock()
+				if h.failConfirm.CompareAndSwap(true, false) {
+					w.Header().Set("Content-Type", "application/problem+json")
+					w.Header().Set("X-Request-Id", "gateway-test-503")
+					w.WriteHeader(http.StatusServiceUnavailable)
+					_, _ = io.WriteString(w, `{"type":"about:blank","title":"Service unavailable / 服务暂不可用","status":503,"request_id":"gateway-test-503"}`)
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}})
+	h.url, h.sim, h.real = real.URL, real.Sim, real
 	return h
 }
 
 func (h *hub) token(role, jurisdiction string) string {
 	h.t.Helper()
-	tok, err := h.iss.Mint(auth.Caller{Subject: role + "-" + jurisdiction, Role: role, Jurisdiction: jurisdiction}, time.Hour)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return tok
+	return h.real.Token(h.t, role, jurisdiction)
 }
 
 // call is a plain API call, for set-up and for checking what the browser did.
