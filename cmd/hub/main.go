@@ -29,6 +29,7 @@ var commands = []command{
 	{"scan", "proactive scan: worklists per village of residents likely eligible and not enrolled", runScan},
 	{"verify", "verify a permit offline with a JWKS; exit 0 valid, 1 invalid", runVerify},
 	{"audit", "audit log tools: `hub audit verify` checks the hash chain and checkpoints", runAudit},
+	{"keys", "sealing keys: `hub keys list`, `rotate --office CODE`, `revoke --kid KID`", runKeys},
 }
 
 // exitError makes main exit with Code after printing Err (if any).

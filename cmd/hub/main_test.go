@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -143,6 +144,10 @@ func writeConfig(t *testing.T, dir string) {
 			City:     config.City{URL: "http://127.0.0.1:1", ClientID: "c", ClientSecret: "s"},
 			District: config.District{URL: "http://127.0.0.1:1", APIKey: "k"}},
 		Auth: auth.Config{Issuers: []auth.TrustedIssuer{{Name: "test", Algorithms: []string{"EdDSA"}, JWKSFile: "issuer.jwks.json"}}},
+		Keys: config.Keys{MasterKeyFile: seal.DemoMasterKeyFile},
+	}
+	if _, err := seal.DemoMasterKey(dir); err != nil {
+		t.Fatal(err)
 	}
 	if err := cfg.Write(filepath.Join(dir, "hub.yaml")); err != nil {
 		t.Fatal(err)
@@ -240,5 +245,42 @@ func TestDemoServes(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("demo stopped with %d: %s", code, errOut.String())
+	}
+}
+
+func TestKeysRotateAndRevoke(t *testing.T) {
+	dir := t.TempDir()
+	writeConfig(t, dir)
+	const office = "370114001000"
+	code, out, errOut := runHub(t, t.Context(), "keys", "rotate", "--data", dir, "--office", office)
+	if code != 0 || !strings.Contains(out, office+"-") {
+		t.Fatalf("first rotation: %d %q %q", code, out, errOut)
+	}
+	kidRE := regexp.MustCompile(office + `-\d{4}-\d+`)
+	first := kidRE.FindString(out)
+	if code, out, _ = runHub(t, t.Context(), "keys", "rotate", "--data", dir, "--office", office); code != 0 {
+		t.Fatalf("second rotation: %d %q", code, out)
+	}
+	second := kidRE.FindString(out)
+	if first == "" || second == "" || first == second {
+		t.Fatalf("kids %q then %q", first, second)
+	}
+	_, list, _ := runHub(t, t.Context(), "keys", "list", "--data", dir)
+	if !regexp.MustCompile(first+`\s+retired`).MatchString(list) || !regexp.MustCompile(second+`\s+active`).MatchString(list) {
+		t.Fatalf("after rotation the first key should be retired and the second active: %q", list)
+	}
+	if code, out, errOut := runHub(t, t.Context(), "keys", "revoke", "--data", dir, "--kid", first); code != 0 {
+		t.Fatalf("revoke: %d %q %q", code, out, errOut)
+	}
+	if _, list, _ = runHub(t, t.Context(), "keys", "list", "--data", dir); !regexp.MustCompile(first + `\s+revoked`).MatchString(list) {
+		t.Fatalf("revoked key not listed as revoked: %q", list)
+	}
+	for _, args := range [][]string{{"keys"}, {"keys", "rotate", "--data", dir}, {"keys", "revoke", "--data", dir}, {"keys", "frob", "--data", dir}} {
+		if code, _, _ := runHub(t, t.Context(), args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+	if code, _, errOut := runHub(t, t.Context(), "keys", "rotate", "--data", dir, "--office", "12345"); code != 1 || errOut == "" {
+		t.Errorf("unknown office: exit %d %q", code, errOut)
 	}
 }

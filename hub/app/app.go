@@ -85,13 +85,9 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 		return nil, fmt.Errorf("app: caller authentication: %w", err)
 	}
 
-	master, err := masterKey(cfg)
+	a.Keys, err = Keyring(cfg, a.Store)
 	if err != nil {
 		return nil, err
-	}
-	a.Keys, err = seal.NewKeyring(storeKeyStore{a.Store}, master)
-	if err != nil {
-		return nil, fmt.Errorf("app: sealing keys: %w", err)
 	}
 	// The district office signs the status list and the audit checkpoints: make sure it has a key,
 	// so the JWKS is never empty.
@@ -152,6 +148,20 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 	cp := startCheckpointer(a.Store, a.Keys, o.checkpointInterval, o.log)
 	a.closers = append(a.closers, cp.Close)
 	return a, nil
+}
+
+// Keyring opens the offices' sealing keys kept in st, decrypted with the master secret cfg
+// names (for the hub itself and for `hub keys`).
+func Keyring(cfg *config.Config, st store.Store) (*seal.Keyring, error) {
+	master, err := masterKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	kr, err := seal.NewKeyring(storeKeyStore{st}, master)
+	if err != nil {
+		return nil, fmt.Errorf("app: sealing keys: %w", err)
+	}
+	return kr, nil
 }
 
 // masterKey reads the key-encryption secret: the configured file, else SANMIAN_MASTER_KEY.
