@@ -22,11 +22,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	cfg, err := cf.load()
-	if err != nil {
-		return &exitError{Code: 2, Err: err}
-	}
-	st, err := store.Open(ctx, cfg.Store)
+	_, st, err := cf.openStore(ctx)
 	if err != nil {
 		return err
 	}

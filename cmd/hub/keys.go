@@ -8,7 +8,6 @@ import (
 
 	"sanmian/hub/app"
 	"sanmian/hub/division"
-	"sanmian/hub/store"
 )
 
 // runKeys manages the offices' sealing keys: list them, rotate an office's key (the old one
@@ -30,11 +29,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	cfg, err := cf.load()
-	if err != nil {
-		return &exitError{Code: 2, Err: err}
-	}
-	st, err := store.Open(ctx, cfg.Store)
+	cfg, st, err := cf.openStore(ctx)
 	if err != nil {
 		return err
 	}

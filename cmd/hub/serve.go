@@ -14,6 +14,7 @@ import (
 
 	"sanmian/hub/app"
 	"sanmian/hub/config"
+	"sanmian/hub/store"
 )
 
 // configFlags are the --data / --config flags of commands that touch the store or keys.
@@ -38,6 +39,20 @@ func (f configFlags) load() (*config.Config, error) {
 		return nil, fmt.Errorf("%w (run `hub demo` first, or pass --config)", err)
 	}
 	return cfg, nil
+}
+
+// openStore loads the configuration and opens its store (the caller closes it). A bad or
+// missing configuration is a usage error (exit 2).
+func (f configFlags) openStore(ctx context.Context) (*config.Config, store.Store, error) {
+	cfg, err := f.load()
+	if err != nil {
+		return nil, nil, &exitError{Code: 2, Err: err}
+	}
+	st, err := store.Open(ctx, cfg.Store)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, st, nil
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {

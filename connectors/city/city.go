@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"sync"
@@ -158,7 +157,7 @@ func (c *Client) fetchToken(ctx context.Context) (string, error) {
 		Decode: func(b []byte) error {
 			tr = tokenResponse{}
 			if err := json.Unmarshal(b, &tr); err != nil {
-				return connectors.DecodeError(Platform, EndpointToken, "token: %s", typeErr(err))
+				return connectors.DecodeError(Platform, EndpointToken, "token: %s", wire.JSONError(err))
 			}
 			if tr.AccessToken == nil || *tr.AccessToken == "" || tr.ExpiresIn == nil || *tr.ExpiresIn <= 0 {
 				return connectors.DecodeError(Platform, EndpointToken, "token: access_token and a positive expires_in are required")
@@ -224,7 +223,7 @@ func (c *Client) do(ctx context.Context, req resilience.Request) (*resilience.Re
 // Insurance returns the insurance records of ids, one batchGet per 100 ids (batches run
 // concurrently); unknown ids are absent from the result.
 func (c *Client) Insurance(ctx context.Context, ids []string) (map[string]evidence.CityRecord, error) {
-	uniq, err := dedupe(ids)
+	uniq, err := wire.DedupeIDs(Platform, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +267,7 @@ func (c *Client) batchGet(ctx context.Context, ids []string) ([]evidence.CityRec
 				NotFound *[]string        `json:"notFound"`
 			}
 			if err := json.Unmarshal(b, &resp); err != nil {
-				return connectors.DecodeError(Platform, EndpointBatchGet, "batch: %s", typeErr(err))
+				return connectors.DecodeError(Platform, EndpointBatchGet, "batch: %s", wire.JSONError(err))
 			}
 			if resp.Items == nil || resp.NotFound == nil {
 				return connectors.DecodeError(Platform, EndpointBatchGet, "batch: items and notFound are required")
@@ -297,7 +296,7 @@ func (c *Client) batchGet(ctx context.Context, ids []string) ([]evidence.CityRec
 // Get returns one person's insurance record (GET by resource); connectors.ErrNotFound when
 // the city does not know the person.
 func (c *Client) Get(ctx context.Context, id string) (evidence.CityRecord, error) {
-	if _, err := dedupe([]string{id}); err != nil {
+	if _, err := wire.DedupeIDs(Platform, []string{id}); err != nil {
 		return evidence.CityRecord{}, err
 	}
 	var rec evidence.CityRecord
@@ -306,7 +305,7 @@ func (c *Client) Get(ctx context.Context, id string) (evidence.CityRecord, error
 		Decode: func(b []byte) error {
 			var it insuredPerson
 			if err := json.Unmarshal(b, &it); err != nil {
-				return connectors.DecodeError(Platform, EndpointGet, "person: %s", typeErr(err))
+				return connectors.DecodeError(Platform, EndpointGet, "person: %s", wire.JSONError(err))
 			}
 			r, err := it.record(EndpointGet)
 			rec = r
@@ -318,33 +317,6 @@ func (c *Client) Get(ctx context.Context, id string) (evidence.CityRecord, error
 	}
 	rec.Provenance.FetchedAt = c.now()
 	return rec, nil
-}
-
-func dedupe(ids []string) ([]string, error) {
-	seen := make(map[string]bool, len(ids))
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if len(id) != 18 {
-			return nil, &connectors.Error{Platform: Platform, Kind: connectors.ErrInvalidRequest, Err: errors.New("ID number is not 18 characters")}
-		}
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out, nil
-}
-
-func typeErr(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Sprintf("field %q: wrong JSON type %s", te.Field, te.Value)
-	}
-	var ce *connectors.Error
-	if errors.As(err, &ce) {
-		return ce.Err.Error()
-	}
-	return "invalid JSON"
 }
 
 // insuredPerson is the city's resource; every field is required (dates may be null).

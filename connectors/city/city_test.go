@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sanmian/connectors"
+	"sanmian/connectors/internal/wire"
 	"sanmian/connectors/resilience"
 	"sanmian/connectors/sim"
 )
@@ -21,7 +22,7 @@ const validPerson = `{"idNumber":"110101199003074258","name":"王秀英",
 func decode(body string) error {
 	var it insuredPerson
 	if err := json.Unmarshal([]byte(body), &it); err != nil {
-		return connectors.DecodeError(Platform, EndpointGet, "%s", typeErr(err))
+		return connectors.DecodeError(Platform, EndpointGet, "%s", wire.JSONError(err))
 	}
 	_, err := it.record(EndpointGet)
 	return err

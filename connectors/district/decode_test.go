@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"sanmian/connectors"
+	"sanmian/connectors/internal/wire"
 )
 
 const validResident = `{"id_no":"110101199003074258","name":"王秀英","village_code":"370114008227","village_name":"贾河村",
@@ -19,7 +20,7 @@ const validResident = `{"id_no":"110101199003074258","name":"王秀英","village
 func decodeResident(body string) error {
 	var w resident
 	if err := json.Unmarshal([]byte(body), &w); err != nil {
-		return derr(EndpointResident, "%s", typeErr(err))
+		return derr(EndpointResident, "%s", wire.JSONError(err))
 	}
 	_, err := w.record(EndpointResident)
 	return err

@@ -89,7 +89,7 @@ func (c *Client) Resident(ctx context.Context, id string) (evidence.DistrictResi
 	err := c.get(ctx, EndpointResident, "/open/v1/residents/"+url.PathEscape(id), nil, func(b []byte) error {
 		var w resident
 		if err := json.Unmarshal(b, &w); err != nil {
-			return derr(EndpointResident, "resident: %s", typeErr(err))
+			return derr(EndpointResident, "resident: %s", wire.JSONError(err))
 		}
 		r, err := w.record(EndpointResident)
 		rec = r
@@ -111,7 +111,7 @@ func (c *Client) Household(ctx context.Context, no string) (evidence.DistrictHou
 	err := c.get(ctx, EndpointHousehold, "/open/v1/households/"+url.PathEscape(no), nil, func(b []byte) error {
 		var w household
 		if err := json.Unmarshal(b, &w); err != nil {
-			return derr(EndpointHousehold, "household: %s", typeErr(err))
+			return derr(EndpointHousehold, "household: %s", wire.JSONError(err))
 		}
 		r, err := w.record()
 		rec = r
@@ -185,7 +185,7 @@ func decodeChanges(b []byte) (ChangePage, error) {
 		HasMore    *bool   `json:"has_more"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
-		return ChangePage{}, derr(EndpointChanges, "changes: %s", typeErr(err))
+		return ChangePage{}, derr(EndpointChanges, "changes: %s", wire.JSONError(err))
 	}
 	if w.Changes == nil || w.NextCursor == nil || w.HasMore == nil {
 		return ChangePage{}, derr(EndpointChanges, "changes: changes, next_cursor and has_more are required")
@@ -216,7 +216,7 @@ func decodeChanges(b []byte) (ChangePage, error) {
 		if len(ch.Resident) > 0 && string(ch.Resident) != "null" {
 			var r resident
 			if err := json.Unmarshal(ch.Resident, &r); err != nil {
-				return ChangePage{}, derr(EndpointChanges, "change: resident: %s", typeErr(err))
+				return ChangePage{}, derr(EndpointChanges, "change: resident: %s", wire.JSONError(err))
 			}
 			rec, err := r.record(EndpointChanges)
 			if err != nil {
@@ -242,12 +242,4 @@ func decodeChanges(b []byte) (ChangePage, error) {
 
 func derr(endpoint, format string, args ...any) error {
 	return connectors.DecodeError(Platform, endpoint, format, args...)
-}
-
-func typeErr(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Sprintf("field %q: wrong JSON type %s", te.Field, te.Value)
-	}
-	return "invalid JSON"
 }

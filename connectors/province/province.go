@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"sanmian/connectors"
+	"sanmian/connectors/internal/wire"
 	"sanmian/connectors/resilience"
 	"sanmian/hub/evidence"
 )
@@ -131,7 +131,7 @@ func (c *Client) Licences(ctx context.Context, holders []string) (map[string][]e
 // batches validates and deduplicates ids, splits them into batches of MaxBatch and runs f
 // on each (at most 4 at a time).
 func (c *Client) batches(ctx context.Context, ids []string, f func(context.Context, []string) error) error {
-	uniq, err := dedupe(ids)
+	uniq, err := wire.DedupeIDs(Platform, ids)
 	if err != nil {
 		return err
 	}
@@ -145,21 +145,6 @@ func (c *Client) batches(ctx context.Context, ids []string, f func(context.Conte
 		g.Go(func() error { return f(ctx, batch) })
 	}
 	return g.Wait()
-}
-
-func dedupe(ids []string) ([]string, error) {
-	seen := make(map[string]bool, len(ids))
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if len(id) != 18 {
-			return nil, &connectors.Error{Platform: Platform, Kind: connectors.ErrInvalidRequest, Err: errors.New("ID number is not 18 characters")}
-		}
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out, nil
 }
 
 // query sends one signed query and returns the decoded data object. A 404 with code 4040
@@ -199,7 +184,7 @@ type envelope struct {
 func decodeEnvelope(endpoint string, body []byte, data any) error {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return connectors.DecodeError(Platform, endpoint, "envelope: %s", typeErr(err))
+		return connectors.DecodeError(Platform, endpoint, "envelope: %s", wire.JSONError(err))
 	}
 	if env.Code == nil {
 		return connectors.DecodeError(Platform, endpoint, "envelope: code missing")
@@ -215,22 +200,9 @@ func decodeEnvelope(endpoint string, body []byte, data any) error {
 		if errors.As(err, &ce) {
 			return ce
 		}
-		return connectors.DecodeError(Platform, endpoint, "data: %s", typeErr(err))
+		return connectors.DecodeError(Platform, endpoint, "data: %s", wire.JSONError(err))
 	}
 	return nil
-}
-
-// typeErr describes a JSON error without quoting values.
-func typeErr(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Sprintf("field %q: wrong JSON type %s", te.Field, te.Value)
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("invalid JSON at offset %d", se.Offset)
-	}
-	return "invalid JSON"
 }
 
 type page struct {

@@ -176,6 +176,22 @@ func (s *FileKeyStore) read() (keyFile, error) {
 // old or the new content, never a part, also after a crash.
 func writeAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
+	return writeTemp(dir, data, func(tmp string) error {
+		if err := os.Rename(tmp, path); err != nil {
+			return err
+		}
+		d, err := os.Open(dir)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		return d.Sync()
+	})
+}
+
+// writeTemp writes data to a new temporary file in dir (mode 0600, synced to disk), then
+// calls place with its name to move it where it belongs; the temporary name never remains.
+func writeTemp(dir string, data []byte, place func(tmp string) error) error {
 	tmp, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {
 		return err
@@ -196,13 +212,5 @@ func writeAtomic(path string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return place(tmp.Name())
 }
