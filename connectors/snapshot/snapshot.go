@@ -4,9 +4,9 @@
 //
 // Sync is resumable and idempotent: it starts from the cursor saved in the store, applies
 // each page of changes together with the cursor after it in one store transaction
-// (SnapshotStore.ApplySnapshot upserts), and so may be killed at any point and run again
-// without losing or duplicating rows. The next page is fetched while the current one is
-// written.
+// (SnapshotStore.ApplySnapshot: upserts, and deletes of residents taken off the village roll),
+// and so may be killed at any point and run again without losing or duplicating rows. The
+// next page is fetched while the current one is written.
 package snapshot
 
 import (
@@ -23,8 +23,9 @@ import (
 // Feed is the name under which the district resident feed's cursor is saved.
 const Feed = "district.residents"
 
-// SnapshotStore is the part of the hub's store that Sync writes to. ApplySnapshot must
-// upsert rows and save nextCursor in one transaction.
+// SnapshotStore is the part of the hub's store that Sync writes to. ApplySnapshot must apply
+// rows in order (upsert, or delete when Deleted is set; deleting an absent resident is not an
+// error) and save nextCursor in one transaction.
 type SnapshotStore interface {
 	SyncCursor(ctx context.Context, feed string) (string, error)
 	ApplySnapshot(ctx context.Context, feed string, rows []store.Resident, nextCursor string) error
@@ -37,16 +38,18 @@ type ChangeFeed interface {
 
 var _ ChangeFeed = (*district.Client)(nil)
 
-// Progress is reported after every applied page.
+// Progress is reported after every applied page. Rows and Deletes count each resident once
+// per page, by the last change to them in that page (an upsert followed by a delete counts
+// as one delete); a delete of a resident not in the snapshot still counts.
 type Progress struct {
-	Pages          int           // pages applied in this run
-	Rows           int64         // rows upserted in this run
-	SkippedDeletes int64         // delete changes the store cannot apply (see Sync)
-	LastSeq        int64         // sequence number of the last applied change
-	Cursor         string        // cursor saved with the last page
-	Elapsed        time.Duration // since Sync started
-	RowsPerSecond  float64
-	Done           bool // the feed has no more changes
+	Pages         int           // pages applied in this run
+	Rows          int64         // rows upserted in this run
+	Deletes       int64         // residents deleted from the snapshot in this run
+	LastSeq       int64         // sequence number of the last applied change
+	Cursor        string        // cursor saved with the last page
+	Elapsed       time.Duration // since Sync started
+	RowsPerSecond float64       // Rows per second of Elapsed
+	Done          bool          // the feed has no more changes
 }
 
 // Option tunes Sync.
@@ -66,8 +69,8 @@ func WithFeedName(name string) Option { return func(o *options) { o.feed = name 
 // Sync applies the district change feed to st from the saved cursor until the feed has no
 // more changes, calling progress (if not nil) after every page. It returns ctx's error when
 // canceled; whatever was applied stays applied, with its cursor, and the next Sync resumes
-// there. Delete changes are counted in Progress.SkippedDeletes: the store's snapshot
-// interface has no delete (the resident stays until a later upsert).
+// there. A delete change removes the resident and their enrolments from the snapshot (the
+// proactive scan no longer sees them) until a later upsert brings them back.
 func Sync(ctx context.Context, feed ChangeFeed, st SnapshotStore, progress func(Progress), opts ...Option) error {
 	o := options{limit: district.MaxChangesLimit, feed: Feed}
 	for _, opt := range opts {
@@ -107,7 +110,7 @@ func Sync(ctx context.Context, feed ChangeFeed, st SnapshotStore, progress func(
 		if f.page.HasMore {
 			next = fetch(f.page.NextCursor) // overlap the next fetch with this write
 		}
-		rows, deletes, last := convert(f.page.Changes)
+		rows, upserts, deletes, last := convert(f.page.Changes)
 		if err := st.ApplySnapshot(ctx, o.feed, rows, f.page.NextCursor); err != nil {
 			if ctx.Err() != nil {
 				drain(next, f.page.HasMore)
@@ -117,8 +120,8 @@ func Sync(ctx context.Context, feed ChangeFeed, st SnapshotStore, progress func(
 			return fmt.Errorf("snapshot: apply page: %w", err)
 		}
 		p.Pages++
-		p.Rows += int64(len(rows))
-		p.SkippedDeletes += deletes
+		p.Rows += upserts
+		p.Deletes += deletes
 		if last > 0 {
 			p.LastSeq = last
 		}
@@ -148,18 +151,19 @@ func drain[T any](ch <-chan T, pending bool) {
 	}
 }
 
-// convert maps changes to snapshot rows (the last change of an ID in the page wins).
-func convert(changes []district.Change) ([]store.Resident, int64, int64) {
-	rows := make([]store.Resident, 0, len(changes))
+// convert maps changes to snapshot rows, deletes included (the last change of an ID in the
+// page wins), and returns how many rows are upserts and deletes and the last change's seq.
+func convert(changes []district.Change) (rows []store.Resident, upserts, deletes, last int64) {
+	rows = make([]store.Resident, 0, len(changes))
 	at := make(map[string]int, len(changes))
-	var deletes, last int64
 	for _, c := range changes {
 		last = c.Seq
+		var r store.Resident
 		if c.Op == "delete" {
-			deletes++
-			continue
+			r = store.Resident{IDNumber: c.IDNumber, UpdatedSeq: c.Seq, Deleted: true}
+		} else {
+			r = Row(c)
 		}
-		r := Row(c)
 		if i, ok := at[r.IDNumber]; ok {
 			rows[i] = r
 			continue
@@ -167,10 +171,16 @@ func convert(changes []district.Change) ([]store.Resident, int64, int64) {
 		at[r.IDNumber] = len(rows)
 		rows = append(rows, r)
 	}
-	return rows, deletes, last
+	for _, r := range rows {
+		if r.Deleted {
+			deletes++
+		}
+	}
+	return rows, int64(len(rows)) - deletes, deletes, last
 }
 
-// Row maps one upsert change to a snapshot row. Sex and birth date come from the ID number;
+// Row maps one upsert change to a snapshot row (Sync turns a delete change into a row with
+// only the ID number, the seq and Deleted set). Sex and birth date come from the ID number;
 // hukou type and land come from the feed when it carries them (the resident record does
 // not), otherwise they stay empty/zero.
 func Row(c district.Change) store.Resident {

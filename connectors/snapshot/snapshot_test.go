@@ -179,32 +179,93 @@ func TestIndexHouseholdMembers(t *testing.T) {
 }
 
 // TestIncrementalSync: after a full sync, only changes recorded since are fetched; a delete
-// is reported (the snapshot interface cannot delete) and does not disturb the rows.
+// takes the resident (with their enrolments) out of the snapshot and out of their household,
+// a later upsert brings them back, and repeats of one person within a page end in the state
+// of the last change.
 func TestIncrementalSync(t *testing.T) {
 	p, dc, st := setup(t, 300, "")
 	if err := snapshot.Sync(t.Context(), dc, st, nil); err != nil {
 		t.Fatal(err)
 	}
-	a, b := p.Data.Persons[3].ID, p.Data.Persons[4].ID
-	if _, err := p.RecordChange(a, "upsert"); err != nil {
-		t.Fatal(err)
+	n := int64(len(p.Data.Persons))
+	a := p.Data.Persons[3].ID
+	// b lives with others, so their household shows whether the delete reached the index.
+	var b, mate string
+	for _, h := range p.Data.Households[2:] {
+		if len(h.Members) > 1 {
+			b, mate = p.Data.Persons[h.Members[1]].ID, p.Data.Persons[h.Members[0]].ID
+			break
+		}
 	}
-	if _, err := p.RecordChange(b, "delete"); err != nil {
-		t.Fatal(err)
+	if b == "" {
+		t.Fatal("no household with two members")
 	}
-	p.District.ResetStats()
-	var last snapshot.Progress
-	if err := snapshot.Sync(t.Context(), dc, st, func(pr snapshot.Progress) { last = pr }); err != nil {
-		t.Fatal(err)
+	ix := snapshot.Index{R: st}
+	if _, members, _, err := ix.HouseholdMembers(t.Context(), mate); err != nil || !slices.Contains(members, b) {
+		t.Fatalf("before the delete: members = %v, %v; want %s among them", members, err, b)
 	}
-	if last.Rows != 1 || last.SkippedDeletes != 1 || last.LastSeq != int64(len(p.Data.Persons)+2) {
+	record := func(id, op string) {
+		t.Helper()
+		if _, err := p.RecordChange(id, op); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sync := func() snapshot.Progress {
+		t.Helper()
+		p.District.ResetStats()
+		var last snapshot.Progress
+		if err := snapshot.Sync(t.Context(), dc, st, func(pr snapshot.Progress) { last = pr }); err != nil {
+			t.Fatal(err)
+		}
+		if n := p.District.Stats().Requests; n != 1 {
+			t.Errorf("incremental run made %d requests, want 1", n)
+		}
+		return last
+	}
+
+	record(a, "upsert")
+	record(b, "delete")
+	if last := sync(); last.Rows != 1 || last.Deletes != 1 || last.LastSeq != n+2 {
 		t.Errorf("incremental run = %+v", last)
 	}
-	if n := p.District.Stats().Requests; n != 1 {
-		t.Errorf("incremental run made %d requests, want 1", n)
-	}
-	r, err := st.GetResident(t.Context(), a)
-	if err != nil || r.UpdatedSeq != int64(len(p.Data.Persons)+1) {
+	if r, err := st.GetResident(t.Context(), a); err != nil || r.UpdatedSeq != n+1 {
 		t.Errorf("upserted row = %+v, %v", r, err)
+	}
+	if r, err := st.GetResident(t.Context(), b); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted resident = %+v, %v; want store.ErrNotFound", r, err)
+	}
+	if _, members, _, err := ix.HouseholdMembers(t.Context(), mate); err != nil || slices.Contains(members, b) {
+		t.Errorf("after the delete: members = %v, %v; want %s gone", members, err, b)
+	}
+
+	// A later upsert brings the resident back.
+	record(b, "upsert")
+	if last := sync(); last.Rows != 1 || last.Deletes != 0 || last.LastSeq != n+3 {
+		t.Errorf("re-upsert run = %+v", last)
+	}
+	if r, err := st.GetResident(t.Context(), b); err != nil || r.UpdatedSeq != n+3 {
+		t.Errorf("re-upserted row = %+v, %v", r, err)
+	}
+
+	// One page: delete then upsert of c keeps c; upsert then delete of d removes d.
+	var others []string
+	for _, per := range p.Data.Persons {
+		if per.ID != a && per.ID != b && per.ID != mate && len(others) < 2 {
+			others = append(others, per.ID)
+		}
+	}
+	c, d := others[0], others[1]
+	record(c, "delete")
+	record(c, "upsert")
+	record(d, "upsert")
+	record(d, "delete")
+	if last := sync(); last.Rows != 1 || last.Deletes != 1 || last.LastSeq != n+7 {
+		t.Errorf("same-page run = %+v", last)
+	}
+	if r, err := st.GetResident(t.Context(), c); err != nil || r.UpdatedSeq != n+5 {
+		t.Errorf("deleted then upserted row = %+v, %v", r, err)
+	}
+	if r, err := st.GetResident(t.Context(), d); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("upserted then deleted resident = %+v, %v; want store.ErrNotFound", r, err)
 	}
 }

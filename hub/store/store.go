@@ -129,8 +129,11 @@ type Store interface {
 	// transaction takes its locks in the same order.
 	Tx(ctx context.Context, fn func(tx Txn) error) error
 
-	// ApplySnapshot upserts rows (replacing each row's enrolments) and saves nextCursor for
-	// feed in one transaction. Applying the same batch twice leaves the same state.
+	// ApplySnapshot applies rows in order and saves nextCursor for feed, all in one
+	// transaction: a row upserts its resident (replacing the enrolments), a row with Deleted
+	// set removes the resident and their enrolments (nothing to remove is not an error). When
+	// an ID number occurs more than once, its last row decides the outcome. Applying the same
+	// batch twice leaves the same state.
 	ApplySnapshot(ctx context.Context, feed string, rows []Resident, nextCursor string) error
 
 	// PurgeIdempotency deletes idempotency records created before cutoff and returns how many.

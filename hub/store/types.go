@@ -1,6 +1,10 @@
 package store
 
 // Resident is one row of the resident snapshot synced from the district platform (used by the proactive scan).
+//
+// In a batch given to Store.ApplySnapshot, Deleted marks a removal from the snapshot instead
+// of an upsert: only IDNumber is read, and the resident's row and enrolments are deleted.
+// Rows read from the store never have Deleted set.
 type Resident struct {
 	IDNumber, Name, Sex /*M|F*/, BirthDate /*YYYY-MM-DD*/, HukouType, Village, HouseholdID, Relation string
 	Deceased, Dibao, Tekun                                                                           bool
@@ -10,4 +14,5 @@ type Resident struct {
 	Enrolled                                                                                         []string /*item codes*/
 	LandMu                                                                                           float64
 	UpdatedSeq                                                                                       int64
+	Deleted                                                                                          bool
 }

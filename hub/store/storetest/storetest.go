@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"snapshot_roundtrip_and_idempotent", testSnapshot},
 		{"snapshot_5000_row_batch", testSnapshotLarge},
+		{"snapshot_deletes", testSnapshotDeletes},
 		{"snapshot_scan_filters", testScanResidents},
 		{"application_create_get_update_version", testApplicationVersion},
 		{"application_list_filters_and_paging", testApplicationList},
@@ -175,6 +176,86 @@ func testSnapshot(t *testing.T, s store.Store) {
 	c, _ = s.SyncCursor(ctx, "other")
 	if c != "x" {
 		t.Fatalf("cursor = %q, want x", c)
+	}
+}
+
+// deleted returns the delete row of resident i as the district feed sends it: the last known
+// record with Deleted set (only the ID number counts).
+func deleted(i int) store.Resident {
+	r := Resident(i)
+	r.Deleted = true
+	return r
+}
+
+// changed returns resident i with other fields and enrolments, as a later upsert would bring.
+func changed(i int) store.Resident {
+	r := Resident(i)
+	r.Name, r.Village, r.Enrolled, r.UpdatedSeq = "改名", "370114099299", []string{"funeral_subsidy"}, int64(i)+1000
+	return r
+}
+
+func testSnapshotDeletes(t *testing.T, s store.Store) {
+	// The cases share one store, each on its own residents; every multiple of 5 has
+	// enrolments. Each batch is applied twice: replaying it (after a crash before the cursor
+	// was used) must change nothing.
+	ctx := t.Context()
+	raw, ok := s.(rawDB)
+	if !ok {
+		t.Fatalf("%T does not expose SQLDB() for the enrolment check", s)
+	}
+	id := func(i int) string { return Resident(i).IDNumber }
+	for _, tc := range []struct {
+		name    string
+		before  []store.Resident // applied first
+		batch   []store.Resident
+		present []store.Resident // rows afterwards, enrolments included
+		absent  []string         // ID numbers not in the snapshot afterwards
+	}{
+		{"delete_removes_row_and_enrolments", []store.Resident{Resident(5), Resident(10)}, []store.Resident{deleted(10)},
+			[]store.Resident{Resident(5)}, []string{id(10)}},
+		{"delete_of_id_number_only", []store.Resident{Resident(15)}, []store.Resident{{IDNumber: id(15), Deleted: true}},
+			nil, []string{id(15)}},
+		{"delete_unknown_resident", nil, []store.Resident{deleted(20)},
+			nil, []string{id(20)}},
+		{"upsert_then_delete_new_resident", nil, []store.Resident{Resident(30), deleted(30)},
+			nil, []string{id(30)}},
+		{"upsert_then_delete_existing_resident", []store.Resident{Resident(40)}, []store.Resident{changed(40), deleted(40)},
+			nil, []string{id(40)}},
+		{"delete_then_upsert_existing_resident", []store.Resident{Resident(50)}, []store.Resident{deleted(50), changed(50)},
+			[]store.Resident{changed(50)}, nil},
+		{"delete_then_upsert_new_resident", nil, []store.Resident{deleted(60), Resident(60)},
+			[]store.Resident{Resident(60)}, nil},
+		{"mixed_batch_in_feed_order", Residents(70, 10),
+			[]store.Resident{deleted(70), changed(71), deleted(75), Resident(80), deleted(80), deleted(81), changed(75), deleted(72), deleted(72)},
+			[]store.Resident{changed(71), Resident(73), Resident(74), changed(75), Resident(76), Resident(77), Resident(78), Resident(79)},
+			[]string{id(70), id(72), id(80), id(81)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			must(t, s.ApplySnapshot(ctx, "district", tc.before, "before"))
+			for run := range 2 {
+				must(t, s.ApplySnapshot(ctx, "district", tc.batch, tc.name))
+				for _, want := range tc.present {
+					got, err := s.GetResident(ctx, want.IDNumber)
+					if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Fatalf("run %d: resident = %+v, %v; want %+v", run, got, err, want)
+					}
+				}
+				for _, id := range tc.absent {
+					if got, err := s.GetResident(ctx, id); !errors.Is(err, store.ErrNotFound) {
+						t.Fatalf("run %d: deleted resident = %+v, %v; want ErrNotFound", run, got, err)
+					}
+				}
+				var orphans int
+				must(t, raw.SQLDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM resident_enrolments e
+					WHERE NOT EXISTS (SELECT 1 FROM residents r WHERE r.id_number = e.id_number)`).Scan(&orphans))
+				if orphans != 0 {
+					t.Fatalf("run %d: %d enrolments of deleted residents left", run, orphans)
+				}
+				if c, err := s.SyncCursor(ctx, "district"); err != nil || c != tc.name {
+					t.Fatalf("run %d: cursor = %q, %v; want %q", run, c, err, tc.name)
+				}
+			}
+		})
 	}
 }
 

@@ -40,8 +40,11 @@ func rowsSQL(prefix string, n, width int, tail string) string {
 	return b.String()
 }
 
-// dedupe keeps the last occurrence of each ID number (one statement may not touch a row twice).
-func dedupe(rows []store.Resident) []store.Resident {
+// lastChanges reduces a batch to its effect: the last row of each ID number (one statement
+// may not touch a row twice), split into rows to upsert and ID numbers to delete. A row only
+// touches its own resident's row and enrolments, so changes to different residents commute
+// and applying each resident's last change, in any order, equals applying the batch in order.
+func lastChanges(rows []store.Resident) (upserts []store.Resident, deletes []string) {
 	seen := make(map[string]int, len(rows))
 	out := make([]store.Resident, 0, len(rows))
 	for _, r := range rows {
@@ -52,13 +55,22 @@ func dedupe(rows []store.Resident) []store.Resident {
 		seen[r.IDNumber] = len(out)
 		out = append(out, r)
 	}
-	return out
+	upserts = out[:0] // filtered in place: the write index never passes the read index
+	for _, r := range out {
+		if r.Deleted {
+			deletes = append(deletes, r.IDNumber)
+			continue
+		}
+		upserts = append(upserts, r)
+	}
+	return upserts, deletes
 }
 
 // ApplySnapshot implements store.Store: multi-row upserts of at most snapshotChunk rows,
-// enrolments replaced per row, and the cursor, all in one transaction.
+// enrolments replaced per row, deletes in one statement per chunk of ID numbers (enrolments
+// go with them: ON DELETE CASCADE), and the cursor, all in one transaction.
 func (db *DB) ApplySnapshot(ctx context.Context, feed string, rows []store.Resident, nextCursor string) error {
-	rows = dedupe(rows)
+	rows, deletes := lastChanges(rows)
 	chunk := min(snapshotChunk, db.d.MaxParams/residentNCols)
 	if db.d.ArrayBind {
 		chunk = arrayChunk
@@ -72,10 +84,37 @@ func (db *DB) ApplySnapshot(ctx context.Context, feed string, rows []store.Resid
 			}
 			rows = rows[n:]
 		}
+		if err := w.deleteResidents(ctx, deletes); err != nil {
+			return err
+		}
 		_, err := w.q.ExecContext(ctx, db.d.SQL(`INSERT INTO sync_cursors (feed, cursor, updated_at) VALUES (?, ?, ?)
 			ON CONFLICT (feed) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`), feed, nextCursor, store.Now())
 		return wrap("save sync cursor", err)
 	})
+}
+
+// deleteResidents removes the residents with these ID numbers, and by cascade their
+// enrolments; ID numbers not in the snapshot are ignored.
+func (w *writer) deleteResidents(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if w.d.ArrayBind {
+		_, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM residents WHERE id_number = ANY(?::text[])"), ids)
+		return wrap("delete residents", err)
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), w.d.MaxParams)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		if _, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM residents WHERE id_number IN "+placeholders(n)), args...); err != nil {
+			return wrap("delete residents", err)
+		}
+		ids = ids[n:]
+	}
+	return nil
 }
 
 func (w *writer) upsertResidents(ctx context.Context, rows []store.Resident) error {
