@@ -64,11 +64,10 @@ household := input.evidence.household if is_array(input.evidence.household)
 
 else := []
 
-# age of the applicant on the decision date (as lib.age; inlined, it is on every hot path);
-# undefined when the birth date is unknown.
-age := (to_number(substring(input.now, 0, 4)) - to_number(substring(applicant.birth_date, 0, 4))) - to_number(substring(input.now, 5, 5) < substring(applicant.birth_date, 5, 5)) if {
-	count(applicant.birth_date) == 10
-}
+# age of the applicant in whole years on the decision date (as lib.age: a person turns n ON
+# the n-th birthday, someone born on 29 February on 1 March in common years); undefined when
+# the birth date is unknown or not a date. lib.age inlined: it is on every hot path.
+age := time.diff(time.parse_ns("2006-01-02", input.now), time.parse_ns("2006-01-02", applicant.birth_date))[0]
 
 # Fields that must carry a value: an empty string means the platform holds none (evidence.go).
 blank_checked := {
@@ -87,7 +86,9 @@ static_of(code) := {
 	"autofill": [f.name | some f in it.form; f.autofill],
 	"unmasked_no_id": {f.name: open | some f in it.form; open := f.mask == "none"},
 	"unmasked_id": {f.name: true | some f in it.form},
-	"blank": {substring(n, 10, -1): n | some n, _ in needs; n in blank_checked},
+	"blank": blank,
+	"blank_keys": object.keys(blank),
+	"blank_count": count(blank),
 	"probe": [f | some k, f in probed_kinds; it.needs[k]],
 	"reasons": {c: {"code": c, "rule": it.basis.cite, "zh": object.get(r, "zh", c), "en": object.get(r, "en", c)} | some c, r in catalogue.reasons},
 	"enrolment": object.get(needs, "applicant.rolls.enrolled", false),
@@ -95,6 +96,7 @@ static_of(code) := {
 } if {
 	it := catalogue.items[code]
 	needs := {n: true | some ns in it.needs; some n in ns}
+	blank := {substring(n, 10, -1): n | some n, _ in needs; n in blank_checked}
 }
 
 # probed_kinds: evidence kinds whose absence shows as an absent (null) applicant sub-object.
@@ -159,14 +161,14 @@ any_stale if input.evidence.provenance[_].stale == true
 # uncertain. The first body is the common case, cheap to check: nothing listed missing, every
 # probed sub-object present, no conflicts, nothing stale, no needed field blank.
 uncertainty(it, sd) := {"missing": [], "conflicted": set(), "stale": false, "uncertain": set(), "flags": {}} if {
-	count(input.evidence.missing) == 0
+	input.evidence.missing == []
 	every f in sd.probe {
 		is_object(applicant[f])
 	}
-	count(input.evidence.conflicts) == 0
+	input.evidence.conflicts == []
 	not any_stale
-	present := object.filter(applicant, object.keys(sd.blank))
-	count(present) == count(sd.blank)
+	present := object.filter(applicant, sd.blank_keys)
+	count(present) == sd.blank_count
 	not "" in present
 } else := u if {
 	missing_set := {m | some m in input.evidence.missing} | {k |

@@ -10,15 +10,9 @@ else := []
 
 # age is the age in whole years on the date now of a person born on birth (both "YYYY-MM-DD").
 # A person turns n ON the n-th birthday; someone born on 29 February turns a year older on
-# 1 March in common years.
-age(birth, now) := a if {
-	count(birth) == 10
-	a := (to_number(substring(now, 0, 4)) - to_number(substring(birth, 0, 4))) - before_birthday(birth, now)
-}
-
-before_birthday(birth, now) := 1 if substring(now, 5, 5) < substring(birth, 5, 5)
-
-else := 0
+# 1 March in common years (time.diff borrows a month, then the days of that month). Undefined
+# when either is not a date.
+age(birth, now) := time.diff(time.parse_ns("2006-01-02", now), time.parse_ns("2006-01-02", birth))[0]
 
 # days_between is the number of days from the date from to the date to (negative when to is earlier).
 days_between(from, to) := (time.parse_ns("2006-01-02", to) - time.parse_ns("2006-01-02", from)) / 86400000000000

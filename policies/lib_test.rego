@@ -17,6 +17,19 @@ test_age_leap_day_birthday if {
 
 test_age_undefined_for_blank_date if {
 	not lib.age("", "2026-11-26")
+	not lib.age("1946-11", "2026-11-26")
+}
+
+# eligibility.age is lib.age inlined for the applicant: the same on every boundary.
+test_eligibility_age_matches_lib_age if {
+	every c in [
+		["1946-11-26", "2026-11-26"], ["1946-11-27", "2026-11-26"], ["2000-02-29", "2001-02-28"],
+		["2000-02-29", "2001-03-01"], ["2000-02-29", "2004-02-29"], ["1936-12-31", "2026-01-01"],
+	] {
+		a := eligibility.age with input as {"now": c[1], "evidence": {"applicant": {"birth_date": c[0]}}}
+		a == lib.age(c[0], c[1])
+	}
+	not eligibility.age with input as {"now": "2026-11-26", "evidence": {"applicant": {"birth_date": ""}}}
 }
 
 test_days_between if {

@@ -58,11 +58,7 @@ func BenchmarkDecideEvalOnly(b *testing.B) {
 		b.Fatal(err)
 	}
 	st := e.state.Load()
-	in := map[string]any{"now": DecisionDate(decisionTime), "item": "elderly_allowance", "evidence": st.items["elderly_allowance"].minimise(elder())}
-	val, err := ast.InterfaceToValue(in)
-	if err != nil {
-		b.Fatal(err)
-	}
+	val := ast.NewObject(pair("now", ast.StringTerm(DecisionDate(decisionTime))), pair("item", str("elderly_allowance")), pair("evidence", st.items["elderly_allowance"].minimise(elder())))
 	ctx := b.Context()
 	b.ReportAllocs()
 	for b.Loop() {

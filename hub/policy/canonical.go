@@ -1,9 +1,7 @@
 package policy
 
 import (
-	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -11,56 +9,9 @@ import (
 )
 
 // Canonical JSON for records: object keys sorted, no insignificant space, numbers as written.
-// Inputs are written from the JSON-model Go values the engine builds (map[string]any, []any,
-// string, bool, nil, json.Number); results straight from OPA's AST values, without converting
-// them to Go values first. Replay uses the same writers, so byte equality of results is exact.
-
-func appendGoJSON(b []byte, v any) ([]byte, error) {
-	switch x := v.(type) {
-	case nil:
-		return append(b, "null"...), nil
-	case bool:
-		return strconv.AppendBool(b, x), nil
-	case string:
-		return appendJSONString(b, x), nil
-	case json.Number:
-		return append(b, x...), nil
-	case int:
-		return strconv.AppendInt(b, int64(x), 10), nil
-	case []any:
-		b = append(b, '[')
-		for i, e := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendGoJSON(b, e); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			var err error
-			if b, err = appendGoJSON(b, x[k]); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
-	}
-	return nil, fmt.Errorf("canonical json: unsupported type %T", v)
-}
+// Inputs and results are written straight from OPA's AST values (the engine builds inputs as
+// AST values, input.go), without converting them to Go values first. Replay uses the same
+// writer, so byte equality of results is exact.
 
 func appendASTJSON(b []byte, v ast.Value) ([]byte, error) {
 	switch x := v.(type) {
@@ -85,25 +36,23 @@ func appendASTJSON(b []byte, v ast.Value) ([]byte, error) {
 		}
 		return append(b, ']'), nil
 	case ast.Object:
+		// Keys and Get rather than Iter: a closure per object would be allocated (the
+		// argument of an interface method escapes); Keys is one slice, in sorted order.
 		b = append(b, '{')
-		first := true
-		err := x.Iter(func(k, val *ast.Term) error {
+		var err error
+		for i, k := range x.Keys() {
 			ks, ok := k.Value.(ast.String)
 			if !ok {
-				return fmt.Errorf("canonical json: non-string key %v", k)
+				return nil, fmt.Errorf("canonical json: non-string key %v", k)
 			}
-			if !first {
+			if i > 0 {
 				b = append(b, ',')
 			}
-			first = false
 			b = appendJSONString(b, string(ks))
 			b = append(b, ':')
-			var err error
-			b, err = appendASTJSON(b, val.Value)
-			return err
-		})
-		if err != nil {
-			return nil, err
+			if b, err = appendASTJSON(b, x.Get(k).Value); err != nil {
+				return nil, err
+			}
 		}
 		return append(b, '}'), nil
 	case ast.Set:

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"sanmian/hub/evidence"
@@ -124,11 +125,12 @@ func (e *Engine) Decide(ctx context.Context, item string, ev *evidence.Bundle, n
 	for _, o := range opts {
 		o(&req)
 	}
-	in := map[string]any{"now": DecisionDate(now), "item": item, "evidence": sel.minimise(ev)}
+	kv := make([][2]*ast.Term, 0, 4)
+	kv = append(kv, pair("now", ast.StringTerm(DecisionDate(now))), pair("item", str(item)), pair("evidence", sel.minimise(ev)))
 	if req.caller != nil {
-		in["caller"] = req.caller.value()
+		kv = append(kv, pair("caller", req.caller.term()))
 	}
-	rec, res, err := e.evaluate(ctx, st, PathEligibility, in, now, req.requestedBy)
+	rec, res, err := e.evaluate(ctx, st, PathEligibility, ast.NewObject(kv...), now, req.requestedBy)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +148,7 @@ func (e *Engine) Decide(ctx context.Context, item string, ev *evidence.Bundle, n
 func (e *Engine) Authorize(ctx context.Context, caller Caller, action string, res Resource) (*AccessDecision, error) {
 	st := e.state.Load()
 	deny := &AccessDecision{Reason: AccessReason{Code: "denied", ZH: "拒绝访问", EN: "Denied"}, Revision: st.revision}
-	in := map[string]any{"caller": caller.value(), "action": action, "resource": res.value()}
+	in := ast.NewObject(pair("caller", caller.term()), pair("action", str(action)), pair("resource", res.term()))
 	rec, out, err := e.evaluate(ctx, st, PathAccess, in, e.opt.clock(), caller.Sub)
 	if err != nil {
 		return deny, err
@@ -203,16 +205,12 @@ func stringList(v any) []string {
 // evaluate encodes the input canonically for the record, evaluates the prepared query for
 // path on the same value (in holds only JSON-model values, so the record decodes to an
 // identical input on replay), and builds the record. It returns the result as an AST object.
-func (e *Engine) evaluate(ctx context.Context, st *state, path string, in map[string]any, at time.Time, requestedBy string) (*Record, ast.Object, error) {
-	raw, err := appendGoJSON(make([]byte, 0, 2048), in)
+func (e *Engine) evaluate(ctx context.Context, st *state, path string, in ast.Object, at time.Time, requestedBy string) (*Record, ast.Object, error) {
+	raw, err := appendASTJSON(make([]byte, 0, 2048), in)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: encode input: %v", ErrEvaluation, err)
 	}
-	val, err := ast.InterfaceToValue(in)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: convert input: %v", ErrEvaluation, err)
-	}
-	res, resJSON, err := evalValue(ctx, st, path, val, at)
+	res, resJSON, err := evalValue(ctx, st, path, in, at)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -252,7 +250,8 @@ func evalValue(ctx context.Context, st *state, path string, val ast.Value, at ti
 	if err != nil {
 		return nil, nil, err
 	}
-	rs, err := pq.Eval(ctx, rego.EvalParsedInput(val), rego.EvalTime(at), rego.EvalGenerateJSON(keepAST))
+	rs, err := pq.Eval(ctx, rego.EvalParsedInput(val), rego.EvalTime(at), rego.EvalGenerateJSON(keepAST),
+		rego.EvalMetrics(noMetrics), rego.EvalBaseCache(st.base))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrEvaluation, err)
 	}
@@ -269,6 +268,10 @@ func evalValue(ctx context.Context, st *state, path string, val ast.Value, at ti
 	}
 	return t.Value, resJSON, nil
 }
+
+// noMetrics discards OPA's per-evaluation timers, which would otherwise be allocated for every
+// decision and never read.
+var noMetrics = metrics.NoOp()
 
 // keepAST hands query results back as AST terms (rego.EvalGenerateJSON).
 func keepAST(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }
@@ -298,31 +301,32 @@ func newDecisionID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// value is the caller as a JSON-model map (see evaluate).
-func (c Caller) value() map[string]any {
-	m := map[string]any{"sub": c.Sub, "role": c.Role}
+// term is the caller as an input value (see evaluate).
+func (c Caller) term() *ast.Term {
+	kv := make([][2]*ast.Term, 0, 4)
+	kv = append(kv, pair("sub", str(c.Sub)), pair("role", str(c.Role)))
 	if c.Jurisdiction != "" {
-		m["jurisdiction"] = c.Jurisdiction
+		kv = append(kv, pair("jurisdiction", str(c.Jurisdiction)))
 	}
 	if len(c.Scope) > 0 {
-		sc := make([]any, len(c.Scope))
+		sc := make([]*ast.Term, len(c.Scope))
 		for i, s := range c.Scope {
-			sc[i] = s
+			sc[i] = str(s)
 		}
-		m["scope"] = sc
+		kv = append(kv, pair("scope", ast.ArrayTerm(sc...)))
 	}
-	return m
+	return ast.ObjectTerm(kv...)
 }
 
-// value is the resource as a JSON-model map (see evaluate).
-func (r Resource) value() map[string]any {
-	m := map[string]any{}
-	for k, v := range map[string]string{"village": r.Village, "division": r.Division, "item": r.Item, "level": r.Level} {
-		if v != "" {
-			m[k] = v
+// term is the resource as an input value (see evaluate): empty fields are left out.
+func (r Resource) term() *ast.Term {
+	kv := make([][2]*ast.Term, 0, 4)
+	for _, f := range [...]struct{ k, v string }{{"village", r.Village}, {"division", r.Division}, {"item", r.Item}, {"level", r.Level}} {
+		if f.v != "" {
+			kv = append(kv, pair(f.k, str(f.v)))
 		}
 	}
-	return m
+	return ast.ObjectTerm(kv...)
 }
 
 // decodeDecision reads the policy result into a Decision. The policy's output shape is fixed

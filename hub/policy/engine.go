@@ -120,6 +120,7 @@ type state struct {
 	access   rego.PreparedEvalQuery
 	compiler *ast.Compiler // compiled modules of this revision (read-only)
 	store    storage.Store // bundle data, divisions and static_all (read-only)
+	base     frozenBase    // the same data as one AST value, for reads during evaluation
 }
 
 // New loads the bundle from the configured source (default: the embedded bundle), compiles
@@ -326,6 +327,10 @@ func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
 	if err := storage.WriteOne(ctx, store, storage.AddOp, storage.Path{"sanmian", "static"}, rs[0].Expressions[0].Value); err != nil {
 		return nil, fmt.Errorf("%w: store static_all: %v", ErrBundle, err)
 	}
+	base, err := newFrozenBase(ctx, store)
+	if err != nil {
+		return nil, err
+	}
 	prep := func(path string) (rego.PreparedEvalQuery, error) {
 		q := "data." + strings.ReplaceAll(path, "/", ".")
 		pq, err := rego.New(rego.Query(q), rego.Compiler(compiler), rego.Store(store)).PrepareForEval(ctx)
@@ -334,7 +339,7 @@ func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
 		}
 		return pq, nil
 	}
-	st := &state{revision: b.Manifest.Revision, etag: b.Etag, loadedAt: e.opt.clock(), items: items, catalog: catalog, compiler: compiler, store: store}
+	st := &state{revision: b.Manifest.Revision, etag: b.Etag, loadedAt: e.opt.clock(), items: items, catalog: catalog, compiler: compiler, store: store, base: base}
 	if st.decide, err = prep(PathEligibility); err != nil {
 		return nil, err
 	}
@@ -359,3 +364,43 @@ func (st *state) query(path string) (rego.PreparedEvalQuery, error) {
 	}
 	return rego.PreparedEvalQuery{}, fmt.Errorf("%w: %q", ErrUnknownPath, path)
 }
+
+// frozenBase serves OPA's reads of base documents (data.sanmian.catalogue, .static, ...)
+// during evaluation from one immutable AST value of the revision's data. OPA's default base
+// cache is built anew for every evaluation: each first read of a path walks the store and
+// allocates the cache's trie nodes, a few microseconds per decision. The data of a revision
+// never changes, so one value shared by all evaluations is safe; Put is a no-op, and a path
+// the data does not have falls through to the store as before.
+type frozenBase struct{ root ast.Value }
+
+func newFrozenBase(ctx context.Context, store storage.Store) (frozenBase, error) {
+	txn, err := store.NewTransaction(ctx)
+	if err != nil {
+		return frozenBase{}, fmt.Errorf("%w: read data: %v", ErrBundle, err)
+	}
+	defer store.Abort(ctx, txn)
+	all, err := store.Read(ctx, txn, storage.Path{})
+	if err != nil {
+		return frozenBase{}, fmt.Errorf("%w: read data: %v", ErrBundle, err)
+	}
+	v, ok := all.(ast.Value)
+	if !ok {
+		return frozenBase{}, fmt.Errorf("%w: data is %T, not an AST value", ErrBundle, all)
+	}
+	return frozenBase{root: v}, nil
+}
+
+// Get implements topdown.BaseCache: ref is data.<path>.
+func (f frozenBase) Get(ref ast.Ref) ast.Value {
+	if len(ref) < 2 || f.root == nil {
+		return nil
+	}
+	v, err := f.root.Find(ref[1:])
+	if err != nil {
+		return nil
+	}
+	return v
+}
+
+// Put implements topdown.BaseCache; the frozen value already holds everything.
+func (frozenBase) Put(ast.Ref, ast.Value) {}
