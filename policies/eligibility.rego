@@ -21,25 +21,27 @@ import input.evidence.applicant.rolls
 decision := d if {
 	it := catalogue.items[input.item]
 	sd := item_static(input.item)
-	st := status(input.item, it, sd)
+	u := uncertainty(it, sd)
+	definite := definite_failures(input.item, sd, u.uncertain)
+	eligible := {true: false, false: {true: null, false: true}[u.uncertain != set()]}[definite != set()]
 
 	# instant approval (秒批): the item allows it, eligible, no needed evidence stale
 	# (conflicts already make the verdict undetermined).
-	instant := [it.instant, st.eligible, st.stale] == [true, true, false]
-	proactive := [it.proactive, st.eligible] == [true, true]
+	instant := [it.instant, eligible, u.stale] == [true, true, false]
+	proactive := [it.proactive, eligible] == [true, true]
 	d := {
 		"item": input.item,
-		"eligible": st.eligible,
-		"reasons": st.reasons,
-		"missing": st.missing,
-		"conflicts": st.conflicts,
+		"eligible": eligible,
+		"reasons": [object.get(sd.reasons, c, {"code": c, "rule": it.basis.cite, "zh": c, "en": c}) | some c in reason_codes(input.item, eligible, definite, u.flags)],
+		"missing": u.missing,
+		"conflicts": sort(u.conflicted),
 		"autofill": sd.autofill,
 		# every form field -> shown unmasked; masked fields only when the access policy gives
 		# the caller unmask_id (both maps are precomputed per item).
 		"unmasked": array.concat([m | input.caller; access.decide(input.caller, "application.read", {"village": applicant.village, "item": input.item}).unmask_id == true; m := sd.unmasked_id], [sd.unmasked_no_id])[0],
 		"instant": instant,
 		"proactive": proactive,
-		"amount": array.concat([a | st.eligible == true; a := amount[input.item]], [null])[0],
+		"amount": array.concat([a | eligible == true; a := amount[input.item]], [null])[0],
 		"review_levels": it.review_levels,
 		# facts: derived values the decision used (the age, for items that read the birth date).
 		"facts": array.concat([{"age": age} | sd.age == true; age >= 0], [{}])[0],
@@ -111,33 +113,21 @@ item_static(code) := x if {
 	x := data.sanmian.static[code]
 } else := static_of(code)
 
-# status is the three-valued verdict for item code with its reasons, missing evidence and
-# conflicting fields. Each failing criterion (fail.<item>, and the generic deceased and
-# enrolment checks) names the needs paths it relied on; it is definite only when none of them
-# is uncertain: missing, conflicting, blank, or stale where the item does not allow stale
-# evidence. Any definite failure → false; else any uncertain needed field → null; else true.
-status(code, it, sd) := s if {
-	u := uncertainty(it, sd)
-
+# definite_failures: the codes of the failing criteria (fail.<item>, and the generic deceased
+# and enrolment checks) that are definite: none of the needs paths a criterion names is
+# uncertain (missing, conflicting, blank, or stale where the item does not allow stale
+# evidence). The verdict is false when there is a definite failure, else null when any needed
+# field is uncertain, else true.
+definite_failures(code, sd, uncertain) := {r.code |
 	# Generic criteria: a deceased applicant may apply for nothing but the funeral subsidy;
 	# items whose needs include the enrolment roll refuse those already enrolled.
 	generic := array.concat(
 		[r | code != "funeral_subsidy"; applicant.deceased == true; r := {"code": "deceased", "fields": ["applicant.deceased"]}],
 		[r | sd.enrolment == true; code in rolls.enrolled; r := {"code": "already_enrolled", "fields": ["applicant.rolls.enrolled"]}],
 	)
-	definite := {r.code |
-		some r in array.concat([r | some r in fail[code]], generic)
-		every f in r.fields {
-			not f in u.uncertain
-		}
-	}
-	eligible := {true: false, false: {true: null, false: true}[u.uncertain != set()]}[definite != set()]
-	s := {
-		"eligible": eligible,
-		"reasons": [object.get(sd.reasons, c, {"code": c, "rule": it.basis.cite, "zh": c, "en": c}) | some c in reason_codes(code, eligible, definite, u.flags)],
-		"missing": u.missing,
-		"conflicts": sort(u.conflicted),
-		"stale": u.stale,
+	some r in array.concat([r | some r in fail[code]], generic)
+	every f in r.fields {
+		not f in uncertain
 	}
 }
 
@@ -207,4 +197,7 @@ uncertainty(it, sd) := {"missing": [], "conflicted": set(), "stale": false, "unc
 }
 
 # verdict_of is the verdict alone (true, false or null) for item code; used by the scan.
-verdict_of(code) := status(code, catalogue.items[code], item_static(code)).eligible
+verdict_of(code) := {true: false, false: {true: null, false: true}[u.uncertain != set()]}[definite_failures(code, sd, u.uncertain) != set()] if {
+	sd := item_static(code)
+	u := uncertainty(catalogue.items[code], sd)
+}
