@@ -11,7 +11,7 @@ import (
 
 // The decision input repeats a small vocabulary: the JSON field names of the evidence model,
 // the provenance keys of the applicant's fields, platform and endpoint names and common
-// values. OPA shares interned strings instead of allocating a value for each occurrence when
+// values; the results' keys are looked up by name. OPA shares interned strings instead of allocating a value for each occurrence when
 // it converts the input (ast.InterfaceToValue), which is a good part of a decision's Go-side
 // cost. OPA allows interning only at initialisation.
 func init() {
@@ -28,6 +28,10 @@ func vocabulary() []string {
 		"head", "spouse", "son", "daughter", "father", "mother", "grandson", "granddaughter", "other",
 		"married", "unmarried", "divorced", "widowed", "valid", "expired", "revoked",
 		"id_card", "disability", "only_child_honour", "category", "grade",
+		// Keys of the decision and access results, read back by decodeDecision and decodeAccess.
+		"eligible", "reasons", "autofill", "unmasked", "instant", "proactive", "amount",
+		"review_levels", "facts", "code", "rule", "zh", "en", "allow", "reason", "unmask_id",
+		"action", "resource", "division", "level",
 	}
 	seen := map[string]bool{}
 	var walk func(t reflect.Type, prefix string)
