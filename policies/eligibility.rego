@@ -22,7 +22,23 @@ decision := d if {
 	it := catalogue.items[input.item]
 	sd := item_static(input.item)
 	u := uncertainty(it, sd)
-	definite := definite_failures(input.item, sd, u.uncertain)
+
+	# The item's failing criteria (fail.<item>) and the generic ones (a deceased applicant may
+	# apply for nothing but the funeral subsidy; items whose needs include the enrolment roll
+	# refuse those already enrolled), each naming the needs paths it relied on. A failure is
+	# definite when none of those paths is uncertain (missing, conflicting, blank, or stale
+	# where the item does not allow stale evidence). The verdict is false when there is a
+	# definite failure, else null when any needed field is uncertain, else true.
+	generic := array.concat(
+		[r | input.item != "funeral_subsidy"; applicant.deceased == true; r := {"code": "deceased", "fields": ["applicant.deceased"]}],
+		[r | sd.enrolment == true; input.item in rolls.enrolled; r := {"code": "already_enrolled", "fields": ["applicant.rolls.enrolled"]}],
+	)
+	definite := {r.code |
+		some r in array.concat([r | some r in fail[input.item]], generic)
+		every f in r.fields {
+			not f in u.uncertain
+		}
+	}
 	eligible := {true: false, false: {true: null, false: true}[u.uncertain != set()]}[definite != set()]
 
 	# instant approval (秒批): the item allows it, eligible, no needed evidence stale
@@ -113,24 +129,6 @@ item_static(code) := x if {
 	x := data.sanmian.static[code]
 } else := static_of(code)
 
-# definite_failures: the codes of the failing criteria (fail.<item>, and the generic deceased
-# and enrolment checks) that are definite: none of the needs paths a criterion names is
-# uncertain (missing, conflicting, blank, or stale where the item does not allow stale
-# evidence). The verdict is false when there is a definite failure, else null when any needed
-# field is uncertain, else true.
-definite_failures(code, sd, uncertain) := {r.code |
-	# Generic criteria: a deceased applicant may apply for nothing but the funeral subsidy;
-	# items whose needs include the enrolment roll refuse those already enrolled.
-	generic := array.concat(
-		[r | code != "funeral_subsidy"; applicant.deceased == true; r := {"code": "deceased", "fields": ["applicant.deceased"]}],
-		[r | sd.enrolment == true; code in rolls.enrolled; r := {"code": "already_enrolled", "fields": ["applicant.rolls.enrolled"]}],
-	)
-	some r in array.concat([r | some r in fail[code]], generic)
-	every f in r.fields {
-		not f in uncertain
-	}
-}
-
 # reason_codes: every definite failure when ineligible; the kinds of uncertainty when
 # undetermined; the pass reasons (or criteria_met) when eligible.
 reason_codes(_, false, definite, _) := sort(definite)
@@ -196,8 +194,21 @@ uncertainty(it, sd) := {"missing": [], "conflicted": set(), "stale": false, "unc
 	}
 }
 
-# verdict_of is the verdict alone (true, false or null) for item code; used by the scan.
-verdict_of(code) := {true: false, false: {true: null, false: true}[u.uncertain != set()]}[definite_failures(code, sd, u.uncertain) != set()] if {
+# verdict_of is the verdict alone (true, false or null) for item code; used by the scan, which
+# evaluates every proactive item for one resident in one evaluation. It repeats the verdict
+# logic of decision, which inlines it because a function call costs a decision several
+# microseconds; scan_test.rego checks that both agree for every item.
+verdict_of(code) := {true: false, false: {true: null, false: true}[u.uncertain != set()]}[definite != set()] if {
 	sd := item_static(code)
 	u := uncertainty(catalogue.items[code], sd)
+	generic := array.concat(
+		[r | code != "funeral_subsidy"; applicant.deceased == true; r := {"code": "deceased", "fields": ["applicant.deceased"]}],
+		[r | sd.enrolment == true; code in rolls.enrolled; r := {"code": "already_enrolled", "fields": ["applicant.rolls.enrolled"]}],
+	)
+	definite := {r.code |
+		some r in array.concat([r | some r in fail[code]], generic)
+		every f in r.fields {
+			not f in u.uncertain
+		}
+	}
 }

@@ -1,5 +1,6 @@
 package sanmian.scan_test
 
+import data.sanmian.eligibility
 import data.sanmian.fixtures_test as fx
 
 scan(ev) := r if {
@@ -25,4 +26,27 @@ test_scan_deceased_resident_only_funeral if {
 	p := fx.person({"birth_date": "1940-03-01", "deceased": true, "death_date": "2026-11-01"})
 	r := scan(fx.evidence(p, []))
 	r.eligible == ["funeral_subsidy"]
+}
+
+# The scan's verdict_of repeats decision's verdict logic (eligibility.rego): both agree for
+# every item, on eligible, ineligible, undetermined (missing, conflicting, stale) and deceased
+# applicants.
+test_scan_verdict_matches_decision if {
+	elder := fx.person({"birth_date": "1940-03-01", "rolls": {"dibao": true, "enrolled": ["senior_card"]}})
+	young := fx.person({"birth_date": "1990-05-01", "hukou_type": "non_agricultural"})
+	cases := [
+		fx.evidence(elder, [fx.member({})]),
+		fx.evidence(young, []),
+		fx.with_missing(elder, "district.household"),
+		object.union(fx.evidence(elder, []), {"conflicts": [{"field": "applicant.deceased", "authority": "province", "values": []}]}),
+		object.union(fx.evidence(elder, []), {"provenance": {"applicant.birth_date": {"stale": true}}}),
+		fx.evidence(fx.person({"birth_date": "1940-03-01", "deceased": true}), []),
+	]
+	every ev in cases {
+		every code, _ in data.sanmian.catalogue.items {
+			d := eligibility.decision with input as {"now": fx.now, "item": code, "evidence": ev}
+			v := eligibility.verdict_of(code) with input as {"now": fx.now, "evidence": ev}
+			d.eligible == v
+		}
+	}
 }
