@@ -1,16 +1,20 @@
 package resilience
 
 import (
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"sanmian/connectors"
 )
 
 // slowServer answers after delay(n) for the n-th request (from 0), or when the client
@@ -183,5 +187,194 @@ func TestHedgeConfig(t *testing.T) {
 	}
 	if d := (Config{}).WithDefaults(); d.HedgeBudget != 0 || d.HedgeQuantile != DefaultHedgeQuantile {
 		t.Errorf("defaults %+v", d)
+	}
+}
+
+// hedgeStep is one attempt slot of a scripted call: a single answer, or a hedged pair in
+// which the first request to arrive answers only after the second one has answered (so the
+// pair overlaps and the second answer is seen first).
+type hedgeStep struct {
+	pair          bool
+	first, second int // statuses; second is unused for a single answer
+}
+
+// pairServer answers warm requests with 200 at once (to fill the latency window), then plays
+// steps. The outcome of a pair does not depend on which of its requests is the hedge.
+func pairServer(t *testing.T, warm int, steps []hedgeStep) (*httptest.Server, *atomic.Int32) {
+	type role struct {
+		status       int
+		wait, signal chan struct{}
+	}
+	var roles []role
+	for _, s := range steps {
+		if !s.pair {
+			roles = append(roles, role{status: s.first})
+			continue
+		}
+		ch := make(chan struct{})
+		roles = append(roles, role{status: s.first, wait: ch}, role{status: s.second, signal: ch})
+	}
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := int(n.Add(1)) - 1 - warm
+		if i < 0 {
+			io.WriteString(w, `{"ok":true}`)
+			return
+		}
+		if i >= len(roles) {
+			w.WriteHeader(http.StatusInternalServerError) // unexpected attempt: the count check fails
+			return
+		}
+		ro := roles[i]
+		if ro.wait != nil {
+			select {
+			case <-ro.wait:
+			case <-r.Context().Done():
+				return
+			case <-time.After(3 * time.Second): // no hedge came: the hedge count check fails
+			}
+			// Give the client time to take the other answer first. The order only makes
+			// the test sharper: the expected outcome of a pair is the same either way.
+			select {
+			case <-time.After(30 * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if ro.status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "1")
+		}
+		w.WriteHeader(ro.status)
+		if ro.status == http.StatusOK {
+			// Larger than the transport's buffers: the winner's body is still being read
+			// when the loser is canceled.
+			io.WriteString(w, `{"ok":true,"pad":"`+strings.Repeat("x", 256<<10)+`"}`)
+		}
+		if ro.signal != nil {
+			http.NewResponseController(w).Flush()
+			close(ro.signal)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+// TestHedgedPairOutcomes: a hedged attempt and its duplicate together are one attempt slot
+// of the retry loop. The call fails over to the next slot only when both fail, a failed
+// answer never hides the other's success, a pair spends one retry (not two), the canceled
+// loser is not a breaker failure, and a call that fails after all its pairs is one breaker
+// failure.
+func TestHedgedPairOutcomes(t *testing.T) {
+	pair := func(first, second int) hedgeStep { return hedgeStep{pair: true, first: first, second: second} }
+	single := func(status int) hedgeStep { return hedgeStep{first: status} }
+	cases := []struct {
+		name     string
+		retryMax int
+		steps    []hedgeStep
+		fail     bool
+		attempts int // HTTP attempts, hedges included
+		retries  float64
+		hedges   float64
+	}{
+		{
+			name:     "slow_attempt_fails_after_duplicate_succeeded",
+			retryMax: 3,
+			steps:    []hedgeStep{pair(http.StatusBadGateway, http.StatusOK)},
+			attempts: 2,
+			hedges:   1,
+		},
+		{
+			name:     "duplicate_fails_first_slow_attempt_succeeds",
+			retryMax: 3,
+			steps:    []hedgeStep{pair(http.StatusOK, http.StatusServiceUnavailable)},
+			attempts: 2,
+			hedges:   1,
+		},
+		{
+			name:     "duplicate_rate_limited_slow_attempt_succeeds",
+			retryMax: 3,
+			steps:    []hedgeStep{pair(http.StatusOK, http.StatusTooManyRequests)},
+			attempts: 2,
+			hedges:   1,
+		},
+		{
+			name:     "both_fail_one_retry_spent",
+			retryMax: 3,
+			steps:    []hedgeStep{pair(http.StatusServiceUnavailable, http.StatusBadGateway), single(http.StatusOK)},
+			attempts: 3,
+			retries:  1,
+			hedges:   1,
+		},
+		{
+			name:     "every_pair_fails_budget_counts_slots",
+			retryMax: 2,
+			steps: []hedgeStep{
+				pair(http.StatusServiceUnavailable, http.StatusBadGateway),
+				pair(http.StatusTooManyRequests, http.StatusInternalServerError),
+				pair(http.StatusBadGateway, http.StatusTooManyRequests),
+			},
+			fail:     true,
+			attempts: 6,
+			retries:  2,
+			hedges:   3,
+		},
+	}
+	const warm = hedgeMinSamples + 8
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, served := pairServer(t, warm, tc.steps)
+			m, _ := NewMetrics(prometheus.NewRegistry())
+			cfg := fastConfig()
+			cfg.RetryMax = tc.retryMax
+			cfg.AttemptTimeout = 5 * time.Second
+			cfg.BreakerFailures = 2
+			// A small budget: warm-up and retries never earn a whole token, so only the
+			// tokens given below can pay for hedges.
+			cfg.HedgeBudget = 0.01
+			c, _ := newTestClient(t, srv.URL, cfg, WithMetrics(m))
+			for range warm {
+				if _, err := c.Do(t.Context(), Request{Endpoint: "e", Path: "/x"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			pairs := 0
+			for _, s := range tc.steps {
+				if s.pair {
+					pairs++
+				}
+			}
+			c.hedge.mu.Lock()
+			c.hedge.tokens = float64(pairs)
+			c.hedge.mu.Unlock()
+
+			resp, err := c.Do(t.Context(), Request{Endpoint: "e", Path: "/x"})
+			attempts := 0
+			if tc.fail {
+				var ce *connectors.Error
+				if !errors.As(err, &ce) || !errors.Is(err, connectors.ErrUpstream) {
+					t.Fatalf("want an upstream error, got %v", err)
+				}
+				attempts = ce.Attempts
+			} else {
+				if err != nil || resp.Status != http.StatusOK {
+					t.Fatalf("want 200, got %v %v", resp, err)
+				}
+				attempts = resp.Attempts
+			}
+			hedges, _, retries := hedgeCounts(t, m)
+			if attempts != tc.attempts || retries != tc.retries || hedges != tc.hedges {
+				t.Errorf("attempts %d, retries %v, hedges %v; want %d, %v, %v", attempts, retries, hedges, tc.attempts, tc.retries, tc.hedges)
+			}
+			if got := int(served.Load()) - warm; got != tc.attempts {
+				t.Errorf("server saw %d attempts, want %d", got, tc.attempts)
+			}
+			wantFailures := uint32(0)
+			if tc.fail {
+				wantFailures = 1
+			}
+			if n := c.breaker.Counts(); n.TotalFailures != wantFailures || c.BreakerState() != "closed" {
+				t.Errorf("breaker %s with %d failed calls, want closed with %d", c.BreakerState(), n.TotalFailures, wantFailures)
+			}
+		})
 	}
 }
