@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -48,11 +49,17 @@ type envConfig struct {
 	cache   *cache.Cache
 	index   evidence.HouseholdIndex
 	noCache bool
+	// transport, when set, gives each platform's client its base transport (by platform
+	// name: province, city, district).
+	transport func(platform string) http.RoundTripper
 }
 
 func withCreds(c sim.Credentials) envOption          { return func(e *envConfig) { e.creds = c } }
 func withCache(c *cache.Cache) envOption             { return func(e *envConfig) { e.cache = c } }
 func withIndex(ix evidence.HouseholdIndex) envOption { return func(e *envConfig) { e.index = ix } }
+func withTransport(f func(platform string) http.RoundTripper) envOption {
+	return func(e *envConfig) { e.transport = f }
+}
 
 func newEnv(t testing.TB, p *sim.Platforms, rc resilience.Config, opts ...envOption) *env {
 	t.Helper()
@@ -66,15 +73,22 @@ func newEnv(t testing.TB, p *sim.Platforms, rc resilience.Config, opts ...envOpt
 		t.Fatal(err)
 	}
 	e := &env{p: p, metrics: m, reg: reg, cache: ec.cache}
-	e.province, err = province.New(province.Config{BaseURL: p.Province.URL(), AppKey: ec.creds.ProvinceAppKey, Secret: ec.creds.ProvinceSecret, Resilience: rc}, resilience.WithMetrics(m))
+	client := func(platform string) []resilience.Option {
+		o := []resilience.Option{resilience.WithMetrics(m)}
+		if ec.transport != nil {
+			o = append(o, resilience.WithTransport(ec.transport(platform)))
+		}
+		return o
+	}
+	e.province, err = province.New(province.Config{BaseURL: p.Province.URL(), AppKey: ec.creds.ProvinceAppKey, Secret: ec.creds.ProvinceSecret, Resilience: rc}, client("province")...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.city, err = city.New(city.Config{BaseURL: p.City.URL(), ClientID: ec.creds.CityClientID, ClientSecret: ec.creds.CityClientSecret, Resilience: rc}, resilience.WithMetrics(m))
+	e.city, err = city.New(city.Config{BaseURL: p.City.URL(), ClientID: ec.creds.CityClientID, ClientSecret: ec.creds.CityClientSecret, Resilience: rc}, client("city")...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.district, err = district.New(district.Config{BaseURL: p.District.URL(), APIKey: ec.creds.DistrictAPIKey, Resilience: rc}, resilience.WithMetrics(m))
+	e.district, err = district.New(district.Config{BaseURL: p.District.URL(), APIKey: ec.creds.DistrictAPIKey, Resilience: rc}, client("district")...)
 	if err != nil {
 		t.Fatal(err)
 	}

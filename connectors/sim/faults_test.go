@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -157,8 +158,17 @@ func TestFaultLatency(t *testing.T) {
 	const n = 5
 	began := time.Now()
 	for range n {
-		if r := do(t, c, districtCall(t, p)); r.status != 200 {
+		start := time.Now()
+		r := do(t, c, districtCall(t, p))
+		took := time.Since(start)
+		if r.status != 200 {
 			t.Fatalf("status %d", r.status)
+		}
+		// The reported delay is the one injected: positive, and never more than the
+		// exchange took as the client saw it.
+		ms, err := strconv.ParseFloat(r.header.Get(sim.HeaderLatency), 64)
+		if err != nil || ms <= 0 || time.Duration(ms*float64(time.Millisecond)) > took {
+			t.Errorf("%s = %q (%v), exchange took %s", sim.HeaderLatency, r.header.Get(sim.HeaderLatency), err, took)
 		}
 	}
 	// Loose: the mean of 5 draws with median 60 ms is far above 20 ms.
@@ -167,6 +177,16 @@ func TestFaultLatency(t *testing.T) {
 	}
 	if st := p.District.Stats(); st.Faults["latency"] != n {
 		t.Errorf("latency faults %v", st.Faults)
+	}
+
+	// Without a latency fault the header says so; an outage's answer carries none.
+	setFaults(t, p.District, sim.FaultConfig{})
+	if r := do(t, c, districtCall(t, p)); r.header.Get(sim.HeaderLatency) != "0.000" {
+		t.Errorf("no latency: %s = %q", sim.HeaderLatency, r.header.Get(sim.HeaderLatency))
+	}
+	setFaults(t, p.District, sim.FaultConfig{Outages: []sim.Outage{{}}})
+	if r := do(t, c, districtCall(t, p)); r.status != http.StatusServiceUnavailable || r.header.Get(sim.HeaderLatency) != "" {
+		t.Errorf("outage: status %d, %s = %q", r.status, sim.HeaderLatency, r.header.Get(sim.HeaderLatency))
 	}
 }
 

@@ -200,6 +200,13 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.body.Write(b)
 }
 
+// HeaderLatency is the response header in which a platform reports the latency it injected
+// before answering, in milliseconds with three decimals ("41.237"; "0.000" without a latency
+// fault). It is set on every answer except an outage's, so a benchmark can tell the
+// simulated network's share of a request from the client's own. A diagnostic of the
+// simulator, not part of any vendor's API: connectors must not rely on it.
+const HeaderLatency = "X-Sim-Latency-Ms"
+
 // wrap applies, in order: counting, outage, latency, error / rate limit / timeout, the handler
 // (which authenticates), then truncate / malformed on a 2xx answer.
 func (s *Server) wrap(endpoint string, h http.Handler) http.Handler {
@@ -223,6 +230,7 @@ func (s *Server) wrap(endpoint string, h http.Handler) http.Handler {
 				panic(http.ErrAbortHandler)
 			}
 		}
+		sw.Header().Set(HeaderLatency, strconv.FormatFloat(float64(p.delay)/float64(time.Millisecond), 'f', 3, 64))
 		switch p.kind {
 		case faultError:
 			s.stats.fault(faultError)
