@@ -55,9 +55,19 @@ test_related if {
 	not lib.related("applicant.deceased", "applicant.death_date")
 }
 
-test_arr if {
-	lib.arr(null) == []
-	lib.arr([1]) == [1]
+test_licences_of if {
+	lics := [
+		{"type": "disability", "status": "valid", "valid_until": "2030-01-01"},
+		{"type": "disability", "status": "valid", "valid_until": "2026-11-25"},
+		{"type": "disability", "status": "revoked"},
+		{"type": "disability", "status": "valid"},
+		{"type": "id_card", "status": "valid"},
+	]
+	count(lib.licences_of({"licences": lics}, "disability")) == 4
+	lib.valid_licences_of({"licences": lics}, "disability", "2026-11-26") == [lics[0], lics[3]]
+	lib.valid_licences_of({"licences": lics}, "disability", "2026-11-25") == [lics[0], lics[1], lics[3]]
+	lib.licences_of({"licences": null}, "disability") == []
+	lib.valid_licences_of({}, "disability", "2026-11-26") == []
 }
 
 test_unknown_item if {

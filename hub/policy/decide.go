@@ -250,8 +250,10 @@ func evalValue(ctx context.Context, st *state, path string, val ast.Value, at ti
 	if err != nil {
 		return nil, nil, err
 	}
+	vc := getFlatCache()
+	defer vc.release()
 	rs, err := pq.Eval(ctx, rego.EvalParsedInput(val), rego.EvalTime(at), rego.EvalGenerateJSON(keepAST),
-		rego.EvalMetrics(noMetrics), rego.EvalBaseCache(st.base))
+		rego.EvalMetrics(noMetrics), rego.EvalBaseCache(st.base), rego.EvalVirtualCache(vc))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrEvaluation, err)
 	}
