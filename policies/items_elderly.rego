@@ -14,9 +14,10 @@ pass.elderly_allowance contains elderly_tier.reason
 amount.elderly_allowance := {"tier": elderly_tier.tier, "monthly_yuan": elderly_tier.monthly_yuan}
 
 elderly_tier := t if {
+	a := age # once: each reference to a rule is a cache lookup
 	some t in catalogue.items.elderly_allowance.params.tiers
-	age >= t.min_age
-	age <= t.max_age
+	a >= t.min_age
+	a <= t.max_age
 }
 
 # 老年人优待证: 60 or older.

@@ -21,17 +21,19 @@ family_fields := ["applicant.licences.only_child_honour", "applicant.relation", 
 # family_type for the rural reward: one child (or the only-child honour certificate), two
 # daughters, or children deceased and none living.
 family_type := "one_child" if {
-	count(lib.valid_licences_of(applicant, "only_child_honour", input.now)) > 0
+	count(honour_licences) > 0
 } else := "one_child" if {
 	count(children) == 1
 } else := "two_daughters" if {
-	count(children) == 2
-	every c in children {
+	kids := children # once: each reference to a rule is a cache lookup
+	count(kids) == 2
+	every c in kids {
 		c.sex == "F"
 	}
 } else := "children_deceased" if {
-	count(children) > 0
-	every c in children {
+	kids := children
+	count(kids) > 0
+	every c in kids {
 		c.deceased == true
 	}
 }
