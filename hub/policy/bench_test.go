@@ -62,7 +62,12 @@ func BenchmarkDecideEvalOnly(b *testing.B) {
 	ctx := b.Context()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := st.decide.Eval(ctx, rego.EvalParsedInput(val), rego.EvalTime(decisionTime)); err != nil {
+		// The engine's evaluation options (evalValue), without the result's encoding.
+		vc := getFlatCache()
+		_, err := st.decide.Eval(ctx, rego.EvalParsedInput(val), rego.EvalTime(decisionTime), rego.EvalGenerateJSON(keepAST),
+			rego.EvalMetrics(noMetrics), rego.EvalBaseCache(st.base), rego.EvalVirtualCache(vc))
+		vc.release()
+		if err != nil {
 			b.Fatal(err)
 		}
 	}
