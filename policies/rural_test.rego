@@ -66,9 +66,25 @@ test_homestead_undetermined_rolls_missing if {
 	fx.decide("homestead_application", fx.with_missing(fx.person({}), "district.rolls")).eligible == null
 }
 
+# The homestead comes from the district household record only: when it could not be read, the
+# household may have a homestead or not, so the verdict is undetermined, not eligible.
+test_homestead_undetermined_household_missing if {
+	d := fx.decide("homestead_application", fx.with_missing(fx.person({}), "district.household"))
+	d.eligible == null
+	fx.codes(d) == {"missing_evidence"}
+}
+
 # dilapidated_house_renovation (农村危房改造)
 
 house(grade) := {"homestead": {"area_m2": 120, "house_grade": grade}}
+
+# Without the household record the house grade is unknown: undetermined, not "house_safe".
+test_dilapidated_house_undetermined_household_missing if {
+	p := fx.person({"rolls": {"dibao": true}})
+	d := fx.decide("dilapidated_house_renovation", fx.with_missing(p, "district.household"))
+	d.eligible == null
+	fx.codes(d) == {"missing_evidence"}
+}
 
 test_dilapidated_house_eligible_dibao if {
 	fx.eligible("dilapidated_house_renovation", fx.person({"rolls": object.union(house("D"), {"dibao": true})})) == true
@@ -88,8 +104,9 @@ test_dilapidated_house_ineligible_not_hardship if {
 	fx.codes(d) == {"not_hardship_household"}
 }
 
+# A dilapidated house (from the household record) but the 低保/特困 rolls missing: undetermined.
 test_dilapidated_house_undetermined_rolls_missing if {
-	fx.decide("dilapidated_house_renovation", fx.with_missing(fx.person({}), "district.rolls")).eligible == null
+	fx.decide("dilapidated_house_renovation", fx.with_missing(fx.person({"rolls": house("D")}), "district.rolls")).eligible == null
 }
 
 # collective_membership (集体经济组织成员确认)
@@ -126,6 +143,22 @@ test_farmland_subsidy_ineligible_no_land if {
 
 test_farmland_subsidy_undetermined_rolls_missing if {
 	fx.decide("farmland_protection_subsidy", fx.with_missing(fx.person({"rolls": {"land_mu": 3.5}}), "district.rolls")).eligible == null
+}
+
+# The land comes from the district household record only: when it could not be read the
+# land is absent (not 0) and the verdict is undetermined, not "no_farmland".
+test_farmland_subsidy_undetermined_household_missing if {
+	p := json.remove(fx.person({}), ["rolls/land_mu"])
+	d := fx.decide("farmland_protection_subsidy", fx.with_missing(p, "district.household"))
+	d.eligible == null
+	d.missing == ["district.household"]
+	fx.codes(d) == {"missing_evidence"}
+}
+
+# A household record that says 0 mu is a fact: ineligible.
+test_farmland_subsidy_ineligible_zero_land_on_record if {
+	d := fx.decide("farmland_protection_subsidy", fx.evidence(fx.person({"rolls": {"land_mu": 0}}), []))
+	fx.codes(d) == {"no_farmland"}
 }
 
 # public_welfare_job (公益性岗位申请)

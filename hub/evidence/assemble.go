@@ -534,7 +534,8 @@ func (a *Assembler) person(b *Bundle, prefix, id string, g *gathered, hh *Distri
 			set(f, pv)
 		}
 		if hh != nil && hh.HouseholdID == r.HouseholdID {
-			rolls.LandMu = hh.LandMu
+			land := hh.LandMu
+			rolls.LandMu = &land
 			if hh.Homestead != nil {
 				hs := *hh.Homestead
 				rolls.Homestead = &hs

@@ -107,7 +107,10 @@ type Insurance struct {
 }
 
 // Rolls is what the district platform holds: village membership, assistance rolls, current
-// subsidy enrolments, land and homestead.
+// subsidy enrolments, land and homestead. LandMu and Homestead come from the district
+// household record only: nil when that record was not read (AssembleOptions.SkipHouseholdRecord)
+// or could not be, so a LandMu of 0 is a fact (a household without contracted land), never a
+// default.
 type Rolls struct {
 	Dibao            bool       `json:"dibao"`               // household on the 低保 (minimum living allowance) roll
 	Tekun            bool       `json:"tekun"`               // person in 特困供养 (extreme poverty support)
@@ -115,7 +118,7 @@ type Rolls struct {
 	Veteran          string     `json:"veteran,omitempty"`   // 优抚 category: conscript_family, disabled_veteran, martyr_family, demobilised, "" none
 	InSchool         string     `json:"in_school,omitempty"` // primary, junior, senior, vocational, university, "" none
 	CollectiveMember bool       `json:"collective_member"`   // 集体经济组织成员 recorded
-	LandMu           float64    `json:"land_mu"`             // contracted farmland, mu
+	LandMu           *float64   `json:"land_mu,omitempty"`   // contracted farmland, mu; nil when not obtained
 	Homestead        *Homestead `json:"homestead,omitempty"`
 	Deceased         bool       `json:"deceased"` // the village roll's view (may lag the province)
 }

@@ -211,6 +211,25 @@ func resetStats(p *sim.Platforms) {
 // district feed synced into a real SQLite file.
 func assemblers(t *testing.T, p *sim.Platforms) (cold, indexed *evidence.Assembler) {
 	t.Helper()
+	pc, cc, dc := clients(t, p)
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := snapshot.Sync(t.Context(), dc, st, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The city token is fetched once here so that call counts compare like with like.
+	if _, err := cc.Insurance(t.Context(), []string{p.Data.Persons[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	return evidence.NewAssembler(pc, cc, dc), evidence.NewAssembler(pc, cc, dc, evidence.WithHouseholdIndex(snapshot.Index{R: st}))
+}
+
+// clients returns the real clients of the three simulated platforms, closed when t ends.
+func clients(t *testing.T, p *sim.Platforms) (*province.Client, *city.Client, *district.Client) {
+	t.Helper()
 	rc := resilience.Config{}
 	pc, err := province.New(province.Config{BaseURL: p.Province.URL(), AppKey: p.Credentials.ProvinceAppKey, Secret: p.Credentials.ProvinceSecret, Resilience: rc})
 	if err != nil {
@@ -227,19 +246,7 @@ func assemblers(t *testing.T, p *sim.Platforms) (cold, indexed *evidence.Assembl
 		t.Fatal(err)
 	}
 	t.Cleanup(dc.Close)
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "hub.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := snapshot.Sync(t.Context(), dc, st, nil); err != nil {
-		t.Fatal(err)
-	}
-	// The city token is fetched once here so that call counts compare like with like.
-	if _, err := cc.Insurance(t.Context(), []string{p.Data.Persons[0].ID}); err != nil {
-		t.Fatal(err)
-	}
-	return evidence.NewAssembler(pc, cc, dc), evidence.NewAssembler(pc, cc, dc, evidence.WithHouseholdIndex(snapshot.Index{R: st}))
+	return pc, cc, dc
 }
 
 // compareScoped checks the scoped bundle against the full one on every path item reads.

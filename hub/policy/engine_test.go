@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -188,6 +189,11 @@ func TestMinimisationPreservesDecisions(t *testing.T) {
 			p.Stale = true
 			b.Provenance["applicant.licences.1"] = p
 		},
+		"no_household_record": func(b *evidence.Bundle) {
+			b.Applicant.Rolls.LandMu, b.Applicant.Rolls.Homestead = nil, nil
+			b.Missing = []string{"district.household"}
+		},
+		"no_land_on_record": func(b *evidence.Bundle) { b.Applicant.Rolls.LandMu = new(0.0) },
 		"member_died": func(b *evidence.Bundle) {
 			b.Household[0].Deceased, b.Household[0].DeathDate = true, "2026-10-01"
 		},
@@ -216,6 +222,54 @@ func TestMinimisationPreservesDecisions(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestFarmlandLandFromHouseholdRecord: the farmland subsidy reads the land of the household
+// record. Absent (the record could not be read) it is undetermined and the input carries no
+// land_mu; 0 on the record is a definite "no_farmland".
+func TestFarmlandLandFromHouseholdRecord(t *testing.T) {
+	e := newEngine(t)
+	cases := []struct {
+		name     string
+		mutate   func(*evidence.Bundle)
+		eligible *bool
+		reason   string
+		land     bool // land_mu in the minimised input
+	}{
+		{"land_on_record", func(*evidence.Bundle) {}, new(true), "criteria_met", true},
+		{"no_land_on_record", func(b *evidence.Bundle) { b.Applicant.Rolls.LandMu = new(0.0) }, new(false), "no_farmland", true},
+		{"household_record_missing", func(b *evidence.Bundle) {
+			b.Applicant.Rolls.LandMu = nil
+			b.Missing = []string{"district.household"}
+		}, nil, "missing_evidence", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := elder()
+			tc.mutate(ev)
+			d, err := e.Decide(t.Context(), "farmland_protection_subsidy", ev, decisionTime)
+			if err != nil {
+				t.Fatal(err)
+			}
+			codes := make([]string, len(d.Reasons))
+			for i, r := range d.Reasons {
+				codes[i] = r.Code
+			}
+			if (d.Eligible == nil) != (tc.eligible == nil) || (d.Eligible != nil && *d.Eligible != *tc.eligible) || !slices.Equal(codes, []string{tc.reason}) {
+				t.Errorf("eligible %v reasons %v, want %v [%s]", ptrString(d.Eligible), codes, ptrString(tc.eligible), tc.reason)
+			}
+			if got := bytes.Contains(d.Record.Input, []byte(`"land_mu"`)); got != tc.land {
+				t.Errorf("land_mu in the input: %v, want %v\n%s", got, tc.land, d.Record.Input)
+			}
+		})
+	}
+}
+
+func ptrString(b *bool) string {
+	if b == nil {
+		return "null"
+	}
+	return strconv.FormatBool(*b)
 }
 
 func TestReplayIdentity(t *testing.T) {
@@ -365,6 +419,10 @@ func TestCatalogue(t *testing.T) {
 			return "province.licences"
 		case strings.HasPrefix(p, "applicant.insurance."):
 			return "city.insurance"
+		case p == "applicant.rolls.land_mu" || strings.HasPrefix(p, "applicant.rolls.homestead"):
+			// The household's land and homestead come from the household record only
+			// (evidence.Rolls): when that record is missing they are unknown, not 0 or none.
+			return "district.household"
 		case strings.HasPrefix(p, "applicant.rolls."):
 			return "district.rolls"
 		case strings.HasPrefix(p, "household.") || p == "applicant.village" || p == "applicant.household_id" || p == "applicant.relation":

@@ -36,7 +36,7 @@ func elder() *evidence.Bundle {
 		},
 		Insurance: &evidence.Insurance{Pension: "receiving", PensionSince: "2006-12-01", PensionMonthly: 210,
 			Medical: "enrolled", MedicalYear: 2026, Employment: "not_in_labour_force"},
-		Rolls: &evidence.Rolls{Enrolled: []string{"senior_card"}, CollectiveMember: true, LandMu: 2.5,
+		Rolls: &evidence.Rolls{Enrolled: []string{"senior_card"}, CollectiveMember: true, LandMu: new(2.5),
 			Homestead: &evidence.Homestead{AreaM2: 180, HouseGrade: "B"}},
 	}
 	spouse := evidence.Person{IDNumber: "370114194803050027", Name: "李秀英", Sex: "F", BirthDate: "1948-03-05",

@@ -188,7 +188,10 @@ func (s *selector) rollsTerm(r *evidence.Rolls) *ast.Term {
 		case "collective_member":
 			kv = append(kv, pair(f, ast.InternedTerm(r.CollectiveMember)))
 		case "land_mu":
-			kv = append(kv, pair(f, number(r.LandMu)))
+			// nil: the household record was not read; absent, as the JSON tag omits it.
+			if r.LandMu != nil {
+				kv = append(kv, pair(f, number(*r.LandMu)))
+			}
 		case "homestead":
 			if r.Homestead != nil {
 				kv = append(kv, pair(f, ast.ObjectTerm(

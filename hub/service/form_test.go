@@ -3,6 +3,8 @@ package service
 import (
 	"encoding/json"
 	"testing"
+
+	"sanmian/hub/evidence"
 )
 
 func TestLookupPath(t *testing.T) {
@@ -63,4 +65,46 @@ func FuzzLookupPath(f *testing.F) {
 func mustMarshal(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestBuildFormLand: the farmland field is filled only from land the household record gave
+// (a recorded 0 included, with the household record's provenance); land not obtained is left
+// for manual entry as "no platform holds this value", never shown as 0.
+func TestBuildFormLand(t *testing.T) {
+	item := Item{Code: "farmland_protection_subsidy", Fields: []FieldSpec{
+		{Name: "land_mu", Label: "承包耕地面积（亩）", Path: "applicant.rolls.land_mu", Autofill: true, Mask: "none"}}}
+	dec := Decision{ID: "d1", Autofill: []string{"land_mu"}}
+	resident := evidence.Provenance{Platform: evidence.District, Endpoint: "residents:get", Record: "370114********0012"}
+	household := evidence.Provenance{Platform: evidence.District, Endpoint: "households:get", Record: "370114000000001"}
+	cases := []struct {
+		name     string
+		land     *float64
+		want     any
+		endpoint string
+	}{
+		{"land_on_record", new(2.5), 2.5, "households:get"},
+		{"no_land_on_record", new(0.0), 0.0, "households:get"},
+		{"household_record_not_read", nil, nil, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := &evidence.Bundle{
+				Applicant:  evidence.Person{IDNumber: "370114196001010012", Rolls: &evidence.Rolls{Enrolled: []string{}, LandMu: tc.land}},
+				Provenance: map[string]evidence.Provenance{"applicant.rolls": resident},
+			}
+			if tc.land != nil {
+				b.Provenance["applicant.rolls.land_mu"] = household
+			}
+			f := buildForm(item, b, dec).Fields[0]
+			if tc.land == nil {
+				if !f.Manual || f.Value != nil || f.Source != nil || f.Note == "" {
+					t.Fatalf("field %+v, want manual entry with a note and no value", f)
+				}
+				return
+			}
+			if f.Manual || f.Value != tc.want || f.Source == nil || f.Source.Endpoint != tc.endpoint {
+				t.Fatalf("field %+v (source %+v), want %v from %s", f, f.Source, tc.want, tc.endpoint)
+			}
+		})
+	}
 }
