@@ -25,7 +25,7 @@ test-go: ## Go unit, conformance and integration tests.
 policy-check: ## opa check --strict and opa test --coverage on policies/ with the pinned OPA.
 	@if ls policies/*.rego >/dev/null 2>&1; then \
 	  $(OPA) check --strict --ignore '*.go' policies/ && \
-	  $(OPA) test --ignore '*.go' -v policies/ | tail -n 5; \
+	  $(OPA) test --timeout 120s --ignore '*.go' -v policies/ | tail -n 5; \
 	else echo "no policies yet"; fi
 
 vet: ## go vet and gofmt check.
