@@ -280,6 +280,11 @@ func (a *Assembler) gatherDistrict(ctx context.Context, g *gathered, id, hintHH 
 		}
 		return
 	}
+	if !hh.Found {
+		// The resident roll names a household the platform does not have: the members, land
+		// and homestead are unknown, not "none".
+		g.fail(MissingDistrictHousehold, &connectors.Error{Platform: string(District), Endpoint: KindHousehold, Kind: connectors.ErrNotFound})
+	}
 	g.mu.Lock()
 	g.household = &hh
 	g.mu.Unlock()

@@ -155,3 +155,48 @@ func rollsJSON(t *testing.T, b evidence.Bundle) map[string]any {
 	}
 	return doc.Applicant.Rolls
 }
+
+// TestHouseholdRecordNotFound: when the resident roll names a household the district platform
+// does not have, the household evidence is missing (district.household), not empty: no
+// members, no land and no homestead are passed on as facts, and the applicant's own records
+// still arrive.
+func TestHouseholdRecordNotFound(t *testing.T) {
+	p, err := sim.Start(t.Context(), sim.Config{Residents: 400, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	id := ""
+	for i := range p.Data.Households {
+		h := &p.Data.Households[i]
+		head := &p.Data.Persons[h.Members[0]]
+		if head.Death == 0 && len(h.Members) > 1 && h.LandMu > 0 {
+			// Before any request: the resident record now points at a household number the
+			// platform's household index does not know.
+			h.No = "370114999999999"
+			id = head.ID
+			break
+		}
+	}
+	if id == "" {
+		t.Fatal("no living head of a household with members and land")
+	}
+	pc, cc, dc := clients(t, p)
+	asm := evidence.NewAssembler(pc, cc, dc)
+	b, err := asm.Assemble(t.Context(), id, evidence.AssembleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(b.Missing, evidence.MissingDistrictHousehold) {
+		t.Errorf("missing %v, want %s", b.Missing, evidence.MissingDistrictHousehold)
+	}
+	if len(b.Household) != 0 {
+		t.Errorf("household members %d, want none", len(b.Household))
+	}
+	if b.Applicant.Rolls == nil || b.Applicant.Rolls.LandMu != nil || b.Applicant.Rolls.Homestead != nil {
+		t.Errorf("rolls %+v: want the resident's rolls without land or homestead", b.Applicant.Rolls)
+	}
+	if b.Applicant.BirthDate == "" || b.Applicant.Village == "" {
+		t.Errorf("applicant's own records missing: %+v", b.Applicant)
+	}
+}
