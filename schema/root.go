@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"cmp"
 	"sort"
 
 	"github.com/graphql-go/graphql"
@@ -105,14 +106,7 @@ func (b *builder) query() *graphql.Object {
 				Type:        b.application,
 				Description: "One application by id (按编号查询申请).",
 				Args:        graphql.FieldConfigArgument{"id": arg(nn(tID), "Application id (申请编号).")},
-				Resolve: func(p graphql.ResolveParams) (any, error) {
-					s, err := st(p)
-					if err != nil {
-						return nil, err
-					}
-					id, _ := p.Args["id"].(string)
-					return s.ld.apps.thunk(id, func(a *Application) (any, error) { return a, nil }), nil
-				},
+				Resolve:     byID(func(s *reqState) *loader[string, *Application] { return s.ld.apps }),
 			},
 			"applications": {
 				Type:        nn(b.appConn),
@@ -122,56 +116,25 @@ func (b *builder) query() *graphql.Object {
 					"division": arg(tString, "Only applications from this division (按区划筛选)."),
 					"item":     arg(tString, "Only applications for this item code (按事项筛选)."),
 				}),
-				Resolve: func(p graphql.ResolveParams) (any, error) {
-					s, err := st(p)
-					if err != nil {
-						return nil, err
-					}
-					first, after, err := pageArgs(p, s.maxList)
-					if err != nil {
-						return nil, err
-					}
-					if first == 0 {
-						return connNode{hasPrev: after != ""}, nil
-					}
+				Resolve: paged(func(p graphql.ResolveParams, s *reqState, after string, first int) (*Page[Application], error) {
 					var f ApplicationFilter
 					f.Status, _ = p.Args["status"].(string)
 					f.Division, _ = p.Args["division"].(string)
 					f.Item, _ = p.Args["item"].(string)
-					return async(p, func() (any, error) {
-						pg, err := s.svc.Applications(p.Context, s.caller, f, after, first)
-						if err != nil {
-							return nil, s.svcErr(err)
-						}
-						return pageConn(pg, after, func(a *Application) any { return a }), nil
-					}), nil
-				},
+					return s.svc.Applications(p.Context, s.caller, f, after, first)
+				}),
 			},
 			"permit": {
 				Type:        b.permit,
 				Description: "One permit by id (按编号查询批准文书).",
 				Args:        graphql.FieldConfigArgument{"id": arg(nn(tID), "Permit id (文书编号).")},
-				Resolve: func(p graphql.ResolveParams) (any, error) {
-					s, err := st(p)
-					if err != nil {
-						return nil, err
-					}
-					id, _ := p.Args["id"].(string)
-					return s.ld.permits.thunk(id, func(pm *Permit) (any, error) { return pm, nil }), nil
-				},
+				Resolve:     byID(func(s *reqState) *loader[string, *Permit] { return s.ld.permits }),
 			},
 			"decision": {
 				Type:        b.decision,
 				Description: "One policy decision by id, for auditors and replay (按编号查询判定).",
 				Args:        graphql.FieldConfigArgument{"id": arg(nn(tID), "Decision id (判定编号).")},
-				Resolve: func(p graphql.ResolveParams) (any, error) {
-					s, err := st(p)
-					if err != nil {
-						return nil, err
-					}
-					id, _ := p.Args["id"].(string)
-					return s.ld.decisions.thunk(id, func(d *Decision) (any, error) { return d, nil }), nil
-				},
+				Resolve:     byID(func(s *reqState) *loader[string, *Decision] { return s.ld.decisions }),
 			},
 			"dataUse": {
 				Type:        nn(b.dataUseConn),
@@ -179,27 +142,10 @@ func (b *builder) query() *graphql.Object {
 				Args: withArgs(pageArgsConfig("records"), graphql.FieldConfigArgument{
 					"idNumber": arg(nn(tString), "The resident's ID number (公民身份号码)."),
 				}),
-				Resolve: func(p graphql.ResolveParams) (any, error) {
-					s, err := st(p)
-					if err != nil {
-						return nil, err
-					}
-					first, after, err := pageArgs(p, s.maxList)
-					if err != nil {
-						return nil, err
-					}
-					if first == 0 {
-						return connNode{hasPrev: after != ""}, nil
-					}
+				Resolve: paged(func(p graphql.ResolveParams, s *reqState, after string, first int) (*Page[DataUse], error) {
 					id, _ := p.Args["idNumber"].(string)
-					return async(p, func() (any, error) {
-						pg, err := s.svc.DataUse(p.Context, s.caller, id, after, first)
-						if err != nil {
-							return nil, s.svcErr(err)
-						}
-						return pageConn(pg, after, func(d *DataUse) any { return d }), nil
-					}), nil
-				},
+					return s.svc.DataUse(p.Context, s.caller, id, after, first)
+				}),
 			},
 			"division": {
 				Type:        b.division,
@@ -263,11 +209,6 @@ func (b *builder) mutation() *graphql.Object {
 			"reason":   {Type: nn(tString), Description: "Reason (撤销原因)."},
 		},
 	})
-	in := func(p graphql.ResolveParams) map[string]any {
-		m, _ := p.Args["input"].(map[string]any)
-		return m
-	}
-	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 	return graphql.NewObject(graphql.ObjectConfig{
 		Name:        "Mutation",
 		Description: "Changes, mirroring the REST contract (变更入口); run one after another.",
@@ -276,38 +217,18 @@ func (b *builder) mutation() *graphql.Object {
 				Type:        b.application,
 				Description: "Create an application: pre-fill the form from evidence and decide (提交申请, 表单免填写).",
 				Args:        graphql.FieldConfigArgument{"input": arg(nn(applyIn), "The application (申请内容).")},
-				Resolve: func(p graphql.ResolveParams) (any, error) {
-					s, err := st(p)
-					if err != nil {
-						return nil, err
-					}
-					m := in(p)
-					req := ApplyRequest{Item: str(m, "item"), ApplicantIDNumber: str(m, "applicantIdNumber"), Purpose: str(m, "purpose"), IdempotencyKey: str(m, "idempotencyKey")}
-					if req.IdempotencyKey == "" {
-						req.IdempotencyKey = s.idemKey
-					}
-					a, err := s.svc.Apply(p.Context, s.caller, req)
-					if err != nil {
-						return nil, s.svcErr(err)
-					}
-					return a, nil
-				},
+				Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
+					return s.svc.Apply(p.Context, s.caller, ApplyRequest{Item: str(m, "item"), ApplicantIDNumber: str(m, "applicantIdNumber"),
+						Purpose: str(m, "purpose"), IdempotencyKey: idemKey(s, m)})
+				}),
 			},
 			"confirm": {
 				Type:        b.application,
 				Description: "Record the applicant's preview and signature; fields may be declined (申请人确认).",
 				Args:        graphql.FieldConfigArgument{"input": arg(nn(confirmIn), "The confirmation (确认内容).")},
-				Resolve: func(p graphql.ResolveParams) (any, error) {
-					s, err := st(p)
-					if err != nil {
-						return nil, err
-					}
-					m := in(p)
+				Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
 					req := ConfirmRequest{ApplicationID: str(m, "applicationId"), Signature: str(m, "signature"),
-						Notes: fieldTexts(m["notes"]), Values: fieldTexts(m["values"]), IdempotencyKey: str(m, "idempotencyKey")}
-					if req.IdempotencyKey == "" {
-						req.IdempotencyKey = s.idemKey
-					}
+						Notes: fieldTexts(m["notes"]), Values: fieldTexts(m["values"]), IdempotencyKey: idemKey(s, m)}
 					if d, ok := m["declined"].([]any); ok {
 						for _, v := range d {
 							if f, ok := v.(string); ok {
@@ -315,54 +236,91 @@ func (b *builder) mutation() *graphql.Object {
 							}
 						}
 					}
-					a, err := s.svc.Confirm(p.Context, s.caller, req)
-					if err != nil {
-						return nil, s.svcErr(err)
-					}
-					return a, nil
-				},
+					return s.svc.Confirm(p.Context, s.caller, req)
+				}),
 			},
 			"review": {
 				Type:        b.application,
 				Description: "Review at the current level; the last level or instant approval issues the permit (审核, 盖章免跑腿).",
 				Args:        graphql.FieldConfigArgument{"input": arg(nn(reviewIn), "The review (审核内容).")},
-				Resolve: func(p graphql.ResolveParams) (any, error) {
-					s, err := st(p)
-					if err != nil {
-						return nil, err
-					}
-					m := in(p)
-					rr := ReviewRequest{ApplicationID: str(m, "applicationId"), Action: str(m, "action"), Comment: str(m, "comment"), IdempotencyKey: str(m, "idempotencyKey")}
-					if rr.IdempotencyKey == "" {
-						rr.IdempotencyKey = s.idemKey
-					}
-					a, err := s.svc.Review(p.Context, s.caller, rr)
-					if err != nil {
-						return nil, s.svcErr(err)
-					}
-					return a, nil
-				},
+				Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
+					return s.svc.Review(p.Context, s.caller, ReviewRequest{ApplicationID: str(m, "applicationId"), Action: str(m, "action"),
+						Comment: str(m, "comment"), IdempotencyKey: idemKey(s, m)})
+				}),
 			},
 			"revoke": {
 				Type:        b.permit,
 				Description: "Revoke a permit and update the status list (撤销批准文书).",
 				Args:        graphql.FieldConfigArgument{"input": arg(nn(revokeIn), "The revocation (撤销内容).")},
-				Resolve: func(p graphql.ResolveParams) (any, error) {
-					s, err := st(p)
-					if err != nil {
-						return nil, err
-					}
-					m := in(p)
-					pm, err := s.svc.Revoke(p.Context, s.caller, RevokeRequest{PermitID: str(m, "permitId"), Reason: str(m, "reason")})
-					if err != nil {
-						return nil, s.svcErr(err)
-					}
-					return pm, nil
-				},
+				Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
+					return s.svc.Revoke(p.Context, s.caller, RevokeRequest{PermitID: str(m, "permitId"), Reason: str(m, "reason")})
+				}),
 			},
 		},
 	})
 }
+
+// byID resolves a query for one object by its "id" argument through the request's batching
+// loader for that kind.
+func byID[V any](pick func(*reqState) *loader[string, V]) graphql.FieldResolveFn {
+	return func(p graphql.ResolveParams) (any, error) {
+		s, err := st(p)
+		if err != nil {
+			return nil, err
+		}
+		id, _ := p.Args["id"].(string)
+		return pick(s).thunk(id, func(v V) (any, error) { return v, nil }), nil
+	}
+}
+
+// paged resolves a connection: the page arguments are checked, fetch runs concurrently with
+// the other fields of the level, and a service error becomes a GraphQL error.
+func paged[T any](fetch func(p graphql.ResolveParams, s *reqState, after string, first int) (*Page[T], error)) graphql.FieldResolveFn {
+	return func(p graphql.ResolveParams) (any, error) {
+		s, err := st(p)
+		if err != nil {
+			return nil, err
+		}
+		first, after, err := pageArgs(p, s.maxList)
+		if err != nil {
+			return nil, err
+		}
+		if first == 0 {
+			return connNode{hasPrev: after != ""}, nil
+		}
+		return async(p, func() (any, error) {
+			pg, err := fetch(p, s, after, first)
+			if err != nil {
+				return nil, s.svcErr(err)
+			}
+			return pageConn(pg, after, func(v *T) any { return v }), nil
+		}), nil
+	}
+}
+
+// mutation resolves a mutation with an "input" argument: call gets the authenticated request
+// state and the input object; a service error becomes a GraphQL error.
+func mutation(call func(p graphql.ResolveParams, s *reqState, input map[string]any) (any, error)) graphql.FieldResolveFn {
+	return func(p graphql.ResolveParams) (any, error) {
+		s, err := st(p)
+		if err != nil {
+			return nil, err
+		}
+		m, _ := p.Args["input"].(map[string]any)
+		v, err := call(p, s, m)
+		if err != nil {
+			return nil, s.svcErr(err)
+		}
+		return v, nil
+	}
+}
+
+// idemKey is the input's idempotencyKey, or the request's Idempotency-Key header.
+func idemKey(s *reqState, m map[string]any) string {
+	return cmp.Or(str(m, "idempotencyKey"), s.idemKey)
+}
+
+func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 
 func withArgs(a, b graphql.FieldConfigArgument) graphql.FieldConfigArgument {
 	for k, v := range b {
