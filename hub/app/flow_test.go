@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -96,20 +95,7 @@ func (e *hubEnv) do(method, path, token string, body any, hdr ...string) respons
 func (e *hubEnv) resident(item string) (id, village string) {
 	e.t.Helper()
 	d := e.sim.Data
-	var candidates []int32
-	for _, s := range d.Samples(40) {
-		if slices.Contains(s.Items, item) {
-			candidates = append(candidates, s.Person)
-		}
-	}
-	for i := range d.Persons {
-		if len(candidates) >= 30 {
-			break
-		}
-		if slices.Contains(d.LikelyEligible(int32(i)), item) {
-			candidates = append(candidates, int32(i))
-		}
-	}
+	candidates := e.hub.Candidates(item)
 	var last string
 	for _, i := range candidates {
 		p := &d.Persons[i]

@@ -102,20 +102,7 @@ func (h *hub) call(method, path, token string, body any) (int, map[string]any) {
 func (h *hub) resident(item string) (id, village string) {
 	h.t.Helper()
 	d := h.sim.Data
-	var candidates []int32
-	for _, s := range d.Samples(40) {
-		if slices.Contains(s.Items, item) {
-			candidates = append(candidates, s.Person)
-		}
-	}
-	for i := range d.Persons {
-		if len(candidates) >= 30 {
-			break
-		}
-		if slices.Contains(d.LikelyEligible(int32(i)), item) {
-			candidates = append(candidates, int32(i))
-		}
-	}
+	candidates := h.real.Candidates(item)
 	for _, i := range candidates {
 		p := &d.Persons[i]
 		v := d.Village(p).Code

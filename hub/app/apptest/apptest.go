@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -97,4 +98,26 @@ func (h *Hub) Token(tb testing.TB, role, jurisdiction string, scope ...string) s
 		tb.Fatal(err)
 	}
 	return tok
+}
+
+// Candidates lists up to 30 residents (indexes into the synthetic district's persons) that are
+// likely eligible for item: the showcase samples first, then those the generator's heuristics
+// mark. The real policy decides; tests try them in order until one is eligible.
+func (h *Hub) Candidates(item string) []int32 {
+	d := h.Sim.Data
+	var out []int32
+	for _, s := range d.Samples(40) {
+		if slices.Contains(s.Items, item) {
+			out = append(out, s.Person)
+		}
+	}
+	for i := range d.Persons {
+		if len(out) >= 30 {
+			break
+		}
+		if slices.Contains(d.LikelyEligible(int32(i)), item) {
+			out = append(out, int32(i))
+		}
+	}
+	return out
 }
