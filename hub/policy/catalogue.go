@@ -84,22 +84,6 @@ type selector struct {
 	anyHH      bool
 }
 
-var personScalars = map[string]bool{
-	"id_number": true, "name": true, "sex": true, "birth_date": true, "ethnicity": true,
-	"hukou_type": true, "village": true, "household_id": true, "relation": true, "marital": true,
-	"deceased": true, "death_date": true,
-}
-
-var insuranceFields = map[string]bool{
-	"pension": true, "pension_since": true, "pension_monthly": true, "medical": true,
-	"medical_year": true, "employment": true, "unemployed_since": true, "employment_difficulty": true,
-}
-
-var rollsFields = map[string]bool{
-	"dibao": true, "tekun": true, "enrolled": true, "veteran": true, "in_school": true,
-	"collective_member": true, "land_mu": true, "homestead": true, "deceased": true,
-}
-
 func newSelector(needs map[string][]string) (*selector, error) {
 	s := &selector{
 		kinds: map[string]bool{}, applicant: map[string]bool{}, licences: map[string]bool{},
@@ -112,15 +96,15 @@ func newSelector(needs map[string][]string) (*selector, error) {
 			s.needs = append(s.needs, p)
 			seg := strings.Split(p, ".")
 			switch {
-			case len(seg) == 2 && seg[0] == "applicant" && personScalars[seg[1]]:
+			case len(seg) == 2 && seg[0] == "applicant" && personFields[seg[1]] != nil:
 				s.applicant[seg[1]] = true
 			case len(seg) == 3 && seg[0] == "applicant" && seg[1] == "licences":
 				s.licences[seg[2]] = true
-			case len(seg) == 3 && seg[0] == "applicant" && seg[1] == "insurance" && insuranceFields[seg[2]]:
+			case len(seg) == 3 && seg[0] == "applicant" && seg[1] == "insurance" && insuranceFields[seg[2]] != nil:
 				s.insurance[seg[2]] = true
-			case len(seg) == 3 && seg[0] == "applicant" && seg[1] == "rolls" && rollsFields[seg[2]]:
+			case len(seg) == 3 && seg[0] == "applicant" && seg[1] == "rolls" && rollsFields[seg[2]] != nil:
 				s.rolls[seg[2]] = true
-			case len(seg) == 2 && seg[0] == "household" && personScalars[seg[1]]:
+			case len(seg) == 2 && seg[0] == "household" && personFields[seg[1]] != nil:
 				s.household[seg[1]] = true
 				s.anyHH = true
 			case len(seg) == 3 && seg[0] == "household" && seg[1] == "licences":

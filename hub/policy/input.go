@@ -72,43 +72,96 @@ func pair(key string, v *ast.Term) [2]*ast.Term { return [2]*ast.Term{ast.Intern
 
 func str(s string) *ast.Term { return ast.InternedTerm(s) }
 
-// person copies the selected fields of p. Insurance and rolls are copied only for the
-// applicant and only when selected; absent (nil) stays absent, which the policies read as
-// "not obtained". Empty optional strings are left out as the evidence model's omitempty does.
-func (s *selector) person(p *evidence.Person, fields, licTypes map[string]bool, applicant bool) *ast.Term {
-	kv := make([][2]*ast.Term, 0, len(fields)+3)
-	for f := range fields {
-		switch f {
-		case "id_number":
-			kv = append(kv, pair(f, str(p.IDNumber)))
-		case "name":
-			kv = append(kv, pair(f, str(p.Name)))
-		case "sex":
-			kv = append(kv, pair(f, str(p.Sex)))
-		case "birth_date":
-			kv = append(kv, pair(f, str(p.BirthDate)))
-		case "ethnicity":
-			kv = append(kv, pair(f, str(p.Ethnicity)))
-		case "hukou_type":
-			kv = append(kv, pair(f, str(p.HukouType)))
-		case "village":
-			kv = append(kv, pair(f, str(p.Village)))
-		case "household_id":
-			kv = append(kv, pair(f, str(p.HouseholdID)))
-		case "relation":
-			kv = append(kv, pair(f, str(p.Relation)))
-		case "marital":
-			if p.Marital != "" { // omitempty in the evidence contract
-				kv = append(kv, pair(f, str(p.Marital)))
+// The fields of the evidence model a policy input can carry, by JSON name, each with the
+// term it contributes; nil leaves the field out (an empty optional string, a nil pointer, as
+// the evidence model's omitempty does). The catalogue's needs paths are checked against the
+// same tables (catalogue.go).
+var (
+	personFields = map[string]func(*evidence.Person) *ast.Term{
+		"id_number":    func(p *evidence.Person) *ast.Term { return str(p.IDNumber) },
+		"name":         func(p *evidence.Person) *ast.Term { return str(p.Name) },
+		"sex":          func(p *evidence.Person) *ast.Term { return str(p.Sex) },
+		"birth_date":   func(p *evidence.Person) *ast.Term { return str(p.BirthDate) },
+		"ethnicity":    func(p *evidence.Person) *ast.Term { return str(p.Ethnicity) },
+		"hukou_type":   func(p *evidence.Person) *ast.Term { return str(p.HukouType) },
+		"village":      func(p *evidence.Person) *ast.Term { return str(p.Village) },
+		"household_id": func(p *evidence.Person) *ast.Term { return str(p.HouseholdID) },
+		"relation":     func(p *evidence.Person) *ast.Term { return str(p.Relation) },
+		"marital":      func(p *evidence.Person) *ast.Term { return optional(p.Marital) },
+		"deceased":     func(p *evidence.Person) *ast.Term { return ast.InternedTerm(p.Deceased) },
+		"death_date":   func(p *evidence.Person) *ast.Term { return optional(p.DeathDate) },
+	}
+	insuranceFields = map[string]func(*evidence.Insurance) *ast.Term{
+		"pension":               func(in *evidence.Insurance) *ast.Term { return str(in.Pension) },
+		"pension_since":         func(in *evidence.Insurance) *ast.Term { return optional(in.PensionSince) },
+		"pension_monthly":       func(in *evidence.Insurance) *ast.Term { return nonZero(in.PensionMonthly) },
+		"medical":               func(in *evidence.Insurance) *ast.Term { return str(in.Medical) },
+		"medical_year":          func(in *evidence.Insurance) *ast.Term { return nonZero(float64(in.MedicalYear)) },
+		"employment":            func(in *evidence.Insurance) *ast.Term { return str(in.Employment) },
+		"unemployed_since":      func(in *evidence.Insurance) *ast.Term { return optional(in.UnemployedSince) },
+		"employment_difficulty": func(in *evidence.Insurance) *ast.Term { return ast.InternedTerm(in.EmploymentDifficulty) },
+	}
+	rollsFields = map[string]func(*evidence.Rolls) *ast.Term{
+		"dibao":             func(r *evidence.Rolls) *ast.Term { return ast.InternedTerm(r.Dibao) },
+		"tekun":             func(r *evidence.Rolls) *ast.Term { return ast.InternedTerm(r.Tekun) },
+		"enrolled":          func(r *evidence.Rolls) *ast.Term { return strTerms(r.Enrolled) },
+		"veteran":           func(r *evidence.Rolls) *ast.Term { return optional(r.Veteran) },
+		"in_school":         func(r *evidence.Rolls) *ast.Term { return optional(r.InSchool) },
+		"collective_member": func(r *evidence.Rolls) *ast.Term { return ast.InternedTerm(r.CollectiveMember) },
+		"land_mu": func(r *evidence.Rolls) *ast.Term {
+			if r.LandMu == nil { // the household record was not read
+				return nil
 			}
-		case "deceased":
-			kv = append(kv, pair(f, ast.InternedTerm(p.Deceased)))
-		case "death_date":
-			if p.DeathDate != "" {
-				kv = append(kv, pair(f, str(p.DeathDate)))
+			return number(*r.LandMu)
+		},
+		"homestead": func(r *evidence.Rolls) *ast.Term {
+			if r.Homestead == nil {
+				return nil
 			}
+			return ast.ObjectTerm(pair("area_m2", number(r.Homestead.AreaM2)), pair("house_grade", str(r.Homestead.HouseGrade)))
+		},
+		"deceased": func(r *evidence.Rolls) *ast.Term { return ast.InternedTerm(r.Deceased) },
+	}
+)
+
+// object is the AST object of the selected fields of v, by the table's accessors.
+func object[T any](v *T, selected map[string]bool, table map[string]func(*T) *ast.Term, extra int) [][2]*ast.Term {
+	kv := make([][2]*ast.Term, 0, len(selected)+extra)
+	for f := range selected {
+		if t := table[f](v); t != nil {
+			kv = append(kv, pair(f, t))
 		}
 	}
+	return kv
+}
+
+func optional(s string) *ast.Term {
+	if s == "" {
+		return nil
+	}
+	return str(s)
+}
+
+func nonZero(f float64) *ast.Term {
+	if f == 0 {
+		return nil
+	}
+	return number(f)
+}
+
+func strTerms(ss []string) *ast.Term {
+	ts := make([]*ast.Term, len(ss))
+	for i, s := range ss {
+		ts[i] = str(s)
+	}
+	return ast.ArrayTerm(ts...)
+}
+
+// person copies the selected fields of p. Insurance and rolls are copied only for the
+// applicant and only when selected; absent (nil) stays absent, which the policies read as
+// "not obtained".
+func (s *selector) person(p *evidence.Person, fields, licTypes map[string]bool, applicant bool) *ast.Term {
+	kv := object(p, fields, personFields, 3)
 	if len(licTypes) > 0 {
 		var lics []*ast.Term
 		for i := range p.Licences {
@@ -122,84 +175,10 @@ func (s *selector) person(p *evidence.Person, fields, licTypes map[string]bool, 
 		return ast.ObjectTerm(kv...)
 	}
 	if len(s.insurance) > 0 && p.Insurance != nil {
-		kv = append(kv, pair("insurance", s.insuranceTerm(p.Insurance)))
+		kv = append(kv, pair("insurance", ast.ObjectTerm(object(p.Insurance, s.insurance, insuranceFields, 0)...)))
 	}
 	if len(s.rolls) > 0 && p.Rolls != nil {
-		kv = append(kv, pair("rolls", s.rollsTerm(p.Rolls)))
-	}
-	return ast.ObjectTerm(kv...)
-}
-
-func (s *selector) insuranceTerm(in *evidence.Insurance) *ast.Term {
-	kv := make([][2]*ast.Term, 0, len(s.insurance))
-	for f := range s.insurance {
-		switch f {
-		case "pension":
-			kv = append(kv, pair(f, str(in.Pension)))
-		case "pension_since":
-			if in.PensionSince != "" {
-				kv = append(kv, pair(f, str(in.PensionSince)))
-			}
-		case "pension_monthly":
-			if in.PensionMonthly != 0 {
-				kv = append(kv, pair(f, number(in.PensionMonthly)))
-			}
-		case "medical":
-			kv = append(kv, pair(f, str(in.Medical)))
-		case "medical_year":
-			if in.MedicalYear != 0 {
-				kv = append(kv, pair(f, ast.InternedTerm(in.MedicalYear)))
-			}
-		case "employment":
-			kv = append(kv, pair(f, str(in.Employment)))
-		case "unemployed_since":
-			if in.UnemployedSince != "" {
-				kv = append(kv, pair(f, str(in.UnemployedSince)))
-			}
-		case "employment_difficulty":
-			kv = append(kv, pair(f, ast.InternedTerm(in.EmploymentDifficulty)))
-		}
-	}
-	return ast.ObjectTerm(kv...)
-}
-
-func (s *selector) rollsTerm(r *evidence.Rolls) *ast.Term {
-	kv := make([][2]*ast.Term, 0, len(s.rolls))
-	for f := range s.rolls {
-		switch f {
-		case "dibao":
-			kv = append(kv, pair(f, ast.InternedTerm(r.Dibao)))
-		case "tekun":
-			kv = append(kv, pair(f, ast.InternedTerm(r.Tekun)))
-		case "enrolled":
-			en := make([]*ast.Term, len(r.Enrolled))
-			for i, c := range r.Enrolled {
-				en[i] = str(c)
-			}
-			kv = append(kv, pair(f, ast.ArrayTerm(en...)))
-		case "veteran":
-			if r.Veteran != "" {
-				kv = append(kv, pair(f, str(r.Veteran)))
-			}
-		case "in_school":
-			if r.InSchool != "" {
-				kv = append(kv, pair(f, str(r.InSchool)))
-			}
-		case "collective_member":
-			kv = append(kv, pair(f, ast.InternedTerm(r.CollectiveMember)))
-		case "land_mu":
-			// nil: the household record was not read; absent, as the JSON tag omits it.
-			if r.LandMu != nil {
-				kv = append(kv, pair(f, number(*r.LandMu)))
-			}
-		case "homestead":
-			if r.Homestead != nil {
-				kv = append(kv, pair(f, ast.ObjectTerm(
-					pair("area_m2", number(r.Homestead.AreaM2)), pair("house_grade", str(r.Homestead.HouseGrade)))))
-			}
-		case "deceased":
-			kv = append(kv, pair(f, ast.InternedTerm(r.Deceased)))
-		}
+		kv = append(kv, pair("rolls", ast.ObjectTerm(object(p.Rolls, s.rolls, rollsFields, 0)...)))
 	}
 	return ast.ObjectTerm(kv...)
 }
