@@ -180,7 +180,7 @@ func Validate(code string) error {
 	if _, ok := Lookup(code); ok {
 		return nil
 	}
-	if !wellFormed(code) {
+	if !WellFormed(code) {
 		// The value is not echoed: a malformed "code" may be an ID number
 		// passed by mistake, and errors end up in logs.
 		return fmt.Errorf("%w: %d bytes, want 6 or 12 digits", ErrMalformedCode, len(code))
@@ -212,7 +212,9 @@ func IsDistrictAddressCode(code string) bool {
 	return code == DistrictCode || code == FormerDistrictCode
 }
 
-func wellFormed(code string) bool {
+// WellFormed reports whether code has the form of a division code: 6 digits (a county) or 12
+// (a statistical division), whether or not such a division exists.
+func WellFormed(code string) bool {
 	if len(code) != 6 && len(code) != 12 {
 		return false
 	}

@@ -111,7 +111,7 @@ func TestCodesUniqueAndWellShaped(t *testing.T) {
 			t.Errorf("duplicate code %s", d.Code)
 		}
 		seen[d.Code] = true
-		if len(d.Code) != 12 || !wellFormed(d.Code) || !strings.HasPrefix(d.Code, DistrictCode) {
+		if len(d.Code) != 12 || !WellFormed(d.Code) || !strings.HasPrefix(d.Code, DistrictCode) {
 			t.Errorf("bad code shape %q", d.Code)
 		}
 		tail := d.Code[9:]
@@ -441,8 +441,8 @@ func FuzzValidate(f *testing.F) {
 			if !errors.Is(err, ErrMalformedCode) && !errors.Is(err, ErrUnknownCode) {
 				t.Fatalf("Validate error %v wraps neither sentinel", err)
 			}
-			if errors.Is(err, ErrMalformedCode) == wellFormed(code) {
-				t.Fatalf("malformed=%v for well-formed=%v", errors.Is(err, ErrMalformedCode), wellFormed(code))
+			if errors.Is(err, ErrMalformedCode) == WellFormed(code) {
+				t.Fatalf("malformed=%v for well-formed=%v", errors.Is(err, ErrMalformedCode), WellFormed(code))
 			}
 			if Contains(DistrictCode, code) || FullName(code) != "" || Children(code) != nil {
 				t.Fatalf("unknown code %q treated as known", code)

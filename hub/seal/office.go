@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"sanmian/hub/division"
 )
 
 // Office is an issuing office: a division that seals permits.
@@ -15,17 +17,7 @@ type Office struct {
 
 // ValidOfficeCode reports whether code is a 6-digit county code or a
 // 12-digit statistical division code.
-func ValidOfficeCode(code string) bool {
-	if len(code) != 6 && len(code) != 12 {
-		return false
-	}
-	for i := range len(code) {
-		if code[i] < '0' || code[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+func ValidOfficeCode(code string) bool { return division.WellFormed(code) }
 
 func checkOffice(code string) error {
 	if !ValidOfficeCode(code) {
