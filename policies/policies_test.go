@@ -11,6 +11,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/tester"
 
+	"sanmian/hub/policy/irvm"
 	"sanmian/policies"
 )
 
@@ -88,4 +89,57 @@ func TestBundleFiles(t *testing.T) {
 			t.Errorf("embedded bundle lacks %s: %v", name, err)
 		}
 	}
+}
+
+// TestRegoOnIRVM runs every Rego test of the bundle a second time on the evaluator the hub
+// uses for decisions (package irvm, OPA's planned form of each query), so that the Rego
+// tests speak for that evaluator as well as for topdown. A test irvm cannot plan fails.
+func TestRegoOnIRVM(t *testing.T) {
+	ctx := t.Context()
+	loader, err := bundle.NewFSLoader(policies.Bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bundle.NewCustomReader(loader).WithRegoVersion(ast.RegoV1).WithSkipBundleVerification(true).Read()
+	if err != nil {
+		t.Fatalf("read bundle: %v", err)
+	}
+	compiler := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
+	compiler.Compile(b.ParsedModules("sanmian"))
+	if compiler.Failed() {
+		t.Fatal(compiler.Errors)
+	}
+	store := inmem.NewFromObject(b.Data)
+	data, err := ast.InterfaceToValue(b.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, passed := 0, 0
+	for _, m := range compiler.Modules {
+		for _, r := range m.Rules {
+			name := r.Head.Name.String()
+			if !strings.HasPrefix(name, "test_") {
+				continue
+			}
+			n++
+			q := m.Package.Path.String() + "." + name
+			p, err := irvm.Compile(ctx, compiler, store, q)
+			if err != nil {
+				t.Errorf("%s: %v", q, err)
+				continue
+			}
+			v, err := p.Eval(ctx, nil, data, irvm.Options{})
+			if err != nil {
+				t.Errorf("%s: %v", q, err)
+			} else if v == nil || v.Compare(ast.Boolean(true)) != 0 {
+				t.Errorf("%s: got %v, want true", q, v)
+			} else {
+				passed++
+			}
+		}
+	}
+	if n < 150 {
+		t.Errorf("ran %d Rego tests, want at least 150", n)
+	}
+	t.Logf("%d of %d Rego tests passed on irvm", passed, n)
 }

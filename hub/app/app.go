@@ -106,6 +106,9 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 	if cfg.Policy.PollInterval > 0 {
 		popts = append(popts, policy.WithPollInterval(cfg.Policy.PollInterval))
 	}
+	if cfg.Policy.Evaluator == "topdown" {
+		popts = append(popts, policy.WithTopdown())
+	}
 	a.Policy, err = policy.New(ctx, append(popts, policy.WithLogger(o.log))...)
 	if err != nil {
 		return nil, fmt.Errorf("app: policy bundle: %w", err)

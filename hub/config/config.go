@@ -71,11 +71,14 @@ type District struct {
 }
 
 // Policy says where the policy bundle comes from: the embedded bundle (default), a directory,
-// or an OPA bundle service URL polled every PollInterval.
+// or an OPA bundle service URL polled every PollInterval. Evaluator chooses how queries run:
+// "irvm" (default: OPA's plan of each query, run by package hub/policy/irvm) or "topdown"
+// (OPA's reference evaluator, several times slower; the same decisions).
 type Policy struct {
 	Dir          string        `yaml:"dir,omitempty"`
 	BundleURL    string        `yaml:"bundle_url,omitempty"`
 	PollInterval time.Duration `yaml:"poll_interval,omitempty"`
+	Evaluator    string        `yaml:"evaluator,omitempty"`
 }
 
 // Keys configures the sealing keys: the directory (default DataDir/keys) and the file holding
@@ -194,6 +197,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Policy.Dir != "" && c.Policy.BundleURL != "" {
 		bad("policy: set at most one of dir and bundle_url")
+	}
+	if e := c.Policy.Evaluator; e != "" && e != "irvm" && e != "topdown" {
+		bad("policy.evaluator: %q is neither irvm nor topdown", e)
 	}
 	if c.Keys.Dir == "" {
 		bad("keys.dir is required, or set data_dir")

@@ -77,6 +77,7 @@ func TestValidateNamesEveryProblem(t *testing.T) {
 		{"bad_upstream_url", func(c *Config) { c.Upstreams.City.URL = "ftp://x" }, []string{"upstreams.city.url"}},
 		{"hs256_issuer", func(c *Config) { c.Auth.Issuers[0].Algorithms = []string{"HS256"} }, []string{"auth:"}},
 		{"two_key_sources", func(c *Config) { c.Auth.Issuers[0].JWKSURL = "http://x" }, []string{"auth:"}},
+		{"unknown_evaluator", func(c *Config) { c.Policy.Evaluator = "wasm" }, []string{"policy.evaluator"}},
 		{"several_at_once", func(c *Config) { c.Addr = ""; c.Upstreams.District.APIKey = "" }, []string{"addr is required", "district needs api_key"}},
 	}
 	for _, tc := range cases {
@@ -95,10 +96,13 @@ func TestValidateNamesEveryProblem(t *testing.T) {
 			}
 		})
 	}
-	c := validConfig()
-	c.resolve(t.TempDir())
-	if err := c.Validate(); err != nil {
-		t.Fatalf("valid config rejected: %v", err)
+	for _, ev := range []string{"", "irvm", "topdown"} {
+		c := validConfig()
+		c.resolve(t.TempDir())
+		c.Policy.Evaluator = ev
+		if err := c.Validate(); err != nil {
+			t.Fatalf("valid config (evaluator %q) rejected: %v", ev, err)
+		}
 	}
 }
 

@@ -5,27 +5,35 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+
+	"sanmian/hub/policy/irvm"
 )
 
 // BenchmarkDecide measures one eligibility decision with the evidence already in hand:
-// minimisation, canonical input encoding and digest, evaluation of the prepared query,
-// result decoding and the decision record.
+// minimisation, canonical input encoding and digest, evaluation of the query, result
+// decoding and the decision record. "irvm" is the hub's evaluator; "topdown", OPA's
+// reference evaluator (WithTopdown), is there for comparison.
 func BenchmarkDecide(b *testing.B) {
-	e, err := New(b.Context())
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, item := range []string{"elderly_allowance", "rural_family_planning_reward", "severe_disability_care_subsidy"} {
-		b.Run(item, func(b *testing.B) {
-			ev := elder()
-			ctx := b.Context()
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := e.Decide(ctx, item, ev, decisionTime); err != nil {
-					b.Fatal(err)
+	for _, ev := range []struct {
+		name string
+		opts []Option
+	}{{"irvm", nil}, {"topdown", []Option{WithTopdown()}}} {
+		e, err := New(b.Context(), ev.opts...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, item := range []string{"elderly_allowance", "rural_family_planning_reward", "severe_disability_care_subsidy"} {
+			b.Run(ev.name+"/"+item, func(b *testing.B) {
+				ev := elder()
+				ctx := b.Context()
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := e.Decide(ctx, item, ev, decisionTime); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -50,8 +58,9 @@ func BenchmarkDecideAll(b *testing.B) {
 	}
 }
 
-// BenchmarkDecideEvalOnly measures the prepared Rego query alone on an already converted
-// input: the policy's share of BenchmarkDecide.
+// BenchmarkDecideEvalOnly measures the evaluation of the decision query alone on an already
+// built input (elderly_allowance): the policy's share of BenchmarkDecide, on irvm and on
+// topdown.
 func BenchmarkDecideEvalOnly(b *testing.B) {
 	e, err := New(b.Context())
 	if err != nil {
@@ -60,17 +69,28 @@ func BenchmarkDecideEvalOnly(b *testing.B) {
 	st := e.state.Load()
 	val := ast.NewObject(pair("now", ast.StringTerm(DecisionDate(decisionTime))), pair("item", str("elderly_allowance")), pair("evidence", st.items["elderly_allowance"].minimise(elder())))
 	ctx := b.Context()
-	b.ReportAllocs()
-	for b.Loop() {
-		// The engine's evaluation options (evalValue), without the result's encoding.
-		vc := getFlatCache()
-		_, err := st.decide.Eval(ctx, rego.EvalParsedInput(val), rego.EvalTime(decisionTime), rego.EvalGenerateJSON(keepAST),
-			rego.EvalMetrics(noMetrics), rego.EvalBaseCache(st.base), rego.EvalVirtualCache(vc))
-		vc.release()
-		if err != nil {
-			b.Fatal(err)
+	b.Run("irvm", func(b *testing.B) {
+		prog := st.planned[PathEligibility]
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := prog.Eval(ctx, val, st.base.root, irvm.Options{}); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
+	b.Run("topdown", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			// The engine's evaluation options (evalTopdown), without the result's encoding.
+			vc := getFlatCache()
+			_, err := st.decide.Eval(ctx, rego.EvalParsedInput(val), rego.EvalTime(decisionTime), rego.EvalGenerateJSON(keepAST),
+				rego.EvalMetrics(noMetrics), rego.EvalBaseCache(st.base), rego.EvalVirtualCache(vc))
+			vc.release()
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkTrivialQuery is a calibration point: a prepared one-expression query on this
@@ -91,19 +111,26 @@ func BenchmarkTrivialQuery(b *testing.B) {
 }
 
 // BenchmarkScan measures the proactive scan of one resident: every proactive item in one
-// evaluation on the full evidence.
+// evaluation on the full evidence, on irvm and on topdown.
 func BenchmarkScan(b *testing.B) {
-	e, err := New(b.Context())
-	if err != nil {
-		b.Fatal(err)
-	}
-	ev := elder()
-	ctx := b.Context()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := e.Scan(ctx, ev, decisionTime); err != nil {
+	for _, v := range []struct {
+		name string
+		opts []Option
+	}{{"irvm", nil}, {"topdown", []Option{WithTopdown()}}} {
+		e, err := New(b.Context(), v.opts...)
+		if err != nil {
 			b.Fatal(err)
 		}
+		b.Run(v.name, func(b *testing.B) {
+			ev := elder()
+			ctx := b.Context()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.Scan(ctx, ev, decisionTime); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"sanmian/hub/evidence"
+	"sanmian/hub/policy/irvm"
 )
 
 // Decision is the eligibility decision for one application. Eligible is nil when the verdict
@@ -179,27 +180,15 @@ func (e *Engine) Scan(ctx context.Context, ev *evidence.Bundle, now time.Time) (
 	if err != nil {
 		return nil, fmt.Errorf("%w: parse input: %v", ErrEvaluation, err)
 	}
-	rs, err := st.scan.Eval(ctx, rego.EvalParsedInput(val), rego.EvalTime(now))
+	res, _, err := evalValue(ctx, st, PathScan, val, now)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrEvaluation, err)
+		return nil, err
 	}
-	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
-		return nil, ErrUndefined
+	obj, ok := res.(ast.Object)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is not an object", ErrEvaluation, PathScan)
 	}
-	m, _ := rs[0].Expressions[0].Value.(map[string]any)
-	out := &ScanResult{Eligible: stringList(m["eligible"]), Undetermined: stringList(m["undetermined"]), Revision: st.revision}
-	return out, nil
-}
-
-func stringList(v any) []string {
-	a, _ := v.([]any)
-	out := make([]string, 0, len(a))
-	for _, x := range a {
-		if s, ok := x.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
+	return &ScanResult{Eligible: astStrings(obj, "eligible"), Undetermined: astStrings(obj, "undetermined"), Revision: st.revision}, nil
 }
 
 // evaluate encodes the input canonically for the record, evaluates the prepared query for
@@ -232,20 +221,41 @@ func (e *Engine) evaluate(ctx context.Context, st *state, path string, in ast.Ob
 	return rec, obj, nil
 }
 
-// evalRaw evaluates the query for path on the JSON input raw at time at and returns the
-// result's canonical JSON encoding (object keys sorted).
+// evalRaw evaluates the query for path on the JSON input raw at time at with topdown, OPA's
+// reference evaluator (replays use it, so each replay also checks irvm's recorded result),
+// and returns the result's canonical JSON encoding (object keys sorted).
 func evalRaw(ctx context.Context, st *state, path string, raw []byte, at time.Time) ([]byte, error) {
 	val, err := ast.ValueFromReader(bytes.NewReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("%w: parse input: %v", ErrEvaluation, err)
 	}
-	_, resJSON, err := evalValue(ctx, st, path, val, at)
+	_, resJSON, err := evalTopdown(ctx, st, path, val, at)
 	return resJSON, err
 }
 
 // evalValue evaluates the query for path on the input value and returns the result as an AST
-// value (no conversion to Go values) and its canonical JSON encoding.
+// value (no conversion to Go values) and its canonical JSON encoding. The query runs on irvm
+// when the revision has it planned, else on topdown.
 func evalValue(ctx context.Context, st *state, path string, val ast.Value, at time.Time) (ast.Value, []byte, error) {
+	if prog := st.planned[path]; prog != nil {
+		v, err := prog.Eval(ctx, val, st.base.root, irvm.Options{Time: at.UnixNano()})
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", ErrEvaluation, err)
+		}
+		if v == nil {
+			return nil, nil, fmt.Errorf("%w: %s", ErrUndefined, path)
+		}
+		resJSON, err := appendASTJSON(make([]byte, 0, 2048), v)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: encode result: %v", ErrEvaluation, err)
+		}
+		return v, resJSON, nil
+	}
+	return evalTopdown(ctx, st, path, val, at)
+}
+
+// evalTopdown is evalValue with OPA's topdown evaluator.
+func evalTopdown(ctx context.Context, st *state, path string, val ast.Value, at time.Time) (ast.Value, []byte, error) {
 	pq, err := st.query(path)
 	if err != nil {
 		return nil, nil, err

@@ -16,5 +16,13 @@
 // the catalogue (data minimisation), and the decision is evaluated on exactly that input, so
 // the record is sufficient to reproduce it.
 //
+// Queries run on package irvm: OPA plans each query (the intermediate representation OPA
+// compiles to WebAssembly, obtained through rego.Target) and irvm runs that plan on OPA's AST
+// values with OPA's built-in functions, four times faster than OPA's tree-walking evaluator
+// (topdown). Topdown remains the reference: WithTopdown (hub.yaml policy.evaluator: topdown)
+// uses it for everything, a query irvm cannot run falls back to it with a warning, Replay
+// always uses it (so every replay also checks the evaluator that made the decision), and the
+// differential tests require both to give byte-identical results. The Rego tests run on both.
+//
 // An Engine is safe for concurrent use.
 package policy

@@ -18,6 +18,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
+	"sanmian/hub/policy/irvm"
 	"sanmian/policies"
 )
 
@@ -52,6 +53,7 @@ type options struct {
 	clock    func() time.Time
 	recorder Recorder
 	divs     map[string]any
+	topdown  bool
 }
 
 // FromFS loads the bundle from fsys (an OPA bundle directory tree). The default is the
@@ -95,6 +97,11 @@ func WithRecorder(r Recorder) Option { return func(o *options) { o.recorder = r 
 // district]}}. Intended for tests.
 func WithDivisionData(d map[string]any) Option { return func(o *options) { o.divs = d } }
 
+// WithTopdown evaluates every query with OPA's tree-walking evaluator (topdown) instead of
+// the planned form run by package irvm. Decisions are the same either way (the differential
+// tests check it); topdown is the reference, irvm several times faster.
+func WithTopdown() Option { return func(o *options) { o.topdown = true } }
+
 // Recorder stores decision records. Implementations must be safe for concurrent use.
 type Recorder interface {
 	Record(ctx context.Context, rec *Record) error
@@ -118,6 +125,9 @@ type state struct {
 	decide   rego.PreparedEvalQuery
 	scan     rego.PreparedEvalQuery
 	access   rego.PreparedEvalQuery
+	// planned holds the queries run by irvm, by record path; a path missing here (the bundle
+	// uses something irvm cannot run, or WithTopdown) is evaluated by topdown.
+	planned  map[string]*irvm.Program
 	compiler *ast.Compiler // compiled modules of this revision (read-only)
 	store    storage.Store // bundle data, divisions and static_all (read-only)
 	base     frozenBase    // the same data as one AST value, for reads during evaluation
@@ -348,6 +358,17 @@ func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
 	}
 	if st.access, err = prep(PathAccess); err != nil {
 		return nil, err
+	}
+	st.planned = map[string]*irvm.Program{}
+	if !e.opt.topdown {
+		for _, path := range []string{PathEligibility, PathScan, PathAccess} {
+			p, err := irvm.Compile(ctx, compiler, store, "data."+strings.ReplaceAll(path, "/", "."))
+			if err != nil {
+				e.opt.logger.Warn("policy query evaluated by topdown", "path", path, "revision", st.revision, "reason", err.Error())
+				continue
+			}
+			st.planned[path] = p
+		}
 	}
 	return st, nil
 }

@@ -41,7 +41,9 @@ var recordLabels = map[string]string{"app": "sanmian-hub", "opa_version": versio
 // Revision is the bundle revision the record was decided under.
 func (r *Record) Revision() string { return r.Bundles[BundleName].Revision }
 
-// Replay re-evaluates rec with the bundle now in use, on the recorded input and clock. It
+// Replay re-evaluates rec with the bundle now in use, on the recorded input and clock, with
+// OPA's topdown evaluator: decisions are made on irvm, so a replay is also an independent
+// check of the evaluator that made the decision. It
 // returns the result as canonical JSON and whether the bundle revision is the one recorded.
 // With the same revision the result is byte-for-byte rec.Result (see Identical); with a
 // different revision it may differ, and sameRevision says so. A record whose input does not
