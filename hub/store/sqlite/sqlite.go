@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
@@ -66,9 +67,12 @@ func uniqueViolation(err error) (string, bool) {
 }
 
 // dsn builds the driver DSN for path.
+// busyTimeout is how long a connection waits for a lock another connection holds.
+const busyTimeout = 10 * time.Second
+
 func dsn(path string, writer bool) string {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Set("_time_format", "sqlite")
@@ -79,6 +83,26 @@ func dsn(path string, writer bool) string {
 		q.Add("_pragma", "query_only(1)")
 	}
 	return path + "?" + q.Encode()
+}
+
+// pingWriter opens the writer connection, which creates the file and switches it to WAL.
+// That switch needs an exclusive lock, and SQLite answers SQLITE_BUSY at once, without its
+// busy handler, when another process or Store opens the same new file at the same moment;
+// so a busy answer is retried, with growing pauses, for as long as the busy timeout.
+func pingWriter(ctx context.Context, w *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	for pause := 5 * time.Millisecond; ; pause = min(2*pause, 250*time.Millisecond) {
+		err := w.PingContext(ctx)
+		var e *sqlite.Error
+		if err == nil || !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+	}
 }
 
 // Open opens (creating if needed) the SQLite database file at path and runs the migrations.
@@ -95,7 +119,7 @@ func Open(ctx context.Context, path string, opts ...store.Option) (*Store, error
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := w.PingContext(ctx); err != nil { // creates the file and switches it to WAL
+	if err := pingWriter(ctx, w); err != nil { // creates the file and switches it to WAL
 		_ = w.Close()
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
