@@ -18,10 +18,9 @@ import (
 // minCoverage is the line coverage the Rego tests must reach on the policy files.
 const minCoverage = 90.0
 
-// TestRego runs every Rego test of the bundle (as `opa test` does) and checks the line
-// coverage of the policy files (tests excluded).
-func TestRego(t *testing.T) {
-	ctx := t.Context()
+// readBundle reads the embedded bundle, tests included.
+func readBundle(t *testing.T) bundle.Bundle {
+	t.Helper()
 	loader, err := bundle.NewFSLoader(policies.Bundle)
 	if err != nil {
 		t.Fatal(err)
@@ -30,6 +29,14 @@ func TestRego(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read bundle: %v", err)
 	}
+	return b
+}
+
+// TestRego runs every Rego test of the bundle (as `opa test` does) and checks the line
+// coverage of the policy files (tests excluded).
+func TestRego(t *testing.T) {
+	ctx := t.Context()
+	b := readBundle(t)
 	modules := b.ParsedModules("sanmian")
 	store := inmem.NewFromObject(b.Data)
 	cov := cover.New()
@@ -96,14 +103,7 @@ func TestBundleFiles(t *testing.T) {
 // tests speak for that evaluator as well as for topdown. A test irvm cannot plan fails.
 func TestRegoOnIRVM(t *testing.T) {
 	ctx := t.Context()
-	loader, err := bundle.NewFSLoader(policies.Bundle)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := bundle.NewCustomReader(loader).WithRegoVersion(ast.RegoV1).WithSkipBundleVerification(true).Read()
-	if err != nil {
-		t.Fatalf("read bundle: %v", err)
-	}
+	b := readBundle(t)
 	compiler := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
 	compiler.Compile(b.ParsedModules("sanmian"))
 	if compiler.Failed() {

@@ -9,15 +9,18 @@ import (
 	"sanmian/hub/policy/irvm"
 )
 
+// benchEvaluators are the two ways an Engine can evaluate: irvm (the hub's) and topdown.
+var benchEvaluators = []struct {
+	name string
+	opts []Option
+}{{"irvm", nil}, {"topdown", []Option{WithTopdown()}}}
+
 // BenchmarkDecide measures one eligibility decision with the evidence already in hand:
 // minimisation, canonical input encoding and digest, evaluation of the query, result
 // decoding and the decision record. "irvm" is the hub's evaluator; "topdown", OPA's
 // reference evaluator (WithTopdown), is there for comparison.
 func BenchmarkDecide(b *testing.B) {
-	for _, ev := range []struct {
-		name string
-		opts []Option
-	}{{"irvm", nil}, {"topdown", []Option{WithTopdown()}}} {
+	for _, ev := range benchEvaluators {
 		e, err := New(b.Context(), ev.opts...)
 		if err != nil {
 			b.Fatal(err)
@@ -113,10 +116,7 @@ func BenchmarkTrivialQuery(b *testing.B) {
 // BenchmarkScan measures the proactive scan of one resident: every proactive item in one
 // evaluation on the full evidence, on irvm and on topdown.
 func BenchmarkScan(b *testing.B) {
-	for _, v := range []struct {
-		name string
-		opts []Option
-	}{{"irvm", nil}, {"topdown", []Option{WithTopdown()}}} {
+	for _, v := range benchEvaluators {
 		e, err := New(b.Context(), v.opts...)
 		if err != nil {
 			b.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"sanmian/hub/evidence"
@@ -34,7 +35,7 @@ var mutations = []func(b *evidence.Bundle, r *rand.Rand){
 	func(b *evidence.Bundle, r *rand.Rand) { // birthday around every age threshold
 		years := []int{1946, 1936, 1926, 1966, 1967, 1965, 1933, 1932, 2008, 2010, 1985}
 		days := []string{"-11-26", "-11-27", "-11-25", "-02-29", "-03-01", "-01-01"}
-		b.Applicant.BirthDate = itoa(years[r.IntN(len(years))]) + days[r.IntN(len(days))]
+		b.Applicant.BirthDate = strconv.Itoa(years[r.IntN(len(years))]) + days[r.IntN(len(days))]
 	},
 	func(b *evidence.Bundle, r *rand.Rand) { b.Applicant.Sex = pick(r, "M", "F", "") },
 	func(b *evidence.Bundle, r *rand.Rand) {
@@ -132,17 +133,6 @@ var mutations = []func(b *evidence.Bundle, r *rand.Rand){
 }
 
 func pick[T any](r *rand.Rand, xs ...T) T { return xs[r.IntN(len(xs))] }
-
-func itoa(n int) string {
-	var buf [8]byte
-	i := len(buf)
-	for n > 0 {
-		i--
-		buf[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(buf[i:])
-}
 
 // generated returns elder() with a random combination of mutations (0 to 4 of them).
 func generated(r *rand.Rand) *evidence.Bundle {

@@ -314,6 +314,14 @@ func (b *builder) operands(os ...ir.Operand) ([]operand, error) {
 	return out, nil
 }
 
+// two resolves the operands x and y of a statement into out.a and out.b.
+func (b *builder) two(out *stmt, x, y ir.Operand) (err error) {
+	if out.a, err = b.operand(x); err == nil {
+		out.b, err = b.operand(y)
+	}
+	return err
+}
+
 func (b *builder) block(blk *ir.Block) (*block, error) {
 	out := &block{stmts: make([]stmt, 0, len(blk.Stmts))}
 	for _, s := range blk.Stmts {
@@ -330,7 +338,6 @@ func (b *builder) stmt(s ir.Stmt) (stmt, error) {
 	var (
 		out = stmt{loc: s.GetLocation()}
 		err error
-		ops []operand
 	)
 	switch s := s.(type) {
 	case *ir.AssignVarStmt:
@@ -345,22 +352,16 @@ func (b *builder) stmt(s ir.Stmt) (stmt, error) {
 		out.op, out.target = opReset, b.local(s.Target)
 	case *ir.DotStmt:
 		out.op, out.target = opDot, b.local(s.Target)
-		if ops, err = b.operands(s.Source, s.Key); err == nil {
-			out.a, out.b = ops[0], ops[1]
-		}
+		err = b.two(&out, s.Source, s.Key)
 	case *ir.LenStmt:
 		out.op, out.target = opLen, b.local(s.Target)
 		out.a, err = b.operand(s.Source)
 	case *ir.EqualStmt:
 		out.op = opEqual
-		if ops, err = b.operands(s.A, s.B); err == nil {
-			out.a, out.b = ops[0], ops[1]
-		}
+		err = b.two(&out, s.A, s.B)
 	case *ir.NotEqualStmt:
 		out.op = opNotEqual
-		if ops, err = b.operands(s.A, s.B); err == nil {
-			out.a, out.b = ops[0], ops[1]
-		}
+		err = b.two(&out, s.A, s.B)
 	case *ir.IsArrayStmt:
 		out.op = opIsArray
 		out.a, err = b.operand(s.Source)
@@ -395,15 +396,11 @@ func (b *builder) stmt(s ir.Stmt) (stmt, error) {
 		out.a, err = b.operand(s.Value)
 	case *ir.ObjectInsertStmt:
 		out.op, out.target = opObjectInsert, b.local(s.Object)
-		if ops, err = b.operands(s.Key, s.Value); err == nil {
-			out.a, out.b = ops[0], ops[1]
-		}
+		err = b.two(&out, s.Key, s.Value)
 	case *ir.ObjectInsertOnceStmt:
 		out.op, out.target = opObjectInsertOnce, b.local(s.Object)
 		out.keepFirst = int(s.Object) == b.ret
-		if ops, err = b.operands(s.Key, s.Value); err == nil {
-			out.a, out.b = ops[0], ops[1]
-		}
+		err = b.two(&out, s.Key, s.Value)
 	case *ir.ObjectMergeStmt:
 		out.op, out.target = opObjectMerge, b.local(s.Target)
 		out.a, out.b = operand{local: b.local(s.A)}, operand{local: b.local(s.B)}
