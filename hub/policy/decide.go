@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -239,6 +240,11 @@ func evalRaw(ctx context.Context, st *state, path string, raw []byte, at time.Ti
 func evalValue(ctx context.Context, st *state, path string, val ast.Value, at time.Time) (ast.Value, []byte, error) {
 	if prog := st.planned[path]; prog != nil {
 		v, err := prog.Eval(ctx, val, st.base.root, irvm.Options{Time: at.UnixNano()})
+		if errors.Is(err, irvm.ErrInternal) {
+			// Not the policy's fault: answer from the reference evaluator and say so.
+			st.logger.ErrorContext(ctx, "policy: irvm failed, evaluated by topdown", "path", path, "revision", st.revision, "error", err.Error())
+			return evalTopdown(ctx, st, path, val, at)
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: %v", ErrEvaluation, err)
 		}

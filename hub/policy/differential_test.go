@@ -2,12 +2,19 @@ package policy
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
+	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	"sanmian/hub/evidence"
+	"sanmian/hub/policy/irvm"
 )
 
 // The hub evaluates the bundle's queries with package irvm (OPA's plan of each query, run
@@ -296,4 +303,36 @@ func FuzzDifferentialDecisions(f *testing.F) {
 		it := items[r.IntN(len(items))]
 		sameDecision(t, vm, td, it.Code, b, diffCallers[r.IntN(len(diffCallers))])
 	})
+}
+
+// failing stands for an irvm that fails on its own account (irvm.ErrInternal).
+type failing struct{}
+
+func (failing) Eval(context.Context, ast.Value, ast.Value, irvm.Options) (ast.Value, error) {
+	return nil, fmt.Errorf("%w: test", irvm.ErrInternal)
+}
+
+// TestIRVMInternalErrorFallsBackToTopdown: when irvm fails on its own account the decision
+// is still made, by topdown, with the same result, and the failure is logged.
+func TestIRVMInternalErrorFallsBackToTopdown(t *testing.T) {
+	var logs bytes.Buffer
+	vm := newEngine(t, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	_, td := evaluators(t)
+	st := *vm.state.Load()
+	st.planned = map[string]planned{PathEligibility: failing{}}
+	vm.state.Store(&st)
+	x, err := vm.Decide(t.Context(), "elderly_allowance", elder(), decisionTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := td.Decide(t.Context(), "elderly_allowance", elder(), decisionTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(x.Record.Result, y.Record.Result) {
+		t.Fatalf("fallback result differs:\n%s\n%s", x.Record.Result, y.Record.Result)
+	}
+	if !strings.Contains(logs.String(), "irvm failed, evaluated by topdown") {
+		t.Fatalf("no log of the fallback: %q", logs.String())
+	}
 }

@@ -127,7 +127,8 @@ type state struct {
 	access   rego.PreparedEvalQuery
 	// planned holds the queries run by irvm, by record path; a path missing here (the bundle
 	// uses something irvm cannot run, or WithTopdown) is evaluated by topdown.
-	planned  map[string]*irvm.Program
+	planned  map[string]planned
+	logger   *slog.Logger
 	compiler *ast.Compiler // compiled modules of this revision (read-only)
 	store    storage.Store // bundle data, divisions and static_all (read-only)
 	base     frozenBase    // the same data as one AST value, for reads during evaluation
@@ -359,7 +360,7 @@ func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
 	if st.access, err = prep(PathAccess); err != nil {
 		return nil, err
 	}
-	st.planned = map[string]*irvm.Program{}
+	st.planned, st.logger = map[string]planned{}, e.opt.logger
 	if !e.opt.topdown {
 		for _, path := range []string{PathEligibility, PathScan, PathAccess} {
 			p, err := irvm.Compile(ctx, compiler, store, "data."+strings.ReplaceAll(path, "/", "."))
@@ -371,6 +372,11 @@ func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
 		}
 	}
 	return st, nil
+}
+
+// planned is a query ready for irvm (*irvm.Program).
+type planned interface {
+	Eval(ctx context.Context, input, data ast.Value, opt irvm.Options) (ast.Value, error)
 }
 
 // query returns the prepared query for a record path.

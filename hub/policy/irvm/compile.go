@@ -34,6 +34,10 @@ import (
 // a statement or built-in function it does not know); callers fall back to topdown.
 var ErrUnsupported = errors.New("irvm: query not supported")
 
+// ErrInternal is a failure of irvm itself while evaluating (a panic, recovered); the query
+// can be evaluated with topdown instead.
+var ErrInternal = errors.New("irvm: internal error")
+
 // targetName is the rego.Target under which the plan is captured.
 const targetName = "sanmian-irvm"
 

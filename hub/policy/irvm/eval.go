@@ -58,7 +58,14 @@ type Options struct {
 
 // Eval evaluates the program on input and data and returns the value of the query's only
 // expression, or nil when the query is undefined. A query with several results is an error.
-func (p *Program) Eval(ctx context.Context, input, data ast.Value, opt Options) (ast.Value, error) {
+func (p *Program) Eval(ctx context.Context, input, data ast.Value, opt Options) (out ast.Value, err error) {
+	defer func() {
+		// A plan irvm mishandles must not take the process down: the caller gets
+		// ErrInternal and can evaluate with topdown instead.
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("%w: %v", ErrInternal, r)
+		}
+	}()
 	m, _ := machines.Get().(*machine)
 	if m == nil {
 		m = &machine{}
@@ -101,7 +108,6 @@ func (p *Program) Eval(ctx context.Context, input, data ast.Value, opt Options) 
 	if !ok || obj.Len() != 1 {
 		return nil, errors.New("irvm: unexpected result shape")
 	}
-	var out ast.Value
 	obj.Foreach(func(_, v *ast.Term) { out = v.Value })
 	return out, nil
 }
@@ -115,6 +121,8 @@ func (m *machine) release() {
 	m.memo = m.memo[:0]
 	clear(m.results)
 	m.results = m.results[:0]
+	clear(m.args)
+	m.args, m.out = m.args[:0], nil
 	m.p, m.err, m.ret, m.depth = nil, nil, nil, 0
 	m.bctx = topdown.BuiltinContext{}
 	machines.Put(m)
