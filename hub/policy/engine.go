@@ -379,6 +379,8 @@ type planned interface {
 	Eval(ctx context.Context, input, data ast.Value, opt irvm.Options) (ast.Value, error)
 }
 
+var _ planned = (*irvm.Program)(nil)
+
 // query returns the prepared query for a record path.
 func (st *state) query(path string) (rego.PreparedEvalQuery, error) {
 	switch path {

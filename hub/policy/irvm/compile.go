@@ -1,25 +1,8 @@
-// Package irvm evaluates Rego queries by interpreting the intermediate representation (IR)
-// that OPA's own planner produces for them: the plan OPA compiles to WebAssembly, run here
-// directly on OPA's AST values, with OPA's built-in function implementations.
-//
-// Why: OPA's tree-walking evaluator (topdown) spends most of a small decision on unification
-// and bookkeeping; the planned form of the same query is a flat list of statements over
-// numbered locals, several times cheaper to run. The plan comes from OPA through its
-// documented extension point for evaluation engines (rego.Target and rego.RegisterPlugin), so
-// parsing, compilation, rule indexing decisions and the planning itself stay OPA's.
-//
-// Semantics follow OPA's WebAssembly compiler (internal/compiler/wasm), which is the
-// reference for what each IR statement means: a statement that is undefined leaves the
-// innermost block; BreakStmt leaves Index+1 blocks; a scan's body may continue (break 0) or
-// leave the scan (break 1); functions of exactly two parameters (input and data) are
-// memoised per evaluation and per `with` frame. Results are checked against topdown by the
-// differential tests of package policy.
 package irvm
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -29,14 +12,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 )
-
-// ErrUnsupported means the query cannot be run by this evaluator (a rule OPA could not plan,
-// a statement or built-in function it does not know); callers fall back to topdown.
-var ErrUnsupported = errors.New("irvm: query not supported")
-
-// ErrInternal is a failure of irvm itself while evaluating (a panic, recovered); the query
-// can be evaluated with topdown instead.
-var ErrInternal = errors.New("irvm: internal error")
 
 // targetName is the rego.Target under which the plan is captured.
 const targetName = "sanmian-irvm"

@@ -19,18 +19,6 @@ const (
 	errSig = -3 // evaluation failed (error in the machine)
 )
 
-// EvalError is a conflict the policy produced at run time (a complete rule or object key
-// with two different values), as topdown reports it.
-type EvalError struct {
-	Message string
-	Row     int
-	Text    string
-}
-
-func (e *EvalError) Error() string {
-	return fmt.Sprintf("eval_conflict_error: %s (line %d: %s)", e.Message, e.Row, e.Text)
-}
-
 // machine is the state of one evaluation. Machines are pooled; a machine is used by one
 // goroutine at a time.
 type machine struct {
