@@ -14,32 +14,14 @@ import data.sanmian.lib
 import input.evidence.applicant
 import input.evidence.applicant.rolls
 
-# decision is the result for input.item (see policies/README.md for its shape). Written flat,
-# with few rule and function references: each costs microseconds and a decision has a budget
-# of 100 µs (hub/policy/BENCHMARKS.md). array.concat(xs, [default])[0] picks a value or a
-# default without a helper rule.
+# decision is the result for input.item (see policies/README.md for its shape).
+# array.concat(xs, [default])[0] picks a value or a default without a helper rule.
 decision := d if {
 	it := catalogue.items[input.item]
 	sd := item_static(input.item)
 	u := uncertainty(it, sd)
-
-	# The item's failing criteria (fail.<item>) and the generic ones (a deceased applicant may
-	# apply for nothing but the funeral subsidy; items whose needs include the enrolment roll
-	# refuse those already enrolled), each naming the needs paths it relied on. A failure is
-	# definite when none of those paths is uncertain (missing, conflicting, blank, or stale
-	# where the item does not allow stale evidence). The verdict is false when there is a
-	# definite failure, else null when any needed field is uncertain, else true.
-	generic := array.concat(
-		[r | input.item != "funeral_subsidy"; applicant.deceased == true; r := {"code": "deceased", "fields": ["applicant.deceased"]}],
-		[r | sd.enrolment == true; input.item in rolls.enrolled; r := {"code": "already_enrolled", "fields": ["applicant.rolls.enrolled"]}],
-	)
-	definite := {r.code |
-		some r in array.concat([r | some r in fail[input.item]], generic)
-		every f in r.fields {
-			not f in u.uncertain
-		}
-	}
-	eligible := {true: false, false: {true: null, false: true}[u.uncertain != set()]}[definite != set()]
+	definite := definite_failures(input.item, sd, u)
+	eligible := verdict(definite, u)
 
 	# instant approval (秒批): the item allows it, eligible, no needed evidence stale
 	# (conflicts already make the verdict undetermined).
@@ -194,21 +176,31 @@ uncertainty(it, sd) := {"missing": [], "conflicted": set(), "stale": false, "unc
 	}
 }
 
+# definite_failures is the set of the failure codes of item code that rest on certain
+# evidence. The failures are the item's criteria (fail.<item>) and the generic ones: a
+# deceased applicant may apply for nothing but the funeral subsidy, and items whose needs
+# include the enrolment roll refuse those already enrolled. Each failure names the needs paths
+# it relied on; it is definite when none of them is uncertain (missing, conflicting, blank, or
+# stale where the item does not allow stale evidence).
+definite_failures(code, sd, u) := {r.code |
+	some r in array.concat([r | some r in fail[code]], generic_failures(code, sd))
+	every f in r.fields {
+		not f in u.uncertain
+	}
+}
+
+generic_failures(code, sd) := array.concat(
+	[r | code != "funeral_subsidy"; applicant.deceased == true; r := {"code": "deceased", "fields": ["applicant.deceased"]}],
+	[r | sd.enrolment == true; code in rolls.enrolled; r := {"code": "already_enrolled", "fields": ["applicant.rolls.enrolled"]}],
+)
+
+# verdict is false when there is a definite failure, else null (undetermined) when any needed
+# field is uncertain, else true.
+verdict(definite, u) := {true: false, false: {true: null, false: true}[u.uncertain != set()]}[definite != set()]
+
 # verdict_of is the verdict alone (true, false or null) for item code; used by the scan, which
-# evaluates every proactive item for one resident in one evaluation. It repeats the verdict
-# logic of decision, which inlines it because a function call costs a decision several
-# microseconds; scan_test.rego checks that both agree for every item.
-verdict_of(code) := {true: false, false: {true: null, false: true}[u.uncertain != set()]}[definite != set()] if {
+# evaluates every proactive item for one resident in one evaluation.
+verdict_of(code) := verdict(definite_failures(code, sd, u), u) if {
 	sd := item_static(code)
 	u := uncertainty(catalogue.items[code], sd)
-	generic := array.concat(
-		[r | code != "funeral_subsidy"; applicant.deceased == true; r := {"code": "deceased", "fields": ["applicant.deceased"]}],
-		[r | sd.enrolment == true; code in rolls.enrolled; r := {"code": "already_enrolled", "fields": ["applicant.rolls.enrolled"]}],
-	)
-	definite := {r.code |
-		some r in array.concat([r | some r in fail[code]], generic)
-		every f in r.fields {
-			not f in u.uncertain
-		}
-	}
 }

@@ -28,9 +28,8 @@ test_scan_deceased_resident_only_funeral if {
 	r.eligible == ["funeral_subsidy"]
 }
 
-# The scan's verdict_of repeats decision's verdict logic (eligibility.rego): both agree for
-# every proactive item, on eligible, ineligible, undetermined (missing, conflicting, stale) and deceased
-# applicants.
+# The scan's verdict_of agrees with decision's verdict for every proactive item, on eligible,
+# ineligible, undetermined (missing, conflicting, stale) and deceased applicants.
 test_scan_verdict_matches_decision if {
 	elder := fx.person({"birth_date": "1940-03-01", "rolls": {"dibao": true, "enrolled": ["senior_card"]}})
 	young := fx.person({"birth_date": "1990-05-01", "hukou_type": "non_agricultural"})
