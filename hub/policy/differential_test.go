@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"sanmian/hub/evidence"
 	"sanmian/hub/policy/irvm"
+	"sanmian/policies"
 )
 
 // The hub evaluates the bundle's queries with package irvm (OPA's plan of each query, run
@@ -334,5 +337,37 @@ func TestIRVMInternalErrorFallsBackToTopdown(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "irvm failed, evaluated by topdown") {
 		t.Fatalf("no log of the fallback: %q", logs.String())
+	}
+}
+
+// TestQueryIRVMRefusesRunsOnTopdown: a bundle whose scan calls a non-deterministic built-in
+// loads; the scan runs on topdown, the other queries on irvm, and the load logs why.
+func TestQueryIRVMRefusesRunsOnTopdown(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, policies.Bundle); err != nil {
+		t.Fatal(err)
+	}
+	scan := filepath.Join(dir, "scan.rego")
+	src, err := os.ReadFile(scan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = append(src, []byte("\n# the scan's clock, for the test\nscanned_at_ns := time.now_ns()\n")...)
+	src = bytes.Replace(src, []byte(`result := {`), []byte(`result := {"at": scanned_at_ns,`), 1)
+	if err := os.WriteFile(scan, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	e := newEngine(t, FromDir(dir), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	st := e.state.Load()
+	if st.planned[PathScan] != nil || st.planned[PathEligibility] == nil || st.planned[PathAccess] == nil {
+		t.Fatalf("planned: %v", st.planned)
+	}
+	if !strings.Contains(logs.String(), "evaluated by topdown") || !strings.Contains(logs.String(), "time.now_ns") {
+		t.Fatalf("no warning naming the reason: %q", logs.String())
+	}
+	s, err := e.Scan(t.Context(), elder(), decisionTime)
+	if err != nil || len(s.Eligible) == 0 {
+		t.Fatalf("scan on topdown: %+v, %v", s, err)
 	}
 }
