@@ -16,10 +16,11 @@ const benchItem = "elderly_allowance"
 // policy, one durable SQLite transaction) with N concurrent clients. The evidence of the 500
 // residents used is fetched once before timing; every timed request creates a new
 // application (fresh Idempotency-Key). Reports creations/s and latency percentiles.
+// SANMIAN_BENCH_EVALUATOR=topdown runs the policies on OPA's topdown instead of irvm.
 //
 //	go test -run '^$' -bench CreateApplicationWarm -benchtime 6000x ./hub/app/
 func BenchmarkCreateApplicationWarm(b *testing.B) {
-	e := startEnv(b, envOptions{residents: 20000, faults: "none", snapshot: true})
+	e := startEnv(b, envOptions{residents: 20000, faults: "none", snapshot: true, evaluator: os.Getenv("SANMIAN_BENCH_EVALUATOR")})
 	rs := residentsByHousehold(e.Platforms, 0, 500)
 	toks := tokens(b, e.Issuer, rs)
 	if r := createLoad(b, e.URL, toks, rs, benchItem, 32, len(rs)); r.Errors > 0 {

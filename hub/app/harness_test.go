@@ -43,6 +43,7 @@ type envOptions struct {
 	faults    string // sim fault profile (name or YAML file)
 	store     string // store DSN; "" = SQLite in the data directory
 	snapshot  bool   // sync the district feed into the store's resident snapshot first
+	evaluator string // policy.evaluator; "" = the default (irvm)
 }
 
 // quietLogger drops everything below error: the benchmark measures the hub, not the log.
@@ -111,6 +112,7 @@ func startEnv(tb testing.TB, o envOptions) *env {
 	p := startPlatforms(tb, o)
 	dir := tb.TempDir()
 	cfg, issuer := hubConfig(tb, dir, p, o.store)
+	cfg.Policy.Evaluator = o.evaluator
 	a, srv := startHub(tb, cfg)
 	if o.snapshot {
 		// As `hub demo` does: copy the district roll into the store's resident snapshot.
