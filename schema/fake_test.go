@@ -374,6 +374,18 @@ func (f *fakeHub) Revoke(ctx context.Context, c Caller, req RevokeRequest) (*Per
 	return p, nil
 }
 
+func (f *fakeHub) ReplayDecision(ctx context.Context, c Caller, id string) (*DecisionReplay, error) {
+	d, err := f.Decision(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Role != "auditor" && c.Role != "admin" {
+		return nil, ErrForbidden
+	}
+	return &DecisionReplay{DecisionID: d.ID, RecordedRevision: d.Revision, Revision: d.Revision, SameRevision: true,
+		InputIntact: true, Identical: true, Eligible: d.Eligible, Reasons: d.Reasons, ReplayedAt: time.Now()}, nil
+}
+
 func (f *fakeHub) Decision(ctx context.Context, c Caller, id string) (*Decision, error) {
 	d, ok := f.decisions[id]
 	if !ok {

@@ -72,6 +72,11 @@ type Service interface {
 	// Decision returns one policy decision by its decision id.
 	Decision(ctx context.Context, c Caller, id string) (*Decision, error)
 
+	// ReplayDecision evaluates a recorded decision again on its recorded input and clock with
+	// the policy in use now (auditors: action decision.replay) and writes the replay to the
+	// audit log. An altered record is reported (InputIntact false), not an error.
+	ReplayDecision(ctx context.Context, c Caller, id string) (*DecisionReplay, error)
+
 	// DataUse lists who looked at a resident's data (GET /v1/residents/{id_number}/data-use),
 	// newest first, after the opaque cursor after, at most first (1..100) records.
 	DataUse(ctx context.Context, c Caller, idNumber, after string, first int) (*Page[DataUse], error)
@@ -238,6 +243,19 @@ type Decision struct {
 	Revision      string // policy bundle revision
 	InputDigest   string // SHA-256 of the policy input
 	DecidedAt     time.Time
+}
+
+// DecisionReplay is a recorded decision evaluated again (Service.ReplayDecision).
+type DecisionReplay struct {
+	DecisionID       string
+	RecordedRevision string
+	Revision         string // "" when not replayed (altered record)
+	SameRevision     bool
+	InputIntact      bool
+	Identical        bool
+	Eligible         *bool // the replay's verdict; nil = undetermined or not replayed
+	Reasons          []string
+	ReplayedAt       time.Time
 }
 
 // Permit is an issued approval (a sealed compact JWS).

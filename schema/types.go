@@ -32,8 +32,8 @@ type builder struct {
 	permitStatus, divisionLevel *graphql.Enum
 
 	pageInfo, division, item, itemField, provenance, conflict, conflictValue, issuer, attr,
-	licence, enrolment, person, member, household, decision, formField, awaiting, review,
-	application, permit, dataUse *graphql.Object
+	licence, enrolment, person, member, household, decision, decisionReplay, formField, awaiting,
+	review, application, permit, dataUse *graphql.Object
 
 	itemConn, appConn, dataUseConn *graphql.Object
 }
@@ -355,6 +355,23 @@ func (b *builder) objects() {
 		},
 	})
 
+	b.decisionReplay = graphql.NewObject(graphql.ObjectConfig{
+		Name: "DecisionReplay",
+		Description: "A recorded decision evaluated again on its recorded input and clock with the policy in use now " +
+			"(判定重放复核). The replay is written to the audit log.",
+		Fields: graphql.Fields{
+			"decisionId":       {Type: nn(tID), Description: "The decision replayed (判定编号).", Resolve: get(func(r *DecisionReplay) any { return r.DecisionID })},
+			"recordedRevision": {Type: nn(tString), Description: "Policy revision the decision was made under (原判定政策版本).", Resolve: get(func(r *DecisionReplay) any { return r.RecordedRevision })},
+			"revision":         {Type: tString, Description: "Policy revision of the replay; null when the record was not replayed (重放政策版本).", Resolve: get(func(r *DecisionReplay) any { return nz(r.Revision) })},
+			"sameRevision":     {Type: nn(tBool), Description: "The replay ran under the recorded revision (政策版本是否相同).", Resolve: get(func(r *DecisionReplay) any { return r.SameRevision })},
+			"inputIntact":      {Type: nn(tBool), Description: "The recorded input still matches its digest; false means the record was altered and was not replayed (输入记录完整).", Resolve: get(func(r *DecisionReplay) any { return r.InputIntact })},
+			"identical":        {Type: nn(tBool), Description: "The replayed result equals the recorded one byte for byte (结果完全一致).", Resolve: get(func(r *DecisionReplay) any { return r.Identical })},
+			"eligible":         {Type: tBool, Description: "The verdict of the replay: true, false, or null for undetermined or not replayed (重放判定结果).", Resolve: get(func(r *DecisionReplay) any { return boolp(r.Eligible) })},
+			"reasons":          {Type: list(tString), Description: "Reasons of the replay (重放判定理由).", Resolve: get(func(r *DecisionReplay) any { return strs(r.Reasons) })},
+			"replayedAt":       {Type: nn(tDateTime), Description: "When replayed (重放时间).", Resolve: get(func(r *DecisionReplay) any { return tm(r.ReplayedAt) })},
+		},
+	})
+
 	b.decision = graphql.NewObject(graphql.ObjectConfig{
 		Name:        "Decision",
 		Description: "A policy decision (政策判定): eligibility with reasons, missing evidence and auto-fill list.",
@@ -371,6 +388,8 @@ func (b *builder) objects() {
 			"revision":      {Type: tString, Description: "Policy bundle revision (政策版本).", Resolve: get(func(d *Decision) any { return nz(d.Revision) })},
 			"inputDigest":   {Type: tString, Description: "SHA-256 of the policy input, for replay (输入摘要).", Resolve: get(func(d *Decision) any { return nz(d.InputDigest) })},
 			"decidedAt":     {Type: tDateTime, Description: "When decided (判定时间).", Resolve: get(func(d *Decision) any { return tm(d.DecidedAt) })},
+			"replay": {Type: b.decisionReplay, Description: "The decision evaluated again on its recorded input and clock with the policy in use now, " +
+				"for auditors; written to the audit log (判定重放复核，供审计).", Resolve: replayField},
 		},
 	})
 
@@ -738,6 +757,26 @@ func srcPermit(p graphql.ResolveParams) *Permit {
 		return a
 	}
 	return &Permit{}
+}
+
+// replayField resolves Decision.replay through Service.ReplayDecision, concurrently with the
+// other fields of the level.
+func replayField(p graphql.ResolveParams) (any, error) {
+	s, err := st(p)
+	if err != nil {
+		return nil, err
+	}
+	id := srcDecision(p).ID
+	if id == "" {
+		return nil, nil
+	}
+	return async(p, func() (any, error) {
+		r, err := s.svc.ReplayDecision(p.Context, s.caller, id)
+		if err != nil {
+			return nil, s.svcErr(err)
+		}
+		return r, nil
+	}), nil
 }
 
 func srcDecision(p graphql.ResolveParams) *Decision {

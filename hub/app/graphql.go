@@ -227,6 +227,16 @@ func (g graphQLService) Decision(ctx context.Context, c schema.Caller, id string
 	return decisionOf(d), nil
 }
 
+func (g graphQLService) ReplayDecision(ctx context.Context, c schema.Caller, id string) (*schema.DecisionReplay, error) {
+	r, err := g.hub.ReplayDecision(ctx, authCaller(c), id)
+	if err != nil {
+		return nil, err
+	}
+	return &schema.DecisionReplay{DecisionID: r.DecisionID, RecordedRevision: r.RecordedRevision, Revision: r.Revision,
+		SameRevision: r.SameRevision, InputIntact: r.InputIntact, Identical: r.Identical, Eligible: r.Eligible,
+		Reasons: reasonText(r.Reasons), ReplayedAt: r.ReplayedAt}, nil
+}
+
 func (g graphQLService) DataUse(ctx context.Context, c schema.Caller, idNumber, after string, first int) (*schema.Page[schema.DataUse], error) {
 	recs, next, err := g.hub.DataUseRecords(ctx, authCaller(c), idNumber, after, first)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ type gqlEnv struct {
 	a   *App
 	srv *httptest.Server
 	iss *auth.Issuer
+	db  string // the SQLite store file
 }
 
 func newGQLEnv(tb testing.TB) *gqlEnv {
@@ -64,7 +66,7 @@ func newGQLEnv(tb testing.TB) *gqlEnv {
 	}
 	srv := httptest.NewServer(a.Handler())
 	tb.Cleanup(srv.Close)
-	return &gqlEnv{p: p, a: a, srv: srv, iss: iss}
+	return &gqlEnv{p: p, a: a, srv: srv, iss: iss, db: cfg.Store}
 }
 
 func (e *gqlEnv) token(tb testing.TB, role, jurisdiction string) string {
@@ -426,6 +428,78 @@ func TestGraphQL(t *testing.T) {
 		}
 		if !strings.Contains(string(first.Data), "办理居住证明") || !strings.Contains(string(first.Data), `"COUNTER"`) {
 			t.Fatalf("entered value missing: %s", first.Data)
+		}
+	})
+
+	t.Run("auditor_replays_a_decision", func(t *testing.T) {
+		s := pickSample(t, d, used)
+		counter := e.token(t, auth.RoleCounter, d.Village(s).Code)
+		r := e.gql(t, counter, `mutation($in: ApplyInput!) { apply(input: $in) { id decision { id eligible } } }`,
+			map[string]any{"in": map[string]any{"item": "senior_card", "applicantIdNumber": s.ID, "purpose": "优待证申请"}})
+		var applied struct {
+			Apply struct{ Decision struct{ ID string } }
+		}
+		if err := json.Unmarshal(r.Data, &applied); err != nil || len(r.Errors) > 0 || applied.Apply.Decision.ID == "" {
+			t.Fatalf("apply: %s %+v", r.Data, r.Errors)
+		}
+		id := applied.Apply.Decision.ID
+		const q = `query($id: ID!) { decision(id: $id) { id eligible revision replay {
+			decisionId recordedRevision revision sameRevision inputIntact identical eligible reasons replayedAt } } }`
+		type replayed struct {
+			Decision struct {
+				ID       string
+				Eligible *bool
+				Revision string
+				Replay   *struct {
+					DecisionID, RecordedRevision, Revision string
+					SameRevision, InputIntact, Identical   bool
+					Eligible                               *bool
+					Reasons                                []string
+				}
+			}
+		}
+		auditor := e.token(t, auth.RoleAuditor, "370114")
+		var got replayed
+		r = e.gql(t, auditor, q, map[string]any{"id": id})
+		if err := json.Unmarshal(r.Data, &got); err != nil || len(r.Errors) > 0 || got.Decision.Replay == nil {
+			t.Fatalf("replay: %s %+v", r.Data, r.Errors)
+		}
+		rp := got.Decision.Replay
+		if !rp.Identical || !rp.InputIntact || !rp.SameRevision || rp.DecisionID != id || rp.Revision != got.Decision.Revision ||
+			rp.RecordedRevision != got.Decision.Revision || *rp.Eligible != *got.Decision.Eligible || len(rp.Reasons) == 0 {
+			t.Fatalf("replay of an untouched record: %s", r.Data)
+		}
+		entries, err := e.a.Store.ListAudit(ctx, 0, 100000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := entries[len(entries)-1]
+		if last.Action != store.AuditReplay || last.ActorRole != auth.RoleAuditor || !strings.Contains(string(last.Details), id) {
+			t.Fatalf("replay not audited: %+v", last)
+		}
+
+		// The counter that made the application may read the decision, not replay it.
+		r = e.gql(t, counter, q, map[string]any{"id": id})
+		if !slices.Contains(r.codes(), "FORBIDDEN") || !strings.Contains(string(r.Data), id) {
+			t.Fatalf("counter replay: %s %+v", r.Data, r.Errors)
+		}
+
+		// A record altered after the decision is reported as such, not replayed.
+		db, err := sql.Open("sqlite", e.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.ExecContext(ctx, `UPDATE decisions SET input = replace(input, '"senior_card"', '"elderly_allowance"') WHERE decision_id = ?`, id); err != nil {
+			t.Fatal(err)
+		}
+		r = e.gql(t, auditor, q, map[string]any{"id": id})
+		got = replayed{}
+		if err := json.Unmarshal(r.Data, &got); err != nil || len(r.Errors) > 0 || got.Decision.Replay == nil {
+			t.Fatalf("replay of an altered record: %s %+v", r.Data, r.Errors)
+		}
+		if rp := got.Decision.Replay; rp.InputIntact || rp.Identical || rp.Eligible != nil || rp.Revision != "" {
+			t.Fatalf("altered record: %s", r.Data)
 		}
 	})
 

@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"sanmian/hub/auth"
 	"sanmian/hub/evidence"
 	"sanmian/hub/policy"
 	"sanmian/hub/service"
+	"sanmian/hub/store"
 )
 
 // policyPort adapts the OPA engine to what the hub service needs.
@@ -59,6 +62,21 @@ func (p policyPort) Decide(ctx context.Context, item string, b *evidence.Bundle,
 		out.Path, out.Input, out.Result, out.At = d.Record.Path, d.Record.Input, d.Record.Result, d.Record.Timestamp
 	}
 	return out, nil
+}
+
+func (p policyPort) Replay(ctx context.Context, rec store.Decision) (service.Replay, error) {
+	r, err := p.e.Replay(ctx, &policy.Record{
+		DecisionID: rec.ID, Bundles: map[string]policy.BundleRevision{policy.BundleName: {Revision: rec.Revision}},
+		Path: rec.Path, Input: rec.Input, InputDigest: rec.InputDigest, Result: rec.Result,
+		RequestedBy: rec.RequestedBy, Timestamp: rec.At,
+	})
+	if errors.Is(err, policy.ErrDigestMismatch) {
+		return service.Replay{}, fmt.Errorf("%w: %s", service.ErrRecordAltered, rec.ID)
+	}
+	if err != nil {
+		return service.Replay{}, err
+	}
+	return service.Replay{Result: r.Result, Revision: r.Revision, SameRevision: r.SameRevision, Identical: r.Identical}, nil
 }
 
 func (p policyPort) Authorize(ctx context.Context, c auth.Caller, action string, r service.Resource) (service.Authorization, error) {

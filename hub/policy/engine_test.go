@@ -287,7 +287,8 @@ func TestReplayIdentity(t *testing.T) {
 		if err := json.Unmarshal(raw, &rec); err != nil {
 			t.Fatal(err)
 		}
-		res, same, err := e.Replay(ctx, &rec)
+		r, err := e.Replay(ctx, &rec)
+		res, same := r.Result, r.SameRevision
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,18 +300,19 @@ func TestReplayIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, same, err := e.Replay(ctx, a.Record)
-	if err != nil || !same || !a.Record.Identical(res) {
+	r, err := e.Replay(ctx, a.Record)
+	res, same := r.Result, r.SameRevision
+	if err != nil || !same || !a.Record.Identical(res) || !r.Identical || r.Revision != e.Revision() {
 		t.Errorf("access replay: %v %v %s", err, same, res)
 	}
 	tampered := *a.Record
 	tampered.Input = bytes.Replace(tampered.Input, []byte(villageB), []byte(villageA), 1)
-	if _, _, err := e.Replay(ctx, &tampered); !errors.Is(err, ErrDigestMismatch) {
+	if _, err := e.Replay(ctx, &tampered); !errors.Is(err, ErrDigestMismatch) {
 		t.Errorf("tampered record: %v", err)
 	}
 	unknown := *a.Record
 	unknown.Path = "sanmian/other"
-	if _, _, err := e.Replay(ctx, &unknown); !errors.Is(err, ErrUnknownPath) {
+	if _, err := e.Replay(ctx, &unknown); !errors.Is(err, ErrUnknownPath) {
 		t.Errorf("unknown path: %v", err)
 	}
 }
@@ -681,7 +683,8 @@ func TestReplayAcrossRevisions(t *testing.T) {
 	if _, err := e.Reload(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	res, same, err := e.Replay(t.Context(), d.Record)
+	r, err := e.Replay(t.Context(), d.Record)
+	res, same := r.Result, r.SameRevision
 	if err != nil {
 		t.Fatal(err)
 	}

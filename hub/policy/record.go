@@ -41,26 +41,37 @@ var recordLabels = map[string]string{"app": "sanmian-hub", "opa_version": versio
 // Revision is the bundle revision the record was decided under.
 func (r *Record) Revision() string { return r.Bundles[BundleName].Revision }
 
+// Replayed is the outcome of replaying a record.
+type Replayed struct {
+	// Result is the replayed result as canonical JSON.
+	Result json.RawMessage
+	// Revision is the bundle revision the record was replayed under; SameRevision says whether
+	// it is the recorded one.
+	Revision     string
+	SameRevision bool
+	// Identical says whether Result equals the recorded result byte for byte.
+	Identical bool
+}
+
 // Replay re-evaluates rec with the bundle now in use, on the recorded input and clock, with
 // OPA's topdown evaluator: decisions are made on irvm, so a replay is also an independent
-// check of the evaluator that made the decision. It
-// returns the result as canonical JSON and whether the bundle revision is the one recorded.
-// With the same revision the result is byte-for-byte rec.Result (see Identical); with a
-// different revision it may differ, and sameRevision says so. A record whose input does not
-// match its digest is refused with ErrDigestMismatch.
-func (e *Engine) Replay(ctx context.Context, rec *Record) (result json.RawMessage, sameRevision bool, err error) {
+// check of the evaluator that made the decision. With the same revision the result is
+// byte-for-byte rec.Result (Identical); with a different revision it may differ, and
+// SameRevision says so. A record whose input does not match its digest is refused with
+// ErrDigestMismatch.
+func (e *Engine) Replay(ctx context.Context, rec *Record) (Replayed, error) {
 	if rec == nil {
-		return nil, false, fmt.Errorf("%w: nil record", ErrUnknownPath)
+		return Replayed{}, fmt.Errorf("%w: nil record", ErrUnknownPath)
 	}
 	if digest(rec.Input) != rec.InputDigest {
-		return nil, false, ErrDigestMismatch
+		return Replayed{}, ErrDigestMismatch
 	}
 	st := e.state.Load()
 	res, err := evalRaw(ctx, st, rec.Path, rec.Input, rec.Timestamp)
 	if err != nil {
-		return nil, false, err
+		return Replayed{}, err
 	}
-	return res, rec.Revision() == st.revision, nil
+	return Replayed{Result: res, Revision: st.revision, SameRevision: rec.Revision() == st.revision, Identical: rec.Identical(res)}, nil
 }
 
 // Identical reports whether a replayed result equals the recorded one.

@@ -118,19 +118,39 @@ func (h *Hub) GetDecision(ctx context.Context, c auth.Caller, id string) (Decisi
 }
 
 func (h *Hub) getDecision(ctx context.Context, c auth.Caller, id string) (DecisionDetail, error) {
-	rec, err := h.store.GetDecision(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return DecisionDetail{}, fmt.Errorf("decision %q: %w", id, ErrNotFound)
-	}
+	rec, _, err := h.decisionFor(ctx, c, id, "decision.read")
 	if err != nil {
 		return DecisionDetail{}, err
+	}
+	var r decisionResult
+	if len(rec.Result) > 0 {
+		if err := json.Unmarshal(rec.Result, &r); err != nil {
+			return DecisionDetail{}, fmt.Errorf("service: stored decision result of %s: %w", rec.ID, err)
+		}
+	}
+	return DecisionDetail{ID: rec.ID, Item: rec.Item, ApplicationID: rec.ApplicationID, Eligible: r.Eligible,
+		Reasons: r.Reasons, Missing: r.Missing, Autofill: r.Autofill, Instant: r.Instant, Revision: rec.Revision,
+		InputDigest: rec.InputDigest, At: rec.At}, nil
+}
+
+// decisionFor loads a recorded decision and authorises action on it: on the village it
+// concerns (the application's, or for an eligibility check the resident's, from the recorded
+// input), or on the district when neither is known, so only district-wide callers may act on
+// it. It also returns the resident as the audit log names them ("" when unknown).
+func (h *Hub) decisionFor(ctx context.Context, c auth.Caller, id, action string) (store.Decision, string, error) {
+	rec, err := h.store.GetDecision(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Decision{}, "", fmt.Errorf("decision %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return store.Decision{}, "", err
 	}
 	res := Resource{Item: rec.Item}
 	subject := ""
 	if rec.ApplicationID != "" {
 		app, err := h.store.GetApplication(ctx, rec.ApplicationID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return DecisionDetail{}, err
+			return store.Decision{}, "", err
 		}
 		if err == nil {
 			res.Village, subject = app.Village, h.subjectOf(app.ApplicantID)
@@ -153,18 +173,65 @@ func (h *Hub) getDecision(ctx context.Context, c auth.Caller, id string) (Decisi
 	if res.Village == "" {
 		res.Division = division.DistrictCode
 	}
-	if _, err := h.authorize(ctx, c, "decision.read", res, subject); err != nil {
-		return DecisionDetail{}, err
+	if _, err := h.authorize(ctx, c, action, res, subject); err != nil {
+		return store.Decision{}, "", err
 	}
-	var r decisionResult
-	if len(rec.Result) > 0 {
-		if err := json.Unmarshal(rec.Result, &r); err != nil {
-			return DecisionDetail{}, fmt.Errorf("service: stored decision result of %s: %w", rec.ID, err)
+	return rec, subject, nil
+}
+
+// DecisionReplay is a recorded decision evaluated again, on its recorded input and clock,
+// with the policy bundle in use now (OPA's reference evaluator).
+type DecisionReplay struct {
+	DecisionID       string
+	RecordedRevision string
+	Revision         string // the revision it was replayed under
+	SameRevision     bool
+	// InputIntact is false when the recorded input no longer matches its digest: the record
+	// was altered, and it is not replayed (Identical is then false and the verdict unset).
+	InputIntact bool
+	// Identical: the replayed result equals the recorded one byte for byte.
+	Identical bool
+	// Eligible and Reasons are the verdict of the replay.
+	Eligible   *bool
+	Reasons    []Reason
+	ReplayedAt time.Time
+}
+
+// ReplayDecision replays one recorded decision for an auditor (action decision.replay, on the
+// village the decision concerns as for GetDecision) and writes the replay to the audit log.
+// The evaluated input is never returned.
+func (h *Hub) ReplayDecision(ctx context.Context, c auth.Caller, id string) (DecisionReplay, error) {
+	d, err := h.replayDecision(ctx, c, id)
+	return d, h.auditDenied(ctx, c, err)
+}
+
+func (h *Hub) replayDecision(ctx context.Context, c auth.Caller, id string) (DecisionReplay, error) {
+	rec, subject, err := h.decisionFor(ctx, c, id, "decision.replay")
+	if err != nil {
+		return DecisionReplay{}, err
+	}
+	out := DecisionReplay{DecisionID: rec.ID, RecordedRevision: rec.Revision, ReplayedAt: h.now(), InputIntact: true}
+	rp, err := h.policy.Replay(ctx, rec)
+	switch {
+	case errors.Is(err, ErrRecordAltered):
+		out.InputIntact = false
+	case err != nil:
+		return DecisionReplay{}, fmt.Errorf("service: replay decision %s: %w", rec.ID, err)
+	default:
+		out.Revision, out.SameRevision, out.Identical = rp.Revision, rp.SameRevision, rp.Identical
+		var r decisionResult
+		if err := json.Unmarshal(rp.Result, &r); err != nil {
+			return DecisionReplay{}, fmt.Errorf("service: replayed result of %s: %w", rec.ID, err)
 		}
+		out.Eligible, out.Reasons = r.Eligible, r.Reasons
 	}
-	return DecisionDetail{ID: rec.ID, Item: rec.Item, ApplicationID: rec.ApplicationID, Eligible: r.Eligible,
-		Reasons: r.Reasons, Missing: r.Missing, Autofill: r.Autofill, Instant: r.Instant, Revision: rec.Revision,
-		InputDigest: rec.InputDigest, At: rec.At}, nil
+	entry := &store.AuditEntry{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditReplay, Subject: subject, Item: rec.Item,
+		Details: mustJSON(map[string]any{"decision_id": rec.ID, "recorded_revision": rec.Revision, "revision": out.Revision,
+			"input_intact": out.InputIntact, "identical": out.Identical})}
+	if err := h.store.AppendAudit(ctx, entry); err != nil {
+		return DecisionReplay{}, fmt.Errorf("service: audit replay: %w", err)
+	}
+	return out, nil
 }
 
 // inputApplicant reads the applicant's village and ID number from a stored policy input, as

@@ -25,6 +25,10 @@ var (
 	// ErrEvidenceUnavailable is returned when no evidence could be obtained for the applicant
 	// (every platform failed and no cached value may be used).
 	ErrEvidenceUnavailable = errors.New("service: evidence unavailable")
+
+	// ErrRecordAltered is returned by Policy.Replay when a stored decision's input no longer
+	// matches its digest: the record was changed after the decision.
+	ErrRecordAltered = errors.New("service: decision record altered")
 )
 
 // DeniedError is returned when the access policy refuses the caller. The refusal has been

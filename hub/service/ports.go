@@ -7,6 +7,7 @@ import (
 
 	"sanmian/hub/auth"
 	"sanmian/hub/evidence"
+	"sanmian/hub/store"
 )
 
 // Item is what the service needs to know of one catalogue item.
@@ -93,6 +94,20 @@ type Policy interface {
 	Decide(ctx context.Context, item string, b *evidence.Bundle, now time.Time, requestedBy string) (Decision, error)
 	// Authorize decides whether c may do action on r.
 	Authorize(ctx context.Context, c auth.Caller, action string, r Resource) (Authorization, error)
+	// Replay evaluates a stored decision record again on its recorded input and clock with
+	// the bundle in use now. A record whose input does not match its digest is refused with
+	// an error wrapping ErrRecordAltered.
+	Replay(ctx context.Context, rec store.Decision) (Replay, error)
+}
+
+// Replay is the outcome of Policy.Replay: the replayed result (canonical JSON), the revision
+// it was replayed under, whether that is the recorded one, and whether the result equals the
+// recorded one byte for byte.
+type Replay struct {
+	Result       json.RawMessage
+	Revision     string
+	SameRevision bool
+	Identical    bool
 }
 
 // Evidence is the evidence assembler as the service uses it.

@@ -169,6 +169,7 @@ const (
 	AuditRevocation   AuditAction = "revocation"
 	AuditKey          AuditAction = "key"
 	AuditSync         AuditAction = "sync"
+	AuditReplay       AuditAction = "replay" // an auditor replayed a recorded decision
 )
 
 // AuditEntry is one link of the hash-chained audit log. AppendAudit fills Seq, PrevHash, Hash
