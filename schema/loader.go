@@ -198,6 +198,7 @@ type loaders struct {
 	apps        *loader[string, *Application]
 	permits     *loader[string, *Permit]
 	decisions   *loader[string, *Decision]
+	replays     *loader[string, *DecisionReplay]
 	items       *loader[struct{}, map[string]*Item]
 	itemList    *loader[struct{}, []Item]
 }
@@ -223,6 +224,9 @@ func newLoaders(ctx context.Context, svc Service, c Caller, errMap func(error) e
 	}))
 	l.decisions = newLoader(g, each(func(ctx context.Context, id string) (*Decision, error) {
 		return svc.Decision(ctx, c, id)
+	}))
+	l.replays = newLoader(g, each(func(ctx context.Context, id string) (*DecisionReplay, error) {
+		return svc.ReplayDecision(ctx, c, id)
 	}))
 	l.itemList = newLoader(g, each(func(ctx context.Context, _ struct{}) ([]Item, error) {
 		return svc.Items(ctx)

@@ -759,8 +759,8 @@ func srcPermit(p graphql.ResolveParams) *Permit {
 	return &Permit{}
 }
 
-// replayField resolves Decision.replay through Service.ReplayDecision, concurrently with the
-// other fields of the level.
+// replayField resolves Decision.replay through Service.ReplayDecision, once per decision in
+// a request however often the query asks.
 func replayField(p graphql.ResolveParams) (any, error) {
 	s, err := st(p)
 	if err != nil {
@@ -770,13 +770,7 @@ func replayField(p graphql.ResolveParams) (any, error) {
 	if id == "" {
 		return nil, nil
 	}
-	return async(p, func() (any, error) {
-		r, err := s.svc.ReplayDecision(p.Context, s.caller, id)
-		if err != nil {
-			return nil, s.svcErr(err)
-		}
-		return r, nil
-	}), nil
+	return s.ld.replays.thunk(id, func(r *DecisionReplay) (any, error) { return r, nil }), nil
 }
 
 func srcDecision(p graphql.ResolveParams) *Decision {
