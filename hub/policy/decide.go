@@ -181,7 +181,7 @@ func (e *Engine) Scan(ctx context.Context, ev *evidence.Bundle, now time.Time) (
 	if err != nil {
 		return nil, fmt.Errorf("%w: parse input: %v", ErrEvaluation, err)
 	}
-	res, _, err := evalValue(ctx, st, PathScan, val, now)
+	res, err := evalValue(ctx, st, PathScan, val, now)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,11 @@ func (e *Engine) evaluate(ctx context.Context, st *state, path string, in ast.Ob
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: encode input: %v", ErrEvaluation, err)
 	}
-	res, resJSON, err := evalValue(ctx, st, path, in, at)
+	res, err := evalValue(ctx, st, path, in, at)
+	if err != nil {
+		return nil, nil, err
+	}
+	resJSON, err := resultJSON(res)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -230,61 +234,65 @@ func evalRaw(ctx context.Context, st *state, path string, raw []byte, at time.Ti
 	if err != nil {
 		return nil, fmt.Errorf("%w: parse input: %v", ErrEvaluation, err)
 	}
-	_, resJSON, err := evalTopdown(ctx, st, path, val, at)
-	return resJSON, err
+	res, err := evalTopdown(ctx, st, path, val, at)
+	if err != nil {
+		return nil, err
+	}
+	return resultJSON(res)
+}
+
+// resultJSON is the canonical JSON encoding of a query result, as records keep it.
+func resultJSON(v ast.Value) ([]byte, error) {
+	b, err := appendASTJSON(make([]byte, 0, 2048), v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: encode result: %v", ErrEvaluation, err)
+	}
+	return b, nil
 }
 
 // evalValue evaluates the query for path on the input value and returns the result as an AST
-// value (no conversion to Go values) and its canonical JSON encoding. The query runs on irvm
-// when the revision has it planned, else on topdown.
-func evalValue(ctx context.Context, st *state, path string, val ast.Value, at time.Time) (ast.Value, []byte, error) {
-	if prog := st.planned[path]; prog != nil {
-		v, err := prog.Eval(ctx, val, st.base.root, irvm.Options{Time: at.UnixNano()})
-		if errors.Is(err, irvm.ErrInternal) {
-			// Not the policy's fault: answer from the reference evaluator and say so.
-			st.logger.ErrorContext(ctx, "policy: irvm failed, evaluated by topdown", "path", path, "revision", st.revision, "error", err.Error())
-			return evalTopdown(ctx, st, path, val, at)
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %v", ErrEvaluation, err)
-		}
-		if v == nil {
-			return nil, nil, fmt.Errorf("%w: %s", ErrUndefined, path)
-		}
-		resJSON, err := appendASTJSON(make([]byte, 0, 2048), v)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: encode result: %v", ErrEvaluation, err)
-		}
-		return v, resJSON, nil
+// value (no conversion to Go values). The query runs on irvm when the revision has it
+// planned, else on topdown.
+func evalValue(ctx context.Context, st *state, path string, val ast.Value, at time.Time) (ast.Value, error) {
+	prog := st.planned[path]
+	if prog == nil {
+		return evalTopdown(ctx, st, path, val, at)
 	}
-	return evalTopdown(ctx, st, path, val, at)
+	v, err := prog.Eval(ctx, val, st.base.root, irvm.Options{Time: at.UnixNano()})
+	switch {
+	case errors.Is(err, irvm.ErrInternal):
+		// Not the policy's fault: answer from the reference evaluator and say so.
+		st.logger.ErrorContext(ctx, "policy: irvm failed, evaluated by topdown", "path", path, "revision", st.revision, "error", err.Error())
+		return evalTopdown(ctx, st, path, val, at)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %v", ErrEvaluation, err)
+	case v == nil:
+		return nil, fmt.Errorf("%w: %s", ErrUndefined, path)
+	}
+	return v, nil
 }
 
 // evalTopdown is evalValue with OPA's topdown evaluator.
-func evalTopdown(ctx context.Context, st *state, path string, val ast.Value, at time.Time) (ast.Value, []byte, error) {
+func evalTopdown(ctx context.Context, st *state, path string, val ast.Value, at time.Time) (ast.Value, error) {
 	pq, err := st.query(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	vc := getFlatCache()
 	defer vc.release()
 	rs, err := pq.Eval(ctx, rego.EvalParsedInput(val), rego.EvalTime(at), rego.EvalGenerateJSON(keepAST),
 		rego.EvalMetrics(noMetrics), rego.EvalBaseCache(st.base), rego.EvalVirtualCache(vc))
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrEvaluation, err)
+		return nil, fmt.Errorf("%w: %v", ErrEvaluation, err)
 	}
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
-		return nil, nil, fmt.Errorf("%w: %s", ErrUndefined, path)
+		return nil, fmt.Errorf("%w: %s", ErrUndefined, path)
 	}
 	t, ok := rs[0].Expressions[0].Value.(*ast.Term)
 	if !ok {
-		return nil, nil, fmt.Errorf("%w: unexpected result %T", ErrEvaluation, rs[0].Expressions[0].Value)
+		return nil, fmt.Errorf("%w: unexpected result %T", ErrEvaluation, rs[0].Expressions[0].Value)
 	}
-	resJSON, err := appendASTJSON(make([]byte, 0, 2048), t.Value)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: encode result: %v", ErrEvaluation, err)
-	}
-	return t.Value, resJSON, nil
+	return t.Value, nil
 }
 
 // noMetrics discards OPA's per-evaluation timers, which would otherwise be allocated for every

@@ -343,7 +343,7 @@ func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
 		return nil, err
 	}
 	prep := func(path string) (rego.PreparedEvalQuery, error) {
-		q := "data." + strings.ReplaceAll(path, "/", ".")
+		q := queryOf(path)
 		pq, err := rego.New(rego.Query(q), rego.Compiler(compiler), rego.Store(store)).PrepareForEval(ctx)
 		if err != nil {
 			return pq, fmt.Errorf("%w: prepare %s: %v", ErrBundle, q, err)
@@ -363,7 +363,7 @@ func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
 	st.planned, st.logger = map[string]planned{}, e.opt.logger
 	if !e.opt.topdown {
 		for _, path := range []string{PathEligibility, PathScan, PathAccess} {
-			p, err := irvm.Compile(ctx, compiler, store, "data."+strings.ReplaceAll(path, "/", "."))
+			p, err := irvm.Compile(ctx, compiler, store, queryOf(path))
 			if err != nil {
 				e.opt.logger.Warn("policy query evaluated by topdown", "path", path, "revision", st.revision, "reason", err.Error())
 				continue
@@ -373,6 +373,10 @@ func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
 	}
 	return st, nil
 }
+
+// queryOf is the query for a record path: sanmian/eligibility/decision is
+// data.sanmian.eligibility.decision.
+func queryOf(path string) string { return "data." + strings.ReplaceAll(path, "/", ".") }
 
 // planned is a query ready for irvm (*irvm.Program).
 type planned interface {
