@@ -25,6 +25,7 @@ type machine struct {
 	p       *Program
 	bctx    topdown.BuiltinContext
 	stack   []*ast.Term // frames of locals, bump-allocated
+	high    int         // the most of stack in use during this evaluation (what release clears)
 	memo    [][]*ast.Term
 	results []*ast.Term
 	err     error
@@ -69,7 +70,7 @@ func (p *Program) Eval(ctx context.Context, input, data ast.Value, opt Options) 
 	m.p = p
 	m.bctx = topdown.BuiltinContext{Context: ctx, Cache: builtins.Cache{}}
 	if opt.Time != 0 {
-		m.bctx.Time = ast.NewTerm(ast.Number(fmt.Sprint(opt.Time)))
+		m.bctx.Time = ast.IntNumberTerm(int(opt.Time))
 	}
 	if cap(m.stack) < 4096 {
 		m.stack = make([]*ast.Term, 0, 4096)
@@ -101,8 +102,8 @@ func (p *Program) Eval(ctx context.Context, input, data ast.Value, opt Options) 
 }
 
 func (m *machine) release() {
-	clear(m.stack[:cap(m.stack)])
-	m.stack = m.stack[:0]
+	clear(m.stack[:m.high]) // popped frames are clean already; this covers a panic's
+	m.stack, m.high = m.stack[:0], 0
 	for i := range m.memo {
 		m.memo[i] = nil
 	}
@@ -123,9 +124,10 @@ func (m *machine) push(n int) []*ast.Term {
 		// Grow: frames already handed out keep pointing into the old array, which stays
 		// valid; only new frames use the new one.
 		m.stack = make([]*ast.Term, 0, 2*(cap(m.stack)+n))
-		l = 0
+		l, m.high = 0, 0
 	}
 	m.stack = m.stack[:l+n]
+	m.high = max(m.high, l+n)
 	return m.stack[l : l+n : l+n]
 }
 
