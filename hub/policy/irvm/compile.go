@@ -44,7 +44,6 @@ type opcode uint8
 const (
 	opAssign opcode = iota
 	opAssignOnce
-	opAssignInt
 	opReset
 	opDot
 	opLen
@@ -206,10 +205,6 @@ func build(p *ir.Policy) (*Program, error) {
 	for i, s := range p.Static.Strings {
 		b.strings[i] = ast.InternedTerm(s.Value)
 	}
-	b.decls = map[string]*ir.BuiltinFunc{}
-	for _, f := range p.Static.BuiltinFuncs {
-		b.decls[f.Name] = f
-	}
 	var funcs []*ir.Func
 	if p.Funcs != nil {
 		funcs = p.Funcs.Funcs
@@ -257,7 +252,6 @@ type builder struct {
 	prog    *Program
 	byName  map[string]*function
 	strings []*ast.Term
-	decls   map[string]*ir.BuiltinFunc
 	max     int
 	ret     int // return local of the function being built; -1 in the plan
 }
@@ -326,7 +320,7 @@ func (b *builder) stmt(s ir.Stmt) (stmt, error) {
 		out.op, out.target = opAssignOnce, b.local(s.Target)
 		out.a, err = b.operand(s.Source)
 	case *ir.AssignIntStmt:
-		out.op, out.target, out.a = opAssignInt, b.local(s.Target), operand{val: ast.InternedTerm(int(s.Value))}
+		out.op, out.target, out.a = opMakeConst, b.local(s.Target), operand{val: ast.InternedTerm(int(s.Value))}
 	case *ir.ResetLocalStmt:
 		out.op, out.target = opReset, b.local(s.Target)
 	case *ir.DotStmt:

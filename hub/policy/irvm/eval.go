@@ -192,7 +192,7 @@ func (m *machine) run(l []*ast.Term, b *block) int {
 				continue
 			}
 			l[s.target] = v
-		case opAssignInt, opMakeConst:
+		case opMakeConst: // also AssignIntStmt
 			l[s.target] = s.a.val
 		case opReset:
 			l[s.target] = nil
