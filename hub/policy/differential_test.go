@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -229,21 +230,9 @@ func sameScan(t testing.TB, vm, td *Engine, b *evidence.Bundle) {
 	if err1 != nil || err2 != nil {
 		t.Fatalf("scan: irvm %v, topdown %v", err1, err2)
 	}
-	if !equalStrings(x.Eligible, y.Eligible) || !equalStrings(x.Undetermined, y.Undetermined) {
+	if !slices.Equal(x.Eligible, y.Eligible) || !slices.Equal(x.Undetermined, y.Undetermined) {
 		t.Fatalf("scan differs:\nirvm    %+v\ntopdown %+v", x, y)
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestDifferentialAccess(t *testing.T) {
