@@ -245,14 +245,7 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 			app.AwaitingLevel = item.Levels[0]
 			app.AwaitingDivision = levelDivision(item.Levels[0], app.Village)
 		}
-		if err := tx.UpdateApplication(ctx, &app, expected); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return 0, nil, ErrConcurrent
-			}
-			return 0, nil, err
-		}
-		v, err := viewOf(app)
-		return 200, v, err
+		return saveApplication(ctx, tx, &app, expected)
 	})
 }
 
@@ -332,14 +325,7 @@ func (h *Hub) review(ctx context.Context, c auth.Caller, id string, req ReviewRe
 				return 0, nil, err
 			}
 		}
-		if err := tx.UpdateApplication(ctx, &app, expected); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return 0, nil, ErrConcurrent
-			}
-			return 0, nil, err
-		}
-		v, err := viewOf(app)
-		return 200, v, err
+		return saveApplication(ctx, tx, &app, expected)
 	})
 }
 
@@ -429,4 +415,17 @@ func evidenceDigests(f Form) []EvidenceDigest {
 	}
 	slices.SortFunc(out, func(a, b EvidenceDigest) int { return strings.Compare(a.Digest, b.Digest) })
 	return out
+}
+
+// saveApplication writes app if it is still at version expected (ErrConcurrent otherwise) and
+// answers with its view.
+func saveApplication(ctx context.Context, tx store.Txn, app *store.Application, expected int64) (int, any, error) {
+	if err := tx.UpdateApplication(ctx, app, expected); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return 0, nil, ErrConcurrent
+		}
+		return 0, nil, err
+	}
+	v, err := viewOf(*app)
+	return 200, v, err
 }
