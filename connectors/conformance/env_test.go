@@ -103,3 +103,22 @@ func newEnv(t testing.TB, p *sim.Platforms, rc resilience.Config, opts ...envOpt
 	e.asm = evidence.NewAssembler(e.province, e.city, e.district, aopts...)
 	return e
 }
+
+// wantCalls checks that each simulated platform served exactly the given calls per endpoint
+// since its counters were last reset, and nothing else.
+func wantCalls(t *testing.T, want map[*sim.Server]map[string]int64) {
+	t.Helper()
+	for srv, eps := range want {
+		st := srv.Stats()
+		var total int64
+		for ep, n := range eps {
+			if st.ByEndpoint[ep] != n {
+				t.Errorf("%s %s: %d calls, want %d", srv.Name(), ep, st.ByEndpoint[ep], n)
+			}
+			total += n
+		}
+		if st.Requests != total {
+			t.Errorf("%s: %d requests, want %d (%v)", srv.Name(), st.Requests, total, st.ByEndpoint)
+		}
+	}
+}

@@ -87,19 +87,7 @@ func TestHouseholdBatching(t *testing.T) {
 				p.City:     {"POST /api/v2/insured-persons:batchGet": 1},
 				p.District: {"GET /open/v1/households/{household_no}": 1, "GET /open/v1/residents/{id_no}": 5},
 			}
-			for srv, eps := range want {
-				st := srv.Stats()
-				var total int64
-				for ep, n := range eps {
-					if st.ByEndpoint[ep] != n {
-						t.Errorf("%s %s: %d calls, want %d", srv.Name(), ep, st.ByEndpoint[ep], n)
-					}
-					total += n
-				}
-				if st.Requests != total {
-					t.Errorf("%s: %d requests, want %d (%v)", srv.Name(), st.Requests, total, st.ByEndpoint)
-				}
-			}
+			wantCalls(t, want)
 			if got := p.Province.Stats().IDsRequested; got != 10 {
 				t.Errorf("province ids requested = %d, want 10 (5 persons + 5 holders)", got)
 			}

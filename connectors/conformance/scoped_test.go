@@ -51,19 +51,7 @@ func TestScopedAssembly(t *testing.T) {
 			if b.Applicant.Name == "" || b.Applicant.Village == "" || b.Applicant.Rolls == nil || b.Applicant.Insurance != nil {
 				t.Errorf("applicant %+v", b.Applicant)
 			}
-			for srv, eps := range tc.want {
-				st := srv.Stats()
-				var total int64
-				for ep, n := range eps {
-					if st.ByEndpoint[ep] != n {
-						t.Errorf("%s %s: %d calls, want %d", srv.Name(), ep, st.ByEndpoint[ep], n)
-					}
-					total += n
-				}
-				if st.Requests != total {
-					t.Errorf("%s: %d requests, want %d (%v)", srv.Name(), st.Requests, total, st.ByEndpoint)
-				}
-			}
+			wantCalls(t, tc.want)
 		})
 	}
 
