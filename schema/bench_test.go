@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/graphql-go/graphql"
@@ -106,14 +105,7 @@ func BenchmarkPersonQuery(b *testing.B) {
 func BenchmarkRefusal(b *testing.B) {
 	f, fx := newFake()
 	c := counterA(fx)
-	deep := `{ person(idNumber: "x", purpose: "p") { ` + strings.Repeat("household { members { person { ", 17) + "name" + strings.Repeat(" } } }", 17) + ` } }`
-	var aliases strings.Builder
-	aliases.WriteString("{")
-	for i := range 10000 {
-		fmt.Fprintf(&aliases, " a%d: __typename", i)
-	}
-	aliases.WriteString(" }")
-	big := `{ __typename } #` + strings.Repeat("x", 5<<20)
+	deep, aliases, big := hostileQueries()
 	mk := func(s string) []byte { b, _ := json.Marshal(q(s, nil)); return b }
 	wide := WithLimits(Limits{MaxBodyBytes: 1 << 20, MaxDepth: 15, MaxAliases: 50, MaxComplexity: 10000, MaxList: 100})
 	cases := []struct {
@@ -122,8 +114,8 @@ func BenchmarkRefusal(b *testing.B) {
 		body []byte
 	}{
 		{"depth_50", Handler(f), mk(deep)},
-		{"aliases_10000_body_limit", Handler(f), mk(aliases.String())},
-		{"aliases_10000_alias_limit", Handler(f, wide), mk(aliases.String())},
+		{"aliases_10000_body_limit", Handler(f), mk(aliases)},
+		{"aliases_10000_alias_limit", Handler(f, wide), mk(aliases)},
 		{"body_5MB", Handler(f), mk(big)},
 	}
 	for _, tc := range cases {
