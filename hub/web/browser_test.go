@@ -98,24 +98,10 @@ func (h *hub) call(method, path, token string, body any) (int, map[string]any) {
 }
 
 // resident finds a resident the real policy finds eligible for item, and the village, the way
-// hub/app's flow tests do: showcase samples first, then the generator's likely-eligible.
+// hub/app's flow tests do (an eligibility check that creates no application).
 func (h *hub) resident(item string) (id, village string) {
 	h.t.Helper()
-	d := h.sim.Data
-	candidates := h.real.Candidates(item)
-	for _, i := range candidates {
-		p := &d.Persons[i]
-		v := d.Village(p).Code
-		st, body := h.call("POST", "/v1/applications", h.token("counter", v), map[string]any{
-			"item": item, "applicant": map[string]string{"id_number": p.ID}, "purpose": "测试：查找符合条件的居民"})
-		if st == 201 {
-			if dec, _ := body["decision"].(map[string]any); dec["eligible"] == true {
-				return p.ID, v
-			}
-		}
-	}
-	h.t.Fatalf("no resident eligible for %s among %d candidates", item, len(candidates))
-	return "", ""
+	return h.real.Eligible(h.t, item)
 }
 
 // chromium finds the browser. Missing, the test skips locally and fails in CI.
