@@ -20,7 +20,7 @@ type Item struct {
 	StaleAllowed bool                `json:"stale_allowed"`
 	Recurring    bool                `json:"recurring"`
 	Repeatable   bool                `json:"repeatable"` // may be applied for again while held (policies/README.md)
-	Needs        map[string][]string `json:"needs"` // evidence kind → needs paths
+	Needs        map[string][]string `json:"needs"`      // evidence kind → needs paths
 	Form         []FormField         `json:"form"`
 	Params       map[string]any      `json:"params,omitempty"`
 }

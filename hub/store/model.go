@@ -49,8 +49,8 @@ type Application struct {
 	// rejected or its permit revoked, which frees the subject for a new application.
 	SubjectKey string
 	CreatedBy  string // caller sub
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 	// Version is the optimistic-concurrency counter: 1 on create, +1 on every update.
 	Version int64
 }
