@@ -429,7 +429,12 @@ func TestBrowserCounterAndReview(t *testing.T) {
 		t.Fatalf("after the village review: status %v awaiting %v", got["status"], got["awaiting"])
 	}
 
-	// The counter finds its unconfirmed drafts (the resident look-up above left one) and opens it.
+	// The counter finds its unconfirmed drafts (one left by a resident who did not sign) and
+	// opens it.
+	if st, body := h.call("POST", "/v1/applications", h.token("counter", famVillage), map[string]any{"item": "residence_certificate",
+		"applicant": map[string]string{"id_number": famID}, "purpose": "居住证明"}); st != 201 {
+		t.Fatalf("a draft to leave unconfirmed: %d %v", st, body)
+	}
 	p.useToken(h.token("counter", famVillage))
 	p.do("open the counter's drafts", chromedp.Navigate(h.url+"/#counter"), chromedp.Click(chromedp.CSS("#returned-panel summary")))
 	p.until("a draft in the list", `!!document.querySelector("#returned-table tbody tr button")`)
