@@ -101,3 +101,19 @@ test_reason_texts_complete if {
 		object.keys(r) == {"zh", "en"}
 	}
 }
+
+# Every item states whether it may be applied for again while held (the hub reads a missing
+# flag as false); see README.md "Once per resident".
+test_every_item_declares_repeatable if {
+	every it in data.sanmian.catalogue.items {
+		is_boolean(it.repeatable)
+	}
+}
+
+test_repeatable_items_are_per_event_or_on_demand if {
+	repeatable := {code | some code, it in data.sanmian.catalogue.items; it.repeatable}
+	repeatable == {
+		"assistive_device_fitting", "birth_registration", "disability_certificate_renewal", "funeral_subsidy",
+		"kinship_certificate", "medical_assistance", "residence_certificate", "temporary_assistance",
+	}
+}

@@ -150,7 +150,8 @@ func syncSnapshot(ctx context.Context, hub *app.App, residents int, stdout io.Wr
 }
 
 // printTokens mints and prints one ready token per role, scoped to the first sample's
-// village, work area and town so the whole review chain can be walked.
+// village, work area and town so the whole review chain can be walked. Every token has a
+// subject of its own.
 func printTokens(w io.Writer, iss *auth.Issuer, samples []sample) error {
 	village := division.Villages()[0].Code
 	if len(samples) > 0 {
@@ -163,13 +164,17 @@ func printTokens(w io.Writer, iss *auth.Issuer, samples []sample) error {
 		c     auth.Caller
 	}
 	toks := []tok{
-		{"counter 村级窗口 (" + division.FullName(village) + ")", auth.Caller{Subject: "counter-" + village, Role: auth.RoleCounter, Jurisdiction: village}},
-		{"reviewer 村级审核", auth.Caller{Subject: "reviewer-" + village, Role: auth.RoleReviewer, Jurisdiction: village}},
-		{"reviewer 工作区审核 (" + wa.Name + ")", auth.Caller{Subject: "reviewer-" + wa.Code, Role: auth.RoleReviewer, Jurisdiction: wa.Code}},
-		{"reviewer 镇街审核 (" + division.FullName(v.Town) + ")", auth.Caller{Subject: "reviewer-" + v.Town, Role: auth.RoleReviewer, Jurisdiction: v.Town}},
-		{"department 部门应用 (all items)", auth.Caller{Subject: "dept-app-demo", Role: auth.RoleDepartment, Scope: []string{"*"}}},
-		{"auditor 审计", auth.Caller{Subject: "auditor-demo", Role: auth.RoleAuditor, Jurisdiction: division.DistrictCode}},
-		{"admin 管理员", auth.Caller{Subject: "admin-demo", Role: auth.RoleAdmin, Jurisdiction: division.DistrictCode}},
+		{"counter 村级窗口 (" + division.FullName(village) + ")", auth.Caller{Role: auth.RoleCounter, Jurisdiction: village}},
+		{"reviewer 村级审核", auth.Caller{Role: auth.RoleReviewer, Jurisdiction: village}},
+		{"reviewer 工作区审核 (" + wa.Name + ")", auth.Caller{Role: auth.RoleReviewer, Jurisdiction: wa.Code}},
+		{"reviewer 镇街审核 (" + division.FullName(v.Town) + ")", auth.Caller{Role: auth.RoleReviewer, Jurisdiction: v.Town}},
+		{"department 部门应用 (all items)", auth.Caller{Role: auth.RoleDepartment, Scope: []string{"*"}}},
+		{"auditor 审计", auth.Caller{Role: auth.RoleAuditor, Jurisdiction: division.DistrictCode}},
+		{"admin 管理员", auth.Caller{Role: auth.RoleAdmin, Jurisdiction: division.DistrictCode}},
+	}
+	// Each token its own subject (auth.DemoSubject): callers never share idempotency records.
+	for i := range toks {
+		toks[i].c.Subject = auth.DemoSubject(toks[i].c.Role, toks[i].c.Jurisdiction)
 	}
 	fmt.Fprintln(w, "\nReady tokens (8 h) 演示令牌 — use as `Authorization: Bearer <token>`:")
 	for _, t := range toks {

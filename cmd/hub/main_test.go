@@ -68,6 +68,80 @@ func TestTokenCommand(t *testing.T) {
 	if err != nil || c.Role != "counter" || c.Jurisdiction != "370114001201" {
 		t.Fatalf("minted token: %+v %v", c, err)
 	}
+
+	// Every minted token has a subject of its own unless --sub names one: counters of two
+	// villages (or two people at one counter) must not share idempotency records.
+	subjects := map[string]string{c.Subject: "first"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		sub  string // the subject wanted; "" = a fresh one
+	}{
+		{"same_village_again", []string{"--role", "counter", "--jurisdiction", "370114001201"}, ""},
+		{"other_village", []string{"--role", "counter", "--jurisdiction", "370114001202"}, ""},
+		{"department", []string{"--role", "department", "--scope", "*"}, ""},
+		{"explicit_sub", []string{"--role", "counter", "--jurisdiction", "370114001201", "--sub", "cadre-7"}, "cadre-7"},
+	} {
+		code, out, errOut := runHub(t, t.Context(), append([]string{"token", "--data", dir}, tc.args...)...)
+		if code != 0 {
+			t.Fatalf("%s: %d %q", tc.name, code, errOut)
+		}
+		c, err := v.Verify(t.Context(), strings.TrimSpace(out))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if tc.sub != "" {
+			if c.Subject != tc.sub {
+				t.Fatalf("%s: subject %q, want %q", tc.name, c.Subject, tc.sub)
+			}
+			continue
+		}
+		if prev, ok := subjects[c.Subject]; ok {
+			t.Fatalf("%s: subject %q already minted for %s", tc.name, c.Subject, prev)
+		}
+		if !strings.HasPrefix(c.Subject, c.Role+"-"+c.Jurisdiction) {
+			t.Fatalf("%s: subject %q does not name the role and jurisdiction", tc.name, c.Subject)
+		}
+		subjects[c.Subject] = tc.name
+	}
+}
+
+func TestDemoTokensHaveDistinctSubjects(t *testing.T) {
+	iss, err := auth.OpenDemoIssuer(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := auth.NewVerifier(auth.Config{Issuers: []auth.TrustedIssuer{iss.Trusted()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two runs of the demo print tokens for the same roles and divisions.
+	var buf bytes.Buffer
+	for range 2 {
+		if err := printTokens(&buf, iss, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	n := 0
+	for _, line := range strings.Split(buf.String(), "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "ey") {
+			continue
+		}
+		c, err := v.Verify(t.Context(), line)
+		if err != nil {
+			t.Fatalf("printed token: %v", err)
+		}
+		if seen[c.Subject] {
+			t.Fatalf("subject %q printed twice", c.Subject)
+		}
+		seen[c.Subject] = true
+		n++
+	}
+	if n != 14 {
+		t.Fatalf("%d tokens printed, want 7 per run", n)
+	}
 }
 
 func TestVerifyCommand(t *testing.T) {

@@ -18,7 +18,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	role := fs.String("role", "", "caller role: counter, reviewer, department, auditor or admin (required)")
 	jurisdiction := fs.String("jurisdiction", "", "division code the caller acts for (required for counter and reviewer), e.g. a village 370114001201")
 	scope := fs.String("scope", "", `space-separated item codes a department app may use, or "*"`)
-	sub := fs.String("sub", "", "subject (default: <role>-demo)")
+	sub := fs.String("sub", "", "subject (default: a fresh one per token, <role>-<jurisdiction>-<random>)")
 	ttl := fs.Duration("ttl", 8*time.Hour, "token lifetime (at most 744h)")
 	data := fs.String("data", defaultDataDir, "demo data directory holding the demo issuer key")
 	if err := parseFlags(fs, args); err != nil {
@@ -28,7 +28,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return &exitError{Code: 2, Err: fmt.Errorf("--role is required (%s)", strings.Join(auth.Roles, ", "))}
 	}
 	if *sub == "" {
-		*sub = *role + "-demo"
+		*sub = auth.DemoSubject(*role, *jurisdiction)
 	}
 	iss, err := auth.OpenDemoIssuer(*data)
 	if err != nil {

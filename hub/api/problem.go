@@ -20,6 +20,10 @@ type Problem struct {
 	RequestID string `json:"request_id,omitempty"`
 	// Errors lists per-field validation failures, when there are any.
 	Errors []FieldError `json:"errors,omitempty"`
+	// ApplicationID and PermitID name the application (and its permit) a refusal refers to,
+	// e.g. the one that already holds the item for the resident.
+	ApplicationID string `json:"application_id,omitempty"`
+	PermitID      string `json:"permit_id,omitempty"`
 }
 
 // FieldError names one invalid input field.

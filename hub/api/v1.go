@@ -161,6 +161,7 @@ func jsonErrorDetail(err error) string {
 func WriteServiceError(w http.ResponseWriter, r *http.Request, err error) {
 	var inv *service.InvalidError
 	var den *service.DeniedError
+	var held *service.HeldError
 	switch {
 	case errors.As(err, &inv):
 		WriteProblem(w, r, Problem{Type: "invalid-request", Status: http.StatusBadRequest,
@@ -169,6 +170,11 @@ func WriteServiceError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &den):
 		WriteProblem(w, r, Problem{Type: "forbidden", Status: http.StatusForbidden,
 			Title: "Not permitted / 无权操作", Detail: den.Reason.ZH + " (" + den.Reason.EN + ")"})
+	case errors.As(err, &held):
+		reason := held.Reason()
+		WriteProblem(w, r, Problem{Type: "already-held", Status: http.StatusConflict,
+			Title: "Already applied for or held / 已申请或已享受该事项", Detail: reason.ZH + " (" + reason.EN + ")",
+			ApplicationID: held.ApplicationID, PermitID: held.PermitID})
 	case errors.Is(err, service.ErrNotFound):
 		WriteProblem(w, r, Problem{Type: "not-found", Status: http.StatusNotFound, Title: "Not found / 未找到", Detail: err.Error()})
 	case errors.Is(err, service.ErrState):

@@ -90,25 +90,10 @@ func (e *hubEnv) do(method, path, token string, body any, hdr ...string) respons
 }
 
 // resident finds a living resident of the synthetic district that the real policy finds
-// eligible for item, with the village it lives in (district view). It tries the showcase
-// samples first, then residents the generator's heuristics mark as likely eligible.
+// eligible for item, with the village it lives in (district view), without applying for it.
 func (e *hubEnv) resident(item string) (id, village string) {
 	e.t.Helper()
-	d := e.sim.Data
-	candidates := e.hub.Candidates(item)
-	var last string
-	for _, i := range candidates {
-		p := &d.Persons[i]
-		v := d.Village(p).Code
-		r := e.do("POST", "/v1/applications", e.token("counter", v), map[string]any{
-			"item": item, "applicant": map[string]string{"id_number": p.ID}, "purpose": "测试：查找符合条件的居民"})
-		if r.status == 201 && field(r.body, "decision.eligible") == true {
-			return p.ID, v
-		}
-		last = string(r.raw)
-	}
-	e.t.Fatalf("no resident the policy finds eligible for %s among %d candidates; last answer: %.600s", item, len(candidates), last)
-	return "", ""
+	return e.hub.Eligible(e.t, item)
 }
 
 func field(m map[string]any, path string) any {

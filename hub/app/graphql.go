@@ -56,7 +56,8 @@ func graphQLErrorCode(err error) string {
 		return schema.CodeBadUserInput
 	case errors.Is(err, service.ErrNotFound):
 		return schema.CodeNotFound
-	case errors.Is(err, service.ErrState), errors.Is(err, service.ErrConcurrent), errors.Is(err, service.ErrIdempotencyMismatch):
+	case errors.Is(err, service.ErrState), errors.Is(err, service.ErrConcurrent), errors.Is(err, service.ErrIdempotencyMismatch),
+		errors.Is(err, service.ErrAlreadyHeld):
 		return schema.CodeConflict
 	case errors.Is(err, service.ErrEvidenceUnavailable):
 		return schema.CodeUnavailable

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -139,6 +140,22 @@ func createKeyFile(path string) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("%w: %w", ErrKeyFile, err)
 	}
 	return key, nil
+}
+
+// DemoSubject returns a fresh subject for a token minted for role (and jurisdiction, if any):
+// "<role>[-<jurisdiction>]-<16 random hex digits>", e.g. "counter-370114001201-3f9a2c1d5e7b8a90".
+// Every call gives another one, so two people never share a subject by accident: the hub
+// keeps idempotency records, audit entries and data-use records per issuer and subject.
+func DemoSubject(role, jurisdiction string) string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("auth: random subject: " + err.Error()) // crypto/rand does not fail on supported platforms
+	}
+	s := role
+	if jurisdiction != "" {
+		s += "-" + jurisdiction
+	}
+	return s + "-" + hex.EncodeToString(b[:])
 }
 
 // Name returns the issuer's "iss".

@@ -19,7 +19,8 @@ type Item struct {
 	Proactive    bool                `json:"proactive"`
 	StaleAllowed bool                `json:"stale_allowed"`
 	Recurring    bool                `json:"recurring"`
-	Needs        map[string][]string `json:"needs"` // evidence kind → needs paths
+	Repeatable   bool                `json:"repeatable"` // may be applied for again while held (policies/README.md)
+	Needs        map[string][]string `json:"needs"`      // evidence kind → needs paths
 	Form         []FormField         `json:"form"`
 	Params       map[string]any      `json:"params,omitempty"`
 }

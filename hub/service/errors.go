@@ -3,6 +3,8 @@ package service
 import (
 	"errors"
 	"fmt"
+
+	"sanmian/hub/store"
 )
 
 var (
@@ -17,6 +19,11 @@ var (
 	// ErrConcurrent is returned when another request changed the application at the same time
 	// (optimistic concurrency); retrying reads the new state.
 	ErrConcurrent = errors.New("service: application changed concurrently")
+
+	// ErrAlreadyHeld is returned (as a *HeldError) by CreateApplication when the item is not
+	// repeatable and the applicant already has an open application for it (draft, confirmed,
+	// in review, returned) or holds an active permit for it.
+	ErrAlreadyHeld = errors.New("service: the resident already applies for or holds this item")
 
 	// ErrIdempotencyMismatch is returned when an Idempotency-Key is reused for a different
 	// request.
@@ -53,4 +60,36 @@ type InvalidError struct {
 
 func (e *InvalidError) Error() string {
 	return fmt.Sprintf("service: invalid %s: %s", e.Field, e.Detail)
+}
+
+// HeldError is ErrAlreadyHeld with the application (and permit) that holds the item.
+type HeldError struct {
+	Item          string
+	ApplicationID string
+	Status        string // the holding application's status
+	PermitID      string // its active permit, when approved
+}
+
+func (e *HeldError) Error() string {
+	return fmt.Sprintf("service: item %s already held by application %s (%s)", e.Item, e.ApplicationID, e.Status)
+}
+
+// Unwrap returns ErrAlreadyHeld.
+func (e *HeldError) Unwrap() error { return ErrAlreadyHeld }
+
+// Reason says why the application is refused and what to do instead, in Chinese and English.
+func (e *HeldError) Reason() Reason {
+	if e.PermitID != "" {
+		return Reason{Code: "already_holds_permit",
+			ZH: fmt.Sprintf("该居民已持有本事项的有效许可 %s（申请 %s），不能重复申请。", e.PermitID, e.ApplicationID),
+			EN: fmt.Sprintf("The resident already holds active permit %s for this item (application %s); it cannot be applied for again.", e.PermitID, e.ApplicationID)}
+	}
+	return Reason{Code: "already_applied",
+		ZH: fmt.Sprintf("该居民已有本事项的在办申请 %s（状态 %s），请继续办理该申请。", e.ApplicationID, e.Status),
+		EN: fmt.Sprintf("The resident already has an open application %s for this item (status %s); continue that application instead.", e.ApplicationID, e.Status)}
+}
+
+// heldError converts the store's refusal.
+func heldError(h *store.HeldError) *HeldError {
+	return &HeldError{Item: h.Item, ApplicationID: h.ApplicationID, Status: string(h.Status), PermitID: h.PermitID}
 }

@@ -22,7 +22,12 @@ type Item struct {
 	Instant      bool        `json:"instant"`
 	Proactive    bool        `json:"proactive"`
 	StaleAllowed bool        `json:"stale_allowed"`
-	ValidityDays int         `json:"validity_days,omitempty"` // permit validity; 0 = no expiry
+	// Repeatable items may be applied for again while an earlier application is open or its
+	// permit active (assistance granted per event, certificates issued on demand). For the
+	// others an open application or an active permit holds the applicant (see
+	// store.Application.SubjectKey) and a second application is refused with *HeldError.
+	Repeatable   bool `json:"repeatable"`
+	ValidityDays int  `json:"validity_days,omitempty"` // permit validity; 0 = no expiry
 	// Needs is the evidence the item's rule reads: kind ("province.licences") -> paths. The
 	// service asks the platforms for that (plus what the form is filled from) and no more.
 	Needs map[string][]string `json:"needs,omitempty"`

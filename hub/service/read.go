@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -88,7 +89,18 @@ func (h *Hub) revoke(ctx context.Context, c auth.Caller, id string, req RevokeRe
 		ID string
 		RevokeRequest
 	}{id, req}
-	return h.idempotent(ctx, c, idemKey, key, func(tx store.Txn) (int, any, error) {
+	// A replayed revocation shows the permit: the caller must still be allowed to read it.
+	mayReadPermit := func(ctx context.Context, r store.Reader, body json.RawMessage) error {
+		var v struct {
+			ApplicationID string `json:"application_id"`
+		}
+		if err := json.Unmarshal(body, &v); err != nil || v.ApplicationID == "" {
+			return fmt.Errorf("service: stored result names no permit")
+		}
+		_, _, err := h.loadApplication(ctx, r, c, v.ApplicationID, "permit.read")
+		return err
+	}
+	return h.idempotent(ctx, c, idemKey, key, mayReadPermit, func(tx store.Txn) (int, any, error) {
 		p, err := tx.GetPermit(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return 0, nil, fmt.Errorf("permit %q: %w", id, ErrNotFound)

@@ -77,10 +77,33 @@ type Result struct {
 	Replayed bool
 }
 
+// callerKey is whom idempotency records belong to: the token's issuer and subject (a subject
+// is unique only within its issuer).
+func callerKey(c auth.Caller) store.Caller { return store.Caller{Issuer: c.Issuer, Subject: c.Subject} }
+
+// replayCheck authorises the caller, before a stored result is replayed to it, to read what
+// the result shows (it reads through r). A replay is a read: it must not show what the caller
+// may no longer see (a token of the same caller with another jurisdiction or scope).
+type replayCheck func(ctx context.Context, r store.Reader, body json.RawMessage) error
+
+// mayReadApplication is the replayCheck of results that are an application view.
+func (h *Hub) mayReadApplication(c auth.Caller) replayCheck {
+	return func(ctx context.Context, r store.Reader, body json.RawMessage) error {
+		var v struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(body, &v); err != nil || v.ID == "" {
+			return fmt.Errorf("service: stored result names no application")
+		}
+		_, _, err := h.loadApplication(ctx, r, c, v.ID, "application.read")
+		return err
+	}
+}
+
 // idempotent runs work for a request once per (caller, key). With an empty key work always
-// runs. prepare does the slow part outside the transaction (evidence, policy); commit writes
-// inside it and returns the status and body to store and send.
-func (h *Hub) idempotent(ctx context.Context, c auth.Caller, key string, request any,
+// runs. commit writes inside the transaction and returns the status and body to store and
+// send; a stored result is replayed only once check allows the caller to read it.
+func (h *Hub) idempotent(ctx context.Context, c auth.Caller, key string, request any, check replayCheck,
 	commit func(tx store.Txn) (int, any, error)) (Result, error) {
 	var reqHash string
 	if key != "" {
@@ -94,7 +117,7 @@ func (h *Hub) idempotent(ctx context.Context, c auth.Caller, key string, request
 	err := h.store.Tx(ctx, func(tx store.Txn) error {
 		res = Result{}
 		if key != "" {
-			rec, err := tx.ReserveIdempotency(ctx, c.Subject, key, reqHash)
+			rec, err := tx.ReserveIdempotency(ctx, callerKey(c), key, reqHash)
 			if errors.Is(err, store.ErrIdempotencyMismatch) {
 				return ErrIdempotencyMismatch
 			}
@@ -102,6 +125,9 @@ func (h *Hub) idempotent(ctx context.Context, c auth.Caller, key string, request
 				return err
 			}
 			if rec != nil {
+				if err := check(ctx, tx, rec.Body); err != nil {
+					return err
+				}
 				res = Result{Status: rec.Status, Body: rec.Body, Replayed: true}
 				return nil
 			}
@@ -112,7 +138,7 @@ func (h *Hub) idempotent(ctx context.Context, c auth.Caller, key string, request
 		}
 		b := mustJSON(body)
 		if key != "" {
-			if err := tx.CompleteIdempotency(ctx, c.Subject, key, status, b); err != nil {
+			if err := tx.CompleteIdempotency(ctx, callerKey(c), key, status, b); err != nil {
 				return err
 			}
 		}
@@ -122,14 +148,15 @@ func (h *Hub) idempotent(ctx context.Context, c auth.Caller, key string, request
 	return res, err
 }
 
-// replayIfDone returns the stored result when (caller, key) already completed, so the slow
-// work before the transaction (evidence, policy) is skipped on a retry. It returns ok=false
-// when the request must run. Calls without slow work rely on idempotent alone.
-func (h *Hub) replayIfDone(ctx context.Context, c auth.Caller, key string, request any) (Result, bool, error) {
+// replayIfDone returns the stored result when (caller, key) already completed and check
+// allows the caller to read it, so the slow work before the transaction (evidence, policy)
+// is skipped on a retry. It returns ok=false when the request must run. Calls without slow
+// work rely on idempotent alone.
+func (h *Hub) replayIfDone(ctx context.Context, c auth.Caller, key string, request any, check replayCheck) (Result, bool, error) {
 	if key == "" {
 		return Result{}, false, nil
 	}
-	rec, err := h.store.GetIdempotency(ctx, c.Subject, key)
+	rec, err := h.store.GetIdempotency(ctx, callerKey(c), key)
 	if errors.Is(err, store.ErrNotFound) {
 		return Result{}, false, nil
 	}
@@ -142,6 +169,9 @@ func (h *Hub) replayIfDone(ctx context.Context, c auth.Caller, key string, reque
 	}
 	if !rec.Completed {
 		return Result{}, false, nil
+	}
+	if err := check(ctx, h.store, rec.Body); err != nil {
+		return Result{}, false, err
 	}
 	return Result{Status: rec.Status, Body: rec.Body, Replayed: true}, true, nil
 }
@@ -208,10 +238,17 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 	if len([]rune(req.Purpose)) > 500 {
 		return Result{}, &InvalidError{Field: "purpose", Detail: "at most 500 characters"}
 	}
-	if res, done, err := h.replayIfDone(ctx, c, idemKey, req); done || err != nil {
+	if res, done, err := h.replayIfDone(ctx, c, idemKey, req, h.mayReadApplication(c)); done || err != nil {
 		return res, err
 	}
 	subject := h.subjectOf(req.Applicant.IDNumber)
+	// The applicant is held by an open application or an active permit for a non-repeatable
+	// item; the store's unique index enforces it, this early check spares the evidence
+	// lookups. The subject is the applicant (the benefit's subject, once items name another).
+	var holdKey string
+	if !item.Repeatable {
+		holdKey = subject
+	}
 	// Locate reads only the resident's village (from the local snapshot when it has one), so
 	// jurisdiction and scope are decided before any personal data is fetched.
 	village, err := h.evidence.Locate(ctx, req.Applicant.IDNumber)
@@ -220,6 +257,15 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 	}
 	if _, err := h.authorize(ctx, c, "application.create", Resource{Village: village, Item: item.Code}, subject); err != nil {
 		return Result{}, err
+	}
+	if holdKey != "" {
+		holder, err := h.store.GetHoldingApplication(ctx, item.Code, holdKey)
+		if err == nil {
+			return Result{}, heldError(&store.HeldError{Item: item.Code, ApplicationID: holder.ID, Status: holder.Status, PermitID: holder.PermitID})
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return Result{}, err
+		}
 	}
 	bundle, err := h.assembleFor(ctx, req.Applicant.IDNumber, item)
 	if err != nil {
@@ -242,13 +288,17 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 		Form:      form,
 		Decision:  decisionView(dec, bundle),
 	}
-	return h.idempotent(ctx, c, idemKey, req, func(tx store.Txn) (int, any, error) {
+	return h.idempotent(ctx, c, idemKey, req, h.mayReadApplication(c), func(tx store.Txn) (int, any, error) {
 		app := &store.Application{
 			Item: item.Code, ApplicantID: req.Applicant.IDNumber, Village: village,
 			Status: store.StatusDraft, Form: mustJSON(view.Form), Decision: mustJSON(view.Decision),
-			CreatedBy: c.Subject,
+			SubjectKey: holdKey, CreatedBy: c.Subject,
 		}
 		if err := tx.CreateApplication(ctx, app); err != nil {
+			var held *store.HeldError
+			if errors.As(err, &held) {
+				return 0, nil, heldError(held)
+			}
 			return 0, nil, err
 		}
 		if err := tx.InsertDecision(ctx, &store.Decision{ID: dec.ID, ApplicationID: app.ID, Item: item.Code,

@@ -176,7 +176,7 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 		ID string
 		ConfirmRequest
 	}{id, req}
-	return h.idempotent(ctx, c, idemKey, key, func(tx store.Txn) (int, any, error) {
+	return h.idempotent(ctx, c, idemKey, key, h.mayReadApplication(c), func(tx store.Txn) (int, any, error) {
 		app, view, err := h.loadApplication(ctx, tx, c, id, "application.confirm")
 		if err != nil {
 			return 0, nil, err
@@ -285,7 +285,7 @@ func (h *Hub) review(ctx context.Context, c auth.Caller, id string, req ReviewRe
 			return Result{}, err
 		}
 	}
-	return h.idempotent(ctx, c, idemKey, key, func(tx store.Txn) (int, any, error) {
+	return h.idempotent(ctx, c, idemKey, key, h.mayReadApplication(c), func(tx store.Txn) (int, any, error) {
 		app, view, err := h.loadApplication(ctx, tx, c, id, "application.review")
 		if err != nil {
 			return 0, nil, err

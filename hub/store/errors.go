@@ -1,6 +1,9 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrNotFound is returned when the requested row (application, decision, permit,
@@ -15,6 +18,12 @@ var (
 	// The database enforces it (a unique constraint on permits.application_id), so it holds
 	// across hub processes sharing one PostgreSQL.
 	ErrDuplicatePermit = errors.New("store: application already has a permit")
+
+	// ErrSubjectHeld is returned (as a *HeldError) by CreateApplication when another
+	// application already holds the same (item, subject key): it is open, or approved with its
+	// permit still active. The database enforces it (a unique index on applications (item,
+	// subject_key)), so it holds across hub processes sharing one PostgreSQL.
+	ErrSubjectHeld = errors.New("store: the subject already holds or applies for this item")
 
 	// ErrIdempotencyMismatch is returned by ReserveIdempotency when the caller reuses an
 	// idempotency key with a different request (a different request hash).
@@ -39,3 +48,18 @@ var (
 	// (the backend package was not imported).
 	ErrUnknownBackend = errors.New("store: no backend registered for this DSN")
 )
+
+// HeldError is the ErrSubjectHeld refusal with the application that holds the subject.
+type HeldError struct {
+	Item          string
+	ApplicationID string            // the holding application
+	Status        ApplicationStatus // its status
+	PermitID      string            // its active permit, when approved
+}
+
+func (e *HeldError) Error() string {
+	return fmt.Sprintf("store: item %s: the subject is held by application %s (%s)", e.Item, e.ApplicationID, e.Status)
+}
+
+// Unwrap returns ErrSubjectHeld.
+func (e *HeldError) Unwrap() error { return ErrSubjectHeld }

@@ -42,9 +42,15 @@ type Application struct {
 	AwaitingLevel    string
 	AwaitingDivision string
 	PermitID         string // set once approved
-	CreatedBy        string // caller sub
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// SubjectKey is the keyed digest (SubjectDigest) of whom the application is for: the
+	// applicant by default. While it is set the application holds (Item, SubjectKey): no
+	// other application may hold the same pair (CreateApplication refuses it with a
+	// *HeldError). Empty for repeatable items; the store clears it when the application is
+	// rejected or its permit revoked, which frees the subject for a new application.
+	SubjectKey string
+	CreatedBy  string // caller sub
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 	// Version is the optimistic-concurrency counter: 1 on create, +1 on every update.
 	Version int64
 }
@@ -144,9 +150,16 @@ type Permit struct {
 	StatusListIndex int64
 }
 
+// Caller names who made a request: the issuer of the caller's token and its subject, which
+// is unique only within that issuer. Idempotency records are kept per Caller.
+type Caller struct {
+	Issuer  string
+	Subject string
+}
+
 // IdempotencyRecord is the stored outcome of a request made with an Idempotency-Key.
 type IdempotencyRecord struct {
-	CallerSub   string
+	Caller      Caller
 	Key         string
 	RequestHash string
 	Completed   bool // false while the reserving transaction has not completed it

@@ -23,6 +23,9 @@ type Reader interface {
 
 	// GetApplication returns an application or ErrNotFound.
 	GetApplication(ctx context.Context, id string) (Application, error)
+	// GetHoldingApplication returns the application that holds (item, subjectKey) (see
+	// Application.SubjectKey) or ErrNotFound.
+	GetHoldingApplication(ctx context.Context, item, subjectKey string) (Application, error)
 	// ListApplications returns applications newest first and the cursor of the next page.
 	ListApplications(ctx context.Context, f ApplicationFilter, p Page) ([]Application, string, error)
 	// ListReviews returns an application's reviews in the order they were made.
@@ -43,8 +46,8 @@ type Reader interface {
 	// the highest index allocated so far, for building the status list.
 	RevokedStatusIndexes(ctx context.Context) (revoked []int64, maxIndex int64, err error)
 
-	// GetIdempotency returns the record for (callerSub, key) or ErrNotFound.
-	GetIdempotency(ctx context.Context, callerSub, key string) (IdempotencyRecord, error)
+	// GetIdempotency returns the record for (caller, key) or ErrNotFound.
+	GetIdempotency(ctx context.Context, caller Caller, key string) (IdempotencyRecord, error)
 
 	// ListAudit returns up to limit audit entries with seq > afterSeq, ascending.
 	ListAudit(ctx context.Context, afterSeq int64, limit int) ([]AuditEntry, error)
@@ -65,11 +68,15 @@ type Reader interface {
 // Store.Tx all calls commit together.
 type Writer interface {
 	// CreateApplication inserts a new application (ID from NewID if empty; Version set to 1;
-	// timestamps set if zero). ErrConflict if the id exists.
+	// timestamps set if zero). ErrConflict if the id exists; a *HeldError (ErrSubjectHeld)
+	// naming the holder if a.SubjectKey is set and another application holds (a.Item,
+	// a.SubjectKey). A concurrent creation for the same pair waits for the first to commit.
 	CreateApplication(ctx context.Context, a *Application) error
 	// UpdateApplication replaces the mutable fields of a (status, form, decision, awaiting,
 	// permit id) if its stored version equals expectedVersion, and sets a.Version and
-	// a.UpdatedAt. ErrConflict when stale, ErrNotFound when absent.
+	// a.UpdatedAt. Moving to rejected releases the subject key (a.SubjectKey becomes empty);
+	// the subject key is never set by an update. ErrConflict when stale, ErrNotFound when
+	// absent.
 	UpdateApplication(ctx context.Context, a *Application, expectedVersion int64) error
 	// AddReview appends a review (sets ID, and At if zero).
 	AddReview(ctx context.Context, r *Review) error
@@ -83,18 +90,19 @@ type Writer interface {
 	// InsertPermit stores a permit (status active; a status index is allocated if zero).
 	// ErrDuplicatePermit if the application already has one.
 	InsertPermit(ctx context.Context, p *Permit) error
-	// RevokePermit marks a permit revoked. ErrNotFound, or ErrPermitRevoked if already revoked.
+	// RevokePermit marks a permit revoked and releases the subject key of its application.
+	// ErrNotFound, or ErrPermitRevoked if already revoked.
 	RevokePermit(ctx context.Context, id, reason string) error
 
-	// ReserveIdempotency claims (callerSub, key) for a request with this hash, inside the
+	// ReserveIdempotency claims (caller, key) for a request with this hash, inside the
 	// transaction that makes the change. It returns (nil, nil) when the key is new: the caller
 	// proceeds and calls CompleteIdempotency in the same transaction. It returns the stored
 	// record when the same request was already completed: the caller replays it and makes no
 	// change. ErrIdempotencyMismatch when the key was used for a different request. A
 	// concurrent request with the same key waits for the first one to commit.
-	ReserveIdempotency(ctx context.Context, callerSub, key, requestHash string) (*IdempotencyRecord, error)
+	ReserveIdempotency(ctx context.Context, caller Caller, key, requestHash string) (*IdempotencyRecord, error)
 	// CompleteIdempotency stores the response for a reserved key.
-	CompleteIdempotency(ctx context.Context, callerSub, key string, status int, body []byte) error
+	CompleteIdempotency(ctx context.Context, caller Caller, key string, status int, body []byte) error
 
 	// AppendAudit appends e to the hash chain (fills Seq, PrevHash, Hash and At if zero).
 	// Appends are serialised across connections and processes.

@@ -98,24 +98,10 @@ func (h *hub) call(method, path, token string, body any) (int, map[string]any) {
 }
 
 // resident finds a resident the real policy finds eligible for item, and the village, the way
-// hub/app's flow tests do: showcase samples first, then the generator's likely-eligible.
+// hub/app's flow tests do (an eligibility check that creates no application).
 func (h *hub) resident(item string) (id, village string) {
 	h.t.Helper()
-	d := h.sim.Data
-	candidates := h.real.Candidates(item)
-	for _, i := range candidates {
-		p := &d.Persons[i]
-		v := d.Village(p).Code
-		st, body := h.call("POST", "/v1/applications", h.token("counter", v), map[string]any{
-			"item": item, "applicant": map[string]string{"id_number": p.ID}, "purpose": "测试：查找符合条件的居民"})
-		if st == 201 {
-			if dec, _ := body["decision"].(map[string]any); dec["eligible"] == true {
-				return p.ID, v
-			}
-		}
-	}
-	h.t.Fatalf("no resident eligible for %s among %d candidates", item, len(candidates))
-	return "", ""
+	return h.real.Eligible(h.t, item)
 }
 
 // chromium finds the browser. Missing, the test skips locally and fails in CI.
@@ -443,7 +429,12 @@ func TestBrowserCounterAndReview(t *testing.T) {
 		t.Fatalf("after the village review: status %v awaiting %v", got["status"], got["awaiting"])
 	}
 
-	// The counter finds its unconfirmed drafts (the resident look-up above left one) and opens it.
+	// The counter finds its unconfirmed drafts (one left by a resident who did not sign) and
+	// opens it.
+	if st, body := h.call("POST", "/v1/applications", h.token("counter", famVillage), map[string]any{"item": "residence_certificate",
+		"applicant": map[string]string{"id_number": famID}, "purpose": "居住证明"}); st != 201 {
+		t.Fatalf("a draft to leave unconfirmed: %d %v", st, body)
+	}
 	p.useToken(h.token("counter", famVillage))
 	p.do("open the counter's drafts", chromedp.Navigate(h.url+"/#counter"), chromedp.Click(chromedp.CSS("#returned-panel summary")))
 	p.until("a draft in the list", `!!document.querySelector("#returned-table tbody tr button")`)

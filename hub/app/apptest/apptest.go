@@ -5,9 +5,11 @@
 package apptest
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -120,4 +122,50 @@ func (h *Hub) Candidates(item string) []int32 {
 		}
 	}
 	return out
+}
+
+// Eligible returns a living resident the real policy finds eligible for item, and the village
+// they live in. It asks the hub's eligibility check (GraphQL person.eligibility with a
+// village counter token) for each of Candidates in turn: the check creates no application, so
+// the resident is still free to apply for the item (a second open application for a
+// non-repeatable item is refused).
+func (h *Hub) Eligible(tb testing.TB, item string) (id, village string) {
+	tb.Helper()
+	d := h.Sim.Data
+	const query = `query($id: String!, $item: String!) { person(idNumber: $id, purpose: "测试：查找符合条件的居民") { eligibility(item: $item) { eligible } } }`
+	candidates := h.Candidates(item)
+	var last []byte
+	for _, i := range candidates {
+		p := &d.Persons[i]
+		v := d.Village(p).Code
+		body, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"id": p.ID, "item": item}})
+		req, err := http.NewRequestWithContext(tb.Context(), http.MethodPost, h.URL+"/graphql", bytes.NewReader(body))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+h.Token(tb, "counter", v))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		last, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var r struct {
+			Data struct {
+				Person struct {
+					Eligibility struct {
+						Eligible *bool
+					}
+				}
+			}
+		}
+		if resp.StatusCode == http.StatusOK && json.Unmarshal(last, &r) == nil {
+			if e := r.Data.Person.Eligibility.Eligible; e != nil && *e {
+				return p.ID, v
+			}
+		}
+	}
+	tb.Fatalf("no resident the policy finds eligible for %s among %d candidates; last answer: %.600s", item, len(candidates), last)
+	return "", ""
 }

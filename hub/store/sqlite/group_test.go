@@ -29,7 +29,7 @@ func TestGroupCommit(t *testing.T) {
 			defer func() { panics[i] = recover() }()
 			errs[i] = s.Tx(ctx, func(tx store.Txn) error {
 				if i%10 == 9 { // ten requests share each idempotency key
-					rec, err := tx.ReserveIdempotency(ctx, "counter", fmt.Sprintf("key-%d", i%3), "hash")
+					rec, err := tx.ReserveIdempotency(ctx, store.Caller{Issuer: "demo", Subject: "counter"}, fmt.Sprintf("key-%d", i%3), "hash")
 					if err != nil {
 						return err
 					}
@@ -53,7 +53,7 @@ func TestGroupCommit(t *testing.T) {
 					panic(fmt.Sprint("panic ", i))
 				}
 				if i%10 == 9 {
-					return tx.CompleteIdempotency(ctx, "counter", fmt.Sprintf("key-%d", i%3), 201, []byte(a.ID))
+					return tx.CompleteIdempotency(ctx, store.Caller{Issuer: "demo", Subject: "counter"}, fmt.Sprintf("key-%d", i%3), 201, []byte(a.ID))
 				}
 				return nil
 			})
@@ -91,7 +91,7 @@ func TestGroupCommit(t *testing.T) {
 	}
 	// Each idempotency key was completed by exactly one request.
 	for k := range 3 {
-		rec, err := s.GetIdempotency(ctx, "counter", fmt.Sprintf("key-%d", k))
+		rec, err := s.GetIdempotency(ctx, store.Caller{Issuer: "demo", Subject: "counter"}, fmt.Sprintf("key-%d", k))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -41,7 +41,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"decisions_bytes_kept_and_paging", testDecisions},
 		{"permit_unique_per_application_and_revocation", testPermits},
 		{"permit_concurrent_final_approval", testPermitRace},
+		{"subject_hold_refuses_second_application", testSubjectHold},
+		{"subject_hold_concurrent_creations", testSubjectHoldRace},
 		{"idempotency_replay_and_mismatch", testIdempotency},
+		{"idempotency_per_issuer_and_subject", testIdempotencyIssuer},
 		{"idempotency_concurrent_same_key", testIdempotencyRace},
 		{"tx_rollback_leaves_nothing", testTxRollback},
 		{"audit_chain_and_checkpoint", testAuditChain},
@@ -60,6 +63,10 @@ func RunShared(t *testing.T, openPair func(t *testing.T) (store.Store, store.Sto
 	t.Run("permit_concurrent_final_approval_two_processes", func(t *testing.T) {
 		a, b := openPair(t)
 		permitRace(t, []store.Store{a, b, a, b})
+	})
+	t.Run("subject_hold_concurrent_creations_two_processes", func(t *testing.T) {
+		a, b := openPair(t)
+		subjectHoldRace(t, []store.Store{a, b, a, b, a, b, a, b})
 	})
 	t.Run("audit_concurrent_appends_two_processes", func(t *testing.T) {
 		a, b := openPair(t)
@@ -637,42 +644,50 @@ func permitRace(t *testing.T, ss []store.Store) {
 	}
 }
 
+// Callers of the idempotency tests: otherIssuerApp has deptApp's subject under another
+// issuer, so it is another caller.
+var (
+	deptApp        = store.Caller{Issuer: "dept-issuer", Subject: "dept-app"}
+	otherApp       = store.Caller{Issuer: "dept-issuer", Subject: "other-app"}
+	otherIssuerApp = store.Caller{Issuer: "other-issuer", Subject: "dept-app"}
+)
+
 func testIdempotency(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	rec, err := s.ReserveIdempotency(ctx, "dept-app", "k1", "h1")
+	rec, err := s.ReserveIdempotency(ctx, deptApp, "k1", "h1")
 	must(t, err)
 	if rec != nil {
 		t.Fatalf("fresh key returned %+v", rec)
 	}
-	must(t, s.CompleteIdempotency(ctx, "dept-app", "k1", 201, []byte(`{"id":"a1"}`)))
-	rec, err = s.ReserveIdempotency(ctx, "dept-app", "k1", "h1")
+	must(t, s.CompleteIdempotency(ctx, deptApp, "k1", 201, []byte(`{"id":"a1"}`)))
+	rec, err = s.ReserveIdempotency(ctx, deptApp, "k1", "h1")
 	must(t, err)
 	if rec == nil || rec.Status != 201 || string(rec.Body) != `{"id":"a1"}` || !rec.Completed {
 		t.Fatalf("replay = %+v", rec)
 	}
-	_, err = s.ReserveIdempotency(ctx, "dept-app", "k1", "h2")
+	_, err = s.ReserveIdempotency(ctx, deptApp, "k1", "h2")
 	wantErr(t, err, store.ErrIdempotencyMismatch)
 	// Keys are per caller.
-	rec, err = s.ReserveIdempotency(ctx, "other-app", "k1", "h2")
+	rec, err = s.ReserveIdempotency(ctx, otherApp, "k1", "h2")
 	must(t, err)
 	if rec != nil {
 		t.Fatalf("other caller's key returned %+v", rec)
 	}
 	// A reservation committed without a response is reported, not replayed.
-	_, err = s.ReserveIdempotency(ctx, "other-app", "k1", "h2")
+	_, err = s.ReserveIdempotency(ctx, otherApp, "k1", "h2")
 	wantErr(t, err, store.ErrIdempotencyIncomplete)
 	// A reservation rolled back with its transaction leaves the key free.
 	boom := errors.New("boom")
 	err = s.Tx(ctx, func(tx store.Txn) error {
-		if _, err := tx.ReserveIdempotency(ctx, "dept-app", "k2", "h"); err != nil {
+		if _, err := tx.ReserveIdempotency(ctx, deptApp, "k2", "h"); err != nil {
 			return err
 		}
 		return boom
 	})
 	wantErr(t, err, boom)
-	_, err = s.GetIdempotency(ctx, "dept-app", "k2")
+	_, err = s.GetIdempotency(ctx, deptApp, "k2")
 	wantErr(t, err, store.ErrNotFound)
-	wantErr(t, s.CompleteIdempotency(ctx, "dept-app", "never", 200, nil), store.ErrConflict)
+	wantErr(t, s.CompleteIdempotency(ctx, deptApp, "never", 200, nil), store.ErrConflict)
 	// Retention: records older than the cutoff go.
 	n, err := s.PurgeIdempotency(ctx, time.Now().Add(-time.Hour))
 	must(t, err)
@@ -684,8 +699,40 @@ func testIdempotency(t *testing.T, s store.Store) {
 	if n != 2 {
 		t.Fatalf("purged %d records, want 2", n)
 	}
-	_, err = s.GetIdempotency(ctx, "dept-app", "k1")
+	_, err = s.GetIdempotency(ctx, deptApp, "k1")
 	wantErr(t, err, store.ErrNotFound)
+}
+
+func testIdempotencyIssuer(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	rec, err := s.ReserveIdempotency(ctx, deptApp, "k1", "h1")
+	must(t, err)
+	if rec != nil {
+		t.Fatalf("fresh key returned %+v", rec)
+	}
+	must(t, s.CompleteIdempotency(ctx, deptApp, "k1", 201, []byte(`{"id":"a1"}`)))
+	// The same subject under another issuer is another caller: its key is fresh, with any
+	// request, and completing it leaves the first caller's record alone.
+	rec, err = s.ReserveIdempotency(ctx, otherIssuerApp, "k1", "h1")
+	must(t, err)
+	if rec != nil {
+		t.Fatalf("another issuer's caller replayed %+v", rec)
+	}
+	must(t, s.CompleteIdempotency(ctx, otherIssuerApp, "k1", 201, []byte(`{"id":"b1"}`)))
+	for _, tc := range []struct {
+		caller store.Caller
+		body   string
+	}{{deptApp, `{"id":"a1"}`}, {otherIssuerApp, `{"id":"b1"}`}} {
+		got, err := s.GetIdempotency(ctx, tc.caller, "k1")
+		must(t, err)
+		if string(got.Body) != tc.body || got.Caller != tc.caller {
+			t.Fatalf("record of %+v = %+v, want body %s", tc.caller, got, tc.body)
+		}
+	}
+	_, err = s.GetIdempotency(ctx, store.Caller{Issuer: "third-issuer", Subject: "dept-app"}, "k1")
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.ReserveIdempotency(ctx, store.Caller{Subject: "dept-app"}, "k1", "h1")
+	wantErr(t, err, store.ErrInvalid)
 }
 
 func testIdempotencyRace(t *testing.T, s store.Store) {
@@ -701,7 +748,7 @@ func testIdempotencyRace(t *testing.T, s store.Store) {
 			defer wg.Done()
 			<-start
 			errs[i] = s.Tx(ctx, func(tx store.Txn) error {
-				rec, err := tx.ReserveIdempotency(ctx, "dept-app", "same-key", "h")
+				rec, err := tx.ReserveIdempotency(ctx, deptApp, "same-key", "h")
 				if err != nil {
 					return err
 				}
@@ -714,7 +761,7 @@ func testIdempotencyRace(t *testing.T, s store.Store) {
 					return err
 				}
 				bodies[i] = a.ID
-				return tx.CompleteIdempotency(ctx, "dept-app", "same-key", 201, []byte(a.ID))
+				return tx.CompleteIdempotency(ctx, deptApp, "same-key", 201, []byte(a.ID))
 			})
 		}()
 	}
@@ -732,6 +779,154 @@ func testIdempotencyRace(t *testing.T, s store.Store) {
 	must(t, err)
 	if len(apps) != 1 {
 		t.Fatalf("%d applications created, want 1", len(apps))
+	}
+}
+
+// heldApp is an application of newApp holding (item, the digest of its applicant).
+func heldApp(s store.Store, item string, status store.ApplicationStatus) *store.Application {
+	a := newApp("370114001201", item, status)
+	a.SubjectKey = s.SubjectDigest(a.ApplicantID)
+	return a
+}
+
+// wantHeld checks err is a *HeldError naming holder.
+func wantHeld(t testing.TB, err error, holder *store.Application, permitID string) {
+	t.Helper()
+	var h *store.HeldError
+	if !errors.As(err, &h) || !errors.Is(err, store.ErrSubjectHeld) {
+		t.Fatalf("error = %v, want a *HeldError", err)
+	}
+	if h.ApplicationID != holder.ID || h.Item != holder.Item || h.PermitID != permitID {
+		t.Fatalf("held by %+v, want application %s permit %q", h, holder.ID, permitID)
+	}
+}
+
+func testSubjectHold(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	key := s.SubjectDigest("37011419400101123X")
+	first := heldApp(s, "elderly_allowance", store.StatusDraft)
+	must(t, s.CreateApplication(ctx, first))
+	if first.SubjectKey != key {
+		t.Fatalf("subject key = %q, want the digest", first.SubjectKey)
+	}
+	got, err := s.GetHoldingApplication(ctx, "elderly_allowance", key)
+	must(t, err)
+	if got.ID != first.ID || got.SubjectKey != key {
+		t.Fatalf("holder = %+v, want %s", got, first.ID)
+	}
+
+	// An open application (draft, then in review, then returned) holds the subject.
+	for _, st := range []store.ApplicationStatus{store.StatusDraft, store.StatusInReview, store.StatusReturned} {
+		if st != first.Status {
+			first.Status = st
+			must(t, s.UpdateApplication(ctx, first, first.Version))
+		}
+		second := heldApp(s, "elderly_allowance", store.StatusDraft)
+		wantHeld(t, s.CreateApplication(ctx, second), first, "")
+		_, err := s.GetApplication(ctx, second.ID)
+		wantErr(t, err, store.ErrNotFound)
+	}
+	// Inside a transaction the refusal leaves the transaction usable.
+	must(t, s.Tx(ctx, func(tx store.Txn) error {
+		wantHeld(t, tx.CreateApplication(ctx, heldApp(s, "elderly_allowance", store.StatusDraft)), first, "")
+		return tx.AppendAudit(ctx, &store.AuditEntry{ActorSub: "counter-1", ActorRole: "counter", Action: store.AuditRefusal})
+	}))
+	// Another item, another subject, or no subject key (a repeatable item) is not held.
+	must(t, s.CreateApplication(ctx, heldApp(s, "senior_card", store.StatusDraft)))
+	other := newApp("370114001201", "elderly_allowance", store.StatusDraft)
+	other.ApplicantID = "370114194001011236"
+	other.SubjectKey = s.SubjectDigest(other.ApplicantID)
+	must(t, s.CreateApplication(ctx, other))
+	for range 2 {
+		must(t, s.CreateApplication(ctx, newApp("370114001201", "temporary_assistance", store.StatusDraft)))
+	}
+
+	// Rejection frees the subject.
+	first.Status = store.StatusRejected
+	must(t, s.UpdateApplication(ctx, first, first.Version))
+	if first.SubjectKey != "" {
+		t.Fatalf("rejected application still holds %q", first.SubjectKey)
+	}
+	got, err = s.GetApplication(ctx, first.ID)
+	must(t, err)
+	if got.SubjectKey != "" || got.Status != store.StatusRejected {
+		t.Fatalf("rejected application = %+v", got)
+	}
+	_, err = s.GetHoldingApplication(ctx, "elderly_allowance", key)
+	wantErr(t, err, store.ErrNotFound)
+
+	// An approved application with an active permit holds it; revoking the permit frees it.
+	approved := heldApp(s, "elderly_allowance", store.StatusApproved)
+	must(t, s.CreateApplication(ctx, approved))
+	p := permitFor(approved.ID)
+	must(t, s.InsertPermit(ctx, p))
+	approved.PermitID = p.ID
+	must(t, s.UpdateApplication(ctx, approved, approved.Version))
+	wantHeld(t, s.CreateApplication(ctx, heldApp(s, "elderly_allowance", store.StatusDraft)), approved, p.ID)
+	must(t, s.RevokePermit(ctx, p.ID, "moved away"))
+	got, err = s.GetApplication(ctx, approved.ID)
+	must(t, err)
+	if got.SubjectKey != "" || got.Status != store.StatusApproved {
+		t.Fatalf("application of a revoked permit = %+v", got)
+	}
+	again := heldApp(s, "elderly_allowance", store.StatusDraft)
+	must(t, s.CreateApplication(ctx, again))
+	wantHeld(t, s.CreateApplication(ctx, heldApp(s, "elderly_allowance", store.StatusDraft)), again, "")
+}
+
+func testSubjectHoldRace(t *testing.T, s store.Store) {
+	subjectHoldRace(t, []store.Store{s, s, s, s, s, s, s, s})
+}
+
+// subjectHoldRace creates an application for one (item, subject) concurrently through each
+// store, each in a transaction that also appends an audit entry (as the hub does); exactly
+// one may be created and the others are refused naming it.
+func subjectHoldRace(t *testing.T, ss []store.Store) {
+	ctx := t.Context()
+	for round, item := range []string{"elderly_allowance", "senior_card", "minimum_living_allowance"} {
+		start := make(chan struct{})
+		errs := make([]error, len(ss))
+		apps := make([]*store.Application, len(ss))
+		var wg sync.WaitGroup
+		for i, s := range ss {
+			apps[i] = heldApp(s, item, store.StatusDraft)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				errs[i] = s.Tx(ctx, func(tx store.Txn) error {
+					if err := tx.CreateApplication(ctx, apps[i]); err != nil {
+						return err
+					}
+					return tx.AppendAudit(ctx, &store.AuditEntry{ActorSub: "counter", ActorRole: "counter", Action: store.AuditDecision,
+						ApplicationID: apps[i].ID})
+				})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		var winner *store.Application
+		for i, err := range errs {
+			if err == nil {
+				if winner != nil {
+					t.Fatalf("round %d: two applications created (%s, %s)", round, winner.ID, apps[i].ID)
+				}
+				winner = apps[i]
+			}
+		}
+		if winner == nil {
+			t.Fatalf("round %d: no application created: %v", round, errs)
+		}
+		for _, err := range errs {
+			if err != nil {
+				wantHeld(t, err, winner, "")
+			}
+		}
+		list, _, err := ss[0].ListApplications(ctx, store.ApplicationFilter{Item: item}, store.Page{})
+		must(t, err)
+		if len(list) != 1 || list[0].ID != winner.ID {
+			t.Fatalf("round %d: stored %d applications, want only %s", round, len(list), winner.ID)
+		}
 	}
 }
 

@@ -14,6 +14,10 @@ export function showProblem(err, context) {
   if (Array.isArray(p.errors) && p.errors.length) {
     box.append(h("ul", {}, p.errors.map((e) => h("li", {}, `${e.field}：${e.detail}`))));
   }
+  if (typeof p.permit_id === "string" && p.permit_id) {
+    // already-held: the resident's active permit for the item.
+    box.append(h("div", {}, "现有许可 / Active permit：", h("a", { href: "#permit/" + encodeURIComponent(p.permit_id) }, p.permit_id)));
+  }
   if (err instanceof ProblemError && err.status === 401) {
     box.append(h("div", {}, "请在上方重新粘贴有效的访问令牌。"));
   }

@@ -22,7 +22,7 @@ type reader struct {
 const (
 	residentCols    = "id_number, name, sex, birth_date, hukou_type, village, household_id, relation, deceased, dibao, tekun, disability_category, disability_grade, veteran, land_mu, updated_seq"
 	residentNCols   = 16
-	applicationCols = "id, item, applicant_id, village, status, form, decision, awaiting_level, awaiting_division, permit_id, created_by, created_at, updated_at, version"
+	applicationCols = "id, item, applicant_id, village, status, form, decision, awaiting_level, awaiting_division, permit_id, created_by, created_at, updated_at, version, subject_key"
 	decisionCols    = "decision_id, application_id, item, path, revision, input_digest, input, result, requested_by, at, seq"
 	permitCols      = "id, application_id, token, kid, item, issuer, issued_at, expires_at, status, revoked_at, revocation_reason, status_list_index"
 	auditCols       = "seq, at, actor_sub, actor_role, action, subject, item, purpose, application_id, details, prev_hash, hash"
@@ -31,6 +31,14 @@ const (
 )
 
 type scanner interface{ Scan(dest ...any) error }
+
+// nullString binds "" as NULL (a NULL subject key never collides in a unique index).
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
 
 func nullTime(t time.Time) any {
 	if t.IsZero() {
@@ -188,9 +196,10 @@ func scanApplication(s scanner) (store.Application, error) {
 	var a store.Application
 	var form, dec []byte
 	var status string
+	var subject sql.NullString
 	err := s.Scan(&a.ID, &a.Item, &a.ApplicantID, &a.Village, &status, &form, &dec, &a.AwaitingLevel, &a.AwaitingDivision,
-		&a.PermitID, &a.CreatedBy, &a.CreatedAt, &a.UpdatedAt, &a.Version)
-	a.Status, a.Form, a.Decision = store.ApplicationStatus(status), form, dec
+		&a.PermitID, &a.CreatedBy, &a.CreatedAt, &a.UpdatedAt, &a.Version, &subject)
+	a.Status, a.Form, a.Decision, a.SubjectKey = store.ApplicationStatus(status), form, dec, subject.String
 	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
 	return a, wrap("read application", err)
 }
@@ -198,6 +207,15 @@ func scanApplication(s scanner) (store.Application, error) {
 // GetApplication implements store.Reader.
 func (r reader) GetApplication(ctx context.Context, id string) (store.Application, error) {
 	return scanApplication(r.q.QueryRowContext(ctx, r.d.SQL(`SELECT `+applicationCols+` FROM applications WHERE id = ?`), id))
+}
+
+// GetHoldingApplication implements store.Reader.
+func (r reader) GetHoldingApplication(ctx context.Context, item, subjectKey string) (store.Application, error) {
+	if subjectKey == "" {
+		return store.Application{}, fmt.Errorf("holding application: %w", store.ErrNotFound)
+	}
+	return scanApplication(r.q.QueryRowContext(ctx, r.d.SQL(`SELECT `+applicationCols+` FROM applications WHERE item = ? AND subject_key = ?`),
+		item, subjectKey))
 }
 
 // ListApplications implements store.Reader.
@@ -375,10 +393,11 @@ func (r reader) RevokedStatusIndexes(ctx context.Context) ([]int64, int64, error
 }
 
 // GetIdempotency implements store.Reader.
-func (r reader) GetIdempotency(ctx context.Context, callerSub, key string) (store.IdempotencyRecord, error) {
+func (r reader) GetIdempotency(ctx context.Context, caller store.Caller, key string) (store.IdempotencyRecord, error) {
 	var rec store.IdempotencyRecord
-	err := r.q.QueryRowContext(ctx, r.d.SQL(`SELECT caller_sub, key, request_hash, completed, status, body, created_at FROM idempotency_keys WHERE caller_sub = ? AND key = ?`),
-		callerSub, key).Scan(&rec.CallerSub, &rec.Key, &rec.RequestHash, &rec.Completed, &rec.Status, &rec.Body, &rec.CreatedAt)
+	err := r.q.QueryRowContext(ctx, r.d.SQL(`SELECT caller_iss, caller_sub, key, request_hash, completed, status, body, created_at
+		FROM idempotency_keys WHERE caller_iss = ? AND caller_sub = ? AND key = ?`),
+		caller.Issuer, caller.Subject, key).Scan(&rec.Caller.Issuer, &rec.Caller.Subject, &rec.Key, &rec.RequestHash, &rec.Completed, &rec.Status, &rec.Body, &rec.CreatedAt)
 	rec.CreatedAt = rec.CreatedAt.UTC()
 	return rec, wrap("read idempotency record", err)
 }

@@ -56,17 +56,17 @@ func (db *DB) RevokePermit(ctx context.Context, id, reason string) error {
 
 // ReserveIdempotency implements store.Writer. Outside Store.Tx the reservation commits on its
 // own; prefer reserving inside the transaction that makes the change.
-func (db *DB) ReserveIdempotency(ctx context.Context, callerSub, key, requestHash string) (rec *store.IdempotencyRecord, err error) {
+func (db *DB) ReserveIdempotency(ctx context.Context, caller store.Caller, key, requestHash string) (rec *store.IdempotencyRecord, err error) {
 	err = db.do(ctx, func(w *writer) (err error) {
-		rec, err = w.ReserveIdempotency(ctx, callerSub, key, requestHash)
+		rec, err = w.ReserveIdempotency(ctx, caller, key, requestHash)
 		return err
 	})
 	return rec, err
 }
 
 // CompleteIdempotency implements store.Writer.
-func (db *DB) CompleteIdempotency(ctx context.Context, callerSub, key string, status int, body []byte) error {
-	return db.do(ctx, func(w *writer) error { return w.CompleteIdempotency(ctx, callerSub, key, status, body) })
+func (db *DB) CompleteIdempotency(ctx context.Context, caller store.Caller, key string, status int, body []byte) error {
+	return db.do(ctx, func(w *writer) error { return w.CompleteIdempotency(ctx, caller, key, status, body) })
 }
 
 // AppendAudit implements store.Writer.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -87,10 +88,34 @@ func (w *writer) CreateApplication(ctx context.Context, a *store.Application) er
 		a.CreatedAt = now
 	}
 	a.CreatedAt, a.UpdatedAt, a.Version = store.NormTime(a.CreatedAt), now, 1
-	_, err = w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO applications (`+applicationCols+`) VALUES `+placeholders(14)),
-		a.ID, a.Item, a.ApplicantID, a.Village, string(a.Status), form, dec, a.AwaitingLevel, a.AwaitingDivision,
-		a.PermitID, a.CreatedBy, a.CreatedAt, a.UpdatedAt, a.Version)
-	return w.uniqueErr("insert application", err, "", nil)
+	args := []any{a.ID, a.Item, a.ApplicantID, a.Village, string(a.Status), form, dec, a.AwaitingLevel, a.AwaitingDivision,
+		a.PermitID, a.CreatedBy, a.CreatedAt, a.UpdatedAt, a.Version, nullString(a.SubjectKey)}
+	if a.SubjectKey == "" {
+		_, err = w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO applications (`+applicationCols+`) VALUES `+placeholders(15)), args...)
+		return w.uniqueErr("insert application", err, "", nil)
+	}
+	// ON CONFLICT on the hold waits for a concurrent holder of the same (item, subject key) to
+	// commit or roll back (PostgreSQL; SQLite has one writer), so the read below sees it. An
+	// id collision is not an arbiter here and still fails as a unique violation.
+	for range 3 {
+		n, err := affected(w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO applications (`+applicationCols+`) VALUES `+placeholders(15)+
+			` ON CONFLICT (item, subject_key) DO NOTHING`), args...))
+		if err != nil {
+			return w.uniqueErr("insert application", err, "", nil)
+		}
+		if n == 1 {
+			return nil
+		}
+		holder, err := w.GetHoldingApplication(ctx, a.Item, a.SubjectKey)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // released between the two statements: try again
+		}
+		if err != nil {
+			return err
+		}
+		return &store.HeldError{Item: a.Item, ApplicationID: holder.ID, Status: holder.Status, PermitID: holder.PermitID}
+	}
+	return fmt.Errorf("insert application: the subject's hold keeps changing: %w", store.ErrConflict)
 }
 
 // UpdateApplication implements store.Writer.
@@ -107,9 +132,11 @@ func (w *writer) UpdateApplication(ctx context.Context, a *store.Application, ex
 		return err
 	}
 	now := store.Now()
+	release := a.Status == store.StatusRejected
 	n, err := affected(w.q.ExecContext(ctx, w.d.SQL(`UPDATE applications SET status = ?, form = ?, decision = ?, awaiting_level = ?,
-		awaiting_division = ?, permit_id = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`),
-		string(a.Status), form, dec, a.AwaitingLevel, a.AwaitingDivision, a.PermitID, now, a.ID, expectedVersion))
+		awaiting_division = ?, permit_id = ?, updated_at = ?, version = version + 1,
+		subject_key = CASE WHEN ? THEN NULL ELSE subject_key END WHERE id = ? AND version = ?`),
+		string(a.Status), form, dec, a.AwaitingLevel, a.AwaitingDivision, a.PermitID, now, release, a.ID, expectedVersion))
 	if err != nil {
 		return wrap("update application", err)
 	}
@@ -121,6 +148,9 @@ func (w *writer) UpdateApplication(ctx context.Context, a *store.Application, ex
 		return fmt.Errorf("update application %s: version %d, expected %d: %w", a.ID, v, expectedVersion, store.ErrConflict)
 	}
 	a.Version, a.UpdatedAt = expectedVersion+1, now
+	if release {
+		a.SubjectKey = ""
+	}
 	return nil
 }
 
@@ -237,25 +267,28 @@ func (w *writer) RevokePermit(ctx context.Context, id, reason string) error {
 		}
 		return fmt.Errorf("revoke permit %s: %w", id, store.ErrPermitRevoked)
 	}
-	return nil
+	_, err = w.q.ExecContext(ctx, w.d.SQL(`UPDATE applications SET subject_key = NULL
+		WHERE id = (SELECT application_id FROM permits WHERE id = ?)`), id)
+	return wrap("release subject of revoked permit", err)
 }
 
 // ReserveIdempotency implements store.Writer.
-func (w *writer) ReserveIdempotency(ctx context.Context, callerSub, key, requestHash string) (*store.IdempotencyRecord, error) {
-	if callerSub == "" || key == "" || requestHash == "" {
-		return nil, fmt.Errorf("%w: idempotency needs caller, key and request hash", store.ErrInvalid)
+func (w *writer) ReserveIdempotency(ctx context.Context, caller store.Caller, key, requestHash string) (*store.IdempotencyRecord, error) {
+	if caller.Issuer == "" || caller.Subject == "" || key == "" || requestHash == "" {
+		return nil, fmt.Errorf("%w: idempotency needs caller issuer and subject, key and request hash", store.ErrInvalid)
 	}
 	// ON CONFLICT DO NOTHING waits for a concurrent reservation of the same key to commit or
 	// roll back, so the read below sees its outcome.
-	n, err := affected(w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO idempotency_keys (caller_sub, key, request_hash, completed, status, created_at)
-		VALUES (?, ?, ?, FALSE, 0, ?) ON CONFLICT (caller_sub, key) DO NOTHING`), callerSub, key, requestHash, store.Now()))
+	n, err := affected(w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO idempotency_keys (caller_iss, caller_sub, key, request_hash, completed, status, created_at)
+		VALUES (?, ?, ?, ?, FALSE, 0, ?) ON CONFLICT (caller_iss, caller_sub, key) DO NOTHING`),
+		caller.Issuer, caller.Subject, key, requestHash, store.Now()))
 	if err != nil {
 		return nil, wrap("reserve idempotency key", err)
 	}
 	if n == 1 {
 		return nil, nil
 	}
-	rec, err := w.GetIdempotency(ctx, callerSub, key)
+	rec, err := w.GetIdempotency(ctx, caller, key)
 	switch {
 	case err != nil:
 		return nil, err
@@ -268,12 +301,12 @@ func (w *writer) ReserveIdempotency(ctx context.Context, callerSub, key, request
 }
 
 // CompleteIdempotency implements store.Writer.
-func (w *writer) CompleteIdempotency(ctx context.Context, callerSub, key string, status int, body []byte) error {
+func (w *writer) CompleteIdempotency(ctx context.Context, caller store.Caller, key string, status int, body []byte) error {
 	if body == nil {
 		body = []byte{}
 	}
 	n, err := affected(w.q.ExecContext(ctx, w.d.SQL(`UPDATE idempotency_keys SET completed = TRUE, status = ?, body = ?
-		WHERE caller_sub = ? AND key = ? AND completed = FALSE`), status, body, callerSub, key))
+		WHERE caller_iss = ? AND caller_sub = ? AND key = ? AND completed = FALSE`), status, body, caller.Issuer, caller.Subject, key))
 	if err != nil {
 		return wrap("complete idempotency key", err)
 	}
