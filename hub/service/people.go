@@ -206,7 +206,6 @@ func (h *Hub) People(ctx context.Context, c auth.Caller, ids []string, purpose s
 	return out, nil
 }
 
-
 // locate returns the resident's village and household number: from the local snapshot when
 // it has the resident, else the village from Evidence.Locate (household unknown). An unknown
 // resident is ErrNotFound; a platform failure ErrEvidenceUnavailable.
