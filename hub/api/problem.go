@@ -50,6 +50,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	if p.Instance == "" && r != nil {
 		p.Instance = r.URL.Path
 	}
+	p.Instance = ident.RedactText(p.Instance)
 	if p.RequestID == "" && r != nil {
 		p.RequestID = RequestID(r.Context())
 	}

@@ -101,7 +101,7 @@ func (h *Hub) revoke(ctx context.Context, c auth.Caller, id string, req RevokeRe
 		if err != nil {
 			return 0, nil, err
 		}
-		reason := redact(req.Reason, view.Applicant.Name)
+		reason := redact(req.Reason, applicantNames(ctx, tx, app, view)...)
 		if err := tx.RevokePermit(ctx, id, reason); err != nil {
 			if errors.Is(err, store.ErrPermitRevoked) {
 				return 0, nil, fmt.Errorf("%w: the permit is already revoked", ErrState)

@@ -1,12 +1,15 @@
 package service
 
 import (
+	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"sanmian/hub/ident"
+	"sanmian/hub/store"
 )
 
 // Bounds of the free text callers type, in characters.
@@ -60,6 +63,16 @@ func checkText(s string, rule textRule) (string, error) {
 // stored or shown: the one place the service applies ident.RedactText.
 func redact(s string, names ...string) string { return ident.RedactText(s, names...) }
 
+// applicantNames are the names free text about app's applicant is redacted with: the form's
+// name field and the resident snapshot's (read through r, the caller's transaction or store).
+func applicantNames(ctx context.Context, r store.Reader, app store.Application, v ApplicationView) []string {
+	names := []string{v.Applicant.Name}
+	if res, err := r.GetResident(ctx, app.ApplicantID); err == nil && res.Name != v.Applicant.Name {
+		names = append(names, res.Name)
+	}
+	return names
+}
+
 // checkPurpose validates a lookup purpose (required, 1-500 printable characters on one line)
 // and returns it trimmed and redacted; names (the people looked up, when known) are masked too.
 func checkPurpose(purpose string, names ...string) (string, error) {
@@ -112,7 +125,7 @@ func checkSeqCursor(after string) error {
 	if after == "" {
 		return nil
 	}
-	if len(after) > 19 || strings.Trim(after, "0123456789") != "" || strings.TrimLeft(after, "0") == "" {
+	if n, err := strconv.ParseInt(after, 10, 64); err != nil || n <= 0 || strings.Trim(after, "0123456789") != "" {
 		return &InvalidError{Field: "after", Detail: "not a cursor this list returned"}
 	}
 	return nil

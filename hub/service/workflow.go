@@ -215,7 +215,7 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 			}
 			f := &view.Form.Fields[i]
 			f.Value, f.Source, f.Declined, f.Manual = nil, nil, true, true
-			f.Note = redact(req.Notes[d], view.Applicant.Name)
+			f.Note = redact(req.Notes[d], applicantNames(ctx, tx, app, view)...)
 			if f.Note == "" {
 				f.Note = "申请人拒绝自动填充，需提交材料人工录入 (declined by the applicant; enter from the evidence brought)"
 			}
@@ -316,7 +316,7 @@ func (h *Hub) review(ctx context.Context, c auth.Caller, id string, req ReviewRe
 			return 0, nil, fmt.Errorf("item %q: %w", app.Item, ErrNotFound)
 		}
 		rv := &store.Review{ApplicationID: app.ID, Level: app.AwaitingLevel, Division: app.AwaitingDivision,
-			Action: action, Comment: redact(req.Comment, view.Applicant.Name), Reviewer: c.Subject}
+			Action: action, Comment: redact(req.Comment, applicantNames(ctx, tx, app, view)...), Reviewer: c.Subject}
 		if err := tx.AddReview(ctx, rv); err != nil {
 			return 0, nil, err
 		}
