@@ -187,6 +187,12 @@ type fuzzer struct {
 	permits []string
 	items   []string
 	tokens  []string // bearer tokens of every role ("" = none)
+	// counters holds, per resident of ids, a counter token of the resident's village.
+	counters map[string]string
+	// appTokens holds, per application of apps, its counter's token and its reviewers'
+	// (village, work area, town); permitTokens the town reviewer's per permit.
+	appTokens    map[string][]string
+	permitTokens map[string]string
 }
 
 func (f *fuzzer) pick(xs []string) string {
@@ -411,6 +417,45 @@ func (f *fuzzer) graphQLBody() string {
 	return string(b)
 }
 
+// wellFormed is a body of the right shape with hostile free text (personal data typed into
+// it), and for a new application the token of a counter that may create it.
+func (f *fuzzer) wellFormed(op apiOp, path string) (body, token string) {
+	var v any
+	target := ""
+	if parts := strings.Split(path, "/"); len(parts) > 3 {
+		target = parts[3]
+	}
+	switch tokens := f.appTokens[target]; {
+	case len(tokens) == 4 && strings.HasSuffix(op.path, "/confirm"):
+		token = tokens[0]
+	case len(tokens) == 4 && strings.HasSuffix(op.path, "/review"):
+		token = f.pick(tokens[1:])
+	case strings.HasSuffix(op.path, "/revoke"):
+		token = f.permitTokens[target]
+	}
+	switch {
+	case strings.HasSuffix(op.path, "/confirm"):
+		declined := []string{}
+		if f.r.IntN(2) == 0 {
+			declined = append(declined, f.pick([]string{"hukou_type", "name", "age", "phone"}))
+		}
+		v = map[string]any{"signature": "sig", "declined": declined,
+			"notes": map[string]string{"hukou_type": f.text(), "name": f.text(), "age": f.text(), "phone": f.text()}}
+	case strings.HasSuffix(op.path, "/review"):
+		v = map[string]any{"action": f.pick([]string{"approve", "reject", "return"}), "comment": f.text()}
+	case strings.HasSuffix(op.path, "/revoke"):
+		v = map[string]any{"reason": f.text()}
+	case strings.HasSuffix(op.path, "/verify"):
+		v = map[string]any{"token": f.str()}
+	default:
+		id := f.id()
+		token = f.counters[id]
+		v = map[string]any{"item": f.pick(f.items), "applicant": map[string]string{"id_number": id}, "purpose": f.text()}
+	}
+	b, _ := json.Marshal(v)
+	return string(b), token
+}
+
 // request makes one hostile request from an operation of the document.
 func (f *fuzzer) request(base string, ops []apiOp) (*http.Request, string) {
 	op := ops[f.r.IntN(len(ops))]
@@ -424,6 +469,13 @@ func (f *fuzzer) request(base string, ops []apiOp) (*http.Request, string) {
 		switch p.in {
 		case "path":
 			v := f.paramValue(p)
+			if p.name == "id" && f.r.IntN(3) > 0 {
+				if strings.HasPrefix(op.path, "/v1/permits/") {
+					v = f.pick(f.permits)
+				} else {
+					v = f.pick(f.apps)
+				}
+			}
 			if v == "" {
 				v = "x"
 			}
@@ -450,8 +502,10 @@ func (f *fuzzer) request(base string, ops []apiOp) (*http.Request, string) {
 	if rawQuery != "" {
 		target += "?" + rawQuery
 	}
-	var body string
+	var body, token string
 	switch {
+	case op.body != nil && f.r.IntN(3) == 0:
+		body, token = f.wellFormed(op, path)
 	case op.path == "/graphql":
 		body = f.graphQLBody()
 	case op.body != nil || f.r.IntN(20) == 0:
@@ -485,7 +539,10 @@ func (f *fuzzer) request(base string, ops []apiOp) (*http.Request, string) {
 			req.Header.Del("Content-Type")
 		}
 	}
-	switch tok := f.pick(f.tokens); {
+	if token == "" {
+		token = f.pick(f.tokens)
+	}
+	switch tok := token; {
 	case tok == "" && f.r.IntN(3) == 0:
 		req.Header.Set("Authorization", f.pick([]string{"Bearer abc", "Basic Zm9vOmJhcg==", "Bearer ", "Bearer " + strings.Repeat("a", 5000), "bearer x.y.z"}))
 	case tok != "":
@@ -502,7 +559,7 @@ func (f *fuzzer) request(base string, ops []apiOp) (*http.Request, string) {
 func fuzzSetup(t *testing.T, e *hubEnv) func(seed uint64) *fuzzer {
 	t.Helper()
 	d := e.sim.Data
-	f := &fuzzer{}
+	f := &fuzzer{counters: map[string]string{}, appTokens: map[string][]string{}, permitTokens: map[string]string{}}
 	for _, it := range e.app.Hub.Items() {
 		f.items = append(f.items, it.Code)
 	}
@@ -518,13 +575,33 @@ func fuzzSetup(t *testing.T, e *hubEnv) func(seed uint64) *fuzzer {
 	r = e.do("POST", "/v1/applications/"+f.apps[0]+"/confirm", counter, map[string]any{"signature": "sig"})
 	if pid, ok := r.body["permit_id"].(string); ok {
 		f.permits = append(f.permits, pid)
+		vd, _ := division.Lookup(village)
+		f.permitTokens[pid] = e.token("reviewer", vd.Town)
 	}
 	f.ids = append(f.ids, id)
+	f.counters[id] = counter
 	villages := []string{village}
 	for i := 0; i < len(d.Persons) && len(f.ids) < 12; i += len(d.Persons) / 11 {
 		p := &d.Persons[i]
 		f.ids, f.names = append(f.ids, p.ID), append(f.names, p.Name)
 		villages = append(villages, d.Village(p).Code)
+		f.counters[p.ID] = e.token("counter", d.Village(p).Code)
+	}
+	// Drafts to confirm and review, each with the tokens that may act on it.
+	for _, rid := range f.ids[1:] {
+		for _, item := range []string{"temporary_assistance", "senior_card"} {
+			r := e.do("POST", "/v1/applications", f.counters[rid], map[string]any{"item": item,
+				"applicant": map[string]string{"id_number": rid}, "purpose": "模糊测试准备"})
+			if r.status != 201 {
+				continue
+			}
+			app := r.body["id"].(string)
+			v, _ := r.body["village"].(string)
+			vd, _ := division.Lookup(v)
+			wa, _ := division.WorkAreaOf(v)
+			f.apps = append(f.apps, app)
+			f.appTokens[app] = []string{f.counters[rid], e.token("reviewer", v), e.token("reviewer", wa.Code), e.token("reviewer", vd.Town)}
+		}
 	}
 	for _, v := range villages {
 		vd, _ := division.Lookup(v)
@@ -580,6 +657,7 @@ func TestAPIFuzzFromOpenAPI(t *testing.T) {
 		next     atomic.Int64
 		mu       sync.Mutex
 		statuses = map[int]int{}
+		ok2xx    = map[string]int{} // successes per operation
 		failures []string
 		wg       sync.WaitGroup
 	)
@@ -617,6 +695,9 @@ func TestAPIFuzzFromOpenAPI(t *testing.T) {
 				}
 				mu.Lock()
 				statuses[resp.StatusCode]++
+				if resp.StatusCode < 300 && !strings.Contains(string(body), `"errors"`) {
+					ok2xx[what]++
+				}
 				if fail != "" && len(failures) < 50 {
 					failures = append(failures, fail)
 				}
@@ -642,6 +723,12 @@ func TestAPIFuzzFromOpenAPI(t *testing.T) {
 	}
 	t.Logf("%d responses in %s (%.0f/s), 5xx: %d; by status %s", total, elapsed.Round(time.Millisecond),
 		float64(total)/elapsed.Seconds(), fivexx, strings.Join(summary, " "))
+	var okOps []string
+	for op, c := range ok2xx {
+		okOps = append(okOps, fmt.Sprintf("%s:%d", op, c))
+	}
+	slices.Sort(okOps)
+	t.Logf("successes by operation: %s", strings.Join(okOps, " "))
 	for _, f := range failures {
 		t.Error(f)
 	}
@@ -777,5 +864,87 @@ func TestAuditorViewHasNoTypedIDNumbers(t *testing.T) {
 	}
 	if names := residentNamesIn(e, logs); len(names) > 0 {
 		t.Errorf("the hub's log holds %d resident names", len(names))
+	}
+}
+
+// TestStrictBodiesAndPaging: request bodies are decoded strictly on every JSON route and bad
+// paging parameters are 400 problems on every paged route, without echoing the value.
+func TestStrictBodiesAndPaging(t *testing.T) {
+	e, sink := newLoggedHubEnv(t)
+	village := division.Villages()[0].Code
+	counter := e.token("counter", village)
+	auditor := e.token("auditor", division.DistrictCode)
+	const id = "11010519491231002X"
+	valid := `{"item":"senior_card","applicant":{"id_number":"` + id + `"},"purpose":"p"}`
+	bodies := []struct {
+		name, path, ctype, body string
+		want                    int
+	}{
+		{"no_content_type", "/v1/applications", "", valid, 415},
+		{"text_plain", "/v1/applications", "text/plain", valid, 415},
+		{"latin1_charset", "/v1/applications", "application/json; charset=latin1", valid, 415},
+		{"upper_case_key", "/v1/applications", "application/json", `{"ITEM":"senior_card","applicant":{"id_number":"` + id + `"},"purpose":"p"}`, 400},
+		{"duplicate_key", "/v1/applications", "application/json", `{"item":"senior_card","item":"senior_card","applicant":{"id_number":"` + id + `"},"purpose":"p"}`, 400},
+		{"trailing_data", "/v1/applications", "application/json", valid + `{}`, 400},
+		{"purpose_control_character", "/v1/applications", "application/json", `{"item":"senior_card","applicant":{"id_number":"` + id + `"},"purpose":"a\u0007b"}`, 400},
+		{"purpose_bidi_override", "/v1/applications", "application/json", `{"item":"senior_card","applicant":{"id_number":"` + id + `"},"purpose":"a\u202eb"}`, 400},
+		{"purpose_too_long", "/v1/applications", "application/json", `{"item":"senior_card","applicant":{"id_number":"` + id + `"},"purpose":"` + strings.Repeat("长", 501) + `"}`, 400},
+		{"review_duplicate_action", "/v1/applications/" + strings.Repeat("0", 32) + "/review", "application/json", `{"action":"reject","action":"approve"}`, 400},
+		{"verify_case_folded", "/v1/permits/verify", "application/json", `{"Token":"x"}`, 400},
+		{"verify_no_content_type", "/v1/permits/verify", "", `{"token":"x"}`, 415},
+		{"graphql_duplicate_query", "/graphql", "application/json", `{"query":"{__typename}","query":"{__typename}"}`, 400},
+		// Accepted: a charset parameter in any case (the token is no permit: valid false).
+		{"charset_utf8_accepted", "/v1/permits/verify", "Application/JSON; Charset=UTF-8", `{"token":"x"}`, 200},
+	}
+	for _, tc := range bodies {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequestWithContext(t.Context(), "POST", e.url+tc.path, strings.NewReader(tc.body))
+			req.Header.Set("Authorization", "Bearer "+counter)
+			if tc.ctype != "" {
+				req.Header.Set("Content-Type", tc.ctype)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.want {
+				t.Fatalf("%d %s, want %d", resp.StatusCode, raw, tc.want)
+			}
+			if tc.want >= 400 && tc.path != "/graphql" && resp.Header.Get("Content-Type") != "application/problem+json" {
+				t.Fatalf("%d with %q, not a problem document", resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+		})
+	}
+	resident := e.sim.Data.Persons[0].ID
+	paged := []string{"/v1/applications", "/v1/audit/entries", "/v1/residents/" + resident + "/data-use"}
+	params := []struct{ name, query string }{
+		{"limit_negative", "limit=-1"}, {"limit_zero", "limit=0"}, {"limit_nan", "limit=NaN"}, {"limit_1e400", "limit=1e400"},
+		{"limit_huge", "limit=99999999999999999999"}, {"limit_over_max", "limit=1001"}, {"limit_plus_sign", "limit=%2B5"},
+		{"limit_twice", "limit=1&limit=2"}, {"after_letters", "after=abc"}, {"after_negative", "after=-1"},
+		{"after_id_number_with_x", "after=" + id}, {"bad_escape", "after=%zz"},
+	}
+	for _, path := range paged {
+		for _, p := range params {
+			t.Run(strings.ReplaceAll(strings.TrimPrefix(path, "/v1/"), resident, "id")+"/"+p.name, func(t *testing.T) {
+				r := e.do("GET", path+"?"+p.query, auditor, nil)
+				if r.status != 400 || r.header.Get("Content-Type") != "application/problem+json" {
+					t.Fatalf("%d %s, want a 400 problem", r.status, r.raw)
+				}
+				if strings.Contains(string(r.raw), id) {
+					t.Fatalf("the problem echoes the value: %s", r.raw)
+				}
+			})
+		}
+	}
+	if r := e.do("GET", "/v1/applications?limit=201", auditor, nil); r.status != 400 {
+		t.Errorf("applications limit 201: %d, want 400 (the maximum is 200)", r.status)
+	}
+	if r := e.do("GET", "/v1/residents/"+resident+"/data-use?limit=1000", auditor, nil); r.status != 200 {
+		t.Errorf("data-use limit 1000: %d %s", r.status, r.raw)
+	}
+	if ids := fullIDNumbers(sink.String()); len(ids) > 0 {
+		t.Errorf("the hub's log holds %d full ID numbers", len(ids))
 	}
 }
