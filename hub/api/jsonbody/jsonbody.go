@@ -18,19 +18,6 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-var (
-	// ErrMediaType is returned by CheckMediaType when the Content-Type is missing, is not
-	// application/json, or carries a parameter other than charset=utf-8.
-	ErrMediaType = errors.New("jsonbody: content type must be application/json")
-
-	// ErrTooLarge is returned by Decode when the body is larger than its limit.
-	ErrTooLarge = errors.New("jsonbody: body too large")
-
-	// ErrMalformed is returned (wrapped in *Error) by Decode when the body is not one JSON
-	// value of the expected shape.
-	ErrMalformed = errors.New("jsonbody: malformed body")
-)
-
 // Error is a decoding failure: Detail says what is wrong in words safe to show the caller
 // (member names cut short, no values), Field names the offending member as a JSON pointer
 // when there is one.
