@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -23,6 +22,8 @@ import (
 	"github.com/graphql-go/graphql/language/parser"
 	"github.com/graphql-go/graphql/language/source"
 	lru "github.com/hashicorp/golang-lru/v2"
+
+	"sanmian/hub/api/jsonbody"
 )
 
 // Option configures Handler.
@@ -192,13 +193,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req.Query = q.Get("query")
 		req.OperationName = q.Get("operationName")
 		if v := q.Get("variables"); v != "" {
-			if err := json.Unmarshal([]byte(v), &req.Variables); err != nil {
+			if err := jsonbody.Decode(strings.NewReader(v), int64(len(v)), &req.Variables, jsonbody.Options{AllowUnknown: true}); err != nil {
 				problem(w, rid, http.StatusBadRequest, "Malformed variables", "The variables parameter is not a JSON object (variables 参数不是 JSON 对象).")
 				return
 			}
 		}
 		if v := q.Get("extensions"); v != "" {
-			if err := json.Unmarshal([]byte(v), &req.Extensions); err != nil {
+			if err := jsonbody.Decode(strings.NewReader(v), int64(len(v)), &req.Extensions, jsonbody.Options{AllowUnknown: true}); err != nil {
 				problem(w, rid, http.StatusBadRequest, "Malformed extensions", "The extensions parameter is not a JSON object (extensions 参数不是 JSON 对象).")
 				return
 			}
@@ -213,18 +214,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.tooLarge(w, r)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.limits.MaxBodyBytes))
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				h.tooLarge(w, r)
-				return
-			}
-			problem(w, rid, http.StatusBadRequest, "Unreadable body", "The request body could not be read (请求体读取失败).")
+		// The hub's one strict JSON decoder; unknown members pass (GraphQL over HTTP leaves
+		// the request map open), duplicate or case-folded names do not.
+		err := jsonbody.Decode(r.Body, h.cfg.limits.MaxBodyBytes, &req, jsonbody.Options{AllowUnknown: true})
+		var bad *jsonbody.Error
+		switch {
+		case errors.Is(err, jsonbody.ErrTooLarge):
+			h.tooLarge(w, r)
 			return
-		}
-		if err := json.Unmarshal(body, &req); err != nil {
-			problem(w, rid, http.StatusBadRequest, "Malformed JSON", "The body is not a GraphQL request in JSON (请求体不是合法的 JSON).")
+		case errors.As(err, &bad):
+			problem(w, rid, http.StatusBadRequest, "Malformed JSON", "The body is not a GraphQL request in JSON (请求体不是合法的 JSON): "+bad.Detail)
+			return
+		case err != nil:
+			problem(w, rid, http.StatusBadRequest, "Unreadable body", "The request body could not be read (请求体读取失败).")
 			return
 		}
 	default:

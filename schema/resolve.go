@@ -138,7 +138,7 @@ func (s *reqState) svcErr(err error) error {
 		return coded(CodeTimeout, "request cancelled or timed out 请求已取消或超时")
 	}
 	// The hub's errors should carry no personal data; mask ID numbers in case one does.
-	s.log.Error("graphql: service error", "request_id", s.rid, "err", maskIDs(err.Error()))
+	s.log.Error("graphql: service error", "request_id", s.rid, "err", ident.RedactText(err.Error()))
 	return coded(CodeInternal, "internal error 内部错误")
 }
 
@@ -176,7 +176,7 @@ func fixErrors(errs []gqlerrors.FormattedError, log *slog.Logger, rid string) {
 		}
 		var re runtime.Error
 		if errors.As(unwrapGraphQL(orig), &re) {
-			log.Error("graphql: resolver panic", "request_id", rid, "err", maskIDs(re.Error()))
+			log.Error("graphql: resolver panic", "request_id", rid, "err", ident.RedactText(re.Error()))
 			errs[i].Message = "internal error 内部错误"
 			errs[i].Extensions = map[string]any{"code": CodeInternal}
 		}

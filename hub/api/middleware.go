@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"sanmian/hub/ident"
 )
 
 type ctxKey int
@@ -125,7 +128,7 @@ func instrument(h http.Handler, log *slog.Logger, m *httpMetrics) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				l.Error("panic serving request", "panic", v, "stack", string(debug.Stack()))
+				l.Error("panic serving request", "panic", ident.RedactText(fmt.Sprint(v)), "stack", string(debug.Stack()))
 				if rec.status == 0 {
 					WriteProblem(rec, r, problemInternal)
 				}

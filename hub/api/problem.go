@@ -3,6 +3,8 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+
+	"sanmian/hub/ident"
 )
 
 // ProblemTypeBase is the prefix of every problem type URI the hub emits. Each error kind has
@@ -44,9 +46,15 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, p Problem) {
 	if p.Title == "" {
 		p.Title = http.StatusText(p.Status)
 	}
+	// Details may quote caller input (an id in a path, a filter): never a full ID number.
+	p.Detail = ident.RedactText(p.Detail)
+	for i := range p.Errors {
+		p.Errors[i].Detail = ident.RedactText(p.Errors[i].Detail)
+	}
 	if p.Instance == "" && r != nil {
 		p.Instance = r.URL.Path
 	}
+	p.Instance = ident.RedactText(p.Instance)
 	if p.RequestID == "" && r != nil {
 		p.RequestID = RequestID(r.Context())
 	}

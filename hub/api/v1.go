@@ -2,14 +2,13 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"sanmian/hub/api/jsonbody"
 	"sanmian/hub/auth"
 	"sanmian/hub/service"
 )
@@ -107,53 +106,35 @@ func (v *V1) authed(h authedHandler) http.HandlerFunc {
 	}
 }
 
-// decodeJSON reads a JSON body strictly: size-limited, unknown fields rejected, one value.
+// decodeJSON reads a JSON request body with the hub's one strict decoder (jsonbody): 415
+// without an application/json content type, 413 above maxBody, 400 for anything but exactly
+// one JSON value of dst's shape (member names exact, no duplicates, no unknown members).
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+	if err := jsonbody.CheckMediaType(r.Header.Get("Content-Type")); err != nil {
 		WriteProblem(w, r, Problem{Type: "unsupported-media-type", Status: http.StatusUnsupportedMediaType,
-			Title: "Unsupported media type / 不支持的内容类型", Detail: "Send application/json."})
+			Title: "Unsupported media type / 不支持的内容类型", Detail: "Send Content-Type: application/json (charset, if given, utf-8). 请使用 application/json。"})
 		return false
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
-	if err == nil && dec.More() {
-		err = errors.New("more than one JSON value")
-	}
-	if err == nil {
-		if _, e := dec.Token(); e != io.EOF {
-			err = errors.New("trailing data after the JSON value")
-		}
-	}
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			WriteProblem(w, r, Problem{Type: "body-too-large", Status: http.StatusRequestEntityTooLarge,
-				Title: "Request body too large / 请求体过大", Detail: fmt.Sprintf("At most %d bytes.", maxBody)})
-			return false
-		}
-		WriteProblem(w, r, Problem{Type: "malformed-body", Status: http.StatusBadRequest,
-			Title: "Malformed request body / 请求格式错误", Detail: jsonErrorDetail(err)})
-		return false
-	}
-	return true
-}
-
-// jsonErrorDetail describes a decoding error without echoing the body.
-func jsonErrorDetail(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
+	err := jsonbody.Decode(r.Body, maxBody, dst, jsonbody.Options{})
+	var bad *jsonbody.Error
 	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("field %q must be %s", typ.Field, typ.Type)
-	case errors.Is(err, io.EOF):
-		return "empty body"
-	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return strings.TrimPrefix(err.Error(), "json: ")
+	case err == nil:
+		return true
+	case errors.Is(err, jsonbody.ErrTooLarge):
+		WriteProblem(w, r, Problem{Type: "body-too-large", Status: http.StatusRequestEntityTooLarge,
+			Title: "Request body too large / 请求体过大", Detail: fmt.Sprintf("At most %d bytes.", maxBody)})
+	case errors.As(err, &bad):
+		p := Problem{Type: "malformed-body", Status: http.StatusBadRequest,
+			Title: "Malformed request body / 请求格式错误", Detail: bad.Detail}
+		if bad.Field != "" {
+			p.Errors = []FieldError{{Field: bad.Field, Detail: bad.Detail}}
+		}
+		WriteProblem(w, r, p)
+	default:
+		WriteProblem(w, r, Problem{Type: "malformed-body", Status: http.StatusBadRequest,
+			Title: "Malformed request body / 请求格式错误", Detail: "The body could not be read."})
 	}
-	return "the body is not the expected JSON object"
+	return false
 }
 
 // WriteServiceError maps service errors to problem documents. Internal errors are logged
@@ -187,13 +168,13 @@ func WriteServiceError(w http.ResponseWriter, r *http.Request, err error) {
 		WriteProblem(w, r, Problem{Type: "idempotency-key-reuse", Status: http.StatusUnprocessableEntity,
 			Title: "Idempotency key reused / 幂等键重复使用", Detail: "This Idempotency-Key was used for a different request."})
 	case errors.Is(err, service.ErrEvidenceUnavailable):
-		Logger(r.Context()).Warn("evidence unavailable", "error", err)
+		Logger(r.Context()).Warn("evidence unavailable", "error", logText(err))
 		WriteProblem(w, r, Problem{Type: "evidence-unavailable", Status: http.StatusServiceUnavailable,
 			Title: "Data platform unavailable / 数据平台暂不可用", Detail: upstreamDetail(err)})
 	case errors.Is(err, context.Canceled):
 		WriteProblem(w, r, Problem{Type: "cancelled", Status: 499, Title: "Request cancelled"})
 	default:
-		Logger(r.Context()).Error("request failed", "error", err)
+		Logger(r.Context()).Error("request failed", "error", logText(err))
 		WriteProblem(w, r, problemInternal)
 	}
 }
@@ -254,10 +235,16 @@ func (v *V1) getApplication(w http.ResponseWriter, r *http.Request, c auth.Calle
 }
 
 func (v *V1) listApplications(w http.ResponseWriter, r *http.Request, c auth.Caller) {
-	q := r.URL.Query()
-	limit, _ := strconv.Atoi(q.Get("limit"))
+	q, ok := queryParams(w, r, "status", "division", "item", "after", "limit")
+	if !ok {
+		return
+	}
+	limit, ok := limitParam(w, r, q["limit"], maxApplicationsPage)
+	if !ok {
+		return
+	}
 	apps, next, err := v.hub.ListApplications(r.Context(), c, service.ListFilter{
-		Status: q.Get("status"), Division: q.Get("division"), Item: q.Get("item"), After: q.Get("after"), Limit: limit})
+		Status: q["status"], Division: q["division"], Item: q["item"], After: q["after"], Limit: limit})
 	if err != nil {
 		WriteServiceError(w, r, err)
 		return
@@ -332,14 +319,24 @@ func (v *V1) verify(w http.ResponseWriter, r *http.Request) {
 }
 
 func (v *V1) auditEntries(w http.ResponseWriter, r *http.Request, c auth.Caller) {
-	q := r.URL.Query()
-	after, err1 := parseIntParam(q.Get("after"))
-	limit, err2 := parseIntParam(q.Get("limit"))
-	if err := errors.Join(err1, err2); err != nil {
-		WriteServiceError(w, r, &service.InvalidError{Field: "after/limit", Detail: "must be whole numbers"})
+	q, ok := queryParams(w, r, "after", "limit")
+	if !ok {
 		return
 	}
-	entries, err := v.hub.AuditEntries(r.Context(), c, after, int(limit))
+	limit, ok := limitParam(w, r, q["limit"], maxAuditPage)
+	if !ok {
+		return
+	}
+	var after int64
+	if s := q["after"]; s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 || !allDigits(s) {
+			writeParamProblem(w, r, "after", "must be a sequence number (a whole number, 0 or more)")
+			return
+		}
+		after = n
+	}
+	entries, err := v.hub.AuditEntries(r.Context(), c, after, limit)
 	if err != nil {
 		WriteServiceError(w, r, err)
 		return
@@ -355,13 +352,6 @@ func (v *V1) auditEntries(w http.ResponseWriter, r *http.Request, c auth.Caller)
 	WriteJSON(w, http.StatusOK, map[string]any{"entries": out, "last_seq": last})
 }
 
-func parseIntParam(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	return strconv.ParseInt(s, 10, 64)
-}
-
 func (v *V1) checkpoint(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	cp, err := v.hub.LatestCheckpoint(r.Context(), c)
 	if err != nil {
@@ -372,9 +362,15 @@ func (v *V1) checkpoint(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 }
 
 func (v *V1) dataUse(w http.ResponseWriter, r *http.Request, c auth.Caller) {
-	q := r.URL.Query()
-	limit, _ := strconv.Atoi(q.Get("limit"))
-	recs, next, err := v.hub.DataUse(r.Context(), c, r.PathValue("id_number"), q.Get("after"), limit)
+	q, ok := queryParams(w, r, "after", "limit")
+	if !ok {
+		return
+	}
+	limit, ok := limitParam(w, r, q["limit"], maxDataUsePage)
+	if !ok {
+		return
+	}
+	recs, next, err := v.hub.DataUse(r.Context(), c, r.PathValue("id_number"), q["after"], limit)
 	if err != nil {
 		WriteServiceError(w, r, err)
 		return

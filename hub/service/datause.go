@@ -24,6 +24,9 @@ func (h *Hub) DataUseRecords(ctx context.Context, c auth.Caller, idNumber, after
 	if _, err := ident.ParseIDNumber(idNumber); err != nil {
 		return nil, "", &InvalidError{Field: "id_number", Detail: err.Error()}
 	}
+	if err := checkSeqCursor(after); err != nil {
+		return nil, "", err
+	}
 	res := Resource{}
 	if c.Role == "counter" || c.Role == "reviewer" {
 		village, _, err := h.locate(ctx, idNumber)

@@ -69,6 +69,7 @@ func (h *Hub) eligibility(ctx context.Context, c auth.Caller, idNumber, itemCode
 	if err != nil {
 		return DecisionDetail{}, fmt.Errorf("service: policy: %w", err)
 	}
+	purpose = redact(purpose, b.Applicant.Name)
 	err = h.store.Tx(ctx, func(tx store.Txn) error {
 		if err := tx.InsertDecision(ctx, &store.Decision{ID: dec.ID, Item: item.Code, Path: dec.Path, Revision: dec.Revision,
 			InputDigest: dec.InputDigest, Input: dec.Input, Result: dec.Result, RequestedBy: c.Subject, At: dec.At}); err != nil {

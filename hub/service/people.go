@@ -170,6 +170,11 @@ func (h *Hub) People(ctx context.Context, c auth.Caller, ids []string, purpose s
 		}
 	}
 	if len(released) > 0 {
+		names := make([]string, 0, len(released))
+		for _, t := range released {
+			names = append(names, t.bundle.Applicant.Name)
+		}
+		purpose := redact(purpose, names...)
 		err := h.store.Tx(ctx, func(tx store.Txn) error {
 			for _, t := range released {
 				if err := tx.RecordDataUse(ctx, &store.DataUse{IDNumber: t.id, Sub: c.Subject, Role: c.Role,
@@ -199,18 +204,6 @@ func (h *Hub) People(ctx context.Context, c auth.Caller, ids []string, purpose s
 		out[i].Person = t.view
 	}
 	return out, nil
-}
-
-// checkPurpose trims and validates a lookup purpose: required, at most 500 characters.
-func checkPurpose(purpose string) (string, error) {
-	purpose = strings.TrimSpace(purpose)
-	if purpose == "" {
-		return "", &InvalidError{Field: "purpose", Detail: "a purpose is required: every lookup of a person is purpose-bound"}
-	}
-	if len([]rune(purpose)) > 500 {
-		return "", &InvalidError{Field: "purpose", Detail: "at most 500 characters"}
-	}
-	return purpose, nil
 }
 
 // locate returns the resident's village and household number: from the local snapshot when

@@ -78,13 +78,14 @@ func (h *Hub) Revoke(ctx context.Context, c auth.Caller, id string, req RevokeRe
 }
 
 func (h *Hub) revoke(ctx context.Context, c auth.Caller, id string, req RevokeRequest, idemKey string) (Result, error) {
-	req.Reason = strings.TrimSpace(req.Reason)
-	if req.Reason == "" {
+	reason, err := checkText(req.Reason, textRule{field: "reason", max: maxReason, multiline: true})
+	if err != nil {
+		return Result{}, err
+	}
+	if reason == "" {
 		return Result{}, &InvalidError{Field: "reason", Detail: "a revocation reason is required"}
 	}
-	if len([]rune(req.Reason)) > 1000 {
-		return Result{}, &InvalidError{Field: "reason", Detail: "at most 1000 characters"}
-	}
+	req.Reason = reason
 	key := struct {
 		ID string
 		RevokeRequest
@@ -108,11 +109,12 @@ func (h *Hub) revoke(ctx context.Context, c auth.Caller, id string, req RevokeRe
 		if err != nil {
 			return 0, nil, err
 		}
-		app, _, err := h.loadApplication(ctx, tx, c, p.ApplicationID, "permit.revoke")
+		app, view, err := h.loadApplication(ctx, tx, c, p.ApplicationID, "permit.revoke")
 		if err != nil {
 			return 0, nil, err
 		}
-		if err := tx.RevokePermit(ctx, id, req.Reason); err != nil {
+		reason := redact(req.Reason, applicantNames(ctx, tx, app, view)...)
+		if err := tx.RevokePermit(ctx, id, reason); err != nil {
 			if errors.Is(err, store.ErrPermitRevoked) {
 				return 0, nil, fmt.Errorf("%w: the permit is already revoked", ErrState)
 			}
@@ -120,7 +122,7 @@ func (h *Hub) revoke(ctx context.Context, c auth.Caller, id string, req RevokeRe
 		}
 		if err := tx.AppendAudit(ctx, &store.AuditEntry{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditRevocation,
 			Subject: h.subjectOf(app.ApplicantID), Item: p.Item, ApplicationID: p.ApplicationID,
-			Details: mustJSON(map[string]any{"permit_id": id, "reason": req.Reason, "status_index": p.StatusListIndex})}); err != nil {
+			Details: mustJSON(map[string]any{"permit_id": id, "reason": reason, "status_index": p.StatusListIndex})}); err != nil {
 			return 0, nil, err
 		}
 		p, err = tx.GetPermit(ctx, id)
@@ -161,6 +163,9 @@ func (h *Hub) DataUse(ctx context.Context, c auth.Caller, idNumber, after string
 	idNumber = store.NormalizeIDNumber(idNumber)
 	if _, err := ident.ParseIDNumber(idNumber); err != nil {
 		return nil, "", &InvalidError{Field: "id_number", Detail: err.Error()}
+	}
+	if err := checkSeqCursor(after); err != nil {
+		return nil, "", err
 	}
 	res := Resource{}
 	if c.Role == "counter" || c.Role == "reviewer" {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"time"
 
 	"sanmian/hub/auth"
@@ -197,9 +196,12 @@ func (h *Hub) auditDenied(ctx context.Context, c auth.Caller, err error) error {
 	if !errors.As(err, &d) {
 		return err
 	}
-	details := mustJSON(map[string]any{"action": d.Action, "resource": d.resource, "reason": d.Reason})
+	// The resource may carry what the caller typed (a list filter): stored redacted and bounded.
+	res := Resource{Village: auditValue(d.resource.Village), Item: auditValue(d.resource.Item),
+		Level: auditValue(d.resource.Level), Division: auditValue(d.resource.Division)}
+	details := mustJSON(map[string]any{"action": d.Action, "resource": res, "reason": d.Reason})
 	entry := &store.AuditEntry{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditRefusal,
-		Subject: d.subject, Item: d.resource.Item, Details: details}
+		Subject: d.subject, Item: res.Item, Details: details}
 	if aerr := h.store.AppendAudit(context.WithoutCancel(ctx), entry); aerr != nil {
 		return fmt.Errorf("service: audit refusal: %w", aerr)
 	}
@@ -224,7 +226,6 @@ func (h *Hub) CreateApplication(ctx context.Context, c auth.Caller, req CreateRe
 
 func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRequest, idemKey string) (Result, error) {
 	req.Applicant.IDNumber = store.NormalizeIDNumber(req.Applicant.IDNumber)
-	req.Purpose = strings.TrimSpace(req.Purpose)
 	item, ok := h.policy.Item(req.Item)
 	if !ok {
 		return Result{}, &InvalidError{Field: "item", Detail: fmt.Sprintf("unknown item %q", req.Item)}
@@ -232,12 +233,11 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 	if _, err := ident.ParseIDNumber(req.Applicant.IDNumber); err != nil {
 		return Result{}, &InvalidError{Field: "applicant.id_number", Detail: err.Error()}
 	}
-	if req.Purpose == "" {
-		return Result{}, &InvalidError{Field: "purpose", Detail: "a purpose is required: every lookup of a person is purpose-bound"}
+	purpose, err := checkPurpose(req.Purpose)
+	if err != nil {
+		return Result{}, err
 	}
-	if len([]rune(req.Purpose)) > 500 {
-		return Result{}, &InvalidError{Field: "purpose", Detail: "at most 500 characters"}
-	}
+	req.Purpose = purpose
 	if res, done, err := h.replayIfDone(ctx, c, idemKey, req, h.mayReadApplication(c)); done || err != nil {
 		return res, err
 	}
@@ -279,6 +279,9 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 	if bundle.Applicant.Village != "" {
 		village = bundle.Applicant.Village
 	}
+	// The stored purpose also masks the applicant's name; the request (and its idempotency
+	// hash) keeps the purpose as checked above.
+	purpose = redact(purpose, bundle.Applicant.Name)
 	form := buildForm(item, bundle, dec)
 	view := ApplicationView{
 		Item:      item.Code,
@@ -309,9 +312,9 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 		lookup := mustJSON(map[string]any{"platforms": platformsUsed(bundle), "missing": bundle.Missing, "stale": bundle.Stale})
 		for _, e := range []*store.AuditEntry{
 			{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditLookup, Subject: subject, Item: item.Code,
-				Purpose: req.Purpose, ApplicationID: app.ID, Details: lookup},
+				Purpose: purpose, ApplicationID: app.ID, Details: lookup},
 			{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditDecision, Subject: subject, Item: item.Code,
-				Purpose: req.Purpose, ApplicationID: app.ID, Details: mustJSON(map[string]any{
+				Purpose: purpose, ApplicationID: app.ID, Details: mustJSON(map[string]any{
 					"decision_id": dec.ID, "revision": dec.Revision, "eligible": dec.Eligible, "instant": dec.Instant})},
 		} {
 			if err := tx.AppendAudit(ctx, e); err != nil {
@@ -319,7 +322,7 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 			}
 		}
 		if err := tx.RecordDataUse(ctx, &store.DataUse{IDNumber: req.Applicant.IDNumber, Sub: c.Subject, Role: c.Role,
-			Org: c.Issuer, Item: item.Code, Purpose: req.Purpose, ApplicationID: app.ID}); err != nil {
+			Org: c.Issuer, Item: item.Code, Purpose: purpose, ApplicationID: app.ID}); err != nil {
 			return 0, nil, err
 		}
 		view.ID, view.CreatedAt, view.UpdatedAt, view.Version = app.ID, app.CreatedAt, app.UpdatedAt, app.Version

@@ -91,7 +91,15 @@ func (h *Hub) listApplications(ctx context.Context, c auth.Caller, f ListFilter)
 		}
 		sf.Status = []store.ApplicationStatus{st}
 	}
+	if f.Item != "" {
+		if _, ok := h.policy.Item(f.Item); !ok {
+			return nil, "", &InvalidError{Field: "item", Detail: "not an item code of the catalogue"}
+		}
+	}
 	sf.Item = f.Item
+	if err := checkIDCursor(f.After); err != nil {
+		return nil, "", err
+	}
 	scope := f.Division
 	if scope == "" {
 		scope = c.Jurisdiction
@@ -99,12 +107,13 @@ func (h *Hub) listApplications(ctx context.Context, c auth.Caller, f ListFilter)
 	if scope == "" {
 		scope = division.DistrictCode
 	}
-	if _, err := h.authorize(ctx, c, "application.list", Resource{Item: f.Item, Division: scope}, ""); err != nil {
-		return nil, "", err
-	}
+	// Filters are checked before the access policy, so a refusal records only valid codes.
 	prefix, villages, err := divisionFilter(scope)
 	if err != nil {
-		return nil, "", &InvalidError{Field: "division", Detail: err.Error()}
+		return nil, "", &InvalidError{Field: "division", Detail: "not a division code of the district"}
+	}
+	if _, err := h.authorize(ctx, c, "application.list", Resource{Item: f.Item, Division: scope}, ""); err != nil {
+		return nil, "", err
 	}
 	sf.DivisionPrefix, sf.Villages = prefix, villages
 	limit := f.Limit
@@ -169,6 +178,13 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 	if len(req.Signature) > 256<<10 {
 		return Result{}, &InvalidError{Field: "signature", Detail: "larger than 256 KiB"}
 	}
+	for name, note := range req.Notes {
+		n, err := checkText(note, textRule{field: "notes", max: maxNote, multiline: true})
+		if err != nil {
+			return Result{}, err
+		}
+		req.Notes[name] = n
+	}
 	if err := h.ensureSealingKey(ctx, id); err != nil {
 		return Result{}, err
 	}
@@ -199,7 +215,7 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 			}
 			f := &view.Form.Fields[i]
 			f.Value, f.Source, f.Declined, f.Manual = nil, nil, true, true
-			f.Note = req.Notes[d]
+			f.Note = redact(req.Notes[d], applicantNames(ctx, tx, app, view)...)
 			if f.Note == "" {
 				f.Note = "申请人拒绝自动填充，需提交材料人工录入 (declined by the applicant; enter from the evidence brought)"
 			}
@@ -213,9 +229,9 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 			if !f.Manual {
 				return 0, nil, &InvalidError{Field: "values", Detail: fmt.Sprintf("field %q is filled from a platform; decline it first to enter it by hand", name)}
 			}
-			val = strings.TrimSpace(val)
-			if val == "" || len([]rune(val)) > maxEnteredValue {
-				return 0, nil, &InvalidError{Field: "values", Detail: fmt.Sprintf("field %q needs 1-%d characters", name, maxEnteredValue)}
+			val, err := checkText(val, textRule{field: "values." + name, max: maxEnteredValue, required: true})
+			if err != nil {
+				return 0, nil, err
 			}
 			f.Value = val
 			f.Source = &Source{Platform: "counter", Record: c.Subject, FetchedAt: h.now().UTC()}
@@ -270,12 +286,14 @@ func (h *Hub) review(ctx context.Context, c auth.Caller, id string, req ReviewRe
 	default:
 		return Result{}, &InvalidError{Field: "action", Detail: "must be approve, reject or return"}
 	}
-	if action != store.ReviewApprove && strings.TrimSpace(req.Comment) == "" {
+	comment, err := checkText(req.Comment, textRule{field: "comment", max: maxComment, multiline: true})
+	if err != nil {
+		return Result{}, err
+	}
+	if action != store.ReviewApprove && comment == "" {
 		return Result{}, &InvalidError{Field: "comment", Detail: "a reason is required to reject or return"}
 	}
-	if len([]rune(req.Comment)) > 2000 {
-		return Result{}, &InvalidError{Field: "comment", Detail: "at most 2000 characters"}
-	}
+	req.Comment = comment
 	key := struct {
 		ID string
 		ReviewRequest
@@ -298,7 +316,7 @@ func (h *Hub) review(ctx context.Context, c auth.Caller, id string, req ReviewRe
 			return 0, nil, fmt.Errorf("item %q: %w", app.Item, ErrNotFound)
 		}
 		rv := &store.Review{ApplicationID: app.ID, Level: app.AwaitingLevel, Division: app.AwaitingDivision,
-			Action: action, Comment: req.Comment, Reviewer: c.Subject}
+			Action: action, Comment: redact(req.Comment, applicantNames(ctx, tx, app, view)...), Reviewer: c.Subject}
 		if err := tx.AddReview(ctx, rv); err != nil {
 			return 0, nil, err
 		}

@@ -40,6 +40,9 @@ type Options struct {
 	Faults    string
 	// Wrap wraps the hub's handler (for tests that stand in for a gateway in front of it).
 	Wrap func(http.Handler) http.Handler
+	// Logger receives everything the hub logs (default: discarded). The simulated platforms
+	// log elsewhere.
+	Logger *slog.Logger
 }
 
 // Start runs the hub; it fails the test on any error.
@@ -74,7 +77,11 @@ func Start(tb testing.TB, o Options) *Hub {
 	url := "http://" + srv.Listener.Addr().String()
 	cfg := app.DemoConfig(dir, p, auth.TrustedIssuer{Name: iss.Name(), Algorithms: []string{"EdDSA"}, Keys: iss.KeySet()})
 	cfg.Addr, cfg.PublicURL = srv.Listener.Addr().String(), url
-	a, err := app.New(ctx, cfg, app.WithLogger(quiet), app.WithCheckpointInterval(time.Hour))
+	hubLog := o.Logger
+	if hubLog == nil {
+		hubLog = quiet
+	}
+	a, err := app.New(ctx, cfg, app.WithLogger(hubLog), app.WithCheckpointInterval(time.Hour))
 	if err != nil {
 		tb.Fatal(err)
 	}
