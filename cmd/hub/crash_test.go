@@ -37,7 +37,7 @@ import (
 // envHubChild makes the test binary run as the hub command (see TestMain).
 const envHubChild = "SANMIAN_TEST_RUN_HUB"
 
-// TestMain runs the tests or, when started by hubProcess, the hub command itself: main() with
+// TestMain runs the tests or, when started by startHubProcess or runHubProcess, the hub command itself: main() with
 // the process's arguments, exactly as the built binary runs it.
 func TestMain(m *testing.M) {
 	if os.Getenv(envHubChild) == "1" {
@@ -199,8 +199,8 @@ func crashSafety(t *testing.T, dir, storeDSN string, openDB func() *sql.DB) {
 		}
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
-	var mu sync.Mutex // guards t.Errorf ordering and the counters below
-	var broken int
+	var mu sync.Mutex // guards broken
+	var broken int    // broken promises; the first 10 are reported
 	recordAll := func(phase string, f *flow, a attempt) {
 		err := f.record(a)
 		if err != nil {
@@ -218,7 +218,7 @@ func crashSafety(t *testing.T, dir, storeDSN string, openDB func() *sql.DB) {
 	for k, frac := range crashKills {
 		phase := fmt.Sprintf("run %d", k+1)
 		hub = startHubProcess(t, dir, cfgPath, hubURL, strconv.Itoa(k+1))
-		killAt := int64(frac * float64(nFlows))
+		killAt := max(1, int64(frac*float64(nFlows)))
 		killed := make(chan struct{})
 		var killOnce sync.Once
 		kill := func() {
