@@ -67,10 +67,12 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	a = &App{Config: cfg, log: o.log}
+	// An error return sets a to nil before deferred calls run: close what was opened
+	// through a copy of the pointer.
+	opened := a
 	defer func() {
 		if err != nil {
-			_ = a.Close()
-			a = nil
+			_ = opened.Close()
 		}
 	}()
 

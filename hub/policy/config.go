@@ -36,7 +36,8 @@ type Config struct {
 	// VerificationKeyFile is a file holding the verification key instead (exclusive with
 	// VerificationKey); surrounding white space is ignored.
 	VerificationKeyFile string `yaml:"verification_key_file,omitempty"`
-	// KeyID names the key in the signatures (default "sanmian").
+	// KeyID names the verification key (default "sanmian"); the key is used whatever kid a
+	// signature names, so what counts is the key itself.
 	KeyID string `yaml:"key_id,omitempty"`
 	// KeyAlgorithm is the JWS algorithm of the bundle signature (default RS256; ES256, PS256,
 	// HS256 for a shared secret, ...).
