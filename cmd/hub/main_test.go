@@ -17,9 +17,13 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"sanmian/connectors/city"
+	"sanmian/connectors/district"
+	"sanmian/connectors/province"
 	"sanmian/hub/auth"
 	"sanmian/hub/config"
 	"sanmian/hub/seal"
+	"sanmian/hub/seal/sealtest"
 	"sanmian/hub/store"
 	"sanmian/hub/store/sqlite"
 )
@@ -146,15 +150,11 @@ func TestDemoTokensHaveDistinctSubjects(t *testing.T) {
 
 func TestVerifyCommand(t *testing.T) {
 	dir := t.TempDir()
-	ks, err := seal.OpenFileKeyStore(filepath.Join(dir, seal.DefaultKeysFile))
-	if err != nil {
-		t.Fatal(err)
-	}
 	master, err := seal.DemoMasterKey(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kr, err := seal.NewKeyring(ks, master)
+	kr, err := seal.NewKeyring(&sealtest.MemKeyStore{}, master)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,11 +214,11 @@ func writeConfig(t *testing.T, dir string) {
 	}
 	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: dir,
 		Upstreams: config.Upstreams{
-			Province: config.Province{URL: "http://127.0.0.1:1", AppKey: "k", Secret: "s"},
-			City:     config.City{URL: "http://127.0.0.1:1", ClientID: "c", ClientSecret: "s"},
-			District: config.District{URL: "http://127.0.0.1:1", APIKey: "k"}},
+			Province: province.Config{BaseURL: "http://127.0.0.1:1", AppKey: "k", Secret: "s"},
+			City:     city.Config{BaseURL: "http://127.0.0.1:1", ClientID: "c", ClientSecret: "s"},
+			District: district.Config{BaseURL: "http://127.0.0.1:1", APIKey: "k"}},
 		Auth: auth.Config{Issuers: []auth.TrustedIssuer{{Name: "test", Algorithms: []string{"EdDSA"}, JWKSFile: "issuer.jwks.json"}}},
-		Keys: config.Keys{MasterKeyFile: seal.DemoMasterKeyFile},
+		Keys: seal.Config{MasterKeyFile: seal.DemoMasterKeyFile},
 	}
 	if _, err := seal.DemoMasterKey(dir); err != nil {
 		t.Fatal(err)

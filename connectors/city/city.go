@@ -36,11 +36,11 @@ type Config struct {
 	BaseURL      string            `yaml:"base_url"`
 	ClientID     string            `yaml:"client_id"`
 	ClientSecret string            `yaml:"client_secret"`
-	Scope        string            `yaml:"scope"`
-	Resilience   resilience.Config `yaml:"resilience"`
+	Scope        string            `yaml:"scope,omitempty"`
+	Resilience   resilience.Config `yaml:"resilience,omitempty"`
 	// RefreshBefore is how long before expiry a token is replaced; default 60s, at most a
 	// fifth of the token's lifetime.
-	RefreshBefore time.Duration `yaml:"refresh_before"`
+	RefreshBefore time.Duration `yaml:"refresh_before,omitempty"`
 }
 
 // Validate reports a missing URL or credential.

@@ -34,7 +34,7 @@ const MaxChangesLimit = 5000
 type Config struct {
 	BaseURL    string            `yaml:"base_url"`
 	APIKey     string            `yaml:"api_key"`
-	Resilience resilience.Config `yaml:"resilience"`
+	Resilience resilience.Config `yaml:"resilience,omitempty"`
 }
 
 // Validate reports a missing URL or key.

@@ -41,7 +41,7 @@ type Config struct {
 	BaseURL    string            `yaml:"base_url"`
 	AppKey     string            `yaml:"app_key"`
 	Secret     string            `yaml:"secret"`
-	Resilience resilience.Config `yaml:"resilience"`
+	Resilience resilience.Config `yaml:"resilience,omitempty"`
 }
 
 // Validate reports a missing URL or credential.

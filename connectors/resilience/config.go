@@ -13,46 +13,46 @@ type Config struct {
 	// keeps a call's failure probability below 4e-6 when a quarter of attempts fail (0.25^9),
 	// so an evidence request of about seven calls fails less than once in 30,000. Retries
 	// only happen while attempts fail, so a healthy platform never sees them.
-	RetryMax int `yaml:"retry_max"`
+	RetryMax int `yaml:"retry_max,omitempty"`
 	// RetryWaitMin and RetryWaitMax bound the jittered exponential backoff between attempts.
 	// Defaults 50ms and 250ms: a counter waits for the answer, so the whole retry budget of a
 	// failing call stays under about 1.6 s (429 answers wait for their Retry-After instead).
-	RetryWaitMin time.Duration `yaml:"retry_wait_min"`
-	RetryWaitMax time.Duration `yaml:"retry_wait_max"`
+	RetryWaitMin time.Duration `yaml:"retry_wait_min,omitempty"`
+	RetryWaitMax time.Duration `yaml:"retry_wait_max,omitempty"`
 	// RetryAfterMax caps how long a Retry-After header (429/503) may make the client wait
 	// before the next attempt. Default 2s.
-	RetryAfterMax time.Duration `yaml:"retry_after_max"`
+	RetryAfterMax time.Duration `yaml:"retry_after_max,omitempty"`
 	// AttemptTimeout limits one attempt, from sending the request to reading the whole body.
 	// The caller's context bounds the whole call, all attempts and waits included.
 	// Default 5s.
-	AttemptTimeout time.Duration `yaml:"attempt_timeout"`
+	AttemptTimeout time.Duration `yaml:"attempt_timeout,omitempty"`
 	// RateLimit is the most attempts per second sent to the platform (every retry counts);
 	// 0 means unlimited. RateBurst is the bucket size (default max(1, RateLimit)).
-	RateLimit float64 `yaml:"rate_limit"`
-	RateBurst int     `yaml:"rate_burst"`
+	RateLimit float64 `yaml:"rate_limit,omitempty"`
+	RateBurst int     `yaml:"rate_burst,omitempty"`
 	// BreakerFailures is the number of consecutive failed calls (each after its retries)
 	// that opens the circuit. Default 5.
-	BreakerFailures uint32 `yaml:"breaker_failures"`
+	BreakerFailures uint32 `yaml:"breaker_failures,omitempty"`
 	// BreakerOpen is how long the circuit stays open before one probe call is let through.
 	// Default 10s.
-	BreakerOpen time.Duration `yaml:"breaker_open"`
+	BreakerOpen time.Duration `yaml:"breaker_open,omitempty"`
 	// BreakerProbes is how many successful half-open probe calls close the circuit again.
 	// Default 1.
-	BreakerProbes uint32 `yaml:"breaker_probes"`
+	BreakerProbes uint32 `yaml:"breaker_probes,omitempty"`
 	// MaxResponseBytes bounds the body read from one response. Default 64 MiB.
-	MaxResponseBytes int64 `yaml:"max_response_bytes"`
+	MaxResponseBytes int64 `yaml:"max_response_bytes,omitempty"`
 	// HedgeBudget enables hedged requests for idempotent calls: when an attempt has not
 	// been answered after the endpoint's recent HedgeQuantile latency, one duplicate attempt
 	// is sent (signed afresh) and the first good answer wins. The value caps the extra
 	// load as a fraction of the other attempts (token bucket, burst 10): 0.05 allows at most 5%
 	// more requests. 0 (the default) disables hedging; at most 0.5.
-	HedgeBudget float64 `yaml:"hedge_budget"`
+	HedgeBudget float64 `yaml:"hedge_budget,omitempty"`
 	// HedgeQuantile is the quantile of the endpoint's recent attempt latencies (last 512,
 	// hedging starts after 32) after which a hedge is sent. Default 0.9.
-	HedgeQuantile float64 `yaml:"hedge_quantile"`
+	HedgeQuantile float64 `yaml:"hedge_quantile,omitempty"`
 	// HedgeMinDelay is the shortest wait before a hedge, so that sub-millisecond local
 	// jitter never triggers one. Default 10ms.
-	HedgeMinDelay time.Duration `yaml:"hedge_min_delay"`
+	HedgeMinDelay time.Duration `yaml:"hedge_min_delay,omitempty"`
 }
 
 // Default values used by WithDefaults.

@@ -67,10 +67,12 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	a = &App{Config: cfg, log: o.log}
+	// An error return sets a to nil before deferred calls run: close what was opened
+	// through a copy of the pointer.
+	opened := a
 	defer func() {
 		if err != nil {
-			_ = a.Close()
-			a = nil
+			_ = opened.Close()
 		}
 	}()
 
@@ -94,26 +96,17 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 	if _, err := a.Keys.EnsureOffice(ctx, division.DistrictCode); err != nil {
 		return nil, fmt.Errorf("app: district sealing key: %w", err)
 	}
-	sl := &sealer{keys: a.Keys, store: a.Store, statusURI: cfg.PublicURL + "/v1/permits/status", now: time.Now}
+	sl := &sealer{keys: a.Keys, store: a.Store, statusURI: cfg.StatusListURI(), now: time.Now}
 
-	var popts []policy.Option
-	switch {
-	case cfg.Policy.Dir != "":
-		popts = append(popts, policy.FromDir(cfg.Policy.Dir))
-	case cfg.Policy.BundleURL != "":
-		popts = append(popts, policy.FromURL(cfg.Policy.BundleURL))
-	}
-	if cfg.Policy.PollInterval > 0 {
-		popts = append(popts, policy.WithPollInterval(cfg.Policy.PollInterval))
-	}
-	if cfg.Policy.Evaluator == "topdown" {
-		popts = append(popts, policy.WithTopdown())
+	popts, err := cfg.Policy.Options()
+	if err != nil {
+		return nil, fmt.Errorf("app: policy: %w", err)
 	}
 	a.Policy, err = policy.New(ctx, append(popts, policy.WithLogger(o.log))...)
 	if err != nil {
 		return nil, fmt.Errorf("app: policy bundle: %w", err)
 	}
-	if cfg.Policy.Dir != "" || cfg.Policy.BundleURL != "" {
+	if cfg.Policy.Watched() {
 		// Hot reload: poll the bundle source until the app closes.
 		watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 		watchDone := make(chan struct{})
@@ -153,37 +146,14 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 	return a, nil
 }
 
-// Keyring opens the offices' sealing keys kept in st, decrypted with the master secret cfg
-// names (for the hub itself and for `hub keys`).
+// Keyring opens the offices' sealing keys kept in st, as the keys section of cfg says (the
+// master secret, the retired-key overlap); for the hub itself and for `hub keys`.
 func Keyring(cfg *config.Config, st store.Store) (*seal.Keyring, error) {
-	master, err := masterKey(cfg)
-	if err != nil {
-		return nil, err
-	}
-	kr, err := seal.NewKeyring(storeKeyStore{st}, master)
+	kr, err := cfg.Keys.Keyring(storeKeyStore{st})
 	if err != nil {
 		return nil, fmt.Errorf("app: sealing keys: %w", err)
 	}
 	return kr, nil
-}
-
-// masterKey reads the key-encryption secret: the configured file, else SANMIAN_MASTER_KEY.
-func masterKey(cfg *config.Config) (seal.MasterKey, error) {
-	if cfg.Keys.MasterKeyFile != "" {
-		m, err := seal.LoadMasterKeyFile(cfg.Keys.MasterKeyFile)
-		if err != nil {
-			return m, fmt.Errorf("app: master key: %w", err)
-		}
-		return m, nil
-	}
-	m, ok, err := seal.MasterKeyFromEnv()
-	if err != nil {
-		return m, fmt.Errorf("app: master key: %w", err)
-	}
-	if !ok {
-		return m, fmt.Errorf("app: no master key: set keys.master_key_file or %s", seal.MasterKeyEnv)
-	}
-	return m, nil
 }
 
 func serveOpenAPI(w http.ResponseWriter, r *http.Request) {

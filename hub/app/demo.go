@@ -14,15 +14,13 @@ import (
 // token issuer. Addr and PublicURL are left for the caller (the listener decides them).
 func DemoConfig(dir string, p *sim.Platforms, issuer auth.TrustedIssuer) *config.Config {
 	c := p.Credentials
-	return &config.Config{
-		DataDir: dir,
-		Store:   filepath.Join(dir, "hub.db"),
-		Upstreams: config.Upstreams{
-			Province: config.Province{URL: p.Province.URL(), AppKey: c.ProvinceAppKey, Secret: c.ProvinceSecret},
-			City:     config.City{URL: p.City.URL(), ClientID: c.CityClientID, ClientSecret: c.CityClientSecret},
-			District: config.District{URL: p.District.URL(), APIKey: c.DistrictAPIKey},
-		},
-		Auth: auth.Config{Issuers: []auth.TrustedIssuer{issuer}},
-		Keys: config.Keys{Dir: filepath.Join(dir, "keys"), MasterKeyFile: filepath.Join(dir, filepath.FromSlash(seal.DemoMasterKeyFile))},
-	}
+	cfg := config.Default()
+	cfg.DataDir, cfg.Store = dir, filepath.Join(dir, "hub.db")
+	up := &cfg.Upstreams
+	up.Province.BaseURL, up.Province.AppKey, up.Province.Secret = p.Province.URL(), c.ProvinceAppKey, c.ProvinceSecret
+	up.City.BaseURL, up.City.ClientID, up.City.ClientSecret = p.City.URL(), c.CityClientID, c.CityClientSecret
+	up.District.BaseURL, up.District.APIKey = p.District.URL(), c.DistrictAPIKey
+	cfg.Auth = auth.Config{Issuers: []auth.TrustedIssuer{issuer}}
+	cfg.Keys = seal.Config{MasterKeyFile: filepath.Join(dir, filepath.FromSlash(seal.DemoMasterKeyFile))}
+	return cfg
 }

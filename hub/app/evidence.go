@@ -20,9 +20,6 @@ import (
 	"sanmian/hub/store"
 )
 
-// hedgeBudget caps hedged duplicate reads at this fraction of the other attempts per platform.
-const hedgeBudget = 0.05
-
 // connectors are the three platform clients, the cache and the assembler over them.
 type connectorSet struct {
 	province  *province.Client
@@ -37,20 +34,14 @@ func newConnectors(cfg *config.Config, st store.Store, reg prometheus.Registerer
 		return nil, fmt.Errorf("app: connector metrics: %w", err)
 	}
 	opts := []resilience.Option{resilience.WithMetrics(m), resilience.WithLogger(log)}
-	// Hedged reads: a read slower than its endpoint's recent p90 gets one duplicate, at most
-	// 5% more requests per platform (connectors/conformance BenchmarkAssembleScoped).
-	rc := resilience.Config{HedgeBudget: hedgeBudget}
 	var c connectorSet
-	if c.province, err = province.New(province.Config{BaseURL: cfg.Upstreams.Province.URL, AppKey: cfg.Upstreams.Province.AppKey,
-		Secret: cfg.Upstreams.Province.Secret, Resilience: rc}, opts...); err != nil {
+	if c.province, err = province.New(cfg.Upstreams.Province, opts...); err != nil {
 		return nil, fmt.Errorf("app: province connector: %w", err)
 	}
-	if c.city, err = city.New(city.Config{BaseURL: cfg.Upstreams.City.URL, ClientID: cfg.Upstreams.City.ClientID,
-		ClientSecret: cfg.Upstreams.City.ClientSecret, Resilience: rc}, opts...); err != nil {
+	if c.city, err = city.New(cfg.Upstreams.City, opts...); err != nil {
 		return nil, fmt.Errorf("app: city connector: %w", err)
 	}
-	if c.district, err = district.New(district.Config{BaseURL: cfg.Upstreams.District.URL, APIKey: cfg.Upstreams.District.APIKey,
-		Resilience: rc}, opts...); err != nil {
+	if c.district, err = district.New(cfg.Upstreams.District, opts...); err != nil {
 		return nil, fmt.Errorf("app: district connector: %w", err)
 	}
 	ch := cache.New(cache.Config{}, cache.WithObserver(m))

@@ -1,8 +1,3 @@
-// Package config is the hub's configuration file (hub.yaml): where the hub listens, where its
-// store and keys live, which upstream platforms it pulls from with which credentials, which
-// token issuers it trusts and where its policy bundle comes from. `hub demo` writes one;
-// `hub serve --config FILE` reads one. Values may reference environment variables with
-// ${SANMIAN_...}; only variables with the SANMIAN_ prefix are expanded.
 package config
 
 import (
@@ -13,23 +8,42 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"sanmian/connectors/city"
+	"sanmian/connectors/district"
+	"sanmian/connectors/province"
 	"sanmian/hub/auth"
+	"sanmian/hub/policy"
+	"sanmian/hub/seal"
 )
 
-// Config is the whole hub configuration.
+// EnvPrefix is the one prefix of the environment variables the hub reads: ${SANMIAN_...}
+// references in hub.yaml, and SANMIAN_MASTER_KEY.
+const EnvPrefix = "SANMIAN_"
+
+// StatusListPath is where the hub serves its revocation status list.
+const StatusListPath = "/v1/permits/status"
+
+// DefaultHedgeBudget is the hedged-read budget of every upstream unless hub.yaml sets
+// upstreams.<platform>.resilience.hedge_budget: a read slower than its endpoint's recent p90
+// gets one duplicate, at most 5% more requests per platform (connectors/conformance
+// BenchmarkAssembleScoped). 0 in hub.yaml turns hedging off.
+const DefaultHedgeBudget = 0.05
+
+// Config is the whole hub configuration. Each section is the Config of the package that
+// reads it.
 type Config struct {
 	// Addr is the HTTP listen address, e.g. "127.0.0.1:8080".
 	Addr string `yaml:"addr"`
 	// PublicURL is the hub's address as callers and verifiers reach it, without a trailing
-	// slash (default http://<addr>); permits carry <PublicURL>/v1/permits/status.
+	// slash (default http://<addr>): the print page links to it, and the status list is
+	// <PublicURL>/v1/permits/status unless keys.status_list_uri says otherwise.
 	PublicURL string `yaml:"public_url,omitempty"`
-	// DataDir holds the demo layout: hub.db, keys/, the demo issuer. Relative paths in the
-	// file are resolved against the directory of the file.
-	DataDir string `yaml:"data_dir"`
+	// DataDir is the directory of the demo layout; Store defaults to DataDir/hub.db.
+	// Relative paths in the file are resolved against the directory of the file.
+	DataDir string `yaml:"data_dir,omitempty"`
 	// Store is an SQLite file path (default DataDir/hub.db) or a PostgreSQL DSN
 	// (postgres://...).
 	Store string `yaml:"store"`
@@ -37,76 +51,111 @@ type Config struct {
 	Upstreams Upstreams `yaml:"upstreams"`
 	// Auth lists the trusted caller-token issuers (pinned algorithms, JWKS file or URL).
 	Auth auth.Config `yaml:"auth"`
-	// Policy says where the policy bundle comes from.
-	Policy Policy `yaml:"policy"`
-	// Keys says where the sealing keys live and how they are protected.
-	Keys Keys `yaml:"keys"`
+	// Policy says where the policy bundle comes from, how it is evaluated and which key must
+	// have signed it.
+	Policy policy.Config `yaml:"policy,omitempty"`
+	// Keys says how the sealing keys (kept in the store) are protected and published.
+	Keys seal.Config `yaml:"keys,omitempty"`
 }
 
-// Upstreams configures the three platform connectors.
+// Upstreams configures the three platform connectors, each with its package's Config.
 type Upstreams struct {
-	Province Province `yaml:"province"`
-	City     City     `yaml:"city"`
-	District District `yaml:"district"`
+	// Province is the provincial big-data platform (app key + HMAC signature).
+	Province province.Config `yaml:"province"`
+	// City is the city platform (OAuth2 client credentials).
+	City city.Config `yaml:"city"`
+	// District is the district platform (API key).
+	District district.Config `yaml:"district"`
 }
 
-// Province is the provincial big-data platform (app key + HMAC signature).
-type Province struct {
-	URL    string `yaml:"url"`
-	AppKey string `yaml:"app_key"`
-	Secret string `yaml:"secret"`
+// Default returns the settings a hub.yaml starts from: every upstream hedges its reads
+// within DefaultHedgeBudget; everything else is the zero value (each package's default).
+func Default() *Config {
+	var c Config
+	c.Upstreams.Province.Resilience.HedgeBudget = DefaultHedgeBudget
+	c.Upstreams.City.Resilience.HedgeBudget = DefaultHedgeBudget
+	c.Upstreams.District.Resilience.HedgeBudget = DefaultHedgeBudget
+	return &c
 }
 
-// City is the city platform (OAuth2 client credentials).
-type City struct {
-	URL          string `yaml:"url"`
-	ClientID     string `yaml:"client_id"`
-	ClientSecret string `yaml:"client_secret"`
-}
-
-// District is the district platform (API key).
-type District struct {
-	URL    string `yaml:"url"`
-	APIKey string `yaml:"api_key"`
-}
-
-// Policy says where the policy bundle comes from: the embedded bundle (default), a directory,
-// or an OPA bundle service URL polled every PollInterval. Evaluator chooses how queries run:
-// "irvm" (default: OPA's plan of each query, run by package hub/policy/irvm) or "topdown"
-// (OPA's reference evaluator, several times slower; the same decisions).
-type Policy struct {
-	Dir          string        `yaml:"dir,omitempty"`
-	BundleURL    string        `yaml:"bundle_url,omitempty"`
-	PollInterval time.Duration `yaml:"poll_interval,omitempty"`
-	Evaluator    string        `yaml:"evaluator,omitempty"`
-}
-
-// Keys configures the sealing keys: the directory (default DataDir/keys) and the file holding
-// the master key that encrypts them at rest (or ${SANMIAN_MASTER_KEY}).
-type Keys struct {
-	Dir           string `yaml:"dir,omitempty"`
-	MasterKeyFile string `yaml:"master_key_file,omitempty"`
-}
-
-// Load reads and validates a configuration file. Relative paths are resolved against the
-// file's directory.
+// Load reads and validates a configuration file over Default. Relative paths are resolved
+// against the file's directory; ${SANMIAN_...} references are replaced by the environment
+// variable's value. Files written before the sections became their packages' Configs are
+// read as well (see upgrade).
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	b = []byte(expandEnv(string(b)))
-	var c Config
-	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(expandEnv(string(b))), &doc); err != nil {
+		return nil, fmt.Errorf("config: %s: %w", path, err)
+	}
+	upgrade(&doc)
+	text, err := yaml.Marshal(&doc)
+	if err != nil {
+		return nil, fmt.Errorf("config: %s: %w", path, err)
+	}
+	c := Default()
+	dec := yaml.NewDecoder(strings.NewReader(string(text)))
 	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
+	if err := dec.Decode(c); err != nil {
 		return nil, fmt.Errorf("config: %s: %w", path, err)
 	}
 	c.resolve(filepath.Dir(path))
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %s: %w", path, err)
 	}
-	return &c, nil
+	return c, nil
+}
+
+// upgrade rewrites, in place, the settings of files `hub demo` wrote before each section
+// became its package's Config: upstreams.<platform>.url is now base_url, policy.bundle_url
+// is policy.url, and keys.dir (never read: the keys live in the store) is dropped.
+func upgrade(doc *yaml.Node) {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return
+	}
+	root := doc.Content[0]
+	if ups := mapValue(root, "upstreams"); ups != nil {
+		for _, p := range []string{"province", "city", "district"} {
+			renameKey(mapValue(ups, p), "url", "base_url")
+		}
+	}
+	renameKey(mapValue(root, "policy"), "bundle_url", "url")
+	if keys := mapValue(root, "keys"); keys != nil && keys.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(keys.Content); i += 2 {
+			if keys.Content[i].Value == "dir" {
+				keys.Content = append(keys.Content[:i], keys.Content[i+2:]...)
+				break
+			}
+		}
+	}
+}
+
+// mapValue returns the value of key in mapping m, or nil.
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// renameKey renames key from to to in mapping m unless m already has to.
+func renameKey(m *yaml.Node, from, to string) {
+	if m == nil || mapValue(m, to) != nil {
+		return
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == from {
+			m.Content[i].Value = to
+		}
+	}
 }
 
 // Write writes c as YAML to path with mode 0600 (it may hold credentials), atomically.
@@ -123,7 +172,7 @@ func (c *Config) Write(path string) error {
 	return os.Rename(tmp, path)
 }
 
-var envRef = regexp.MustCompile(`\$\{(SANMIAN_[A-Z0-9_]+)\}`)
+var envRef = regexp.MustCompile(`\$\{(` + EnvPrefix + `[A-Z0-9_]+)\}`)
 
 func expandEnv(s string) string {
 	return envRef.ReplaceAllStringFunc(s, func(m string) string {
@@ -147,18 +196,25 @@ func (c *Config) resolve(dir string) {
 		c.Store = filepath.Join(c.DataDir, "hub.db")
 	}
 	c.Store = abs(c.Store)
-	if c.Keys.Dir == "" && c.DataDir != "" {
-		c.Keys.Dir = filepath.Join(c.DataDir, "keys")
-	}
-	c.Keys.Dir = abs(c.Keys.Dir)
 	c.Keys.MasterKeyFile = abs(c.Keys.MasterKeyFile)
 	c.Policy.Dir = abs(c.Policy.Dir)
+	c.Policy.VerificationKeyFile = abs(c.Policy.VerificationKeyFile)
 	for i := range c.Auth.Issuers {
 		c.Auth.Issuers[i].JWKSFile = abs(c.Auth.Issuers[i].JWKSFile)
 	}
 }
 
-// Validate reports every problem in c at once.
+// StatusListURI is the URI of the revocation status list that permits carry:
+// keys.status_list_uri, else <public_url>/v1/permits/status.
+func (c *Config) StatusListURI() string {
+	if c.Keys.StatusListURI != "" {
+		return c.Keys.StatusListURI
+	}
+	return strings.TrimRight(c.PublicURL, "/") + StatusListPath
+}
+
+// Validate reports every problem in c at once, each section checked by its package's
+// Validate.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
@@ -173,36 +229,28 @@ func (c *Config) Validate() error {
 	}
 	checkURL := func(name, u string) {
 		if u == "" {
-			bad("upstreams.%s.url is required", name)
-			return
+			return // the connector's Validate names it
 		}
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			bad("upstreams.%s.url %q is not an http(s) URL", name, u)
+			bad("upstreams.%s.base_url %q is not an http(s) URL", name, u)
 		}
 	}
-	checkURL("province", c.Upstreams.Province.URL)
-	checkURL("city", c.Upstreams.City.URL)
-	checkURL("district", c.Upstreams.District.URL)
-	if c.Upstreams.Province.AppKey == "" || c.Upstreams.Province.Secret == "" {
-		bad("upstreams.province needs app_key and secret")
+	checkURL("province", c.Upstreams.Province.BaseURL)
+	checkURL("city", c.Upstreams.City.BaseURL)
+	checkURL("district", c.Upstreams.District.BaseURL)
+	for _, s := range []struct {
+		name string
+		v    interface{ Validate() error }
+	}{
+		{"upstreams.province", c.Upstreams.Province}, {"upstreams.city", c.Upstreams.City},
+		{"upstreams.district", c.Upstreams.District}, {"auth", c.Auth}, {"policy", c.Policy}, {"keys", c.Keys},
+	} {
+		if err := s.v.Validate(); err != nil {
+			bad("%s: %w", s.name, err)
+		}
 	}
-	if c.Upstreams.City.ClientID == "" || c.Upstreams.City.ClientSecret == "" {
-		bad("upstreams.city needs client_id and client_secret")
-	}
-	if c.Upstreams.District.APIKey == "" {
-		bad("upstreams.district needs api_key")
-	}
-	if err := c.Auth.Validate(); err != nil {
-		bad("auth: %w", err)
-	}
-	if c.Policy.Dir != "" && c.Policy.BundleURL != "" {
-		bad("policy: set at most one of dir and bundle_url")
-	}
-	if e := c.Policy.Evaluator; e != "" && e != "irvm" && e != "topdown" {
-		bad("policy.evaluator: %q is neither irvm nor topdown", e)
-	}
-	if c.Keys.Dir == "" {
-		bad("keys.dir is required, or set data_dir")
+	if c.Keys.StatusListURI == "" && c.PublicURL == "" {
+		bad("keys.status_list_uri or public_url is required")
 	}
 	return errors.Join(errs...)
 }

@@ -5,27 +5,44 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"sanmian/connectors/city"
+	"sanmian/connectors/district"
+	"sanmian/connectors/province"
 	"sanmian/hub/auth"
 )
 
 func validConfig() *Config {
-	return &Config{
-		Addr:    "127.0.0.1:8080",
-		DataDir: "data",
-		Upstreams: Upstreams{
-			Province: Province{URL: "http://127.0.0.1:9001", AppKey: "k", Secret: "s"},
-			City:     City{URL: "http://127.0.0.1:9002", ClientID: "c", ClientSecret: "s"},
-			District: District{URL: "http://127.0.0.1:9003", APIKey: "a"},
-		},
-		Auth: auth.Config{Issuers: []auth.TrustedIssuer{{Name: "demo", Algorithms: []string{"EdDSA"}, JWKSFile: "issuer.jwks.json"}}},
+	c := Default()
+	c.Addr = "127.0.0.1:8080"
+	c.DataDir = "data"
+	c.Upstreams.Province = province.Config{BaseURL: "http://127.0.0.1:9001", AppKey: "k", Secret: "s"}
+	c.Upstreams.City = city.Config{BaseURL: "http://127.0.0.1:9002", ClientID: "c", ClientSecret: "s"}
+	c.Upstreams.District = district.Config{BaseURL: "http://127.0.0.1:9003", APIKey: "a"}
+	c.Auth = auth.Config{Issuers: []auth.TrustedIssuer{{Name: "demo", Algorithms: []string{"EdDSA"}, JWKSFile: "issuer.jwks.json"}}}
+	return c
+}
+
+func writeYAML(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "hub.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
 	}
+	return path
 }
 
 func TestWriteLoadRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "hub.yaml")
-	if err := validConfig().Write(path); err != nil {
+	want := validConfig()
+	want.Policy.Dir = "bundle"
+	want.Policy.VerificationKeyFile = "bundle.pub"
+	want.Policy.PollInterval = 90 * time.Second
+	want.Keys.MasterKeyFile = "keys/master.key"
+	want.Keys.RetiredOverlap = 48 * time.Hour
+	if err := want.Write(path); err != nil {
 		t.Fatal(err)
 	}
 	st, err := os.Stat(path)
@@ -39,11 +56,26 @@ func TestWriteLoadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Store != filepath.Join(dir, "data", "hub.db") || c.Keys.Dir != filepath.Join(dir, "data", "keys") {
-		t.Fatalf("relative paths not resolved against the file: store %q keys %q", c.Store, c.Keys.Dir)
+	for _, p := range []struct{ name, got, want string }{
+		{"store", c.Store, filepath.Join(dir, "data", "hub.db")},
+		{"auth.issuers[0].jwks_file", c.Auth.Issuers[0].JWKSFile, filepath.Join(dir, "issuer.jwks.json")},
+		{"policy.dir", c.Policy.Dir, filepath.Join(dir, "bundle")},
+		{"policy.verification_key_file", c.Policy.VerificationKeyFile, filepath.Join(dir, "bundle.pub")},
+		{"keys.master_key_file", c.Keys.MasterKeyFile, filepath.Join(dir, "keys", "master.key")},
+		{"public_url", c.PublicURL, "http://127.0.0.1:8080"},
+	} {
+		if p.got != p.want {
+			t.Errorf("%s = %q, want %q (relative paths resolve against the file)", p.name, p.got, p.want)
+		}
 	}
-	if c.Auth.Issuers[0].JWKSFile != filepath.Join(dir, "issuer.jwks.json") {
-		t.Fatalf("issuer jwks path %q", c.Auth.Issuers[0].JWKSFile)
+	if c.Policy.PollInterval != 90*time.Second || c.Keys.RetiredOverlap != 48*time.Hour {
+		t.Errorf("durations: poll %v overlap %v", c.Policy.PollInterval, c.Keys.RetiredOverlap)
+	}
+	if c.Upstreams.City.Resilience.HedgeBudget != DefaultHedgeBudget {
+		t.Errorf("hedge budget %v after a round trip", c.Upstreams.City.Resilience.HedgeBudget)
+	}
+	if got := c.StatusListURI(); got != "http://127.0.0.1:8080/v1/permits/status" {
+		t.Errorf("status list URI %q", got)
 	}
 }
 
@@ -67,6 +99,93 @@ func TestLoadExpandsOnlySanmianVariables(t *testing.T) {
 	}
 }
 
+// TestLoadReadsFilesOfEarlierDemos: a hub.yaml written by `hub demo` before the sections
+// became their packages' Configs (upstreams.*.url, policy.bundle_url, keys.dir) still loads.
+func TestLoadReadsFilesOfEarlierDemos(t *testing.T) {
+	path := writeYAML(t, `# Sanmian hub configuration, written by `+"`hub demo`"+`; usable with `+"`hub serve --config`"+`.
+addr: 127.0.0.1:8080
+public_url: http://127.0.0.1:8080
+data_dir: data
+store: data/hub.db
+upstreams:
+    province:
+        url: http://127.0.0.1:41001
+        app_key: demo-app
+        secret: demo-secret
+    city:
+        url: http://127.0.0.1:41002
+        client_id: demo-client
+        client_secret: demo-client-secret
+    district:
+        url: http://127.0.0.1:41003
+        api_key: demo-api-key
+auth:
+    issuers:
+        - name: sanmian-demo
+          algorithms:
+            - EdDSA
+          jwks_file: data/issuer.jwks.json
+policy:
+    bundle_url: http://127.0.0.1:41004/bundles/sanmian.tar.gz
+keys:
+    dir: data/keys
+    master_key_file: data/keys/master.key
+`)
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Upstreams.Province.BaseURL != "http://127.0.0.1:41001" || c.Upstreams.City.BaseURL != "http://127.0.0.1:41002" ||
+		c.Upstreams.District.BaseURL != "http://127.0.0.1:41003" {
+		t.Errorf("upstream URLs not carried over: %+v", c.Upstreams)
+	}
+	if c.Policy.URL != "http://127.0.0.1:41004/bundles/sanmian.tar.gz" {
+		t.Errorf("policy.bundle_url not carried over: %q", c.Policy.URL)
+	}
+	if c.Keys.MasterKeyFile != filepath.Join(filepath.Dir(path), "data", "keys", "master.key") {
+		t.Errorf("master key file %q", c.Keys.MasterKeyFile)
+	}
+}
+
+// TestLoadKeepsDefaultsUnderPartialSections: a section that sets some fields keeps the
+// defaults of the others, and an explicit zero overrides a default.
+func TestLoadKeepsDefaultsUnderPartialSections(t *testing.T) {
+	base := "addr: 127.0.0.1:1\nstore: hub.db\nauth: {issuers: [{name: i, algorithms: [EdDSA], jwks_file: j.json}]}\n"
+	cases := []struct {
+		name                     string
+		upstreams                string
+		province, city, district float64
+		retryMax                 int
+	}{
+		{"defaults", `
+  province: {base_url: "http://p", app_key: k, secret: s}
+  city: {base_url: "http://c", client_id: c, client_secret: s}
+  district: {base_url: "http://d", api_key: k}`, DefaultHedgeBudget, DefaultHedgeBudget, DefaultHedgeBudget, 0},
+		{"retry_max_keeps_hedging", `
+  province: {base_url: "http://p", app_key: k, secret: s, resilience: {retry_max: 3}}
+  city: {base_url: "http://c", client_id: c, client_secret: s}
+  district: {base_url: "http://d", api_key: k}`, DefaultHedgeBudget, DefaultHedgeBudget, DefaultHedgeBudget, 3},
+		{"hedging_turned_off_for_city", `
+  province: {base_url: "http://p", app_key: k, secret: s}
+  city: {base_url: "http://c", client_id: c, client_secret: s, resilience: {hedge_budget: 0}}
+  district: {base_url: "http://d", api_key: k, resilience: {hedge_budget: 0.1}}`, DefaultHedgeBudget, 0, 0.1, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(writeYAML(t, base+"upstreams:"+tc.upstreams+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := c.Upstreams
+			if u.Province.Resilience.HedgeBudget != tc.province || u.City.Resilience.HedgeBudget != tc.city ||
+				u.District.Resilience.HedgeBudget != tc.district || u.Province.Resilience.RetryMax != tc.retryMax {
+				t.Fatalf("hedge budgets %v %v %v, province retry_max %d", u.Province.Resilience.HedgeBudget,
+					u.City.Resilience.HedgeBudget, u.District.Resilience.HedgeBudget, u.Province.Resilience.RetryMax)
+			}
+		})
+	}
+}
+
 func TestValidateNamesEveryProblem(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -74,11 +193,20 @@ func TestValidateNamesEveryProblem(t *testing.T) {
 		want   []string
 	}{
 		{"missing_addr", func(c *Config) { c.Addr = "" }, []string{"addr is required"}},
-		{"bad_upstream_url", func(c *Config) { c.Upstreams.City.URL = "ftp://x" }, []string{"upstreams.city.url"}},
+		{"bad_upstream_url", func(c *Config) { c.Upstreams.City.BaseURL = "ftp://x" }, []string{"upstreams.city.base_url"}},
+		{"missing_province_secret", func(c *Config) { c.Upstreams.Province.Secret = "" }, []string{"upstreams.province:"}},
+		{"negative_city_refresh", func(c *Config) { c.Upstreams.City.RefreshBefore = -time.Second }, []string{"upstreams.city:"}},
+		{"bad_resilience", func(c *Config) { c.Upstreams.District.Resilience.RateLimit = -1 }, []string{"upstreams.district:"}},
 		{"hs256_issuer", func(c *Config) { c.Auth.Issuers[0].Algorithms = []string{"HS256"} }, []string{"auth:"}},
 		{"two_key_sources", func(c *Config) { c.Auth.Issuers[0].JWKSURL = "http://x" }, []string{"auth:"}},
-		{"unknown_evaluator", func(c *Config) { c.Policy.Evaluator = "wasm" }, []string{"policy.evaluator"}},
-		{"several_at_once", func(c *Config) { c.Addr = ""; c.Upstreams.District.APIKey = "" }, []string{"addr is required", "district needs api_key"}},
+		{"unknown_evaluator", func(c *Config) { c.Policy.Evaluator = "wasm" }, []string{"policy:", "evaluator"}},
+		{"policy_dir_and_url", func(c *Config) { c.Policy.Dir, c.Policy.URL = "p", "http://x/b" }, []string{"policy:"}},
+		{"policy_key_id_without_key", func(c *Config) { c.Policy.KeyID = "k" }, []string{"policy:"}},
+		{"policy_two_keys", func(c *Config) { c.Policy.VerificationKey, c.Policy.VerificationKeyFile = "k", "f" }, []string{"policy:"}},
+		{"negative_retired_overlap", func(c *Config) { c.Keys.RetiredOverlap = -time.Hour }, []string{"keys:"}},
+		{"relative_status_list_uri", func(c *Config) { c.Keys.StatusListURI = "/v1/permits/status" }, []string{"keys:"}},
+		{"no_status_list_uri", func(c *Config) { c.PublicURL = "" }, []string{"keys.status_list_uri or public_url"}},
+		{"several_at_once", func(c *Config) { c.Addr = ""; c.Upstreams.District.APIKey = "" }, []string{"addr is required", "upstreams.district:"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,12 +235,36 @@ func TestValidateNamesEveryProblem(t *testing.T) {
 }
 
 func TestLoadRejectsUnknownFields(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hub.yaml")
-	if err := os.WriteFile(path, []byte("addr: 127.0.0.1:1\nstroe: typo.db\n"), 0o600); err != nil {
-		t.Fatal(err)
+	for name, text := range map[string]string{
+		"top_level_typo":    "addr: 127.0.0.1:1\nstroe: typo.db\n",
+		"removed_keys_file": "addr: 127.0.0.1:1\nkeys: {keys_file: k.json}\n",
+		"policy_typo":       "addr: 127.0.0.1:1\npolicy: {verification_keys: x}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(writeYAML(t, text))
+			if err == nil || !strings.Contains(err.Error(), "not found in type") {
+				t.Fatalf("unknown field not refused: %v", err)
+			}
+		})
 	}
-	_, err := Load(path)
-	if err == nil || !strings.Contains(err.Error(), "stroe") {
-		t.Fatalf("unknown field not named: %v", err)
-	}
+}
+
+// FuzzLoad: no input makes Load panic, and whatever it accepts passes Validate.
+func FuzzLoad(f *testing.F) {
+	f.Add([]byte("addr: 127.0.0.1:1\nstore: x.db\n"))
+	f.Add([]byte("upstreams: {province: {url: http://x}}\npolicy: {bundle_url: 1}\nkeys: {dir: [a]}\n"))
+	f.Add([]byte("keys: [1, 2]\nupstreams: 3\n"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(dir, "hub.yaml")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load(path)
+		if err == nil {
+			if verr := c.Validate(); verr != nil {
+				t.Fatalf("Load accepted a config Validate refuses: %v", verr)
+			}
+		}
+	})
 }

@@ -5,9 +5,9 @@
 // a town, subdistrict or village by its 12-digit statistical code. Each
 // office has Ed25519 keys; a key id names the office and the key's
 // generation, "<office>-<year>-<n>" (e.g. "370114001000-2026-1"). A
-// Keyring keeps the keys in a KeyStore (a small interface; FileKeyStore is
-// a JSON file in the data directory, hub/store implements it for SQLite and
-// PostgreSQL) with each private key encrypted at rest under AES-256-GCM
+// Keyring keeps the keys in a KeyStore (a small interface; hub/store
+// implements it for SQLite and PostgreSQL, sealtest.MemKeyStore in memory
+// for tests) with each private key encrypted at rest under AES-256-GCM
 // with a key-encryption key derived (HKDF-SHA256) from a master secret.
 // Rotate adds a new active key and retires the old one, which stays in the
 // JWKS until its not_after so permits it sealed still verify.

@@ -34,8 +34,8 @@ var (
 	// malformed status reference.
 	ErrClaims = errors.New("seal: invalid permit claims")
 
-	// ErrStore is returned by FileKeyStore when its file cannot be read,
-	// parsed or written.
+	// ErrStore is returned when the key store is missing or cannot be read,
+	// parsed or written, or holds a key that cannot be used.
 	ErrStore = errors.New("seal: key store")
 
 	// ErrJWKS is returned by Verify and VerifyOffline when no usable key

@@ -1,5 +1,6 @@
 // Package sealtest is the conformance suite every seal.KeyStore passes:
-// FileKeyStore here, and the SQLite and PostgreSQL stores in hub/store.
+// MemKeyStore here, the tests' FileKeyStore in package seal, and the SQLite and PostgreSQL
+// stores in hub/store.
 package sealtest
 
 import (
