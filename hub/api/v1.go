@@ -169,6 +169,9 @@ func WriteServiceError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &den):
 		WriteProblem(w, r, Problem{Type: "forbidden", Status: http.StatusForbidden,
 			Title: "Not permitted / 无权操作", Detail: den.Reason.ZH + " (" + den.Reason.EN + ")"})
+	case errors.Is(err, service.ErrResidentNotFound):
+		WriteProblem(w, r, Problem{Type: "resident-not-found", Status: http.StatusNotFound, Title: "Not on the resident roll / 查无此人",
+			Detail: "No resident with this ID number is on the district's resident roll. 区人口登记中查无此身份证号的居民。"})
 	case errors.Is(err, service.ErrNotFound):
 		WriteProblem(w, r, Problem{Type: "not-found", Status: http.StatusNotFound, Title: "Not found / 未找到", Detail: err.Error()})
 	case errors.Is(err, service.ErrState):
