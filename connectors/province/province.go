@@ -141,7 +141,9 @@ func (c *Client) Children(ctx context.Context, parents []string) (map[string][]e
 	var mu sync.Mutex
 	err := c.batches(ctx, parents, func(ctx context.Context, batch []string) error {
 		rows, err := fetchPagesBody[qsgxRelative](ctx, c, EndpointKinship, pathKinship,
-			func(pg int) any { return map[string]any{"sfzh": batch, "gxlb": "zn", "page": pg, "size": kinshipPageSize} },
+			func(pg int) any {
+				return map[string]any{"sfzh": batch, "gxlb": "zn", "page": pg, "size": kinshipPageSize}
+			},
 			func(r *kinshipRow, at time.Time) { r.record.Provenance.FetchedAt = at })
 		if err != nil {
 			return err

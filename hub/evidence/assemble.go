@@ -98,7 +98,9 @@ type AssembleOptions struct {
 }
 
 // wantsChildren reports whether the options ask for the applicant's children.
-func (o AssembleOptions) wantsChildren() bool { return slices.Contains(o.Kinds, MissingProvinceKinship) }
+func (o AssembleOptions) wantsChildren() bool {
+	return slices.Contains(o.Kinds, MissingProvinceKinship)
+}
 
 // wants reports whether the options ask for the evidence kind (a Missing name).
 func (o AssembleOptions) wants(kind string) bool {
