@@ -71,7 +71,7 @@ test_temporary_assistance_ineligible_deceased if {
 }
 
 test_temporary_assistance_undetermined_deceased_conflict if {
-	fx.decide("temporary_assistance", fx.with_conflict(fx.person({}), "applicant.deceased")).eligible == null
+	fx.decide("temporary_assistance", fx.with_roll_death(fx.person({}))).eligible == null
 }
 
 # medical_assistance (医疗救助)

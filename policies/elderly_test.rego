@@ -48,7 +48,7 @@ test_elderly_allowance_deceased if {
 }
 
 test_elderly_allowance_undetermined_when_deceased_conflicts if {
-	d := fx.decide("elderly_allowance", fx.with_conflict(fx.person({"birth_date": "1940-01-01"}), "applicant.deceased"))
+	d := fx.decide("elderly_allowance", fx.with_roll_death(fx.person({"birth_date": "1940-01-01"})))
 	d.eligible == null
 	fx.codes(d) == {"conflicting_evidence"}
 	d.conflicts == ["applicant.deceased"]
@@ -123,4 +123,42 @@ test_senior_card_undetermined_when_person_missing if {
 	d := fx.decide("senior_card", fx.with_missing(fx.person({"birth_date": ""}), "province.person"))
 	d.eligible == null
 	d.missing == ["province.person"]
+}
+
+# The province is the authority for deaths: a death it records while the village roll says
+# alive is a definite "deceased" (and only that), the conflict still listed.
+test_province_death_not_eligible_whatever_the_roll_says if {
+	ev := fx.with_province_death(fx.person({"birth_date": "1940-01-01"}))
+	every item in ["elderly_allowance", "senior_card", "temporary_assistance", "rural_family_planning_reward", "residence_certificate"] {
+		fx.decide(item, ev).eligible == false
+	}
+}
+
+test_province_death_reason_names_the_province_record if {
+	d := fx.decide("elderly_allowance", fx.with_province_death(fx.person({"birth_date": "1940-01-01"})))
+	d.eligible == false
+	fx.codes(d) == {"deceased"}
+	d.conflicts == ["applicant.deceased"]
+	some r in d.reasons
+	contains(r.zh, "省一体化大数据平台人口基础信息")
+	contains(r.en, "province")
+}
+
+# Another ground (age) does not replace the death as the reason.
+test_province_death_is_the_only_reason if {
+	d := fx.decide("elderly_allowance", fx.with_province_death(fx.person({"birth_date": "1980-01-01"})))
+	d.eligible == false
+	fx.codes(d) == {"deceased"}
+}
+
+# The roll recording a death the province does not: undetermined.
+test_roll_only_death_undetermined if {
+	d := fx.decide("senior_card", fx.with_roll_death(fx.person({})))
+	d.eligible == null
+	fx.codes(d) == {"conflicting_evidence"}
+}
+
+test_province_death_funeral_subsidy_still_decided if {
+	d := fx.decide("funeral_subsidy", fx.with_province_death(fx.person({})))
+	d.eligible == true
 }

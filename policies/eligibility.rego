@@ -19,7 +19,7 @@ import input.evidence.applicant.rolls
 decision := d if {
 	it := catalogue.items[input.item]
 	sd := item_static(input.item)
-	u := uncertainty(it, sd)
+	u := with_unknown(uncertainty(it, sd), input.item)
 	definite := definite_failures(input.item, sd, u)
 	eligible := verdict(definite, u)
 
@@ -111,9 +111,12 @@ item_static(code) := x if {
 	x := data.sanmian.static[code]
 } else := static_of(code)
 
-# reason_codes: every definite failure when ineligible; the kinds of uncertainty when
+# reason_codes: every definite failure when ineligible (only "deceased" when the province
+# records the applicant's death: other grounds are moot); the kinds of uncertainty when
 # undetermined; the pass reasons (or criteria_met) when eligible.
-reason_codes(_, false, definite, _) := sort(definite)
+reason_codes(_, false, definite, _) := ["deceased"] if {
+	"deceased" in definite
+} else := sort(definite)
 
 reason_codes(_, null, _, flags) := [c | some c, on in flags; on]
 
@@ -153,6 +156,17 @@ uncertainty(it, sd) := {"missing": [], "conflicted": set(), "stale": false, "unc
 		some n, _ in sd.needs
 		lib.related(f, n)
 	}
+
+	# doubtful: the conflicted needs that make a criterion uncertain. A death the province
+	# records is not in doubt because the village roll has not caught up: the province is the
+	# authority for deaths (the conflict stays listed in "conflicts").
+	doubtful := {n |
+		some c in input.evidence.conflicts
+		not death_recorded_by_province(c)
+		f := lib.norm(c.field)
+		some n, _ in sd.needs
+		lib.related(f, n)
+	}
 	stale := {n |
 		some k, p in input.evidence.provenance
 		p.stale == true
@@ -166,15 +180,36 @@ uncertainty(it, sd) := {"missing": [], "conflicted": set(), "stale": false, "unc
 		"missing": missing,
 		"conflicted": conflicted,
 		"stale": count(stale) > 0,
-		"uncertain": (((missing_paths | conflicted) | blank) | blocking_stale),
+		"uncertain": (((missing_paths | doubtful) | blank) | blocking_stale),
 		"flags": {
 			"missing_evidence": count(missing_paths) > 0,
-			"conflicting_evidence": count(conflicted) > 0,
+			"conflicting_evidence": count(doubtful) > 0,
 			"blank_evidence": count(blank) > 0,
 			"stale_evidence": count(blocking_stale) > 0,
 		},
 	}
 }
+
+# death_recorded_by_province holds for a conflict on a deceased field where the province (the
+# authority for deaths) records the death.
+death_recorded_by_province(c) if {
+	endswith(c.field, ".deceased")
+	some v in c.values
+	v.platform == "province"
+	v.value == true
+}
+
+# with_unknown adds to the uncertainty u the criteria of item code that cannot be evaluated on
+# the evidence present (unknown.<item>: e.g. the mother's age for a father whose child's mother
+# no platform names). Each makes the verdict undetermined, with its own reason code, unless a
+# definite failure decides.
+with_unknown(u, code) := object.union(u, {
+	"uncertain": (u.uncertain | {concat(":", ["criterion", c]) | some c in unk}),
+	"flags": object.union(u.flags, {c: true | some c in unk}),
+}) if {
+	unk := {c | some c in unknown[code]}
+	count(unk) > 0
+} else := u
 
 # definite_failures is the set of the failure codes of item code that rest on certain
 # evidence. The failures are the item's criteria (fail.<item>) and the generic ones: a
@@ -189,8 +224,10 @@ definite_failures(code, sd, u) := {r.code |
 	}
 }
 
+# A death the province records is definite whatever the village roll says (no fields can
+# make it uncertain: applicant.deceased is true only on the province's record).
 generic_failures(code, sd) := array.concat(
-	[r | code != "funeral_subsidy"; applicant.deceased == true; r := {"code": "deceased", "fields": ["applicant.deceased"]}],
+	[r | code != "funeral_subsidy"; applicant.deceased == true; r := {"code": "deceased", "fields": []}],
 	[r | sd.enrolment == true; code in rolls.enrolled; r := {"code": "already_enrolled", "fields": ["applicant.rolls.enrolled"]}],
 )
 
@@ -202,5 +239,5 @@ verdict(definite, u) := {true: false, false: {true: null, false: true}[u.uncerta
 # evaluates every proactive item for one resident in one evaluation.
 verdict_of(code) := verdict(definite_failures(code, sd, u), u) if {
 	sd := item_static(code)
-	u := uncertainty(catalogue.items[code], sd)
+	u := with_unknown(uncertainty(catalogue.items[code], sd), code)
 }

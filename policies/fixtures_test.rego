@@ -78,6 +78,30 @@ with_stale(p, field) := object.union(evidence(p, []), {"stale": true, "provenanc
 	"fetched_at": "2026-11-26T08:00:00Z", "stale": true,
 }}})
 
+# with_roll_death: the village roll records the death of applicant p, the province does not.
+with_roll_death(p) := object.union(evidence(p, []), {"conflicts": [{
+	"field": "applicant.deceased", "authority": "province",
+	"values": [{"platform": "province", "value": false}, {"platform": "district", "value": true}],
+}]})
+
+# with_province_death: the province records the death of applicant p, the village roll does not.
+with_province_death(p) := object.union(evidence(object.union(p, {"deceased": true, "death_date": "2026-10-01"}), []), {"conflicts": [{
+	"field": "applicant.deceased", "authority": "province",
+	"values": [{"platform": "province", "value": true, "record": "370114********0012"}, {"platform": "district", "value": false}],
+}]})
+
+# child: a child of the applicant as evidence.Child (linked by the household unless over says).
+child(over) := object.union(
+	{
+		"id_number": "370114199001010021", "name": "张小红", "sex": "F", "birth_date": "1990-01-01",
+		"deceased": false, "licences": [], "links": ["household"], "mother_id_number": "370114196201010028",
+	},
+	over,
+)
+
+# family: evidence of applicant p with household members and children.
+family(p, household, kids) := object.union(evidence(p, household), {"children": kids})
+
 codes(d) := {r.code | some r in d.reasons}
 
 # object_missing marks evidence kind as missing on an already built evidence object.

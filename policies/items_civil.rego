@@ -28,7 +28,7 @@ recent_death(d) if {
 
 # 惠民殡葬补贴: a death in the household within the claim window; the only item a deceased
 # applicant record may receive.
-fail.funeral_subsidy contains {"code": "no_recent_death", "fields": ["applicant.deceased", "applicant.death_date", "household.deceased", "household.death_date"]} if {
+fail.funeral_subsidy contains {"code": "no_recent_death", "fields": ["applicant.deceased", "applicant.death_date", "household.relation", "household.deceased", "household.death_date"]} if {
 	count(recent_deaths) == 0
 }
 

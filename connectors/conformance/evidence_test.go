@@ -315,3 +315,87 @@ func TestOutageProvinceProfile(t *testing.T) {
 		}
 	}
 }
+
+// TestChildrenWhereverTheyLive: with province.kinship asked for, the bundle carries every
+// child the province links to the applicant, those living in other households included,
+// each with its own province record, licences and how it is linked; the household children
+// carry the household link too. Without the kind, no kinship call is made. With the province
+// down, province.kinship is missing (the children are not guessed from the household).
+func TestChildrenWhereverTheyLive(t *testing.T) {
+	p := startSim(t, sim.Config{Residents: 1000})
+	e := newEnv(t, p, fastResilience())
+	d := p.Data
+	kinds := []string{evidence.MissingProvincePerson, evidence.MissingProvinceLicences, evidence.MissingProvinceKinship,
+		evidence.MissingCityInsurance, evidence.MissingDistrictHousehold, evidence.MissingDistrictRolls}
+	var parent int32 = -1
+	for i := range d.Persons {
+		per := &d.Persons[i]
+		ks := d.Children(int32(i))
+		if per.Death != 0 || (per.Relation != synth.Head && per.Relation != synth.Spouse) || len(ks) < 2 {
+			continue
+		}
+		home, away := 0, 0
+		for _, k := range ks {
+			if d.Persons[k].Household == per.Household {
+				home++
+			} else {
+				away++
+			}
+		}
+		if home > 0 && away > 0 {
+			parent = int32(i)
+			break
+		}
+	}
+	if parent < 0 {
+		t.Fatal("no parent with children at home and elsewhere")
+	}
+	per := &d.Persons[parent]
+	resetStats(p)
+	b, err := e.asm.Assemble(t.Context(), per.ID, evidence.AssembleOptions{Kinds: kinds})
+	if err != nil || len(b.Missing) != 0 {
+		t.Fatalf("%v, missing %v", err, b.Missing)
+	}
+	if n := p.Province.Stats().ByEndpoint["POST /gateway/api/qsgx/query"]; n != 1 {
+		t.Errorf("qsgx calls = %d, want 1", n)
+	}
+	ks := d.Children(parent)
+	if len(b.Children) != len(ks) {
+		t.Fatalf("%d children, want %d: %+v", len(b.Children), len(ks), b.Children)
+	}
+	for i, k := range ks {
+		kp, c := &d.Persons[k], b.Children[i]
+		if c.IDNumber != kp.ID || c.Name != kp.Name || c.BirthDate != kp.Birth.String() || c.Deceased != (kp.Death != 0) {
+			t.Errorf("child %d = %+v, want %s %s", i, c.Person, kp.ID, kp.Name)
+		}
+		if len(c.Licences) != len(d.Licences(k)) {
+			t.Errorf("child %d: %d licences, want %d", i, len(c.Licences), len(d.Licences(k)))
+		}
+		athome := kp.Household == per.Household
+		if slices.Contains(c.Links, evidence.LinkHousehold) != athome || !(slices.Contains(c.Links, evidence.LinkBirthCertificate) || slices.Contains(c.Links, evidence.LinkPopulationBase)) {
+			t.Errorf("child %d (at home %v): links %v", i, athome, c.Links)
+		}
+		if kp.Mother >= 0 && c.MotherIDNumber != d.Persons[kp.Mother].ID {
+			t.Errorf("child %d: mother %q, want %s", i, c.MotherIDNumber, d.Persons[kp.Mother].ID)
+		}
+		if pv := b.Provenance["children."+strconv.Itoa(i)+".deceased"]; pv.Endpoint != "rkjc/query" {
+			t.Errorf("child %d: provenance of deceased %+v", i, pv)
+		}
+	}
+
+	resetStats(p)
+	if b, err := e.asm.Assemble(t.Context(), per.ID, evidence.AssembleOptions{}); err != nil || len(b.Children) != 0 {
+		t.Fatalf("without the kind: %v, %d children", err, len(b.Children))
+	}
+	if n := p.Province.Stats().ByEndpoint["POST /gateway/api/qsgx/query"]; n != 0 {
+		t.Errorf("qsgx calls without the kind = %d, want 0", n)
+	}
+
+	if err := p.Province.SetFaults(sim.FaultConfig{Outages: []sim.Outage{{Mode: sim.OutageStatus}}}); err != nil {
+		t.Fatal(err)
+	}
+	b, err = e.asm.Assemble(t.Context(), per.ID, evidence.AssembleOptions{Kinds: kinds})
+	if err != nil || !slices.Contains(b.Missing, evidence.MissingProvinceKinship) || !slices.Contains(b.Missing, evidence.MissingProvincePerson) {
+		t.Fatalf("province down: %v, missing %v", err, b.Missing)
+	}
+}

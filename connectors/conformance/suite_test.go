@@ -19,9 +19,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // target is one connector under test: which simulator it talks to and one logical call
 // (fetch one resident's record).
 type target struct {
-	name   string
-	server func(*sim.Platforms) *sim.Server
-	call   func(ctx context.Context, e *env, id string) error
+	name     string
+	platform string // the platform the errors name; "" when it is name
+	server   func(*sim.Platforms) *sim.Server
+	call     func(ctx context.Context, e *env, id string) error
 	// check verifies a successful answer is the simulator's truth, not a zero value.
 	check func(t *testing.T, e *env, id string)
 }
@@ -42,6 +43,33 @@ var targets = []target{
 			want, _, _ := e.p.Data.PersonByID(id)
 			if err != nil || r[id].Person.Name != want.Name || r[id].Person.BirthDate != want.Birth.String() {
 				t.Fatalf("province answer %+v, %v; want %s %s", r[id].Person, err, want.Name, want.Birth)
+			}
+		},
+	},
+	{
+		name:     "province_kinship",
+		platform: "province",
+		server:   func(p *sim.Platforms) *sim.Server { return p.Province },
+		call: func(ctx context.Context, e *env, id string) error {
+			_, err := e.province.Children(ctx, []string{id})
+			return err
+		},
+		check: func(t *testing.T, e *env, id string) {
+			r, err := e.province.Children(t.Context(), []string{id})
+			_, i, _ := e.p.Data.PersonByID(id)
+			want := e.p.Data.Children(i)
+			if err != nil || len(r[id]) != len(want) {
+				t.Fatalf("province kinship answer %+v, %v; want %d children", r[id], err, len(want))
+			}
+			for k, c := range want {
+				cp := &e.p.Data.Persons[c]
+				got := r[id][k]
+				if got.Parent != id || got.Child != cp.ID || got.Name != cp.Name || got.Sex != string(cp.Sex) {
+					t.Fatalf("child %d: %+v, want %s %s", k, got, cp.ID, cp.Name)
+				}
+				if cp.Mother >= 0 && got.MotherIDNumber != e.p.Data.Persons[cp.Mother].ID {
+					t.Fatalf("child %d: mother %q, want %s", k, got.MotherIDNumber, e.p.Data.Persons[cp.Mother].ID)
+				}
 			}
 		},
 	},
@@ -78,6 +106,14 @@ var targets = []target{
 			}
 		},
 	},
+}
+
+// platformName is the platform name errors and breakers carry for tg.
+func (tg target) platformName() string {
+	if tg.platform != "" {
+		return tg.platform
+	}
+	return tg.name
 }
 
 // startSim starts small simulators for one test.
@@ -138,7 +174,7 @@ func TestAuthRefused(t *testing.T) {
 				if !errors.Is(err, connectors.ErrAuth) {
 					t.Fatalf("err = %v, want ErrAuth", err)
 				}
-				if !strings.HasPrefix(err.Error(), "connectors: "+tg.name) {
+				if !strings.HasPrefix(err.Error(), "connectors: "+tg.platformName()) {
 					t.Errorf("error does not name the platform: %v", err)
 				}
 			}
@@ -191,7 +227,7 @@ func TestFaultKinds(t *testing.T) {
 					}
 					e := newEnv(t, p, rc)
 					srv := tg.server(p)
-					if tg.name == "city" {
+					if tg.platformName() == "city" {
 						// Obtain the token before the faults start: the token endpoint is
 						// subject to faults too, and is tested by the data calls' retries.
 						if err := tg.call(t.Context(), e, p.Data.Persons[0].ID); err != nil {
@@ -265,7 +301,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 				if el := time.Since(start); el > 50*time.Millisecond {
 					t.Errorf("open breaker took %v", el)
 				}
-				if !errors.Is(err, connectors.ErrCircuitOpen) || !strings.Contains(err.Error(), "connectors: "+tg.name+": circuit open") {
+				if !errors.Is(err, connectors.ErrCircuitOpen) || !strings.Contains(err.Error(), "connectors: "+tg.platformName()+": circuit open") {
 					t.Fatalf("err = %v, want circuit open naming %s", err, tg.name)
 				}
 			}
@@ -289,7 +325,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 			for name, c := range map[string]interface{ BreakerState() string }{
 				"province": e.province.Resilience(), "city": e.city.Resilience(), "district": e.district.Resilience(),
 			} {
-				if name == tg.name && c.BreakerState() != "closed" {
+				if name == tg.platformName() && c.BreakerState() != "closed" {
 					t.Errorf("breaker %s after recovery", c.BreakerState())
 				}
 			}
@@ -385,4 +421,52 @@ func TestProvinceBatchesAndPages(t *testing.T) {
 		t.Errorf("%d licences in %d pages, want %d in %d", got, pages, wantLicences, (wantLicences+99)/100)
 	}
 	t.Logf("%d licences of 50 holders in %d pages", got, pages)
+}
+
+// TestProvinceKinshipBatchesAndPages: the children of a whole household come in one qsgx/query
+// request per 50 persons, paged by 100 rows, each parent's children eldest first and
+// including children living in other households.
+func TestProvinceKinshipBatchesAndPages(t *testing.T) {
+	p := startSim(t, sim.Config{Residents: 400})
+	e := newEnv(t, p, fastResilience())
+	d := p.Data
+	var ids []string
+	want, elsewhere := 0, 0
+	for i := range 120 {
+		per := &d.Persons[i]
+		ids = append(ids, per.ID)
+		for _, c := range d.Children(int32(i)) {
+			want++
+			if d.Persons[c].Household != per.Household {
+				elsewhere++
+			}
+		}
+	}
+	recs, err := e.province.Children(t.Context(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for parent, cs := range recs {
+		_, i, _ := d.PersonByID(parent)
+		kids := d.Children(i)
+		if len(cs) != len(kids) {
+			t.Fatalf("%d children of one parent, want %d", len(cs), len(kids))
+		}
+		for k, c := range cs {
+			if c.Child != d.Persons[kids[k]].ID || c.Provenance.Endpoint != "qsgx/query" || c.Provenance.FetchedAt.IsZero() {
+				t.Fatalf("child %d = %+v, want %s with provenance", k, c, d.Persons[kids[k]].ID)
+			}
+		}
+		got += len(cs)
+	}
+	// 120 persons: three requests of at most 50, each one page unless more than 100 rows.
+	calls := p.Province.Stats().ByEndpoint["POST /gateway/api/qsgx/query"]
+	if got != want || calls < 3 {
+		t.Errorf("%d children in %d requests, want %d in at least 3", got, calls, want)
+	}
+	if elsewhere == 0 {
+		t.Errorf("no child living in another household among %d: the case the endpoint exists for is untested", want)
+	}
+	t.Logf("%d children (%d in other households) of 120 persons in %d requests", got, elsewhere, calls)
 }

@@ -1,6 +1,7 @@
 package province
 
 import (
+	"cmp"
 	"strconv"
 
 	"sanmian/connectors"
@@ -226,5 +227,88 @@ func attrs(typ string, kz map[string]string) (map[string]any, error) {
 	if len(out) == 0 {
 		return nil, nil
 	}
+	return out, nil
+}
+
+// qsgxRelative is one kinship row of qsgx/query. Every field is required.
+type qsgxRelative struct {
+	Sfzh    *string `json:"sfzh"`
+	Gxrsfzh *string `json:"gxrsfzh"`
+	Gxrxm   *string `json:"gxrxm"`
+	Gxrxb   *string `json:"gxrxb"`
+	Gxrcsrq *string `json:"gxrcsrq"`
+	Gx      *string `json:"gx"`
+	Sjly    *string `json:"sjly"`
+	Zzbs    *string `json:"zzbs"`
+	Mqsfzh  *string `json:"mqsfzh"`
+	Fqsfzh  *string `json:"fqsfzh"`
+}
+
+func kerr(format string, args ...any) error {
+	return connectors.DecodeError(Platform, EndpointKinship, format, args...)
+}
+
+// kinshipRow is a decoded row: a child link (child is true) or a parent link, which the
+// client drops (it asks for children only, but a platform may answer more).
+type kinshipRow struct {
+	child  bool
+	record evidence.KinshipRecord
+}
+
+func (x qsgxRelative) record() (kinshipRow, error) {
+	var out kinshipRow
+	for name, f := range map[string]*string{"sfzh": x.Sfzh, "gxrsfzh": x.Gxrsfzh, "gxrxm": x.Gxrxm, "gxrxb": x.Gxrxb,
+		"gx": x.Gx, "sjly": x.Sjly, "zzbs": x.Zzbs, "mqsfzh": x.Mqsfzh, "fqsfzh": x.Fqsfzh} {
+		if f == nil {
+			return out, kerr("kinship: field %s missing", name)
+		}
+	}
+	parent, err := wire.IDNumber(*x.Sfzh)
+	if err != nil {
+		return out, kerr("kinship: sfzh: %v", err)
+	}
+	rel, err := wire.IDNumber(*x.Gxrsfzh)
+	if err != nil {
+		return out, kerr("kinship: gxrsfzh: %v", err)
+	}
+	r := evidence.KinshipRecord{Parent: parent, Child: rel, Name: *x.Gxrxm}
+	switch *x.Gxrxb {
+	case "1":
+		r.Sex = "M"
+	case "2":
+		r.Sex = "F"
+	default:
+		return out, kerr("kinship: gxrxb: unknown code")
+	}
+	switch *x.Gx {
+	case "20", "30":
+		out.child = true
+	case "51", "52":
+	default:
+		return out, kerr("kinship: gx: unknown code")
+	}
+	switch *x.Sjly {
+	case "01":
+	case "02":
+		if *x.Zzbs == "" {
+			return out, kerr("kinship: zzbs empty for a birth certificate")
+		}
+		r.Certificate = *x.Zzbs
+	default:
+		return out, kerr("kinship: sjly: unknown code")
+	}
+	for _, f := range []struct {
+		v   string
+		dst *string
+	}{{*x.Mqsfzh, &r.MotherIDNumber}, {*x.Fqsfzh, &r.FatherIDNumber}} {
+		if f.v == "" {
+			continue
+		}
+		if *f.dst, err = wire.IDNumber(f.v); err != nil {
+			return out, kerr("kinship: parent ID number: %v", err)
+		}
+	}
+	r.Provenance = evidence.Provenance{Platform: evidence.Province, Endpoint: EndpointKinship, Record: cmp.Or(r.Certificate, wire.Mask(rel))}
+	out.record = r
 	return out, nil
 }

@@ -174,3 +174,53 @@ func FuzzDecodeLicences(f *testing.F) {
 		}
 	})
 }
+
+const validKinship = `{"sfzh":"110101199003074258","gxrsfzh":"11010519491231002X","gxrxm":"王小红","gxrxb":"2",
+"gxrcsrq":"19491231","gx":"30","sjly":"02","zzbs":"1.2.156.3005.2.111000000000133895001.12370114MB0000000X.K370000001.001.3",
+"mqsfzh":"110101199003074258","fqsfzh":""}`
+
+func decodeKinship(body []byte) ([]kinshipRow, error) {
+	d := &pageDecoder[qsgxRelative, kinshipRow]{endpoint: EndpointKinship}
+	err := decodeEnvelope(EndpointKinship, body, d)
+	return d.records, err
+}
+
+func TestDecodeKinship(t *testing.T) {
+	rows, err := decodeKinship(envelopeOf(validKinship))
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("%+v, %v", rows, err)
+	}
+	r := rows[0]
+	if !r.child || r.record.Child != "11010519491231002X" || r.record.Sex != "F" || r.record.MotherIDNumber != "110101199003074258" ||
+		r.record.FatherIDNumber != "" || r.record.Certificate == "" || r.record.Provenance.Record != r.record.Certificate {
+		t.Fatalf("decoded %+v", r)
+	}
+	for name, body := range map[string]string{
+		"unknown_relation":     strings.Replace(validKinship, `"gx":"30"`, `"gx":"77"`, 1),
+		"birth_certificate_id": strings.Replace(validKinship, `"zzbs":"1.2.156.3005.2.111000000000133895001.12370114MB0000000X.K370000001.001.3"`, `"zzbs":""`, 1),
+		"missing_field":        strings.Replace(validKinship, `"fqsfzh":""`, `"x":""`, 1),
+		"bad_mother_id":        strings.Replace(validKinship, `"mqsfzh":"110101199003074258"`, `"mqsfzh":"110101199003074259"`, 1),
+	} {
+		if _, err := decodeKinship(envelopeOf(body)); !errors.Is(err, connectors.ErrDecode) {
+			t.Errorf("%s: err = %v, want ErrDecode", name, err)
+		}
+	}
+}
+
+func FuzzDecodeKinship(f *testing.F) {
+	f.Add(envelopeOf(validKinship))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rows, err := decodeKinship(b)
+		if err != nil {
+			if !errors.Is(err, connectors.ErrDecode) {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		for _, r := range rows {
+			if len(r.record.Parent) != 18 || len(r.record.Child) != 18 || (r.record.Sex != "M" && r.record.Sex != "F") {
+				t.Fatalf("zero value passed on as a fact: %+v", r)
+			}
+		}
+	})
+}

@@ -23,15 +23,19 @@ const Platform = string(evidence.Province)
 const (
 	EndpointPersons  = "rkjc/query"
 	EndpointLicences = "dzzz/query"
+	EndpointKinship  = "qsgx/query"
 )
 
 const (
 	pathPersons  = "/gateway/api/rkjc/query"
 	pathLicences = "/gateway/api/dzzz/query"
+	pathKinship  = "/gateway/api/qsgx/query"
 	// MaxBatch is the most ID numbers one query accepts.
 	MaxBatch = 50
 	// licencePageSize is the page size asked of dzzz/query (the platform allows 100).
 	licencePageSize = 100
+	// kinshipPageSize is the page size asked of qsgx/query (the platform allows 100).
+	kinshipPageSize = 100
 	// maxPages guards against a platform that never stops paging.
 	maxPages = 1000
 )
@@ -119,6 +123,37 @@ func (c *Client) Licences(ctx context.Context, holders []string) (map[string][]e
 		defer mu.Unlock()
 		for _, r := range recs {
 			out[r.Holder] = append(out[r.Holder], r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Children returns the children the province links to each parent (the population base
+// register and birth certificates), wherever they live: one qsgx/query request per 50
+// parents (a household fits one), paged. Parents without children or unknown to the province
+// are absent.
+func (c *Client) Children(ctx context.Context, parents []string) (map[string][]evidence.KinshipRecord, error) {
+	out := make(map[string][]evidence.KinshipRecord, len(parents))
+	var mu sync.Mutex
+	err := c.batches(ctx, parents, func(ctx context.Context, batch []string) error {
+		rows, err := fetchPagesBody[qsgxRelative](ctx, c, EndpointKinship, pathKinship,
+			func(pg int) any {
+				return map[string]any{"sfzh": batch, "gxlb": "zn", "page": pg, "size": kinshipPageSize}
+			},
+			func(r *kinshipRow, at time.Time) { r.record.Provenance.FetchedAt = at })
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range rows {
+			if r.child {
+				out[r.record.Parent] = append(out[r.record.Parent], r.record)
+			}
 		}
 		return nil
 	})
@@ -237,10 +272,17 @@ func (c *Client) licencesBatch(ctx context.Context, holders []string) ([]evidenc
 // record with the time its page arrived.
 func fetchPages[T item[R], R any](ctx context.Context, c *Client, endpoint, path, key string, ids []string, size int,
 	stamp func(*R, time.Time)) ([]R, error) {
+	return fetchPagesBody[T](ctx, c, endpoint, path,
+		func(pg int) any { return map[string]any{key: ids, "page": pg, "size": size} }, stamp)
+}
+
+// fetchPagesBody is fetchPages with the request body of page pg built by body.
+func fetchPagesBody[T item[R], R any](ctx context.Context, c *Client, endpoint, path string, body func(pg int) any,
+	stamp func(*R, time.Time)) ([]R, error) {
 	var out []R
 	for pg := 1; pg <= maxPages; pg++ {
 		d := &pageDecoder[T, R]{endpoint: endpoint}
-		found, fetched, err := c.query(ctx, endpoint, path, map[string]any{key: ids, "page": pg, "size": size}, d)
+		found, fetched, err := c.query(ctx, endpoint, path, body(pg), d)
 		if err != nil || !found {
 			return out, err
 		}

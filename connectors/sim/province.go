@@ -28,6 +28,7 @@ const (
 	provinceMaxIDs     = 50
 	provinceMaxRkjc    = 50
 	provinceMaxDzzz    = 100
+	provinceMaxQsgx    = 100
 	provinceWindow     = 300 * time.Second
 	provinceMaxNonces  = 100_000
 	provinceMinNonce   = 16
@@ -51,6 +52,7 @@ func newProvince(data *synth.District, creds Credentials, seed int64, faults Fau
 	pv.s = newServer("province", seed, faults, provinceFail, log)
 	pv.s.handle("/gateway/api/rkjc/query", "POST /gateway/api/rkjc/query", pv.endpoint(pv.rkjc))
 	pv.s.handle("/gateway/api/dzzz/query", "POST /gateway/api/dzzz/query", pv.endpoint(pv.dzzz))
+	pv.s.handle("/gateway/api/qsgx/query", "POST /gateway/api/qsgx/query", pv.endpoint(pv.qsgx))
 	pv.s.handle("/", "other", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		provinceError(w, http.StatusNotFound, "4041", "接口不存在", nil)
 	}))
@@ -537,4 +539,120 @@ func disabilityCode(cat string) (string, string) {
 		}
 	}
 	return "", cat
+}
+
+type qsgxRequest struct {
+	Sfzh []string `json:"sfzh"`
+	Gxlb string   `json:"gxlb"` // "zn" children, "fm" parents, "" both
+	Page int      `json:"page"`
+	Size int      `json:"size"`
+}
+
+// qsgxRelative is one kinship row: a relative of the person asked about.
+type qsgxRelative struct {
+	Sfzh    string `json:"sfzh"`    // the person asked about
+	Gxrsfzh string `json:"gxrsfzh"` // 关系人身份证号
+	Gxrxm   string `json:"gxrxm"`   // 关系人姓名
+	Gxrxb   string `json:"gxrxb"`   // 关系人性别 "1" / "2"
+	Gxrcsrq string `json:"gxrcsrq"` // 关系人出生日期 YYYYMMDD
+	Gx      string `json:"gx"`      // the relative is the person's: "20" 子, "30" 女, "51" 父亲, "52" 母亲 (GB/T 4761)
+	Sjly    string `json:"sjly"`    // 数据来源: "01" 户籍登记, "02" 出生医学证明
+	Zzbs    string `json:"zzbs"`    // the birth certificate's identifier when sjly is "02", else ""
+	Mqsfzh  string `json:"mqsfzh"`  // child rows: the child's mother, "" when not known
+	Fqsfzh  string `json:"fqsfzh"`  // child rows: the child's father, "" when not known
+}
+
+// qsgx answers kinship queries (亲属关系查询): the children and/or parents of each person, from
+// the population base's parent links, whichever household they live in.
+func (pv *province) qsgx(w http.ResponseWriter, body []byte) {
+	var req qsgxRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		provinceError(w, http.StatusBadRequest, "4000", "请求参数错误: 请求体不是有效的JSON", nil)
+		return
+	}
+	page, size, ok := parsePaging(req.Page, req.Size, provinceMaxQsgx)
+	if !ok {
+		provinceError(w, http.StatusBadRequest, "4000", "请求参数错误: page/size 超出范围", nil)
+		return
+	}
+	if len(req.Sfzh) == 0 || len(req.Sfzh) > provinceMaxIDs {
+		provinceError(w, http.StatusBadRequest, "4000", "请求参数错误: sfzh 数量须为1-50", nil)
+		return
+	}
+	if req.Gxlb != "" && req.Gxlb != "zn" && req.Gxlb != "fm" {
+		provinceError(w, http.StatusBadRequest, "4000", "请求参数错误: gxlb 须为 zn 或 fm", nil)
+		return
+	}
+	pv.s.stats.ids(len(req.Sfzh))
+	list := []qsgxRelative{}
+	wpp := []string{}
+	anyFound := false
+	for _, id := range dedupe(req.Sfzh) {
+		p, i, ok := pv.data.PersonByID(id)
+		if !ok {
+			wpp = append(wpp, id)
+			continue
+		}
+		anyFound = true
+		if req.Gxlb != "fm" {
+			for _, c := range pv.data.Children(i) {
+				list = append(list, pv.relative(p, c, true))
+			}
+		}
+		if req.Gxlb != "zn" {
+			for _, par := range [2]int32{p.Father, p.Mother} {
+				if par >= 0 {
+					list = append(list, pv.relative(p, par, false))
+				}
+			}
+		}
+	}
+	if !anyFound {
+		provinceError(w, http.StatusNotFound, "4040", "未查询到数据", map[string]any{"wpp": wpp})
+		return
+	}
+	lo, hi := pageBounds(len(list), page, size)
+	provinceOK(w, provincePage{Total: len(list), Page: page, Size: size, List: append([]qsgxRelative{}, list[lo:hi]...), Wpp: wpp})
+}
+
+// relative is the kinship row of relative r (a person index) of p; child tells whether r is
+// p's child (else p's parent).
+func (pv *province) relative(p *synth.Person, r int32, child bool) qsgxRelative {
+	rp := &pv.data.Persons[r]
+	out := qsgxRelative{Sfzh: p.ID, Gxrsfzh: rp.ID, Gxrxm: rp.Name, Gxrxb: "1", Gxrcsrq: rp.Birth.Compact(), Sjly: "01"}
+	if rp.Sex == 'F' {
+		out.Gxrxb = "2"
+	}
+	subject := rp // whose birth certificate links the two
+	switch {
+	case child && rp.Sex == 'F':
+		out.Gx = "30"
+	case child:
+		out.Gx = "20"
+	case rp.Sex == 'F':
+		out.Gx, subject = "52", p
+	default:
+		out.Gx, subject = "51", p
+	}
+	if child {
+		if rp.Mother >= 0 {
+			out.Mqsfzh = pv.data.Persons[rp.Mother].ID
+		}
+		if rp.Father >= 0 {
+			out.Fqsfzh = pv.data.Persons[rp.Father].ID
+		}
+	}
+	si, _ := pv.index(subject)
+	for _, l := range pv.data.Licences(si) {
+		if l.Type == synth.LicenceBirth {
+			out.Sjly, out.Zzbs = "02", l.ID
+		}
+	}
+	return out
+}
+
+// index is the person index of p.
+func (pv *province) index(p *synth.Person) (int32, bool) {
+	_, i, ok := pv.data.PersonByID(p.ID)
+	return i, ok
 }

@@ -156,6 +156,9 @@ func WriteServiceError(w http.ResponseWriter, r *http.Request, err error) {
 		WriteProblem(w, r, Problem{Type: "already-held", Status: http.StatusConflict,
 			Title: "Already applied for or held / 已申请或已享受该事项", Detail: reason.ZH + " (" + reason.EN + ")",
 			ApplicationID: held.ApplicationID, PermitID: held.PermitID})
+	case errors.Is(err, service.ErrResidentNotFound):
+		WriteProblem(w, r, Problem{Type: "resident-not-found", Status: http.StatusNotFound, Title: "Not on the resident roll / 查无此人",
+			Detail: "No resident with this ID number is on the district's resident roll. 区人口登记中查无此身份证号的居民。"})
 	case errors.Is(err, service.ErrNotFound):
 		WriteProblem(w, r, Problem{Type: "not-found", Status: http.StatusNotFound, Title: "Not found / 未找到", Detail: err.Error()})
 	case errors.Is(err, service.ErrState):

@@ -23,6 +23,7 @@ const (
 	KindInsurance = "insurance" // city insurance record
 	KindResident  = "resident"  // district resident record
 	KindHousehold = "household" // district household record
+	KindKinship   = "kinship"   // province kinship records (children) of a parent
 )
 
 // Missing entries (Bundle.Missing).
@@ -32,6 +33,7 @@ const (
 	MissingCityInsurance     = "city.insurance"
 	MissingDistrictHousehold = "district.household"
 	MissingDistrictRolls     = "district.rolls"
+	MissingProvinceKinship   = "province.kinship"
 )
 
 // Assembler builds evidence Bundles from the three platforms: it fans out in parallel
@@ -90,7 +92,14 @@ type AssembleOptions struct {
 	// village, the relation and the cross-level conflicts (deceased, village, name) the
 	// policies rely on. A skipped kind is neither fetched nor reported Missing; the bundle
 	// then carries no licences (empty list, no provenance) or no insurance (nil).
+	// province.kinship (the applicant's children wherever they live: the qsgx/query call and
+	// the children's own records) is read only when Kinds lists it, never by default.
 	Kinds []string
+}
+
+// wantsChildren reports whether the options ask for the applicant's children.
+func (o AssembleOptions) wantsChildren() bool {
+	return slices.Contains(o.Kinds, MissingProvinceKinship)
 }
 
 // wants reports whether the options ask for the evidence kind (a Missing name).
@@ -105,6 +114,7 @@ type gathered struct {
 	licences  map[string]cache.Result[[]LicenceRecord]
 	insurance map[string]cache.Result[CityRecord]
 	residents map[string]cache.Result[DistrictResident]
+	kinship   map[string]cache.Result[[]KinshipRecord]
 	household *cache.Result[DistrictHousehold]
 	errs      map[string]error // Missing entry -> first error
 }
@@ -144,6 +154,7 @@ func (a *Assembler) Assemble(ctx context.Context, idNumber string, opts Assemble
 		licences:  map[string]cache.Result[[]LicenceRecord]{},
 		insurance: map[string]cache.Result[CityRecord]{},
 		residents: map[string]cache.Result[DistrictResident]{},
+		kinship:   map[string]cache.Result[[]KinshipRecord]{},
 		errs:      map[string]error{},
 	}
 
@@ -154,7 +165,19 @@ func (a *Assembler) Assemble(ctx context.Context, idNumber string, opts Assemble
 	var wg sync.WaitGroup
 	wg.Go(func() { a.gatherDistrict(ctx, g, id, hintHH, hint, opts, members) })
 	wg.Go(func() { a.gatherOthers(ctx, g, hint, members, opts) })
+	if opts.wantsChildren() {
+		wg.Go(func() {
+			r, err := cache.GetMany(ctx, a.cache, string(Province), KindKinship, []string{id}, opts.AllowStale, a.province.Children)
+			mergeInto(g, g.kinship, r)
+			if err != nil {
+				g.fail(MissingProvinceKinship, err)
+			}
+		})
+	}
 	wg.Wait()
+	if opts.wantsChildren() {
+		a.gatherChildren(ctx, g, id, opts)
+	}
 	if err := ctx.Err(); err != nil {
 		return Bundle{}, &connectors.Error{Platform: "hub", Endpoint: "assemble", Kind: connectors.ErrCanceled, Err: err}
 	}
@@ -362,6 +385,109 @@ func (a *Assembler) gatherOthers(ctx context.Context, g *gathered, hint []string
 	}
 }
 
+// gatherChildren reads the province records (and licences, when wanted) of the applicant's
+// children that the first round did not read: those living in other households.
+func (a *Assembler) gatherChildren(ctx context.Context, g *gathered, id string, opts AssembleOptions) {
+	var rest []string
+	for _, c := range childLinks(id, g) {
+		if _, done := g.persons[c.id]; !done {
+			rest = append(rest, c.id)
+		}
+	}
+	if len(rest) == 0 {
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		r, err := cache.GetMany(ctx, a.cache, string(Province), KindPerson, rest, opts.AllowStale, a.province.Persons)
+		mergeInto(g, g.persons, r)
+		if err != nil {
+			g.fail(MissingProvincePerson, err)
+		}
+	})
+	if opts.wants(MissingProvinceLicences) {
+		wg.Go(func() {
+			r, err := cache.GetMany(ctx, a.cache, string(Province), KindLicences, rest, opts.AllowStale, a.province.Licences)
+			mergeInto(g, g.licences, r)
+			if err != nil {
+				g.fail(MissingProvinceLicences, err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// childLink is one child of the applicant and how the platforms link them.
+type childLink struct {
+	id     string
+	links  []string
+	record *KinshipRecord // the province's kinship record, when it has one
+}
+
+// childLinks returns the applicant's children from every link, in a stable order (kinship
+// records eldest first, then the honour certificate's child, then household children):
+// household relations (a son or daughter of a head or spouse applicant; the head for an
+// applicant who is the head's parent), the applicant's only-child honour certificates, and
+// the province's kinship records (register and birth certificates). Called after the
+// gathering goroutines are done.
+func childLinks(id string, g *gathered) []childLink {
+	var out []childLink
+	at := map[string]int{}
+	add := func(cid, link string, rec *KinshipRecord) {
+		if cid == "" || cid == id {
+			return
+		}
+		i, ok := at[cid]
+		if !ok {
+			i = len(out)
+			at[cid] = i
+			out = append(out, childLink{id: cid})
+		}
+		if !slices.Contains(out[i].links, link) {
+			out[i].links = append(out[i].links, link)
+			slices.Sort(out[i].links)
+		}
+		if rec != nil && out[i].record == nil {
+			out[i].record = rec
+		}
+	}
+	if k, ok := g.kinship[id]; ok && k.Found {
+		for i := range k.Value {
+			r := &k.Value[i]
+			link := LinkPopulationBase
+			if r.Certificate != "" {
+				link = LinkBirthCertificate
+			}
+			add(r.Child, link, r)
+		}
+	}
+	if l, ok := g.licences[id]; ok && l.Found {
+		for _, r := range l.Value {
+			if r.Licence.Type == "only_child_honour" {
+				c, _ := r.Licence.Attrs["child_id_number"].(string)
+				add(c, LinkOnlyChildHonour, nil)
+			}
+		}
+	}
+	if app, ok := g.residents[id]; ok && app.Found && g.household != nil && g.household.Found {
+		var want func(rel string) bool
+		switch app.Value.Relation {
+		case "head", "spouse":
+			want = func(rel string) bool { return rel == "son" || rel == "daughter" }
+		case "parent", "father", "mother":
+			want = func(rel string) bool { return rel == "head" }
+		}
+		if want != nil {
+			for _, m := range g.household.Value.Members {
+				if want(m.Relation) {
+					add(m.IDNumber, LinkHousehold, nil)
+				}
+			}
+		}
+	}
+	return out
+}
+
 func (a *Assembler) residents(ctx context.Context, ids []string, allowStale bool) (map[string]cache.Result[DistrictResident], error) {
 	return cache.GetMany(ctx, a.cache, string(District), KindResident, ids, allowStale,
 		func(ctx context.Context, ids []string) (map[string]DistrictResident, error) {
@@ -438,7 +564,7 @@ func (a *Assembler) reconcile(id string, g *gathered, opts AssembleOptions) (Bun
 		if onlyNotFound {
 			return b, ErrUnknownResident
 		}
-		if len(g.errs) == 5 || (g.errs[MissingProvincePerson] != nil && g.errs[MissingDistrictRolls] != nil &&
+		if len(g.errs) >= 5 || (g.errs[MissingProvincePerson] != nil && g.errs[MissingDistrictRolls] != nil &&
 			(g.errs[MissingCityInsurance] != nil || !opts.wants(MissingCityInsurance))) {
 			errs := []error{ErrNoEvidence}
 			for _, k := range b.Missing {
@@ -487,6 +613,35 @@ func (a *Assembler) reconcile(id string, g *gathered, opts AssembleOptions) (Bun
 				p.Relation = refineRelation(relation[m], p.Sex)
 			}
 			b.Household = append(b.Household, p)
+		}
+	}
+	b.Children = []Child{}
+	if opts.wantsChildren() {
+		for i, c := range childLinks(id, g) {
+			prefix := "children." + strconv.Itoa(i)
+			n := len(b.Conflicts)
+			ch := Child{Person: a.person(&b, prefix, c.id, g, nil, cache.Result[DistrictHousehold]{}), Links: c.links}
+			// Of a child's cross-level disagreements only the death matters to the applicant's
+			// items; the others (village, household) are the child's own business.
+			b.Conflicts = append(b.Conflicts[:n], slices.DeleteFunc(b.Conflicts[n:], func(x Conflict) bool {
+				return x.Field != prefix+".deceased"
+			})...)
+			if r := c.record; r != nil {
+				ch.MotherIDNumber, ch.FatherIDNumber = r.MotherIDNumber, r.FatherIDNumber
+				if ch.Name == "" && ch.Sex == "" { // the province has no population record of the child
+					ch.Name, ch.Sex = r.Name, r.Sex
+				}
+				b.Provenance[prefix+".links"] = r.Provenance
+				b.Provenance[prefix+".mother_id_number"] = r.Provenance
+			}
+			for _, l := range ch.Licences {
+				if l.Type == "birth" && ch.MotherIDNumber == "" {
+					ch.MotherIDNumber, _ = l.Attrs["mother_id_number"].(string)
+					ch.FatherIDNumber, _ = l.Attrs["father_id_number"].(string)
+				}
+			}
+			ch.Rolls = nil // the child's village roll is not evidence about the applicant
+			b.Children = append(b.Children, ch)
 		}
 	}
 	return b, nil

@@ -129,17 +129,40 @@ type Homestead struct {
 	HouseGrade string  `json:"house_grade"` // safety grade A (safe) .. D (dangerous)
 }
 
+// Links of a child to the applicant (Child.Links): how the platforms know them as parent and
+// child.
+const (
+	LinkHousehold        = "household"         // the district household: a son or daughter of the head and spouse, or the head of the head's parents
+	LinkOnlyChildHonour  = "only_child_honour" // the applicant's only-child parents' honour certificate names the child
+	LinkBirthCertificate = "birth_certificate" // a birth certificate names the applicant as mother or father (province kinship record)
+	LinkPopulationBase   = "population_base"   // the province population base links parent and child (kinship record without a certificate)
+)
+
+// Child is one child of the applicant as the platforms link them, wherever the child lives:
+// the child's own province record and licences (death, disability) and how each platform
+// links the child to the applicant.
+type Child struct {
+	Person
+	Links          []string `json:"links"`                      // Link* values, sorted, at least one
+	MotherIDNumber string   `json:"mother_id_number,omitempty"` // the child's mother per the kinship record or birth certificate
+	FatherIDNumber string   `json:"father_id_number,omitempty"`
+}
+
 // Bundle is the evidence for one application: the applicant, the household, provenance per
 // field, conflicts and what is missing. Safe to share read-only between goroutines once built.
 type Bundle struct {
 	Applicant Person   `json:"applicant"`
 	Household []Person `json:"household"` // other members of the applicant's household (district view), each with licences
+	// Children are the applicant's children wherever they live (household, honour certificate,
+	// province kinship records); read only when the options ask for province.kinship, else
+	// empty. A child living in the household appears in Household too.
+	Children []Child `json:"children"`
 	// Provenance maps a dotted field path ("applicant.birth_date", "applicant.rolls.dibao",
 	// "household.1.licences.0") to where it came from.
 	Provenance map[string]Provenance `json:"provenance"`
 	Conflicts  []Conflict            `json:"conflicts"`
 	// Missing lists evidence that could not be obtained, as "<platform>.<kind>": province.person,
-	// province.licences, city.insurance, district.household, district.rolls.
+	// province.licences, province.kinship, city.insurance, district.household, district.rolls.
 	Missing []string `json:"missing"`
 	// Stale is true when any part was served from cache after a platform failure.
 	Stale bool `json:"stale"`

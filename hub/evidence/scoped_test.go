@@ -140,7 +140,7 @@ func TestScopedEvidenceEqualsFull(t *testing.T) {
 	for _, ri := range residents {
 		id := p.Data.Persons[ri].ID
 		resetStats(p)
-		full, err := cold.Assemble(t.Context(), id, evidence.AssembleOptions{})
+		full, err := cold.Assemble(t.Context(), id, everything)
 		if err != nil {
 			t.Fatalf("full %d: %v", ri, err)
 		}
@@ -188,6 +188,10 @@ func TestScopedEvidenceEqualsFull(t *testing.T) {
 }
 
 const total = "total"
+
+// everything asks for every evidence kind, the applicant's children included.
+var everything = evidence.AssembleOptions{Kinds: []string{evidence.MissingProvincePerson, evidence.MissingProvinceLicences,
+	evidence.MissingProvinceKinship, evidence.MissingCityInsurance, evidence.MissingDistrictHousehold, evidence.MissingDistrictRolls}}
 
 // requests returns the data requests each simulator served since the last reset.
 func requests(p *sim.Platforms) map[string]int64 {
@@ -270,6 +274,20 @@ func compareScoped(t *testing.T, name string, item catalogueItem, opts evidence.
 				si := scopedIdx[id]
 				comparePerson(t, name, "household."+strconv.Itoa(fi), "household."+strconv.Itoa(si), seg[1:], full, scoped, full.Household[fi], scoped.Household[si])
 			}
+		case "children":
+			if len(full.Children) != len(scoped.Children) {
+				t.Errorf("%s: %d children, want %d", name, len(scoped.Children), len(full.Children))
+				continue
+			}
+			for i := range full.Children {
+				p := "children." + strconv.Itoa(i)
+				if fv, sv := value(t, full.Children[i], seg[1:]), value(t, scoped.Children[i], seg[1:]); fv != sv {
+					t.Errorf("%s: %s.%s = %s, want %s", name, p, strings.Join(seg[1:], "."), sv, fv)
+				}
+				if fv, sv := provenance(full, full.Children[i].Person, p, seg[1:]), provenance(scoped, scoped.Children[i].Person, p, seg[1:]); fv != sv {
+					t.Errorf("%s: provenance of %s.%s = %s, want %s", name, p, strings.Join(seg[1:], "."), sv, fv)
+				}
+			}
 		default:
 			t.Fatalf("%s: unknown path %q", name, path)
 		}
@@ -279,6 +297,9 @@ func compareScoped(t *testing.T, name string, item catalogueItem, opts evidence.
 	// does not see a province/city name disagreement; the synthetic district has none.)
 	want := conflictSet(t, full, fullIdx, func(c evidence.Conflict) bool {
 		if opts.ApplicantOnly && !strings.HasPrefix(c.Field, "applicant.") {
+			return false
+		}
+		if strings.HasPrefix(c.Field, "children.") && !slices.Contains(opts.Kinds, evidence.MissingProvinceKinship) {
 			return false
 		}
 		for _, v := range c.Values {
@@ -356,7 +377,7 @@ func comparePerson(t *testing.T, name, fp, sp string, rest []string, full, scope
 
 // value renders the JSON value of person at rest; "licences.<type>[.field...]" selects the
 // licences of that type.
-func value(t *testing.T, per evidence.Person, rest []string) string {
+func value(t *testing.T, per any, rest []string) string {
 	t.Helper()
 	raw, err := json.Marshal(per)
 	if err != nil {

@@ -73,6 +73,22 @@ type HouseholdMember struct {
 type ProvinceSource interface {
 	Persons(ctx context.Context, ids []string) (map[string]ProvinceRecord, error)
 	Licences(ctx context.Context, holders []string) (map[string][]LicenceRecord, error)
+	// Children returns the children the province links to each parent (register and birth
+	// certificates), wherever they live; parents without children are absent.
+	Children(ctx context.Context, parents []string) (map[string][]KinshipRecord, error)
+}
+
+// KinshipRecord is one parent-child link the province holds (亲属关系: the population base
+// register and birth certificates).
+type KinshipRecord struct {
+	Parent         string // the ID number asked about
+	Child          string // the child's ID number
+	Name           string // the child's name
+	Sex            string // "M" or "F"
+	Certificate    string // GB/T 36904 identifier of the birth certificate; "" when the link is the register's
+	MotherIDNumber string // the child's mother and father per the record ("" when not named)
+	FatherIDNumber string
+	Provenance     Provenance
 }
 
 // CitySource is the city platform as the Assembler uses it: a batch get; unknown IDs are

@@ -83,13 +83,16 @@ type selector struct {
 	household  map[string]bool // household member scalar fields
 	hhLicences map[string]bool // household member licence types
 	anyHH      bool
+	children   map[string]bool // child scalar fields (person fields and childFields)
+	chLicences map[string]bool // child licence types
+	anyChild   bool
 }
 
 func newSelector(needs map[string][]string) (*selector, error) {
 	s := &selector{
 		kinds: map[string]bool{}, applicant: map[string]bool{}, licences: map[string]bool{},
 		insurance: map[string]bool{}, rolls: map[string]bool{}, household: map[string]bool{},
-		hhLicences: map[string]bool{},
+		hhLicences: map[string]bool{}, children: map[string]bool{}, chLicences: map[string]bool{},
 	}
 	for kind, paths := range needs {
 		s.kinds[kind] = true
@@ -111,6 +114,12 @@ func newSelector(needs map[string][]string) (*selector, error) {
 			case len(seg) == 3 && seg[0] == "household" && seg[1] == "licences":
 				s.hhLicences[seg[2]] = true
 				s.anyHH = true
+			case len(seg) == 2 && seg[0] == "children" && (personFields[seg[1]] != nil || childFields[seg[1]] != nil):
+				s.children[seg[1]] = true
+				s.anyChild = true
+			case len(seg) == 3 && seg[0] == "children" && seg[1] == "licences":
+				s.chLicences[seg[2]] = true
+				s.anyChild = true
 			default:
 				return nil, fmt.Errorf("unsupported needs path %q", p)
 			}

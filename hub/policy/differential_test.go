@@ -141,6 +141,39 @@ var mutations = []func(b *evidence.Bundle, r *rand.Rand){
 		b.Provenance, b.Stale = prov, true
 	},
 	func(b *evidence.Bundle, r *rand.Rand) { b.Applicant.IDNumber = pick(r, "", "37011419461126001X") },
+	func(b *evidence.Bundle, r *rand.Rand) { // children wherever they live (family-planning items)
+		disability := func(grade int) []evidence.Licence {
+			return []evidence.Licence{{ID: "D", Type: "disability", Status: "valid", ValidUntil: "2030-01-01",
+				Attrs: map[string]any{"category": "physical", "grade": grade}}}
+		}
+		pool := []evidence.Child{
+			{Person: evidence.Person{IDNumber: "370114197501020048", Sex: "F", BirthDate: "1975-01-02"}, Links: []string{"household"}, MotherIDNumber: "370114194803050027"},
+			{Person: evidence.Person{IDNumber: "370114197803040031", Sex: "M", Deceased: r.IntN(2) == 0}, Links: []string{"birth_certificate"}, MotherIDNumber: pick(r, "", "370114198001010026")},
+			{Person: evidence.Person{IDNumber: "370114198005060026", Sex: "F", Licences: disability(1 + r.IntN(4))}, Links: []string{"population_base", "only_child_honour"}},
+			{Person: evidence.Person{IDNumber: "370114198205060021", Sex: "M", Licences: []evidence.Licence{{Type: "death", Status: "valid"}}}, Links: []string{"population_base"}},
+			{Person: evidence.Person{IDNumber: "370114200001010012"}, Links: []string{"only_child_honour"}},
+		}
+		var cs []evidence.Child
+		for _, c := range pool {
+			if r.IntN(3) == 0 {
+				cs = append(cs, c)
+			}
+		}
+		b.Children = cs
+		if r.IntN(4) == 0 {
+			b.Missing = append(b.Missing, "province.kinship")
+		}
+		if r.IntN(4) == 0 {
+			b.Applicant.Licences = append(b.Applicant.Licences, evidence.Licence{Type: "marriage", Status: "valid",
+				Attrs: map[string]any{"spouse_id_number": pick(r, "370114194803050027", "370114198001010026")}})
+		}
+	},
+	func(b *evidence.Bundle, r *rand.Rand) { // a death only the province records, or only the roll
+		dead := r.IntN(2) == 0
+		b.Applicant.Deceased = dead
+		b.Conflicts = append(b.Conflicts, evidence.Conflict{Field: "applicant.deceased", Authority: evidence.Province,
+			Values: []evidence.ConflictValue{{Platform: evidence.Province, Value: dead}, {Platform: evidence.District, Value: !dead}}})
+	},
 }
 
 func pick[T any](r *rand.Rand, xs ...T) T { return xs[r.IntN(len(xs))] }

@@ -427,7 +427,19 @@ func TestCatalogue(t *testing.T) {
 			return "district.household"
 		case strings.HasPrefix(p, "applicant.rolls."):
 			return "district.rolls"
-		case strings.HasPrefix(p, "household.") || p == "applicant.village" || p == "applicant.household_id" || p == "applicant.relation":
+		case p == "children.id_number" || p == "children.links" || p == "children.mother_id_number" || p == "children.father_id_number":
+			// Who the children are: the province's kinship records (with the household and
+			// the honour certificate, whose own kinds are listed beside).
+			return "province.kinship"
+		case strings.HasPrefix(p, "household.") || strings.HasPrefix(p, "children."):
+			// A member's or child's fields come from the platform that is authoritative for
+			// them: the district for relations, the province for name, sex, births, deaths.
+			field := p[strings.IndexByte(p, '.')+1:]
+			if evidence.Authority[field] == evidence.District {
+				return "district.household"
+			}
+			return "province.person"
+		case p == "applicant.village" || p == "applicant.household_id" || p == "applicant.relation":
 			return "district.household"
 		}
 		return "province.person"

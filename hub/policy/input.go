@@ -34,6 +34,13 @@ func (s *selector) minimise(ev *evidence.Bundle) *ast.Term {
 		}
 		kv = append(kv, pair("household", ast.ArrayTerm(hh...)))
 	}
+	if s.anyChild {
+		cs := make([]*ast.Term, len(ev.Children))
+		for i := range ev.Children {
+			cs[i] = s.child(&ev.Children[i])
+		}
+		kv = append(kv, pair("children", ast.ArrayTerm(cs...)))
+	}
 	// Provenance entries of fields from one record are equal: share one value (AST values are
 	// immutable).
 	var prov [][2]*ast.Term
@@ -100,6 +107,12 @@ var (
 		"employment":            func(in *evidence.Insurance) *ast.Term { return str(in.Employment) },
 		"unemployed_since":      func(in *evidence.Insurance) *ast.Term { return optional(in.UnemployedSince) },
 		"employment_difficulty": func(in *evidence.Insurance) *ast.Term { return ast.InternedTerm(in.EmploymentDifficulty) },
+	}
+	// childFields are the fields a child carries besides those of a person.
+	childFields = map[string]func(*evidence.Child) *ast.Term{
+		"links":            func(c *evidence.Child) *ast.Term { return strTerms(c.Links) },
+		"mother_id_number": func(c *evidence.Child) *ast.Term { return optional(c.MotherIDNumber) },
+		"father_id_number": func(c *evidence.Child) *ast.Term { return optional(c.FatherIDNumber) },
 	}
 	rollsFields = map[string]func(*evidence.Rolls) *ast.Term{
 		"dibao":             func(r *evidence.Rolls) *ast.Term { return ast.InternedTerm(r.Dibao) },
@@ -179,6 +192,33 @@ func (s *selector) person(p *evidence.Person, fields, licTypes map[string]bool, 
 	}
 	if len(s.rolls) > 0 && p.Rolls != nil {
 		kv = append(kv, pair("rolls", ast.ObjectTerm(object(p.Rolls, s.rolls, rollsFields, 0)...)))
+	}
+	return ast.ObjectTerm(kv...)
+}
+
+// child copies the selected fields of a child: person fields, licences and the child's own
+// fields (links, the mother's and father's ID numbers).
+func (s *selector) child(c *evidence.Child) *ast.Term {
+	kv := make([][2]*ast.Term, 0, len(s.children)+1)
+	for f := range s.children {
+		var t *ast.Term
+		if acc := personFields[f]; acc != nil {
+			t = acc(&c.Person)
+		} else {
+			t = childFields[f](c)
+		}
+		if t != nil {
+			kv = append(kv, pair(f, t))
+		}
+	}
+	if len(s.chLicences) > 0 {
+		var lics []*ast.Term
+		for i := range c.Licences {
+			if s.chLicences[c.Licences[i].Type] {
+				lics = append(lics, licenceTerm(&c.Licences[i]))
+			}
+		}
+		kv = append(kv, pair("licences", ast.ArrayTerm(lics...)))
 	}
 	return ast.ObjectTerm(kv...)
 }

@@ -23,7 +23,7 @@ func vocabulary() []string {
 		"now", "item", "evidence", "caller", "sub", "role", "jurisdiction", "scope",
 		"counter", "reviewer", "department", "auditor", "admin",
 		string(evidence.Province), string(evidence.City), string(evidence.District), "hub",
-		"rkjc/query", "dzzz/query", "insured-persons:batchGet", "insured-persons", "residents", "households",
+		"rkjc/query", "dzzz/query", "qsgx/query", "insured-persons:batchGet", "insured-persons", "residents", "households",
 		evidence.HukouAgricultural, evidence.HukouNonAgricultural, "M", "F",
 		"head", "spouse", "son", "daughter", "father", "mother", "grandson", "granddaughter", "other",
 		"married", "unmarried", "divorced", "widowed", "valid", "expired", "revoked",

@@ -29,6 +29,11 @@ var (
 	// request.
 	ErrIdempotencyMismatch = errors.New("service: idempotency key reused with a different request")
 
+	// ErrResidentNotFound is returned when a valid ID number is not on the district's resident
+	// roll (and no other platform knows the person). It wraps ErrNotFound, so callers that
+	// only distinguish "not found" still see it as such.
+	ErrResidentNotFound = fmt.Errorf("resident not on the district roll: %w", ErrNotFound)
+
 	// ErrEvidenceUnavailable is returned when no evidence could be obtained for the applicant
 	// (every platform failed and no cached value may be used).
 	ErrEvidenceUnavailable = errors.New("service: evidence unavailable")

@@ -224,13 +224,17 @@ func (h *Hub) locate(ctx context.Context, id string) (village, household string,
 	return village, "", nil
 }
 
-// evidenceErr classifies an evidence failure: unknown resident → ErrNotFound, else
-// ErrEvidenceUnavailable.
+// evidenceErr classifies an evidence failure, for every path that reads a resident (REST
+// and GraphQL alike): no platform could answer → ErrEvidenceUnavailable; a valid ID number
+// unknown to the district roll (and every platform that answered) → ErrResidentNotFound; an
+// invalid ID number → *InvalidError; any other failure → ErrEvidenceUnavailable.
 func evidenceErr(err error) error {
-	if errors.Is(err, evidence.ErrUnknownResident) || errors.Is(err, connectors.ErrNotFound) {
-		return fmt.Errorf("resident: %w", ErrNotFound)
-	}
-	if errors.Is(err, evidence.ErrInvalidIDNumber) {
+	switch {
+	case errors.Is(err, evidence.ErrNoEvidence):
+		return fmt.Errorf("%w: %w", ErrEvidenceUnavailable, err)
+	case errors.Is(err, evidence.ErrUnknownResident), errors.Is(err, connectors.ErrNotFound):
+		return ErrResidentNotFound
+	case errors.Is(err, evidence.ErrInvalidIDNumber):
 		return &InvalidError{Field: "id_number", Detail: "not a valid ID number"}
 	}
 	return fmt.Errorf("%w: %w", ErrEvidenceUnavailable, err)

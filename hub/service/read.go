@@ -171,7 +171,7 @@ func (h *Hub) DataUse(ctx context.Context, c auth.Caller, idNumber, after string
 	if c.Role == "counter" || c.Role == "reviewer" {
 		village, err := h.evidence.Locate(ctx, idNumber)
 		if err != nil {
-			return nil, "", fmt.Errorf("%w: %w", ErrEvidenceUnavailable, err)
+			return nil, "", evidenceErr(err)
 		}
 		res.Village = village
 	}

@@ -253,7 +253,7 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 	// jurisdiction and scope are decided before any personal data is fetched.
 	village, err := h.evidence.Locate(ctx, req.Applicant.IDNumber)
 	if err != nil {
-		return Result{}, fmt.Errorf("%w: %w", ErrEvidenceUnavailable, err)
+		return Result{}, evidenceErr(err)
 	}
 	if _, err := h.authorize(ctx, c, "application.create", Resource{Village: village, Item: item.Code}, subject); err != nil {
 		return Result{}, err
@@ -269,7 +269,7 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 	}
 	bundle, err := h.assembleFor(ctx, req.Applicant.IDNumber, item)
 	if err != nil {
-		return Result{}, fmt.Errorf("%w: %w", ErrEvidenceUnavailable, err)
+		return Result{}, evidenceErr(err)
 	}
 	now := h.now()
 	dec, err := h.policy.Decide(ctx, item.Code, bundle, now, c.Subject)

@@ -17,6 +17,7 @@ export const ROLE = {
 export const MISSING = {
   "province.person": "省平台人口基础信息",
   "province.licences": "省平台电子证照",
+  "province.kinship": "省平台亲属关系（子女）",
   "city.insurance": "市平台社会保险信息",
   "district.household": "区平台户籍家庭信息",
   "district.rolls": "区平台村民及救助名册",
