@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -27,6 +28,8 @@ type Server struct {
 	registry *prometheus.Registry
 	metrics  *httpMetrics
 	handler  http.Handler
+
+	patterns []string // every pattern registered, in order (Patterns)
 
 	mu     sync.RWMutex
 	checks map[string]ReadinessCheck
@@ -52,10 +55,10 @@ func New(opts ...Option) *Server {
 		s.registry = NewRegistry()
 	}
 	s.metrics = newHTTPMetrics(s.registry)
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	s.HandleFunc("GET /healthz", s.healthz)
+	s.HandleFunc("GET /readyz", s.readyz)
+	s.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
+	s.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		p := problemNotFound
 		p.Detail = "No such endpoint. 请求的接口不存在。"
 		WriteProblem(w, r, p)
@@ -75,10 +78,17 @@ func NewRegistry() *prometheus.Registry {
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
 
 // Handle registers h for a Go 1.22 ServeMux pattern such as "GET /v1/items/{code}".
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+	s.patterns = append(s.patterns, pattern)
+}
 
 // HandleFunc registers f for pattern.
-func (s *Server) HandleFunc(pattern string, f http.HandlerFunc) { s.mux.HandleFunc(pattern, f) }
+func (s *Server) HandleFunc(pattern string, f http.HandlerFunc) { s.Handle(pattern, f) }
+
+// Patterns returns every pattern registered on s, in registration order ("/" is the
+// not-found fallback).
+func (s *Server) Patterns() []string { return slices.Clone(s.patterns) }
 
 // AddCheck registers a named readiness check consulted by /readyz.
 func (s *Server) AddCheck(name string, c ReadinessCheck) {
