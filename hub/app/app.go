@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -148,7 +149,9 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 	mountGraphQL(a.Server, a.Hub, a.Auth, o.log)
 	web.Register(a.Server) // the counter web UI at / and /ui/
 
-	cp := startCheckpointer(a.Store, a.Keys, o.checkpointInterval, o.log)
+	cp := store.StartCheckpointer(a.Store, func(ctx context.Context) (string, crypto.Signer, error) {
+		return a.Keys.Signer(ctx, division.DistrictCode)
+	}, o.checkpointInterval, o.log)
 	a.closers = append(a.closers, cp.Close)
 	return a, nil
 }
