@@ -12,16 +12,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // ReadinessCheck reports whether one dependency is ready to serve. It must return quickly and
 // honour ctx.
 type ReadinessCheck func(ctx context.Context) error
 
-// Server is the hub's HTTP handler. Build it with New, add routes and readiness checks, then
-// serve it. Handle and AddCheck must be called before serving; ServeHTTP is safe for
-// concurrent use.
+// Server is the hub's HTTP handler: request ids, access logs and metrics around a ServeMux.
+// Build it with New, mount the routes with Routes, then serve it. Handle and AddCheck must be
+// called before serving; ServeHTTP is safe for concurrent use.
 type Server struct {
 	mux      *http.ServeMux
 	log      *slog.Logger
@@ -45,7 +44,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 // the Go and process collectors).
 func WithRegistry(r *prometheus.Registry) Option { return func(s *Server) { s.registry = r } }
 
-// New returns a Server with /healthz, /readyz and /metrics registered.
+// New returns a Server with no routes; Routes mounts them.
 func New(opts ...Option) *Server {
 	s := &Server{mux: http.NewServeMux(), log: slog.Default(), checks: map[string]ReadinessCheck{}}
 	for _, o := range opts {
@@ -55,14 +54,6 @@ func New(opts ...Option) *Server {
 		s.registry = NewRegistry()
 	}
 	s.metrics = newHTTPMetrics(s.registry)
-	s.HandleFunc("GET /healthz", s.healthz)
-	s.HandleFunc("GET /readyz", s.readyz)
-	s.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
-	s.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		p := problemNotFound
-		p.Detail = "No such endpoint. 请求的接口不存在。"
-		WriteProblem(w, r, p)
-	})
 	s.handler = instrument(s.mux, s.log, s.metrics)
 	return s
 }

@@ -20,6 +20,7 @@ func newTestServer(t *testing.T, setup func(*api.Server)) *httptest.Server {
 	if setup != nil {
 		setup(s)
 	}
+	api.Routes(s, api.Parts{}) // the operations endpoints and the not-found fallback
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	return ts

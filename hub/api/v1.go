@@ -21,29 +21,10 @@ type Authenticator interface {
 // maxBody caps JSON request bodies (a signature image fits; a flood does not).
 const maxBody = 512 << 10
 
-// V1 holds the REST handlers of DESIGN.md section 3 over the hub service.
-type V1 struct {
-	hub   *service.Hub
+// restV1 holds the REST handlers of DESIGN.md section 3 over the hub service; Routes mounts them.
+type restV1 struct {
+	hub   Hub
 	authn Authenticator
-}
-
-// RegisterV1 mounts the /v1 REST API on s.
-func RegisterV1(s *Server, hub *service.Hub, authn Authenticator) *V1 {
-	v := &V1{hub: hub, authn: authn}
-	s.HandleFunc("GET /v1/items", v.items)
-	s.HandleFunc("GET /v1/items/{code}", v.item)
-	s.HandleFunc("POST /v1/applications", v.authed(v.createApplication))
-	s.HandleFunc("GET /v1/applications", v.authed(v.listApplications))
-	s.HandleFunc("GET /v1/applications/{id}", v.authed(v.getApplication))
-	s.HandleFunc("POST /v1/applications/{id}/confirm", v.authed(v.confirm))
-	s.HandleFunc("POST /v1/applications/{id}/review", v.authed(v.review))
-	s.HandleFunc("GET /v1/permits/{id}", v.authed(v.getPermit))
-	s.HandleFunc("POST /v1/permits/{id}/revoke", v.authed(v.revoke))
-	s.HandleFunc("POST /v1/permits/verify", v.verify)
-	s.HandleFunc("GET /v1/audit/entries", v.authed(v.auditEntries))
-	s.HandleFunc("GET /v1/audit/checkpoint", v.authed(v.checkpoint))
-	s.HandleFunc("GET /v1/residents/{id_number}/data-use", v.authed(v.dataUse))
-	return v
 }
 
 type authedHandler func(w http.ResponseWriter, r *http.Request, c auth.Caller)
@@ -96,7 +77,7 @@ func authenticate(w http.ResponseWriter, r *http.Request, authn Authenticator) (
 	return c, true
 }
 
-func (v *V1) authed(h authedHandler) http.HandlerFunc {
+func (v *restV1) authed(h authedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, ok := authenticate(w, r, v.authn)
 		if !ok {
@@ -199,11 +180,11 @@ func writeResult(w http.ResponseWriter, res service.Result) {
 	_, _ = w.Write(res.Body)
 }
 
-func (v *V1) items(w http.ResponseWriter, r *http.Request) {
+func (v *restV1) items(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]any{"items": v.hub.Items()})
 }
 
-func (v *V1) item(w http.ResponseWriter, r *http.Request) {
+func (v *restV1) item(w http.ResponseWriter, r *http.Request) {
 	it, err := v.hub.Item(r.PathValue("code"))
 	if err != nil {
 		WriteServiceError(w, r, err)
@@ -212,7 +193,7 @@ func (v *V1) item(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, it)
 }
 
-func (v *V1) createApplication(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) createApplication(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	var req service.CreateRequest
 	if !decodeJSON(w, r, &req) {
 		return
@@ -225,7 +206,7 @@ func (v *V1) createApplication(w http.ResponseWriter, r *http.Request, c auth.Ca
 	writeResult(w, res)
 }
 
-func (v *V1) getApplication(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) getApplication(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	app, err := v.hub.GetApplication(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		WriteServiceError(w, r, err)
@@ -234,7 +215,7 @@ func (v *V1) getApplication(w http.ResponseWriter, r *http.Request, c auth.Calle
 	WriteJSON(w, http.StatusOK, app)
 }
 
-func (v *V1) listApplications(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) listApplications(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	q, ok := queryParams(w, r, "status", "division", "item", "after", "limit")
 	if !ok {
 		return
@@ -255,7 +236,7 @@ func (v *V1) listApplications(w http.ResponseWriter, r *http.Request, c auth.Cal
 	WriteJSON(w, http.StatusOK, map[string]any{"applications": apps, "next": next})
 }
 
-func (v *V1) confirm(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) confirm(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	var req service.ConfirmRequest
 	if !decodeJSON(w, r, &req) {
 		return
@@ -268,7 +249,7 @@ func (v *V1) confirm(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	writeResult(w, res)
 }
 
-func (v *V1) review(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) review(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	var req service.ReviewRequest
 	if !decodeJSON(w, r, &req) {
 		return
@@ -281,7 +262,7 @@ func (v *V1) review(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	writeResult(w, res)
 }
 
-func (v *V1) getPermit(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) getPermit(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	p, err := v.hub.GetPermit(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		WriteServiceError(w, r, err)
@@ -290,7 +271,7 @@ func (v *V1) getPermit(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	WriteJSON(w, http.StatusOK, p)
 }
 
-func (v *V1) revoke(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) revoke(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	var req service.RevokeRequest
 	if !decodeJSON(w, r, &req) {
 		return
@@ -303,7 +284,7 @@ func (v *V1) revoke(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	writeResult(w, res)
 }
 
-func (v *V1) verify(w http.ResponseWriter, r *http.Request) {
+func (v *restV1) verify(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Token string `json:"token"`
 	}
@@ -318,7 +299,7 @@ func (v *V1) verify(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, res)
 }
 
-func (v *V1) auditEntries(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) auditEntries(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	q, ok := queryParams(w, r, "after", "limit")
 	if !ok {
 		return
@@ -352,7 +333,7 @@ func (v *V1) auditEntries(w http.ResponseWriter, r *http.Request, c auth.Caller)
 	WriteJSON(w, http.StatusOK, map[string]any{"entries": out, "last_seq": last})
 }
 
-func (v *V1) checkpoint(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) checkpoint(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	cp, err := v.hub.LatestCheckpoint(r.Context(), c)
 	if err != nil {
 		WriteServiceError(w, r, err)
@@ -361,7 +342,7 @@ func (v *V1) checkpoint(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	WriteJSON(w, http.StatusOK, map[string]any{"seq": cp.Seq, "head_hash": cp.HeadHash, "at": cp.At, "kid": cp.KID, "signature": cp.Signature})
 }
 
-func (v *V1) dataUse(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) dataUse(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	q, ok := queryParams(w, r, "after", "limit")
 	if !ok {
 		return

@@ -24,7 +24,6 @@ import (
 	_ "sanmian/hub/store/postgres" // registers the postgres:// backend
 	_ "sanmian/hub/store/sqlite"   // registers the SQLite backend
 	"sanmian/hub/web"
-	"sanmian/schema"
 )
 
 // App is a running hub: its HTTP handler and the resources it holds. Close releases them.
@@ -133,21 +132,23 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 	a.conns = conns
 	a.closers = append(a.closers, conns.Close)
 	a.Hub = service.New(a.Store, policyPort{a.Policy}, evidencePort{c: conns, store: a.Store}, sl, service.WithLogger(o.log))
-	api.RegisterV1(a.Server, a.Hub, a.Auth)
-	a.Server.Handle("GET /v1/permits/{id}/print", a.printHandler(sl, cfg.PublicURL))
-
-	a.Server.AddCheck("store", a.Store.Ping)
-	a.Server.AddCheck("policy", func(context.Context) error {
-		if a.Policy.Revision() == "" {
-			return errors.New("no policy bundle loaded")
-		}
-		return nil
+	api.Routes(a.Server, api.Parts{
+		Hub:     a.Hub,
+		Authn:   a.Auth,
+		Keys:    sl,
+		GraphQL: graphQLHandler(a.Hub, o.log),
+		UI:      web.UI{},
+		Checks: map[string]api.ReadinessCheck{
+			"store": a.Store.Ping,
+			"policy": func(context.Context) error {
+				if a.Policy.Revision() == "" {
+					return errors.New("no policy bundle loaded")
+				}
+				return nil
+			},
+		},
+		PublicURL: cfg.PublicURL,
 	})
-	a.Server.HandleFunc("GET /openapi.json", serveOpenAPI)
-	a.Server.HandleFunc("GET /.well-known/jwks.json", sl.jwksHandler)
-	a.Server.HandleFunc("GET /v1/permits/status", sl.statusHandler)
-	mountGraphQL(a.Server, a.Hub, a.Auth, o.log)
-	web.Register(a.Server) // the counter web UI at / and /ui/
 
 	cp := store.StartCheckpointer(a.Store, func(ctx context.Context) (string, crypto.Signer, error) {
 		return a.Keys.Signer(ctx, division.DistrictCode)
@@ -187,16 +188,6 @@ func masterKey(cfg *config.Config) (seal.MasterKey, error) {
 		return m, fmt.Errorf("app: no master key: set keys.master_key_file or %s", seal.MasterKeyEnv)
 	}
 	return m, nil
-}
-
-func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
-	b, err := schema.OpenAPIJSON()
-	if err != nil {
-		api.WriteProblem(w, r, api.Problem{Type: "internal", Status: http.StatusInternalServerError})
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(b)
 }
 
 // Handler is the hub's HTTP handler.

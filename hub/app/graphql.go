@@ -18,25 +18,13 @@ import (
 	"sanmian/schema"
 )
 
-// mountGraphQL serves the GraphQL door at /graphql over the same hub service as the REST API:
-// POST (and GET with a query) behind the same bearer-token authentication, and the explorer
-// page, which carries no data, to a browser's GET without a token.
-func mountGraphQL(s *api.Server, hub *service.Hub, authn api.Authenticator, log *slog.Logger) {
-	gql := schema.Handler(graphQLService{hub: hub},
+// graphQLHandler is the GraphQL door over the same hub service as the REST API; api.Routes
+// mounts it at /graphql behind the same bearer-token authentication.
+func graphQLHandler(hub *service.Hub, log *slog.Logger) http.Handler {
+	return schema.Handler(graphQLService{hub: hub},
 		schema.WithCallerFunc(graphQLCaller),
 		schema.WithErrorCode(graphQLErrorCode),
 		schema.WithLogger(log))
-	authed := api.Authenticate(authn, gql)
-	s.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.Header.Get("Authorization") == "" {
-			q := r.URL.Query()
-			if !q.Has("query") && !q.Has("extensions") {
-				gql.ServeHTTP(w, r) // the explorer page (or a problem document): no data
-				return
-			}
-		}
-		authed.ServeHTTP(w, r)
-	}))
 }
 
 // graphQLCaller reads the caller api.Authenticate put in the request context.
