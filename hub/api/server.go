@@ -95,7 +95,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz runs every check concurrently with a short deadline and reports each by name.
+// readyz runs every check concurrently with a short deadline and reports each by name:
+// "ok" or "failed" (why is logged, not shown).
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	s.mu.RLock()
 	names := make([]string, 0, len(s.checks))
@@ -118,7 +119,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		go func() {
 			defer wg.Done()
 			if err := c(ctx); err != nil {
-				results[i] = err.Error()
+				// The error's text stays in the log: it may name hosts, files or SQL.
+				Logger(r.Context()).Error("readiness check failed", "check", names[i], "error", logText(err))
+				results[i] = "failed"
 			} else {
 				results[i] = "ok"
 			}

@@ -118,59 +118,6 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
 	return false
 }
 
-// WriteServiceError maps service errors to problem documents. Internal errors are logged
-// with the request id and never shown.
-func WriteServiceError(w http.ResponseWriter, r *http.Request, err error) {
-	var inv *service.InvalidError
-	var den *service.DeniedError
-	var held *service.HeldError
-	switch {
-	case errors.As(err, &inv):
-		WriteProblem(w, r, Problem{Type: "invalid-request", Status: http.StatusBadRequest,
-			Title: "Invalid request / 请求参数有误", Detail: inv.Field + ": " + inv.Detail,
-			Errors: []FieldError{{Field: inv.Field, Detail: inv.Detail}}})
-	case errors.As(err, &den):
-		WriteProblem(w, r, Problem{Type: "forbidden", Status: http.StatusForbidden,
-			Title: "Not permitted / 无权操作", Detail: den.Reason.ZH + " (" + den.Reason.EN + ")"})
-	case errors.As(err, &held):
-		reason := held.Reason()
-		WriteProblem(w, r, Problem{Type: "already-held", Status: http.StatusConflict,
-			Title: "Already applied for or held / 已申请或已享受该事项", Detail: reason.ZH + " (" + reason.EN + ")",
-			ApplicationID: held.ApplicationID, PermitID: held.PermitID})
-	case errors.Is(err, service.ErrNotFound):
-		WriteProblem(w, r, Problem{Type: "not-found", Status: http.StatusNotFound, Title: "Not found / 未找到", Detail: err.Error()})
-	case errors.Is(err, service.ErrState):
-		WriteProblem(w, r, Problem{Type: "invalid-state", Status: http.StatusConflict,
-			Title: "Not possible in the current state / 当前状态下不能执行该操作", Detail: strings.TrimPrefix(err.Error(), "service: ")})
-	case errors.Is(err, service.ErrConcurrent):
-		WriteProblem(w, r, Problem{Type: "concurrent-update", Status: http.StatusConflict,
-			Title: "Changed by someone else / 该申请已被他人处理", Detail: "Reload the application and try again. 请刷新后重试。"})
-	case errors.Is(err, service.ErrIdempotencyMismatch):
-		WriteProblem(w, r, Problem{Type: "idempotency-key-reuse", Status: http.StatusUnprocessableEntity,
-			Title: "Idempotency key reused / 幂等键重复使用", Detail: "This Idempotency-Key was used for a different request."})
-	case errors.Is(err, service.ErrEvidenceUnavailable):
-		Logger(r.Context()).Warn("evidence unavailable", "error", logText(err))
-		WriteProblem(w, r, Problem{Type: "evidence-unavailable", Status: http.StatusServiceUnavailable,
-			Title: "Data platform unavailable / 数据平台暂不可用", Detail: upstreamDetail(err)})
-	case errors.Is(err, context.Canceled):
-		WriteProblem(w, r, Problem{Type: "cancelled", Status: 499, Title: "Request cancelled"})
-	default:
-		Logger(r.Context()).Error("request failed", "error", logText(err))
-		WriteProblem(w, r, problemInternal)
-	}
-}
-
-// upstreamDetail names the platform that failed, when the error says which.
-func upstreamDetail(err error) string {
-	msg := err.Error()
-	for _, p := range []struct{ key, zh string }{{"province", "省一体化大数据平台"}, {"city", "市大数据平台"}, {"district", "区数据要素融合赋能平台"}} {
-		if strings.Contains(msg, p.key) {
-			return fmt.Sprintf("The %s platform (%s) did not answer; try again later. 请稍后重试。", p.key, p.zh)
-		}
-	}
-	return "A data platform did not answer; try again later. 请稍后重试。"
-}
-
 func writeResult(w http.ResponseWriter, res service.Result) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	if res.Replayed {

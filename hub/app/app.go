@@ -1,7 +1,9 @@
 // Package app wires the hub together from its configuration: store, policy engine,
 // connectors and evidence assembler, sealing keys, caller authentication, the hub service,
-// and the HTTP front doors (REST, GraphQL, operations endpoints). cmd/hub calls it for
-// `hub serve` and `hub demo`; integration tests call it to run the real thing.
+// and the parts api.Routes serves (REST, GraphQL, the web UI, operations endpoints). It
+// builds and connects; the routes live in hub/api, the handlers in the packages they belong
+// to. cmd/hub calls it for `hub serve` and `hub demo` (whose simulator wiring is hub/demo);
+// integration tests call it to run the real thing.
 package app
 
 import (

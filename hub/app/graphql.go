@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -23,7 +22,7 @@ import (
 func graphQLHandler(hub *service.Hub, log *slog.Logger) http.Handler {
 	return schema.Handler(graphQLService{hub: hub},
 		schema.WithCallerFunc(graphQLCaller),
-		schema.WithErrorCode(graphQLErrorCode),
+		schema.WithErrorCode(api.GraphQLErrorCode),
 		schema.WithLogger(log))
 }
 
@@ -31,26 +30,6 @@ func graphQLHandler(hub *service.Hub, log *slog.Logger) http.Handler {
 func graphQLCaller(ctx context.Context) (schema.Caller, bool) {
 	c, ok := api.CallerFrom(ctx)
 	return schema.Caller(c), ok
-}
-
-// graphQLErrorCode maps the hub service's errors to GraphQL error codes.
-func graphQLErrorCode(err error) string {
-	var den *service.DeniedError
-	var inv *service.InvalidError
-	switch {
-	case errors.As(err, &den):
-		return schema.CodeForbidden
-	case errors.As(err, &inv):
-		return schema.CodeBadUserInput
-	case errors.Is(err, service.ErrNotFound):
-		return schema.CodeNotFound
-	case errors.Is(err, service.ErrState), errors.Is(err, service.ErrConcurrent), errors.Is(err, service.ErrIdempotencyMismatch),
-		errors.Is(err, service.ErrAlreadyHeld):
-		return schema.CodeConflict
-	case errors.Is(err, service.ErrEvidenceUnavailable):
-		return schema.CodeUnavailable
-	}
-	return ""
 }
 
 // graphQLService implements schema.Service over the hub service: every call goes through the

@@ -54,7 +54,7 @@ func (h *Hub) Items() []Item { return h.policy.Items() }
 func (h *Hub) Item(code string) (Item, error) {
 	it, ok := h.policy.Item(code)
 	if !ok {
-		return Item{}, fmt.Errorf("item %q: %w", code, ErrNotFound)
+		return Item{}, &NotFoundError{What: "item", ID: code}
 	}
 	return it, nil
 }
@@ -253,7 +253,7 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 	// jurisdiction and scope are decided before any personal data is fetched.
 	village, err := h.evidence.Locate(ctx, req.Applicant.IDNumber)
 	if err != nil {
-		return Result{}, fmt.Errorf("%w: %w", ErrEvidenceUnavailable, err)
+		return Result{}, evidenceUnavailable(err)
 	}
 	if _, err := h.authorize(ctx, c, "application.create", Resource{Village: village, Item: item.Code}, subject); err != nil {
 		return Result{}, err
@@ -269,7 +269,7 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 	}
 	bundle, err := h.assembleFor(ctx, req.Applicant.IDNumber, item)
 	if err != nil {
-		return Result{}, fmt.Errorf("%w: %w", ErrEvidenceUnavailable, err)
+		return Result{}, evidenceUnavailable(err)
 	}
 	now := h.now()
 	dec, err := h.policy.Decide(ctx, item.Code, bundle, now, c.Subject)
