@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"sanmian/hub/app"
 	"sanmian/hub/store"
 	_ "sanmian/hub/store/postgres"
 	_ "sanmian/hub/store/sqlite"
@@ -27,7 +26,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
-	keys, err := app.AuditPublicKeys(ctx, st)
+	keys, err := store.AuditPublicKeys(ctx, st)
 	if err != nil {
 		return err
 	}

@@ -27,8 +27,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"sanmian/connectors/sim"
-	"sanmian/hub/app"
 	"sanmian/hub/auth"
+	"sanmian/hub/demo"
 	"sanmian/hub/ident"
 	"sanmian/hub/seal"
 	"sanmian/hub/store/storetest"
@@ -631,7 +631,7 @@ func writeCrashConfig(t *testing.T, dir string, p *sim.Platforms, storeDSN strin
 	if _, err := seal.DemoMasterKey(dir); err != nil {
 		t.Fatal(err)
 	}
-	cfg := app.DemoConfig(dir, p, auth.TrustedIssuer{Name: issuer.Name(), Algorithms: []string{"EdDSA"}, JWKSFile: jwksFile})
+	cfg := demo.Config(dir, p, auth.TrustedIssuer{Name: issuer.Name(), Algorithms: []string{"EdDSA"}, JWKSFile: jwksFile})
 	cfg.Store = storeDSN
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

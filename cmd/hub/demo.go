@@ -17,6 +17,7 @@ import (
 	"sanmian/connectors/snapshot"
 	"sanmian/hub/app"
 	"sanmian/hub/auth"
+	"sanmian/hub/demo"
 	"sanmian/hub/division"
 	"sanmian/hub/seal"
 )
@@ -79,7 +80,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if _, err := seal.DemoMasterKey(dir); err != nil {
 		return fmt.Errorf("demo master key: %w", err)
 	}
-	cfg := app.DemoConfig(dir, platforms, auth.TrustedIssuer{Name: issuer.Name(), Algorithms: []string{"EdDSA"}, JWKSFile: jwksFile})
+	cfg := demo.Config(dir, platforms, auth.TrustedIssuer{Name: issuer.Name(), Algorithms: []string{"EdDSA"}, JWKSFile: jwksFile})
 	cfg.Addr, cfg.PublicURL = ln.Addr().String(), "http://"+ln.Addr().String()
 	if err := cfg.Write(filepath.Join(dir, "hub.yaml")); err != nil {
 		return fmt.Errorf("write hub.yaml: %w", err)

@@ -1,5 +1,7 @@
-// Package api is the hub's HTTP front door: routing, request ids, RFC 9457 problem documents,
-// health, readiness and Prometheus metrics, and (as the hub's services land) the REST contract
-// of DESIGN.md section 3. Handlers translate between HTTP and the hub's services; errors become
-// HTTP statuses only here.
+// Package api is the hub's HTTP front door: the one routes table (Routes) over small
+// interfaces of what the routes need (Parts), request ids, RFC 9457 problem documents,
+// health, readiness and Prometheus metrics, the REST contract of DESIGN.md section 3, and
+// the one table from hub service errors to REST problems and GraphQL error codes
+// (WriteServiceError, GraphQLErrorCode). Handlers translate between HTTP and the hub's
+// services; errors become HTTP statuses only here, by their type, never by their text.
 package api

@@ -5,28 +5,30 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // ReadinessCheck reports whether one dependency is ready to serve. It must return quickly and
 // honour ctx.
 type ReadinessCheck func(ctx context.Context) error
 
-// Server is the hub's HTTP handler. Build it with New, add routes and readiness checks, then
-// serve it. Handle and AddCheck must be called before serving; ServeHTTP is safe for
-// concurrent use.
+// Server is the hub's HTTP handler: request ids, access logs and metrics around a ServeMux.
+// Build it with New, mount the routes with Routes, then serve it. Handle and AddCheck must be
+// called before serving; ServeHTTP is safe for concurrent use.
 type Server struct {
 	mux      *http.ServeMux
 	log      *slog.Logger
 	registry *prometheus.Registry
 	metrics  *httpMetrics
 	handler  http.Handler
+
+	patterns []string // every pattern registered, in order (Patterns)
 
 	mu     sync.RWMutex
 	checks map[string]ReadinessCheck
@@ -42,7 +44,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 // the Go and process collectors).
 func WithRegistry(r *prometheus.Registry) Option { return func(s *Server) { s.registry = r } }
 
-// New returns a Server with /healthz, /readyz and /metrics registered.
+// New returns a Server with no routes; Routes mounts them.
 func New(opts ...Option) *Server {
 	s := &Server{mux: http.NewServeMux(), log: slog.Default(), checks: map[string]ReadinessCheck{}}
 	for _, o := range opts {
@@ -52,14 +54,6 @@ func New(opts ...Option) *Server {
 		s.registry = NewRegistry()
 	}
 	s.metrics = newHTTPMetrics(s.registry)
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		p := problemNotFound
-		p.Detail = "No such endpoint. 请求的接口不存在。"
-		WriteProblem(w, r, p)
-	})
 	s.handler = instrument(s.mux, s.log, s.metrics)
 	return s
 }
@@ -75,10 +69,17 @@ func NewRegistry() *prometheus.Registry {
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
 
 // Handle registers h for a Go 1.22 ServeMux pattern such as "GET /v1/items/{code}".
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+	s.patterns = append(s.patterns, pattern)
+}
 
 // HandleFunc registers f for pattern.
-func (s *Server) HandleFunc(pattern string, f http.HandlerFunc) { s.mux.HandleFunc(pattern, f) }
+func (s *Server) HandleFunc(pattern string, f http.HandlerFunc) { s.Handle(pattern, f) }
+
+// Patterns returns every pattern registered on s, in registration order ("/" is the
+// not-found fallback).
+func (s *Server) Patterns() []string { return slices.Clone(s.patterns) }
 
 // AddCheck registers a named readiness check consulted by /readyz.
 func (s *Server) AddCheck(name string, c ReadinessCheck) {
@@ -94,7 +95,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz runs every check concurrently with a short deadline and reports each by name.
+// readyz runs every check concurrently with a short deadline and reports each by name:
+// "ok" or "failed" (why is logged, not shown).
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	s.mu.RLock()
 	names := make([]string, 0, len(s.checks))
@@ -117,7 +119,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		go func() {
 			defer wg.Done()
 			if err := c(ctx); err != nil {
-				results[i] = err.Error()
+				// The error's text stays in the log: it may name hosts, files or SQL.
+				Logger(r.Context()).Error("readiness check failed", "check", names[i], "error", logText(err))
+				results[i] = "failed"
 			} else {
 				results[i] = "ok"
 			}

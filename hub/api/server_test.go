@@ -20,6 +20,7 @@ func newTestServer(t *testing.T, setup func(*api.Server)) *httptest.Server {
 	if setup != nil {
 		setup(s)
 	}
+	api.Routes(s, api.Parts{}) // the operations endpoints and the not-found fallback
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	return ts
@@ -77,8 +78,11 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if err := json.Unmarshal(body, &rd); err != nil {
 		t.Fatal(err)
 	}
-	if rd.Status != "not_ready" || rd.Checks["policy"] != "bundle not loaded" || rd.Checks["store"] != "ok" {
+	if rd.Status != "not_ready" || rd.Checks["policy"] != "failed" || rd.Checks["store"] != "ok" {
 		t.Fatalf("readyz body: %+v", rd)
+	}
+	if strings.Contains(string(body), "bundle not loaded") {
+		t.Fatalf("readyz shows a check's error text: %s", body)
 	}
 
 	failing = false

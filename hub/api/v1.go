@@ -21,29 +21,10 @@ type Authenticator interface {
 // maxBody caps JSON request bodies (a signature image fits; a flood does not).
 const maxBody = 512 << 10
 
-// V1 holds the REST handlers of DESIGN.md section 3 over the hub service.
-type V1 struct {
-	hub   *service.Hub
+// restV1 holds the REST handlers of DESIGN.md section 3 over the hub service; Routes mounts them.
+type restV1 struct {
+	hub   Hub
 	authn Authenticator
-}
-
-// RegisterV1 mounts the /v1 REST API on s.
-func RegisterV1(s *Server, hub *service.Hub, authn Authenticator) *V1 {
-	v := &V1{hub: hub, authn: authn}
-	s.HandleFunc("GET /v1/items", v.items)
-	s.HandleFunc("GET /v1/items/{code}", v.item)
-	s.HandleFunc("POST /v1/applications", v.authed(v.createApplication))
-	s.HandleFunc("GET /v1/applications", v.authed(v.listApplications))
-	s.HandleFunc("GET /v1/applications/{id}", v.authed(v.getApplication))
-	s.HandleFunc("POST /v1/applications/{id}/confirm", v.authed(v.confirm))
-	s.HandleFunc("POST /v1/applications/{id}/review", v.authed(v.review))
-	s.HandleFunc("GET /v1/permits/{id}", v.authed(v.getPermit))
-	s.HandleFunc("POST /v1/permits/{id}/revoke", v.authed(v.revoke))
-	s.HandleFunc("POST /v1/permits/verify", v.verify)
-	s.HandleFunc("GET /v1/audit/entries", v.authed(v.auditEntries))
-	s.HandleFunc("GET /v1/audit/checkpoint", v.authed(v.checkpoint))
-	s.HandleFunc("GET /v1/residents/{id_number}/data-use", v.authed(v.dataUse))
-	return v
 }
 
 type authedHandler func(w http.ResponseWriter, r *http.Request, c auth.Caller)
@@ -96,7 +77,7 @@ func authenticate(w http.ResponseWriter, r *http.Request, authn Authenticator) (
 	return c, true
 }
 
-func (v *V1) authed(h authedHandler) http.HandlerFunc {
+func (v *restV1) authed(h authedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, ok := authenticate(w, r, v.authn)
 		if !ok {
@@ -137,62 +118,6 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
 	return false
 }
 
-// WriteServiceError maps service errors to problem documents. Internal errors are logged
-// with the request id and never shown.
-func WriteServiceError(w http.ResponseWriter, r *http.Request, err error) {
-	var inv *service.InvalidError
-	var den *service.DeniedError
-	var held *service.HeldError
-	switch {
-	case errors.As(err, &inv):
-		WriteProblem(w, r, Problem{Type: "invalid-request", Status: http.StatusBadRequest,
-			Title: "Invalid request / 请求参数有误", Detail: inv.Field + ": " + inv.Detail,
-			Errors: []FieldError{{Field: inv.Field, Detail: inv.Detail}}})
-	case errors.As(err, &den):
-		WriteProblem(w, r, Problem{Type: "forbidden", Status: http.StatusForbidden,
-			Title: "Not permitted / 无权操作", Detail: den.Reason.ZH + " (" + den.Reason.EN + ")"})
-	case errors.As(err, &held):
-		reason := held.Reason()
-		WriteProblem(w, r, Problem{Type: "already-held", Status: http.StatusConflict,
-			Title: "Already applied for or held / 已申请或已享受该事项", Detail: reason.ZH + " (" + reason.EN + ")",
-			ApplicationID: held.ApplicationID, PermitID: held.PermitID})
-	case errors.Is(err, service.ErrResidentNotFound):
-		WriteProblem(w, r, Problem{Type: "resident-not-found", Status: http.StatusNotFound, Title: "Not on the resident roll / 查无此人",
-			Detail: "No resident with this ID number is on the district's resident roll. 区人口登记中查无此身份证号的居民。"})
-	case errors.Is(err, service.ErrNotFound):
-		WriteProblem(w, r, Problem{Type: "not-found", Status: http.StatusNotFound, Title: "Not found / 未找到", Detail: err.Error()})
-	case errors.Is(err, service.ErrState):
-		WriteProblem(w, r, Problem{Type: "invalid-state", Status: http.StatusConflict,
-			Title: "Not possible in the current state / 当前状态下不能执行该操作", Detail: strings.TrimPrefix(err.Error(), "service: ")})
-	case errors.Is(err, service.ErrConcurrent):
-		WriteProblem(w, r, Problem{Type: "concurrent-update", Status: http.StatusConflict,
-			Title: "Changed by someone else / 该申请已被他人处理", Detail: "Reload the application and try again. 请刷新后重试。"})
-	case errors.Is(err, service.ErrIdempotencyMismatch):
-		WriteProblem(w, r, Problem{Type: "idempotency-key-reuse", Status: http.StatusUnprocessableEntity,
-			Title: "Idempotency key reused / 幂等键重复使用", Detail: "This Idempotency-Key was used for a different request."})
-	case errors.Is(err, service.ErrEvidenceUnavailable):
-		Logger(r.Context()).Warn("evidence unavailable", "error", logText(err))
-		WriteProblem(w, r, Problem{Type: "evidence-unavailable", Status: http.StatusServiceUnavailable,
-			Title: "Data platform unavailable / 数据平台暂不可用", Detail: upstreamDetail(err)})
-	case errors.Is(err, context.Canceled):
-		WriteProblem(w, r, Problem{Type: "cancelled", Status: 499, Title: "Request cancelled"})
-	default:
-		Logger(r.Context()).Error("request failed", "error", logText(err))
-		WriteProblem(w, r, problemInternal)
-	}
-}
-
-// upstreamDetail names the platform that failed, when the error says which.
-func upstreamDetail(err error) string {
-	msg := err.Error()
-	for _, p := range []struct{ key, zh string }{{"province", "省一体化大数据平台"}, {"city", "市大数据平台"}, {"district", "区数据要素融合赋能平台"}} {
-		if strings.Contains(msg, p.key) {
-			return fmt.Sprintf("The %s platform (%s) did not answer; try again later. 请稍后重试。", p.key, p.zh)
-		}
-	}
-	return "A data platform did not answer; try again later. 请稍后重试。"
-}
-
 func writeResult(w http.ResponseWriter, res service.Result) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	if res.Replayed {
@@ -202,11 +127,11 @@ func writeResult(w http.ResponseWriter, res service.Result) {
 	_, _ = w.Write(res.Body)
 }
 
-func (v *V1) items(w http.ResponseWriter, r *http.Request) {
+func (v *restV1) items(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]any{"items": v.hub.Items()})
 }
 
-func (v *V1) item(w http.ResponseWriter, r *http.Request) {
+func (v *restV1) item(w http.ResponseWriter, r *http.Request) {
 	it, err := v.hub.Item(r.PathValue("code"))
 	if err != nil {
 		WriteServiceError(w, r, err)
@@ -215,7 +140,7 @@ func (v *V1) item(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, it)
 }
 
-func (v *V1) createApplication(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) createApplication(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	var req service.CreateRequest
 	if !decodeJSON(w, r, &req) {
 		return
@@ -228,7 +153,7 @@ func (v *V1) createApplication(w http.ResponseWriter, r *http.Request, c auth.Ca
 	writeResult(w, res)
 }
 
-func (v *V1) getApplication(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) getApplication(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	app, err := v.hub.GetApplication(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		WriteServiceError(w, r, err)
@@ -237,7 +162,7 @@ func (v *V1) getApplication(w http.ResponseWriter, r *http.Request, c auth.Calle
 	WriteJSON(w, http.StatusOK, app)
 }
 
-func (v *V1) listApplications(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) listApplications(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	q, ok := queryParams(w, r, "status", "division", "item", "after", "limit")
 	if !ok {
 		return
@@ -258,7 +183,7 @@ func (v *V1) listApplications(w http.ResponseWriter, r *http.Request, c auth.Cal
 	WriteJSON(w, http.StatusOK, map[string]any{"applications": apps, "next": next})
 }
 
-func (v *V1) confirm(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) confirm(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	var req service.ConfirmRequest
 	if !decodeJSON(w, r, &req) {
 		return
@@ -271,7 +196,7 @@ func (v *V1) confirm(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	writeResult(w, res)
 }
 
-func (v *V1) review(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) review(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	var req service.ReviewRequest
 	if !decodeJSON(w, r, &req) {
 		return
@@ -284,7 +209,7 @@ func (v *V1) review(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	writeResult(w, res)
 }
 
-func (v *V1) getPermit(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) getPermit(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	p, err := v.hub.GetPermit(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		WriteServiceError(w, r, err)
@@ -293,7 +218,7 @@ func (v *V1) getPermit(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	WriteJSON(w, http.StatusOK, p)
 }
 
-func (v *V1) revoke(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) revoke(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	var req service.RevokeRequest
 	if !decodeJSON(w, r, &req) {
 		return
@@ -306,7 +231,7 @@ func (v *V1) revoke(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	writeResult(w, res)
 }
 
-func (v *V1) verify(w http.ResponseWriter, r *http.Request) {
+func (v *restV1) verify(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Token string `json:"token"`
 	}
@@ -321,7 +246,7 @@ func (v *V1) verify(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, res)
 }
 
-func (v *V1) auditEntries(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) auditEntries(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	q, ok := queryParams(w, r, "after", "limit")
 	if !ok {
 		return
@@ -355,7 +280,7 @@ func (v *V1) auditEntries(w http.ResponseWriter, r *http.Request, c auth.Caller)
 	WriteJSON(w, http.StatusOK, map[string]any{"entries": out, "last_seq": last})
 }
 
-func (v *V1) checkpoint(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) checkpoint(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	cp, err := v.hub.LatestCheckpoint(r.Context(), c)
 	if err != nil {
 		WriteServiceError(w, r, err)
@@ -364,7 +289,7 @@ func (v *V1) checkpoint(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	WriteJSON(w, http.StatusOK, map[string]any{"seq": cp.Seq, "head_hash": cp.HeadHash, "at": cp.At, "kid": cp.KID, "signature": cp.Signature})
 }
 
-func (v *V1) dataUse(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+func (v *restV1) dataUse(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	q, ok := queryParams(w, r, "after", "limit")
 	if !ok {
 		return

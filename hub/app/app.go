@@ -1,11 +1,14 @@
 // Package app wires the hub together from its configuration: store, policy engine,
 // connectors and evidence assembler, sealing keys, caller authentication, the hub service,
-// and the HTTP front doors (REST, GraphQL, operations endpoints). cmd/hub calls it for
-// `hub serve` and `hub demo`; integration tests call it to run the real thing.
+// and the parts api.Routes serves (REST, GraphQL, the web UI, operations endpoints). It
+// builds and connects; the routes live in hub/api, the handlers in the packages they belong
+// to. cmd/hub calls it for `hub serve` and `hub demo` (whose simulator wiring is hub/demo);
+// integration tests call it to run the real thing.
 package app
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,7 +26,6 @@ import (
 	_ "sanmian/hub/store/postgres" // registers the postgres:// backend
 	_ "sanmian/hub/store/sqlite"   // registers the SQLite backend
 	"sanmian/hub/web"
-	"sanmian/schema"
 )
 
 // App is a running hub: its HTTP handler and the resources it holds. Close releases them.
@@ -125,23 +127,27 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 	a.conns = conns
 	a.closers = append(a.closers, conns.Close)
 	a.Hub = service.New(a.Store, policyPort{a.Policy}, evidencePort{c: conns, store: a.Store}, sl, service.WithLogger(o.log))
-	api.RegisterV1(a.Server, a.Hub, a.Auth)
-	a.Server.Handle("GET /v1/permits/{id}/print", a.printHandler(sl, cfg.PublicURL))
-
-	a.Server.AddCheck("store", a.Store.Ping)
-	a.Server.AddCheck("policy", func(context.Context) error {
-		if a.Policy.Revision() == "" {
-			return errors.New("no policy bundle loaded")
-		}
-		return nil
+	api.Routes(a.Server, api.Parts{
+		Hub:     a.Hub,
+		Authn:   a.Auth,
+		Keys:    sl,
+		GraphQL: graphQLHandler(a.Hub, o.log),
+		UI:      web.UI{},
+		Checks: map[string]api.ReadinessCheck{
+			"store": a.Store.Ping,
+			"policy": func(context.Context) error {
+				if a.Policy.Revision() == "" {
+					return errors.New("no policy bundle loaded")
+				}
+				return nil
+			},
+		},
+		PublicURL: cfg.PublicURL,
 	})
-	a.Server.HandleFunc("GET /openapi.json", serveOpenAPI)
-	a.Server.HandleFunc("GET /.well-known/jwks.json", sl.jwksHandler)
-	a.Server.HandleFunc("GET /v1/permits/status", sl.statusHandler)
-	mountGraphQL(a.Server, a.Hub, a.Auth, o.log)
-	web.Register(a.Server) // the counter web UI at / and /ui/
 
-	cp := startCheckpointer(a.Store, a.Keys, o.checkpointInterval, o.log)
+	cp := store.StartCheckpointer(a.Store, func(ctx context.Context) (string, crypto.Signer, error) {
+		return a.Keys.Signer(ctx, division.DistrictCode)
+	}, o.checkpointInterval, o.log)
 	a.closers = append(a.closers, cp.Close)
 	return a, nil
 }
@@ -154,16 +160,6 @@ func Keyring(cfg *config.Config, st store.Store) (*seal.Keyring, error) {
 		return nil, fmt.Errorf("app: sealing keys: %w", err)
 	}
 	return kr, nil
-}
-
-func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
-	b, err := schema.OpenAPIJSON()
-	if err != nil {
-		api.WriteProblem(w, r, api.Problem{Type: "internal", Status: http.StatusInternalServerError})
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(b)
 }
 
 // Handler is the hub's HTTP handler.

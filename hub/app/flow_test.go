@@ -22,6 +22,7 @@ import (
 	"sanmian/hub/auth"
 	"sanmian/hub/division"
 	"sanmian/hub/seal"
+	"sanmian/hub/store"
 )
 
 // hubEnv is a real hub (SQLite in a temp dir, the real policy bundle, real connectors)
@@ -478,7 +479,7 @@ func TestConcurrentFinalApprovalsIssueOnePermit(t *testing.T) {
 
 func mustKeys(t *testing.T, e *hubEnv) map[string]crypto.PublicKey {
 	t.Helper()
-	keys, err := app.AuditPublicKeys(t.Context(), e.app.Store)
+	keys, err := store.AuditPublicKeys(t.Context(), e.app.Store)
 	if err != nil {
 		t.Fatal(err)
 	}

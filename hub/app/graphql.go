@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -18,51 +17,19 @@ import (
 	"sanmian/schema"
 )
 
-// mountGraphQL serves the GraphQL door at /graphql over the same hub service as the REST API:
-// POST (and GET with a query) behind the same bearer-token authentication, and the explorer
-// page, which carries no data, to a browser's GET without a token.
-func mountGraphQL(s *api.Server, hub *service.Hub, authn api.Authenticator, log *slog.Logger) {
-	gql := schema.Handler(graphQLService{hub: hub},
+// graphQLHandler is the GraphQL door over the same hub service as the REST API; api.Routes
+// mounts it at /graphql behind the same bearer-token authentication.
+func graphQLHandler(hub *service.Hub, log *slog.Logger) http.Handler {
+	return schema.Handler(graphQLService{hub: hub},
 		schema.WithCallerFunc(graphQLCaller),
-		schema.WithErrorCode(graphQLErrorCode),
+		schema.WithErrorCode(api.GraphQLErrorCode),
 		schema.WithLogger(log))
-	authed := api.Authenticate(authn, gql)
-	s.Handle("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.Header.Get("Authorization") == "" {
-			q := r.URL.Query()
-			if !q.Has("query") && !q.Has("extensions") {
-				gql.ServeHTTP(w, r) // the explorer page (or a problem document): no data
-				return
-			}
-		}
-		authed.ServeHTTP(w, r)
-	}))
 }
 
 // graphQLCaller reads the caller api.Authenticate put in the request context.
 func graphQLCaller(ctx context.Context) (schema.Caller, bool) {
 	c, ok := api.CallerFrom(ctx)
 	return schema.Caller(c), ok
-}
-
-// graphQLErrorCode maps the hub service's errors to GraphQL error codes.
-func graphQLErrorCode(err error) string {
-	var den *service.DeniedError
-	var inv *service.InvalidError
-	switch {
-	case errors.As(err, &den):
-		return schema.CodeForbidden
-	case errors.As(err, &inv):
-		return schema.CodeBadUserInput
-	case errors.Is(err, service.ErrNotFound):
-		return schema.CodeNotFound
-	case errors.Is(err, service.ErrState), errors.Is(err, service.ErrConcurrent), errors.Is(err, service.ErrIdempotencyMismatch),
-		errors.Is(err, service.ErrAlreadyHeld):
-		return schema.CodeConflict
-	case errors.Is(err, service.ErrEvidenceUnavailable):
-		return schema.CodeUnavailable
-	}
-	return ""
 }
 
 // graphQLService implements schema.Service over the hub service: every call goes through the

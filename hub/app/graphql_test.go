@@ -19,6 +19,7 @@ import (
 	"sanmian/connectors/sim"
 	"sanmian/connectors/sim/synth"
 	"sanmian/hub/auth"
+	"sanmian/hub/demo"
 	"sanmian/hub/division"
 	"sanmian/hub/seal"
 	"sanmian/hub/store"
@@ -54,7 +55,7 @@ func newGQLEnv(tb testing.TB) *gqlEnv {
 	if _, err := seal.DemoMasterKey(dir); err != nil {
 		tb.Fatal(err)
 	}
-	cfg := DemoConfig(dir, p, auth.TrustedIssuer{Name: iss.Name(), Algorithms: []string{"EdDSA"}, Keys: iss.KeySet()})
+	cfg := demo.Config(dir, p, auth.TrustedIssuer{Name: iss.Name(), Algorithms: []string{"EdDSA"}, Keys: iss.KeySet()})
 	cfg.Addr, cfg.PublicURL = "127.0.0.1:0", "http://127.0.0.1"
 	a, err := New(ctx, cfg, WithLogger(slog.New(slog.DiscardHandler)), WithCheckpointInterval(time.Hour))
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"sanmian/hub/app"
 	"sanmian/hub/auth"
 	"sanmian/hub/config"
+	"sanmian/hub/demo"
 	"sanmian/hub/seal"
 )
 
@@ -80,7 +81,7 @@ func hubConfig(tb testing.TB, dir string, p *sim.Platforms, storeDSN string) (*c
 	if _, err := seal.DemoMasterKey(dir); err != nil {
 		tb.Fatal(err)
 	}
-	cfg := app.DemoConfig(dir, p, auth.TrustedIssuer{Name: issuer.Name(), Algorithms: []string{"EdDSA"}, JWKSFile: jwksFile})
+	cfg := demo.Config(dir, p, auth.TrustedIssuer{Name: issuer.Name(), Algorithms: []string{"EdDSA"}, JWKSFile: jwksFile})
 	cfg.Addr = "127.0.0.1:0"
 	if storeDSN != "" {
 		cfg.Store = storeDSN

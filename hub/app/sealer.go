@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -27,7 +25,10 @@ type sealer struct {
 	now       func() time.Time
 }
 
-var _ service.Sealer = (*sealer)(nil)
+var (
+	_ service.Sealer = (*sealer)(nil)
+	_ api.PublicKeys = (*sealer)(nil)
+)
 
 func (s *sealer) EnsureOffice(ctx context.Context, office string) error {
 	_, err := s.keys.EnsureOffice(ctx, office)
@@ -99,32 +100,19 @@ func (s *sealer) Verify(ctx context.Context, token string) (service.Verification
 	return v, nil
 }
 
-// jwksHandler serves GET /.well-known/jwks.json.
-func (s *sealer) jwksHandler(w http.ResponseWriter, r *http.Request) {
-	b, err := s.keys.JWKS(r.Context())
-	if err != nil {
-		api.Logger(r.Context()).Error("jwks", "error", err)
-		api.WriteProblem(w, r, api.Problem{Type: "internal", Status: http.StatusInternalServerError})
-		return
-	}
-	w.Header().Set("Content-Type", "application/jwk-set+json")
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	_, _ = w.Write(b)
-}
+// JWKS returns the public keys of every sealing office (api.PublicKeys).
+func (s *sealer) JWKS(ctx context.Context) ([]byte, error) { return s.keys.JWKS(ctx) }
 
-// statusHandler serves GET /v1/permits/status: the signed status list token.
-func (s *sealer) statusHandler(w http.ResponseWriter, r *http.Request) {
-	list, err := s.statusList(r.Context())
-	if err == nil {
-		var tok string
-		tok, err = s.keys.SignStatusList(r.Context(), division.DistrictCode, s.statusURI, list, statusListTTL)
-		if err == nil {
-			w.Header().Set("Content-Type", "application/statuslist+jwt")
-			w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(statusListTTL.Seconds()/2)))
-			_, _ = w.Write([]byte(tok))
-			return
-		}
+// StatusList signs the current revocation list with the district office's key
+// (api.PublicKeys).
+func (s *sealer) StatusList(ctx context.Context) (string, time.Duration, error) {
+	list, err := s.statusList(ctx)
+	if err != nil {
+		return "", 0, err
 	}
-	api.Logger(r.Context()).Error("status list", "error", err)
-	api.WriteProblem(w, r, api.Problem{Type: "internal", Status: http.StatusInternalServerError})
+	tok, err := s.keys.SignStatusList(ctx, division.DistrictCode, s.statusURI, list, statusListTTL)
+	if err != nil {
+		return "", 0, err
+	}
+	return tok, statusListTTL, nil
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"sanmian/hub/app"
 	"sanmian/hub/auth"
 	"sanmian/hub/store"
 	"sanmian/hub/store/sqlite"
@@ -211,7 +210,7 @@ func testTwoHubsOnePermit(t *testing.T, storeDSN string, open func() checkStore,
 	if _, err := pg.LatestCheckpoint(ctx); err != nil {
 		t.Fatalf("no checkpoint after the hubs stopped: %v", err)
 	}
-	pub, err := app.AuditPublicKeys(ctx, pg)
+	pub, err := store.AuditPublicKeys(ctx, pg)
 	if err != nil {
 		t.Fatal(err)
 	}

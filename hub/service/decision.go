@@ -141,7 +141,7 @@ func (h *Hub) getDecision(ctx context.Context, c auth.Caller, id string) (Decisi
 func (h *Hub) decisionFor(ctx context.Context, c auth.Caller, id, action string) (store.Decision, string, error) {
 	rec, err := h.store.GetDecision(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Decision{}, "", fmt.Errorf("decision %q: %w", id, ErrNotFound)
+		return store.Decision{}, "", &NotFoundError{What: "decision", ID: id}
 	}
 	if err != nil {
 		return store.Decision{}, "", err
@@ -265,7 +265,7 @@ type DivisionView struct {
 func (h *Hub) Division(_ context.Context, code string) (DivisionView, error) {
 	d, ok := division.Lookup(strings.TrimSpace(code))
 	if !ok {
-		return DivisionView{}, fmt.Errorf("division %q: %w", code, ErrNotFound)
+		return DivisionView{}, &NotFoundError{What: "division", ID: code}
 	}
 	return DivisionView{Code: d.Code, Name: d.Name, Level: d.Level.String(), Parent: d.Parent}, nil
 }

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"sanmian/hub/auth"
 	"sanmian/hub/store"
@@ -33,7 +32,7 @@ func (h *Hub) ApplicationDetail(ctx context.Context, c auth.Caller, id string) (
 func (h *Hub) applicationDetail(ctx context.Context, c auth.Caller, id string) (ApplicationDetail, error) {
 	app, err := h.store.GetApplication(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return ApplicationDetail{}, fmt.Errorf("application %q: %w", id, ErrNotFound)
+		return ApplicationDetail{}, &NotFoundError{What: "application", ID: id}
 	}
 	if err != nil {
 		return ApplicationDetail{}, err

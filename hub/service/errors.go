@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"sanmian/connectors"
 	"sanmian/hub/store"
 )
 
@@ -97,4 +98,57 @@ func (e *HeldError) Reason() Reason {
 // heldError converts the store's refusal.
 func heldError(h *store.HeldError) *HeldError {
 	return &HeldError{Item: h.Item, ApplicationID: h.ApplicationID, Status: string(h.Status), PermitID: h.PermitID}
+}
+
+// NotFoundError is ErrNotFound naming what was not found: What is the kind of thing
+// ("application", "permit", "item", ...), ID the identifier asked for ("" when the request
+// named none). Both may be shown to the caller who asked.
+type NotFoundError struct {
+	What string
+	ID   string
+}
+
+func (e *NotFoundError) Error() string {
+	if e.ID == "" {
+		return fmt.Sprintf("%s: %v", e.What, ErrNotFound)
+	}
+	return fmt.Sprintf("%s %q: %v", e.What, e.ID, ErrNotFound)
+}
+
+// Unwrap returns ErrNotFound.
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }
+
+// StateError is ErrState saying why the action does not fit: Detail is written for the
+// caller ("the application is approved, not in review").
+type StateError struct {
+	Detail string
+}
+
+func (e *StateError) Error() string { return fmt.Sprintf("%v: %s", ErrState, e.Detail) }
+
+// Unwrap returns ErrState.
+func (e *StateError) Unwrap() error { return ErrState }
+
+// EvidenceError is ErrEvidenceUnavailable with the platform that failed: Platform is
+// "province", "city" or "district", or "" when the failure names none. Err is the cause,
+// for logs only: its text may carry internal detail.
+type EvidenceError struct {
+	Platform string
+	Err      error
+}
+
+func (e *EvidenceError) Error() string { return fmt.Sprintf("%v: %v", ErrEvidenceUnavailable, e.Err) }
+
+// Unwrap returns ErrEvidenceUnavailable and the cause.
+func (e *EvidenceError) Unwrap() []error { return []error{ErrEvidenceUnavailable, e.Err} }
+
+// evidenceUnavailable wraps an evidence failure as an *EvidenceError naming the platform of
+// the connector error in its chain.
+func evidenceUnavailable(err error) *EvidenceError {
+	e := &EvidenceError{Err: err}
+	var ce *connectors.Error
+	if errors.As(err, &ce) {
+		e.Platform = ce.Platform
+	}
+	return e
 }

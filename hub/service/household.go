@@ -48,7 +48,7 @@ func (h *Hub) Household(ctx context.Context, c auth.Caller, householdID, purpose
 		return nil, fmt.Errorf("service: household snapshot: %w", err)
 	}
 	if len(rows) == 0 {
-		return nil, fmt.Errorf("household: %w", ErrNotFound)
+		return nil, &NotFoundError{What: "household"}
 	}
 	rep := rows[0]
 	for _, r := range rows {
@@ -71,7 +71,7 @@ func (h *Hub) Household(ctx context.Context, c auth.Caller, householdID, purpose
 	}
 	if b.Applicant.HouseholdID != "" && b.Applicant.HouseholdID != householdID {
 		// The live district record moved the representative elsewhere: the snapshot is behind.
-		return nil, fmt.Errorf("household: %w", ErrNotFound)
+		return nil, &NotFoundError{What: "household"}
 	}
 	if v.Village != rep.Village {
 		// Authorise again on the live village: access follows the authoritative roll.

@@ -158,7 +158,7 @@ func (h *Hub) People(ctx context.Context, c auth.Caller, ids []string, purpose s
 		if t.err == nil && t.view == nil {
 			assemble([]*target{t})
 			if t.err == nil && t.view == nil {
-				t.err = fmt.Errorf("resident: %w", ErrNotFound)
+				t.err = &NotFoundError{What: "resident"}
 			}
 		}
 	}
@@ -231,13 +231,13 @@ func (h *Hub) locate(ctx context.Context, id string) (village, household string,
 func evidenceErr(err error) error {
 	switch {
 	case errors.Is(err, evidence.ErrNoEvidence):
-		return fmt.Errorf("%w: %w", ErrEvidenceUnavailable, err)
+		return evidenceUnavailable(err)
 	case errors.Is(err, evidence.ErrUnknownResident), errors.Is(err, connectors.ErrNotFound):
 		return ErrResidentNotFound
 	case errors.Is(err, evidence.ErrInvalidIDNumber):
 		return &InvalidError{Field: "id_number", Detail: "not a valid ID number"}
 	}
-	return fmt.Errorf("%w: %w", ErrEvidenceUnavailable, err)
+	return evidenceUnavailable(err)
 }
 
 // personFromBundle extracts one person (the applicant or a household member) from a bundle,

@@ -55,7 +55,7 @@ func permitView(p store.Permit) PermitView {
 func (h *Hub) GetPermit(ctx context.Context, c auth.Caller, id string) (PermitView, error) {
 	p, err := h.store.GetPermit(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return PermitView{}, fmt.Errorf("permit %q: %w", id, ErrNotFound)
+		return PermitView{}, &NotFoundError{What: "permit", ID: id}
 	}
 	if err != nil {
 		return PermitView{}, err
@@ -104,7 +104,7 @@ func (h *Hub) revoke(ctx context.Context, c auth.Caller, id string, req RevokeRe
 	return h.idempotent(ctx, c, idemKey, key, mayReadPermit, func(tx store.Txn) (int, any, error) {
 		p, err := tx.GetPermit(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return 0, nil, fmt.Errorf("permit %q: %w", id, ErrNotFound)
+			return 0, nil, &NotFoundError{What: "permit", ID: id}
 		}
 		if err != nil {
 			return 0, nil, err
@@ -116,7 +116,7 @@ func (h *Hub) revoke(ctx context.Context, c auth.Caller, id string, req RevokeRe
 		reason := redact(req.Reason, applicantNames(ctx, tx, app, view)...)
 		if err := tx.RevokePermit(ctx, id, reason); err != nil {
 			if errors.Is(err, store.ErrPermitRevoked) {
-				return 0, nil, fmt.Errorf("%w: the permit is already revoked", ErrState)
+				return 0, nil, &StateError{Detail: "the permit is already revoked"}
 			}
 			return 0, nil, err
 		}
@@ -207,7 +207,7 @@ func (h *Hub) LatestCheckpoint(ctx context.Context, c auth.Caller) (store.Checkp
 	}
 	cp, err := h.store.LatestCheckpoint(ctx)
 	if errors.Is(err, store.ErrNotFound) {
-		return cp, fmt.Errorf("checkpoint: %w", ErrNotFound)
+		return cp, &NotFoundError{What: "checkpoint"}
 	}
 	return cp, err
 }

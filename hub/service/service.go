@@ -54,7 +54,7 @@ func (h *Hub) Items() []Item { return h.policy.Items() }
 func (h *Hub) Item(code string) (Item, error) {
 	it, ok := h.policy.Item(code)
 	if !ok {
-		return Item{}, fmt.Errorf("item %q: %w", code, ErrNotFound)
+		return Item{}, &NotFoundError{What: "item", ID: code}
 	}
 	return it, nil
 }

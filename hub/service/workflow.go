@@ -24,7 +24,7 @@ import (
 func (h *Hub) loadApplication(ctx context.Context, r store.Reader, c auth.Caller, id, action string) (store.Application, ApplicationView, error) {
 	app, err := r.GetApplication(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return app, ApplicationView{}, fmt.Errorf("application %q: %w", id, ErrNotFound)
+		return app, ApplicationView{}, &NotFoundError{What: "application", ID: id}
 	}
 	if err != nil {
 		return app, ApplicationView{}, err
@@ -198,11 +198,11 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 			return 0, nil, err
 		}
 		if app.Status != store.StatusDraft && app.Status != store.StatusReturned {
-			return 0, nil, fmt.Errorf("%w: confirm needs a draft or returned application, it is %s", ErrState, app.Status)
+			return 0, nil, &StateError{Detail: fmt.Sprintf("confirm needs a draft or returned application, it is %s", app.Status)}
 		}
 		item, ok := h.policy.Item(app.Item)
 		if !ok {
-			return 0, nil, fmt.Errorf("item %q: %w", app.Item, ErrNotFound)
+			return 0, nil, &NotFoundError{What: "item", ID: app.Item}
 		}
 		names := map[string]int{}
 		for i, f := range view.Form.Fields {
@@ -309,11 +309,11 @@ func (h *Hub) review(ctx context.Context, c auth.Caller, id string, req ReviewRe
 			return 0, nil, err
 		}
 		if app.Status != store.StatusInReview {
-			return 0, nil, fmt.Errorf("%w: the application is %s, not in review", ErrState, app.Status)
+			return 0, nil, &StateError{Detail: fmt.Sprintf("the application is %s, not in review", app.Status)}
 		}
 		item, ok := h.policy.Item(app.Item)
 		if !ok {
-			return 0, nil, fmt.Errorf("item %q: %w", app.Item, ErrNotFound)
+			return 0, nil, &NotFoundError{What: "item", ID: app.Item}
 		}
 		rv := &store.Review{ApplicationID: app.ID, Level: app.AwaitingLevel, Division: app.AwaitingDivision,
 			Action: action, Comment: redact(req.Comment, applicantNames(ctx, tx, app, view)...), Reviewer: c.Subject}

@@ -5,6 +5,6 @@
 //
 // The pages are a client of the hub's REST API (DESIGN.md section 3): the user pastes a caller
 // token once, the browser keeps it in sessionStorage and sends it as a bearer token; it never
-// appears in a URL. Register mounts the UI at "/" and its assets under "/ui/" without
+// appears in a URL. UI (mounted by api.Routes) serves the page at "/" and its assets under "/ui/" without
 // shadowing any API route.
 package web

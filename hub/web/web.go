@@ -30,14 +30,18 @@ func mustSub(f fs.FS, dir string) fs.FS {
 	return s
 }
 
-// Register mounts the UI on s: the counter page at "GET /" (exactly; other unknown paths keep
-// the API's not-found problem), the assets under "GET /ui/", and "GET /ui/division/{code}",
-// the name of a division code for display. Call it once, before serving.
-func Register(s *api.Server) {
-	s.Handle("GET /{$}", Handler())
-	s.Handle("GET /ui/", Handler())
-	s.HandleFunc("GET /ui/division/{code}", divisionName)
-}
+// UI is the counter web UI as api.Routes mounts it (api.WebUI): the counter page at "GET /"
+// (exactly; other unknown paths keep the API's not-found problem), the assets under
+// "GET /ui/", and "GET /ui/division/{code}", the name of a division code for display.
+type UI struct{}
+
+var _ api.WebUI = UI{}
+
+// Pages serves the counter page and the assets (Handler).
+func (UI) Pages() http.Handler { return Handler() }
+
+// DivisionNames serves GET /ui/division/{code}.
+func (UI) DivisionNames() http.Handler { return http.HandlerFunc(divisionName) }
 
 // Handler serves the UI: "/" is index.html, "/ui/<file>" an embedded asset. Any other path is
 // a 404. Safe for concurrent use.

@@ -23,7 +23,7 @@ func newServer(t *testing.T) *httptest.Server {
 	s.HandleFunc("GET /v1/items", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteJSON(w, http.StatusOK, map[string]any{"items": []any{}})
 	})
-	web.Register(s)
+	api.Routes(s, api.Parts{UI: web.UI{}})
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	return srv

@@ -21,6 +21,7 @@ import (
 	"sanmian/connectors/sim"
 	"sanmian/hub/app"
 	"sanmian/hub/auth"
+	"sanmian/hub/demo"
 	"sanmian/hub/seal"
 )
 
@@ -75,7 +76,7 @@ func Start(tb testing.TB, o Options) *Hub {
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	url := "http://" + srv.Listener.Addr().String()
-	cfg := app.DemoConfig(dir, p, auth.TrustedIssuer{Name: iss.Name(), Algorithms: []string{"EdDSA"}, Keys: iss.KeySet()})
+	cfg := demo.Config(dir, p, auth.TrustedIssuer{Name: iss.Name(), Algorithms: []string{"EdDSA"}, Keys: iss.KeySet()})
 	cfg.Addr, cfg.PublicURL = srv.Listener.Addr().String(), url
 	hubLog := o.Logger
 	if hubLog == nil {

@@ -1,4 +1,6 @@
-package app
+// Package demo holds the wiring `hub demo` runs with over the simulated platforms
+// (connectors/sim). The production wiring (hub/app) does not link the simulators.
+package demo
 
 import (
 	"path/filepath"
@@ -9,10 +11,10 @@ import (
 	"sanmian/hub/seal"
 )
 
-// DemoConfig is the configuration `hub demo` runs with: the simulated platforms p with their
+// Config is the configuration `hub demo` runs with: the simulated platforms p with their
 // credentials, the store, keys and demo master key under dir, and issuer as the one trusted
 // token issuer. Addr and PublicURL are left for the caller (the listener decides them).
-func DemoConfig(dir string, p *sim.Platforms, issuer auth.TrustedIssuer) *config.Config {
+func Config(dir string, p *sim.Platforms, issuer auth.TrustedIssuer) *config.Config {
 	c := p.Credentials
 	cfg := config.Default()
 	cfg.DataDir, cfg.Store = dir, filepath.Join(dir, "hub.db")

@@ -1,0 +1,125 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"sanmian/hub/auth"
+	"sanmian/hub/service"
+	"sanmian/hub/store"
+)
+
+// Hub is what the routes need of the hub service (*service.Hub): every REST call goes
+// through it, so authorisation, audit and data-use records happen in one place.
+type Hub interface {
+	Items() []service.Item
+	Item(code string) (service.Item, error)
+	CreateApplication(ctx context.Context, c auth.Caller, req service.CreateRequest, idemKey string) (service.Result, error)
+	GetApplication(ctx context.Context, c auth.Caller, id string) (service.ApplicationView, error)
+	ListApplications(ctx context.Context, c auth.Caller, f service.ListFilter) ([]service.ApplicationView, string, error)
+	Confirm(ctx context.Context, c auth.Caller, id string, req service.ConfirmRequest, idemKey string) (service.Result, error)
+	Review(ctx context.Context, c auth.Caller, id string, req service.ReviewRequest, idemKey string) (service.Result, error)
+	GetPermit(ctx context.Context, c auth.Caller, id string) (service.PermitView, error)
+	Revoke(ctx context.Context, c auth.Caller, id string, req service.RevokeRequest, idemKey string) (service.Result, error)
+	VerifyPermit(ctx context.Context, token string) (service.Verification, error)
+	AuditEntries(ctx context.Context, c auth.Caller, afterSeq int64, limit int) ([]store.AuditEntry, error)
+	LatestCheckpoint(ctx context.Context, c auth.Caller) (store.Checkpoint, error)
+	DataUse(ctx context.Context, c auth.Caller, idNumber, after string, limit int) ([]service.DataUseView, string, error)
+}
+
+var _ Hub = (*service.Hub)(nil)
+
+// PublicKeys publishes what anyone needs to verify a permit offline: the sealing offices'
+// public keys and the signed permit status list. Implementations are safe for concurrent use.
+type PublicKeys interface {
+	// JWKS returns the JSON Web Key Set of every sealing office.
+	JWKS(ctx context.Context) ([]byte, error)
+	// StatusList returns the signed status-list token (revocations) and how long it is valid.
+	StatusList(ctx context.Context) (token string, ttl time.Duration, err error)
+}
+
+// WebUI is the counter web UI (package web). Its handlers are safe for concurrent use.
+type WebUI interface {
+	// Pages serves the counter page at "/" and the assets under "/ui/".
+	Pages() http.Handler
+	// DivisionNames serves GET /ui/division/{code}: a division's display name.
+	DivisionNames() http.Handler
+}
+
+// Parts are what the routes serve; app.New builds them. A nil part's routes are not mounted
+// (tests of one part mount only that part); the hub always passes every part, and
+// TestRoutesServed in hub/app holds the full list.
+type Parts struct {
+	Hub   Hub
+	Authn Authenticator
+	Keys  PublicKeys
+	// GraphQL is the GraphQL handler over the same hub service (schema.Handler, reading the
+	// caller with CallerFrom); mounted behind bearer authentication except for the explorer.
+	GraphQL http.Handler
+	UI      WebUI
+	// Checks are the readiness checks /readyz runs, by name.
+	Checks map[string]ReadinessCheck
+	// PublicURL is the hub's external base URL, printed on permits.
+	PublicURL string
+}
+
+// Routes mounts every route of the hub on s: the external contract of DESIGN.md section 3.
+// Call it once, before serving.
+func Routes(s *Server, p Parts) {
+	for name, c := range p.Checks {
+		s.AddCheck(name, c)
+	}
+
+	// Operations.
+	s.HandleFunc("GET /healthz", s.healthz)
+	s.HandleFunc("GET /readyz", s.readyz)
+	s.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
+	s.HandleFunc("GET /openapi.json", serveOpenAPI)
+	s.HandleFunc("/", notFound) // every path no other pattern matches
+
+	// Offline verification material.
+	if p.Keys != nil {
+		s.Handle("GET /.well-known/jwks.json", jwksHandler(p.Keys))
+		s.Handle("GET /v1/permits/status", statusListHandler(p.Keys))
+	}
+
+	// REST (/v1).
+	if p.Hub != nil {
+		v := &restV1{hub: p.Hub, authn: p.Authn}
+		s.HandleFunc("GET /v1/items", v.items)
+		s.HandleFunc("GET /v1/items/{code}", v.item)
+		s.HandleFunc("POST /v1/applications", v.authed(v.createApplication))
+		s.HandleFunc("GET /v1/applications", v.authed(v.listApplications))
+		s.HandleFunc("GET /v1/applications/{id}", v.authed(v.getApplication))
+		s.HandleFunc("POST /v1/applications/{id}/confirm", v.authed(v.confirm))
+		s.HandleFunc("POST /v1/applications/{id}/review", v.authed(v.review))
+		s.HandleFunc("GET /v1/permits/{id}", v.authed(v.getPermit))
+		s.HandleFunc("GET /v1/permits/{id}/print", v.authed(printer{hub: p.Hub, publicURL: p.PublicURL}.serve))
+		s.HandleFunc("POST /v1/permits/{id}/revoke", v.authed(v.revoke))
+		s.HandleFunc("POST /v1/permits/verify", v.verify)
+		s.HandleFunc("GET /v1/audit/entries", v.authed(v.auditEntries))
+		s.HandleFunc("GET /v1/audit/checkpoint", v.authed(v.checkpoint))
+		s.HandleFunc("GET /v1/residents/{id_number}/data-use", v.authed(v.dataUse))
+	}
+
+	// GraphQL.
+	if p.GraphQL != nil {
+		s.Handle("/graphql", graphQLHandler(p.GraphQL, p.Authn))
+	}
+
+	// The counter web UI: "/" exactly (other unknown paths keep the not-found problem).
+	if p.UI != nil {
+		s.Handle("GET /{$}", p.UI.Pages())
+		s.Handle("GET /ui/", p.UI.Pages())
+		s.Handle("GET /ui/division/{code}", p.UI.DivisionNames())
+	}
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) {
+	p := problemNotFound
+	p.Detail = "No such endpoint. 请求的接口不存在。"
+	WriteProblem(w, r, p)
+}

@@ -1,0 +1,34 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"sanmian/connectors"
+)
+
+// TestEvidenceUnavailableNamesPlatform checks that an evidence failure carries the platform
+// of the connector error in its chain, and stays ErrEvidenceUnavailable.
+func TestEvidenceUnavailableNamesPlatform(t *testing.T) {
+	cases := []struct {
+		name, platform string
+		err            error
+	}{
+		{"city_connector_error", "city", fmt.Errorf("assemble: %w", &connectors.Error{Platform: "city", Kind: connectors.ErrTimeout})},
+		{"joined_province_first", "province", errors.Join(&connectors.Error{Platform: "province", Kind: connectors.ErrCircuitOpen}, errors.New("other"))},
+		{"no_connector_error", "", errors.New("store: closed")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error = evidenceUnavailable(tc.err)
+			var ev *EvidenceError
+			if !errors.As(err, &ev) || ev.Platform != tc.platform {
+				t.Fatalf("platform %q, want %q", ev.Platform, tc.platform)
+			}
+			if !errors.Is(err, ErrEvidenceUnavailable) || !errors.Is(err, tc.err) {
+				t.Fatalf("%v does not wrap ErrEvidenceUnavailable and its cause", err)
+			}
+		})
+	}
+}
