@@ -21,7 +21,8 @@ import (
 //
 // A run of digits may contain single separators (space, hyphen, dot, full-width space or
 // hyphen) between digits and is recognised wherever it stands, also inside other text
-// ("身份证370114...的"). Separators and all other text are kept, so the result has as many
+// ("身份证370114...的"). A hub identifier (32 or 64 lower-case hex digits standing alone) is
+// kept whole, even where it happens to hold a long run of decimal digits. Separators and all other text are kept, so the result has as many
 // runes as s (an invalid UTF-8 byte counts as one rune and comes out as U+FFFD). RedactText is
 // idempotent and safe for concurrent use.
 func RedactText(s string, names ...string) string {
@@ -30,6 +31,10 @@ func RedactText(s string, names ...string) string {
 	}
 	rs := []rune(s)
 	for i := 0; i < len(rs); {
+		if end, ok := hexIdentifier(rs, i); ok {
+			i = end
+			continue
+		}
 		if _, ok := digitValue(rs[i]); !ok {
 			i++
 			continue
@@ -46,6 +51,33 @@ func RedactText(s string, names ...string) string {
 		out = strings.ReplaceAll(out, n, string(first)+strings.Repeat("*", utf8.RuneCountInString(n[size:])))
 	}
 	return out
+}
+
+// hexIdentifier reports whether a hub identifier starts at rs[i]: a token of exactly 32 or 64
+// lower-case hex digits (an application, permit or decision id, a subject digest) standing
+// alone, neither preceded nor followed by a letter or digit. Such a token is kept as it is: a
+// run of decimal digits inside it is part of a random id, not a number to mask. It returns
+// the index after the token.
+func hexIdentifier(rs []rune, i int) (int, bool) {
+	if i > 0 && isAlnum(rs[i-1]) {
+		return 0, false
+	}
+	end := i
+	for end < len(rs) && (rs[end] >= '0' && rs[end] <= '9' || rs[end] >= 'a' && rs[end] <= 'f') {
+		end++
+	}
+	if n := end - i; n != 32 && n != 64 {
+		return 0, false
+	}
+	if end < len(rs) && isAlnum(rs[end]) {
+		return 0, false
+	}
+	return end, true
+}
+
+func isAlnum(r rune) bool {
+	_, digit := digitValue(r)
+	return digit || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
 }
 
 // needsRedaction reports cheaply whether s may hold anything RedactText masks: ten or more

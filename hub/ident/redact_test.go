@@ -34,6 +34,10 @@ func TestRedactText(t *testing.T) {
 		{"name", "张三丰申请补贴，张三丰本人到场", []string{"张三丰"}, "张**申请补贴，张**本人到场"},
 		{"one_rune_name_ignored", "张", []string{"张"}, "张"},
 		{"name_and_id", "张三 " + published, []string{"张三", ""}, "张* 110105********002X"},
+		{"hub_id_with_long_digit_run_kept", "permit 019a2b3c123456789012345678901234 held", nil, "permit 019a2b3c123456789012345678901234 held"},
+		{"hub_id_in_path_kept", "/v1/permits/0123456789012345678901234567abcd/print", nil, "/v1/permits/0123456789012345678901234567abcd/print"},
+		{"digest_kept", strings.Repeat("1234567890abcdef", 4), nil, strings.Repeat("1234567890abcdef", 4)},
+		{"id_number_in_32_char_token_of_other_letters", "xx" + id + "yyyyyyyyyyyy", nil, "xx370114********1234yyyyyyyyyyyy"},
 		{"masked_stays_masked", "110105********002X 138****8000", nil, "110105********002X 138****8000"},
 	}
 	for _, tt := range tests {
