@@ -189,7 +189,7 @@ func (db *DB) plainTx(ctx context.Context, fn func(tx store.Txn) error) (err err
 	if err := fn(w); err != nil {
 		return err
 	}
-	if err := w.flushHead(ctx); err != nil {
+	if err := w.finishAudit(ctx); err != nil {
 		return err
 	}
 	done = true

@@ -84,6 +84,12 @@ func (db *DB) PutOfficeKey(ctx context.Context, k *store.OfficeKey) error {
 	return db.do(ctx, func(w *writer) error { return w.PutOfficeKey(ctx, k) })
 }
 
+// EnsureActiveOfficeKey implements store.Writer.
+func (db *DB) EnsureActiveOfficeKey(ctx context.Context, k *store.OfficeKey) (cur store.OfficeKey, err error) {
+	err = db.do(ctx, func(w *writer) (err error) { cur, err = w.EnsureActiveOfficeKey(ctx, k); return err })
+	return cur, err
+}
+
 // SetOfficeKeyStatus implements store.Writer.
 func (db *DB) SetOfficeKeyStatus(ctx context.Context, kid string, status store.KeyStatus, notAfter time.Time) error {
 	return db.do(ctx, func(w *writer) error { return w.SetOfficeKeyStatus(ctx, kid, status, notAfter) })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,26 +18,43 @@ type writer struct {
 	ah *auditHead // the transaction's view of the audit chain head
 }
 
-// auditHead caches the audit chain head inside a transaction: it is read (and, on
-// PostgreSQL, locked) once, advanced in memory by each append, and written back once by
-// flush before the commit. Nothing else in a transaction reads or writes audit_head.
+// auditHead is the transaction's part of the audit chain. AppendAudit only checks an entry
+// and queues it; finishAudit, the transaction's last step before commit, locks the chain
+// head (on PostgreSQL a row lock held until commit), chains and inserts the queued entries
+// and advances the head. The lock is thus held for those few statements and the commit, never
+// across the transaction's other work, and every transaction takes it last.
 type auditHead struct {
-	loaded bool
-	dirty  bool
-	seq    int64
-	hash   string
+	pending []*store.AuditEntry
 }
 
-// flushHead writes the advanced head back; the transaction's owner calls it before commit.
-func (w *writer) flushHead(ctx context.Context) error {
-	if w.ah == nil || !w.ah.dirty {
+// finishAudit chains and writes the queued entries; the transaction's owner calls it just
+// before commit.
+func (w *writer) finishAudit(ctx context.Context) error {
+	if w.ah == nil || len(w.ah.pending) == 0 {
 		return nil
 	}
-	_, err := w.q.ExecContext(ctx, w.d.SQL(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), w.ah.seq, w.ah.hash)
+	seq, prev, err := w.head(ctx)
 	if err != nil {
+		return err
+	}
+	args := make([]any, 0, 12*len(w.ah.pending))
+	rows := make([]string, 0, len(w.ah.pending))
+	for _, e := range w.ah.pending {
+		seq++
+		e.Seq, e.PrevHash = seq, prev
+		e.Hash = store.EntryHash(*e)
+		prev = e.Hash
+		args = append(args, e.Seq, e.At, e.ActorSub, e.ActorRole, string(e.Action), e.Subject, e.Item, e.Purpose,
+			e.ApplicationID, string(e.Details), e.PrevHash, e.Hash)
+		rows = append(rows, placeholders(12))
+	}
+	if _, err := w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO audit_entries (`+auditCols+`) VALUES `+strings.Join(rows, ", ")), args...); err != nil {
+		return wrap("append audit", err)
+	}
+	if _, err := w.q.ExecContext(ctx, w.d.SQL(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), seq, prev); err != nil {
 		return wrap("advance audit head", err)
 	}
-	w.ah.dirty = false
+	w.ah.pending = nil
 	return nil
 }
 
@@ -283,22 +301,15 @@ func (w *writer) CompleteIdempotency(ctx context.Context, callerSub, key string,
 	return nil
 }
 
-// head reads and locks the audit chain head (once per transaction; then from w.ah).
+// head reads and locks the audit chain head (until commit, on PostgreSQL).
 func (w *writer) head(ctx context.Context) (int64, string, error) {
-	if w.ah != nil && w.ah.loaded {
-		return w.ah.seq, w.ah.hash, nil
-	}
 	var seq int64
 	var hash string
 	err := w.q.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+w.d.ForUpdate).Scan(&seq, &hash)
-	if err == nil && w.ah != nil {
-		*w.ah = auditHead{loaded: true, seq: seq, hash: hash}
-	}
 	return seq, hash, wrap("lock audit head", err)
 }
 
-// AppendAudit implements store.Writer. The head row lock serialises appends until commit, so
-// append audit entries last in a transaction.
+// AppendAudit implements store.Writer: it checks e and queues it for finishAudit.
 func (w *writer) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
 	if e.Action == "" {
 		return fmt.Errorf("%w: audit action", store.ErrInvalid)
@@ -310,17 +321,8 @@ func (w *writer) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
 	if !json.Valid(details) {
 		return fmt.Errorf("%w: audit details are not JSON", store.ErrInvalid)
 	}
-	seq, prev, err := w.head(ctx)
-	if err != nil {
-		return err
-	}
-	e.Seq, e.PrevHash, e.At, e.Details = seq+1, prev, stamp(e.At), details
-	e.Hash = store.EntryHash(*e)
-	if _, err := w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO audit_entries (`+auditCols+`) VALUES `+placeholders(12)),
-		e.Seq, e.At, e.ActorSub, e.ActorRole, string(e.Action), e.Subject, e.Item, e.Purpose, e.ApplicationID, string(details), e.PrevHash, e.Hash); err != nil {
-		return wrap("append audit", err)
-	}
-	w.ah.seq, w.ah.hash, w.ah.dirty = e.Seq, e.Hash, true
+	e.At, e.Details = stamp(e.At), details
+	w.ah.pending = append(w.ah.pending, e)
 	return nil
 }
 
@@ -339,18 +341,63 @@ func (w *writer) RecordDataUse(ctx context.Context, u *store.DataUse) error {
 	return wrap("insert data use", err)
 }
 
-// PutOfficeKey implements store.Writer.
-func (w *writer) PutOfficeKey(ctx context.Context, k *store.OfficeKey) error {
+// activeKeyErr maps a violation of the one-active-key-per-office index to
+// store.ErrActiveKeyExists, other unique violations to store.ErrConflict.
+func (w *writer) activeKeyErr(what string, err error) error {
+	if c, ok := w.d.UniqueViolation(err); ok && (strings.Contains(c, "office_keys_one_active") || strings.Contains(c, "office_keys.office")) {
+		return fmt.Errorf("%s: %w", what, store.ErrActiveKeyExists)
+	}
+	return w.uniqueErr(what, err, "", nil)
+}
+
+// officeKeyArgs checks k, fills its defaults and returns its column values.
+func officeKeyArgs(k *store.OfficeKey) ([]any, error) {
 	if k.KID == "" || len(k.PublicKey) == 0 {
-		return fmt.Errorf("%w: office key needs kid and public key", store.ErrInvalid)
+		return nil, fmt.Errorf("%w: office key needs kid and public key", store.ErrInvalid)
 	}
 	if k.Status == "" {
 		k.Status = store.KeyActive
 	}
 	k.CreatedAt, k.NotAfter = stamp(k.CreatedAt), store.NormTime(k.NotAfter)
-	_, err := w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO office_keys (`+officeKeyCols+`) VALUES `+placeholders(8)),
-		k.KID, k.Office, k.Algorithm, k.PublicKey, k.EncryptedPrivateKey, k.CreatedAt, nullTime(k.NotAfter), string(k.Status))
-	return w.uniqueErr("insert office key", err, "", nil)
+	return []any{k.KID, k.Office, k.Algorithm, k.PublicKey, k.EncryptedPrivateKey, k.CreatedAt, nullTime(k.NotAfter), string(k.Status)}, nil
+}
+
+// PutOfficeKey implements store.Writer.
+func (w *writer) PutOfficeKey(ctx context.Context, k *store.OfficeKey) error {
+	args, err := officeKeyArgs(k)
+	if err != nil {
+		return err
+	}
+	_, err = w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO office_keys (`+officeKeyCols+`) VALUES `+placeholders(8)), args...)
+	return w.activeKeyErr("insert office key", err)
+}
+
+// EnsureActiveOfficeKey implements store.Writer. The insert yields to the office's active key
+// on the one-active-key index (waiting for a concurrent insert to commit or roll back), and
+// the read that follows sees the key that won.
+func (w *writer) EnsureActiveOfficeKey(ctx context.Context, k *store.OfficeKey) (store.OfficeKey, error) {
+	k.Status = store.KeyActive
+	args, err := officeKeyArgs(k)
+	if err != nil {
+		return store.OfficeKey{}, err
+	}
+	for range 3 {
+		n, err := affected(w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO office_keys (`+officeKeyCols+`) VALUES `+placeholders(8)+`
+			ON CONFLICT (office) WHERE status = 'active' DO NOTHING`), args...))
+		if err != nil {
+			return store.OfficeKey{}, w.activeKeyErr("insert office key", err)
+		}
+		if n == 1 {
+			return *k, nil
+		}
+		cur, err := scanOfficeKey(w.q.QueryRowContext(ctx, w.d.SQL(`SELECT `+officeKeyCols+` FROM office_keys
+			WHERE office = ? AND status = 'active'`), k.Office))
+		if errors.Is(err, store.ErrNotFound) {
+			continue // retired since the insert yielded to it: try again
+		}
+		return cur, err
+	}
+	return store.OfficeKey{}, fmt.Errorf("office key for %s: the active key keeps changing: %w", k.Office, store.ErrConflict)
 }
 
 // SetOfficeKeyStatus implements store.Writer.
@@ -361,7 +408,7 @@ func (w *writer) SetOfficeKeyStatus(ctx context.Context, kid string, status stor
 	n, err := affected(w.q.ExecContext(ctx, w.d.SQL(`UPDATE office_keys SET status = ?, not_after = ? WHERE kid = ?`),
 		string(status), nullTime(store.NormTime(notAfter)), kid))
 	if err != nil {
-		return wrap("update office key", err)
+		return w.activeKeyErr("update office key", err)
 	}
 	if n == 0 {
 		return fmt.Errorf("office key %s: %w", kid, store.ErrNotFound)
