@@ -29,12 +29,26 @@ type sealer struct {
 
 var _ service.Sealer = (*sealer)(nil)
 
-func (s *sealer) EnsureOffice(ctx context.Context, office string) error {
-	_, err := s.keys.EnsureOffice(ctx, office)
-	return err
+func (s *sealer) OfficeSealer(ctx context.Context, office string) (service.PermitSealer, error) {
+	if _, err := s.keys.EnsureOffice(ctx, office); err != nil {
+		return nil, err
+	}
+	os, err := s.keys.OfficeSealer(ctx, office)
+	if err != nil {
+		return nil, err
+	}
+	return officeSealer{os: os, statusURI: s.statusURI}, nil
 }
 
-func (s *sealer) Seal(ctx context.Context, office string, c service.PermitClaims) (string, string, error) {
+// officeSealer implements service.PermitSealer with one office key.
+type officeSealer struct {
+	os        *seal.OfficeSealer
+	statusURI string
+}
+
+func (o officeSealer) Office() string { return o.os.Office() }
+
+func (o officeSealer) Seal(c service.PermitClaims) (string, string, error) {
 	pc := seal.PermitClaims{
 		PermitID:       c.ID,
 		Item:           c.Item,
@@ -42,7 +56,7 @@ func (s *sealer) Seal(ctx context.Context, office string, c service.PermitClaims
 		PolicyRevision: c.PolicyRevision,
 		DecisionID:     c.DecisionID,
 		HolderIDNumber: c.HolderID,
-		Status:         seal.NewStatusClaim(int(c.StatusIndex), s.statusURI),
+		Status:         seal.NewStatusClaim(int(c.StatusIndex), o.statusURI),
 	}
 	if !c.ExpiresAt.IsZero() {
 		pc.ExpiresAt = jwt.NewNumericDate(c.ExpiresAt)
@@ -54,7 +68,7 @@ func (s *sealer) Seal(ctx context.Context, office string, c service.PermitClaims
 	for _, e := range c.Evidence {
 		pc.Evidence = append(pc.Evidence, seal.EvidenceDigest{Kind: e.Kind, Platform: e.Platform, Digest: e.Digest})
 	}
-	return s.keys.Seal(ctx, office, pc)
+	return o.os.Seal(pc)
 }
 
 // statusList builds the revocation list from the store.

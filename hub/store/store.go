@@ -109,7 +109,8 @@ type Writer interface {
 	RecordDataUse(ctx context.Context, u *DataUse) error
 
 	// PutOfficeKey inserts a key (status active if empty). ErrConflict if the kid exists,
-	// ErrActiveKeyExists if the key is active and its office already has an active key.
+	// ErrActiveKeyExists if the key is active and its office already has an active key (when
+	// both hold, ErrConflict on a Store, either inside Tx).
 	PutOfficeKey(ctx context.Context, k *OfficeKey) error
 	// EnsureActiveOfficeKey stores k as its office's active key unless the office already has
 	// one, and returns the office's active key: k (status set to active) when it was stored,
