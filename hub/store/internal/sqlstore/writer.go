@@ -19,42 +19,75 @@ type writer struct {
 }
 
 // auditHead is the transaction's part of the audit chain. AppendAudit only checks an entry
-// and queues it; finishAudit, the transaction's last step before commit, locks the chain
-// head (on PostgreSQL a row lock held until commit), chains and inserts the queued entries
-// and advances the head. The lock is thus held for those few statements and the commit, never
-// across the transaction's other work, and every transaction takes it last.
+// and queues it in memory; finishAudit, the transaction's last step before commit, writes the
+// entries: with Dialect.AuditQueue to the audit_queue table, without taking any lock (the
+// transaction's owner chains them after the commit, see chain.go); otherwise it locks the
+// chain head, chains and inserts them and advances the head, so the lock is held only for
+// those statements and the commit, never across the transaction's other work.
 type auditHead struct {
 	pending []*store.AuditEntry
+	queued  []queuedEntry // written to audit_queue, to chain after the commit
 }
 
-// finishAudit chains and writes the queued entries; the transaction's owner calls it just
+// finishAudit writes the entries AppendAudit queued; the transaction's owner calls it just
 // before commit.
 func (w *writer) finishAudit(ctx context.Context) error {
 	if w.ah == nil || len(w.ah.pending) == 0 {
+		return nil
+	}
+	if w.d.AuditQueue {
+		for _, e := range w.ah.pending {
+			var id int64
+			if err := w.q.QueryRowContext(ctx, w.d.SQL(`INSERT INTO audit_queue (at, actor_sub, actor_role, action, subject, item, purpose,
+				application_id, details) VALUES `+placeholders(9)+` RETURNING id`), e.At, e.ActorSub, e.ActorRole, string(e.Action), e.Subject,
+				e.Item, e.Purpose, e.ApplicationID, string(e.Details)).Scan(&id); err != nil {
+				return wrap("queue audit entry", err)
+			}
+			w.ah.queued = append(w.ah.queued, queuedEntry{id: id, e: e})
+		}
+		w.ah.pending = nil
 		return nil
 	}
 	seq, prev, err := w.head(ctx)
 	if err != nil {
 		return err
 	}
-	args := make([]any, 0, 12*len(w.ah.pending))
-	rows := make([]string, 0, len(w.ah.pending))
-	for _, e := range w.ah.pending {
-		seq++
-		e.Seq, e.PrevHash = seq, prev
-		e.Hash = store.EntryHash(*e)
-		prev = e.Hash
-		args = append(args, e.Seq, e.At, e.ActorSub, e.ActorRole, string(e.Action), e.Subject, e.Item, e.Purpose,
-			e.ApplicationID, string(e.Details), e.PrevHash, e.Hash)
-		rows = append(rows, placeholders(12))
+	if err := w.chain(ctx, seq, prev, w.ah.pending, nil); err != nil {
+		return err
 	}
-	if _, err := w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO audit_entries (`+auditCols+`) VALUES `+strings.Join(rows, ", ")), args...); err != nil {
-		return wrap("append audit", err)
+	w.ah.pending = nil
+	return nil
+}
+
+// chain appends entries to the chain after the head (seq, prev), which the transaction has
+// locked: it fills their Seq, PrevHash and Hash, inserts them (with the audit_queue ids they
+// came from, if any) and advances the head.
+func (w *writer) chain(ctx context.Context, seq int64, prev string, entries []*store.AuditEntry, queueIDs []int64) error {
+	per := max(1, min(500, w.d.MaxParams/13))
+	for start := 0; start < len(entries); start += per {
+		batch := entries[start:min(len(entries), start+per)]
+		args := make([]any, 0, 13*len(batch))
+		rows := make([]string, 0, len(batch))
+		for i, e := range batch {
+			seq++
+			e.Seq, e.PrevHash = seq, prev
+			e.Hash = store.EntryHash(*e)
+			prev = e.Hash
+			var qid any
+			if queueIDs != nil {
+				qid = queueIDs[start+i]
+			}
+			args = append(args, e.Seq, e.At, e.ActorSub, e.ActorRole, string(e.Action), e.Subject, e.Item, e.Purpose,
+				e.ApplicationID, string(e.Details), e.PrevHash, e.Hash, qid)
+			rows = append(rows, placeholders(13))
+		}
+		if _, err := w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO audit_entries (`+auditCols+`, queue_id) VALUES `+strings.Join(rows, ", ")), args...); err != nil {
+			return wrap("append audit", err)
+		}
 	}
 	if _, err := w.q.ExecContext(ctx, w.d.SQL(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), seq, prev); err != nil {
 		return wrap("advance audit head", err)
 	}
-	w.ah.pending = nil
 	return nil
 }
 
