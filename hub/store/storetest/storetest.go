@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"audit_concurrent_appends", testAuditConcurrent},
 		{"data_use_by_resident_newest_first", testDataUse},
 		{"audit_lock_not_held_across_transaction", testAuditLockSpan},
+		{"audit_queue_leftovers_chained", testAuditQueueLeftovers},
 		{"office_keys", testOfficeKeys},
 		{"office_key_one_active_per_office", testOfficeKeyOneActive},
 		{"office_key_concurrent_ensure_one_active", testOfficeKeyEnsureRace},
@@ -1135,5 +1136,49 @@ func ensureKeyRace(t *testing.T, ss []store.Store) {
 				t.Fatalf("round %d: callers got different keys: %v", round, kids)
 			}
 		}
+	}
+}
+
+// testAuditQueueLeftovers leaves an entry in the audit queue as a process that committed and
+// stopped before chaining would: the next append chains it first, and the next checkpoint
+// chains whatever is left. (SQLite chains inside each transaction and has no queue to leave.)
+func testAuditQueueLeftovers(t *testing.T, s store.Store) {
+	raw, ok := s.(rawDB)
+	if !ok || s.Backend() == "sqlite" {
+		t.Skip("the backend chains audit entries inside the transaction")
+	}
+	ctx := t.Context()
+	leave := func(actor string) {
+		t.Helper()
+		_, err := raw.SQLDB().ExecContext(ctx, `INSERT INTO audit_queue (at, actor_sub, actor_role, action, subject, item, purpose, application_id, details)
+			VALUES ($1, $2, 'counter', 'lookup', '', 'elderly_allowance', 'application', 'app-1', '{"left": true}')`, store.Now(), actor)
+		must(t, err)
+	}
+	leave("stopped-1")
+	e := auditEntry(1)
+	must(t, s.AppendAudit(ctx, e))
+	if e.Seq != 2 {
+		t.Fatalf("append after a leftover entry: seq %d, want 2", e.Seq)
+	}
+	leave("stopped-2")
+	priv, pub := keys(t)
+	cp, err := s.Checkpoint(ctx, priv, "audit-1")
+	must(t, err)
+	if cp.Seq != 3 {
+		t.Fatalf("checkpoint at seq %d, want 3 (the leftover chained first)", cp.Seq)
+	}
+	entries, err := s.ListAudit(ctx, 0, 10)
+	must(t, err)
+	var actors []string
+	for _, e := range entries {
+		actors = append(actors, e.ActorSub)
+	}
+	if !slices.Equal(actors, []string{"stopped-1", e.ActorSub, "stopped-2"}) || string(entries[0].Details) != `{"left": true}` {
+		t.Fatalf("chain = %v (first details %s)", actors, entries[0].Details)
+	}
+	rep, err := s.VerifyAudit(ctx, pub)
+	must(t, err)
+	if !rep.Intact || rep.Entries != 3 || rep.Checkpoints != 1 {
+		t.Fatalf("report = %+v", rep)
 	}
 }
