@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -30,10 +31,13 @@ type sealer struct {
 var _ service.Sealer = (*sealer)(nil)
 
 func (s *sealer) OfficeSealer(ctx context.Context, office string) (service.PermitSealer, error) {
-	if _, err := s.keys.EnsureOffice(ctx, office); err != nil {
-		return nil, err
-	}
 	os, err := s.keys.OfficeSealer(ctx, office)
+	if errors.Is(err, seal.ErrNoActiveKey) {
+		// The office's first permit: create its key (once, also across hub processes).
+		if _, err = s.keys.EnsureOffice(ctx, office); err == nil {
+			os, err = s.keys.OfficeSealer(ctx, office)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

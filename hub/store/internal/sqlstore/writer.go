@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,17 +37,7 @@ func (w *writer) finishAudit(ctx context.Context) error {
 		return nil
 	}
 	if w.d.AuditQueue {
-		for _, e := range w.ah.pending {
-			var id int64
-			if err := w.q.QueryRowContext(ctx, w.d.SQL(`INSERT INTO audit_queue (at, actor_sub, actor_role, action, subject, item, purpose,
-				application_id, details) VALUES `+placeholders(9)+` RETURNING id`), e.At, e.ActorSub, e.ActorRole, string(e.Action), e.Subject,
-				e.Item, e.Purpose, e.ApplicationID, string(e.Details)).Scan(&id); err != nil {
-				return wrap("queue audit entry", err)
-			}
-			w.ah.queued = append(w.ah.queued, queuedEntry{id: id, e: e})
-		}
-		w.ah.pending = nil
-		return nil
+		return w.queueAudit(ctx)
 	}
 	seq, prev, err := w.head(ctx)
 	if err != nil {
@@ -54,6 +45,35 @@ func (w *writer) finishAudit(ctx context.Context) error {
 	}
 	if err := w.chain(ctx, seq, prev, w.ah.pending, nil); err != nil {
 		return err
+	}
+	w.ah.pending = nil
+	return nil
+}
+
+// queueAudit writes the pending entries to audit_queue in one statement. The queue ids follow
+// the order of the rows (an identity column), so the entries take the returned ids in
+// ascending order.
+func (w *writer) queueAudit(ctx context.Context) error {
+	args := make([]any, 0, 9*len(w.ah.pending))
+	rows := make([]string, 0, len(w.ah.pending))
+	for _, e := range w.ah.pending {
+		args = append(args, e.At, e.ActorSub, e.ActorRole, string(e.Action), e.Subject, e.Item, e.Purpose, e.ApplicationID, string(e.Details))
+		rows = append(rows, placeholders(9))
+	}
+	ids, err := collect(ctx, w.reader, `INSERT INTO audit_queue (at, actor_sub, actor_role, action, subject, item, purpose, application_id, details)
+		VALUES `+strings.Join(rows, ", ")+` RETURNING id`, args, func(s scanner) (int64, error) {
+		var id int64
+		return id, s.Scan(&id)
+	})
+	if err != nil {
+		return wrap("queue audit entries", err)
+	}
+	if len(ids) != len(w.ah.pending) {
+		return fmt.Errorf("store: queue audit entries: %d ids for %d entries", len(ids), len(w.ah.pending))
+	}
+	slices.Sort(ids)
+	for i, e := range w.ah.pending {
+		w.ah.queued = append(w.ah.queued, queuedEntry{id: ids[i], e: e})
 	}
 	w.ah.pending = nil
 	return nil
