@@ -97,11 +97,14 @@ type Writer interface {
 	CompleteIdempotency(ctx context.Context, callerSub, key string, status int, body []byte) error
 
 	// AppendAudit appends e to the hash chain (fills At if zero, then Seq, PrevHash and Hash).
-	// Appends are serialised across connections and processes. Inside Store.Tx the entry is
-	// checked at once but chained and written only when the transaction commits: the
-	// chain-head lock is taken as the transaction's last step and held only for the appends
-	// and the commit. Seq, PrevHash and Hash are set once Tx returns nil, and reads inside the
-	// transaction do not see its entries.
+	// The chain is one sequence across connections and processes. Inside Store.Tx the entry
+	// is checked at once and written with the transaction, never holding the chain-head lock
+	// across the transaction's work: SQLite (one writer) chains it as the transaction's last
+	// step; PostgreSQL queues it with the transaction and chains it after the commit, in a
+	// short chaining transaction shared with the other transactions that committed meanwhile
+	// (an entry committed but not chained, after a crash, is chained by the next append or
+	// checkpoint of any process). Seq, PrevHash and Hash are set once Tx returns nil; reads
+	// inside the transaction do not see its entries.
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 
 	// RecordDataUse stores a data-use record keyed by SubjectDigest(u.IDNumber) (or by
@@ -138,8 +141,8 @@ type Store interface {
 	// the connection fn holds (SQLite has a single writer). fn must not keep tx after
 	// returning. fn must not wait for another connection of the store's pool (a read through
 	// the Store instead of tx): with every connection held by such transactions the pool
-	// deadlocks; read before Tx or through tx. Audit entries are chained at commit (see
-	// AppendAudit), so every transaction takes the chain-head lock last and briefly.
+	// deadlocks; read before Tx or through tx. Audit entries are chained at or after commit
+	// (see AppendAudit): no transaction holds the chain-head lock while it works.
 	Tx(ctx context.Context, fn func(tx Txn) error) error
 
 	// ApplySnapshot applies rows in order and saves nextCursor for feed, all in one
