@@ -1,8 +1,10 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"sanmian/hub/store"
@@ -27,8 +29,7 @@ type chainPos struct {
 // first, and fills the Seq, PrevHash and Hash of mine (entries the caller queued and
 // committed). The chaining runs in rounds shared by every caller of this process (see
 // chainer); each round is one short transaction per chainBatch entries: lock the chain head,
-// read the queue, insert the chained entries, delete their queue rows, advance the head,
-// commit. So the head lock is held for a few statements and one commit, shared by every
+// take the entries out of the queue, insert them chained, advance the head, commit. So the head lock is held for a few statements and one commit, shared by every
 // entry queued meanwhile, and is never held across a business transaction.
 func (db *DB) chainQueued(ctx context.Context, mine []queuedEntry) error {
 	got, err := db.chainer.wait(func() (map[int64]chainPos, error) {
@@ -138,13 +139,18 @@ func (db *DB) chainOnce(ctx context.Context, chained map[int64]chainPos) (int, e
 	if err != nil {
 		return 0, err
 	}
-	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT id, at, actor_sub, actor_role, action, subject, item, purpose, application_id, details
-		FROM audit_queue ORDER BY id LIMIT %d`, chainBatch))
+	// Take the oldest queued entries out of the queue; the head lock makes this caller the
+	// only one doing so until it commits.
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`DELETE FROM audit_queue WHERE id IN (SELECT id FROM audit_queue ORDER BY id LIMIT %d)
+		RETURNING id, at, actor_sub, actor_role, action, subject, item, purpose, application_id, details`, chainBatch))
 	if err != nil {
-		return 0, wrap("read audit queue", err)
+		return 0, wrap("dequeue audit entries", err)
 	}
-	var entries []*store.AuditEntry
-	var ids []int64
+	type queued struct {
+		id int64
+		e  *store.AuditEntry
+	}
+	var q []queued
 	for rows.Next() {
 		var id int64
 		var action string
@@ -152,27 +158,25 @@ func (db *DB) chainOnce(ctx context.Context, chained map[int64]chainPos) (int, e
 		e := &store.AuditEntry{}
 		if err := rows.Scan(&id, &e.At, &e.ActorSub, &e.ActorRole, &action, &e.Subject, &e.Item, &e.Purpose, &e.ApplicationID, &details); err != nil {
 			rows.Close()
-			return 0, wrap("read audit queue", err)
+			return 0, wrap("dequeue audit entries", err)
 		}
 		e.Action, e.At, e.Details = store.AuditAction(action), e.At.UTC(), details
-		entries, ids = append(entries, e), append(ids, id)
+		q = append(q, queued{id: id, e: e})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, wrap("read audit queue", err)
+		return 0, wrap("dequeue audit entries", err)
 	}
-	if len(entries) == 0 {
+	if len(q) == 0 {
 		return 0, wrap("commit", tx.Commit())
+	}
+	slices.SortFunc(q, func(a, b queued) int { return cmp.Compare(a.id, b.id) })
+	entries, ids := make([]*store.AuditEntry, len(q)), make([]int64, len(q))
+	for i, x := range q {
+		entries[i], ids[i] = x.e, x.id
 	}
 	if err := w.chain(ctx, seq, prev, entries, ids); err != nil {
 		return 0, err
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	if _, err := tx.ExecContext(ctx, db.d.SQL(`DELETE FROM audit_queue WHERE id IN `+placeholders(len(ids))), args...); err != nil {
-		return 0, wrap("dequeue audit entries", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("store: commit audit chain: %w", err)
