@@ -96,7 +96,7 @@ func Open(ctx context.Context, dsn string, opts ...store.Option) (*Store, error)
 		MaxParams:       65535,
 		UniqueViolation: uniqueViolation,
 		Snapshot:        sql.LevelRepeatableRead,
-		AuditQueue:      true,
+		ChainRound:      chainRound,
 	}
 	s, err := sqlstore.New(ctx, d, db, db, o)
 	if err != nil {

@@ -126,63 +126,61 @@ func (c *chainer) wait(run func() (map[int64]chainPos, error)) (map[int64]chainP
 	return r.chained, r.err
 }
 
+// Queued is an entry taken out of audit_queue, with its queue id.
+type Queued struct {
+	ID    int64
+	Entry *store.AuditEntry
+}
+
+// DequeueSQL takes up to limit of the oldest entries out of audit_queue and returns them
+// (columns id, at, actor_sub, actor_role, action, subject, item, purpose, application_id,
+// details; any order). Run it holding the chain-head lock, as a statement of its own.
+func DequeueSQL(limit int) string {
+	return fmt.Sprintf(`DELETE FROM audit_queue WHERE id IN (SELECT id FROM audit_queue ORDER BY id LIMIT %d)
+		RETURNING id, at, actor_sub, actor_role, action, subject, item, purpose, application_id, details`, limit)
+}
+
+// HeadForUpdateSQL reads and locks the chain head (seq, hash).
+const HeadForUpdateSQL = `SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE`
+
+// ChainFunc orders dequeued entries, chains them after the head (seq, prev) and returns the
+// statements that store them and advance the head.
+type ChainFunc func(seq int64, prev string, q []Queued) []Stmt
+
+// chainFunc returns the ChainFunc of db: entries in queue order, chained by chainStatements.
+func (db *DB) chainFunc() ChainFunc {
+	return func(seq int64, prev string, q []Queued) []Stmt {
+		slices.SortFunc(q, func(a, b Queued) int { return cmp.Compare(a.ID, b.ID) })
+		entries, ids := make([]*store.AuditEntry, len(q)), make([]int64, len(q))
+		for i, x := range q {
+			entries[i], ids[i] = x.Entry, x.ID
+		}
+		return chainStatements(db.d, seq, prev, entries, ids)
+	}
+}
+
 // chainOnce chains up to chainBatch queued entries in one transaction, records where each
 // landed in chained, and returns how many.
 func (db *DB) chainOnce(ctx context.Context, chained map[int64]chainPos) (int, error) {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("store: begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	w := &writer{reader: reader{q: tx, d: db.d, key: db.subjectKey}}
-	seq, prev, err := w.head(ctx)
+	q, err := db.d.ChainRound(ctx, db.w, chainBatch, db.chainFunc())
 	if err != nil {
 		return 0, err
 	}
-	// Take the oldest queued entries out of the queue; the head lock makes this caller the
-	// only one doing so until it commits.
-	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`DELETE FROM audit_queue WHERE id IN (SELECT id FROM audit_queue ORDER BY id LIMIT %d)
-		RETURNING id, at, actor_sub, actor_role, action, subject, item, purpose, application_id, details`, chainBatch))
-	if err != nil {
-		return 0, wrap("dequeue audit entries", err)
+	for _, x := range q {
+		chained[x.ID] = chainPos{seq: x.Entry.Seq, prev: x.Entry.PrevHash, hash: x.Entry.Hash}
 	}
-	type queued struct {
-		id int64
-		e  *store.AuditEntry
+	return len(q), nil
+}
+
+// ScanQueued scans one row of DequeueSQL.
+func ScanQueued(s interface{ Scan(dest ...any) error }) (Queued, error) {
+	var id int64
+	var action string
+	var details []byte
+	e := &store.AuditEntry{}
+	if err := s.Scan(&id, &e.At, &e.ActorSub, &e.ActorRole, &action, &e.Subject, &e.Item, &e.Purpose, &e.ApplicationID, &details); err != nil {
+		return Queued{}, wrap("dequeue audit entries", err)
 	}
-	var q []queued
-	for rows.Next() {
-		var id int64
-		var action string
-		var details []byte
-		e := &store.AuditEntry{}
-		if err := rows.Scan(&id, &e.At, &e.ActorSub, &e.ActorRole, &action, &e.Subject, &e.Item, &e.Purpose, &e.ApplicationID, &details); err != nil {
-			rows.Close()
-			return 0, wrap("dequeue audit entries", err)
-		}
-		e.Action, e.At, e.Details = store.AuditAction(action), e.At.UTC(), details
-		q = append(q, queued{id: id, e: e})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, wrap("dequeue audit entries", err)
-	}
-	if len(q) == 0 {
-		return 0, wrap("commit", tx.Commit())
-	}
-	slices.SortFunc(q, func(a, b queued) int { return cmp.Compare(a.id, b.id) })
-	entries, ids := make([]*store.AuditEntry, len(q)), make([]int64, len(q))
-	for i, x := range q {
-		entries[i], ids[i] = x.e, x.id
-	}
-	if err := w.chain(ctx, seq, prev, entries, ids); err != nil {
-		return 0, err
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("store: commit audit chain: %w", err)
-	}
-	for i, id := range ids {
-		chained[id] = chainPos{seq: entries[i].Seq, prev: entries[i].PrevHash, hash: entries[i].Hash}
-	}
-	return len(entries), nil
+	e.Action, e.At, e.Details = store.AuditAction(action), e.At.UTC(), details
+	return Queued{ID: id, Entry: e}, nil
 }

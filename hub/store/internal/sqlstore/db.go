@@ -55,11 +55,14 @@ type Dialect struct {
 	// CacheStatements keeps the reader pool's statements prepared (a driver without a
 	// statement cache of its own compiles each query on every call otherwise).
 	CacheStatements bool
-	// AuditQueue: a transaction queues its audit entries in audit_queue and chains them after
-	// its commit, in a short transaction of its own that chains every queued entry (chain.go).
-	// For a backend with concurrent writers, where the chain-head lock would otherwise be held
-	// across each transaction's commit and serialise them all.
-	AuditQueue bool
+	// ChainRound, if set, makes a transaction queue its audit entries in audit_queue and chain
+	// them after its commit, in a short transaction of its own shared with the other callers
+	// (chain.go): for a backend with concurrent writers, where the chain-head lock would
+	// otherwise be held across each transaction's commit and serialise them all. It runs one
+	// chaining round on a connection of db: lock the head with HeadForUpdateSQL, dequeue with
+	// DequeueSQL as a statement of its own, run the statements chain returns, commit; and
+	// returns the entries it chained.
+	ChainRound func(ctx context.Context, db *sql.DB, limit int, chain ChainFunc) ([]Queued, error)
 	// GroupCommit runs concurrent Tx calls in one database transaction, each in its own
 	// savepoint, committed once (group.go): for a backend whose writes are serialised on one
 	// connection anyway, where each commit costs an fsync.
@@ -226,7 +229,7 @@ func (db *DB) snapshot(ctx context.Context, fn func(q queryer) error) error {
 // Checkpoint implements store.Store.
 func (db *DB) Checkpoint(ctx context.Context, signer crypto.Signer, kid string) (store.Checkpoint, error) {
 	var c store.Checkpoint
-	if db.d.AuditQueue {
+	if db.d.ChainRound != nil {
 		if err := db.chainQueued(ctx, nil); err != nil {
 			return c, err
 		}

@@ -21,7 +21,7 @@ type writer struct {
 
 // auditHead is the transaction's part of the audit chain. AppendAudit only checks an entry
 // and queues it in memory; finishAudit, the transaction's last step before commit, writes the
-// entries: with Dialect.AuditQueue to the audit_queue table, without taking any lock (the
+// entries: with Dialect.ChainRound to the audit_queue table, without taking any lock (the
 // transaction's owner chains them after the commit, see chain.go); otherwise it locks the
 // chain head, chains and inserts them and advances the head, so the lock is held only for
 // those statements and the commit, never across the transaction's other work.
@@ -36,7 +36,7 @@ func (w *writer) finishAudit(ctx context.Context) error {
 	if w.ah == nil || len(w.ah.pending) == 0 {
 		return nil
 	}
-	if w.d.AuditQueue {
+	if w.d.ChainRound != nil {
 		return w.queueAudit(ctx)
 	}
 	seq, prev, err := w.head(ctx)
@@ -83,7 +83,26 @@ func (w *writer) queueAudit(ctx context.Context) error {
 // locked: it fills their Seq, PrevHash and Hash, inserts them (with the audit_queue ids they
 // came from, if any) and advances the head.
 func (w *writer) chain(ctx context.Context, seq int64, prev string, entries []*store.AuditEntry, queueIDs []int64) error {
-	per := max(1, min(500, w.d.MaxParams/13))
+	for _, st := range chainStatements(w.d, seq, prev, entries, queueIDs) {
+		if _, err := w.q.ExecContext(ctx, st.SQL, st.Args...); err != nil {
+			return wrap("append audit", err)
+		}
+	}
+	return nil
+}
+
+// Stmt is one SQL statement (in the dialect's placeholders) with its arguments.
+type Stmt struct {
+	SQL  string
+	Args []any
+}
+
+// chainStatements fills the entries' Seq, PrevHash and Hash as the successors of the head
+// (seq, prev) and returns the statements that insert them (with the audit_queue ids they came
+// from, if any) and advance the head.
+func chainStatements(d *Dialect, seq int64, prev string, entries []*store.AuditEntry, queueIDs []int64) []Stmt {
+	var out []Stmt
+	per := max(1, min(500, d.MaxParams/13))
 	for start := 0; start < len(entries); start += per {
 		batch := entries[start:min(len(entries), start+per)]
 		args := make([]any, 0, 13*len(batch))
@@ -101,14 +120,9 @@ func (w *writer) chain(ctx context.Context, seq int64, prev string, entries []*s
 				e.ApplicationID, string(e.Details), e.PrevHash, e.Hash, qid)
 			rows = append(rows, placeholders(13))
 		}
-		if _, err := w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO audit_entries (`+auditCols+`, queue_id) VALUES `+strings.Join(rows, ", ")), args...); err != nil {
-			return wrap("append audit", err)
-		}
+		out = append(out, Stmt{SQL: d.SQL(`INSERT INTO audit_entries (` + auditCols + `, queue_id) VALUES ` + strings.Join(rows, ", ")), Args: args})
 	}
-	if _, err := w.q.ExecContext(ctx, w.d.SQL(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), seq, prev); err != nil {
-		return wrap("advance audit head", err)
-	}
-	return nil
+	return append(out, Stmt{SQL: d.SQL(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), Args: []any{seq, prev}})
 }
 
 // uniqueErr maps a unique-constraint violation to store.ErrConflict (or to dup when the
