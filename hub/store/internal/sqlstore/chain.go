@@ -28,8 +28,9 @@ type chainPos struct {
 // chainQueued moves every committed entry of audit_queue into the chain, oldest queue id
 // first, and fills the Seq, PrevHash and Hash of mine (entries the caller queued and
 // committed). The chaining runs in rounds shared by every caller of this process (see
-// chainer); each round is one short transaction per chainBatch entries: lock the chain head,
-// take the entries out of the queue, insert them chained, advance the head, commit. So the head lock is held for a few statements and one commit, shared by every
+// chainer); each round is one short transaction per chainBatch entries (Dialect.ChainRound):
+// lock the chain head, take the entries out of the queue, insert them chained, advance the
+// head, commit. So the head lock is held for a few statements and one commit, shared by every
 // entry queued meanwhile, and is never held across a business transaction.
 func (db *DB) chainQueued(ctx context.Context, mine []queuedEntry) error {
 	got, err := db.chainer.wait(func() (map[int64]chainPos, error) {
