@@ -49,6 +49,12 @@ type Option func(*options)
 type options struct {
 	log                *slog.Logger
 	checkpointInterval time.Duration
+	storeOpts          []store.Option
+}
+
+// WithStoreOptions adds options for opening the store (a schema, a connection pool size).
+func WithStoreOptions(opts ...store.Option) Option {
+	return func(o *options) { o.storeOpts = append(o.storeOpts, opts...) }
 }
 
 // WithCheckpointInterval sets how often the audit chain's head is signed (default 1 minute).
@@ -78,7 +84,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 		}
 	}()
 
-	a.Store, err = store.Open(ctx, cfg.Store, store.WithLogger(o.log))
+	a.Store, err = store.Open(ctx, cfg.Store, append([]store.Option{store.WithLogger(o.log)}, o.storeOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("app: open store: %w", err)
 	}

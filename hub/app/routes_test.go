@@ -11,6 +11,7 @@ import (
 func TestRoutesServed(t *testing.T) {
 	p := startPlatforms(t, envOptions{residents: 20})
 	cfg, _ := hubConfig(t, t.TempDir(), p, "")
+	cfg.PublicURL = "http://127.0.0.1"
 	a, _ := startHub(t, cfg)
 
 	want := []string{

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -30,12 +31,29 @@ var (
 	_ api.PublicKeys = (*sealer)(nil)
 )
 
-func (s *sealer) EnsureOffice(ctx context.Context, office string) error {
-	_, err := s.keys.EnsureOffice(ctx, office)
-	return err
+func (s *sealer) OfficeSealer(ctx context.Context, office string) (service.PermitSealer, error) {
+	os, err := s.keys.OfficeSealer(ctx, office)
+	if errors.Is(err, seal.ErrNoActiveKey) {
+		// The office's first permit: create its key (once, also across hub processes).
+		if _, err = s.keys.EnsureOffice(ctx, office); err == nil {
+			os, err = s.keys.OfficeSealer(ctx, office)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return officeSealer{os: os, statusURI: s.statusURI}, nil
 }
 
-func (s *sealer) Seal(ctx context.Context, office string, c service.PermitClaims) (string, string, error) {
+// officeSealer implements service.PermitSealer with one office key.
+type officeSealer struct {
+	os        *seal.OfficeSealer
+	statusURI string
+}
+
+func (o officeSealer) Office() string { return o.os.Office() }
+
+func (o officeSealer) Seal(c service.PermitClaims) (string, string, error) {
 	pc := seal.PermitClaims{
 		PermitID:       c.ID,
 		Item:           c.Item,
@@ -43,7 +61,7 @@ func (s *sealer) Seal(ctx context.Context, office string, c service.PermitClaims
 		PolicyRevision: c.PolicyRevision,
 		DecisionID:     c.DecisionID,
 		HolderIDNumber: c.HolderID,
-		Status:         seal.NewStatusClaim(int(c.StatusIndex), s.statusURI),
+		Status:         seal.NewStatusClaim(int(c.StatusIndex), o.statusURI),
 	}
 	if !c.ExpiresAt.IsZero() {
 		pc.ExpiresAt = jwt.NewNumericDate(c.ExpiresAt)
@@ -55,7 +73,7 @@ func (s *sealer) Seal(ctx context.Context, office string, c service.PermitClaims
 	for _, e := range c.Evidence {
 		pc.Evidence = append(pc.Evidence, seal.EvidenceDigest{Kind: e.Kind, Platform: e.Platform, Digest: e.Digest})
 	}
-	return s.keys.Seal(ctx, office, pc)
+	return o.os.Seal(pc)
 }
 
 // statusList builds the revocation list from the store.

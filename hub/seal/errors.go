@@ -15,6 +15,12 @@ var (
 	// ErrKeyExists is returned by KeyStore.Put when the kid is taken.
 	ErrKeyExists = errors.New("seal: key id already exists")
 
+	// ErrActiveKeyExists is returned by KeyStore.Put and SetStatus when the
+	// change would give an office a second active key, and by
+	// KeyStore.Replace when a concurrent rotation activated another key
+	// first.
+	ErrActiveKeyExists = errors.New("seal: office already has an active key")
+
 	// ErrKeyNotFound is returned by KeyStore.SetStatus and RevokeKey for an
 	// unknown kid.
 	ErrKeyNotFound = errors.New("seal: key not found")

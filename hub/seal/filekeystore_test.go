@@ -44,9 +44,48 @@ type keyFile struct {
 // Put implements KeyStore.
 func (s *FileKeyStore) Put(ctx context.Context, rec KeyRecord) error {
 	return s.update(ctx, func(f *keyFile) error {
-		for _, r := range f.Keys {
-			if r.Kid == rec.Kid {
-				return fmt.Errorf("%w: %s", ErrKeyExists, rec.Kid)
+		if err := f.check(rec); err != nil {
+			return err
+		}
+		if _, ok := f.active(rec.Office); ok && rec.Status == KeyActive {
+			return fmt.Errorf("%w: %s", ErrActiveKeyExists, rec.Office)
+		}
+		f.Keys = append(f.Keys, rec)
+		return nil
+	})
+}
+
+// PutActive implements KeyStore.
+func (s *FileKeyStore) PutActive(ctx context.Context, rec KeyRecord) (KeyRecord, error) {
+	rec.Status = KeyActive
+	out := rec
+	err := s.update(ctx, func(f *keyFile) error {
+		if cur, ok := f.active(rec.Office); ok {
+			out = cur
+			return errUnchanged
+		}
+		if err := f.check(rec); err != nil {
+			return err
+		}
+		f.Keys = append(f.Keys, rec)
+		return nil
+	})
+	if errors.Is(err, errUnchanged) {
+		err = nil
+	}
+	return out, err
+}
+
+// Replace implements KeyStore.
+func (s *FileKeyStore) Replace(ctx context.Context, rec KeyRecord, notAfter time.Time) error {
+	rec.Status = KeyActive
+	return s.update(ctx, func(f *keyFile) error {
+		if err := f.check(rec); err != nil {
+			return err
+		}
+		for i := range f.Keys {
+			if f.Keys[i].Office == rec.Office && f.Keys[i].Status == KeyActive {
+				f.Keys[i].Status, f.Keys[i].NotAfter = KeyRetired, notAfter
 			}
 		}
 		f.Keys = append(f.Keys, rec)
@@ -54,11 +93,38 @@ func (s *FileKeyStore) Put(ctx context.Context, rec KeyRecord) error {
 	})
 }
 
-// SetStatus implements KeyStore.
+// errUnchanged ends an update without writing the file.
+var errUnchanged = errors.New("unchanged")
+
+// check returns ErrKeyExists when rec's kid is taken.
+func (f *keyFile) check(rec KeyRecord) error {
+	for _, r := range f.Keys {
+		if r.Kid == rec.Kid {
+			return fmt.Errorf("%w: %s", ErrKeyExists, rec.Kid)
+		}
+	}
+	return nil
+}
+
+// active returns office's active key.
+func (f *keyFile) active(office string) (KeyRecord, bool) {
+	for _, r := range f.Keys {
+		if r.Office == office && r.Status == KeyActive {
+			return r, true
+		}
+	}
+	return KeyRecord{}, false
+}
+
+// SetStatus implements KeyStore; activating a key of an office that has
+// another active key is ErrActiveKeyExists.
 func (s *FileKeyStore) SetStatus(ctx context.Context, kid string, status KeyStatus, notAfter time.Time) error {
 	return s.update(ctx, func(f *keyFile) error {
 		for i := range f.Keys {
 			if f.Keys[i].Kid == kid {
+				if cur, ok := f.active(f.Keys[i].Office); ok && status == KeyActive && cur.Kid != kid {
+					return fmt.Errorf("%w: %s", ErrActiveKeyExists, cur.Office)
+				}
 				f.Keys[i].Status, f.Keys[i].NotAfter = status, notAfter
 				return nil
 			}
@@ -148,3 +214,4 @@ func writeAtomic(path string, data []byte) error {
 		return d.Sync()
 	})
 }
+

@@ -118,8 +118,9 @@ func (k *Keyring) decrypt(rec KeyRecord) (ed25519.PrivateKey, error) {
 	return priv, nil
 }
 
-// EnsureOffice returns the kid of office's newest active key, creating the
-// office's first key if it has no active one.
+// EnsureOffice returns the kid of office's active key, creating the
+// office's first key if it has no active one. Concurrent calls, also from
+// other processes sharing the key store, create one key and all return it.
 func (k *Keyring) EnsureOffice(ctx context.Context, office string) (string, error) {
 	if err := checkOffice(office); err != nil {
 		return "", err
@@ -131,34 +132,27 @@ func (k *Keyring) EnsureOffice(ctx context.Context, office string) (string, erro
 	if rec, ok := newestActive(recs); ok {
 		return rec.Kid, nil
 	}
-	return k.create(ctx, office)
+	return k.create(ctx, office, func(rec KeyRecord) (string, error) {
+		cur, err := k.store.PutActive(ctx, rec)
+		return cur.Kid, err
+	})
 }
 
 // Rotate gives office a new active key and retires its previous active
-// keys, which stay in the JWKS until now plus the retired overlap. The new
-// key is stored before the old ones are retired, so the office always has
-// an active key. It returns the new kid.
+// key, which stays in the JWKS until now plus the retired overlap. The key
+// store swaps them in one step, so the office always has exactly one
+// active key. It returns the new kid.
 func (k *Keyring) Rotate(ctx context.Context, office string) (string, error) {
 	if err := checkOffice(office); err != nil {
 		return "", err
 	}
-	kid, err := k.create(ctx, office)
-	if err != nil {
-		return "", err
-	}
-	recs, err := k.store.List(ctx, office)
-	if err != nil {
-		return "", err
-	}
-	notAfter := k.now().Add(k.overlap).UTC()
-	for _, r := range recs {
-		if r.Status == KeyActive && r.Kid != kid {
-			if err := k.store.SetStatus(ctx, r.Kid, KeyRetired, notAfter); err != nil {
-				return "", err
-			}
+	return k.create(ctx, office, func(rec KeyRecord) (string, error) {
+		err := k.store.Replace(ctx, rec, k.now().Add(k.overlap).UTC())
+		if errors.Is(err, ErrActiveKeyExists) {
+			err = fmt.Errorf("%w: %w", ErrKeyExists, err) // a concurrent rotation won: count again
 		}
-	}
-	return kid, nil
+		return rec.Kid, err
+	})
 }
 
 // RevokeKey marks a key revoked (compromised): it leaves the JWKS at once
@@ -177,8 +171,12 @@ func (k *Keyring) RevokeKey(ctx context.Context, kid string) error {
 	return nil
 }
 
-// create stores a new active key for office and returns its kid.
-func (k *Keyring) create(ctx context.Context, office string) (string, error) {
+// create makes a new active key for office with the next free kid and
+// stores it with put, which returns the office's active kid afterwards (the
+// new kid, or the one that a concurrent caller stored when put yields to
+// it). When put reports ErrKeyExists (a concurrent caller took the kid) it
+// counts again and retries.
+func (k *Keyring) create(ctx context.Context, office string, put func(KeyRecord) (string, error)) (string, error) {
 	now := k.now().UTC()
 	for range 8 {
 		recs, err := k.store.List(ctx, office)
@@ -201,17 +199,19 @@ func (k *Keyring) create(ctx context.Context, office string) (string, error) {
 		if rec.EncryptedPrivateKey, err = k.encrypt(rec, priv.Seed()); err != nil {
 			return "", err
 		}
-		err = k.store.Put(ctx, rec)
+		kid, err := put(rec)
 		if errors.Is(err, ErrKeyExists) {
 			continue // another replica took this generation: count again
 		}
 		if err != nil {
 			return "", err
 		}
-		k.mu.Lock()
-		k.signers[rec.Kid] = priv
-		k.mu.Unlock()
-		return rec.Kid, nil
+		if kid == rec.Kid {
+			k.mu.Lock()
+			k.signers[rec.Kid] = priv
+			k.mu.Unlock()
+		}
+		return kid, nil
 	}
 	return "", fmt.Errorf("%w: could not allocate a kid for office %s", ErrKeyExists, office)
 }

@@ -33,11 +33,26 @@ type KeyRecord struct {
 
 // KeyStore persists sealing keys. hub/store implements it on SQLite and
 // PostgreSQL (the hub keeps its keys in its store). Methods are safe for
-// concurrent use, also across processes sharing one store.
+// concurrent use, also across processes sharing one store. An office has at
+// most one active key: the store enforces it (for hub processes sharing one
+// database, with a unique index), so concurrent first keys or rotations of an
+// office cannot leave it with several.
 type KeyStore interface {
 	// Put adds a key; it returns an error wrapping ErrKeyExists when the
-	// kid is taken (Put never overwrites).
+	// kid is taken (Put never overwrites), and ErrActiveKeyExists when rec
+	// is active and its office already has an active key.
 	Put(ctx context.Context, rec KeyRecord) error
+	// PutActive adds rec, an active key, unless its office already has an
+	// active key, and returns the office's active key: rec when it was
+	// added. Concurrent calls for one office add one key. ErrKeyExists when
+	// the kid is taken.
+	PutActive(ctx context.Context, rec KeyRecord) (KeyRecord, error)
+	// Replace adds rec as its office's active key and retires the office's
+	// other active keys (not_after notAfter), in one step: the office never
+	// has none or two. ErrKeyExists when the kid is taken,
+	// ErrActiveKeyExists when a concurrent Replace activated another key
+	// first (call again).
+	Replace(ctx context.Context, rec KeyRecord, notAfter time.Time) error
 	// List returns the keys of office, or of every office when office is
 	// "", in any order.
 	List(ctx context.Context, office string) ([]KeyRecord, error)

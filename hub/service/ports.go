@@ -130,13 +130,22 @@ type Evidence interface {
 
 // Sealer seals permits with the issuing office's key and verifies them.
 type Sealer interface {
-	// EnsureOffice makes sure the office has an active sealing key. The service calls it before
-	// the transaction that may seal, because creating a key writes to the store.
-	EnsureOffice(ctx context.Context, office string) error
-	// Seal signs the claims with the office's active key and returns the compact JWS and kid.
-	Seal(ctx context.Context, office string, c PermitClaims) (token, kid string, err error)
+	// OfficeSealer makes sure the office has an active sealing key (creating its first one)
+	// and returns what seals with it. The service calls it before the transaction that may
+	// seal: creating a key writes to the store, and reading the keys inside the transaction
+	// would wait for a second pool connection while holding the first.
+	OfficeSealer(ctx context.Context, office string) (PermitSealer, error)
 	// Verify checks a permit token against the published keys and the status list.
 	Verify(ctx context.Context, token string) (Verification, error)
+}
+
+// PermitSealer seals permits for one office with the key chosen when it was made; it does not
+// touch the store. Safe for concurrent use.
+type PermitSealer interface {
+	// Office is the office it seals for.
+	Office() string
+	// Seal signs the claims and returns the compact JWS and kid.
+	Seal(c PermitClaims) (token, kid string, err error)
 }
 
 // PermitClaims is what a permit says. HolderID is the full ID number: the sealer binds it

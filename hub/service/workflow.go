@@ -185,7 +185,8 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 		}
 		req.Notes[name] = n
 	}
-	if err := h.ensureSealingKey(ctx, id); err != nil {
+	sealer, err := h.prepareSeal(ctx, id)
+	if err != nil {
 		return Result{}, err
 	}
 	key := struct {
@@ -253,7 +254,7 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 		if instant {
 			app.Status = store.StatusApproved
 			app.AwaitingLevel, app.AwaitingDivision = "", ""
-			if err := h.issuePermit(ctx, tx, c, &app, item, view, nil); err != nil {
+			if err := h.issuePermit(ctx, tx, c, sealer, &app, item, view, nil); err != nil {
 				return 0, nil, err
 			}
 		} else {
@@ -298,8 +299,10 @@ func (h *Hub) review(ctx context.Context, c auth.Caller, id string, req ReviewRe
 		ID string
 		ReviewRequest
 	}{id, req}
+	var sealer PermitSealer
 	if action == store.ReviewApprove {
-		if err := h.ensureSealingKey(ctx, id); err != nil {
+		var err error
+		if sealer, err = h.prepareSeal(ctx, id); err != nil {
 			return Result{}, err
 		}
 	}
@@ -339,7 +342,7 @@ func (h *Hub) review(ctx context.Context, c auth.Caller, id string, req ReviewRe
 				break
 			}
 			app.Status, app.AwaitingLevel, app.AwaitingDivision = store.StatusApproved, "", ""
-			if err := h.issuePermit(ctx, tx, c, &app, item, view, rv); err != nil {
+			if err := h.issuePermit(ctx, tx, c, sealer, &app, item, view, rv); err != nil {
 				return 0, nil, err
 			}
 		}
@@ -353,27 +356,35 @@ func sealingOffice(item Item, village string) string {
 	return levelDivision(item.Levels[len(item.Levels)-1], village)
 }
 
-// ensureSealingKey makes sure the office that would seal application id's permit has a key,
-// before any transaction starts (creating a key is a write of its own). Unknown applications
-// are left for the transaction to report.
-func (h *Hub) ensureSealingKey(ctx context.Context, id string) error {
+// prepareSeal returns the sealer of the office that would seal application id's permit,
+// before any transaction starts: creating the office's first key is a write of its own, and
+// reading the keys inside the transaction would wait for a second pool connection while
+// holding the first (with every connection held that way, the pool deadlocks). It returns nil
+// for an unknown application or item, left for the transaction to report.
+func (h *Hub) prepareSeal(ctx context.Context, id string) (PermitSealer, error) {
 	app, err := h.store.GetApplication(ctx, id)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	item, ok := h.policy.Item(app.Item)
 	if !ok {
-		return nil
+		return nil, nil
 	}
-	if err := h.sealer.EnsureOffice(ctx, sealingOffice(item, app.Village)); err != nil {
-		return fmt.Errorf("service: sealing key: %w", err)
+	s, err := h.sealer.OfficeSealer(ctx, sealingOffice(item, app.Village))
+	if err != nil {
+		return nil, fmt.Errorf("service: sealing key: %w", err)
 	}
-	return nil
+	return s, nil
 }
 
-// issuePermit seals and stores the permit for app inside tx (see sealingOffice).
-func (h *Hub) issuePermit(ctx context.Context, tx store.Txn, c auth.Caller, app *store.Application, item Item, view ApplicationView, last *store.Review) error {
+// issuePermit seals (with sealer, made by prepareSeal) and stores the permit for app inside tx
+// (see sealingOffice). It reads and writes through tx only.
+func (h *Hub) issuePermit(ctx context.Context, tx store.Txn, c auth.Caller, sealer PermitSealer, app *store.Application, item Item, view ApplicationView, last *store.Review) error {
 	office := sealingOffice(item, app.Village)
+	if sealer == nil || sealer.Office() != office {
+		// The application was created or changed after prepareSeal read it.
+		return ErrConcurrent
+	}
 	reviews, err := tx.ListReviews(ctx, app.ID)
 	if err != nil {
 		return err
@@ -396,7 +407,7 @@ func (h *Hub) issuePermit(ctx context.Context, tx store.Txn, c auth.Caller, app 
 	if item.ValidityDays > 0 {
 		claims.ExpiresAt = now.AddDate(0, 0, item.ValidityDays)
 	}
-	token, kid, err := h.sealer.Seal(ctx, office, claims)
+	token, kid, err := sealer.Seal(claims)
 	if err != nil {
 		return fmt.Errorf("service: seal permit: %w", err)
 	}

@@ -11,7 +11,7 @@
 //   - sanmian/hub/store/sqlite: embedded SQLite (pure Go), the default; WAL mode, a single
 //     writer connection, synchronous=FULL, foreign keys on.
 //   - sanmian/hub/store/postgres: PostgreSQL through pgx, for several hub replicas sharing one
-//     database.
+//     database; transactions queue their audit entries and chain them after commit.
 //
 // Both run the same goose migrations on open and pass the same conformance suite
 // (sanmian/hub/store/storetest). Open chooses a backend by the form of its argument; the
@@ -24,5 +24,7 @@
 //
 // Every write that a response acknowledges has committed when the call returns. Writes that
 // belong together (an application, its decision, its audit entry and its idempotency record)
-// go through Store.Tx so they commit or roll back as one.
+// go through Store.Tx so they commit or roll back as one. The database enforces what must hold
+// across processes: one permit per application, one active sealing key per office (create an
+// office's first key with EnsureActiveOfficeKey), one audit chain.
 package store

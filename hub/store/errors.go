@@ -25,6 +25,11 @@ var (
 	// subject_key)), so it holds across hub processes sharing one PostgreSQL.
 	ErrSubjectHeld = errors.New("store: the subject already holds or applies for this item")
 
+	// ErrActiveKeyExists is returned by PutOfficeKey and SetOfficeKeyStatus when the change
+	// would give an office a second active key. The database enforces one active key per
+	// office (a unique index), so it holds across hub processes sharing one PostgreSQL.
+	ErrActiveKeyExists = errors.New("store: office already has an active key")
+
 	// ErrIdempotencyMismatch is returned by ReserveIdempotency when the caller reuses an
 	// idempotency key with a different request (a different request hash).
 	ErrIdempotencyMismatch = errors.New("store: idempotency key reused with a different request")

@@ -104,18 +104,32 @@ type Writer interface {
 	// CompleteIdempotency stores the response for a reserved key.
 	CompleteIdempotency(ctx context.Context, caller Caller, key string, status int, body []byte) error
 
-	// AppendAudit appends e to the hash chain (fills Seq, PrevHash, Hash and At if zero).
-	// Appends are serialised across connections and processes.
+	// AppendAudit appends e to the hash chain (fills At if zero, then Seq, PrevHash and Hash).
+	// The chain is one sequence across connections and processes. Inside Store.Tx the entry
+	// is checked at once and written with the transaction, never holding the chain-head lock
+	// across the transaction's work: SQLite (one writer) chains it as the transaction's last
+	// step; PostgreSQL queues it with the transaction and chains it after the commit, in a
+	// short chaining transaction shared with the other transactions that committed meanwhile
+	// (an entry committed but not chained, after a crash, is chained by the next append or
+	// checkpoint of any process). Seq, PrevHash and Hash are set once Tx returns nil; reads
+	// inside the transaction do not see its entries.
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 
 	// RecordDataUse stores a data-use record keyed by SubjectDigest(u.IDNumber) (or by
 	// u.SubjectDigest if IDNumber is empty); the ID number itself is not stored.
 	RecordDataUse(ctx context.Context, u *DataUse) error
 
-	// PutOfficeKey inserts a key (status active if empty). ErrConflict if the kid exists.
+	// PutOfficeKey inserts a key (status active if empty). ErrConflict if the kid exists,
+	// ErrActiveKeyExists if the key is active and its office already has an active key (when
+	// both hold, ErrConflict on a Store, either inside Tx).
 	PutOfficeKey(ctx context.Context, k *OfficeKey) error
+	// EnsureActiveOfficeKey stores k as its office's active key unless the office already has
+	// one, and returns the office's active key: k (status set to active) when it was stored,
+	// the existing key otherwise. Concurrent calls for one office, also from several
+	// processes, store exactly one key. ErrConflict if k's kid exists.
+	EnsureActiveOfficeKey(ctx context.Context, k *OfficeKey) (OfficeKey, error)
 	// SetOfficeKeyStatus changes a key's status and not_after (zero: none). ErrNotFound if
-	// absent.
+	// absent, ErrActiveKeyExists when activating a key of an office that has an active one.
 	SetOfficeKeyStatus(ctx context.Context, kid string, status KeyStatus, notAfter time.Time) error
 }
 
@@ -133,8 +147,10 @@ type Store interface {
 	// Tx runs fn in one transaction: committed if fn returns nil, rolled back otherwise (and on
 	// panic). Inside fn use tx only: a write through the Store (or a nested Tx) would wait for
 	// the connection fn holds (SQLite has a single writer). fn must not keep tx after
-	// returning. Append audit entries last: the chain-head lock is then held briefly and every
-	// transaction takes its locks in the same order.
+	// returning. fn must not wait for another connection of the store's pool (a read through
+	// the Store instead of tx): with every connection held by such transactions the pool
+	// deadlocks; read before Tx or through tx. Audit entries are chained at or after commit
+	// (see AppendAudit): no transaction holds the chain-head lock while it works.
 	Tx(ctx context.Context, fn func(tx Txn) error) error
 
 	// ApplySnapshot applies rows in order and saves nextCursor for feed, all in one

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -124,6 +125,140 @@ func RunKeyStoreSuite(t *testing.T, newStore func(t *testing.T) seal.KeyStore) {
 		}
 		if ok != 1 {
 			t.Fatalf("%d concurrent Puts of one kid succeeded, want 1", ok)
+		}
+	})
+
+	t.Run("one_active_key_per_office", func(t *testing.T) {
+		s := newStore(t)
+		first := rec("370114001000-2026-1", "370114001000", seal.KeyActive)
+		if err := s.Put(ctx, first); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Put(ctx, rec("370114001000-2026-2", "370114001000", seal.KeyActive)); !errors.Is(err, seal.ErrActiveKeyExists) {
+			t.Fatalf("second active Put = %v, want ErrActiveKeyExists", err)
+		}
+		got, err := s.PutActive(ctx, rec("370114001000-2026-3", "370114001000", seal.KeyActive))
+		if err != nil || got.Kid != first.Kid {
+			t.Fatalf("PutActive with an active key = %+v, %v; want the existing key", got, err)
+		}
+		notAfter := created.Add(time.Hour)
+		if err := s.Replace(ctx, rec("370114001000-2026-4", "370114001000", seal.KeyActive), notAfter); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Replace(ctx, rec("370114001000-2026-4", "370114001000", seal.KeyActive), notAfter); !errors.Is(err, seal.ErrKeyExists) {
+			t.Fatalf("Replace with a taken kid = %v, want ErrKeyExists", err)
+		}
+		if err := s.SetStatus(ctx, first.Kid, seal.KeyActive, time.Time{}); !errors.Is(err, seal.ErrActiveKeyExists) {
+			t.Fatalf("reactivating a retired key beside the active one = %v, want ErrActiveKeyExists", err)
+		}
+		recs, err := s.List(ctx, "370114001000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := map[string]seal.KeyStatus{}
+		for _, r := range recs {
+			status[r.Kid] = r.Status
+		}
+		if len(status) != 2 || status[first.Kid] != seal.KeyRetired || status["370114001000-2026-4"] != seal.KeyActive {
+			t.Fatalf("keys after Replace: %v", status)
+		}
+		if r := recs[slices.IndexFunc(recs, func(r seal.KeyRecord) bool { return r.Kid == first.Kid })]; !r.NotAfter.Equal(notAfter) {
+			t.Fatalf("retired key not_after = %v, want %v", r.NotAfter, notAfter)
+		}
+		got, err = s.PutActive(ctx, rec("370114002000-2026-1", "370114002000", seal.KeyActive))
+		if err != nil || got.Kid != "370114002000-2026-1" {
+			t.Fatalf("PutActive on a new office = %+v, %v", got, err)
+		}
+	})
+
+	t.Run("concurrent_rotate_one_active_key", func(t *testing.T) {
+		s := newStore(t)
+		m, err := seal.ParseMasterKey("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+		if err != nil {
+			t.Fatal(err)
+		}
+		const callers = 6
+		kids := make([]string, callers)
+		errs := make([]error, callers)
+		var wg sync.WaitGroup
+		for i := range callers {
+			wg.Go(func() {
+				kr, err := seal.NewKeyring(s, m)
+				if err == nil {
+					kids[i], err = kr.Rotate(ctx, "370114001000")
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		recs, err := s.List(ctx, "370114001000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		active := 0
+		for _, r := range recs {
+			if r.Status == seal.KeyActive {
+				active++
+			}
+		}
+		if active != 1 || len(recs) != callers {
+			t.Fatalf("%d keys, %d active after %d concurrent rotations; want %d, 1", len(recs), active, callers, callers)
+		}
+	})
+
+	t.Run("concurrent_ensure_office_one_active_key", func(t *testing.T) {
+		s := newStore(t)
+		m, err := seal.ParseMasterKey("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Separate keyrings, as separate hub processes would have, ensuring the first key
+		// of one office at the same moment.
+		const callers = 12
+		kids := make([]string, callers)
+		errs := make([]error, callers)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range callers {
+			wg.Go(func() {
+				kr, err := seal.NewKeyring(s, m)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				<-start
+				kids[i], errs[i] = kr.EnsureOffice(ctx, "370114001000")
+			})
+		}
+		close(start)
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		recs, err := s.List(ctx, "370114001000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		active := 0
+		for _, r := range recs {
+			if r.Status == seal.KeyActive {
+				active++
+			}
+		}
+		if active != 1 {
+			t.Fatalf("%d active keys for one office after %d concurrent EnsureOffice calls, want 1", active, callers)
+		}
+		for _, kid := range kids {
+			if kid != kids[0] {
+				t.Fatalf("EnsureOffice returned different kids: %v", kids)
+			}
 		}
 	})
 

@@ -1,6 +1,7 @@
 // Package postgres is the PostgreSQL backend of the hub store (pgx), for several hub
-// replicas sharing one database. Uniqueness (one permit per application, status-list indexes)
-// is enforced by the database, audit appends serialise on a locked chain-head row, and
+// replicas sharing one database. Uniqueness (one permit per application, one active key per
+// office, status-list indexes) is enforced by the database, audit entries are queued by each
+// transaction and chained after its commit under a locked chain-head row, and
 // migrations take a session advisory lock so replicas starting together migrate once.
 package postgres
 
@@ -95,6 +96,7 @@ func Open(ctx context.Context, dsn string, opts ...store.Option) (*Store, error)
 		MaxParams:       65535,
 		UniqueViolation: uniqueViolation,
 		Snapshot:        sql.LevelRepeatableRead,
+		ChainRound:      chainRound,
 	}
 	s, err := sqlstore.New(ctx, d, db, db, o)
 	if err != nil {

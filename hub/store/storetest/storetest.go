@@ -5,6 +5,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ed25519"
 	"database/sql"
@@ -51,7 +52,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"audit_tamper_detected", testAuditTamper},
 		{"audit_concurrent_appends", testAuditConcurrent},
 		{"data_use_by_resident_newest_first", testDataUse},
+		{"audit_lock_not_held_across_transaction", testAuditLockSpan},
+		{"audit_queue_leftovers_chained", testAuditQueueLeftovers},
 		{"office_keys", testOfficeKeys},
+		{"office_key_one_active_per_office", testOfficeKeyOneActive},
+		{"office_key_concurrent_ensure_one_active", testOfficeKeyEnsureRace},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
@@ -71,6 +76,10 @@ func RunShared(t *testing.T, openPair func(t *testing.T) (store.Store, store.Sto
 	t.Run("audit_concurrent_appends_two_processes", func(t *testing.T) {
 		a, b := openPair(t)
 		auditRace(t, []store.Store{a, b}, 8, 10)
+	})
+	t.Run("office_key_concurrent_ensure_two_processes", func(t *testing.T) {
+		a, b := openPair(t)
+		ensureKeyRace(t, []store.Store{a, b})
 	})
 }
 
@@ -1179,4 +1188,192 @@ func testOfficeKeys(t *testing.T, s store.Store) {
 	}
 	_, err = s.GetOfficeKey(ctx, "missing")
 	wantErr(t, err, store.ErrNotFound)
+}
+
+// testAuditLockSpan holds a transaction that appended an audit entry open while another
+// transaction appends and commits: the chain-head lock belongs to the commit, not to the
+// transaction's whole span. (SQLite has one writer connection: its transactions queue
+// anyway.)
+func testAuditLockSpan(t *testing.T, s store.Store) {
+	if s.Backend() == "sqlite" {
+		t.Skip("one writer connection: transactions run one after another")
+	}
+	ctx := t.Context()
+	appended, release := make(chan struct{}), make(chan struct{})
+	first := auditEntry(1)
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Tx(ctx, func(tx store.Txn) error {
+			if err := tx.AppendAudit(ctx, first); err != nil {
+				return err
+			}
+			close(appended)
+			<-release // slow work after the append (sealing, evidence)
+			return nil
+		})
+	}()
+	<-appended
+	second := auditEntry(2)
+	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err := s.AppendAudit(actx, second)
+	cancel()
+	close(release)
+	if err != nil {
+		<-done
+		t.Fatalf("append while another transaction with a queued entry is open: %v", err)
+	}
+	must(t, <-done)
+	if second.Seq != 1 || first.Seq != 2 || first.PrevHash != second.Hash {
+		t.Fatalf("seq: second committed %d, first %d; want 1 then 2, chained", second.Seq, first.Seq)
+	}
+	rep, err := s.VerifyAudit(ctx, nil)
+	must(t, err)
+	if !rep.Intact || rep.Entries != 2 {
+		t.Fatalf("report = %+v", rep)
+	}
+}
+
+func officeKey(kid, office string) *store.OfficeKey {
+	return &store.OfficeKey{KID: kid, Office: office, Algorithm: "EdDSA", PublicKey: []byte(kid), EncryptedPrivateKey: []byte("sealed")}
+}
+
+func testOfficeKeyOneActive(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const office = "370114001000"
+	must(t, s.PutOfficeKey(ctx, officeKey(office+"-2026-1", office)))
+	wantErr(t, s.PutOfficeKey(ctx, officeKey(office+"-2026-2", office)), store.ErrActiveKeyExists)
+	dup := officeKey(office+"-2026-1", office)
+	dup.Status = store.KeyRetired
+	wantErr(t, s.PutOfficeKey(ctx, dup), store.ErrConflict)
+	// Another office, and a retired key beside the active one, are fine.
+	must(t, s.PutOfficeKey(ctx, officeKey("370114002000-2026-1", "370114002000")))
+	retired := officeKey(office+"-2025-1", office)
+	retired.Status, retired.NotAfter = store.KeyRetired, time.Now().Add(time.Hour)
+	must(t, s.PutOfficeKey(ctx, retired))
+	wantErr(t, s.SetOfficeKeyStatus(ctx, retired.KID, store.KeyActive, time.Time{}), store.ErrActiveKeyExists)
+
+	got, err := s.EnsureActiveOfficeKey(ctx, officeKey(office+"-2026-3", office))
+	must(t, err)
+	if got.KID != office+"-2026-1" || got.Status != store.KeyActive {
+		t.Fatalf("EnsureActiveOfficeKey with an active key = %+v, want the existing key", got)
+	}
+	_, err = s.EnsureActiveOfficeKey(ctx, officeKey(office+"-2026-1", "370114003000"))
+	wantErr(t, err, store.ErrConflict)
+
+	// Rotation in one transaction: retire the active key, then store the new one.
+	must(t, s.Tx(ctx, func(tx store.Txn) error {
+		if err := tx.SetOfficeKeyStatus(ctx, office+"-2026-1", store.KeyRetired, time.Now().Add(time.Hour)); err != nil {
+			return err
+		}
+		return tx.PutOfficeKey(ctx, officeKey(office+"-2026-2", office))
+	}))
+	got, err = s.EnsureActiveOfficeKey(ctx, officeKey(office+"-2026-4", office))
+	must(t, err)
+	if got.KID != office+"-2026-2" {
+		t.Fatalf("active key after rotation = %s", got.KID)
+	}
+	// An office without an active key gets the given one.
+	fresh := officeKey("370114004000-2026-1", "370114004000")
+	got, err = s.EnsureActiveOfficeKey(ctx, fresh)
+	must(t, err)
+	if got.KID != fresh.KID || got.CreatedAt.IsZero() || !bytes.Equal(got.PublicKey, fresh.PublicKey) {
+		t.Fatalf("EnsureActiveOfficeKey on a new office = %+v", got)
+	}
+	if n := activeKeys(t, s, office); n != 1 {
+		t.Fatalf("%d active keys, want 1", n)
+	}
+}
+
+func activeKeys(t *testing.T, s store.Store, office string) int {
+	t.Helper()
+	ks, err := s.ListOfficeKeys(t.Context(), office)
+	must(t, err)
+	n := 0
+	for _, k := range ks {
+		if k.Status == store.KeyActive {
+			n++
+		}
+	}
+	return n
+}
+
+func testOfficeKeyEnsureRace(t *testing.T, s store.Store) { ensureKeyRace(t, []store.Store{s}) }
+
+// ensureKeyRace has 16 callers ensure an office's first key at once, each with its own kid,
+// spread over the stores: one key is stored and every caller gets it.
+func ensureKeyRace(t *testing.T, ss []store.Store) {
+	ctx := t.Context()
+	for round := range 3 {
+		office := fmt.Sprintf("37011400%d000", round+1)
+		const callers = 16
+		kids := make([]string, callers)
+		errs := make([]error, callers)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range callers {
+			wg.Go(func() {
+				<-start
+				var k store.OfficeKey
+				k, errs[i] = ss[i%len(ss)].EnsureActiveOfficeKey(ctx, officeKey(fmt.Sprintf("%s-2026-%d", office, i+1), office))
+				kids[i] = k.KID
+			})
+		}
+		close(start)
+		wg.Wait()
+		for _, err := range errs {
+			must(t, err)
+		}
+		if n := activeKeys(t, ss[0], office); n != 1 {
+			t.Fatalf("round %d: %d active keys for one office, want 1", round, n)
+		}
+		for _, kid := range kids {
+			if kid != kids[0] {
+				t.Fatalf("round %d: callers got different keys: %v", round, kids)
+			}
+		}
+	}
+}
+
+// testAuditQueueLeftovers leaves an entry in the audit queue as a process that committed and
+// stopped before chaining would: the next append chains it first, and the next checkpoint
+// chains whatever is left. (SQLite chains inside each transaction and has no queue to leave.)
+func testAuditQueueLeftovers(t *testing.T, s store.Store) {
+	raw, ok := s.(rawDB)
+	if !ok || s.Backend() == "sqlite" {
+		t.Skip("the backend chains audit entries inside the transaction")
+	}
+	ctx := t.Context()
+	leave := func(actor string) {
+		t.Helper()
+		_, err := raw.SQLDB().ExecContext(ctx, `INSERT INTO audit_queue (at, actor_sub, actor_role, action, subject, item, purpose, application_id, details)
+			VALUES ($1, $2, 'counter', 'lookup', '', 'elderly_allowance', 'application', 'app-1', '{"left": true}')`, store.Now(), actor)
+		must(t, err)
+	}
+	leave("stopped-1")
+	e := auditEntry(1)
+	must(t, s.AppendAudit(ctx, e))
+	if e.Seq != 2 {
+		t.Fatalf("append after a leftover entry: seq %d, want 2", e.Seq)
+	}
+	leave("stopped-2")
+	priv, pub := keys(t)
+	cp, err := s.Checkpoint(ctx, priv, "audit-1")
+	must(t, err)
+	if cp.Seq != 3 {
+		t.Fatalf("checkpoint at seq %d, want 3 (the leftover chained first)", cp.Seq)
+	}
+	entries, err := s.ListAudit(ctx, 0, 10)
+	must(t, err)
+	var actors []string
+	for _, e := range entries {
+		actors = append(actors, e.ActorSub)
+	}
+	if !slices.Equal(actors, []string{"stopped-1", e.ActorSub, "stopped-2"}) || string(entries[0].Details) != `{"left": true}` {
+		t.Fatalf("chain = %v (first details %s)", actors, entries[0].Details)
+	}
+	rep, err := s.VerifyAudit(ctx, pub)
+	must(t, err)
+	if !rep.Intact || rep.Entries != 3 || rep.Checkpoints != 1 {
+		t.Fatalf("report = %+v", rep)
+	}
 }

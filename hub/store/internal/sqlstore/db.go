@@ -55,6 +55,14 @@ type Dialect struct {
 	// CacheStatements keeps the reader pool's statements prepared (a driver without a
 	// statement cache of its own compiles each query on every call otherwise).
 	CacheStatements bool
+	// ChainRound, if set, makes a transaction queue its audit entries in audit_queue and chain
+	// them after its commit, in a short transaction of its own shared with the other callers
+	// (chain.go): for a backend with concurrent writers, where the chain-head lock would
+	// otherwise be held across each transaction's commit and serialise them all. It runs one
+	// chaining round on a connection of db: lock the head with HeadForUpdateSQL, dequeue with
+	// DequeueSQL as a statement of its own, run the statements chain returns, commit; and
+	// returns the entries it chained.
+	ChainRound func(ctx context.Context, db *sql.DB, limit int, chain ChainFunc) ([]Queued, error)
 	// GroupCommit runs concurrent Tx calls in one database transaction, each in its own
 	// savepoint, committed once (group.go): for a backend whose writes are serialised on one
 	// connection anyway, where each commit costs an fsync.
@@ -105,6 +113,7 @@ type DB struct {
 	subjectKey []byte
 	log        *slog.Logger
 	group      groupCommitter
+	chainer    chainer
 	stmts      *stmtCache // nil unless Dialect.CacheStatements
 }
 
@@ -189,12 +198,20 @@ func (db *DB) plainTx(ctx context.Context, fn func(tx store.Txn) error) (err err
 	if err := fn(w); err != nil {
 		return err
 	}
-	if err := w.flushHead(ctx); err != nil {
+	if err := w.finishAudit(ctx); err != nil {
 		return err
 	}
 	done = true
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	if len(w.ah.queued) > 0 {
+		// Committed: the entries are safe in the queue. Chain them before returning, so a
+		// caller sees its entries in the chain; if that fails, the next chaining (any append
+		// or checkpoint, in any process) takes them.
+		if err := db.chainQueued(context.WithoutCancel(ctx), w.ah.queued); err != nil {
+			db.log.Warn("store: audit entries committed but not chained yet", "error", err)
+		}
 	}
 	return nil
 }
@@ -212,6 +229,11 @@ func (db *DB) snapshot(ctx context.Context, fn func(q queryer) error) error {
 // Checkpoint implements store.Store.
 func (db *DB) Checkpoint(ctx context.Context, signer crypto.Signer, kid string) (store.Checkpoint, error) {
 	var c store.Checkpoint
+	if db.d.ChainRound != nil {
+		if err := db.chainQueued(ctx, nil); err != nil {
+			return c, err
+		}
+	}
 	err := db.Tx(ctx, func(t store.Txn) error {
 		w := t.(*writer)
 		seq, hash, err := w.head(ctx)

@@ -113,8 +113,8 @@ func (db *DB) runGroup(batch []*groupReq) {
 		return
 	}
 	q := &groupQ{tx: tx}
-	// One audit-head cache for the group: each fn continues the chain where the one before it
-	// left it; a fn rolled back to its savepoint also rolls the cache back.
+	// One audit queue for the group, chained in order before the commit; a fn rolled back to
+	// its savepoint also drops the entries it queued.
 	w := &writer{reader: reader{q: q, d: db.d, key: db.subjectKey}, ah: &auditHead{}}
 	ok := 0 // requests whose fn succeeded: they need the commit
 	fail := func(i int, err error) {
@@ -157,7 +157,7 @@ func (db *DB) runGroup(batch []*groupReq) {
 		_ = tx.Rollback()
 		return
 	}
-	if err := w.flushHead(ctx); err != nil {
+	if err := w.finishAudit(ctx); err != nil {
 		fail(len(batch), err)
 		return
 	}

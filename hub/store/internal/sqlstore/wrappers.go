@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"sanmian/hub/store"
@@ -79,9 +81,23 @@ func (db *DB) RecordDataUse(ctx context.Context, u *store.DataUse) error {
 	return db.do(ctx, func(w *writer) error { return w.RecordDataUse(ctx, u) })
 }
 
-// PutOfficeKey implements store.Writer.
+// PutOfficeKey implements store.Writer. A key whose kid is taken and whose office has an
+// active key violates two constraints, and backends differ in which they report first: the
+// taken kid wins here.
 func (db *DB) PutOfficeKey(ctx context.Context, k *store.OfficeKey) error {
-	return db.do(ctx, func(w *writer) error { return w.PutOfficeKey(ctx, k) })
+	err := db.do(ctx, func(w *writer) error { return w.PutOfficeKey(ctx, k) })
+	if errors.Is(err, store.ErrActiveKeyExists) {
+		if _, gerr := db.GetOfficeKey(ctx, k.KID); gerr == nil {
+			return fmt.Errorf("insert office key %s: %w", k.KID, store.ErrConflict)
+		}
+	}
+	return err
+}
+
+// EnsureActiveOfficeKey implements store.Writer.
+func (db *DB) EnsureActiveOfficeKey(ctx context.Context, k *store.OfficeKey) (cur store.OfficeKey, err error) {
+	err = db.do(ctx, func(w *writer) (err error) { cur, err = w.EnsureActiveOfficeKey(ctx, k); return err })
+	return cur, err
 }
 
 // SetOfficeKeyStatus implements store.Writer.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,27 +19,110 @@ type writer struct {
 	ah *auditHead // the transaction's view of the audit chain head
 }
 
-// auditHead caches the audit chain head inside a transaction: it is read (and, on
-// PostgreSQL, locked) once, advanced in memory by each append, and written back once by
-// flush before the commit. Nothing else in a transaction reads or writes audit_head.
+// auditHead is the transaction's part of the audit chain. AppendAudit only checks an entry
+// and queues it in memory; finishAudit, the transaction's last step before commit, writes the
+// entries: with Dialect.ChainRound to the audit_queue table, without taking any lock (the
+// transaction's owner chains them after the commit, see chain.go); otherwise it locks the
+// chain head, chains and inserts them and advances the head, so the lock is held only for
+// those statements and the commit, never across the transaction's other work.
 type auditHead struct {
-	loaded bool
-	dirty  bool
-	seq    int64
-	hash   string
+	pending []*store.AuditEntry
+	queued  []queuedEntry // written to audit_queue, to chain after the commit
 }
 
-// flushHead writes the advanced head back; the transaction's owner calls it before commit.
-func (w *writer) flushHead(ctx context.Context) error {
-	if w.ah == nil || !w.ah.dirty {
+// finishAudit writes the entries AppendAudit queued; the transaction's owner calls it just
+// before commit.
+func (w *writer) finishAudit(ctx context.Context) error {
+	if w.ah == nil || len(w.ah.pending) == 0 {
 		return nil
 	}
-	_, err := w.q.ExecContext(ctx, w.d.SQL(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), w.ah.seq, w.ah.hash)
-	if err != nil {
-		return wrap("advance audit head", err)
+	if w.d.ChainRound != nil {
+		return w.queueAudit(ctx)
 	}
-	w.ah.dirty = false
+	seq, prev, err := w.head(ctx)
+	if err != nil {
+		return err
+	}
+	if err := w.chain(ctx, seq, prev, w.ah.pending, nil); err != nil {
+		return err
+	}
+	w.ah.pending = nil
 	return nil
+}
+
+// queueAudit writes the pending entries to audit_queue in one statement. The queue ids follow
+// the order of the rows (an identity column), so the entries take the returned ids in
+// ascending order.
+func (w *writer) queueAudit(ctx context.Context) error {
+	args := make([]any, 0, 9*len(w.ah.pending))
+	rows := make([]string, 0, len(w.ah.pending))
+	for _, e := range w.ah.pending {
+		args = append(args, e.At, e.ActorSub, e.ActorRole, string(e.Action), e.Subject, e.Item, e.Purpose, e.ApplicationID, string(e.Details))
+		rows = append(rows, placeholders(9))
+	}
+	ids, err := collect(ctx, w.reader, `INSERT INTO audit_queue (at, actor_sub, actor_role, action, subject, item, purpose, application_id, details)
+		VALUES `+strings.Join(rows, ", ")+` RETURNING id`, args, func(s scanner) (int64, error) {
+		var id int64
+		return id, s.Scan(&id)
+	})
+	if err != nil {
+		return wrap("queue audit entries", err)
+	}
+	if len(ids) != len(w.ah.pending) {
+		return fmt.Errorf("store: queue audit entries: %d ids for %d entries", len(ids), len(w.ah.pending))
+	}
+	slices.Sort(ids)
+	for i, e := range w.ah.pending {
+		w.ah.queued = append(w.ah.queued, queuedEntry{id: ids[i], e: e})
+	}
+	w.ah.pending = nil
+	return nil
+}
+
+// chain appends entries to the chain after the head (seq, prev), which the transaction has
+// locked: it fills their Seq, PrevHash and Hash, inserts them (with the audit_queue ids they
+// came from, if any) and advances the head.
+func (w *writer) chain(ctx context.Context, seq int64, prev string, entries []*store.AuditEntry, queueIDs []int64) error {
+	for _, st := range chainStatements(w.d, seq, prev, entries, queueIDs) {
+		if _, err := w.q.ExecContext(ctx, st.SQL, st.Args...); err != nil {
+			return wrap("append audit", err)
+		}
+	}
+	return nil
+}
+
+// Stmt is one SQL statement (in the dialect's placeholders) with its arguments.
+type Stmt struct {
+	SQL  string
+	Args []any
+}
+
+// chainStatements fills the entries' Seq, PrevHash and Hash as the successors of the head
+// (seq, prev) and returns the statements that insert them (with the audit_queue ids they came
+// from, if any) and advance the head.
+func chainStatements(d *Dialect, seq int64, prev string, entries []*store.AuditEntry, queueIDs []int64) []Stmt {
+	var out []Stmt
+	per := max(1, min(500, d.MaxParams/13))
+	for start := 0; start < len(entries); start += per {
+		batch := entries[start:min(len(entries), start+per)]
+		args := make([]any, 0, 13*len(batch))
+		rows := make([]string, 0, len(batch))
+		for i, e := range batch {
+			seq++
+			e.Seq, e.PrevHash = seq, prev
+			e.Hash = store.EntryHash(*e)
+			prev = e.Hash
+			var qid any
+			if queueIDs != nil {
+				qid = queueIDs[start+i]
+			}
+			args = append(args, e.Seq, e.At, e.ActorSub, e.ActorRole, string(e.Action), e.Subject, e.Item, e.Purpose,
+				e.ApplicationID, string(e.Details), e.PrevHash, e.Hash, qid)
+			rows = append(rows, placeholders(13))
+		}
+		out = append(out, Stmt{SQL: d.SQL(`INSERT INTO audit_entries (` + auditCols + `, queue_id) VALUES ` + strings.Join(rows, ", ")), Args: args})
+	}
+	return append(out, Stmt{SQL: d.SQL(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), Args: []any{seq, prev}})
 }
 
 // uniqueErr maps a unique-constraint violation to store.ErrConflict (or to dup when the
@@ -316,22 +400,15 @@ func (w *writer) CompleteIdempotency(ctx context.Context, caller store.Caller, k
 	return nil
 }
 
-// head reads and locks the audit chain head (once per transaction; then from w.ah).
+// head reads and locks the audit chain head (until commit, on PostgreSQL).
 func (w *writer) head(ctx context.Context) (int64, string, error) {
-	if w.ah != nil && w.ah.loaded {
-		return w.ah.seq, w.ah.hash, nil
-	}
 	var seq int64
 	var hash string
 	err := w.q.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+w.d.ForUpdate).Scan(&seq, &hash)
-	if err == nil && w.ah != nil {
-		*w.ah = auditHead{loaded: true, seq: seq, hash: hash}
-	}
 	return seq, hash, wrap("lock audit head", err)
 }
 
-// AppendAudit implements store.Writer. The head row lock serialises appends until commit, so
-// append audit entries last in a transaction.
+// AppendAudit implements store.Writer: it checks e and queues it for finishAudit.
 func (w *writer) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
 	if e.Action == "" {
 		return fmt.Errorf("%w: audit action", store.ErrInvalid)
@@ -343,17 +420,8 @@ func (w *writer) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
 	if !json.Valid(details) {
 		return fmt.Errorf("%w: audit details are not JSON", store.ErrInvalid)
 	}
-	seq, prev, err := w.head(ctx)
-	if err != nil {
-		return err
-	}
-	e.Seq, e.PrevHash, e.At, e.Details = seq+1, prev, stamp(e.At), details
-	e.Hash = store.EntryHash(*e)
-	if _, err := w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO audit_entries (`+auditCols+`) VALUES `+placeholders(12)),
-		e.Seq, e.At, e.ActorSub, e.ActorRole, string(e.Action), e.Subject, e.Item, e.Purpose, e.ApplicationID, string(details), e.PrevHash, e.Hash); err != nil {
-		return wrap("append audit", err)
-	}
-	w.ah.seq, w.ah.hash, w.ah.dirty = e.Seq, e.Hash, true
+	e.At, e.Details = stamp(e.At), details
+	w.ah.pending = append(w.ah.pending, e)
 	return nil
 }
 
@@ -372,18 +440,63 @@ func (w *writer) RecordDataUse(ctx context.Context, u *store.DataUse) error {
 	return wrap("insert data use", err)
 }
 
-// PutOfficeKey implements store.Writer.
-func (w *writer) PutOfficeKey(ctx context.Context, k *store.OfficeKey) error {
+// activeKeyErr maps a violation of the one-active-key-per-office index to
+// store.ErrActiveKeyExists, other unique violations to store.ErrConflict.
+func (w *writer) activeKeyErr(what string, err error) error {
+	if c, ok := w.d.UniqueViolation(err); ok && (strings.Contains(c, "office_keys_one_active") || strings.Contains(c, "office_keys.office")) {
+		return fmt.Errorf("%s: %w", what, store.ErrActiveKeyExists)
+	}
+	return w.uniqueErr(what, err, "", nil)
+}
+
+// officeKeyArgs checks k, fills its defaults and returns its column values.
+func officeKeyArgs(k *store.OfficeKey) ([]any, error) {
 	if k.KID == "" || len(k.PublicKey) == 0 {
-		return fmt.Errorf("%w: office key needs kid and public key", store.ErrInvalid)
+		return nil, fmt.Errorf("%w: office key needs kid and public key", store.ErrInvalid)
 	}
 	if k.Status == "" {
 		k.Status = store.KeyActive
 	}
 	k.CreatedAt, k.NotAfter = stamp(k.CreatedAt), store.NormTime(k.NotAfter)
-	_, err := w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO office_keys (`+officeKeyCols+`) VALUES `+placeholders(8)),
-		k.KID, k.Office, k.Algorithm, k.PublicKey, k.EncryptedPrivateKey, k.CreatedAt, nullTime(k.NotAfter), string(k.Status))
-	return w.uniqueErr("insert office key", err, "", nil)
+	return []any{k.KID, k.Office, k.Algorithm, k.PublicKey, k.EncryptedPrivateKey, k.CreatedAt, nullTime(k.NotAfter), string(k.Status)}, nil
+}
+
+// PutOfficeKey implements store.Writer.
+func (w *writer) PutOfficeKey(ctx context.Context, k *store.OfficeKey) error {
+	args, err := officeKeyArgs(k)
+	if err != nil {
+		return err
+	}
+	_, err = w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO office_keys (`+officeKeyCols+`) VALUES `+placeholders(8)), args...)
+	return w.activeKeyErr("insert office key", err)
+}
+
+// EnsureActiveOfficeKey implements store.Writer. The insert yields to the office's active key
+// on the one-active-key index (waiting for a concurrent insert to commit or roll back), and
+// the read that follows sees the key that won.
+func (w *writer) EnsureActiveOfficeKey(ctx context.Context, k *store.OfficeKey) (store.OfficeKey, error) {
+	k.Status = store.KeyActive
+	args, err := officeKeyArgs(k)
+	if err != nil {
+		return store.OfficeKey{}, err
+	}
+	for range 3 {
+		n, err := affected(w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO office_keys (`+officeKeyCols+`) VALUES `+placeholders(8)+`
+			ON CONFLICT (office) WHERE status = 'active' DO NOTHING`), args...))
+		if err != nil {
+			return store.OfficeKey{}, w.activeKeyErr("insert office key", err)
+		}
+		if n == 1 {
+			return *k, nil
+		}
+		cur, err := scanOfficeKey(w.q.QueryRowContext(ctx, w.d.SQL(`SELECT `+officeKeyCols+` FROM office_keys
+			WHERE office = ? AND status = 'active'`), k.Office))
+		if errors.Is(err, store.ErrNotFound) {
+			continue // retired since the insert yielded to it: try again
+		}
+		return cur, err
+	}
+	return store.OfficeKey{}, fmt.Errorf("office key for %s: the active key keeps changing: %w", k.Office, store.ErrConflict)
 }
 
 // SetOfficeKeyStatus implements store.Writer.
@@ -394,7 +507,7 @@ func (w *writer) SetOfficeKeyStatus(ctx context.Context, kid string, status stor
 	n, err := affected(w.q.ExecContext(ctx, w.d.SQL(`UPDATE office_keys SET status = ?, not_after = ? WHERE kid = ?`),
 		string(status), nullTime(store.NormTime(notAfter)), kid))
 	if err != nil {
-		return wrap("update office key", err)
+		return w.activeKeyErr("update office key", err)
 	}
 	if n == 0 {
 		return fmt.Errorf("office key %s: %w", kid, store.ErrNotFound)
