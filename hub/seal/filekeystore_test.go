@@ -214,4 +214,3 @@ func writeAtomic(path string, data []byte) error {
 		return d.Sync()
 	})
 }
-
