@@ -1,6 +1,7 @@
 package seal
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/aes"
@@ -132,9 +133,8 @@ func (k *Keyring) EnsureOffice(ctx context.Context, office string) (string, erro
 	if rec, ok := newestActive(recs); ok {
 		return rec.Kid, nil
 	}
-	return k.create(ctx, office, func(rec KeyRecord) (string, error) {
-		cur, err := k.store.PutActive(ctx, rec)
-		return cur.Kid, err
+	return k.create(ctx, office, func(rec KeyRecord) (KeyRecord, error) {
+		return k.store.PutActive(ctx, rec)
 	})
 }
 
@@ -146,12 +146,12 @@ func (k *Keyring) Rotate(ctx context.Context, office string) (string, error) {
 	if err := checkOffice(office); err != nil {
 		return "", err
 	}
-	return k.create(ctx, office, func(rec KeyRecord) (string, error) {
+	return k.create(ctx, office, func(rec KeyRecord) (KeyRecord, error) {
 		err := k.store.Replace(ctx, rec, k.now().Add(k.overlap).UTC())
 		if errors.Is(err, ErrActiveKeyExists) {
 			err = fmt.Errorf("%w: %w", ErrKeyExists, err) // a concurrent rotation won: count again
 		}
-		return rec.Kid, err
+		return rec, err
 	})
 }
 
@@ -172,11 +172,11 @@ func (k *Keyring) RevokeKey(ctx context.Context, kid string) error {
 }
 
 // create makes a new active key for office with the next free kid and
-// stores it with put, which returns the office's active kid afterwards (the
-// new kid, or the one that a concurrent caller stored when put yields to
-// it). When put reports ErrKeyExists (a concurrent caller took the kid) it
+// stores it with put, which returns the office's active key afterwards (the
+// new key, or the one that a concurrent caller stored when put yields to
+// it, possibly under the same kid). When put reports ErrKeyExists (a concurrent caller took the kid) it
 // counts again and retries.
-func (k *Keyring) create(ctx context.Context, office string, put func(KeyRecord) (string, error)) (string, error) {
+func (k *Keyring) create(ctx context.Context, office string, put func(KeyRecord) (KeyRecord, error)) (string, error) {
 	now := k.now().UTC()
 	for range 8 {
 		recs, err := k.store.List(ctx, office)
@@ -199,19 +199,22 @@ func (k *Keyring) create(ctx context.Context, office string, put func(KeyRecord)
 		if rec.EncryptedPrivateKey, err = k.encrypt(rec, priv.Seed()); err != nil {
 			return "", err
 		}
-		kid, err := put(rec)
+		cur, err := put(rec)
 		if errors.Is(err, ErrKeyExists) {
 			continue // another replica took this generation: count again
 		}
 		if err != nil {
 			return "", err
 		}
-		if kid == rec.Kid {
+		// Cache the private key only when the store kept this very key. A concurrent caller
+		// that counted the same generation stores a different key under the same kid, and put
+		// then returns that one: the kid alone does not say whose key won.
+		if cur.Kid == rec.Kid && bytes.Equal(cur.PublicKey, rec.PublicKey) {
 			k.mu.Lock()
 			k.signers[rec.Kid] = priv
 			k.mu.Unlock()
 		}
-		return kid, nil
+		return cur.Kid, nil
 	}
 	return "", fmt.Errorf("%w: could not allocate a kid for office %s", ErrKeyExists, office)
 }

@@ -7,11 +7,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"sanmian/hub/ident"
 	"sanmian/hub/seal"
 )
 
@@ -258,6 +260,64 @@ func RunKeyStoreSuite(t *testing.T, newStore func(t *testing.T) seal.KeyStore) {
 		for _, kid := range kids {
 			if kid != kids[0] {
 				t.Fatalf("EnsureOffice returned different kids: %v", kids)
+			}
+		}
+	})
+
+	t.Run("concurrent_first_keys_seal_with_the_stored_key", func(t *testing.T) {
+		// Separate keyrings (separate hub processes) make an office's first key at the same
+		// moment and seal at once: every caller counts the same generation, so every new key
+		// has the same kid, and only one is stored. Each must seal with the stored key, not
+		// with the one it generated and lost.
+		s := newStore(t)
+		m, err := seal.ParseMasterKey("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := ident.NewIDNumber("370114", time.Date(1940, 3, 15, 0, 0, 0, 0, time.UTC), 123)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const callers = 12
+		tokens := make([]string, callers)
+		errs := make([]error, callers)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range callers {
+			wg.Go(func() {
+				kr, err := seal.NewKeyring(s, m)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				<-start
+				if _, err := kr.EnsureOffice(ctx, "370114001000"); err != nil {
+					errs[i] = err
+					return
+				}
+				tokens[i], _, errs[i] = kr.Seal(ctx, "370114001000", seal.PermitClaims{
+					PermitID: fmt.Sprintf("pmt_%d", i), Item: "elderly_allowance", HolderIDNumber: id})
+			})
+		}
+		close(start)
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		kr, err := seal.NewKeyring(s, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jwks, err := kr.JWKS(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, tok := range tokens {
+			res, err := seal.VerifyJWKS(tok, jwks, time.Now())
+			if err != nil || !res.Valid {
+				t.Errorf("caller %d: permit does not verify with the stored keys: %+v, %v", i, res, err)
 			}
 		}
 	})
