@@ -73,7 +73,11 @@ var compiled = sync.OnceValues(func() (*compiledSchema, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs := &compiledSchema{schema: s, costs: costs}
+	g, err := newGate()
+	if err != nil {
+		return nil, err
+	}
+	cs := &compiledSchema{schema: s, costs: costs, gate: g}
 	doc, err := parser.Parse(parser.ParseParams{Source: IntrospectionQuery})
 	if err != nil {
 		return nil, err
@@ -91,7 +95,8 @@ const math32 = 1<<31 - 1
 type compiledSchema struct {
 	schema    graphql.Schema
 	costs     fieldCosts
-	introCost int // cost of IntrospectionQuery
+	introCost int   // cost of IntrospectionQuery
+	gate      *gate // the screen every document passes before graphql-go validates it (guard.go)
 }
 
 // Schema returns the GraphQL schema (built once; safe for concurrent use).
@@ -133,6 +138,7 @@ func Handler(svc Service, opts ...Option) http.Handler {
 	if err := cfg.limits.Validate(); err != nil {
 		panic(err)
 	}
+	cfg.limits = cfg.limits.withDefaults()
 	cs, err := compiled()
 	if err != nil {
 		panic(fmt.Errorf("schema: build: %w", err))
@@ -245,6 +251,11 @@ func (h *handler) prepared(query string, key [32]byte) (*docEntry, []gqlerrors.F
 	if e, ok := h.cache.Get(key); ok && e.query == query {
 		return e, nil
 	}
+	// Limits first, then validation; graphql-go sees only what the screen (guard.go) passed.
+	screened, errs := parseScreened(query, h.cfg.limits)
+	if errs != nil {
+		return nil, errs
+	}
 	src := source.NewSource(&source.Source{Body: []byte(query), Name: "GraphQL request"})
 	doc, err := parser.Parse(parser.ParseParams{Source: src})
 	if err != nil {
@@ -254,6 +265,9 @@ func (h *handler) prepared(query string, key [32]byte) (*docEntry, []gqlerrors.F
 	}
 	if err := checkStatic(doc, h.cfg.limits); err != nil {
 		return nil, []gqlerrors.FormattedError{formatted(err)}
+	}
+	if errs := h.cs.gate.validate(screened); errs != nil {
+		return nil, errs
 	}
 	vr := graphql.ValidateDocument(&h.cs.schema, doc, nil)
 	if !vr.IsValid {

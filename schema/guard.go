@@ -1,0 +1,202 @@
+package schema
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/graphql-go/graphql/gqlerrors"
+	"github.com/graphql-go/graphql/language/location"
+	"github.com/vektah/gqlparser/v2"
+	gqlast "github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/lexer"
+	gqlparse "github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator"
+	"github.com/vektah/gqlparser/v2/validator/rules"
+)
+
+// A document reaches graphql-go (parser, validation, executor) only after the screen of this
+// file has passed it. graphql-go v0.8.1 does not survive every document on its own:
+//
+//   - its OverlappingFieldsCanBeMerged rule follows fragment spreads without a visited set, so a
+//     fragment cycle (`fragment A on Query { ...B } fragment B on Query { ...A }`) recurses until
+//     the Go stack overflows, a fatal error that no recover catches: one request stops the
+//     process;
+//   - the same rule compares fields pairwise (5,000 copies of one field: ~0.2 s) and walks every
+//     path through the fragment graph (a DAG of fragments that spread each other twice per layer
+//     is exponential);
+//   - its parser, visitor and value checks recurse once per bracket, and checking a deeply nested
+//     input object is superlinear (5,000 levels: ~45 s).
+//
+// The screen is linear in the size of the document and recurses only as deep as the document is
+// nested (bounded by its first step) or as long as a chain of fragments is (bounded by the token
+// limit):
+//
+//  1. the lexer alone counts the tokens (TOKEN_LIMIT) and the nesting of brackets (DEPTH_LIMIT);
+//  2. gqlparser parses the document, and the fields are counted with each fragment expanded
+//     where it is spread (memoised per fragment, cycles cut) (FIELD_LIMIT);
+//  3. the alias and depth limits (checkStatic, on graphql-go's parse);
+//  4. gqlparser's implementation of the specification's validation rules checks the document
+//     against the schema's SDL (schema.graphql); its NoFragmentCycles rule refuses every cycle.
+//
+// Step 4 leaves out two of gqlparser's rules: OverlappingFieldsCanBeMerged, which graphql-go
+// runs anyway (twice the quadratic cost for nothing), and MaxIntrospectionDepth, which
+// graphql-go does not have (the introspection complexity budget covers what it guards, and
+// leaving it out keeps the error codes of introspection queries as they were).
+
+// gate holds what the screen needs from the schema; built once with the compiled schema.
+type gate struct {
+	schema *gqlast.Schema
+	rules  *rules.Rules
+}
+
+func newGate() (*gate, error) {
+	s, err := gqlparser.LoadSchema(&gqlast.Source{Name: "schema.graphql", Input: SDL})
+	if err != nil {
+		return nil, fmt.Errorf("schema: load schema.graphql: %w", err)
+	}
+	r := rules.NewDefaultRules()
+	r.RemoveRule(rules.OverlappingFieldsCanBeMergedRule.Name)
+	r.RemoveRule(rules.MaxIntrospectionDepth.Name)
+	return &gate{schema: s, rules: r}, nil
+}
+
+// nesting is how deep the brackets of a document may nest: fields nest at most MaxDepth deep,
+// and inline fragments, arguments, lists and input objects add a few levels.
+func (l Limits) nesting() int { return 2*l.MaxDepth + 10 }
+
+// scan is step 1: tokens and bracket nesting, from the lexer alone. A lexical error ends the
+// scan without an error; the parser reports it.
+func scan(query string, lim Limits) error {
+	lx := lexer.New(&gqlast.Source{Name: "GraphQL request", Input: query})
+	tokens, depth := 0, 0
+	for {
+		tok, err := lx.ReadToken()
+		if err != nil || tok.Kind == lexer.EOF {
+			return nil
+		}
+		switch tok.Kind {
+		case lexer.Comment:
+			continue
+		case lexer.BraceL, lexer.BracketL, lexer.ParenL:
+			depth++
+			if depth > lim.nesting() {
+				return limitErr(CodeDepthLimit, fmt.Sprintf("document is nested too deeply: more than %d brackets 文档嵌套过深", lim.nesting()), lim.nesting(), depth)
+			}
+		case lexer.BraceR, lexer.BracketR, lexer.ParenR:
+			depth--
+		}
+		tokens++
+		if tokens > lim.MaxTokens {
+			return limitErr(CodeTokenLimit, fmt.Sprintf("document is too long: more than %d tokens 查询过长", lim.MaxTokens), lim.MaxTokens, tokens)
+		}
+	}
+}
+
+// parseScreened is steps 1 and 2: it returns gqlparser's parse of a document whose tokens,
+// nesting and expanded field count are within the limits.
+func parseScreened(query string, lim Limits) (*gqlast.QueryDocument, []gqlerrors.FormattedError) {
+	if err := scan(query, lim); err != nil {
+		return nil, []gqlerrors.FormattedError{formatted(err)}
+	}
+	doc, err := gqlparse.ParseQuery(&gqlast.Source{Name: "GraphQL request", Input: query})
+	if err != nil {
+		var ge *gqlerror.Error
+		if errors.As(err, &ge) {
+			return nil, fromGQLParser(gqlerror.List{ge}, CodeParseFailed)
+		}
+		return nil, []gqlerrors.FormattedError{formatted(coded(CodeParseFailed, "syntax error 语法错误"))}
+	}
+	if n := countFields(doc, lim.MaxFields); n > lim.MaxFields {
+		return nil, []gqlerrors.FormattedError{formatted(limitErr(CodeFieldLimit,
+			fmt.Sprintf("too many fields: more than %d, fragments counted where they are spread 字段过多", lim.MaxFields), lim.MaxFields, n))}
+	}
+	return doc, nil
+}
+
+// validate is step 4.
+func (g *gate) validate(doc *gqlast.QueryDocument) []gqlerrors.FormattedError {
+	if errs := validator.ValidateWithRules(g.schema, doc, g.rules); len(errs) > 0 {
+		return fromGQLParser(errs, CodeValidationFailed)
+	}
+	return nil
+}
+
+// countFields returns the number of fields of doc's operations with every fragment expanded
+// where it is spread, or the largest expansion of a single fragment definition if that is more
+// (so unused fragments count too). It stops counting once the count exceeds limit. Each fragment
+// is expanded once (memoised); a spread inside its own expansion (a cycle, refused by
+// validation) counts nothing.
+func countFields(doc *gqlast.QueryDocument, limit int) int {
+	c := &fieldCounter{frags: map[string]*gqlast.FragmentDefinition{}, memo: map[string]int{}, visiting: map[string]bool{}, limit: limit}
+	for _, f := range doc.Fragments {
+		c.frags[f.Name] = f
+	}
+	total := 0
+	for _, op := range doc.Operations {
+		total = sat(total + c.set(op.SelectionSet))
+		if total > limit {
+			return total
+		}
+	}
+	for _, f := range doc.Fragments {
+		total = max(total, c.fragment(f.Name))
+		if total > limit {
+			return total
+		}
+	}
+	return total
+}
+
+type fieldCounter struct {
+	frags    map[string]*gqlast.FragmentDefinition
+	memo     map[string]int
+	visiting map[string]bool
+	limit    int
+}
+
+func (c *fieldCounter) set(ss gqlast.SelectionSet) int {
+	n := 0
+	for _, sel := range ss {
+		switch s := sel.(type) {
+		case *gqlast.Field:
+			n = sat(n + 1 + c.set(s.SelectionSet))
+		case *gqlast.InlineFragment:
+			n = sat(n + c.set(s.SelectionSet))
+		case *gqlast.FragmentSpread:
+			n = sat(n + c.fragment(s.Name))
+		}
+		if n > c.limit {
+			return n
+		}
+	}
+	return n
+}
+
+func (c *fieldCounter) fragment(name string) int {
+	if n, ok := c.memo[name]; ok {
+		return n
+	}
+	f := c.frags[name]
+	if f == nil || c.visiting[name] {
+		return 0
+	}
+	c.visiting[name] = true
+	n := c.set(f.SelectionSet)
+	delete(c.visiting, name)
+	c.memo[name] = n
+	return n
+}
+
+// fromGQLParser turns gqlparser's errors into GraphQL errors with code.
+func fromGQLParser(errs gqlerror.List, code string) []gqlerrors.FormattedError {
+	out := make([]gqlerrors.FormattedError, 0, len(errs))
+	for _, e := range errs {
+		locs := make([]location.SourceLocation, 0, len(e.Locations))
+		for _, l := range e.Locations {
+			locs = append(locs, location.SourceLocation{Line: l.Line, Column: l.Column})
+		}
+		out = append(out, gqlerrors.FormattedError{Message: e.Message, Locations: locs, Extensions: map[string]any{"code": code}})
+	}
+	return out
+}
