@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/graphql-go/graphql"
@@ -101,27 +102,50 @@ func BenchmarkPersonQuery(b *testing.B) {
 }
 
 // BenchmarkRefusal shows how fast abusive requests are refused (no timed assertions: see
-// TestLimits for the error codes).
+// TestLimits and TestHostileDocuments for the error codes). Refused documents are never
+// cached; the accepted one carries a distinct text (a leading comment) each time, so the
+// document cache does not help it either.
 func BenchmarkRefusal(b *testing.B) {
 	f, fx := newFake()
 	c := counterA(fx)
 	deep, aliases, big := hostileQueries()
-	mk := func(s string) []byte { b, _ := json.Marshal(q(s, nil)); return b }
-	wide := WithLimits(Limits{MaxBodyBytes: 1 << 20, MaxDepth: 15, MaxAliases: 50, MaxComplexity: 10000, MaxList: 100})
+	wide := WithLimits(Limits{MaxBodyBytes: 1 << 20, MaxDepth: 15, MaxAliases: 50, MaxComplexity: 10000, MaxList: 100, MaxTokens: 1 << 20, MaxFields: 1 << 20})
+	manyTokens := WithLimits(Limits{MaxBodyBytes: 1 << 20, MaxDepth: 15, MaxAliases: 50, MaxComplexity: 10000, MaxList: 100, MaxTokens: 1 << 20})
 	cases := []struct {
-		name string
-		h    http.Handler
-		body []byte
+		name  string
+		h     http.Handler
+		query string
 	}{
-		{"depth_50", Handler(f), mk(deep)},
-		{"aliases_10000_body_limit", Handler(f), mk(aliases)},
-		{"aliases_10000_alias_limit", Handler(f, wide), mk(aliases)},
-		{"body_5MB", Handler(f), mk(big)},
+		{"depth_50", Handler(f), deep},
+		{"aliases_10000_body_limit", Handler(f), aliases},
+		{"aliases_10000_token_limit", Handler(f, manyTokens), aliases},
+		{"aliases_10000_alias_limit", Handler(f, wide), aliases},
+		{"body_5MB", Handler(f), big},
+		{"duplicate_fields_5000_token_limit", Handler(f), duplicateFields(5000)},
+		{"duplicate_fields_5000_field_limit", Handler(f, manyTokens), duplicateFields(5000)},
+		{"duplicate_fields_501_field_limit", Handler(f), duplicateFields(501)},
+		{"duplicate_fields_500_accepted", Handler(f), duplicateFields(500)},
+	}
+	for _, d := range hostileDocuments() {
+		if strings.HasPrefix(d.name, "fragment_") || strings.HasPrefix(d.name, "nested_") {
+			cases = append(cases, struct {
+				name  string
+				h     http.Handler
+				query string
+			}{d.name, Handler(f), d.query})
+		}
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
+			body, _ := json.Marshal(q(tc.query, nil))
+			fresh := strings.HasSuffix(tc.name, "_accepted")
+			i := 0
 			for b.Loop() {
-				benchRequest(b, tc.h, c, tc.body)
+				if fresh {
+					i++
+					body, _ = json.Marshal(q(fmt.Sprintf("# %d\n%s", i, tc.query), nil))
+				}
+				benchRequest(b, tc.h, c, body)
 			}
 		})
 	}

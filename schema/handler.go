@@ -269,7 +269,7 @@ func (h *handler) prepared(query string, key [32]byte) (*docEntry, []gqlerrors.F
 	if errs := h.cs.gate.validate(screened); errs != nil {
 		return nil, errs
 	}
-	vr := graphql.ValidateDocument(&h.cs.schema, doc, nil)
+	vr := graphql.ValidateDocument(&h.cs.schema, doc, graphqlGoRules)
 	if !vr.IsValid {
 		for i := range vr.Errors {
 			vr.Errors[i].Extensions = map[string]any{"code": CodeValidationFailed}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graphql-go/graphql"
 	"go.uber.org/goleak"
 
 	"sanmian/hub/ident"
@@ -560,6 +561,38 @@ func TestFieldLimitCountsFragmentsWhereSpread(t *testing.T) {
 			_, r, raw := post(t, h, counterA(fx), q(tc.query, nil))
 			if tc.code == "" && len(r.Errors) > 0 || tc.code != "" && !r.hasCode(tc.code) {
 				t.Fatalf("codes %v, want %q: %.300s", r.codes(), tc.code, raw)
+			}
+		})
+	}
+}
+
+// TestOverlappingFieldsByGQLParser checks that field merging is still validated now that
+// gqlparser's rule does it instead of graphql-go's, and that graphql-go runs every other rule.
+func TestOverlappingFieldsByGQLParser(t *testing.T) {
+	if len(graphqlGoRules) != len(graphql.SpecifiedRules)-1 {
+		t.Fatalf("graphql-go rules: %d of %d", len(graphqlGoRules), len(graphql.SpecifiedRules))
+	}
+	f, fx := newFake()
+	h := Handler(f)
+	tests := []struct {
+		name  string
+		query string
+		code  string // "" for accepted
+	}{
+		{"same_field_same_arguments", `{ person(idNumber: "` + fx.head + `", purpose: "p") { name } person(idNumber: "` + fx.head + `", purpose: "p") { sex } }`, ""},
+		{"same_field_different_arguments", `{ person(idNumber: "a", purpose: "p") { name } person(idNumber: "b", purpose: "p") { name } }`, CodeValidationFailed},
+		{"alias_on_two_fields", `{ x: __typename x: person(idNumber: "a", purpose: "p") { name } }`, CodeValidationFailed},
+		{"conflict_through_fragment", `{ person(idNumber: "a", purpose: "p") { name } ...F } fragment F on Query { person(idNumber: "b", purpose: "p") { name } }`, CodeValidationFailed},
+		{"variable_argument_240_copies", "query($a: String!) {" + strings.Repeat(` person(idNumber: $a, purpose: "p") { name }`, 240) + " }", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, r, raw := post(t, h, counterA(fx), q(tc.query, map[string]any{"a": fx.head}))
+			if tc.code == "" && len(r.Errors) > 0 || tc.code != "" && !r.hasCode(tc.code) {
+				t.Fatalf("codes %v, want %q: %.300s", r.codes(), tc.code, raw)
+			}
+			if tc.code != "" && !strings.Contains(r.Errors[0].Message, "conflict") {
+				t.Fatalf("not a field-merging error: %.300s", raw)
 			}
 		})
 	}
