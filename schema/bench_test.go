@@ -111,6 +111,11 @@ func BenchmarkRefusal(b *testing.B) {
 	deep, aliases, big := hostileQueries()
 	wide := WithLimits(Limits{MaxBodyBytes: 1 << 20, MaxDepth: 15, MaxAliases: 50, MaxComplexity: 10000, MaxList: 100, MaxTokens: 1 << 20, MaxFields: 1 << 20})
 	manyTokens := WithLimits(Limits{MaxBodyBytes: 1 << 20, MaxDepth: 15, MaxAliases: 50, MaxComplexity: 10000, MaxList: 100, MaxTokens: 1 << 20})
+	var spreads, frags strings.Builder
+	for i := range 400 {
+		fmt.Fprintf(&spreads, " ...F%d", i)
+		fmt.Fprintf(&frags, " fragment F%d on Query { __typename }", i)
+	}
 	cases := []struct {
 		name  string
 		h     http.Handler
@@ -125,6 +130,8 @@ func BenchmarkRefusal(b *testing.B) {
 		{"duplicate_fields_5000_field_limit", Handler(f, manyTokens), duplicateFields(5000)},
 		{"duplicate_fields_501_field_limit", Handler(f), duplicateFields(501)},
 		{"duplicate_fields_500_accepted", Handler(f), duplicateFields(500)},
+		{"person_variable_argument_240_accepted", Handler(f), "query($a: String!) {" + strings.Repeat(` person(idNumber: $a, purpose: "p") { name }`, 240) + " }"},
+		{"fragments_400_accepted", Handler(f), "{" + spreads.String() + " }" + frags.String()},
 	}
 	for _, d := range hostileDocuments() {
 		if strings.HasPrefix(d.name, "fragment_") || strings.HasPrefix(d.name, "nested_") {
@@ -137,13 +144,14 @@ func BenchmarkRefusal(b *testing.B) {
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
-			body, _ := json.Marshal(q(tc.query, nil))
+			vars := map[string]any{"a": fx.head}
+			body, _ := json.Marshal(q(tc.query, vars))
 			fresh := strings.HasSuffix(tc.name, "_accepted")
 			i := 0
 			for b.Loop() {
 				if fresh {
 					i++
-					body, _ = json.Marshal(q(fmt.Sprintf("# %d\n%s", i, tc.query), nil))
+					body, _ = json.Marshal(q(fmt.Sprintf("# %d\n%s", i, tc.query), vars))
 				}
 				benchRequest(b, tc.h, c, body)
 			}

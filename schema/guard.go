@@ -34,12 +34,16 @@ import (
 //     inline fragments or input objects is superlinear (3,000 and 5,000 levels: 24 s and 45 s).
 //
 // The screen is linear in the size of the document (but for step 4's pairwise field comparison,
-// bounded by the field limit) and recurses only as deep as the document is nested (bounded by
-// its first step) or as long as a chain of fragments is (bounded by the token limit):
+// bounded by the field and fragment-chain limits) and recurses only as deep as the document is nested (bounded by
+// its first step) or as long as a chain of fragments is (bounded in step 2):
 //
 //  1. the lexer alone counts the tokens (TOKEN_LIMIT) and the nesting of brackets (DEPTH_LIMIT);
 //  2. gqlparser parses the document, and the fields are counted with each fragment expanded
-//     where it is spread (memoised per fragment, cycles cut) (FIELD_LIMIT);
+//     where it is spread (memoised per fragment, cycles cut) (FIELD_LIMIT); chains of fragments
+//     spread inside each other are bounded like the brackets (DEPTH_LIMIT), for gqlparser's
+//     validation walks every fragment definition with the fragments it reaches (quadratic in
+//     the length of a chain) and compares fields along the way (cubic: a chain or cycle of 250
+//     fragments took 0.1-0.2 s);
 //  3. the alias and depth limits (checkStatic, on graphql-go's parse);
 //  4. gqlparser's implementation of the specification's validation rules checks the document
 //     against the schema's SDL (schema.graphql); its NoFragmentCycles rule refuses every cycle,
@@ -125,9 +129,14 @@ func parseScreened(query string, lim Limits) (*gqlast.QueryDocument, []gqlerrors
 		}
 		return nil, []gqlerrors.FormattedError{formatted(coded(CodeParseFailed, "syntax error 语法错误"))}
 	}
-	if n := countFields(doc, lim.MaxFields); n > lim.MaxFields {
+	n, chain := countFields(doc, lim.MaxFields)
+	if n > lim.MaxFields {
 		return nil, []gqlerrors.FormattedError{formatted(limitErr(CodeFieldLimit,
 			fmt.Sprintf("too many fields: more than %d, fragments counted where they are spread 字段过多", lim.MaxFields), lim.MaxFields, n))}
+	}
+	if chain > lim.nesting() {
+		return nil, []gqlerrors.FormattedError{formatted(limitErr(CodeDepthLimit,
+			fmt.Sprintf("fragments are spread inside each other more than %d deep 片段嵌套过深", lim.nesting()), lim.nesting(), chain))}
 	}
 	return doc, nil
 }
@@ -140,70 +149,88 @@ func (g *gate) validate(doc *gqlast.QueryDocument) []gqlerrors.FormattedError {
 	return nil
 }
 
-// countFields returns the number of fields of doc's operations with every fragment expanded
-// where it is spread, or the largest expansion of a single fragment definition if that is more
-// (so unused fragments count too). It stops counting once the count exceeds limit. Each fragment
-// is expanded once (memoised); a spread inside its own expansion (a cycle, refused by
-// validation) counts nothing.
-func countFields(doc *gqlast.QueryDocument, limit int) int {
-	c := &fieldCounter{frags: map[string]*gqlast.FragmentDefinition{}, memo: map[string]int{}, visiting: map[string]bool{}, limit: limit}
+// countFields returns the number of fields validation will see: those of doc's operations with
+// every fragment expanded where it is spread, plus those of the fragments no operation spreads
+// (expanded alike); and the longest chain of fragments spread inside each other. It stops
+// counting once the count exceeds limit. Each fragment is expanded once (memoised); a spread
+// inside its own expansion (a cycle, refused by validation) counts nothing more.
+func countFields(doc *gqlast.QueryDocument, limit int) (fields, chain int) {
+	c := &fieldCounter{frags: map[string]*gqlast.FragmentDefinition{}, memo: map[string]expansion{}, visiting: map[string]bool{}, limit: limit}
 	for _, f := range doc.Fragments {
 		c.frags[f.Name] = f
 	}
-	total := 0
 	for _, op := range doc.Operations {
-		total = sat(total + c.set(op.SelectionSet))
-		if total > limit {
-			return total
+		e := c.set(op.SelectionSet)
+		fields, chain = sat(fields+e.fields), max(chain, e.chain)
+		if fields > limit {
+			return fields, chain
 		}
+	}
+	used := make(map[string]bool, len(c.memo))
+	for name := range c.memo {
+		used[name] = true
 	}
 	for _, f := range doc.Fragments {
-		total = max(total, c.fragment(f.Name))
-		if total > limit {
-			return total
+		if used[f.Name] {
+			continue
+		}
+		e := c.fragment(f.Name)
+		fields, chain = sat(fields+e.fields), max(chain, e.chain+1)
+		if fields > limit {
+			return fields, chain
 		}
 	}
-	return total
+	return fields, chain
+}
+
+// expansion is what a selection set holds with its fragments expanded.
+type expansion struct {
+	fields int // fields, each fragment counted where it is spread
+	chain  int // longest chain of fragments spread inside each other
 }
 
 type fieldCounter struct {
 	frags    map[string]*gqlast.FragmentDefinition
-	memo     map[string]int
+	memo     map[string]expansion
 	visiting map[string]bool
 	limit    int
 }
 
-func (c *fieldCounter) set(ss gqlast.SelectionSet) int {
-	n := 0
+func (c *fieldCounter) set(ss gqlast.SelectionSet) expansion {
+	var e expansion
 	for _, sel := range ss {
+		var sub expansion
 		switch s := sel.(type) {
 		case *gqlast.Field:
-			n = sat(n + 1 + c.set(s.SelectionSet))
+			sub = c.set(s.SelectionSet)
+			sub.fields = sat(sub.fields + 1)
 		case *gqlast.InlineFragment:
-			n = sat(n + c.set(s.SelectionSet))
+			sub = c.set(s.SelectionSet)
 		case *gqlast.FragmentSpread:
-			n = sat(n + c.fragment(s.Name))
+			sub = c.fragment(s.Name)
+			sub.chain++
 		}
-		if n > c.limit {
-			return n
+		e.fields, e.chain = sat(e.fields+sub.fields), max(e.chain, sub.chain)
+		if e.fields > c.limit {
+			return e
 		}
 	}
-	return n
+	return e
 }
 
-func (c *fieldCounter) fragment(name string) int {
-	if n, ok := c.memo[name]; ok {
-		return n
+func (c *fieldCounter) fragment(name string) expansion {
+	if e, ok := c.memo[name]; ok {
+		return e
 	}
 	f := c.frags[name]
 	if f == nil || c.visiting[name] {
-		return 0
+		return expansion{}
 	}
 	c.visiting[name] = true
-	n := c.set(f.SelectionSet)
+	e := c.set(f.SelectionSet)
 	delete(c.visiting, name)
-	c.memo[name] = n
-	return n
+	c.memo[name] = e
+	return e
 }
 
 // fromGQLParser turns gqlparser's errors into GraphQL errors with code.

@@ -19,7 +19,8 @@ type Limits struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// MaxDepth bounds the nesting of fields, fragments expanded (DEPTH_LIMIT). The brackets of
 	// the document ({, [ and ( together) may nest at most 2*MaxDepth+10 deep (DEPTH_LIMIT too),
-	// checked by the lexer before any parser or validator recurses over the document.
+	// checked by the lexer before any parser or validator recurses over the document, and so
+	// may chains of fragments spread inside fragments.
 	MaxDepth int `yaml:"max_depth"`
 	// MaxAliases bounds the number of aliased fields in the document (ALIAS_LIMIT).
 	MaxAliases int `yaml:"max_aliases"`

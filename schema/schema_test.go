@@ -404,13 +404,23 @@ func hostileQueries() (deep, aliases, big string) {
 // without bound, each with the code that refuses it. Before the screen of guard.go the cycles
 // stopped the process with a Go stack overflow in graphql-go's validation (fatal, beyond
 // recover), the fan-out and the nested list ran for minutes, and the nested inline fragments and
-// input object took 24 s and 45 s.
+// input object took 24 s and 45 s. Long cycles and chains of fragments are refused before
+// validation, which is cubic in their length.
 func hostileDocuments() []struct{ name, query, code string } {
-	var long strings.Builder
-	long.WriteString("query { ...F0 }")
-	for i := range 100 {
-		fmt.Fprintf(&long, " fragment F%d on Query { __typename ...F%d }", i, (i+1)%100)
+	cycle := func(n int) string {
+		var b strings.Builder
+		b.WriteString("query { ...F0 }")
+		for i := range n {
+			fmt.Fprintf(&b, " fragment F%d on Query { __typename ...F%d }", i, (i+1)%n)
+		}
+		return b.String()
 	}
+	var chain strings.Builder
+	chain.WriteString("query { ...F0 }")
+	for i := range 300 {
+		fmt.Fprintf(&chain, " fragment F%d on Query { __typename ...F%d }", i, i+1)
+	}
+	chain.WriteString(" fragment F300 on Query { __typename }")
 	// Two fragments per layer, each spreading both of the next: 2^30 paths in 62 definitions.
 	var fan strings.Builder
 	fan.WriteString("query { ...L0a }")
@@ -422,7 +432,9 @@ func hostileDocuments() []struct{ name, query, code string } {
 		{"fragment_cycle_two", `query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }`, CodeValidationFailed},
 		{"fragment_cycle_self", `query { ...A } fragment A on Query { ...A }`, CodeValidationFailed},
 		{"fragment_cycle_self_unused", `query { __typename } fragment A on Query { ...A }`, CodeValidationFailed},
-		{"fragment_cycle_100", long.String(), CodeValidationFailed},
+		{"fragment_cycle_30", cycle(30), CodeValidationFailed},
+		{"fragment_cycle_400", cycle(400), CodeDepthLimit},
+		{"fragment_chain_300", chain.String(), CodeDepthLimit},
 		{"fragment_cycle_through_fields", `query { person(idNumber: "x", purpose: "p") { ...P } } fragment P on Person { household { members { person { ...P } } } }`, CodeValidationFailed},
 		{"fragment_cycle_through_inline", `query { ...A } fragment A on Query { ... on Query { ... @include(if: true) { ...A } } }`, CodeValidationFailed},
 		{"fragment_fanout_2_30", fan.String(), CodeFieldLimit},
@@ -555,6 +567,7 @@ func TestFieldLimitCountsFragmentsWhereSpread(t *testing.T) {
 		{"fragment_of_four_spread_three_times", `{ ...F ... on Query { ...F ...F } } fragment F on Query { ` + strings.Repeat("__typename ", 4) + `}`, CodeFieldLimit},
 		{"nested_fields_count", `{ items { code name } items { code name } items { code name } items { code } }`, CodeFieldLimit},
 		{"unused_fragment_too_big", `{ __typename } fragment F on Query { ` + strings.Repeat("__typename ", 11) + `}`, CodeFieldLimit},
+		{"unused_fragments_add_up", `{ __typename } fragment F on Query { ` + strings.Repeat("__typename ", 5) + `} fragment G on Query { ` + strings.Repeat("__typename ", 5) + `}`, CodeFieldLimit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
