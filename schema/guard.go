@@ -150,8 +150,8 @@ func (g *gate) validate(doc *gqlast.QueryDocument) []gqlerrors.FormattedError {
 }
 
 // countFields returns the number of fields validation will see: those of doc's operations with
-// every fragment expanded where it is spread, plus those of the fragments no operation spreads
-// (expanded alike); and the longest chain of fragments spread inside each other. It stops
+// every fragment expanded where it is spread and each spread counted as one field more, plus
+// those of the fragments no operation spreads (expanded alike); and the longest chain of fragments spread inside each other. It stops
 // counting once the count exceeds limit. Each fragment is expanded once (memoised); a spread
 // inside its own expansion (a cycle, refused by validation) counts nothing more.
 func countFields(doc *gqlast.QueryDocument, limit int) (fields, chain int) {
@@ -185,7 +185,7 @@ func countFields(doc *gqlast.QueryDocument, limit int) (fields, chain int) {
 
 // expansion is what a selection set holds with its fragments expanded.
 type expansion struct {
-	fields int // fields, each fragment counted where it is spread
+	fields int // fields, each fragment counted where it is spread, each spread as one more
 	chain  int // longest chain of fragments spread inside each other
 }
 
@@ -208,6 +208,7 @@ func (c *fieldCounter) set(ss gqlast.SelectionSet) expansion {
 			sub = c.set(s.SelectionSet)
 		case *gqlast.FragmentSpread:
 			sub = c.fragment(s.Name)
+			sub.fields = sat(sub.fields + 1) // validation compares each spread with its siblings too
 			sub.chain++
 		}
 		e.fields, e.chain = sat(e.fields+sub.fields), max(e.chain, sub.chain)

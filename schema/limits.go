@@ -38,9 +38,10 @@ type Limits struct {
 	// introspection query has 155).
 	MaxTokens int `yaml:"max_tokens"`
 	// MaxFields bounds the fields of the document, each fragment counted once for every place
-	// it is spread (FIELD_LIMIT). Validation compares fields pairwise, so its cost grows with
-	// the square of this number; the check runs before validation. 0 means the default, 500
-	// (the introspection query expands to about 180).
+	// it is spread and each spread as one field more (FIELD_LIMIT). Validation compares the
+	// fields and spreads of a selection set pairwise, so its cost grows with the square of this
+	// number; the check runs before validation. 0 means the default, 500 (the introspection
+	// query counts about 200).
 	MaxFields int `yaml:"max_fields"`
 }
 

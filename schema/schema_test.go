@@ -407,18 +407,18 @@ func hostileQueries() (deep, aliases, big string) {
 // input object took 24 s and 45 s. Long cycles and chains of fragments are refused before
 // validation, which is cubic in their length.
 func hostileDocuments() []struct{ name, query, code string } {
-	cycle := func(n int) string {
+	cycle := func(n int, field string) string {
 		var b strings.Builder
 		b.WriteString("query { ...F0 }")
 		for i := range n {
-			fmt.Fprintf(&b, " fragment F%d on Query { __typename ...F%d }", i, (i+1)%n)
+			fmt.Fprintf(&b, " fragment F%d on Query { %s ...F%d }", i, field, (i+1)%n)
 		}
 		return b.String()
 	}
 	var chain strings.Builder
 	chain.WriteString("query { ...F0 }")
 	for i := range 300 {
-		fmt.Fprintf(&chain, " fragment F%d on Query { __typename ...F%d }", i, i+1)
+		fmt.Fprintf(&chain, " fragment F%d on Query { ...F%d }", i, i+1)
 	}
 	chain.WriteString(" fragment F300 on Query { __typename }")
 	// Two fragments per layer, each spreading both of the next: 2^30 paths in 62 definitions.
@@ -432,8 +432,9 @@ func hostileDocuments() []struct{ name, query, code string } {
 		{"fragment_cycle_two", `query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }`, CodeValidationFailed},
 		{"fragment_cycle_self", `query { ...A } fragment A on Query { ...A }`, CodeValidationFailed},
 		{"fragment_cycle_self_unused", `query { __typename } fragment A on Query { ...A }`, CodeValidationFailed},
-		{"fragment_cycle_30", cycle(30), CodeValidationFailed},
-		{"fragment_cycle_400", cycle(400), CodeDepthLimit},
+		{"fragment_cycle_30", cycle(30, "__typename"), CodeValidationFailed},
+		{"fragment_cycle_400", cycle(400, ""), CodeDepthLimit},
+		{"fragment_cycle_250_fields", cycle(250, "__typename"), CodeFieldLimit},
 		{"fragment_chain_300", chain.String(), CodeDepthLimit},
 		{"fragment_cycle_through_fields", `query { person(idNumber: "x", purpose: "p") { ...P } } fragment P on Person { household { members { person { ...P } } } }`, CodeValidationFailed},
 		{"fragment_cycle_through_inline", `query { ...A } fragment A on Query { ... on Query { ... @include(if: true) { ...A } } }`, CodeValidationFailed},
@@ -549,8 +550,8 @@ func TestHostileDocuments(t *testing.T) {
 }
 
 // TestFieldLimitCountsFragmentsWhereSpread checks the field count of the screen: a fragment
-// counts once for every place it is spread, so fragments cannot hide fields from the limit, and
-// documents at the limit pass.
+// counts once for every place it is spread (and the spread as one more), so fragments cannot
+// hide fields from the limit, and documents at the limit pass.
 func TestFieldLimitCountsFragmentsWhereSpread(t *testing.T) {
 	f, fx := newFake()
 	lim := DefaultLimits()
@@ -563,8 +564,8 @@ func TestFieldLimitCountsFragmentsWhereSpread(t *testing.T) {
 	}{
 		{"ten_fields", duplicateFields(10), ""},
 		{"eleven_fields", duplicateFields(11), CodeFieldLimit},
-		{"fragment_of_five_spread_twice", `{ ...F ... on Query { ...F } } fragment F on Query { ` + strings.Repeat("__typename ", 5) + `}`, ""},
-		{"fragment_of_four_spread_three_times", `{ ...F ... on Query { ...F ...F } } fragment F on Query { ` + strings.Repeat("__typename ", 4) + `}`, CodeFieldLimit},
+		{"fragment_of_four_spread_twice", `{ ...F ... on Query { ...F } } fragment F on Query { ` + strings.Repeat("__typename ", 4) + `}`, ""},
+		{"fragment_of_three_spread_three_times", `{ ...F ... on Query { ...F ...F } } fragment F on Query { ` + strings.Repeat("__typename ", 3) + `}`, CodeFieldLimit},
 		{"nested_fields_count", `{ items { code name } items { code name } items { code name } items { code } }`, CodeFieldLimit},
 		{"unused_fragment_too_big", `{ __typename } fragment F on Query { ` + strings.Repeat("__typename ", 11) + `}`, CodeFieldLimit},
 		{"unused_fragments_add_up", `{ __typename } fragment F on Query { ` + strings.Repeat("__typename ", 5) + `} fragment G on Query { ` + strings.Repeat("__typename ", 5) + `}`, CodeFieldLimit},
