@@ -6,7 +6,6 @@ import (
 	"reflect"
 
 	"github.com/graphql-go/graphql"
-
 	"github.com/graphql-go/graphql/gqlerrors"
 	"github.com/graphql-go/graphql/language/location"
 	"github.com/vektah/gqlparser/v2"
@@ -27,23 +26,23 @@ import (
 //     process;
 //   - the same rule compares fields pairwise and compares their arguments by printing them
 //     (through a JSON round trip of the syntax tree, ~0.1 ms a pair): 5,000 copies of one field
-//     took ~0.7 s, 240 copies of one field with a variable argument 43 s; it also walks every
-//     path through the fragment graph (a DAG of fragments that spread each other twice per
-//     layer is exponential);
+//     took ~0.16 s of CPU, 240 copies of one field with a variable argument 43 s; it also walks
+//     every path through the fragment graph (a DAG of fragments that spread each other twice
+//     per layer is exponential);
 //   - its parser, visitor and value checks recurse once per bracket, and checking deeply nested
 //     inline fragments or input objects is superlinear (3,000 and 5,000 levels: 24 s and 45 s).
 //
 // The screen is linear in the size of the document (but for step 4's pairwise field comparison,
-// bounded by the field and fragment-chain limits) and recurses only as deep as the document is nested (bounded by
-// its first step) or as long as a chain of fragments is (bounded in step 2):
+// bounded by the field and fragment-chain limits) and recurses only as deep as the document is
+// nested (bounded by its first step) or as long as a chain of fragments is (bounded in step 2):
 //
 //  1. the lexer alone counts the tokens (TOKEN_LIMIT) and the nesting of brackets (DEPTH_LIMIT);
 //  2. gqlparser parses the document, and the fields are counted with each fragment expanded
-//     where it is spread (memoised per fragment, cycles cut) (FIELD_LIMIT); chains of fragments
-//     spread inside each other are bounded like the brackets (DEPTH_LIMIT), for gqlparser's
-//     validation walks every fragment definition with the fragments it reaches (quadratic in
-//     the length of a chain) and compares fields along the way (cubic: a chain or cycle of 250
-//     fragments took 0.1-0.2 s);
+//     where it is spread and each spread counted as one more (memoised per fragment, cycles
+//     cut) (FIELD_LIMIT); chains of fragments spread inside each other are bounded like the
+//     brackets (DEPTH_LIMIT), for gqlparser's validation walks every fragment definition with
+//     the fragments it reaches (quadratic in the length of a chain) and compares fields along
+//     the way (cubic: a chain or cycle of 250 fragments took 0.1-0.2 s);
 //  3. the alias and depth limits (checkStatic, on graphql-go's parse);
 //  4. gqlparser's implementation of the specification's validation rules checks the document
 //     against the schema's SDL (schema.graphql); its NoFragmentCycles rule refuses every cycle,
