@@ -137,6 +137,7 @@ func BenchmarkRefusal(b *testing.B) {
 		{"duplicate_fields_500_accepted", Handler(f), duplicateFields(500)},
 		{"person_variable_argument_240_accepted", Handler(f), "query($a: String!) {" + strings.Repeat(` person(idNumber: $a, purpose: "p") { name }`, 240) + " }"},
 		{"person_not_found_240_accepted", Handler(f), "{" + strings.Repeat(` person(idNumber: "x", purpose: "p") { name }`, 240) + " }"},
+		{"person_not_found_245_60KB_accepted", Handler(f), "{" + strings.Repeat(` person(idNumber: "`+strings.Repeat("x", 200)+`", purpose: "p") { name }`, 245) + " }"},
 		{"fragments_250_accepted", Handler(f), "{" + spreads.String() + " }" + frags.String()},
 	}
 	for _, d := range hostileDocuments() {

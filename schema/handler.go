@@ -120,7 +120,8 @@ type handler struct {
 // docEntry is a parsed document that passed the static limits and validation.
 type docEntry struct {
 	query string
-	doc   *ast.Document
+	doc   *ast.Document // parsed without source: locations come from lines
+	lines lineIndex
 	costs sync.Map // operation name -> cost, for operations whose cost does not depend on variables
 }
 
@@ -257,7 +258,8 @@ func (h *handler) prepared(query string, key [32]byte) (*docEntry, []gqlerrors.F
 		return nil, errs
 	}
 	src := source.NewSource(&source.Source{Body: []byte(query), Name: "GraphQL request"})
-	doc, err := parser.Parse(parser.ParseParams{Source: src})
+	// NoSource: locations are computed by lineIndex, not by graphql-go (locations.go).
+	doc, err := parser.Parse(parser.ParseParams{Source: src, Options: parser.ParseOptions{NoSource: true}})
 	if err != nil {
 		fe := gqlerrors.FormatError(err)
 		fe.Extensions = map[string]any{"code": CodeParseFailed}
@@ -269,14 +271,16 @@ func (h *handler) prepared(query string, key [32]byte) (*docEntry, []gqlerrors.F
 	if errs := h.cs.gate.validate(screened); errs != nil {
 		return nil, errs
 	}
+	lines := newLineIndex(query)
 	vr := graphql.ValidateDocument(&h.cs.schema, doc, graphqlGoRules)
 	if !vr.IsValid {
+		lines.relocate(vr.Errors)
 		for i := range vr.Errors {
 			vr.Errors[i].Extensions = map[string]any{"code": CodeValidationFailed}
 		}
 		return nil, vr.Errors
 	}
-	e := &docEntry{query: query, doc: doc}
+	e := &docEntry{query: query, doc: doc, lines: lines}
 	h.cache.Add(key, e)
 	return e, nil
 }
@@ -346,6 +350,7 @@ func (h *handler) serveGraphQL(w http.ResponseWriter, r *http.Request, rid strin
 		Args:          req.Variables,
 		Context:       ctx,
 	})
+	entry.lines.relocate(res.Errors)
 	fixErrors(res.Errors, h.cfg.log, rid)
 	writeResult(w, r, http.StatusOK, res, true)
 }
