@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/graphql-go/graphql"
 
@@ -101,30 +105,79 @@ func BenchmarkPersonQuery(b *testing.B) {
 }
 
 // BenchmarkRefusal shows how fast abusive requests are refused (no timed assertions: see
-// TestLimits for the error codes).
+// TestLimits and TestHostileDocuments for the error codes). Refused documents are never
+// cached; the accepted one carries a distinct text (a leading comment) each time, so the
+// document cache does not help it either.
 func BenchmarkRefusal(b *testing.B) {
 	f, fx := newFake()
 	c := counterA(fx)
 	deep, aliases, big := hostileQueries()
-	mk := func(s string) []byte { b, _ := json.Marshal(q(s, nil)); return b }
-	wide := WithLimits(Limits{MaxBodyBytes: 1 << 20, MaxDepth: 15, MaxAliases: 50, MaxComplexity: 10000, MaxList: 100})
+	wide := WithLimits(Limits{MaxBodyBytes: 1 << 20, MaxDepth: 15, MaxAliases: 50, MaxComplexity: 10000, MaxList: 100, MaxTokens: 1 << 20, MaxFields: 1 << 20})
+	bigBody := WithLimits(Limits{MaxBodyBytes: 1 << 20, MaxDepth: 15, MaxAliases: 50, MaxComplexity: 10000, MaxList: 100})
+	manyTokens := WithLimits(Limits{MaxBodyBytes: 1 << 20, MaxDepth: 15, MaxAliases: 50, MaxComplexity: 10000, MaxList: 100, MaxTokens: 1 << 20})
+	var spreads, frags strings.Builder
+	for i := range 250 {
+		fmt.Fprintf(&spreads, " ...F%d", i)
+		fmt.Fprintf(&frags, " fragment F%d on Query { __typename }", i)
+	}
 	cases := []struct {
-		name string
-		h    http.Handler
-		body []byte
+		name  string
+		h     http.Handler
+		query string
 	}{
-		{"depth_50", Handler(f), mk(deep)},
-		{"aliases_10000_body_limit", Handler(f), mk(aliases)},
-		{"aliases_10000_alias_limit", Handler(f, wide), mk(aliases)},
-		{"body_5MB", Handler(f), mk(big)},
+		{"depth_50", Handler(f), deep},
+		{"aliases_10000_body_limit", Handler(f), aliases},
+		{"aliases_10000_token_limit", Handler(f, bigBody), aliases},
+		{"aliases_10000_field_limit", Handler(f, manyTokens), aliases},
+		{"aliases_10000_alias_limit", Handler(f, wide), aliases},
+		{"body_5MB", Handler(f), big},
+		{"duplicate_fields_5000_token_limit", Handler(f), duplicateFields(5000)},
+		{"duplicate_fields_5000_field_limit", Handler(f, manyTokens), duplicateFields(5000)},
+		{"duplicate_fields_501_field_limit", Handler(f), duplicateFields(501)},
+		{"duplicate_fields_500_accepted", Handler(f), duplicateFields(500)},
+		{"person_variable_argument_240_accepted", Handler(f), "query($a: String!) {" + strings.Repeat(` person(idNumber: $a, purpose: "p") { name }`, 240) + " }"},
+		{"person_not_found_240_accepted", Handler(f), "{" + strings.Repeat(` person(idNumber: "x", purpose: "p") { name }`, 240) + " }"},
+		{"person_not_found_245_60KB_accepted", Handler(f), "{" + strings.Repeat(` person(idNumber: "`+strings.Repeat("x", 200)+`", purpose: "p") { name }`, 245) + " }"},
+		{"fragments_250_accepted", Handler(f), "{" + spreads.String() + " }" + frags.String()},
+	}
+	for _, d := range hostileDocuments() {
+		if strings.HasPrefix(d.name, "fragment_") || strings.HasPrefix(d.name, "nested_") {
+			cases = append(cases, struct {
+				name  string
+				h     http.Handler
+				query string
+			}{d.name, Handler(f), d.query})
+		}
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
+			vars := map[string]any{"a": fx.head}
+			body, _ := json.Marshal(q(tc.query, vars))
+			fresh := strings.HasSuffix(tc.name, "_accepted")
+			cpu0 := processCPU()
 			for b.Loop() {
-				benchRequest(b, tc.h, c, tc.body)
+				if fresh {
+					body, _ = json.Marshal(q(fmt.Sprintf("# %d\n%s", benchSeq.Add(1), tc.query), vars))
+				}
+				benchRequest(b, tc.h, c, body)
 			}
+			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 		})
 	}
+}
+
+// benchSeq numbers the distinct document texts of benchmarks that must miss the document cache
+// (-count reruns a sub-benchmark with the same handler).
+var benchSeq atomic.Int64
+
+// processCPU is the CPU time of the process so far (user and system), the steadier measure on a
+// shared machine where wall time depends on the load.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkHousehold is the five-member household with licences (one People call).

@@ -10,8 +10,12 @@
 // number it was not told it may show, and cannot reach a person except through Service.People.
 //
 // Handler serves POST and GET /graphql. Before a document executes it passes, in this order:
-// the request size limit, parsing, the cost limits (depth, aliases, complexity with list
-// multipliers, list sizes; see Limits), and the specification's validation rules. Parsed and
+// the request size limit; the token count and bracket nesting, from the lexer alone; parsing;
+// the number of fields with fragments expanded, the length of fragment chains, aliases and
+// depth; the specification's validation rules (gqlparser's against schema.graphql, which refuse
+// fragment cycles, then graphql-go's; guard.go says why both); and the complexity with list
+// multipliers and list sizes (see Limits). Each step is bounded by the ones before it, so no
+// document makes the process recurse without bound or validate for long. Parsed and
 // validated documents are kept in a bounded LRU cache keyed by the SHA-256 of the query text,
 // which also serves Apollo-style automatic persisted queries. Resolvers that fetch return
 // thunks backed by a per-request batcher (loader.go), so a household's members are fetched with

@@ -74,7 +74,11 @@ var compiled = sync.OnceValues(func() (*compiledSchema, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs := &compiledSchema{schema: s, costs: costs}
+	g, err := newGate()
+	if err != nil {
+		return nil, err
+	}
+	cs := &compiledSchema{schema: s, costs: costs, gate: g}
 	doc, err := parser.Parse(parser.ParseParams{Source: IntrospectionQuery})
 	if err != nil {
 		return nil, err
@@ -92,7 +96,8 @@ const math32 = 1<<31 - 1
 type compiledSchema struct {
 	schema    graphql.Schema
 	costs     fieldCosts
-	introCost int // cost of IntrospectionQuery
+	introCost int   // cost of IntrospectionQuery
+	gate      *gate // the screen every document passes before graphql-go validates it (guard.go)
 }
 
 // Schema returns the GraphQL schema (built once; safe for concurrent use).
@@ -116,7 +121,8 @@ type handler struct {
 // docEntry is a parsed document that passed the static limits and validation.
 type docEntry struct {
 	query string
-	doc   *ast.Document
+	doc   *ast.Document // parsed without source: locations come from lines
+	lines lineIndex
 	costs sync.Map // operation name -> cost, for operations whose cost does not depend on variables
 }
 
@@ -134,6 +140,7 @@ func Handler(svc Service, opts ...Option) http.Handler {
 	if err := cfg.limits.Validate(); err != nil {
 		panic(err)
 	}
+	cfg.limits = cfg.limits.withDefaults()
 	cs, err := compiled()
 	if err != nil {
 		panic(fmt.Errorf("schema: build: %w", err))
@@ -247,8 +254,14 @@ func (h *handler) prepared(query string, key [32]byte) (*docEntry, []gqlerrors.F
 	if e, ok := h.cache.Get(key); ok && e.query == query {
 		return e, nil
 	}
+	// Limits first, then validation; graphql-go sees only what the screen (guard.go) passed.
+	screened, errs := parseScreened(query, h.cfg.limits)
+	if errs != nil {
+		return nil, errs
+	}
 	src := source.NewSource(&source.Source{Body: []byte(query), Name: "GraphQL request"})
-	doc, err := parser.Parse(parser.ParseParams{Source: src})
+	// NoSource: locations are computed by lineIndex, not by graphql-go (locations.go).
+	doc, err := parser.Parse(parser.ParseParams{Source: src, Options: parser.ParseOptions{NoSource: true}})
 	if err != nil {
 		fe := gqlerrors.FormatError(err)
 		fe.Extensions = map[string]any{"code": CodeParseFailed}
@@ -257,14 +270,19 @@ func (h *handler) prepared(query string, key [32]byte) (*docEntry, []gqlerrors.F
 	if err := checkStatic(doc, h.cfg.limits); err != nil {
 		return nil, []gqlerrors.FormattedError{formatted(err)}
 	}
-	vr := graphql.ValidateDocument(&h.cs.schema, doc, nil)
+	if errs := h.cs.gate.validate(screened); errs != nil {
+		return nil, errs
+	}
+	lines := newLineIndex(query)
+	vr := graphql.ValidateDocument(&h.cs.schema, doc, graphqlGoRules)
 	if !vr.IsValid {
+		lines.relocate(vr.Errors)
 		for i := range vr.Errors {
 			vr.Errors[i].Extensions = map[string]any{"code": CodeValidationFailed}
 		}
 		return nil, vr.Errors
 	}
-	e := &docEntry{query: query, doc: doc}
+	e := &docEntry{query: query, doc: doc, lines: lines}
 	h.cache.Add(key, e)
 	return e, nil
 }
@@ -334,6 +352,7 @@ func (h *handler) serveGraphQL(w http.ResponseWriter, r *http.Request, rid strin
 		Args:          req.Variables,
 		Context:       ctx,
 	})
+	entry.lines.relocate(res.Errors)
 	fixErrors(res.Errors, h.cfg.log, rid)
 	writeResult(w, r, http.StatusOK, res, true)
 }

@@ -17,7 +17,10 @@ import (
 type Limits struct {
 	// MaxBodyBytes bounds the request body (POST) or the query parameters (GET).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
-	// MaxDepth bounds the nesting of fields, fragments expanded (DEPTH_LIMIT).
+	// MaxDepth bounds the nesting of fields, fragments expanded (DEPTH_LIMIT). The brackets of
+	// the document ({, [ and ( together) may nest at most 2*MaxDepth+10 deep (DEPTH_LIMIT too),
+	// checked by the lexer before any parser or validator recurses over the document, and so
+	// may chains of fragments spread inside fragments.
 	MaxDepth int `yaml:"max_depth"`
 	// MaxAliases bounds the number of aliased fields in the document (ALIAS_LIMIT).
 	MaxAliases int `yaml:"max_aliases"`
@@ -30,7 +33,22 @@ type Limits struct {
 	MaxIntrospectionComplexity int `yaml:"max_introspection_complexity"`
 	// MaxList bounds `first` and every list argument, literal or variable (LIST_LIMIT).
 	MaxList int `yaml:"max_list"`
+	// MaxTokens bounds the lexical tokens of the document, comments not counted (TOKEN_LIMIT).
+	// It is checked first, by the lexer alone. 0 means the default, 4000 (the explorer's
+	// introspection query has 155).
+	MaxTokens int `yaml:"max_tokens"`
+	// MaxFields bounds the fields of the document, each fragment counted once for every place
+	// it is spread and each spread as one field more (FIELD_LIMIT). Validation compares the
+	// fields and spreads of a selection set pairwise, so its cost grows with the square of this
+	// number; the check runs before validation. 0 means the default, 500 (the introspection
+	// query counts about 200).
+	MaxFields int `yaml:"max_fields"`
 }
+
+const (
+	defaultMaxTokens = 4000
+	defaultMaxFields = 500
+)
 
 // DefaultLimits are the limits Handler uses unless WithLimits says otherwise.
 func DefaultLimits() Limits {
@@ -40,10 +58,23 @@ func DefaultLimits() Limits {
 		MaxAliases:    50,
 		MaxComplexity: 10000,
 		MaxList:       100,
+		MaxTokens:     defaultMaxTokens,
+		MaxFields:     defaultMaxFields,
 	}
 }
 
-// Validate reports a limit that is not positive.
+// withDefaults fills the limits whose zero value means "the default".
+func (l Limits) withDefaults() Limits {
+	if l.MaxTokens == 0 {
+		l.MaxTokens = defaultMaxTokens
+	}
+	if l.MaxFields == 0 {
+		l.MaxFields = defaultMaxFields
+	}
+	return l
+}
+
+// Validate reports a limit that is out of range.
 func (l Limits) Validate() error {
 	switch {
 	case l.MaxBodyBytes <= 0:
@@ -58,6 +89,10 @@ func (l Limits) Validate() error {
 		return fmt.Errorf("schema: limits: max_introspection_complexity must not be negative")
 	case l.MaxList <= 0:
 		return fmt.Errorf("schema: limits: max_list must be positive")
+	case l.MaxTokens < 0:
+		return fmt.Errorf("schema: limits: max_tokens must not be negative")
+	case l.MaxFields < 0:
+		return fmt.Errorf("schema: limits: max_fields must not be negative")
 	}
 	return nil
 }

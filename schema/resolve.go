@@ -32,6 +32,8 @@ const (
 	CodeAliasLimit            = "ALIAS_LIMIT"                   // Limits.MaxAliases exceeded
 	CodeComplexityLimit       = "COMPLEXITY_LIMIT"              // Limits.MaxComplexity (or the introspection budget) exceeded
 	CodeListLimit             = "LIST_LIMIT"                    // first or a list argument above Limits.MaxList
+	CodeTokenLimit            = "TOKEN_LIMIT"                   // Limits.MaxTokens exceeded
+	CodeFieldLimit            = "FIELD_LIMIT"                   // Limits.MaxFields exceeded (fragments expanded)
 	CodeRequestTooLarge       = "REQUEST_TOO_LARGE"             // body or query string above Limits.MaxBodyBytes (HTTP 413)
 	CodeParseFailed           = "GRAPHQL_PARSE_FAILED"          // the query is not GraphQL
 	CodeValidationFailed      = "GRAPHQL_VALIDATION_FAILED"     // the query does not fit the schema

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graphql-go/graphql"
 	"go.uber.org/goleak"
 
 	"sanmian/hub/ident"
@@ -399,6 +400,59 @@ func hostileQueries() (deep, aliases, big string) {
 	return deep, a.String(), `{ __typename } #` + strings.Repeat("x", 5<<20)
 }
 
+// hostileDocuments are documents that recurse (fragment cycles), expand exponentially or nest
+// without bound, each with the code that refuses it. Before the screen of guard.go the cycles
+// stopped the process with a Go stack overflow in graphql-go's validation (fatal, beyond
+// recover), the fan-out and the nested list ran for minutes, and the nested inline fragments and
+// input object took 24 s and 45 s. Long cycles and chains of fragments are refused before
+// validation, which is cubic in their length.
+func hostileDocuments() []struct{ name, query, code string } {
+	cycle := func(n int, field string) string {
+		var b strings.Builder
+		b.WriteString("query { ...F0 }")
+		for i := range n {
+			fmt.Fprintf(&b, " fragment F%d on Query { %s ...F%d }", i, field, (i+1)%n)
+		}
+		return b.String()
+	}
+	var chain strings.Builder
+	chain.WriteString("query { ...F0 }")
+	for i := range 300 {
+		fmt.Fprintf(&chain, " fragment F%d on Query { ...F%d }", i, i+1)
+	}
+	chain.WriteString(" fragment F300 on Query { __typename }")
+	// Two fragments per layer, each spreading both of the next: 2^30 paths in 62 definitions.
+	var fan strings.Builder
+	fan.WriteString("query { ...L0a }")
+	for i := range 30 {
+		fmt.Fprintf(&fan, " fragment L%da on Query { ...L%da ...L%db } fragment L%db on Query { ...L%da ...L%db }", i, i+1, i+1, i, i+1, i+1)
+	}
+	fan.WriteString(" fragment L30a on Query { __typename } fragment L30b on Query { __typename }")
+	return []struct{ name, query, code string }{
+		{"fragment_cycle_two", `query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }`, CodeValidationFailed},
+		{"fragment_cycle_self", `query { ...A } fragment A on Query { ...A }`, CodeValidationFailed},
+		{"fragment_cycle_self_unused", `query { __typename } fragment A on Query { ...A }`, CodeValidationFailed},
+		{"fragment_cycle_30", cycle(30, "__typename"), CodeValidationFailed},
+		{"fragment_cycle_400", cycle(400, ""), CodeDepthLimit},
+		{"fragment_cycle_250_fields", cycle(250, "__typename"), CodeFieldLimit},
+		{"fragment_chain_300", chain.String(), CodeDepthLimit},
+		{"fragment_cycle_through_fields", `query { person(idNumber: "x", purpose: "p") { ...P } } fragment P on Person { household { members { person { ...P } } } }`, CodeValidationFailed},
+		{"fragment_cycle_through_inline", `query { ...A } fragment A on Query { ... on Query { ... @include(if: true) { ...A } } }`, CodeValidationFailed},
+		{"fragment_fanout_2_30", fan.String(), CodeFieldLimit},
+		{"nested_fields_5000", strings.Repeat("{ a ", 5000) + strings.Repeat("}", 5000), CodeDepthLimit},
+		{"nested_inline_3000", "{" + strings.Repeat(" ... on Query {", 3000) + " __typename" + strings.Repeat(" }", 3001), CodeDepthLimit},
+		{"nested_list_10000", `{ people(idNumbers: ` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `, purpose: "p") { name } }`, CodeDepthLimit},
+		{"nested_object_5000", `mutation { apply(input: ` + strings.Repeat("{a: ", 5000) + "1" + strings.Repeat("}", 5000) + `) { id } }`, CodeDepthLimit},
+		{"duplicate_fields_5000", duplicateFields(5000), CodeTokenLimit},
+		{"duplicate_fields_501", duplicateFields(501), CodeFieldLimit},
+		{"list_argument_5000_tokens", `{ people(idNumbers: [` + strings.Repeat(`"x" `, 5000) + `], purpose: "p") { name } }`, CodeTokenLimit},
+	}
+}
+
+// duplicateFields is one selection set with n copies of the same field: valid, mergeable, and
+// quadratic for every implementation of OverlappingFieldsCanBeMerged.
+func duplicateFields(n int) string { return "{" + strings.Repeat(" __typename", n) + " }" }
+
 func TestLimits(t *testing.T) {
 	f, fx := newFake()
 	deep, aliases, big := hostileQueries()
@@ -413,7 +467,8 @@ func TestLimits(t *testing.T) {
 	}{
 		{"depth_50", nil, q(deep, nil), 200, CodeDepthLimit},
 		{"aliases_10000_default_body_limit", nil, q(aliases, nil), 413, CodeRequestTooLarge},
-		{"aliases_10000", []Option{WithLimits(Limits{MaxBodyBytes: 1 << 20, MaxDepth: 15, MaxAliases: 50, MaxComplexity: 10000, MaxList: 100})}, q(aliases, nil), 200, CodeAliasLimit},
+		{"aliases_10000_token_limit", []Option{WithLimits(Limits{MaxBodyBytes: 1 << 20, MaxDepth: 15, MaxAliases: 50, MaxComplexity: 10000, MaxList: 100})}, q(aliases, nil), 200, CodeTokenLimit},
+		{"aliases_10000", []Option{WithLimits(Limits{MaxBodyBytes: 1 << 20, MaxDepth: 15, MaxAliases: 50, MaxComplexity: 10000, MaxList: 100, MaxTokens: 1 << 20, MaxFields: 1 << 20})}, q(aliases, nil), 200, CodeAliasLimit},
 		{"body_5MB", nil, q(big, nil), 413, CodeRequestTooLarge},
 		{"complexity", nil, q(complexQ, nil), 200, CodeComplexityLimit},
 		{"first_101_literal", nil, q(`{ applications(first: 101) { edges { cursor } } }`, nil), 200, CodeListLimit},
@@ -458,6 +513,102 @@ func TestLimits(t *testing.T) {
 	_, r, raw = post(t, Handler(f), counterA(fx), q(`{ person(idNumber: "`+fx.head+`", purpose: "x") { name } }`, nil))
 	if dig(r.Data, "person", "name") != "王建国" {
 		t.Fatalf("after refusals: %s", raw)
+	}
+}
+
+// TestHostileDocuments sends each hostile document through the handler: each is refused with its
+// code (before validation where the code is a limit), and the process stays up to answer a
+// normal query afterwards.
+func TestHostileDocuments(t *testing.T) {
+	f, fx := newFake()
+	h := Handler(f)
+	for _, tc := range hostileDocuments() {
+		t.Run(tc.name, func(t *testing.T) {
+			status, r, raw := post(t, h, counterA(fx), q(tc.query, nil))
+			if status != http.StatusOK || !r.hasCode(tc.code) || r.Data != nil {
+				t.Fatalf("status %d codes %v, want 200 %s: %.300s", status, r.codes(), tc.code, raw)
+			}
+			if r.Errors[0].Message == "" {
+				t.Errorf("empty message")
+			}
+			// The same document through GET and with the GraphQL-over-HTTP media type.
+			req := httptest.NewRequest(http.MethodGet, "/graphql?query="+url.QueryEscape(tc.query), nil)
+			req.Header.Set("Accept", "application/graphql-response+json")
+			status, r, raw = send(t, Handler(f, WithLimits(Limits{MaxBodyBytes: 1 << 20, MaxDepth: 15, MaxAliases: 50, MaxComplexity: 10000, MaxList: 100})), counterA(fx), req)
+			if status != http.StatusBadRequest || !r.hasCode(tc.code) {
+				t.Fatalf("GET: status %d codes %v, want 400 %s: %.300s", status, r.codes(), tc.code, raw)
+			}
+		})
+	}
+	if n := f.peopleCalls.Load() + f.householdCalls.Load(); n != 0 {
+		t.Errorf("refused requests reached the service %d times", n)
+	}
+	_, r, raw := post(t, h, counterA(fx), q(`{ person(idNumber: "`+fx.head+`", purpose: "x") { name } }`, nil))
+	if dig(r.Data, "person", "name") != "王建国" {
+		t.Fatalf("after refusals: %s", raw)
+	}
+}
+
+// TestFieldLimitCountsFragmentsWhereSpread checks the field count of the screen: a fragment
+// counts once for every place it is spread (and the spread as one more), so fragments cannot
+// hide fields from the limit, and documents at the limit pass.
+func TestFieldLimitCountsFragmentsWhereSpread(t *testing.T) {
+	f, fx := newFake()
+	lim := DefaultLimits()
+	lim.MaxFields = 10
+	h := Handler(f, WithLimits(lim))
+	tests := []struct {
+		name  string
+		query string
+		code  string // "" for accepted
+	}{
+		{"ten_fields", duplicateFields(10), ""},
+		{"eleven_fields", duplicateFields(11), CodeFieldLimit},
+		{"fragment_of_four_spread_twice", `{ ...F ... on Query { ...F } } fragment F on Query { ` + strings.Repeat("__typename ", 4) + `}`, ""},
+		{"fragment_of_three_spread_three_times", `{ ...F ... on Query { ...F ...F } } fragment F on Query { ` + strings.Repeat("__typename ", 3) + `}`, CodeFieldLimit},
+		{"nested_fields_count", `{ items { code name } items { code name } items { code name } items { code } }`, CodeFieldLimit},
+		{"unused_fragment_too_big", `{ __typename } fragment F on Query { ` + strings.Repeat("__typename ", 11) + `}`, CodeFieldLimit},
+		{"unused_fragments_add_up", `{ __typename } fragment F on Query { ` + strings.Repeat("__typename ", 5) + `} fragment G on Query { ` + strings.Repeat("__typename ", 5) + `}`, CodeFieldLimit},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, r, raw := post(t, h, counterA(fx), q(tc.query, nil))
+			if tc.code == "" && len(r.Errors) > 0 || tc.code != "" && !r.hasCode(tc.code) {
+				t.Fatalf("codes %v, want %q: %.300s", r.codes(), tc.code, raw)
+			}
+		})
+	}
+}
+
+// TestOverlappingFieldsByGQLParser checks that field merging is still validated now that
+// gqlparser's rule does it instead of graphql-go's, and that graphql-go runs every other rule.
+func TestOverlappingFieldsByGQLParser(t *testing.T) {
+	if len(graphqlGoRules) != len(graphql.SpecifiedRules)-1 {
+		t.Fatalf("graphql-go rules: %d of %d", len(graphqlGoRules), len(graphql.SpecifiedRules))
+	}
+	f, fx := newFake()
+	h := Handler(f)
+	tests := []struct {
+		name  string
+		query string
+		code  string // "" for accepted
+	}{
+		{"same_field_same_arguments", `{ person(idNumber: "` + fx.head + `", purpose: "p") { name } person(idNumber: "` + fx.head + `", purpose: "p") { sex } }`, ""},
+		{"same_field_different_arguments", `{ person(idNumber: "a", purpose: "p") { name } person(idNumber: "b", purpose: "p") { name } }`, CodeValidationFailed},
+		{"alias_on_two_fields", `{ x: __typename x: person(idNumber: "a", purpose: "p") { name } }`, CodeValidationFailed},
+		{"conflict_through_fragment", `{ person(idNumber: "a", purpose: "p") { name } ...F } fragment F on Query { person(idNumber: "b", purpose: "p") { name } }`, CodeValidationFailed},
+		{"variable_argument_240_copies", "query($a: String!) {" + strings.Repeat(` person(idNumber: $a, purpose: "p") { name }`, 240) + " }", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, r, raw := post(t, h, counterA(fx), q(tc.query, map[string]any{"a": fx.head}))
+			if tc.code == "" && len(r.Errors) > 0 || tc.code != "" && !r.hasCode(tc.code) {
+				t.Fatalf("codes %v, want %q: %.300s", r.codes(), tc.code, raw)
+			}
+			if tc.code != "" && !strings.Contains(r.Errors[0].Message, "conflict") {
+				t.Fatalf("not a field-merging error: %.300s", raw)
+			}
+		})
 	}
 }
 
