@@ -190,13 +190,13 @@ func upstreamDetail(err error) string {
 	return "A data platform did not answer; try again later. 请稍后重试。"
 }
 
-func writeResult(w http.ResponseWriter, res service.Result) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	if res.Replayed {
+// writeOutcome answers a state-changing call with its view: status (201 for a creation,
+// 200 otherwise, a replay included) and Idempotent-Replayed on a replay.
+func writeOutcome[T any](w http.ResponseWriter, status int, o service.Outcome[T]) {
+	if o.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	w.WriteHeader(res.Status)
-	_, _ = w.Write(res.Body)
+	WriteJSON(w, status, o.View)
 }
 
 func (v *V1) items(w http.ResponseWriter, r *http.Request) {
@@ -222,7 +222,7 @@ func (v *V1) createApplication(w http.ResponseWriter, r *http.Request, c auth.Ca
 		WriteServiceError(w, r, err)
 		return
 	}
-	writeResult(w, res)
+	writeOutcome(w, http.StatusCreated, res)
 }
 
 func (v *V1) getApplication(w http.ResponseWriter, r *http.Request, c auth.Caller) {
@@ -265,7 +265,7 @@ func (v *V1) confirm(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 		WriteServiceError(w, r, err)
 		return
 	}
-	writeResult(w, res)
+	writeOutcome(w, http.StatusOK, res)
 }
 
 func (v *V1) review(w http.ResponseWriter, r *http.Request, c auth.Caller) {
@@ -278,7 +278,7 @@ func (v *V1) review(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 		WriteServiceError(w, r, err)
 		return
 	}
-	writeResult(w, res)
+	writeOutcome(w, http.StatusOK, res)
 }
 
 func (v *V1) getPermit(w http.ResponseWriter, r *http.Request, c auth.Caller) {
@@ -300,7 +300,7 @@ func (v *V1) revoke(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 		WriteServiceError(w, r, err)
 		return
 	}
-	writeResult(w, res)
+	writeOutcome(w, http.StatusOK, res)
 }
 
 func (v *V1) verify(w http.ResponseWriter, r *http.Request) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -184,19 +183,15 @@ func (g graphQLService) Review(ctx context.Context, c schema.Caller, req schema.
 	return g.applicationResult(ctx, c, res)
 }
 
-// applicationResult turns a state-changing call's result (the body REST sends) into the
-// GraphQL application: the body's view, plus the applicant, the reviews and the unmask flag
-// from an authorised read of the application.
-func (g graphQLService) applicationResult(ctx context.Context, c schema.Caller, res service.Result) (*schema.Application, error) {
-	var v service.ApplicationView
-	if err := json.Unmarshal(res.Body, &v); err != nil {
-		return nil, fmt.Errorf("app: graphql: decode application result: %w", err)
-	}
-	d, err := g.hub.ApplicationDetail(ctx, authCaller(c), v.ID)
+// applicationResult turns a state-changing call's outcome into the GraphQL application: the
+// outcome's view, plus the applicant, the reviews and the unmask flag from an authorised read
+// of the application.
+func (g graphQLService) applicationResult(ctx context.Context, c schema.Caller, res service.Outcome[service.ApplicationView]) (*schema.Application, error) {
+	d, err := g.hub.ApplicationDetail(ctx, authCaller(c), res.View.ID)
 	if err != nil {
 		return nil, err
 	}
-	d.View = v
+	d.View = res.View
 	return applicationOf(d), nil
 }
 
@@ -213,11 +208,7 @@ func (g graphQLService) Revoke(ctx context.Context, c schema.Caller, req schema.
 	if err != nil {
 		return nil, err
 	}
-	var p service.PermitView
-	if err := json.Unmarshal(res.Body, &p); err != nil {
-		return nil, fmt.Errorf("app: graphql: decode permit result: %w", err)
-	}
-	return permitOf(p), nil
+	return permitOf(res.View), nil
 }
 
 func (g graphQLService) Decision(ctx context.Context, c schema.Caller, id string) (*schema.Decision, error) {

@@ -19,7 +19,8 @@ type DataUseRecord struct {
 // DataUseRecords is DataUse with each record's id (for cursor pagination per record): the
 // same authorisation (resident.data_use.read; counters and reviewers on the resident's
 // village), newest first, and the cursor of the next page ("" at the end).
-func (h *Hub) DataUseRecords(ctx context.Context, c auth.Caller, idNumber, after string, limit int) ([]DataUseRecord, string, error) {
+func (h *Hub) DataUseRecords(ctx context.Context, c auth.Caller, idNumber, after string, limit int) (_ []DataUseRecord, _ string, err error) {
+	defer h.auditRefusal(ctx, c, &err)
 	idNumber = store.NormalizeIDNumber(idNumber)
 	if _, err := ident.ParseIDNumber(idNumber); err != nil {
 		return nil, "", &InvalidError{Field: "id_number", Detail: err.Error()}
@@ -36,7 +37,7 @@ func (h *Hub) DataUseRecords(ctx context.Context, c auth.Caller, idNumber, after
 		res.Village = village
 	}
 	if _, err := h.authorize(ctx, c, "resident.data_use.read", res, h.subjectOf(idNumber)); err != nil {
-		return nil, "", h.auditDenied(ctx, c, err)
+		return nil, "", err
 	}
 	recs, next, err := h.store.ListDataUse(ctx, idNumber, store.Page{After: after, Limit: limit})
 	if err != nil {

@@ -35,9 +35,9 @@ type DecisionDetail struct {
 // lookup on the resident's village (action graphql.person, with the item), assembles the
 // evidence, asks the policy, and stores the decision together with its lookup and decision
 // audit entries and the resident's data-use record in one transaction.
-func (h *Hub) Eligibility(ctx context.Context, c auth.Caller, idNumber, itemCode, purpose string) (DecisionDetail, error) {
-	d, err := h.eligibility(ctx, c, idNumber, itemCode, purpose)
-	return d, h.auditDenied(ctx, c, err)
+func (h *Hub) Eligibility(ctx context.Context, c auth.Caller, idNumber, itemCode, purpose string) (_ DecisionDetail, err error) {
+	defer h.auditRefusal(ctx, c, &err)
+	return h.eligibility(ctx, c, idNumber, itemCode, purpose)
 }
 
 func (h *Hub) eligibility(ctx context.Context, c auth.Caller, idNumber, itemCode, purpose string) (DecisionDetail, error) {
@@ -113,9 +113,9 @@ type decisionResult struct {
 // the application's, or for an eligibility check the resident's, from the recorded input; the
 // district when neither is known, so only district-wide callers may read it). The evaluated
 // input is never returned.
-func (h *Hub) GetDecision(ctx context.Context, c auth.Caller, id string) (DecisionDetail, error) {
-	d, err := h.getDecision(ctx, c, id)
-	return d, h.auditDenied(ctx, c, err)
+func (h *Hub) GetDecision(ctx context.Context, c auth.Caller, id string) (_ DecisionDetail, err error) {
+	defer h.auditRefusal(ctx, c, &err)
+	return h.getDecision(ctx, c, id)
 }
 
 func (h *Hub) getDecision(ctx context.Context, c auth.Caller, id string) (DecisionDetail, error) {
@@ -201,9 +201,9 @@ type DecisionReplay struct {
 // ReplayDecision replays one recorded decision for an auditor (action decision.replay, on the
 // village the decision concerns as for GetDecision) and writes the replay to the audit log.
 // The evaluated input is never returned.
-func (h *Hub) ReplayDecision(ctx context.Context, c auth.Caller, id string) (DecisionReplay, error) {
-	d, err := h.replayDecision(ctx, c, id)
-	return d, h.auditDenied(ctx, c, err)
+func (h *Hub) ReplayDecision(ctx context.Context, c auth.Caller, id string) (_ DecisionReplay, err error) {
+	defer h.auditRefusal(ctx, c, &err)
+	return h.replayDecision(ctx, c, id)
 }
 
 func (h *Hub) replayDecision(ctx context.Context, c auth.Caller, id string) (DecisionReplay, error) {

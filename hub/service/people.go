@@ -101,6 +101,7 @@ func (h *Hub) People(ctx context.Context, c auth.Caller, ids []string, purpose s
 		}
 		a, err := h.authorize(ctx, c, actionPerson, Resource{Village: t.village}, h.subjectOf(t.id))
 		if err != nil {
+			// A refusal is this entry's error, not the call's: audited here.
 			t.err = h.auditDenied(ctx, c, err)
 			continue
 		}

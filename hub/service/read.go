@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -52,7 +51,8 @@ func permitView(p store.Permit) PermitView {
 }
 
 // GetPermit returns a permit the caller may read (the same access as its application).
-func (h *Hub) GetPermit(ctx context.Context, c auth.Caller, id string) (PermitView, error) {
+func (h *Hub) GetPermit(ctx context.Context, c auth.Caller, id string) (_ PermitView, err error) {
+	defer h.auditRefusal(ctx, c, &err)
 	p, err := h.store.GetPermit(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return PermitView{}, fmt.Errorf("permit %q: %w", id, ErrNotFound)
@@ -61,7 +61,7 @@ func (h *Hub) GetPermit(ctx context.Context, c auth.Caller, id string) (PermitVi
 		return PermitView{}, err
 	}
 	if _, _, err := h.loadApplication(ctx, h.store, c, p.ApplicationID, "permit.read"); err != nil {
-		return PermitView{}, h.auditDenied(ctx, c, err)
+		return PermitView{}, err
 	}
 	return permitView(p), nil
 }
@@ -72,18 +72,14 @@ type RevokeRequest struct {
 }
 
 // Revoke revokes a permit with a reason; the status list shows it from then on.
-func (h *Hub) Revoke(ctx context.Context, c auth.Caller, id string, req RevokeRequest, idemKey string) (Result, error) {
-	res, err := h.revoke(ctx, c, id, req, idemKey)
-	return res, h.auditDenied(ctx, c, err)
-}
-
-func (h *Hub) revoke(ctx context.Context, c auth.Caller, id string, req RevokeRequest, idemKey string) (Result, error) {
+func (h *Hub) Revoke(ctx context.Context, c auth.Caller, id string, req RevokeRequest, idemKey string) (_ Outcome[PermitView], err error) {
+	defer h.auditRefusal(ctx, c, &err)
 	reason, err := checkText(req.Reason, textRule{field: "reason", max: maxReason, multiline: true})
 	if err != nil {
-		return Result{}, err
+		return Outcome[PermitView]{}, err
 	}
 	if reason == "" {
-		return Result{}, &InvalidError{Field: "reason", Detail: "a revocation reason is required"}
+		return Outcome[PermitView]{}, &InvalidError{Field: "reason", Detail: "a revocation reason is required"}
 	}
 	req.Reason = reason
 	key := struct {
@@ -91,45 +87,42 @@ func (h *Hub) revoke(ctx context.Context, c auth.Caller, id string, req RevokeRe
 		RevokeRequest
 	}{id, req}
 	// A replayed revocation shows the permit: the caller must still be allowed to read it.
-	mayReadPermit := func(ctx context.Context, r store.Reader, body json.RawMessage) error {
-		var v struct {
-			ApplicationID string `json:"application_id"`
-		}
-		if err := json.Unmarshal(body, &v); err != nil || v.ApplicationID == "" {
+	mayReadPermit := func(ctx context.Context, r store.Reader, v PermitView) error {
+		if v.ApplicationID == "" {
 			return fmt.Errorf("service: stored result names no permit")
 		}
 		_, _, err := h.loadApplication(ctx, r, c, v.ApplicationID, "permit.read")
 		return err
 	}
-	return h.idempotent(ctx, c, idemKey, key, mayReadPermit, func(tx store.Txn) (int, any, error) {
+	return idempotent(ctx, h, c, idemKey, key, mayReadPermit, func(tx store.Txn) (PermitView, error) {
 		p, err := tx.GetPermit(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return 0, nil, fmt.Errorf("permit %q: %w", id, ErrNotFound)
+			return PermitView{}, fmt.Errorf("permit %q: %w", id, ErrNotFound)
 		}
 		if err != nil {
-			return 0, nil, err
+			return PermitView{}, err
 		}
 		app, view, err := h.loadApplication(ctx, tx, c, p.ApplicationID, "permit.revoke")
 		if err != nil {
-			return 0, nil, err
+			return PermitView{}, err
 		}
 		reason := redact(req.Reason, applicantNames(ctx, tx, app, view)...)
 		if err := tx.RevokePermit(ctx, id, reason); err != nil {
 			if errors.Is(err, store.ErrPermitRevoked) {
-				return 0, nil, fmt.Errorf("%w: the permit is already revoked", ErrState)
+				return PermitView{}, fmt.Errorf("%w: the permit is already revoked", ErrState)
 			}
-			return 0, nil, err
+			return PermitView{}, err
 		}
 		if err := tx.AppendAudit(ctx, &store.AuditEntry{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditRevocation,
 			Subject: h.subjectOf(app.ApplicantID), Item: p.Item, ApplicationID: p.ApplicationID,
 			Details: mustJSON(map[string]any{"permit_id": id, "reason": reason, "status_index": p.StatusListIndex})}); err != nil {
-			return 0, nil, err
+			return PermitView{}, err
 		}
 		p, err = tx.GetPermit(ctx, id)
 		if err != nil {
-			return 0, nil, err
+			return PermitView{}, err
 		}
-		return 200, permitView(p), nil
+		return permitView(p), nil
 	})
 }
 
@@ -159,7 +152,8 @@ type DataUseView struct {
 
 // DataUse lists who used a resident's data, newest first. Counters may ask for residents of
 // their jurisdiction (to show the resident at the counter); auditors and admins for anyone.
-func (h *Hub) DataUse(ctx context.Context, c auth.Caller, idNumber, after string, limit int) ([]DataUseView, string, error) {
+func (h *Hub) DataUse(ctx context.Context, c auth.Caller, idNumber, after string, limit int) (_ []DataUseView, _ string, err error) {
+	defer h.auditRefusal(ctx, c, &err)
 	idNumber = store.NormalizeIDNumber(idNumber)
 	if _, err := ident.ParseIDNumber(idNumber); err != nil {
 		return nil, "", &InvalidError{Field: "id_number", Detail: err.Error()}
@@ -176,7 +170,7 @@ func (h *Hub) DataUse(ctx context.Context, c auth.Caller, idNumber, after string
 		res.Village = village
 	}
 	if _, err := h.authorize(ctx, c, "resident.data_use.read", res, h.subjectOf(idNumber)); err != nil {
-		return nil, "", h.auditDenied(ctx, c, err)
+		return nil, "", err
 	}
 	recs, next, err := h.store.ListDataUse(ctx, idNumber, store.Page{After: after, Limit: limit})
 	if err != nil {
@@ -190,9 +184,10 @@ func (h *Hub) DataUse(ctx context.Context, c auth.Caller, idNumber, after string
 }
 
 // AuditEntries lists audit entries after seq for auditors and admins.
-func (h *Hub) AuditEntries(ctx context.Context, c auth.Caller, afterSeq int64, limit int) ([]store.AuditEntry, error) {
+func (h *Hub) AuditEntries(ctx context.Context, c auth.Caller, afterSeq int64, limit int) (_ []store.AuditEntry, err error) {
+	defer h.auditRefusal(ctx, c, &err)
 	if _, err := h.authorize(ctx, c, "audit.read", Resource{}, ""); err != nil {
-		return nil, h.auditDenied(ctx, c, err)
+		return nil, err
 	}
 	if limit <= 0 || limit > 1000 {
 		limit = 100
@@ -201,9 +196,10 @@ func (h *Hub) AuditEntries(ctx context.Context, c auth.Caller, afterSeq int64, l
 }
 
 // LatestCheckpoint returns the newest signed audit checkpoint.
-func (h *Hub) LatestCheckpoint(ctx context.Context, c auth.Caller) (store.Checkpoint, error) {
+func (h *Hub) LatestCheckpoint(ctx context.Context, c auth.Caller) (_ store.Checkpoint, err error) {
+	defer h.auditRefusal(ctx, c, &err)
 	if _, err := h.authorize(ctx, c, "audit.read", Resource{}, ""); err != nil {
-		return store.Checkpoint{}, h.auditDenied(ctx, c, err)
+		return store.Checkpoint{}, err
 	}
 	cp, err := h.store.LatestCheckpoint(ctx)
 	if errors.Is(err, store.ErrNotFound) {
