@@ -10,6 +10,7 @@ import (
 
 	"github.com/graphql-go/graphql"
 
+	"sanmian/hub/auth"
 	"sanmian/hub/ident"
 )
 
@@ -21,7 +22,7 @@ const personQuery = `query Person($id: String!) {
   }
 }`
 
-func benchRequest(b *testing.B, h http.Handler, c *Caller, body []byte) {
+func benchRequest(b *testing.B, h http.Handler, c *auth.Caller, body []byte) {
 	b.Helper()
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")

@@ -9,9 +9,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"sanmian/hub/auth"
 	"sanmian/hub/division"
 	"sanmian/hub/evidence"
 	"sanmian/hub/ident"
+	"sanmian/hub/service"
 )
 
 // fakeHub is a small in-memory Service for these tests ONLY. The real hub application service
@@ -29,10 +31,10 @@ type fakeHub struct {
 	people     map[string]*evidence.Person
 	prov       map[string]map[string]evidence.Provenance
 	conflicts  map[string][]evidence.Conflict
-	households map[string]*Household
+	households map[string]*service.HouseholdView
 	apps       map[string]*Application
-	permits    map[string]*Permit
-	decisions  map[string]*Decision
+	permits    map[string]*service.PermitView
+	decisions  map[string]*service.DecisionDetail
 	items      []Item
 	dataUse    []DataUse
 	nextID     int
@@ -84,8 +86,8 @@ func newFake() (*fakeHub, fixture) {
 
 	f := &fakeHub{
 		people: map[string]*evidence.Person{}, prov: map[string]map[string]evidence.Provenance{},
-		conflicts: map[string][]evidence.Conflict{}, households: map[string]*Household{},
-		apps: map[string]*Application{}, permits: map[string]*Permit{}, decisions: map[string]*Decision{},
+		conflicts: map[string][]evidence.Conflict{}, households: map[string]*service.HouseholdView{},
+		apps: map[string]*Application{}, permits: map[string]*service.PermitView{}, decisions: map[string]*service.DecisionDetail{},
 	}
 	fetched := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	licence := func(typ, number string, attrs map[string]any) evidence.Licence {
@@ -122,25 +124,25 @@ func newFake() (*fakeHub, fixture) {
 	f.conflicts[fx.head] = []evidence.Conflict{{Field: "applicant.deceased", Authority: evidence.Province,
 		Values: []evidence.ConflictValue{{Platform: evidence.Province, Value: false, Record: fx.head}, {Platform: evidence.District, Value: true}}}}
 
-	f.households["H1"] = &Household{ID: "H1", Village: A, HukouType: evidence.HukouAgricultural, Members: []Member{
-		{fx.head, "head"}, {fx.spouse, "spouse"}, {fx.son, "son"}, {fx.dil, "daughter_in_law"}, {fx.grandson, "grandson"}},
+	f.households["H1"] = &service.HouseholdView{ID: "H1", Village: A, HukouType: evidence.HukouAgricultural, Members: []service.HouseholdMember{
+		{IDNumber: fx.head, Relation: "head"}, {IDNumber: fx.spouse, Relation: "spouse"}, {IDNumber: fx.son, Relation: "son"}, {IDNumber: fx.dil, Relation: "daughter_in_law"}, {IDNumber: fx.grandson, Relation: "grandson"}},
 		Provenance: &evidence.Provenance{Platform: evidence.District, Endpoint: "households", Record: "H1", FetchedAt: fetched}}
-	f.households["H2"] = &Household{ID: "H2", Village: B, HukouType: evidence.HukouAgricultural, Members: []Member{{fx.bHead, "head"}, {fx.bSpouse, "spouse"}}}
+	f.households["H2"] = &service.HouseholdView{ID: "H2", Village: B, HukouType: evidence.HukouAgricultural, Members: []service.HouseholdMember{{IDNumber: fx.bHead, Relation: "head"}, {IDNumber: fx.bSpouse, Relation: "spouse"}}}
 	// H3 is on village A's roll, but its member is registered in village B (a household moved
 	// between villages): the household is visible to A, the member is not.
-	f.households["H3"] = &Household{ID: "H3", Village: A, Members: []Member{{fx.moved, "head"}}}
+	f.households["H3"] = &service.HouseholdView{ID: "H3", Village: A, Members: []service.HouseholdMember{{IDNumber: fx.moved, Relation: "head"}}}
 
 	yes := true
-	f.decisions["d-1"] = &Decision{ID: "d-1", Item: "elderly_allowance", ApplicationID: "app-1", Eligible: &yes, Reasons: []string{"age 80+"}, Autofill: []string{"name", "id_number"}, Revision: "r1", InputDigest: "abc", DecidedAt: fetched}
+	f.decisions["d-1"] = &service.DecisionDetail{ID: "d-1", Item: "elderly_allowance", ApplicationID: "app-1", Eligible: &yes, Reasons: []service.Reason{{Code: "age_80_89", Rule: "《山东省老年人权益保障条例》", ZH: "年满80周岁", EN: "age 80+"}}, Autofill: []string{"name", "id_number"}, Revision: "r1", InputDigest: "abc", At: fetched}
 	f.apps["app-1"] = &Application{ID: "app-1", Item: "elderly_allowance", ApplicantIDNumber: fx.head, Purpose: "elderly_allowance", Status: "in_review", Division: A,
 		Form: []FormField{
 			{Name: "name", Label: "姓名", Value: "王建国", Source: &evidence.Provenance{Platform: evidence.Province, Endpoint: "rkjc/query", Record: fx.head, FetchedAt: fetched}},
 			{Name: "id_number", Label: "身份证号", Value: fx.head, Source: &evidence.Provenance{Platform: evidence.Province, Endpoint: "rkjc/query", Record: fx.head, FetchedAt: fetched}},
 		},
-		Decision: f.decisions["d-1"], Awaiting: &Awaiting{Level: "work_area", Division: fx.villageA.Parent}, CreatedAt: fetched, UpdatedAt: fetched}
+		Decision: f.decisions["d-1"], Awaiting: &service.Awaiting{Level: "work_area", Division: fx.villageA.Parent}, CreatedAt: fetched, UpdatedAt: fetched}
 	f.apps["app-2"] = &Application{ID: "app-2", Item: "elderly_allowance", ApplicantIDNumber: fx.bHead, Purpose: "elderly_allowance", Status: "draft", Division: B, CreatedAt: fetched}
 	f.apps["app-3"] = &Application{ID: "app-3", Item: "senior_card", ApplicantIDNumber: fx.spouse, Purpose: "senior_card", Status: "approved", Division: A, PermitID: "p-1", CreatedAt: fetched}
-	f.permits["p-1"] = &Permit{ID: "p-1", ApplicationID: "app-3", Item: "senior_card", Token: "eyJhbGciOiJFZERTQSJ9.e30.sig", Status: "active", Issuer: fx.villageA.Town, Kid: "office-1", IssuedAt: fetched}
+	f.permits["p-1"] = &service.PermitView{ID: "p-1", ApplicationID: "app-3", Item: "senior_card", Token: "eyJhbGciOiJFZERTQSJ9.e30.sig", Status: "active", Issuer: fx.villageA.Town, KID: "office-1", IssuedAt: fetched}
 	f.items = []Item{
 		{Code: "elderly_allowance", Name: "高龄老人补贴", NameEN: "Elderly allowance", Category: "elderly", Fields: []ItemField{{Name: "name", Label: "姓名", Evidence: "applicant.name", Autofill: true, Required: true}}, ReviewLevels: []string{"village", "work_area", "town"}, Proactive: true},
 		{Code: "senior_card", Name: "老年人优待证", NameEN: "Senior card", Category: "elderly", ReviewLevels: []string{"village"}, Instant: true},
@@ -165,9 +167,9 @@ func (f *fakeHub) enter() func() {
 	return func() { f.inflight.Add(-1) }
 }
 
-func visible(c Caller, village string) bool { return division.Contains(c.Jurisdiction, village) }
+func visible(c auth.Caller, village string) bool { return division.Contains(c.Jurisdiction, village) }
 
-func (f *fakeHub) People(ctx context.Context, c Caller, ids []string, purpose string) ([]PersonResult, error) {
+func (f *fakeHub) People(ctx context.Context, c auth.Caller, ids []string, purpose string) ([]service.PersonResult, error) {
 	defer f.enter()()
 	f.peopleCalls.Add(1)
 	f.mu.Lock()
@@ -175,7 +177,7 @@ func (f *fakeHub) People(ctx context.Context, c Caller, ids []string, purpose st
 	if !f.noDataUse {
 		f.peopleBatches = append(f.peopleBatches, slices.Clone(ids))
 	}
-	out := make([]PersonResult, len(ids))
+	out := make([]service.PersonResult, len(ids))
 	for i, id := range ids {
 		p, ok := f.people[id]
 		switch {
@@ -186,7 +188,7 @@ func (f *fakeHub) People(ctx context.Context, c Caller, ids []string, purpose st
 			f.dataUse = append(f.dataUse, DataUse{ID: fmt.Sprint(len(f.dataUse)), Actor: c.Subject, Action: "refusal", Purpose: purpose})
 		default:
 			rec := *p
-			pr := &Person{Record: rec, Unmasked: c.Role == "admin", Provenance: f.prov[id], Conflicts: f.conflicts[id], Stale: true}
+			pr := &service.PersonView{Record: rec, Unmasked: c.Role == "admin", Provenance: f.prov[id], Conflicts: f.conflicts[id], Stale: true}
 			if c.Role == "department" {
 				pr.Record.Licences, pr.Record.BirthDate = nil, ""
 				pr.Withheld = []string{"licences", "birth_date"}
@@ -201,7 +203,7 @@ func (f *fakeHub) People(ctx context.Context, c Caller, ids []string, purpose st
 	return out, nil
 }
 
-func (f *fakeHub) Household(ctx context.Context, c Caller, id, purpose string) (*Household, error) {
+func (f *fakeHub) Household(ctx context.Context, c auth.Caller, id, purpose string) (*service.HouseholdView, error) {
 	defer f.enter()()
 	f.householdCalls.Add(1)
 	if f.panicHousehold {
@@ -218,13 +220,13 @@ func (f *fakeHub) Household(ctx context.Context, c Caller, id, purpose string) (
 	return h, nil
 }
 
-func (f *fakeHub) Eligibility(ctx context.Context, c Caller, id, item, purpose string) (*Decision, error) {
+func (f *fakeHub) Eligibility(ctx context.Context, c auth.Caller, id, item, purpose string) (*service.DecisionDetail, error) {
 	p, ok := f.people[id]
 	if !ok || !visible(c, p.Village) {
 		return nil, ErrForbidden
 	}
 	el := p.BirthDate <= "1946-11-26"
-	return &Decision{ID: "e-" + id[14:] + "-" + item, Item: item, Eligible: &el, Reasons: []string{"age"}}, nil
+	return &service.DecisionDetail{ID: "e-" + id[14:] + "-" + item, Item: item, Eligible: &el, Reasons: []service.Reason{{EN: "age"}}}, nil
 }
 
 func (f *fakeHub) Items(ctx context.Context) ([]Item, error) {
@@ -235,16 +237,16 @@ func (f *fakeHub) Items(ctx context.Context) ([]Item, error) {
 	return f.items, nil
 }
 
-func (f *fakeHub) Division(ctx context.Context, code string) (*Division, error) {
+func (f *fakeHub) Division(ctx context.Context, code string) (*service.DivisionView, error) {
 	f.divisionCalls.Add(1)
 	d, ok := division.Lookup(code)
 	if !ok {
 		return nil, ErrNotFound
 	}
-	return &Division{Code: d.Code, Name: d.Name, Level: d.Level.String(), Parent: d.Parent}, nil
+	return &service.DivisionView{Code: d.Code, Name: d.Name, Level: d.Level.String(), Parent: d.Parent}, nil
 }
 
-func (f *fakeHub) Application(ctx context.Context, c Caller, id string) (*Application, error) {
+func (f *fakeHub) Application(ctx context.Context, c auth.Caller, id string) (*Application, error) {
 	defer f.enter()()
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -260,7 +262,7 @@ func (f *fakeHub) Application(ctx context.Context, c Caller, id string) (*Applic
 	return &cp, nil
 }
 
-func (f *fakeHub) Applications(ctx context.Context, c Caller, filter ApplicationFilter, after string, first int) (*Page[Application], error) {
+func (f *fakeHub) Applications(ctx context.Context, c auth.Caller, filter ApplicationFilter, after string, first int) (*Page[Application], error) {
 	defer f.enter()()
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -285,7 +287,7 @@ func (f *fakeHub) Applications(ctx context.Context, c Caller, filter Application
 	return pg, nil
 }
 
-func (f *fakeHub) Apply(ctx context.Context, c Caller, req ApplyRequest) (*Application, error) {
+func (f *fakeHub) Apply(ctx context.Context, c auth.Caller, req ApplyRequest) (*Application, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p, ok := f.people[req.ApplicantIDNumber]
@@ -307,7 +309,7 @@ func (f *fakeHub) Apply(ctx context.Context, c Caller, req ApplyRequest) (*Appli
 	return a, nil
 }
 
-func (f *fakeHub) Confirm(ctx context.Context, c Caller, req ConfirmRequest) (*Application, error) {
+func (f *fakeHub) Confirm(ctx context.Context, c auth.Caller, req ConfirmRequest) (*Application, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a, ok := f.apps[req.ApplicationID]
@@ -326,7 +328,7 @@ func (f *fakeHub) Confirm(ctx context.Context, c Caller, req ConfirmRequest) (*A
 	return a, nil
 }
 
-func (f *fakeHub) Review(ctx context.Context, c Caller, req ReviewRequest) (*Application, error) {
+func (f *fakeHub) Review(ctx context.Context, c auth.Caller, req ReviewRequest) (*Application, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a, ok := f.apps[req.ApplicationID]
@@ -340,12 +342,12 @@ func (f *fakeHub) Review(ctx context.Context, c Caller, req ReviewRequest) (*App
 	if req.Action == "approve" {
 		a.Status = "approved"
 		a.PermitID = "p-" + a.ID
-		f.permits[a.PermitID] = &Permit{ID: a.PermitID, ApplicationID: a.ID, Item: a.Item, Status: "active", IssuedAt: time.Now()}
+		f.permits[a.PermitID] = &service.PermitView{ID: a.PermitID, ApplicationID: a.ID, Item: a.Item, Status: "active", IssuedAt: time.Now()}
 	}
 	return a, nil
 }
 
-func (f *fakeHub) Permit(ctx context.Context, c Caller, id string) (*Permit, error) {
+func (f *fakeHub) Permit(ctx context.Context, c auth.Caller, id string) (*service.PermitView, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p, ok := f.permits[id]
@@ -359,7 +361,7 @@ func (f *fakeHub) Permit(ctx context.Context, c Caller, id string) (*Permit, err
 	return &cp, nil
 }
 
-func (f *fakeHub) Revoke(ctx context.Context, c Caller, req RevokeRequest) (*Permit, error) {
+func (f *fakeHub) Revoke(ctx context.Context, c auth.Caller, req RevokeRequest) (*service.PermitView, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p, ok := f.permits[req.PermitID]
@@ -374,7 +376,7 @@ func (f *fakeHub) Revoke(ctx context.Context, c Caller, req RevokeRequest) (*Per
 	return p, nil
 }
 
-func (f *fakeHub) ReplayDecision(ctx context.Context, c Caller, id string) (*DecisionReplay, error) {
+func (f *fakeHub) ReplayDecision(ctx context.Context, c auth.Caller, id string) (*service.DecisionReplay, error) {
 	d, err := f.Decision(ctx, c, id)
 	if err != nil {
 		return nil, err
@@ -382,11 +384,11 @@ func (f *fakeHub) ReplayDecision(ctx context.Context, c Caller, id string) (*Dec
 	if c.Role != "auditor" && c.Role != "admin" {
 		return nil, ErrForbidden
 	}
-	return &DecisionReplay{DecisionID: d.ID, RecordedRevision: d.Revision, Revision: d.Revision, SameRevision: true,
+	return &service.DecisionReplay{DecisionID: d.ID, RecordedRevision: d.Revision, Revision: d.Revision, SameRevision: true,
 		InputIntact: true, Identical: true, Eligible: d.Eligible, Reasons: d.Reasons, ReplayedAt: time.Now()}, nil
 }
 
-func (f *fakeHub) Decision(ctx context.Context, c Caller, id string) (*Decision, error) {
+func (f *fakeHub) Decision(ctx context.Context, c auth.Caller, id string) (*service.DecisionDetail, error) {
 	d, ok := f.decisions[id]
 	if !ok {
 		return nil, ErrNotFound
@@ -397,7 +399,7 @@ func (f *fakeHub) Decision(ctx context.Context, c Caller, id string) (*Decision,
 	return d, nil
 }
 
-func (f *fakeHub) DataUse(ctx context.Context, c Caller, id, after string, first int) (*Page[DataUse], error) {
+func (f *fakeHub) DataUse(ctx context.Context, c auth.Caller, id, after string, first int) (*Page[DataUse], error) {
 	p, ok := f.people[id]
 	if !ok || !visible(c, p.Village) {
 		return nil, ErrForbidden

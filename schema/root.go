@@ -5,6 +5,8 @@ import (
 	"sort"
 
 	"github.com/graphql-go/graphql"
+
+	"sanmian/hub/service"
 )
 
 func (b *builder) query() *graphql.Object {
@@ -70,7 +72,7 @@ func (b *builder) query() *graphql.Object {
 					if purpose == "" {
 						return nil, coded(CodeBadUserInput, "purpose is required 须说明查询目的")
 					}
-					return s.ld.households.thunk(householdKey{id, purpose}, func(h *Household) (any, error) {
+					return s.ld.households.thunk(householdKey{id, purpose}, func(h *service.HouseholdView) (any, error) {
 						return &householdNode{h: h, purpose: purpose}, nil
 					}), nil
 				},
@@ -128,13 +130,13 @@ func (b *builder) query() *graphql.Object {
 				Type:        b.permit,
 				Description: "One permit by id (按编号查询批准文书).",
 				Args:        graphql.FieldConfigArgument{"id": arg(nn(tID), "Permit id (文书编号).")},
-				Resolve:     byID(func(s *reqState) *loader[string, *Permit] { return s.ld.permits }),
+				Resolve:     byID(func(s *reqState) *loader[string, *service.PermitView] { return s.ld.permits }),
 			},
 			"decision": {
 				Type:        b.decision,
 				Description: "One policy decision by id, for auditors and replay (按编号查询判定).",
 				Args:        graphql.FieldConfigArgument{"id": arg(nn(tID), "Decision id (判定编号).")},
-				Resolve:     byID(func(s *reqState) *loader[string, *Decision] { return s.ld.decisions }),
+				Resolve:     byID(func(s *reqState) *loader[string, *service.DecisionDetail] { return s.ld.decisions }),
 			},
 			"dataUse": {
 				Type:        nn(b.dataUseConn),

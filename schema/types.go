@@ -8,6 +8,7 @@ import (
 
 	"sanmian/hub/evidence"
 	"sanmian/hub/ident"
+	"sanmian/hub/service"
 )
 
 // listCost is the multiplier the complexity limit assumes for lists that take no `first`
@@ -32,7 +33,7 @@ type builder struct {
 	permitStatus, divisionLevel *graphql.Enum
 
 	pageInfo, division, item, itemField, provenance, conflict, conflictValue, issuer, attr,
-	licence, enrolment, person, member, household, decision, decisionReplay, formField, awaiting,
+	licence, enrolment, person, member, household, decision, decisionReplay, reason, formField, awaiting,
 	review, application, permit, dataUse *graphql.Object
 
 	itemConn, appConn, dataUseConn *graphql.Object
@@ -218,11 +219,11 @@ func (b *builder) objects() {
 		Description: "An administrative division or work area (行政区划): district 370114, its towns, work areas and villages.",
 		Fields: graphql.FieldsThunk(func() graphql.Fields {
 			return graphql.Fields{
-				"code":  {Type: nn(tString), Description: "GB/T 2260 or 12-digit statistical code (区划代码).", Resolve: get(func(d *Division) any { return d.Code })},
-				"name":  {Type: nn(tString), Description: "Chinese name (名称).", Resolve: get(func(d *Division) any { return d.Name })},
-				"level": {Type: b.divisionLevel, Description: "Level (层级).", Resolve: get(func(d *Division) any { return nz(d.Level) })},
+				"code":  {Type: nn(tString), Description: "GB/T 2260 or 12-digit statistical code (区划代码).", Resolve: get(func(d *service.DivisionView) any { return d.Code })},
+				"name":  {Type: nn(tString), Description: "Chinese name (名称).", Resolve: get(func(d *service.DivisionView) any { return d.Name })},
+				"level": {Type: b.divisionLevel, Description: "Level (层级).", Resolve: get(func(d *service.DivisionView) any { return nz(d.Level) })},
 				"parent": {Type: b.division, Description: "The enclosing division, null for the district (上级区划).", Resolve: func(p graphql.ResolveParams) (any, error) {
-					d, ok := p.Source.(*Division)
+					d, ok := p.Source.(*service.DivisionView)
 					if !ok || d.Parent == "" {
 						return nil, nil
 					}
@@ -355,20 +356,32 @@ func (b *builder) objects() {
 		},
 	})
 
+	b.reason = graphql.NewObject(graphql.ObjectConfig{
+		Name:        "Reason",
+		Description: "One reason of a decision, as the REST API gives it (判定理由): a stable code, the rule it rests on, Chinese and English text.",
+		Fields: graphql.Fields{
+			"code": {Type: nn(tString), Description: "Stable reason code, e.g. age_80_89 (理由代码).", Resolve: get(func(r service.Reason) any { return r.Code })},
+			"rule": {Type: tString, Description: "The rule or legal basis it rests on (依据).", Resolve: get(func(r service.Reason) any { return nz(r.Rule) })},
+			"zh":   {Type: tString, Description: "Chinese text (中文说明).", Resolve: get(func(r service.Reason) any { return nz(r.ZH) })},
+			"en":   {Type: tString, Description: "English text (英文说明).", Resolve: get(func(r service.Reason) any { return nz(r.EN) })},
+		},
+	})
+
 	b.decisionReplay = graphql.NewObject(graphql.ObjectConfig{
 		Name: "DecisionReplay",
 		Description: "A recorded decision evaluated again on its recorded input and clock with the policy in use now " +
 			"(判定重放复核). The replay is written to the audit log.",
 		Fields: graphql.Fields{
-			"decisionId":       {Type: nn(tID), Description: "The decision replayed (判定编号).", Resolve: get(func(r *DecisionReplay) any { return r.DecisionID })},
-			"recordedRevision": {Type: nn(tString), Description: "Policy revision the decision was made under (原判定政策版本).", Resolve: get(func(r *DecisionReplay) any { return r.RecordedRevision })},
-			"revision":         {Type: tString, Description: "Policy revision of the replay; null when the record was not replayed (重放政策版本).", Resolve: get(func(r *DecisionReplay) any { return nz(r.Revision) })},
-			"sameRevision":     {Type: nn(tBool), Description: "The replay ran under the recorded revision (政策版本是否相同).", Resolve: get(func(r *DecisionReplay) any { return r.SameRevision })},
-			"inputIntact":      {Type: nn(tBool), Description: "The recorded input still matches its digest; false means the record was altered and was not replayed (输入记录完整).", Resolve: get(func(r *DecisionReplay) any { return r.InputIntact })},
-			"identical":        {Type: nn(tBool), Description: "The replayed result equals the recorded one byte for byte (结果完全一致).", Resolve: get(func(r *DecisionReplay) any { return r.Identical })},
-			"eligible":         {Type: tBool, Description: "The verdict of the replay: true, false, or null for undetermined or not replayed (重放判定结果).", Resolve: get(func(r *DecisionReplay) any { return boolp(r.Eligible) })},
-			"reasons":          {Type: list(tString), Description: "Reasons of the replay (重放判定理由).", Resolve: get(func(r *DecisionReplay) any { return strs(r.Reasons) })},
-			"replayedAt":       {Type: nn(tDateTime), Description: "When replayed (重放时间).", Resolve: get(func(r *DecisionReplay) any { return tm(r.ReplayedAt) })},
+			"decisionId":       {Type: nn(tID), Description: "The decision replayed (判定编号).", Resolve: get(func(r *service.DecisionReplay) any { return r.DecisionID })},
+			"recordedRevision": {Type: nn(tString), Description: "Policy revision the decision was made under (原判定政策版本).", Resolve: get(func(r *service.DecisionReplay) any { return r.RecordedRevision })},
+			"revision":         {Type: tString, Description: "Policy revision of the replay; null when the record was not replayed (重放政策版本).", Resolve: get(func(r *service.DecisionReplay) any { return nz(r.Revision) })},
+			"sameRevision":     {Type: nn(tBool), Description: "The replay ran under the recorded revision (政策版本是否相同).", Resolve: get(func(r *service.DecisionReplay) any { return r.SameRevision })},
+			"inputIntact":      {Type: nn(tBool), Description: "The recorded input still matches its digest; false means the record was altered and was not replayed (输入记录完整).", Resolve: get(func(r *service.DecisionReplay) any { return r.InputIntact })},
+			"identical":        {Type: nn(tBool), Description: "The replayed result equals the recorded one byte for byte (结果完全一致).", Resolve: get(func(r *service.DecisionReplay) any { return r.Identical })},
+			"eligible":         {Type: tBool, Description: "The verdict of the replay: true, false, or null for undetermined or not replayed (重放判定结果).", Resolve: get(func(r *service.DecisionReplay) any { return boolp(r.Eligible) })},
+			"reasons":          {Type: list(tString), Description: "Reasons of the replay as text (重放判定理由).", Resolve: get(func(r *service.DecisionReplay) any { return reasonText(r.Reasons) })},
+			"reasonDetails":    {Type: list(b.reason), Description: "Reasons of the replay with code and rule, as the REST API gives them (重放判定理由明细).", Resolve: get(func(r *service.DecisionReplay) any { return reasons(r.Reasons) })},
+			"replayedAt":       {Type: nn(tDateTime), Description: "When replayed (重放时间).", Resolve: get(func(r *service.DecisionReplay) any { return tm(r.ReplayedAt) })},
 		},
 	})
 
@@ -376,18 +389,19 @@ func (b *builder) objects() {
 		Name:        "Decision",
 		Description: "A policy decision (政策判定): eligibility with reasons, missing evidence and auto-fill list.",
 		Fields: graphql.Fields{
-			"id":            {Type: nn(tID), Description: "Decision id (判定编号).", Resolve: get(func(d *Decision) any { return d.ID })},
-			"itemCode":      {Type: nn(tString), Description: "Item code (事项编码).", Resolve: get(func(d *Decision) any { return d.Item })},
+			"id":            {Type: nn(tID), Description: "Decision id (判定编号).", Resolve: get(func(d *service.DecisionDetail) any { return d.ID })},
+			"itemCode":      {Type: nn(tString), Description: "Item code (事项编码).", Resolve: get(func(d *service.DecisionDetail) any { return d.Item })},
 			"item":          {Type: b.item, Description: "The item decided on (事项).", Resolve: func(p graphql.ResolveParams) (any, error) { return itemThunk(p, srcDecision(p).Item) }},
-			"applicationId": {Type: tID, Description: "Application it belongs to; null for an eligibility check (申请编号).", Resolve: get(func(d *Decision) any { return nz(d.ApplicationID) })},
-			"eligible":      {Type: tBool, Description: "true eligible, false not eligible, null undetermined (是否符合条件; null 为待定).", Resolve: get(func(d *Decision) any { return boolp(d.Eligible) })},
-			"reasons":       {Type: list(tString), Description: "Reasons (判定理由).", Resolve: get(func(d *Decision) any { return strs(d.Reasons) })},
-			"missing":       {Type: list(tString), Description: "Evidence that could not be obtained, as <platform>.<kind> (缺失证据).", Resolve: get(func(d *Decision) any { return strs(d.Missing) })},
-			"autofill":      {Type: list(tString), Description: "Form fields that may be pre-filled (可自动填充字段).", Resolve: get(func(d *Decision) any { return strs(d.Autofill) })},
-			"instant":       {Type: nn(tBool), Description: "Instant approval applies (秒批).", Resolve: get(func(d *Decision) any { return d.Instant })},
-			"revision":      {Type: tString, Description: "Policy bundle revision (政策版本).", Resolve: get(func(d *Decision) any { return nz(d.Revision) })},
-			"inputDigest":   {Type: tString, Description: "SHA-256 of the policy input, for replay (输入摘要).", Resolve: get(func(d *Decision) any { return nz(d.InputDigest) })},
-			"decidedAt":     {Type: tDateTime, Description: "When decided (判定时间).", Resolve: get(func(d *Decision) any { return tm(d.DecidedAt) })},
+			"applicationId": {Type: tID, Description: "Application it belongs to; null for an eligibility check (申请编号).", Resolve: get(func(d *service.DecisionDetail) any { return nz(d.ApplicationID) })},
+			"eligible":      {Type: tBool, Description: "true eligible, false not eligible, null undetermined (是否符合条件; null 为待定).", Resolve: get(func(d *service.DecisionDetail) any { return boolp(d.Eligible) })},
+			"reasons":       {Type: list(tString), Description: "Reasons as text, Chinese with English (判定理由).", Resolve: get(func(d *service.DecisionDetail) any { return reasonText(d.Reasons) })},
+			"reasonDetails": {Type: list(b.reason), Description: "Reasons with code and rule, as the REST API gives them (判定理由明细).", Resolve: get(func(d *service.DecisionDetail) any { return reasons(d.Reasons) })},
+			"missing":       {Type: list(tString), Description: "Evidence that could not be obtained, as <platform>.<kind> (缺失证据).", Resolve: get(func(d *service.DecisionDetail) any { return strs(d.Missing) })},
+			"autofill":      {Type: list(tString), Description: "Form fields that may be pre-filled (可自动填充字段).", Resolve: get(func(d *service.DecisionDetail) any { return strs(d.Autofill) })},
+			"instant":       {Type: nn(tBool), Description: "Instant approval applies (秒批).", Resolve: get(func(d *service.DecisionDetail) any { return d.Instant })},
+			"revision":      {Type: tString, Description: "Policy bundle revision (政策版本).", Resolve: get(func(d *service.DecisionDetail) any { return nz(d.Revision) })},
+			"inputDigest":   {Type: tString, Description: "SHA-256 of the policy input, for replay (输入摘要).", Resolve: get(func(d *service.DecisionDetail) any { return nz(d.InputDigest) })},
+			"decidedAt":     {Type: tDateTime, Description: "When decided (判定时间).", Resolve: get(func(d *service.DecisionDetail) any { return tm(d.At) })},
 			"replay": {Type: b.decisionReplay, Description: "The decision evaluated again on its recorded input and clock with the policy in use now, " +
 				"for auditors; written to the audit log (判定重放复核，供审计).", Resolve: replayField},
 		},
@@ -438,7 +452,7 @@ func (b *builder) objects() {
 						return nil, err
 					}
 					purpose := n.purpose
-					return s.ld.households.thunk(householdKey{n.p.Record.HouseholdID, purpose}, func(h *Household) (any, error) {
+					return s.ld.households.thunk(householdKey{n.p.Record.HouseholdID, purpose}, func(h *service.HouseholdView) (any, error) {
 						return &householdNode{h: h, purpose: purpose}, nil
 					}), nil
 				}},
@@ -482,7 +496,7 @@ func (b *builder) objects() {
 							return nil, err
 						}
 						item, _ := p.Args["item"].(string)
-						return s.ld.eligibility.thunk(eligibilityKey{n.p.Record.IDNumber, item, n.purpose}, func(d *Decision) (any, error) { return d, nil }), nil
+						return s.ld.eligibility.thunk(eligibilityKey{n.p.Record.IDNumber, item, n.purpose}, func(d *service.DecisionDetail) (any, error) { return d, nil }), nil
 					}},
 				"provenance": {Type: list(b.provenance), Description: "Provenance of each released field (数据来源).", Resolve: get(func(n *personNode) any { return personProvenance(n) })},
 				"conflicts": {Type: list(b.conflict), Description: "Disagreements between platforms about this resident (数据冲突).", Resolve: get(func(n *personNode) any {
@@ -566,9 +580,9 @@ func (b *builder) objects() {
 		Name:        "Awaiting",
 		Description: "The review level an application waits for (待审核层级).",
 		Fields: graphql.Fields{
-			"level": {Type: b.reviewLevel, Description: "Review level (审核层级).", Resolve: get(func(a *Awaiting) any { return nz(a.Level) })},
+			"level": {Type: b.reviewLevel, Description: "Review level (审核层级).", Resolve: get(func(a *service.Awaiting) any { return nz(a.Level) })},
 			"division": {Type: b.division, Description: "Division whose reviewers act (审核单位).", Resolve: func(p graphql.ResolveParams) (any, error) {
-				a, ok := p.Source.(*Awaiting)
+				a, ok := p.Source.(*service.Awaiting)
 				if !ok || a.Division == "" {
 					return nil, nil
 				}
@@ -595,8 +609,8 @@ func (b *builder) objects() {
 		Description: "An approval sealed as a compact JWS with the issuing office's key (批准文书/电子签章), verifiable offline with the hub's JWKS.",
 		Fields: graphql.FieldsThunk(func() graphql.Fields {
 			return graphql.Fields{
-				"id":       {Type: nn(tID), Description: "Permit id, the JWS jti (文书编号).", Resolve: get(func(p *Permit) any { return p.ID })},
-				"itemCode": {Type: nn(tString), Description: "Item code (事项编码).", Resolve: get(func(p *Permit) any { return p.Item })},
+				"id":       {Type: nn(tID), Description: "Permit id, the JWS jti (文书编号).", Resolve: get(func(p *service.PermitView) any { return p.ID })},
+				"itemCode": {Type: nn(tString), Description: "Item code (事项编码).", Resolve: get(func(p *service.PermitView) any { return p.Item })},
 				"item":     {Type: b.item, Description: "The item (事项).", Resolve: func(p graphql.ResolveParams) (any, error) { return itemThunk(p, srcPermit(p).Item) }},
 				"application": {Type: b.application, Description: "The application it approves (对应申请).", Resolve: func(p graphql.ResolveParams) (any, error) {
 					pm := srcPermit(p)
@@ -609,14 +623,14 @@ func (b *builder) objects() {
 					}
 					return s.ld.apps.thunk(pm.ApplicationID, func(a *Application) (any, error) { return a, nil }), nil
 				}},
-				"token":            {Type: tString, Description: "The compact JWS (签章文书 JWS).", Resolve: get(func(p *Permit) any { return nz(p.Token) })},
-				"status":           {Type: b.permitStatus, Description: "Status (状态).", Resolve: get(func(p *Permit) any { return nz(p.Status) })},
-				"issuer":           {Type: tString, Description: "Issuing office code (签发机关).", Resolve: get(func(p *Permit) any { return nz(p.Issuer) })},
-				"kid":              {Type: tString, Description: "Signing key id in the JWKS (签章密钥标识).", Resolve: get(func(p *Permit) any { return nz(p.Kid) })},
-				"issuedAt":         {Type: tDateTime, Description: "Issued at (签发时间).", Resolve: get(func(p *Permit) any { return tm(p.IssuedAt) })},
-				"expiresAt":        {Type: tDateTime, Description: "Expiry, when the item has a validity (有效期至).", Resolve: get(func(p *Permit) any { return tmp(p.ExpiresAt) })},
-				"revokedAt":        {Type: tDateTime, Description: "Revoked at (撤销时间).", Resolve: get(func(p *Permit) any { return tmp(p.RevokedAt) })},
-				"revocationReason": {Type: tString, Description: "Revocation reason (撤销原因).", Resolve: get(func(p *Permit) any { return nz(p.Reason) })},
+				"token":            {Type: tString, Description: "The compact JWS (签章文书 JWS).", Resolve: get(func(p *service.PermitView) any { return nz(p.Token) })},
+				"status":           {Type: b.permitStatus, Description: "Status (状态).", Resolve: get(func(p *service.PermitView) any { return nz(p.Status) })},
+				"issuer":           {Type: tString, Description: "Issuing office code (签发机关).", Resolve: get(func(p *service.PermitView) any { return nz(p.Issuer) })},
+				"kid":              {Type: tString, Description: "Signing key id in the JWKS (签章密钥标识).", Resolve: get(func(p *service.PermitView) any { return nz(p.KID) })},
+				"issuedAt":         {Type: tDateTime, Description: "Issued at (签发时间).", Resolve: get(func(p *service.PermitView) any { return tm(p.IssuedAt) })},
+				"expiresAt":        {Type: tDateTime, Description: "Expiry, when the item has a validity (有效期至).", Resolve: get(func(p *service.PermitView) any { return tmp(p.ExpiresAt) })},
+				"revokedAt":        {Type: tDateTime, Description: "Revoked at (撤销时间).", Resolve: get(func(p *service.PermitView) any { return tmp(p.RevokedAt) })},
+				"revocationReason": {Type: tString, Description: "Revocation reason (撤销原因).", Resolve: get(func(p *service.PermitView) any { return nz(p.Reason) })},
 			}
 		}),
 	})
@@ -676,7 +690,7 @@ func (b *builder) objects() {
 					if err != nil {
 						return nil, err
 					}
-					return s.ld.permits.thunk(a.PermitID, func(pm *Permit) (any, error) { return pm, nil }), nil
+					return s.ld.permits.thunk(a.PermitID, func(pm *service.PermitView) (any, error) { return pm, nil }), nil
 				}},
 				"createdAt": {Type: tDateTime, Description: "Created at (创建时间).", Resolve: get(func(a *Application) any { return tm(a.CreatedAt) })},
 				"updatedAt": {Type: tDateTime, Description: "Last changed at (更新时间).", Resolve: get(func(a *Application) any { return tm(a.UpdatedAt) })},
@@ -724,7 +738,7 @@ func wrapConflicts(cs []evidence.Conflict, unmasked bool) []conflictNode {
 	return out
 }
 
-func householdProvenance(h *Household) any {
+func householdProvenance(h *service.HouseholdView) any {
 	if h.Provenance == nil {
 		return nil
 	}
@@ -752,11 +766,11 @@ func srcApp(p graphql.ResolveParams) *Application {
 	return &Application{}
 }
 
-func srcPermit(p graphql.ResolveParams) *Permit {
-	if a, ok := p.Source.(*Permit); ok {
+func srcPermit(p graphql.ResolveParams) *service.PermitView {
+	if a, ok := p.Source.(*service.PermitView); ok {
 		return a
 	}
-	return &Permit{}
+	return &service.PermitView{}
 }
 
 // replayField resolves Decision.replay through Service.ReplayDecision, once per decision in
@@ -770,14 +784,14 @@ func replayField(p graphql.ResolveParams) (any, error) {
 	if id == "" {
 		return nil, nil
 	}
-	return s.ld.replays.thunk(id, func(r *DecisionReplay) (any, error) { return r, nil }), nil
+	return s.ld.replays.thunk(id, func(r *service.DecisionReplay) (any, error) { return r, nil }), nil
 }
 
-func srcDecision(p graphql.ResolveParams) *Decision {
-	if a, ok := p.Source.(*Decision); ok {
+func srcDecision(p graphql.ResolveParams) *service.DecisionDetail {
+	if a, ok := p.Source.(*service.DecisionDetail); ok {
 		return a
 	}
-	return &Decision{}
+	return &service.DecisionDetail{}
 }
 
 // personThunk is the one way the schema reaches a person: the batched, authorised People call.
@@ -789,7 +803,7 @@ func personThunk(p graphql.ResolveParams, idNumber, purpose string) (any, error)
 	if strings.TrimSpace(purpose) == "" {
 		return nil, coded(CodeBadUserInput, "purpose is required 须说明查询目的")
 	}
-	return s.ld.people.thunk(personKey{idNumber, purpose}, func(pp *Person) (any, error) {
+	return s.ld.people.thunk(personKey{idNumber, purpose}, func(pp *service.PersonView) (any, error) {
 		return newPersonNode(pp, purpose), nil
 	}), nil
 }
@@ -799,7 +813,7 @@ func divisionThunk(p graphql.ResolveParams, code string) (any, error) {
 	if s == nil {
 		return nil, nil
 	}
-	return s.ld.divisions.thunk(code, func(d *Division) (any, error) { return d, nil }), nil
+	return s.ld.divisions.thunk(code, func(d *service.DivisionView) (any, error) { return d, nil }), nil
 }
 
 func itemThunk(p graphql.ResolveParams, code string) (any, error) {

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,7 +21,7 @@ import (
 // page, which carries no data, to a browser's GET without a token.
 func mountGraphQL(s *api.Server, hub *service.Hub, authn api.Authenticator, log *slog.Logger) {
 	gql := schema.Handler(graphQLService{hub: hub},
-		schema.WithCallerFunc(graphQLCaller),
+		schema.WithCallerFunc(api.CallerFrom),
 		schema.WithErrorCode(graphQLErrorCode),
 		schema.WithLogger(log))
 	authed := api.Authenticate(authn, gql)
@@ -36,12 +35,6 @@ func mountGraphQL(s *api.Server, hub *service.Hub, authn api.Authenticator, log 
 		}
 		authed.ServeHTTP(w, r)
 	}))
-}
-
-// graphQLCaller reads the caller api.Authenticate put in the request context.
-func graphQLCaller(ctx context.Context) (schema.Caller, bool) {
-	c, ok := api.CallerFrom(ctx)
-	return schema.Caller(c), ok
 }
 
 // graphQLErrorCode maps the hub service's errors to GraphQL error codes.
@@ -71,44 +64,24 @@ type graphQLService struct{ hub *service.Hub }
 
 var _ schema.Service = graphQLService{}
 
-func authCaller(c schema.Caller) auth.Caller { return auth.Caller(c) }
-
-func (g graphQLService) People(ctx context.Context, c schema.Caller, ids []string, purpose string) ([]schema.PersonResult, error) {
-	res, err := g.hub.People(ctx, authCaller(c), ids, purpose)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]schema.PersonResult, len(res))
-	for i, r := range res {
-		if r.Err != nil {
-			out[i].Err = r.Err
-			continue
-		}
-		p := r.Person
-		out[i].Person = &schema.Person{Record: p.Record, Unmasked: p.Unmasked, Withheld: p.Withheld,
-			Provenance: p.Provenance, Conflicts: p.Conflicts, Stale: p.Stale}
-	}
-	return out, nil
+func (g graphQLService) People(ctx context.Context, c auth.Caller, ids []string, purpose string) ([]service.PersonResult, error) {
+	return g.hub.People(ctx, c, ids, purpose)
 }
 
-func (g graphQLService) Household(ctx context.Context, c schema.Caller, householdID, purpose string) (*schema.Household, error) {
-	h, err := g.hub.Household(ctx, authCaller(c), householdID, purpose)
-	if err != nil {
-		return nil, err
-	}
-	out := &schema.Household{ID: h.ID, Village: h.Village, HukouType: h.HukouType, Provenance: h.Provenance}
-	for _, m := range h.Members {
-		out.Members = append(out.Members, schema.Member{IDNumber: m.IDNumber, Relation: m.Relation})
-	}
-	return out, nil
+func (g graphQLService) Household(ctx context.Context, c auth.Caller, householdID, purpose string) (*service.HouseholdView, error) {
+	return g.hub.Household(ctx, c, householdID, purpose)
 }
 
-func (g graphQLService) Eligibility(ctx context.Context, c schema.Caller, idNumber, item, purpose string) (*schema.Decision, error) {
-	d, err := g.hub.Eligibility(ctx, authCaller(c), idNumber, item, purpose)
+func (g graphQLService) Eligibility(ctx context.Context, c auth.Caller, idNumber, item, purpose string) (*service.DecisionDetail, error) {
+	return ptr(g.hub.Eligibility(ctx, c, idNumber, item, purpose))
+}
+
+// ptr returns &v, or the error alone.
+func ptr[T any](v T, err error) (*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decisionOf(d), nil
+	return &v, nil
 }
 
 func (g graphQLService) Items(ctx context.Context) ([]schema.Item, error) {
@@ -125,24 +98,20 @@ func (g graphQLService) Items(ctx context.Context) ([]schema.Item, error) {
 	return out, nil
 }
 
-func (g graphQLService) Division(ctx context.Context, code string) (*schema.Division, error) {
-	d, err := g.hub.Division(ctx, code)
-	if err != nil {
-		return nil, err
-	}
-	return &schema.Division{Code: d.Code, Name: d.Name, Level: d.Level, Parent: d.Parent}, nil
+func (g graphQLService) Division(ctx context.Context, code string) (*service.DivisionView, error) {
+	return ptr(g.hub.Division(ctx, code))
 }
 
-func (g graphQLService) Application(ctx context.Context, c schema.Caller, id string) (*schema.Application, error) {
-	d, err := g.hub.ApplicationDetail(ctx, authCaller(c), id)
+func (g graphQLService) Application(ctx context.Context, c auth.Caller, id string) (*schema.Application, error) {
+	d, err := g.hub.ApplicationDetail(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
 	return applicationOf(d), nil
 }
 
-func (g graphQLService) Applications(ctx context.Context, c schema.Caller, f schema.ApplicationFilter, after string, first int) (*schema.Page[schema.Application], error) {
-	ds, next, err := g.hub.ApplicationDetails(ctx, authCaller(c), service.ListFilter{Status: f.Status, Division: f.Division,
+func (g graphQLService) Applications(ctx context.Context, c auth.Caller, f schema.ApplicationFilter, after string, first int) (*schema.Page[schema.Application], error) {
+	ds, next, err := g.hub.ApplicationDetails(ctx, c, service.ListFilter{Status: f.Status, Division: f.Division,
 		Item: f.Item, After: after, Limit: first})
 	if err != nil {
 		return nil, err
@@ -155,18 +124,18 @@ func (g graphQLService) Applications(ctx context.Context, c schema.Caller, f sch
 	return pg, nil
 }
 
-func (g graphQLService) Apply(ctx context.Context, c schema.Caller, req schema.ApplyRequest) (*schema.Application, error) {
+func (g graphQLService) Apply(ctx context.Context, c auth.Caller, req schema.ApplyRequest) (*schema.Application, error) {
 	var cr service.CreateRequest
 	cr.Item, cr.Applicant.IDNumber, cr.Purpose = req.Item, req.ApplicantIDNumber, req.Purpose
-	res, err := g.hub.CreateApplication(ctx, authCaller(c), cr, req.IdempotencyKey)
+	res, err := g.hub.CreateApplication(ctx, c, cr, req.IdempotencyKey)
 	if err != nil {
 		return nil, err
 	}
 	return g.applicationResult(ctx, c, res)
 }
 
-func (g graphQLService) Confirm(ctx context.Context, c schema.Caller, req schema.ConfirmRequest) (*schema.Application, error) {
-	res, err := g.hub.Confirm(ctx, authCaller(c), req.ApplicationID,
+func (g graphQLService) Confirm(ctx context.Context, c auth.Caller, req schema.ConfirmRequest) (*schema.Application, error) {
+	res, err := g.hub.Confirm(ctx, c, req.ApplicationID,
 		service.ConfirmRequest{Signature: req.Signature, Declined: req.Declined, Notes: req.Notes, Values: req.Values}, req.IdempotencyKey)
 	if err != nil {
 		return nil, err
@@ -174,8 +143,8 @@ func (g graphQLService) Confirm(ctx context.Context, c schema.Caller, req schema
 	return g.applicationResult(ctx, c, res)
 }
 
-func (g graphQLService) Review(ctx context.Context, c schema.Caller, req schema.ReviewRequest) (*schema.Application, error) {
-	res, err := g.hub.Review(ctx, authCaller(c), req.ApplicationID,
+func (g graphQLService) Review(ctx context.Context, c auth.Caller, req schema.ReviewRequest) (*schema.Application, error) {
+	res, err := g.hub.Review(ctx, c, req.ApplicationID,
 		service.ReviewRequest{Action: req.Action, Comment: req.Comment}, req.IdempotencyKey)
 	if err != nil {
 		return nil, err
@@ -186,8 +155,8 @@ func (g graphQLService) Review(ctx context.Context, c schema.Caller, req schema.
 // applicationResult turns a state-changing call's outcome into the GraphQL application: the
 // outcome's view, plus the applicant, the reviews and the unmask flag from an authorised read
 // of the application.
-func (g graphQLService) applicationResult(ctx context.Context, c schema.Caller, res service.Outcome[service.ApplicationView]) (*schema.Application, error) {
-	d, err := g.hub.ApplicationDetail(ctx, authCaller(c), res.View.ID)
+func (g graphQLService) applicationResult(ctx context.Context, c auth.Caller, res service.Outcome[service.ApplicationView]) (*schema.Application, error) {
+	d, err := g.hub.ApplicationDetail(ctx, c, res.View.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -195,42 +164,28 @@ func (g graphQLService) applicationResult(ctx context.Context, c schema.Caller, 
 	return applicationOf(d), nil
 }
 
-func (g graphQLService) Permit(ctx context.Context, c schema.Caller, id string) (*schema.Permit, error) {
-	p, err := g.hub.GetPermit(ctx, authCaller(c), id)
+func (g graphQLService) Permit(ctx context.Context, c auth.Caller, id string) (*service.PermitView, error) {
+	return ptr(g.hub.GetPermit(ctx, c, id))
+}
+
+func (g graphQLService) Revoke(ctx context.Context, c auth.Caller, req schema.RevokeRequest) (*service.PermitView, error) {
+	res, err := g.hub.Revoke(ctx, c, req.PermitID, service.RevokeRequest{Reason: req.Reason}, "")
 	if err != nil {
 		return nil, err
 	}
-	return permitOf(p), nil
+	return &res.View, nil
 }
 
-func (g graphQLService) Revoke(ctx context.Context, c schema.Caller, req schema.RevokeRequest) (*schema.Permit, error) {
-	res, err := g.hub.Revoke(ctx, authCaller(c), req.PermitID, service.RevokeRequest{Reason: req.Reason}, "")
-	if err != nil {
-		return nil, err
-	}
-	return permitOf(res.View), nil
+func (g graphQLService) Decision(ctx context.Context, c auth.Caller, id string) (*service.DecisionDetail, error) {
+	return ptr(g.hub.GetDecision(ctx, c, id))
 }
 
-func (g graphQLService) Decision(ctx context.Context, c schema.Caller, id string) (*schema.Decision, error) {
-	d, err := g.hub.GetDecision(ctx, authCaller(c), id)
-	if err != nil {
-		return nil, err
-	}
-	return decisionOf(d), nil
+func (g graphQLService) ReplayDecision(ctx context.Context, c auth.Caller, id string) (*service.DecisionReplay, error) {
+	return ptr(g.hub.ReplayDecision(ctx, c, id))
 }
 
-func (g graphQLService) ReplayDecision(ctx context.Context, c schema.Caller, id string) (*schema.DecisionReplay, error) {
-	r, err := g.hub.ReplayDecision(ctx, authCaller(c), id)
-	if err != nil {
-		return nil, err
-	}
-	return &schema.DecisionReplay{DecisionID: r.DecisionID, RecordedRevision: r.RecordedRevision, Revision: r.Revision,
-		SameRevision: r.SameRevision, InputIntact: r.InputIntact, Identical: r.Identical, Eligible: r.Eligible,
-		Reasons: reasonText(r.Reasons), ReplayedAt: r.ReplayedAt}, nil
-}
-
-func (g graphQLService) DataUse(ctx context.Context, c schema.Caller, idNumber, after string, first int) (*schema.Page[schema.DataUse], error) {
-	recs, next, err := g.hub.DataUseRecords(ctx, authCaller(c), idNumber, after, first)
+func (g graphQLService) DataUse(ctx context.Context, c auth.Caller, idNumber, after string, first int) (*schema.Page[schema.DataUse], error) {
+	recs, next, err := g.hub.DataUseRecords(ctx, c, idNumber, after, first)
 	if err != nil {
 		return nil, err
 	}
@@ -248,37 +203,14 @@ func (g graphQLService) DataUse(ctx context.Context, c schema.Caller, idNumber, 
 
 // --- mapping ----------------------------------------------------------------------------------
 
-func reasonText(rs []service.Reason) []string {
-	out := make([]string, 0, len(rs))
-	for _, r := range rs {
-		switch {
-		case r.ZH != "" && r.EN != "":
-			out = append(out, r.ZH+" ("+r.EN+")")
-		case r.ZH != "":
-			out = append(out, r.ZH)
-		default:
-			out = append(out, cmp.Or(r.EN, r.Code))
-		}
-	}
-	return out
-}
-
-func decisionOf(d service.DecisionDetail) *schema.Decision {
-	return &schema.Decision{ID: d.ID, Item: d.Item, ApplicationID: d.ApplicationID, Eligible: d.Eligible,
-		Reasons: reasonText(d.Reasons), Missing: d.Missing, Autofill: d.Autofill, Instant: d.Instant,
-		Revision: d.Revision, InputDigest: d.InputDigest, DecidedAt: d.At}
-}
-
 func applicationOf(d service.ApplicationDetail) *schema.Application {
 	v := d.View
 	a := &schema.Application{ID: v.ID, Item: v.Item, ApplicantIDNumber: d.ApplicantID, Status: v.Status, Division: v.Village,
 		PermitID: v.PermitID, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, Unmasked: d.Unmasked,
-		Decision: &schema.Decision{ID: v.Decision.DecisionID, Item: v.Item, ApplicationID: v.ID, Eligible: v.Decision.Eligible,
-			Reasons: reasonText(v.Decision.Reasons), Missing: v.Decision.Missing, Autofill: v.Decision.Autofill,
-			Instant: v.Decision.Instant, Revision: v.Decision.Revision}}
-	if v.Awaiting != nil {
-		a.Awaiting = &schema.Awaiting{Level: v.Awaiting.Level, Division: v.Awaiting.Division}
-	}
+		Decision: &service.DecisionDetail{ID: v.Decision.DecisionID, Item: v.Item, ApplicationID: v.ID, Eligible: v.Decision.Eligible,
+			Reasons: v.Decision.Reasons, Missing: v.Decision.Missing, Autofill: v.Decision.Autofill,
+			Instant: v.Decision.Instant, Revision: v.Decision.Revision},
+		Awaiting: v.Awaiting}
 	for _, f := range v.Form.Fields {
 		ff := schema.FormField{Name: f.Name, Label: f.Label, Value: formValue(f.Value), Declined: f.Declined}
 		if f.Source != nil {
@@ -310,9 +242,4 @@ func formValue(v any) string {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
-}
-
-func permitOf(p service.PermitView) *schema.Permit {
-	return &schema.Permit{ID: p.ID, ApplicationID: p.ApplicationID, Item: p.Item, Token: p.Token, Status: p.Status,
-		Issuer: p.Issuer, Kid: p.KID, IssuedAt: p.IssuedAt, ExpiresAt: p.ExpiresAt, RevokedAt: p.RevokedAt, Reason: p.Reason}
 }
