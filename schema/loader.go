@@ -198,12 +198,12 @@ type loaders struct {
 	households  *loader[householdKey, *service.HouseholdView]
 	eligibility *loader[eligibilityKey, *service.DecisionDetail]
 	divisions   *loader[string, *service.DivisionView]
-	apps        *loader[string, *Application]
+	apps        *loader[string, *service.ApplicationDetail]
 	permits     *loader[string, *service.PermitView]
 	decisions   *loader[string, *service.DecisionDetail]
 	replays     *loader[string, *service.DecisionReplay]
-	items       *loader[struct{}, map[string]*Item]
-	itemList    *loader[struct{}, []Item]
+	items       *loader[struct{}, map[string]*service.Item]
+	itemList    *loader[struct{}, []service.Item]
 }
 
 func newLoaders(ctx context.Context, svc Service, c auth.Caller, errMap func(error) error) *loaders {
@@ -216,31 +216,33 @@ func newLoaders(ctx context.Context, svc Service, c auth.Caller, errMap func(err
 		return svc.Household(ctx, c, k.id, k.purpose)
 	}))
 	l.eligibility = newLoader(g, each(func(ctx context.Context, k eligibilityKey) (*service.DecisionDetail, error) {
-		return svc.Eligibility(ctx, c, k.id, k.item, k.purpose)
+		return ptr(svc.Eligibility(ctx, c, k.id, k.item, k.purpose))
 	}))
-	l.divisions = newLoader(g, each(svc.Division))
-	l.apps = newLoader(g, each(func(ctx context.Context, id string) (*Application, error) {
-		return svc.Application(ctx, c, id)
+	l.divisions = newLoader(g, each(func(ctx context.Context, code string) (*service.DivisionView, error) {
+		return ptr(svc.Division(ctx, code))
+	}))
+	l.apps = newLoader(g, each(func(ctx context.Context, id string) (*service.ApplicationDetail, error) {
+		return ptr(svc.ApplicationDetail(ctx, c, id))
 	}))
 	l.permits = newLoader(g, each(func(ctx context.Context, id string) (*service.PermitView, error) {
-		return svc.Permit(ctx, c, id)
+		return ptr(svc.GetPermit(ctx, c, id))
 	}))
 	l.decisions = newLoader(g, each(func(ctx context.Context, id string) (*service.DecisionDetail, error) {
-		return svc.Decision(ctx, c, id)
+		return ptr(svc.GetDecision(ctx, c, id))
 	}))
 	l.replays = newLoader(g, each(func(ctx context.Context, id string) (*service.DecisionReplay, error) {
-		return svc.ReplayDecision(ctx, c, id)
+		return ptr(svc.ReplayDecision(ctx, c, id))
 	}))
-	l.itemList = newLoader(g, each(func(ctx context.Context, _ struct{}) ([]Item, error) {
+	l.itemList = newLoader(g, each(func(ctx context.Context, _ struct{}) ([]service.Item, error) {
 		return svc.Items(ctx)
 	}))
-	l.items = newLoader(g, each(func(ctx context.Context, _ struct{}) (map[string]*Item, error) {
+	l.items = newLoader(g, each(func(ctx context.Context, _ struct{}) (map[string]*service.Item, error) {
 		c := l.itemList.load(struct{}{})
 		list, err := l.itemList.wait(c)
 		if err != nil {
 			return nil, err
 		}
-		m := make(map[string]*Item, len(list))
+		m := make(map[string]*service.Item, len(list))
 		for i := range list {
 			m[list[i].Code] = &list[i]
 		}
@@ -294,4 +296,12 @@ func fetchPeople(ctx context.Context, svc Service, c auth.Caller, keys []personK
 	}
 	wg.Wait()
 	return vals, errs
+}
+
+// ptr returns &v, or the error alone: the loaders hold pointers to what the service returns.
+func ptr[T any](v T, err error) (*T, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
 }

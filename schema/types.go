@@ -2,13 +2,16 @@ package schema
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/graphql-go/graphql"
 
 	"sanmian/hub/evidence"
 	"sanmian/hub/ident"
 	"sanmian/hub/service"
+	"sanmian/hub/store"
 )
 
 // listCost is the multiplier the complexity limit assumes for lists that take no `first`
@@ -237,11 +240,11 @@ func (b *builder) objects() {
 		Name:        "ItemField",
 		Description: "One form field of an item (事项表单字段).",
 		Fields: graphql.Fields{
-			"name":     {Type: nn(tString), Description: "Field name (字段名).", Resolve: get(func(f ItemField) any { return f.Name })},
-			"label":    {Type: nn(tString), Description: "Chinese label shown on the form (字段标签).", Resolve: get(func(f ItemField) any { return f.Label })},
-			"evidence": {Type: tString, Description: "Evidence path that fills it, e.g. applicant.birth_date (数据来源路径).", Resolve: get(func(f ItemField) any { return nz(f.Evidence) })},
-			"autofill": {Type: nn(tBool), Description: "May be pre-filled from evidence (可自动填充, 表单免填写).", Resolve: get(func(f ItemField) any { return f.Autofill })},
-			"required": {Type: nn(tBool), Description: "Required on the form (必填).", Resolve: get(func(f ItemField) any { return f.Required })},
+			"name":     {Type: nn(tString), Description: "Field name (字段名).", Resolve: get(func(f service.FieldSpec) any { return f.Name })},
+			"label":    {Type: nn(tString), Description: "Chinese label shown on the form (字段标签).", Resolve: get(func(f service.FieldSpec) any { return f.Label })},
+			"evidence": {Type: tString, Description: "Evidence path that fills it, e.g. applicant.birth_date (数据来源路径).", Resolve: get(func(f service.FieldSpec) any { return nz(f.Path) })},
+			"autofill": {Type: nn(tBool), Description: "May be pre-filled from evidence (可自动填充, 表单免填写).", Resolve: get(func(f service.FieldSpec) any { return f.Autofill })},
+			"required": {Type: nn(tBool), Description: "Required on the form (必填).", Resolve: get(func(f service.FieldSpec) any { return false })},
 		},
 	})
 
@@ -249,16 +252,16 @@ func (b *builder) objects() {
 		Name:        "Item",
 		Description: "A small-power item a village handles (小微权力事项), from the policy bundle's catalogue.",
 		Fields: graphql.Fields{
-			"code":         {Type: nn(tString), Description: "Item code, part of the API contract, e.g. elderly_allowance (事项编码).", Resolve: get(func(i *Item) any { return i.Code })},
-			"name":         {Type: nn(tString), Description: "Chinese name (事项名称).", Resolve: get(func(i *Item) any { return i.Name })},
-			"nameEn":       {Type: tString, Description: "English name (英文名称).", Resolve: get(func(i *Item) any { return nz(i.NameEN) })},
-			"category":     {Type: tString, Description: "Category (事项类别).", Resolve: get(func(i *Item) any { return nz(i.Category) })},
-			"legalBasis":   {Type: tString, Description: "Legal basis text (法律依据).", Resolve: get(func(i *Item) any { return nz(i.LegalBasis) })},
-			"fields":       {Type: list(b.itemField), Description: "Form fields (表单字段).", Resolve: get(func(i *Item) any { return i.Fields })},
-			"evidence":     {Type: list(tString), Description: "Required evidence as <platform>.<kind> (所需证据).", Resolve: get(func(i *Item) any { return strs(i.Evidence) })},
-			"reviewLevels": {Type: list(b.reviewLevel), Description: "Review levels in order (审核层级).", Resolve: get(func(i *Item) any { return strs(i.ReviewLevels) })},
-			"instant":      {Type: nn(tBool), Description: "Instant approval allowed (秒批).", Resolve: get(func(i *Item) any { return i.Instant })},
-			"proactive":    {Type: nn(tBool), Description: "Proactive scanning allowed (免申即享 / 主动服务).", Resolve: get(func(i *Item) any { return i.Proactive })},
+			"code":         {Type: nn(tString), Description: "Item code, part of the API contract, e.g. elderly_allowance (事项编码).", Resolve: get(func(i *service.Item) any { return i.Code })},
+			"name":         {Type: nn(tString), Description: "Chinese name (事项名称).", Resolve: get(func(i *service.Item) any { return i.NameZH })},
+			"nameEn":       {Type: tString, Description: "English name (英文名称).", Resolve: get(func(i *service.Item) any { return nz(i.NameEN) })},
+			"category":     {Type: tString, Description: "Category (事项类别).", Resolve: get(func(i *service.Item) any { return nz(i.Category) })},
+			"legalBasis":   {Type: tString, Description: "Legal basis text (法律依据).", Resolve: get(func(i *service.Item) any { return nz(i.LegalBasis) })},
+			"fields":       {Type: list(b.itemField), Description: "Form fields (表单字段).", Resolve: get(func(i *service.Item) any { return i.Fields })},
+			"evidence":     {Type: list(tString), Description: "Required evidence as <platform>.<kind> (所需证据).", Resolve: get(func(i *service.Item) any { return []string{} })},
+			"reviewLevels": {Type: list(b.reviewLevel), Description: "Review levels in order (审核层级).", Resolve: get(func(i *service.Item) any { return strs(i.Levels) })},
+			"instant":      {Type: nn(tBool), Description: "Instant approval allowed (秒批).", Resolve: get(func(i *service.Item) any { return i.Instant })},
+			"proactive":    {Type: nn(tBool), Description: "Proactive scanning allowed (免申即享 / 主动服务).", Resolve: get(func(i *service.Item) any { return i.Proactive })},
 		},
 	})
 
@@ -565,13 +568,13 @@ func (b *builder) objects() {
 		Fields: graphql.Fields{
 			"name":     {Type: nn(tString), Description: "Field name (字段名).", Resolve: get(func(f formFieldNode) any { return f.f.Name })},
 			"label":    {Type: tString, Description: "Chinese label (字段标签).", Resolve: get(func(f formFieldNode) any { return nz(f.f.Label) })},
-			"value":    {Type: tString, Description: "Value; ID numbers masked unless allowed (字段值).", Resolve: get(func(f formFieldNode) any { return nz(maskUnless(f.f.Value, f.unmasked)) })},
+			"value":    {Type: tString, Description: "Value; ID numbers masked unless allowed (字段值).", Resolve: get(func(f formFieldNode) any { return nz(maskUnless(formValue(f.f.Value), f.unmasked)) })},
 			"declined": {Type: nn(tBool), Description: "The applicant declined the pre-filled value (申请人拒绝使用预填值).", Resolve: get(func(f formFieldNode) any { return f.f.Declined })},
 			"source": {Type: b.provenance, Description: "Where the value came from; null when entered by hand (数据来源).", Resolve: get(func(f formFieldNode) any {
 				if f.f.Source == nil {
 					return nil
 				}
-				return provenanceNode{field: f.f.Name, p: *f.f.Source, unmasked: f.unmasked}
+				return provenanceNode{field: f.f.Name, p: sourceProvenance(f.f.Source), unmasked: f.unmasked}
 			})},
 		},
 	})
@@ -595,12 +598,12 @@ func (b *builder) objects() {
 		Name:        "Review",
 		Description: "One recorded review step (审核记录, 盖章免跑腿).",
 		Fields: graphql.Fields{
-			"level":    {Type: b.reviewLevel, Description: "Level (审核层级).", Resolve: get(func(r Review) any { return nz(r.Level) })},
-			"division": {Type: tString, Description: "Division code of the reviewing office (审核单位代码).", Resolve: get(func(r Review) any { return nz(r.Division) })},
-			"action":   {Type: b.reviewAction, Description: "Action taken (审核操作).", Resolve: get(func(r Review) any { return nz(r.Action) })},
-			"comment":  {Type: tString, Description: "Comment (审核意见).", Resolve: get(func(r Review) any { return nz(r.Comment) })},
-			"reviewer": {Type: tString, Description: "Reviewer identity (审核人).", Resolve: get(func(r Review) any { return nz(r.Reviewer) })},
-			"at":       {Type: tDateTime, Description: "When (审核时间).", Resolve: get(func(r Review) any { return tm(r.At) })},
+			"level":    {Type: b.reviewLevel, Description: "Level (审核层级).", Resolve: get(func(r reviewNode) any { return nz(r.Level) })},
+			"division": {Type: tString, Description: "Division code of the reviewing office (审核单位代码).", Resolve: get(func(r reviewNode) any { return nz(r.Division) })},
+			"action":   {Type: b.reviewAction, Description: "Action taken (审核操作).", Resolve: get(func(r reviewNode) any { return nz(r.Action) })},
+			"comment":  {Type: tString, Description: "Comment (审核意见).", Resolve: get(func(r reviewNode) any { return nz(r.Comment) })},
+			"reviewer": {Type: tString, Description: "Reviewer identity (审核人).", Resolve: get(func(r reviewNode) any { return nz(r.Reviewer) })},
+			"at":       {Type: tDateTime, Description: "When (审核时间).", Resolve: get(func(r reviewNode) any { return tm(r.At) })},
 		},
 	})
 
@@ -621,7 +624,7 @@ func (b *builder) objects() {
 					if err != nil {
 						return nil, err
 					}
-					return s.ld.apps.thunk(pm.ApplicationID, func(a *Application) (any, error) { return a, nil }), nil
+					return s.ld.apps.thunk(pm.ApplicationID, func(a *service.ApplicationDetail) (any, error) { return a, nil }), nil
 				}},
 				"token":            {Type: tString, Description: "The compact JWS (签章文书 JWS).", Resolve: get(func(p *service.PermitView) any { return nz(p.Token) })},
 				"status":           {Type: b.permitStatus, Description: "Status (状态).", Resolve: get(func(p *service.PermitView) any { return nz(p.Status) })},
@@ -640,60 +643,64 @@ func (b *builder) objects() {
 		Description: "One resident's application for one item (申请): pre-filled form, decision, confirmation and reviews.",
 		Fields: graphql.FieldsThunk(func() graphql.Fields {
 			return graphql.Fields{
-				"id":                {Type: nn(tID), Description: "Application id (申请编号).", Resolve: get(func(a *Application) any { return a.ID })},
-				"itemCode":          {Type: nn(tString), Description: "Item code (事项编码).", Resolve: get(func(a *Application) any { return a.Item })},
-				"item":              {Type: b.item, Description: "The item (事项).", Resolve: func(p graphql.ResolveParams) (any, error) { return itemThunk(p, srcApp(p).Item) }},
-				"applicantIdNumber": {Type: tString, Description: "Applicant's ID number, always masked (申请人身份证号, 脱敏).", Resolve: get(func(a *Application) any { return nz(ident.MaskIDNumber(a.ApplicantIDNumber)) })},
+				"id":                {Type: nn(tID), Description: "Application id (申请编号).", Resolve: get(func(a *service.ApplicationDetail) any { return a.View.ID })},
+				"itemCode":          {Type: nn(tString), Description: "Item code (事项编码).", Resolve: get(func(a *service.ApplicationDetail) any { return a.View.Item })},
+				"item":              {Type: b.item, Description: "The item (事项).", Resolve: func(p graphql.ResolveParams) (any, error) { return itemThunk(p, srcApp(p).View.Item) }},
+				"applicantIdNumber": {Type: tString, Description: "Applicant's ID number, always masked (申请人身份证号, 脱敏).", Resolve: get(func(a *service.ApplicationDetail) any { return nz(ident.MaskIDNumber(a.ApplicantID)) })},
 				"applicant": {Type: b.person, Description: "The applicant as a resident, looked up through the same authorised call (申请人信息).",
 					Args: graphql.FieldConfigArgument{"purpose": purposeArg()},
 					Resolve: func(p graphql.ResolveParams) (any, error) {
 						a := srcApp(p)
 						purpose, _ := p.Args["purpose"].(string)
-						return personThunk(p, a.ApplicantIDNumber, purpose)
+						return personThunk(p, a.ApplicantID, purpose)
 					}},
-				"purpose": {Type: tString, Description: "Purpose stated when applying (申请目的).", Resolve: get(func(a *Application) any { return nz(a.Purpose) })},
-				"status":  {Type: b.appStatus, Description: "Status (申请状态).", Resolve: get(func(a *Application) any { return nz(a.Status) })},
+				// The stored application does not keep the purpose apart from its audit entries.
+				"purpose": {Type: tString, Description: "Purpose stated when applying (申请目的).", Resolve: get(func(a *service.ApplicationDetail) any { return nil })},
+				"status":  {Type: b.appStatus, Description: "Status (申请状态).", Resolve: get(func(a *service.ApplicationDetail) any { return nz(a.View.Status) })},
 				"division": {Type: b.division, Description: "Applicant's village when applying (申请人所属村).", Resolve: func(p graphql.ResolveParams) (any, error) {
 					a := srcApp(p)
-					if a.Division == "" {
+					if a.View.Village == "" {
 						return nil, nil
 					}
-					return divisionThunk(p, a.Division)
+					return divisionThunk(p, a.View.Village)
 				}},
-				"form": {Type: list(b.formField), Description: "Pre-filled form fields (预填表单).", Resolve: get(func(a *Application) any {
-					out := make([]formFieldNode, len(a.Form))
-					for i, f := range a.Form {
+				"form": {Type: list(b.formField), Description: "Pre-filled form fields (预填表单).", Resolve: get(func(a *service.ApplicationDetail) any {
+					out := make([]formFieldNode, len(a.View.Form.Fields))
+					for i, f := range a.View.Form.Fields {
 						out[i] = formFieldNode{f: f, unmasked: a.Unmasked}
 					}
 					return out
 				})},
-				"decision": {Type: b.decision, Description: "Policy decision (政策判定).", Resolve: get(func(a *Application) any {
-					if a.Decision == nil {
+				"decision": {Type: b.decision, Description: "Policy decision (政策判定).", Resolve: get(func(a *service.ApplicationDetail) any {
+					v := a.View
+					if v.Decision.DecisionID == "" {
 						return nil
 					}
-					return a.Decision
+					return &service.DecisionDetail{ID: v.Decision.DecisionID, Item: v.Item, ApplicationID: v.ID, Eligible: v.Decision.Eligible,
+						Reasons: v.Decision.Reasons, Missing: v.Decision.Missing, Autofill: v.Decision.Autofill,
+						Instant: v.Decision.Instant, Revision: v.Decision.Revision}
 				})},
-				"awaiting": {Type: b.awaiting, Description: "Level awaited while in review (待审核层级).", Resolve: get(func(a *Application) any {
-					if a.Awaiting == nil {
+				"awaiting": {Type: b.awaiting, Description: "Level awaited while in review (待审核层级).", Resolve: get(func(a *service.ApplicationDetail) any {
+					if a.View.Awaiting == nil {
 						return nil
 					}
-					return a.Awaiting
+					return a.View.Awaiting
 				})},
-				"reviews":  {Type: list(b.review), Description: "Reviews so far (审核记录).", Resolve: get(func(a *Application) any { return a.Reviews })},
-				"permitId": {Type: tID, Description: "Permit id once approved (文书编号).", Resolve: get(func(a *Application) any { return nz(a.PermitID) })},
+				"reviews":  {Type: list(b.review), Description: "Reviews so far (审核记录).", Resolve: get(func(a *service.ApplicationDetail) any { return reviews(a.Reviews) })},
+				"permitId": {Type: tID, Description: "Permit id once approved (文书编号).", Resolve: get(func(a *service.ApplicationDetail) any { return nz(a.View.PermitID) })},
 				"permit": {Type: b.permit, Description: "The permit once approved (批准文书).", Resolve: func(p graphql.ResolveParams) (any, error) {
 					a := srcApp(p)
-					if a.PermitID == "" {
+					if a.View.PermitID == "" {
 						return nil, nil
 					}
 					s, err := st(p)
 					if err != nil {
 						return nil, err
 					}
-					return s.ld.permits.thunk(a.PermitID, func(pm *service.PermitView) (any, error) { return pm, nil }), nil
+					return s.ld.permits.thunk(a.View.PermitID, func(pm *service.PermitView) (any, error) { return pm, nil }), nil
 				}},
-				"createdAt": {Type: tDateTime, Description: "Created at (创建时间).", Resolve: get(func(a *Application) any { return tm(a.CreatedAt) })},
-				"updatedAt": {Type: tDateTime, Description: "Last changed at (更新时间).", Resolve: get(func(a *Application) any { return tm(a.UpdatedAt) })},
+				"createdAt": {Type: tDateTime, Description: "Created at (创建时间).", Resolve: get(func(a *service.ApplicationDetail) any { return tm(a.View.CreatedAt) })},
+				"updatedAt": {Type: tDateTime, Description: "Last changed at (更新时间).", Resolve: get(func(a *service.ApplicationDetail) any { return tm(a.View.UpdatedAt) })},
 			}
 		}),
 	})
@@ -702,16 +709,16 @@ func (b *builder) objects() {
 		Name:        "DataUse",
 		Description: "A data-use record (数据使用记录): who used a resident's data, when, for which item and purpose.",
 		Fields: graphql.Fields{
-			"id":         {Type: nn(tID), Description: "Record id (记录编号).", Resolve: get(func(d *DataUse) any { return d.ID })},
-			"at":         {Type: tDateTime, Description: "When (时间).", Resolve: get(func(d *DataUse) any { return tm(d.At) })},
-			"actor":      {Type: tString, Description: "Who: the caller's identity (使用者).", Resolve: get(func(d *DataUse) any { return nz(d.Actor) })},
-			"role":       {Type: tString, Description: "The caller's role (角色).", Resolve: get(func(d *DataUse) any { return nz(d.Role) })},
-			"division":   {Type: tString, Description: "The caller's jurisdiction code (使用者所属区划).", Resolve: get(func(d *DataUse) any { return nz(d.Division) })},
-			"action":     {Type: tString, Description: "lookup, decision, refusal, review, permit or revocation (操作).", Resolve: get(func(d *DataUse) any { return nz(d.Action) })},
-			"itemCode":   {Type: tString, Description: "Item code (事项编码).", Resolve: get(func(d *DataUse) any { return nz(d.Item) })},
-			"purpose":    {Type: tString, Description: "Stated purpose (使用目的).", Resolve: get(func(d *DataUse) any { return nz(d.Purpose) })},
-			"fields":     {Type: list(tString), Description: "Fields used (使用的字段).", Resolve: get(func(d *DataUse) any { return strs(d.Fields) })},
-			"decisionId": {Type: tID, Description: "Decision id, when the use led to one (判定编号).", Resolve: get(func(d *DataUse) any { return nz(d.DecisionID) })},
+			"id":         {Type: nn(tID), Description: "Record id (记录编号).", Resolve: get(func(d *service.DataUseRecord) any { return d.ID })},
+			"at":         {Type: tDateTime, Description: "When (时间).", Resolve: get(func(d *service.DataUseRecord) any { return tm(d.At) })},
+			"actor":      {Type: tString, Description: "Who: the caller's identity (使用者).", Resolve: get(func(d *service.DataUseRecord) any { return nz(d.Who) })},
+			"role":       {Type: tString, Description: "The caller's role (角色).", Resolve: get(func(d *service.DataUseRecord) any { return nz(d.Role) })},
+			"division":   {Type: tString, Description: "The caller's jurisdiction code (使用者所属区划).", Resolve: get(func(d *service.DataUseRecord) any { return nil })},
+			"action":     {Type: tString, Description: "lookup, decision, refusal, review, permit or revocation (操作).", Resolve: get(func(d *service.DataUseRecord) any { return dataUseAction(d) })},
+			"itemCode":   {Type: tString, Description: "Item code (事项编码).", Resolve: get(func(d *service.DataUseRecord) any { return nz(d.Item) })},
+			"purpose":    {Type: tString, Description: "Stated purpose (使用目的).", Resolve: get(func(d *service.DataUseRecord) any { return nz(d.Purpose) })},
+			"fields":     {Type: list(tString), Description: "Fields used (使用的字段).", Resolve: get(func(d *service.DataUseRecord) any { return []string{} })},
+			"decisionId": {Type: tID, Description: "Decision id, when the use led to one (判定编号).", Resolve: get(func(d *service.DataUseRecord) any { return nil })},
 		},
 	})
 
@@ -726,8 +733,51 @@ type conflictValueNode struct {
 }
 
 type formFieldNode struct {
-	f        FormField
+	f        service.Field
 	unmasked bool
+}
+
+// formValue renders a form value as text: strings as they are, other values as JSON.
+func formValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// sourceProvenance is a form field's source as evidence provenance.
+func sourceProvenance(s *service.Source) evidence.Provenance {
+	return evidence.Provenance{Platform: evidence.Platform(s.Platform), Endpoint: s.Endpoint, Record: s.Record,
+		FetchedAt: s.FetchedAt, Stale: s.Stale}
+}
+
+// reviewNode is one review step as the schema shows it.
+type reviewNode struct {
+	Level, Division, Action, Comment, Reviewer string
+	At                                         time.Time
+}
+
+func reviews(rs []store.Review) []reviewNode {
+	out := make([]reviewNode, len(rs))
+	for i, r := range rs {
+		out[i] = reviewNode{Level: r.Level, Division: r.Division, Action: string(r.Action), Comment: r.Comment, Reviewer: r.Reviewer, At: r.At}
+	}
+	return out
+}
+
+// dataUseAction is what a data-use record was for: an application, or a lookup.
+func dataUseAction(d *service.DataUseRecord) string {
+	if d.ApplicationID != "" {
+		return "application"
+	}
+	return "lookup"
 }
 
 func wrapConflicts(cs []evidence.Conflict, unmasked bool) []conflictNode {
@@ -759,11 +809,11 @@ func boolp(b *bool) any {
 	return *b
 }
 
-func srcApp(p graphql.ResolveParams) *Application {
-	if a, ok := p.Source.(*Application); ok {
+func srcApp(p graphql.ResolveParams) *service.ApplicationDetail {
+	if a, ok := p.Source.(*service.ApplicationDetail); ok {
 		return a
 	}
-	return &Application{}
+	return &service.ApplicationDetail{}
 }
 
 func srcPermit(p graphql.ResolveParams) *service.PermitView {
@@ -821,7 +871,7 @@ func itemThunk(p graphql.ResolveParams, code string) (any, error) {
 	if s == nil || code == "" {
 		return nil, nil
 	}
-	return s.ld.items.thunk(struct{}{}, func(m map[string]*Item) (any, error) {
+	return s.ld.items.thunk(struct{}{}, func(m map[string]*service.Item) (any, error) {
 		if it, ok := m[code]; ok {
 			return it, nil
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -150,10 +151,24 @@ type DataUseView struct {
 	ApplicationID string    `json:"application_id,omitempty"`
 }
 
-// DataUse lists who used a resident's data, newest first. Counters may ask for residents of
-// their jurisdiction (to show the resident at the counter); auditors and admins for anyone.
-func (h *Hub) DataUse(ctx context.Context, c auth.Caller, idNumber, after string, limit int) (_ []DataUseView, _ string, err error) {
+// DataUse lists who used a resident's data, newest first, and the cursor of the next page
+// ("" at the end). Counters may ask for residents of their jurisdiction (to show the resident
+// at the counter); auditors and admins for anyone.
+func (h *Hub) DataUse(ctx context.Context, c auth.Caller, idNumber, after string, limit int) (_ []DataUseRecord, _ string, err error) {
 	defer h.auditRefusal(ctx, c, &err)
+	return h.dataUse(ctx, c, idNumber, after, limit, func(ctx context.Context, id string) (string, error) {
+		village, err := h.evidence.Locate(ctx, id)
+		if err != nil {
+			return "", fmt.Errorf("%w: %w", ErrEvidenceUnavailable, err)
+		}
+		return village, nil
+	})
+}
+
+// dataUse authorises resident.data_use.read (counters and reviewers on the resident's village,
+// found with locate) and lists the resident's data-use records.
+func (h *Hub) dataUse(ctx context.Context, c auth.Caller, idNumber, after string, limit int,
+	locate func(ctx context.Context, idNumber string) (string, error)) ([]DataUseRecord, string, error) {
 	idNumber = store.NormalizeIDNumber(idNumber)
 	if _, err := ident.ParseIDNumber(idNumber); err != nil {
 		return nil, "", &InvalidError{Field: "id_number", Detail: err.Error()}
@@ -163,9 +178,9 @@ func (h *Hub) DataUse(ctx context.Context, c auth.Caller, idNumber, after string
 	}
 	res := Resource{}
 	if c.Role == "counter" || c.Role == "reviewer" {
-		village, err := h.evidence.Locate(ctx, idNumber)
+		village, err := locate(ctx, idNumber)
 		if err != nil {
-			return nil, "", fmt.Errorf("%w: %w", ErrEvidenceUnavailable, err)
+			return nil, "", err
 		}
 		res.Village = village
 	}
@@ -174,11 +189,12 @@ func (h *Hub) DataUse(ctx context.Context, c auth.Caller, idNumber, after string
 	}
 	recs, next, err := h.store.ListDataUse(ctx, idNumber, store.Page{After: after, Limit: limit})
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("service: data-use records: %w", err)
 	}
-	out := make([]DataUseView, 0, len(recs))
+	out := make([]DataUseRecord, 0, len(recs))
 	for _, r := range recs {
-		out = append(out, DataUseView{At: r.At, Who: r.Sub, Role: r.Role, Org: r.Org, Item: r.Item, Purpose: r.Purpose, ApplicationID: r.ApplicationID})
+		out = append(out, DataUseRecord{ID: strconv.FormatInt(r.ID, 10), DataUseView: DataUseView{At: r.At, Who: r.Sub,
+			Role: r.Role, Org: r.Org, Item: r.Item, Purpose: r.Purpose, ApplicationID: r.ApplicationID}})
 	}
 	return out, next, nil
 }
