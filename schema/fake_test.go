@@ -135,14 +135,15 @@ func newFake() (*fakeHub, fixture) {
 	f.households["H3"] = &service.HouseholdView{ID: "H3", Village: A, Members: []service.HouseholdMember{{IDNumber: fx.moved, Relation: "head"}}}
 
 	yes := true
-	f.decisions["d-1"] = &service.DecisionDetail{ID: "d-1", Item: "elderly_allowance", ApplicationID: "app-1", Eligible: &yes, Reasons: []service.Reason{{Code: "age_80_89", Rule: "《山东省老年人权益保障条例》", ZH: "年满80周岁", EN: "age 80+"}}, Autofill: []string{"name", "id_number"}, Revision: "r1", InputDigest: "abc", At: fetched}
+	f.decisions["d-1"] = &service.DecisionDetail{Item: "elderly_allowance", ApplicationID: "app-1", InputDigest: "abc", At: fetched,
+		DecisionView: service.DecisionView{DecisionID: "d-1", Eligible: &yes, Reasons: []service.Reason{{Code: "age_80_89", Rule: "《山东省老年人权益保障条例》", ZH: "年满80周岁", EN: "age 80+"}}, Autofill: []string{"name", "id_number"}, Revision: "r1"}}
 	d1 := f.decisions["d-1"]
 	f.apps["app-1"] = &service.ApplicationDetail{ApplicantID: fx.head, View: service.ApplicationView{ID: "app-1", Item: "elderly_allowance", Status: "in_review", Village: A,
 		Form: service.Form{Fields: []service.Field{
 			{Name: "name", Label: "姓名", Value: "王建国", Source: &service.Source{Platform: "province", Endpoint: "rkjc/query", Record: fx.head, FetchedAt: fetched}},
 			{Name: "id_number", Label: "身份证号", Value: fx.head, Source: &service.Source{Platform: "province", Endpoint: "rkjc/query", Record: fx.head, FetchedAt: fetched}},
 		}},
-		Decision: service.DecisionView{DecisionID: d1.ID, Eligible: d1.Eligible, Reasons: d1.Reasons, Autofill: d1.Autofill, Revision: d1.Revision},
+		Decision: d1.DecisionView,
 		Awaiting: &service.Awaiting{Level: "work_area", Division: fx.villageA.Parent}, CreatedAt: fetched, UpdatedAt: fetched}}
 	f.apps["app-2"] = &service.ApplicationDetail{ApplicantID: fx.bHead, View: service.ApplicationView{ID: "app-2", Item: "elderly_allowance", Status: "draft", Village: B, CreatedAt: fetched}}
 	f.apps["app-3"] = &service.ApplicationDetail{ApplicantID: fx.spouse, View: service.ApplicationView{ID: "app-3", Item: "senior_card", Status: "approved", Village: A, PermitID: "p-1", CreatedAt: fetched}}
@@ -230,7 +231,7 @@ func (f *fakeHub) Eligibility(ctx context.Context, c auth.Caller, id, item, purp
 		return service.DecisionDetail{}, ErrForbidden
 	}
 	el := p.BirthDate <= "1946-11-26"
-	return service.DecisionDetail{ID: "e-" + id[14:] + "-" + item, Item: item, Eligible: &el, Reasons: []service.Reason{{EN: "age"}}}, nil
+	return service.DecisionDetail{Item: item, DecisionView: service.DecisionView{DecisionID: "e-" + id[14:] + "-" + item, Eligible: &el, Reasons: []service.Reason{{EN: "age"}}}}, nil
 }
 
 func (f *fakeHub) Items(ctx context.Context) ([]service.Item, error) {
@@ -387,7 +388,7 @@ func (f *fakeHub) ReplayDecision(ctx context.Context, c auth.Caller, id string) 
 	if c.Role != "auditor" && c.Role != "admin" {
 		return service.DecisionReplay{}, ErrForbidden
 	}
-	return service.DecisionReplay{DecisionID: d.ID, RecordedRevision: d.Revision, Revision: d.Revision, SameRevision: true,
+	return service.DecisionReplay{DecisionID: d.DecisionID, RecordedRevision: d.Revision, Revision: d.Revision, SameRevision: true,
 		InputIntact: true, Identical: true, Eligible: d.Eligible, Reasons: d.Reasons, ReplayedAt: time.Now()}, nil
 }
 

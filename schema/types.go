@@ -392,7 +392,7 @@ func (b *builder) objects() {
 		Name:        "Decision",
 		Description: "A policy decision (政策判定): eligibility with reasons, missing evidence and auto-fill list.",
 		Fields: graphql.Fields{
-			"id":            {Type: nn(tID), Description: "Decision id (判定编号).", Resolve: get(func(d *service.DecisionDetail) any { return d.ID })},
+			"id":            {Type: nn(tID), Description: "Decision id (判定编号).", Resolve: get(func(d *service.DecisionDetail) any { return d.DecisionID })},
 			"itemCode":      {Type: nn(tString), Description: "Item code (事项编码).", Resolve: get(func(d *service.DecisionDetail) any { return d.Item })},
 			"item":          {Type: b.item, Description: "The item decided on (事项).", Resolve: func(p graphql.ResolveParams) (any, error) { return itemThunk(p, srcDecision(p).Item) }},
 			"applicationId": {Type: tID, Description: "Application it belongs to; null for an eligibility check (申请编号).", Resolve: get(func(d *service.DecisionDetail) any { return nz(d.ApplicationID) })},
@@ -676,9 +676,7 @@ func (b *builder) objects() {
 					if v.Decision.DecisionID == "" {
 						return nil
 					}
-					return &service.DecisionDetail{ID: v.Decision.DecisionID, Item: v.Item, ApplicationID: v.ID, Eligible: v.Decision.Eligible,
-						Reasons: v.Decision.Reasons, Missing: v.Decision.Missing, Autofill: v.Decision.Autofill,
-						Instant: v.Decision.Instant, Revision: v.Decision.Revision}
+					return &service.DecisionDetail{DecisionView: v.Decision, Item: v.Item, ApplicationID: v.ID}
 				})},
 				"awaiting": {Type: b.awaiting, Description: "Level awaited while in review (待审核层级).", Resolve: get(func(a *service.ApplicationDetail) any {
 					if a.View.Awaiting == nil {
@@ -830,7 +828,7 @@ func replayField(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := srcDecision(p).ID
+	id := srcDecision(p).DecisionID
 	if id == "" {
 		return nil, nil
 	}
