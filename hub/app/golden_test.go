@@ -303,4 +303,8 @@ func TestResponseShapesGolden(t *testing.T) {
 		t.Fatalf("audit entries: %d %.300s", all.status, all.raw)
 	}
 	n.check(t, "audit_entries", e.do("GET", fmt.Sprintf("/v1/audit/entries?after=%d&limit=30", max(int64(last)-30, 0)), auditor, nil))
+	// Structured reasons on GraphQL, as REST gives them (after the audit listing: a GraphQL
+	// replay writes an audit entry).
+	n.check(t, "decision_graphql_reason_details", gql(auditor, `query($id: ID!) { decision(id: $id) {
+		reasons reasonDetails { code rule zh en } replay { reasonDetails { code rule zh en } } } }`, map[string]any{"id": decisionID}))
 }
