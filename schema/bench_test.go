@@ -14,6 +14,7 @@ import (
 
 	"github.com/graphql-go/graphql"
 
+	"sanmian/hub/auth"
 	"sanmian/hub/ident"
 )
 
@@ -25,7 +26,7 @@ const personQuery = `query Person($id: String!) {
   }
 }`
 
-func benchRequest(b *testing.B, h http.Handler, c *Caller, body []byte) {
+func benchRequest(b *testing.B, h http.Handler, c *auth.Caller, body []byte) {
 	b.Helper()
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")

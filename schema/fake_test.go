@@ -9,9 +9,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"sanmian/hub/auth"
 	"sanmian/hub/division"
 	"sanmian/hub/evidence"
 	"sanmian/hub/ident"
+	"sanmian/hub/service"
+	"sanmian/hub/store"
 )
 
 // fakeHub is a small in-memory Service for these tests ONLY. The real hub application service
@@ -29,12 +32,13 @@ type fakeHub struct {
 	people     map[string]*evidence.Person
 	prov       map[string]map[string]evidence.Provenance
 	conflicts  map[string][]evidence.Conflict
-	households map[string]*Household
-	apps       map[string]*Application
-	permits    map[string]*Permit
-	decisions  map[string]*Decision
-	items      []Item
-	dataUse    []DataUse
+	households map[string]*service.HouseholdView
+	apps       map[string]*service.ApplicationDetail
+	idem       map[string]string // idempotency key -> application id
+	permits    map[string]*service.PermitView
+	decisions  map[string]*service.DecisionDetail
+	items      []service.Item
+	dataUse    []service.DataUseRecord
 	nextID     int
 
 	peopleCalls, householdCalls, divisionCalls, itemsCalls atomic.Int64
@@ -84,8 +88,8 @@ func newFake() (*fakeHub, fixture) {
 
 	f := &fakeHub{
 		people: map[string]*evidence.Person{}, prov: map[string]map[string]evidence.Provenance{},
-		conflicts: map[string][]evidence.Conflict{}, households: map[string]*Household{},
-		apps: map[string]*Application{}, permits: map[string]*Permit{}, decisions: map[string]*Decision{},
+		conflicts: map[string][]evidence.Conflict{}, households: map[string]*service.HouseholdView{},
+		apps: map[string]*service.ApplicationDetail{}, idem: map[string]string{}, permits: map[string]*service.PermitView{}, decisions: map[string]*service.DecisionDetail{},
 	}
 	fetched := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	licence := func(typ, number string, attrs map[string]any) evidence.Licence {
@@ -122,29 +126,32 @@ func newFake() (*fakeHub, fixture) {
 	f.conflicts[fx.head] = []evidence.Conflict{{Field: "applicant.deceased", Authority: evidence.Province,
 		Values: []evidence.ConflictValue{{Platform: evidence.Province, Value: false, Record: fx.head}, {Platform: evidence.District, Value: true}}}}
 
-	f.households["H1"] = &Household{ID: "H1", Village: A, HukouType: evidence.HukouAgricultural, Members: []Member{
-		{fx.head, "head"}, {fx.spouse, "spouse"}, {fx.son, "son"}, {fx.dil, "daughter_in_law"}, {fx.grandson, "grandson"}},
+	f.households["H1"] = &service.HouseholdView{ID: "H1", Village: A, HukouType: evidence.HukouAgricultural, Members: []service.HouseholdMember{
+		{IDNumber: fx.head, Relation: "head"}, {IDNumber: fx.spouse, Relation: "spouse"}, {IDNumber: fx.son, Relation: "son"}, {IDNumber: fx.dil, Relation: "daughter_in_law"}, {IDNumber: fx.grandson, Relation: "grandson"}},
 		Provenance: &evidence.Provenance{Platform: evidence.District, Endpoint: "households", Record: "H1", FetchedAt: fetched}}
-	f.households["H2"] = &Household{ID: "H2", Village: B, HukouType: evidence.HukouAgricultural, Members: []Member{{fx.bHead, "head"}, {fx.bSpouse, "spouse"}}}
+	f.households["H2"] = &service.HouseholdView{ID: "H2", Village: B, HukouType: evidence.HukouAgricultural, Members: []service.HouseholdMember{{IDNumber: fx.bHead, Relation: "head"}, {IDNumber: fx.bSpouse, Relation: "spouse"}}}
 	// H3 is on village A's roll, but its member is registered in village B (a household moved
 	// between villages): the household is visible to A, the member is not.
-	f.households["H3"] = &Household{ID: "H3", Village: A, Members: []Member{{fx.moved, "head"}}}
+	f.households["H3"] = &service.HouseholdView{ID: "H3", Village: A, Members: []service.HouseholdMember{{IDNumber: fx.moved, Relation: "head"}}}
 
 	yes := true
-	f.decisions["d-1"] = &Decision{ID: "d-1", Item: "elderly_allowance", ApplicationID: "app-1", Eligible: &yes, Reasons: []string{"age 80+"}, Autofill: []string{"name", "id_number"}, Revision: "r1", InputDigest: "abc", DecidedAt: fetched}
-	f.apps["app-1"] = &Application{ID: "app-1", Item: "elderly_allowance", ApplicantIDNumber: fx.head, Purpose: "elderly_allowance", Status: "in_review", Division: A,
-		Form: []FormField{
-			{Name: "name", Label: "姓名", Value: "王建国", Source: &evidence.Provenance{Platform: evidence.Province, Endpoint: "rkjc/query", Record: fx.head, FetchedAt: fetched}},
-			{Name: "id_number", Label: "身份证号", Value: fx.head, Source: &evidence.Provenance{Platform: evidence.Province, Endpoint: "rkjc/query", Record: fx.head, FetchedAt: fetched}},
-		},
-		Decision: f.decisions["d-1"], Awaiting: &Awaiting{Level: "work_area", Division: fx.villageA.Parent}, CreatedAt: fetched, UpdatedAt: fetched}
-	f.apps["app-2"] = &Application{ID: "app-2", Item: "elderly_allowance", ApplicantIDNumber: fx.bHead, Purpose: "elderly_allowance", Status: "draft", Division: B, CreatedAt: fetched}
-	f.apps["app-3"] = &Application{ID: "app-3", Item: "senior_card", ApplicantIDNumber: fx.spouse, Purpose: "senior_card", Status: "approved", Division: A, PermitID: "p-1", CreatedAt: fetched}
-	f.permits["p-1"] = &Permit{ID: "p-1", ApplicationID: "app-3", Item: "senior_card", Token: "eyJhbGciOiJFZERTQSJ9.e30.sig", Status: "active", Issuer: fx.villageA.Town, Kid: "office-1", IssuedAt: fetched}
-	f.items = []Item{
-		{Code: "elderly_allowance", Name: "高龄老人补贴", NameEN: "Elderly allowance", Category: "elderly", Fields: []ItemField{{Name: "name", Label: "姓名", Evidence: "applicant.name", Autofill: true, Required: true}}, ReviewLevels: []string{"village", "work_area", "town"}, Proactive: true},
-		{Code: "senior_card", Name: "老年人优待证", NameEN: "Senior card", Category: "elderly", ReviewLevels: []string{"village"}, Instant: true},
-		{Code: "funeral_subsidy", Name: "惠民殡葬补贴", NameEN: "Funeral subsidy", Category: "civil"},
+	f.decisions["d-1"] = &service.DecisionDetail{Item: "elderly_allowance", ApplicationID: "app-1", InputDigest: "abc", At: fetched,
+		DecisionView: service.DecisionView{DecisionID: "d-1", Eligible: &yes, Reasons: []service.Reason{{Code: "age_80_89", Rule: "《山东省老年人权益保障条例》", ZH: "年满80周岁", EN: "age 80+"}}, Autofill: []string{"name", "id_number"}, Revision: "r1"}}
+	d1 := f.decisions["d-1"]
+	f.apps["app-1"] = &service.ApplicationDetail{ApplicantID: fx.head, View: service.ApplicationView{ID: "app-1", Item: "elderly_allowance", Status: "in_review", Village: A,
+		Form: service.Form{Fields: []service.Field{
+			{Name: "name", Label: "姓名", Value: "王建国", Source: &service.Source{Platform: "province", Endpoint: "rkjc/query", Record: fx.head, FetchedAt: fetched}},
+			{Name: "id_number", Label: "身份证号", Value: fx.head, Source: &service.Source{Platform: "province", Endpoint: "rkjc/query", Record: fx.head, FetchedAt: fetched}},
+		}},
+		Decision: d1.DecisionView,
+		Awaiting: &service.Awaiting{Level: "work_area", Division: fx.villageA.Parent}, CreatedAt: fetched, UpdatedAt: fetched}}
+	f.apps["app-2"] = &service.ApplicationDetail{ApplicantID: fx.bHead, View: service.ApplicationView{ID: "app-2", Item: "elderly_allowance", Status: "draft", Village: B, CreatedAt: fetched}}
+	f.apps["app-3"] = &service.ApplicationDetail{ApplicantID: fx.spouse, View: service.ApplicationView{ID: "app-3", Item: "senior_card", Status: "approved", Village: A, PermitID: "p-1", CreatedAt: fetched}}
+	f.permits["p-1"] = &service.PermitView{ID: "p-1", ApplicationID: "app-3", Item: "senior_card", Token: "eyJhbGciOiJFZERTQSJ9.e30.sig", Status: "active", Issuer: fx.villageA.Town, KID: "office-1", IssuedAt: fetched}
+	f.items = []service.Item{
+		{Code: "elderly_allowance", NameZH: "高龄老人补贴", NameEN: "Elderly allowance", Category: "elderly", Fields: []service.FieldSpec{{Name: "name", Label: "姓名", Path: "applicant.name", Autofill: true}}, Levels: []string{"village", "work_area", "town"}, Proactive: true},
+		{Code: "senior_card", NameZH: "老年人优待证", NameEN: "Senior card", Category: "elderly", Levels: []string{"village"}, Instant: true},
+		{Code: "funeral_subsidy", NameZH: "惠民殡葬补贴", NameEN: "Funeral subsidy", Category: "civil"},
 	}
 	return f, fx
 }
@@ -165,9 +172,9 @@ func (f *fakeHub) enter() func() {
 	return func() { f.inflight.Add(-1) }
 }
 
-func visible(c Caller, village string) bool { return division.Contains(c.Jurisdiction, village) }
+func visible(c auth.Caller, village string) bool { return division.Contains(c.Jurisdiction, village) }
 
-func (f *fakeHub) People(ctx context.Context, c Caller, ids []string, purpose string) ([]PersonResult, error) {
+func (f *fakeHub) People(ctx context.Context, c auth.Caller, ids []string, purpose string) ([]service.PersonResult, error) {
 	defer f.enter()()
 	f.peopleCalls.Add(1)
 	f.mu.Lock()
@@ -175,7 +182,7 @@ func (f *fakeHub) People(ctx context.Context, c Caller, ids []string, purpose st
 	if !f.noDataUse {
 		f.peopleBatches = append(f.peopleBatches, slices.Clone(ids))
 	}
-	out := make([]PersonResult, len(ids))
+	out := make([]service.PersonResult, len(ids))
 	for i, id := range ids {
 		p, ok := f.people[id]
 		switch {
@@ -183,10 +190,10 @@ func (f *fakeHub) People(ctx context.Context, c Caller, ids []string, purpose st
 			out[i].Err = fmt.Errorf("fake: %w", ErrNotFound)
 		case !visible(c, p.Village):
 			out[i].Err = fmt.Errorf("fake: outside jurisdiction: %w", ErrForbidden)
-			f.dataUse = append(f.dataUse, DataUse{ID: fmt.Sprint(len(f.dataUse)), Actor: c.Subject, Action: "refusal", Purpose: purpose})
+			f.dataUse = append(f.dataUse, service.DataUseRecord{ID: fmt.Sprint(len(f.dataUse)), DataUseView: service.DataUseView{Who: c.Subject, Purpose: purpose}})
 		default:
 			rec := *p
-			pr := &Person{Record: rec, Unmasked: c.Role == "admin", Provenance: f.prov[id], Conflicts: f.conflicts[id], Stale: true}
+			pr := &service.PersonView{Record: rec, Unmasked: c.Role == "admin", Provenance: f.prov[id], Conflicts: f.conflicts[id], Stale: true}
 			if c.Role == "department" {
 				pr.Record.Licences, pr.Record.BirthDate = nil, ""
 				pr.Withheld = []string{"licences", "birth_date"}
@@ -195,13 +202,13 @@ func (f *fakeHub) People(ctx context.Context, c Caller, ids []string, purpose st
 			if f.noDataUse {
 				continue
 			}
-			f.dataUse = append(f.dataUse, DataUse{ID: fmt.Sprint(len(f.dataUse)), At: time.Now(), Actor: c.Subject, Role: c.Role, Division: c.Jurisdiction, Action: "lookup", Purpose: purpose, Fields: []string{"name"}})
+			f.dataUse = append(f.dataUse, service.DataUseRecord{ID: fmt.Sprint(len(f.dataUse)), DataUseView: service.DataUseView{At: time.Now(), Who: c.Subject, Role: c.Role, Purpose: purpose}})
 		}
 	}
 	return out, nil
 }
 
-func (f *fakeHub) Household(ctx context.Context, c Caller, id, purpose string) (*Household, error) {
+func (f *fakeHub) Household(ctx context.Context, c auth.Caller, id, purpose string) (*service.HouseholdView, error) {
 	defer f.enter()()
 	f.householdCalls.Add(1)
 	if f.panicHousehold {
@@ -218,16 +225,16 @@ func (f *fakeHub) Household(ctx context.Context, c Caller, id, purpose string) (
 	return h, nil
 }
 
-func (f *fakeHub) Eligibility(ctx context.Context, c Caller, id, item, purpose string) (*Decision, error) {
+func (f *fakeHub) Eligibility(ctx context.Context, c auth.Caller, id, item, purpose string) (service.DecisionDetail, error) {
 	p, ok := f.people[id]
 	if !ok || !visible(c, p.Village) {
-		return nil, ErrForbidden
+		return service.DecisionDetail{}, ErrForbidden
 	}
 	el := p.BirthDate <= "1946-11-26"
-	return &Decision{ID: "e-" + id[14:] + "-" + item, Item: item, Eligible: &el, Reasons: []string{"age"}}, nil
+	return service.DecisionDetail{Item: item, DecisionView: service.DecisionView{DecisionID: "e-" + id[14:] + "-" + item, Eligible: &el, Reasons: []service.Reason{{EN: "age"}}}}, nil
 }
 
-func (f *fakeHub) Items(ctx context.Context) ([]Item, error) {
+func (f *fakeHub) Items(ctx context.Context) ([]service.Item, error) {
 	f.itemsCalls.Add(1)
 	if f.itemsErr != nil {
 		return nil, f.itemsErr
@@ -235,184 +242,182 @@ func (f *fakeHub) Items(ctx context.Context) ([]Item, error) {
 	return f.items, nil
 }
 
-func (f *fakeHub) Division(ctx context.Context, code string) (*Division, error) {
+func (f *fakeHub) Division(ctx context.Context, code string) (service.DivisionView, error) {
 	f.divisionCalls.Add(1)
 	d, ok := division.Lookup(code)
 	if !ok {
-		return nil, ErrNotFound
+		return service.DivisionView{}, ErrNotFound
 	}
-	return &Division{Code: d.Code, Name: d.Name, Level: d.Level.String(), Parent: d.Parent}, nil
+	return service.DivisionView{Code: d.Code, Name: d.Name, Level: d.Level.String(), Parent: d.Parent}, nil
 }
 
-func (f *fakeHub) Application(ctx context.Context, c Caller, id string) (*Application, error) {
+func (f *fakeHub) ApplicationDetail(ctx context.Context, c auth.Caller, id string) (service.ApplicationDetail, error) {
 	defer f.enter()()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	a, ok := f.apps[id]
 	if !ok {
-		return nil, ErrNotFound
+		return service.ApplicationDetail{}, ErrNotFound
 	}
-	if !visible(c, a.Division) {
-		return nil, fmt.Errorf("fake: application outside jurisdiction: %w", ErrForbidden)
+	if !visible(c, a.View.Village) {
+		return service.ApplicationDetail{}, fmt.Errorf("fake: application outside jurisdiction: %w", ErrForbidden)
 	}
 	cp := *a
 	cp.Unmasked = c.Role == "admin"
-	return &cp, nil
+	return cp, nil
 }
 
-func (f *fakeHub) Applications(ctx context.Context, c Caller, filter ApplicationFilter, after string, first int) (*Page[Application], error) {
+func (f *fakeHub) ApplicationDetails(ctx context.Context, c auth.Caller, filter service.ListFilter) ([]service.ApplicationDetail, string, error) {
 	defer f.enter()()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var ids []string
 	for id, a := range f.apps {
-		if visible(c, a.Division) && (filter.Status == "" || a.Status == filter.Status) && (filter.Item == "" || a.Item == filter.Item) {
+		if visible(c, a.View.Village) && (filter.Status == "" || a.View.Status == filter.Status) && (filter.Item == "" || a.View.Item == filter.Item) {
 			ids = append(ids, id)
 		}
 	}
 	slices.Sort(ids)
-	pg := &Page[Application]{}
+	var out []service.ApplicationDetail
 	for _, id := range ids {
-		if id <= after {
+		if id <= filter.After {
 			continue
 		}
-		if len(pg.Edges) == first {
-			pg.HasNextPage = true
-			break
+		if len(out) == filter.Limit {
+			return out, out[len(out)-1].View.ID, nil
 		}
-		pg.Edges = append(pg.Edges, Edge[Application]{Cursor: id, Node: *f.apps[id]})
+		out = append(out, *f.apps[id])
 	}
-	return pg, nil
+	return out, "", nil
 }
 
-func (f *fakeHub) Apply(ctx context.Context, c Caller, req ApplyRequest) (*Application, error) {
+func (f *fakeHub) CreateApplication(ctx context.Context, c auth.Caller, req service.CreateRequest, idemKey string) (service.Outcome[service.ApplicationView], error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p, ok := f.people[req.ApplicantIDNumber]
+	p, ok := f.people[req.Applicant.IDNumber]
 	if !ok {
-		return nil, ErrInvalid
+		return service.Outcome[service.ApplicationView]{}, ErrInvalid
 	}
 	if !visible(c, p.Village) {
-		return nil, ErrForbidden
+		return service.Outcome[service.ApplicationView]{}, ErrForbidden
 	}
-	for _, a := range f.apps {
-		if req.IdempotencyKey != "" && a.Purpose == req.IdempotencyKey {
-			return a, nil
-		}
+	if id, ok := f.idem[idemKey]; ok && idemKey != "" {
+		return service.Outcome[service.ApplicationView]{View: f.apps[id].View, Replayed: true}, nil
 	}
 	f.nextID++
-	a := &Application{ID: fmt.Sprintf("new-%d", f.nextID), Item: req.Item, ApplicantIDNumber: p.IDNumber, Purpose: req.Purpose, Status: "draft", Division: p.Village,
-		Form: []FormField{{Name: "name", Label: "姓名", Value: p.Name}}}
-	f.apps[a.ID] = a
-	return a, nil
+	a := &service.ApplicationDetail{ApplicantID: p.IDNumber, View: service.ApplicationView{ID: fmt.Sprintf("new-%d", f.nextID), Item: req.Item, Status: "draft", Village: p.Village,
+		Form: service.Form{Fields: []service.Field{{Name: "name", Label: "姓名", Value: p.Name}}}}}
+	f.apps[a.View.ID] = a
+	if idemKey != "" {
+		f.idem[idemKey] = a.View.ID
+	}
+	return service.Outcome[service.ApplicationView]{View: a.View}, nil
 }
 
-func (f *fakeHub) Confirm(ctx context.Context, c Caller, req ConfirmRequest) (*Application, error) {
+func (f *fakeHub) Confirm(ctx context.Context, c auth.Caller, id string, req service.ConfirmRequest, idemKey string) (service.Outcome[service.ApplicationView], error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	a, ok := f.apps[req.ApplicationID]
-	if !ok || !visible(c, a.Division) {
-		return nil, ErrNotFound
+	a, ok := f.apps[id]
+	if !ok || !visible(c, a.View.Village) {
+		return service.Outcome[service.ApplicationView]{}, ErrNotFound
 	}
-	if a.Status != "draft" {
-		return nil, ErrConflict
+	if a.View.Status != "draft" {
+		return service.Outcome[service.ApplicationView]{}, ErrConflict
 	}
-	a.Status = "in_review"
-	for i := range a.Form {
-		if slices.Contains(req.Declined, a.Form[i].Name) {
-			a.Form[i].Declined = true
+	a.View.Status = "in_review"
+	for i := range a.View.Form.Fields {
+		if slices.Contains(req.Declined, a.View.Form.Fields[i].Name) {
+			a.View.Form.Fields[i].Declined = true
 		}
 	}
-	return a, nil
+	return service.Outcome[service.ApplicationView]{View: a.View}, nil
 }
 
-func (f *fakeHub) Review(ctx context.Context, c Caller, req ReviewRequest) (*Application, error) {
+func (f *fakeHub) Review(ctx context.Context, c auth.Caller, id string, req service.ReviewRequest, idemKey string) (service.Outcome[service.ApplicationView], error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	a, ok := f.apps[req.ApplicationID]
-	if !ok || !visible(c, a.Division) {
-		return nil, ErrNotFound
+	a, ok := f.apps[id]
+	if !ok || !visible(c, a.View.Village) {
+		return service.Outcome[service.ApplicationView]{}, ErrNotFound
 	}
-	if a.Status != "in_review" {
-		return nil, ErrConflict
+	if a.View.Status != "in_review" {
+		return service.Outcome[service.ApplicationView]{}, ErrConflict
 	}
-	a.Reviews = append(a.Reviews, Review{Level: "village", Division: a.Division, Action: req.Action, Comment: req.Comment, Reviewer: c.Subject, At: time.Now()})
+	a.Reviews = append(a.Reviews, store.Review{Level: "village", Division: a.View.Village, Action: store.ReviewAction(req.Action), Comment: req.Comment, Reviewer: c.Subject, At: time.Now()})
 	if req.Action == "approve" {
-		a.Status = "approved"
-		a.PermitID = "p-" + a.ID
-		f.permits[a.PermitID] = &Permit{ID: a.PermitID, ApplicationID: a.ID, Item: a.Item, Status: "active", IssuedAt: time.Now()}
+		a.View.Status = "approved"
+		a.View.PermitID = "p-" + a.View.ID
+		f.permits[a.View.PermitID] = &service.PermitView{ID: a.View.PermitID, ApplicationID: a.View.ID, Item: a.View.Item, Status: "active", IssuedAt: time.Now()}
 	}
-	return a, nil
+	return service.Outcome[service.ApplicationView]{View: a.View}, nil
 }
 
-func (f *fakeHub) Permit(ctx context.Context, c Caller, id string) (*Permit, error) {
+func (f *fakeHub) GetPermit(ctx context.Context, c auth.Caller, id string) (service.PermitView, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p, ok := f.permits[id]
 	if !ok {
-		return nil, ErrNotFound
+		return service.PermitView{}, ErrNotFound
 	}
-	if a := f.apps[p.ApplicationID]; a == nil || !visible(c, a.Division) {
-		return nil, ErrForbidden
+	if a := f.apps[p.ApplicationID]; a == nil || !visible(c, a.View.Village) {
+		return service.PermitView{}, ErrForbidden
 	}
-	cp := *p
-	return &cp, nil
+	return *p, nil
 }
 
-func (f *fakeHub) Revoke(ctx context.Context, c Caller, req RevokeRequest) (*Permit, error) {
+func (f *fakeHub) Revoke(ctx context.Context, c auth.Caller, id string, req service.RevokeRequest, idemKey string) (service.Outcome[service.PermitView], error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p, ok := f.permits[req.PermitID]
+	p, ok := f.permits[id]
 	if !ok {
-		return nil, ErrNotFound
+		return service.Outcome[service.PermitView]{}, ErrNotFound
 	}
-	if a := f.apps[p.ApplicationID]; a == nil || !visible(c, a.Division) {
-		return nil, ErrForbidden
+	if a := f.apps[p.ApplicationID]; a == nil || !visible(c, a.View.Village) {
+		return service.Outcome[service.PermitView]{}, ErrForbidden
 	}
 	now := time.Now()
 	p.Status, p.RevokedAt, p.Reason = "revoked", &now, req.Reason
-	return p, nil
+	return service.Outcome[service.PermitView]{View: *p}, nil
 }
 
-func (f *fakeHub) ReplayDecision(ctx context.Context, c Caller, id string) (*DecisionReplay, error) {
-	d, err := f.Decision(ctx, c, id)
+func (f *fakeHub) ReplayDecision(ctx context.Context, c auth.Caller, id string) (service.DecisionReplay, error) {
+	d, err := f.GetDecision(ctx, c, id)
 	if err != nil {
-		return nil, err
+		return service.DecisionReplay{}, err
 	}
 	if c.Role != "auditor" && c.Role != "admin" {
-		return nil, ErrForbidden
+		return service.DecisionReplay{}, ErrForbidden
 	}
-	return &DecisionReplay{DecisionID: d.ID, RecordedRevision: d.Revision, Revision: d.Revision, SameRevision: true,
+	return service.DecisionReplay{DecisionID: d.DecisionID, RecordedRevision: d.Revision, Revision: d.Revision, SameRevision: true,
 		InputIntact: true, Identical: true, Eligible: d.Eligible, Reasons: d.Reasons, ReplayedAt: time.Now()}, nil
 }
 
-func (f *fakeHub) Decision(ctx context.Context, c Caller, id string) (*Decision, error) {
+func (f *fakeHub) GetDecision(ctx context.Context, c auth.Caller, id string) (service.DecisionDetail, error) {
 	d, ok := f.decisions[id]
 	if !ok {
-		return nil, ErrNotFound
+		return service.DecisionDetail{}, ErrNotFound
 	}
-	if a := f.apps[d.ApplicationID]; a == nil || !visible(c, a.Division) {
-		return nil, ErrForbidden
+	if a := f.apps[d.ApplicationID]; a == nil || !visible(c, a.View.Village) {
+		return service.DecisionDetail{}, ErrForbidden
 	}
-	return d, nil
+	return *d, nil
 }
 
-func (f *fakeHub) DataUse(ctx context.Context, c Caller, id, after string, first int) (*Page[DataUse], error) {
+func (f *fakeHub) DataUseRecords(ctx context.Context, c auth.Caller, id, after string, limit int) ([]service.DataUseRecord, string, error) {
 	p, ok := f.people[id]
 	if !ok || !visible(c, p.Village) {
-		return nil, ErrForbidden
+		return nil, "", ErrForbidden
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	pg := &Page[DataUse]{}
+	var out []service.DataUseRecord
 	for _, d := range f.dataUse {
-		if len(pg.Edges) == first {
-			pg.HasNextPage = true
-			break
+		if len(out) == limit {
+			return out, out[len(out)-1].ID, nil
 		}
 		if strings.Compare(d.ID, after) > 0 || after == "" {
-			pg.Edges = append(pg.Edges, Edge[DataUse]{Cursor: d.ID, Node: d})
+			out = append(out, d)
 		}
 	}
-	return pg, nil
+	return out, "", nil
 }

@@ -24,6 +24,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"sanmian/hub/api/jsonbody"
+	"sanmian/hub/auth"
 )
 
 // Option configures Handler.
@@ -32,7 +33,7 @@ type Option func(*config)
 type config struct {
 	limits    Limits
 	cacheSize int
-	callerFn  func(context.Context) (Caller, bool)
+	callerFn  func(context.Context) (auth.Caller, bool)
 	log       *slog.Logger
 	errCode   func(error) string
 	timeout   time.Duration
@@ -47,10 +48,9 @@ func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }
 func WithCacheSize(n int) Option { return func(c *config) { c.cacheSize = n } }
 
 // WithCallerFunc sets how the handler finds the authenticated caller in the request context;
-// the default reads what ContextWithCaller stored. The hub passes an adapter over its own
-// authentication middleware, e.g. func(ctx) (schema.Caller, bool) { c, ok := auth.From(ctx);
-// return schema.Caller(c), ok }.
-func WithCallerFunc(f func(context.Context) (Caller, bool)) Option {
+// the default reads what ContextWithCaller stored. The hub passes its authentication
+// middleware's accessor (api.CallerFrom).
+func WithCallerFunc(f func(context.Context) (auth.Caller, bool)) Option {
 	return func(c *config) { c.callerFn = f }
 }
 

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"sanmian/hub/auth"
+	"sanmian/hub/service"
 )
 
 // thunk is the resolver return type graphql-go v0.8.1 recognises as deferred: the executor
@@ -191,53 +194,55 @@ type eligibilityKey struct{ id, item, purpose string }
 // loaders are the per-request batchers, all bound to one caller.
 type loaders struct {
 	g           *group
-	people      *loader[personKey, *Person]
-	households  *loader[householdKey, *Household]
-	eligibility *loader[eligibilityKey, *Decision]
-	divisions   *loader[string, *Division]
-	apps        *loader[string, *Application]
-	permits     *loader[string, *Permit]
-	decisions   *loader[string, *Decision]
-	replays     *loader[string, *DecisionReplay]
-	items       *loader[struct{}, map[string]*Item]
-	itemList    *loader[struct{}, []Item]
+	people      *loader[personKey, *service.PersonView]
+	households  *loader[householdKey, *service.HouseholdView]
+	eligibility *loader[eligibilityKey, *service.DecisionDetail]
+	divisions   *loader[string, *service.DivisionView]
+	apps        *loader[string, *service.ApplicationDetail]
+	permits     *loader[string, *service.PermitView]
+	decisions   *loader[string, *service.DecisionDetail]
+	replays     *loader[string, *service.DecisionReplay]
+	items       *loader[struct{}, map[string]*service.Item]
+	itemList    *loader[struct{}, []service.Item]
 }
 
-func newLoaders(ctx context.Context, svc Service, c Caller, errMap func(error) error) *loaders {
+func newLoaders(ctx context.Context, svc Service, c auth.Caller, errMap func(error) error) *loaders {
 	g := &group{ctx: ctx, errMap: errMap}
 	l := &loaders{g: g}
-	l.people = newLoader(g, func(ctx context.Context, keys []personKey) ([]*Person, []error) {
+	l.people = newLoader(g, func(ctx context.Context, keys []personKey) ([]*service.PersonView, []error) {
 		return fetchPeople(ctx, svc, c, keys)
 	})
-	l.households = newLoader(g, each(func(ctx context.Context, k householdKey) (*Household, error) {
+	l.households = newLoader(g, each(func(ctx context.Context, k householdKey) (*service.HouseholdView, error) {
 		return svc.Household(ctx, c, k.id, k.purpose)
 	}))
-	l.eligibility = newLoader(g, each(func(ctx context.Context, k eligibilityKey) (*Decision, error) {
-		return svc.Eligibility(ctx, c, k.id, k.item, k.purpose)
+	l.eligibility = newLoader(g, each(func(ctx context.Context, k eligibilityKey) (*service.DecisionDetail, error) {
+		return ptr(svc.Eligibility(ctx, c, k.id, k.item, k.purpose))
 	}))
-	l.divisions = newLoader(g, each(svc.Division))
-	l.apps = newLoader(g, each(func(ctx context.Context, id string) (*Application, error) {
-		return svc.Application(ctx, c, id)
+	l.divisions = newLoader(g, each(func(ctx context.Context, code string) (*service.DivisionView, error) {
+		return ptr(svc.Division(ctx, code))
 	}))
-	l.permits = newLoader(g, each(func(ctx context.Context, id string) (*Permit, error) {
-		return svc.Permit(ctx, c, id)
+	l.apps = newLoader(g, each(func(ctx context.Context, id string) (*service.ApplicationDetail, error) {
+		return ptr(svc.ApplicationDetail(ctx, c, id))
 	}))
-	l.decisions = newLoader(g, each(func(ctx context.Context, id string) (*Decision, error) {
-		return svc.Decision(ctx, c, id)
+	l.permits = newLoader(g, each(func(ctx context.Context, id string) (*service.PermitView, error) {
+		return ptr(svc.GetPermit(ctx, c, id))
 	}))
-	l.replays = newLoader(g, each(func(ctx context.Context, id string) (*DecisionReplay, error) {
-		return svc.ReplayDecision(ctx, c, id)
+	l.decisions = newLoader(g, each(func(ctx context.Context, id string) (*service.DecisionDetail, error) {
+		return ptr(svc.GetDecision(ctx, c, id))
 	}))
-	l.itemList = newLoader(g, each(func(ctx context.Context, _ struct{}) ([]Item, error) {
+	l.replays = newLoader(g, each(func(ctx context.Context, id string) (*service.DecisionReplay, error) {
+		return ptr(svc.ReplayDecision(ctx, c, id))
+	}))
+	l.itemList = newLoader(g, each(func(ctx context.Context, _ struct{}) ([]service.Item, error) {
 		return svc.Items(ctx)
 	}))
-	l.items = newLoader(g, each(func(ctx context.Context, _ struct{}) (map[string]*Item, error) {
+	l.items = newLoader(g, each(func(ctx context.Context, _ struct{}) (map[string]*service.Item, error) {
 		c := l.itemList.load(struct{}{})
 		list, err := l.itemList.wait(c)
 		if err != nil {
 			return nil, err
 		}
-		m := make(map[string]*Item, len(list))
+		m := make(map[string]*service.Item, len(list))
 		for i := range list {
 			m[list[i].Code] = &list[i]
 		}
@@ -248,8 +253,8 @@ func newLoaders(ctx context.Context, svc Service, c Caller, errMap func(error) e
 
 // fetchPeople makes one People call per distinct purpose in the batch (normally one), the
 // calls running concurrently.
-func fetchPeople(ctx context.Context, svc Service, c Caller, keys []personKey) ([]*Person, []error) {
-	vals := make([]*Person, len(keys))
+func fetchPeople(ctx context.Context, svc Service, c auth.Caller, keys []personKey) ([]*service.PersonView, []error) {
+	vals := make([]*service.PersonView, len(keys))
 	errs := make([]error, len(keys))
 	byPurpose := map[string][]int{}
 	var order []string
@@ -291,4 +296,12 @@ func fetchPeople(ctx context.Context, svc Service, c Caller, keys []personKey) (
 	}
 	wg.Wait()
 	return vals, errs
+}
+
+// ptr returns &v, or the error alone: the loaders hold pointers to what the service returns.
+func ptr[T any](v T, err error) (*T, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
 }

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,8 +15,10 @@ import (
 	"github.com/graphql-go/graphql/gqlerrors"
 	"github.com/graphql-go/graphql/language/location"
 
+	"sanmian/hub/auth"
 	"sanmian/hub/evidence"
 	"sanmian/hub/ident"
+	"sanmian/hub/service"
 )
 
 // Error codes in errors[].extensions.code. They are part of the API contract.
@@ -75,7 +78,7 @@ func formatted(err error) gqlerrors.FormattedError {
 // the loaders and the logger. It is created by the handler for each request.
 type reqState struct {
 	svc       Service
-	caller    Caller
+	caller    auth.Caller
 	hasCaller bool
 	ld        *loaders
 	log       *slog.Logger
@@ -277,12 +280,12 @@ func isAlnum(c byte) bool {
 
 // personNode is a Person as released for one purpose.
 type personNode struct {
-	p        *Person
+	p        *service.PersonView
 	purpose  string
 	withheld map[string]bool
 }
 
-func newPersonNode(p *Person, purpose string) *personNode {
+func newPersonNode(p *service.PersonView, purpose string) *personNode {
 	n := &personNode{p: p, purpose: purpose}
 	if len(p.Withheld) > 0 {
 		n.withheld = make(map[string]bool, len(p.Withheld))
@@ -315,12 +318,12 @@ func (n *personNode) text(s string) string {
 }
 
 type householdNode struct {
-	h       *Household
+	h       *service.HouseholdView
 	purpose string
 }
 
 type memberNode struct {
-	m       Member
+	m       service.HouseholdMember
 	purpose string
 }
 
@@ -377,6 +380,31 @@ func tmp(t *time.Time) any {
 		return nil
 	}
 	return *t
+}
+
+// reasonText is a decision's reasons as one line each: "中文 (English)", or whichever text
+// the reason has, or its code.
+func reasonText(rs []service.Reason) []string {
+	out := make([]string, 0, len(rs))
+	for _, r := range rs {
+		switch {
+		case r.ZH != "" && r.EN != "":
+			out = append(out, r.ZH+" ("+r.EN+")")
+		case r.ZH != "":
+			out = append(out, r.ZH)
+		default:
+			out = append(out, cmp.Or(r.EN, r.Code))
+		}
+	}
+	return out
+}
+
+// reasons is never nil: the list is non-null in the schema.
+func reasons(rs []service.Reason) []service.Reason {
+	if rs == nil {
+		return []service.Reason{}
+	}
+	return rs
 }
 
 func strs(s []string) []string {

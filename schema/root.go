@@ -5,6 +5,8 @@ import (
 	"sort"
 
 	"github.com/graphql-go/graphql"
+
+	"sanmian/hub/service"
 )
 
 func (b *builder) query() *graphql.Object {
@@ -70,7 +72,7 @@ func (b *builder) query() *graphql.Object {
 					if purpose == "" {
 						return nil, coded(CodeBadUserInput, "purpose is required 须说明查询目的")
 					}
-					return s.ld.households.thunk(householdKey{id, purpose}, func(h *Household) (any, error) {
+					return s.ld.households.thunk(householdKey{id, purpose}, func(h *service.HouseholdView) (any, error) {
 						return &householdNode{h: h, purpose: purpose}, nil
 					}), nil
 				},
@@ -97,7 +99,7 @@ func (b *builder) query() *graphql.Object {
 						return nil, err
 					}
 					category, _ := p.Args["category"].(string)
-					return s.ld.itemList.thunk(struct{}{}, func(items []Item) (any, error) {
+					return s.ld.itemList.thunk(struct{}{}, func(items []service.Item) (any, error) {
 						return itemPage(items, category, after, first), nil
 					}), nil
 				},
@@ -106,7 +108,7 @@ func (b *builder) query() *graphql.Object {
 				Type:        b.application,
 				Description: "One application by id (按编号查询申请).",
 				Args:        graphql.FieldConfigArgument{"id": arg(nn(tID), "Application id (申请编号).")},
-				Resolve:     byID(func(s *reqState) *loader[string, *Application] { return s.ld.apps }),
+				Resolve:     byID(func(s *reqState) *loader[string, *service.ApplicationDetail] { return s.ld.apps }),
 			},
 			"applications": {
 				Type:        nn(b.appConn),
@@ -116,25 +118,30 @@ func (b *builder) query() *graphql.Object {
 					"division": arg(tString, "Only applications from this division (按区划筛选)."),
 					"item":     arg(tString, "Only applications for this item code (按事项筛选)."),
 				}),
-				Resolve: paged(func(p graphql.ResolveParams, s *reqState, after string, first int) (*Page[Application], error) {
-					var f ApplicationFilter
+				Resolve: paged(func(p graphql.ResolveParams, s *reqState, after string, first int) (*Page[service.ApplicationDetail], error) {
+					f := service.ListFilter{After: after, Limit: first}
 					f.Status, _ = p.Args["status"].(string)
 					f.Division, _ = p.Args["division"].(string)
 					f.Item, _ = p.Args["item"].(string)
-					return s.svc.Applications(p.Context, s.caller, f, after, first)
+					ds, next, err := s.svc.ApplicationDetails(p.Context, s.caller, f)
+					if err != nil {
+						return nil, err
+					}
+					// Application ids are time-sortable and are the store's own paging cursor.
+					return pageOf(ds, next, func(d *service.ApplicationDetail) string { return d.View.ID }), nil
 				}),
 			},
 			"permit": {
 				Type:        b.permit,
 				Description: "One permit by id (按编号查询批准文书).",
 				Args:        graphql.FieldConfigArgument{"id": arg(nn(tID), "Permit id (文书编号).")},
-				Resolve:     byID(func(s *reqState) *loader[string, *Permit] { return s.ld.permits }),
+				Resolve:     byID(func(s *reqState) *loader[string, *service.PermitView] { return s.ld.permits }),
 			},
 			"decision": {
 				Type:        b.decision,
 				Description: "One policy decision by id, for auditors and replay (按编号查询判定).",
 				Args:        graphql.FieldConfigArgument{"id": arg(nn(tID), "Decision id (判定编号).")},
-				Resolve:     byID(func(s *reqState) *loader[string, *Decision] { return s.ld.decisions }),
+				Resolve:     byID(func(s *reqState) *loader[string, *service.DecisionDetail] { return s.ld.decisions }),
 			},
 			"dataUse": {
 				Type:        nn(b.dataUseConn),
@@ -142,9 +149,13 @@ func (b *builder) query() *graphql.Object {
 				Args: withArgs(pageArgsConfig("records"), graphql.FieldConfigArgument{
 					"idNumber": arg(nn(tString), "The resident's ID number (公民身份号码)."),
 				}),
-				Resolve: paged(func(p graphql.ResolveParams, s *reqState, after string, first int) (*Page[DataUse], error) {
+				Resolve: paged(func(p graphql.ResolveParams, s *reqState, after string, first int) (*Page[service.DataUseRecord], error) {
 					id, _ := p.Args["idNumber"].(string)
-					return s.svc.DataUse(p.Context, s.caller, id, after, first)
+					recs, next, err := s.svc.DataUseRecords(p.Context, s.caller, id, after, first)
+					if err != nil {
+						return nil, err
+					}
+					return pageOf(recs, next, func(r *service.DataUseRecord) string { return r.ID }), nil
 				}),
 			},
 			"division": {
@@ -218,8 +229,9 @@ func (b *builder) mutation() *graphql.Object {
 				Description: "Create an application: pre-fill the form from evidence and decide (提交申请, 表单免填写).",
 				Args:        graphql.FieldConfigArgument{"input": arg(nn(applyIn), "The application (申请内容).")},
 				Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
-					return s.svc.Apply(p.Context, s.caller, ApplyRequest{Item: str(m, "item"), ApplicantIDNumber: str(m, "applicantIdNumber"),
-						Purpose: str(m, "purpose"), IdempotencyKey: idemKey(s, m)})
+					var req service.CreateRequest
+					req.Item, req.Applicant.IDNumber, req.Purpose = str(m, "item"), str(m, "applicantIdNumber"), str(m, "purpose")
+					return changed(p, s)(s.svc.CreateApplication(p.Context, s.caller, req, idemKey(s, m)))
 				}),
 			},
 			"confirm": {
@@ -227,8 +239,7 @@ func (b *builder) mutation() *graphql.Object {
 				Description: "Record the applicant's preview and signature; fields may be declined (申请人确认).",
 				Args:        graphql.FieldConfigArgument{"input": arg(nn(confirmIn), "The confirmation (确认内容).")},
 				Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
-					req := ConfirmRequest{ApplicationID: str(m, "applicationId"), Signature: str(m, "signature"),
-						Notes: fieldTexts(m["notes"]), Values: fieldTexts(m["values"]), IdempotencyKey: idemKey(s, m)}
+					req := service.ConfirmRequest{Signature: str(m, "signature"), Notes: fieldTexts(m["notes"]), Values: fieldTexts(m["values"])}
 					if d, ok := m["declined"].([]any); ok {
 						for _, v := range d {
 							if f, ok := v.(string); ok {
@@ -236,7 +247,7 @@ func (b *builder) mutation() *graphql.Object {
 							}
 						}
 					}
-					return s.svc.Confirm(p.Context, s.caller, req)
+					return changed(p, s)(s.svc.Confirm(p.Context, s.caller, str(m, "applicationId"), req, idemKey(s, m)))
 				}),
 			},
 			"review": {
@@ -244,8 +255,8 @@ func (b *builder) mutation() *graphql.Object {
 				Description: "Review at the current level; the last level or instant approval issues the permit (审核, 盖章免跑腿).",
 				Args:        graphql.FieldConfigArgument{"input": arg(nn(reviewIn), "The review (审核内容).")},
 				Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
-					return s.svc.Review(p.Context, s.caller, ReviewRequest{ApplicationID: str(m, "applicationId"), Action: str(m, "action"),
-						Comment: str(m, "comment"), IdempotencyKey: idemKey(s, m)})
+					req := service.ReviewRequest{Action: str(m, "action"), Comment: str(m, "comment")}
+					return changed(p, s)(s.svc.Review(p.Context, s.caller, str(m, "applicationId"), req, idemKey(s, m)))
 				}),
 			},
 			"revoke": {
@@ -253,7 +264,11 @@ func (b *builder) mutation() *graphql.Object {
 				Description: "Revoke a permit and update the status list (撤销批准文书).",
 				Args:        graphql.FieldConfigArgument{"input": arg(nn(revokeIn), "The revocation (撤销内容).")},
 				Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
-					return s.svc.Revoke(p.Context, s.caller, RevokeRequest{PermitID: str(m, "permitId"), Reason: str(m, "reason")})
+					res, err := s.svc.Revoke(p.Context, s.caller, str(m, "permitId"), service.RevokeRequest{Reason: str(m, "reason")}, "")
+					if err != nil {
+						return nil, err
+					}
+					return &res.View, nil
 				}),
 			},
 		},
@@ -295,6 +310,33 @@ func paged[T any](fetch func(p graphql.ResolveParams, s *reqState, after string,
 			}
 			return pageConn(pg, after, func(v *T) any { return v }), nil
 		}), nil
+	}
+}
+
+// pageOf is one page of a service list: each element with its cursor, and whether the
+// service gave a cursor for a next page.
+func pageOf[T any](list []T, next string, cursor func(*T) string) *Page[T] {
+	pg := &Page[T]{HasNextPage: next != ""}
+	for i := range list {
+		pg.Edges = append(pg.Edges, Edge[T]{Cursor: cursor(&list[i]), Node: list[i]})
+	}
+	return pg
+}
+
+// changed turns the outcome of a change to an application into the application as GraphQL
+// shows it: the outcome's view, with the applicant, the reviews and the unmask flag from an
+// authorised read of the application.
+func changed(p graphql.ResolveParams, s *reqState) func(service.Outcome[service.ApplicationView], error) (any, error) {
+	return func(res service.Outcome[service.ApplicationView], err error) (any, error) {
+		if err != nil {
+			return nil, err
+		}
+		d, err := s.svc.ApplicationDetail(p.Context, s.caller, res.View.ID)
+		if err != nil {
+			return nil, err
+		}
+		d.View = res.View
+		return &d, nil
 	}
 }
 
@@ -357,8 +399,8 @@ func async(p graphql.ResolveParams, f func() (any, error)) thunk {
 }
 
 // itemPage pages the catalogue: items sorted by code, filtered by category, after a cursor.
-func itemPage(items []Item, category, after string, first int) connNode {
-	sorted := make([]*Item, 0, len(items))
+func itemPage(items []service.Item, category, after string, first int) connNode {
+	sorted := make([]*service.Item, 0, len(items))
 	for i := range items {
 		if category == "" || items[i].Category == category {
 			sorted = append(sorted, &items[i])

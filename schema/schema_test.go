@@ -19,6 +19,7 @@ import (
 	"github.com/graphql-go/graphql"
 	"go.uber.org/goleak"
 
+	"sanmian/hub/auth"
 	"sanmian/hub/ident"
 )
 
@@ -53,14 +54,14 @@ func (r gqlResp) hasCode(code string) bool {
 }
 
 var (
-	counterA = func(fx fixture) *Caller {
-		return &Caller{Subject: "cadre-a", Issuer: "demo", Role: "counter", Jurisdiction: fx.villageA.Code}
+	counterA = func(fx fixture) *auth.Caller {
+		return &auth.Caller{Subject: "cadre-a", Issuer: "demo", Role: "counter", Jurisdiction: fx.villageA.Code}
 	}
-	admin = &Caller{Subject: "admin", Issuer: "demo", Role: "admin", Jurisdiction: "370114"}
+	admin = &auth.Caller{Subject: "admin", Issuer: "demo", Role: "admin", Jurisdiction: "370114"}
 )
 
 // post sends a GraphQL POST as caller (nil: unauthenticated).
-func post(t testing.TB, h http.Handler, c *Caller, body any) (int, gqlResp, string) {
+func post(t testing.TB, h http.Handler, c *auth.Caller, body any) (int, gqlResp, string) {
 	t.Helper()
 	b, err := json.Marshal(body)
 	if err != nil {
@@ -71,7 +72,7 @@ func post(t testing.TB, h http.Handler, c *Caller, body any) (int, gqlResp, stri
 	return send(t, h, c, req)
 }
 
-func send(t testing.TB, h http.Handler, c *Caller, req *http.Request) (int, gqlResp, string) {
+func send(t testing.TB, h http.Handler, c *auth.Caller, req *http.Request) (int, gqlResp, string) {
 	t.Helper()
 	if c != nil {
 		req = req.WithContext(ContextWithCaller(req.Context(), *c))
@@ -264,14 +265,14 @@ func TestMasking(t *testing.T) {
 	  provenance { field record conflicts { field values { value record } } } } }`
 	tests := []struct {
 		name       string
-		caller     *Caller
+		caller     *auth.Caller
 		wantFull   bool
 		wantBirth  bool
 		spouseFull bool
 	}{
 		{"counter_sees_masked", counterA(fx), false, true, false},
 		{"admin_sees_full_but_not_spouse", admin, true, true, false},
-		{"department_fields_withheld", &Caller{Subject: "dept", Role: "department", Jurisdiction: "370114"}, false, false, false},
+		{"department_fields_withheld", &auth.Caller{Subject: "dept", Role: "department", Jurisdiction: "370114"}, false, false, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -138,3 +138,34 @@ func byName(l []any) []any {
 	})
 	return l
 }
+
+// TestDecisionReasonDetails: a decision's reasons are given twice, as the text lines GraphQL
+// clients have always had and structured as on REST ({code, rule, zh, en}), for decisions and
+// their replays alike.
+func TestDecisionReasonDetails(t *testing.T) {
+	f, _ := newFake()
+	_, r, raw := post(t, Handler(f), admin, q(`{ application(id: "app-1") { decision {
+	  reasons reasonDetails { code rule zh en } replay { reasons reasonDetails { code zh en } } } } }`, nil))
+	if len(r.Errors) > 0 {
+		t.Fatal(raw)
+	}
+	cases := []struct {
+		name string
+		path []any
+		want any
+	}{
+		{"text_line", []any{"application", "decision", "reasons", 0}, "年满80周岁 (age 80+)"},
+		{"detail_code", []any{"application", "decision", "reasonDetails", 0, "code"}, "age_80_89"},
+		{"detail_rule", []any{"application", "decision", "reasonDetails", 0, "rule"}, "《山东省老年人权益保障条例》"},
+		{"detail_zh", []any{"application", "decision", "reasonDetails", 0, "zh"}, "年满80周岁"},
+		{"detail_en", []any{"application", "decision", "reasonDetails", 0, "en"}, "age 80+"},
+		{"replay_detail_code", []any{"application", "decision", "replay", "reasonDetails", 0, "code"}, "age_80_89"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := dig(r.Data, tc.path...); got != tc.want {
+				t.Fatalf("%v = %v, want %v: %s", tc.path, got, tc.want, raw)
+			}
+		})
+	}
+}

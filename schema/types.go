@@ -2,12 +2,16 @@ package schema
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/graphql-go/graphql"
 
 	"sanmian/hub/evidence"
 	"sanmian/hub/ident"
+	"sanmian/hub/service"
+	"sanmian/hub/store"
 )
 
 // listCost is the multiplier the complexity limit assumes for lists that take no `first`
@@ -32,7 +36,7 @@ type builder struct {
 	permitStatus, divisionLevel *graphql.Enum
 
 	pageInfo, division, item, itemField, provenance, conflict, conflictValue, issuer, attr,
-	licence, enrolment, person, member, household, decision, decisionReplay, formField, awaiting,
+	licence, enrolment, person, member, household, decision, decisionReplay, reason, formField, awaiting,
 	review, application, permit, dataUse *graphql.Object
 
 	itemConn, appConn, dataUseConn *graphql.Object
@@ -218,11 +222,11 @@ func (b *builder) objects() {
 		Description: "An administrative division or work area (行政区划): district 370114, its towns, work areas and villages.",
 		Fields: graphql.FieldsThunk(func() graphql.Fields {
 			return graphql.Fields{
-				"code":  {Type: nn(tString), Description: "GB/T 2260 or 12-digit statistical code (区划代码).", Resolve: get(func(d *Division) any { return d.Code })},
-				"name":  {Type: nn(tString), Description: "Chinese name (名称).", Resolve: get(func(d *Division) any { return d.Name })},
-				"level": {Type: b.divisionLevel, Description: "Level (层级).", Resolve: get(func(d *Division) any { return nz(d.Level) })},
+				"code":  {Type: nn(tString), Description: "GB/T 2260 or 12-digit statistical code (区划代码).", Resolve: get(func(d *service.DivisionView) any { return d.Code })},
+				"name":  {Type: nn(tString), Description: "Chinese name (名称).", Resolve: get(func(d *service.DivisionView) any { return d.Name })},
+				"level": {Type: b.divisionLevel, Description: "Level (层级).", Resolve: get(func(d *service.DivisionView) any { return nz(d.Level) })},
 				"parent": {Type: b.division, Description: "The enclosing division, null for the district (上级区划).", Resolve: func(p graphql.ResolveParams) (any, error) {
-					d, ok := p.Source.(*Division)
+					d, ok := p.Source.(*service.DivisionView)
 					if !ok || d.Parent == "" {
 						return nil, nil
 					}
@@ -236,11 +240,11 @@ func (b *builder) objects() {
 		Name:        "ItemField",
 		Description: "One form field of an item (事项表单字段).",
 		Fields: graphql.Fields{
-			"name":     {Type: nn(tString), Description: "Field name (字段名).", Resolve: get(func(f ItemField) any { return f.Name })},
-			"label":    {Type: nn(tString), Description: "Chinese label shown on the form (字段标签).", Resolve: get(func(f ItemField) any { return f.Label })},
-			"evidence": {Type: tString, Description: "Evidence path that fills it, e.g. applicant.birth_date (数据来源路径).", Resolve: get(func(f ItemField) any { return nz(f.Evidence) })},
-			"autofill": {Type: nn(tBool), Description: "May be pre-filled from evidence (可自动填充, 表单免填写).", Resolve: get(func(f ItemField) any { return f.Autofill })},
-			"required": {Type: nn(tBool), Description: "Required on the form (必填).", Resolve: get(func(f ItemField) any { return f.Required })},
+			"name":     {Type: nn(tString), Description: "Field name (字段名).", Resolve: get(func(f service.FieldSpec) any { return f.Name })},
+			"label":    {Type: nn(tString), Description: "Chinese label shown on the form (字段标签).", Resolve: get(func(f service.FieldSpec) any { return f.Label })},
+			"evidence": {Type: tString, Description: "Evidence path that fills it, e.g. applicant.birth_date (数据来源路径).", Resolve: get(func(f service.FieldSpec) any { return nz(f.Path) })},
+			"autofill": {Type: nn(tBool), Description: "May be pre-filled from evidence (可自动填充, 表单免填写).", Resolve: get(func(f service.FieldSpec) any { return f.Autofill })},
+			"required": {Type: nn(tBool), Description: "Required on the form (必填).", Resolve: get(func(f service.FieldSpec) any { return false })},
 		},
 	})
 
@@ -248,16 +252,16 @@ func (b *builder) objects() {
 		Name:        "Item",
 		Description: "A small-power item a village handles (小微权力事项), from the policy bundle's catalogue.",
 		Fields: graphql.Fields{
-			"code":         {Type: nn(tString), Description: "Item code, part of the API contract, e.g. elderly_allowance (事项编码).", Resolve: get(func(i *Item) any { return i.Code })},
-			"name":         {Type: nn(tString), Description: "Chinese name (事项名称).", Resolve: get(func(i *Item) any { return i.Name })},
-			"nameEn":       {Type: tString, Description: "English name (英文名称).", Resolve: get(func(i *Item) any { return nz(i.NameEN) })},
-			"category":     {Type: tString, Description: "Category (事项类别).", Resolve: get(func(i *Item) any { return nz(i.Category) })},
-			"legalBasis":   {Type: tString, Description: "Legal basis text (法律依据).", Resolve: get(func(i *Item) any { return nz(i.LegalBasis) })},
-			"fields":       {Type: list(b.itemField), Description: "Form fields (表单字段).", Resolve: get(func(i *Item) any { return i.Fields })},
-			"evidence":     {Type: list(tString), Description: "Required evidence as <platform>.<kind> (所需证据).", Resolve: get(func(i *Item) any { return strs(i.Evidence) })},
-			"reviewLevels": {Type: list(b.reviewLevel), Description: "Review levels in order (审核层级).", Resolve: get(func(i *Item) any { return strs(i.ReviewLevels) })},
-			"instant":      {Type: nn(tBool), Description: "Instant approval allowed (秒批).", Resolve: get(func(i *Item) any { return i.Instant })},
-			"proactive":    {Type: nn(tBool), Description: "Proactive scanning allowed (免申即享 / 主动服务).", Resolve: get(func(i *Item) any { return i.Proactive })},
+			"code":         {Type: nn(tString), Description: "Item code, part of the API contract, e.g. elderly_allowance (事项编码).", Resolve: get(func(i *service.Item) any { return i.Code })},
+			"name":         {Type: nn(tString), Description: "Chinese name (事项名称).", Resolve: get(func(i *service.Item) any { return i.NameZH })},
+			"nameEn":       {Type: tString, Description: "English name (英文名称).", Resolve: get(func(i *service.Item) any { return nz(i.NameEN) })},
+			"category":     {Type: tString, Description: "Category (事项类别).", Resolve: get(func(i *service.Item) any { return nz(i.Category) })},
+			"legalBasis":   {Type: tString, Description: "Legal basis text (法律依据).", Resolve: get(func(i *service.Item) any { return nz(i.LegalBasis) })},
+			"fields":       {Type: list(b.itemField), Description: "Form fields (表单字段).", Resolve: get(func(i *service.Item) any { return i.Fields })},
+			"evidence":     {Type: list(tString), Description: "Required evidence as <platform>.<kind> (所需证据).", Resolve: get(func(i *service.Item) any { return []string{} })},
+			"reviewLevels": {Type: list(b.reviewLevel), Description: "Review levels in order (审核层级).", Resolve: get(func(i *service.Item) any { return strs(i.Levels) })},
+			"instant":      {Type: nn(tBool), Description: "Instant approval allowed (秒批).", Resolve: get(func(i *service.Item) any { return i.Instant })},
+			"proactive":    {Type: nn(tBool), Description: "Proactive scanning allowed (免申即享 / 主动服务).", Resolve: get(func(i *service.Item) any { return i.Proactive })},
 		},
 	})
 
@@ -355,20 +359,32 @@ func (b *builder) objects() {
 		},
 	})
 
+	b.reason = graphql.NewObject(graphql.ObjectConfig{
+		Name:        "Reason",
+		Description: "One reason of a decision, as the REST API gives it (判定理由): a stable code, the rule it rests on, Chinese and English text.",
+		Fields: graphql.Fields{
+			"code": {Type: nn(tString), Description: "Stable reason code, e.g. age_80_89 (理由代码).", Resolve: get(func(r service.Reason) any { return r.Code })},
+			"rule": {Type: tString, Description: "The rule or legal basis it rests on (依据).", Resolve: get(func(r service.Reason) any { return nz(r.Rule) })},
+			"zh":   {Type: tString, Description: "Chinese text (中文说明).", Resolve: get(func(r service.Reason) any { return nz(r.ZH) })},
+			"en":   {Type: tString, Description: "English text (英文说明).", Resolve: get(func(r service.Reason) any { return nz(r.EN) })},
+		},
+	})
+
 	b.decisionReplay = graphql.NewObject(graphql.ObjectConfig{
 		Name: "DecisionReplay",
 		Description: "A recorded decision evaluated again on its recorded input and clock with the policy in use now " +
 			"(判定重放复核). The replay is written to the audit log.",
 		Fields: graphql.Fields{
-			"decisionId":       {Type: nn(tID), Description: "The decision replayed (判定编号).", Resolve: get(func(r *DecisionReplay) any { return r.DecisionID })},
-			"recordedRevision": {Type: nn(tString), Description: "Policy revision the decision was made under (原判定政策版本).", Resolve: get(func(r *DecisionReplay) any { return r.RecordedRevision })},
-			"revision":         {Type: tString, Description: "Policy revision of the replay; null when the record was not replayed (重放政策版本).", Resolve: get(func(r *DecisionReplay) any { return nz(r.Revision) })},
-			"sameRevision":     {Type: nn(tBool), Description: "The replay ran under the recorded revision (政策版本是否相同).", Resolve: get(func(r *DecisionReplay) any { return r.SameRevision })},
-			"inputIntact":      {Type: nn(tBool), Description: "The recorded input still matches its digest; false means the record was altered and was not replayed (输入记录完整).", Resolve: get(func(r *DecisionReplay) any { return r.InputIntact })},
-			"identical":        {Type: nn(tBool), Description: "The replayed result equals the recorded one byte for byte (结果完全一致).", Resolve: get(func(r *DecisionReplay) any { return r.Identical })},
-			"eligible":         {Type: tBool, Description: "The verdict of the replay: true, false, or null for undetermined or not replayed (重放判定结果).", Resolve: get(func(r *DecisionReplay) any { return boolp(r.Eligible) })},
-			"reasons":          {Type: list(tString), Description: "Reasons of the replay (重放判定理由).", Resolve: get(func(r *DecisionReplay) any { return strs(r.Reasons) })},
-			"replayedAt":       {Type: nn(tDateTime), Description: "When replayed (重放时间).", Resolve: get(func(r *DecisionReplay) any { return tm(r.ReplayedAt) })},
+			"decisionId":       {Type: nn(tID), Description: "The decision replayed (判定编号).", Resolve: get(func(r *service.DecisionReplay) any { return r.DecisionID })},
+			"recordedRevision": {Type: nn(tString), Description: "Policy revision the decision was made under (原判定政策版本).", Resolve: get(func(r *service.DecisionReplay) any { return r.RecordedRevision })},
+			"revision":         {Type: tString, Description: "Policy revision of the replay; null when the record was not replayed (重放政策版本).", Resolve: get(func(r *service.DecisionReplay) any { return nz(r.Revision) })},
+			"sameRevision":     {Type: nn(tBool), Description: "The replay ran under the recorded revision (政策版本是否相同).", Resolve: get(func(r *service.DecisionReplay) any { return r.SameRevision })},
+			"inputIntact":      {Type: nn(tBool), Description: "The recorded input still matches its digest; false means the record was altered and was not replayed (输入记录完整).", Resolve: get(func(r *service.DecisionReplay) any { return r.InputIntact })},
+			"identical":        {Type: nn(tBool), Description: "The replayed result equals the recorded one byte for byte (结果完全一致).", Resolve: get(func(r *service.DecisionReplay) any { return r.Identical })},
+			"eligible":         {Type: tBool, Description: "The verdict of the replay: true, false, or null for undetermined or not replayed (重放判定结果).", Resolve: get(func(r *service.DecisionReplay) any { return boolp(r.Eligible) })},
+			"reasons":          {Type: list(tString), Description: "Reasons of the replay as text (重放判定理由).", Resolve: get(func(r *service.DecisionReplay) any { return reasonText(r.Reasons) })},
+			"reasonDetails":    {Type: list(b.reason), Description: "Reasons of the replay with code and rule, as the REST API gives them (重放判定理由明细).", Resolve: get(func(r *service.DecisionReplay) any { return reasons(r.Reasons) })},
+			"replayedAt":       {Type: nn(tDateTime), Description: "When replayed (重放时间).", Resolve: get(func(r *service.DecisionReplay) any { return tm(r.ReplayedAt) })},
 		},
 	})
 
@@ -376,18 +392,19 @@ func (b *builder) objects() {
 		Name:        "Decision",
 		Description: "A policy decision (政策判定): eligibility with reasons, missing evidence and auto-fill list.",
 		Fields: graphql.Fields{
-			"id":            {Type: nn(tID), Description: "Decision id (判定编号).", Resolve: get(func(d *Decision) any { return d.ID })},
-			"itemCode":      {Type: nn(tString), Description: "Item code (事项编码).", Resolve: get(func(d *Decision) any { return d.Item })},
+			"id":            {Type: nn(tID), Description: "Decision id (判定编号).", Resolve: get(func(d *service.DecisionDetail) any { return d.DecisionID })},
+			"itemCode":      {Type: nn(tString), Description: "Item code (事项编码).", Resolve: get(func(d *service.DecisionDetail) any { return d.Item })},
 			"item":          {Type: b.item, Description: "The item decided on (事项).", Resolve: func(p graphql.ResolveParams) (any, error) { return itemThunk(p, srcDecision(p).Item) }},
-			"applicationId": {Type: tID, Description: "Application it belongs to; null for an eligibility check (申请编号).", Resolve: get(func(d *Decision) any { return nz(d.ApplicationID) })},
-			"eligible":      {Type: tBool, Description: "true eligible, false not eligible, null undetermined (是否符合条件; null 为待定).", Resolve: get(func(d *Decision) any { return boolp(d.Eligible) })},
-			"reasons":       {Type: list(tString), Description: "Reasons (判定理由).", Resolve: get(func(d *Decision) any { return strs(d.Reasons) })},
-			"missing":       {Type: list(tString), Description: "Evidence that could not be obtained, as <platform>.<kind> (缺失证据).", Resolve: get(func(d *Decision) any { return strs(d.Missing) })},
-			"autofill":      {Type: list(tString), Description: "Form fields that may be pre-filled (可自动填充字段).", Resolve: get(func(d *Decision) any { return strs(d.Autofill) })},
-			"instant":       {Type: nn(tBool), Description: "Instant approval applies (秒批).", Resolve: get(func(d *Decision) any { return d.Instant })},
-			"revision":      {Type: tString, Description: "Policy bundle revision (政策版本).", Resolve: get(func(d *Decision) any { return nz(d.Revision) })},
-			"inputDigest":   {Type: tString, Description: "SHA-256 of the policy input, for replay (输入摘要).", Resolve: get(func(d *Decision) any { return nz(d.InputDigest) })},
-			"decidedAt":     {Type: tDateTime, Description: "When decided (判定时间).", Resolve: get(func(d *Decision) any { return tm(d.DecidedAt) })},
+			"applicationId": {Type: tID, Description: "Application it belongs to; null for an eligibility check (申请编号).", Resolve: get(func(d *service.DecisionDetail) any { return nz(d.ApplicationID) })},
+			"eligible":      {Type: tBool, Description: "true eligible, false not eligible, null undetermined (是否符合条件; null 为待定).", Resolve: get(func(d *service.DecisionDetail) any { return boolp(d.Eligible) })},
+			"reasons":       {Type: list(tString), Description: "Reasons as text, Chinese with English (判定理由).", Resolve: get(func(d *service.DecisionDetail) any { return reasonText(d.Reasons) })},
+			"reasonDetails": {Type: list(b.reason), Description: "Reasons with code and rule, as the REST API gives them (判定理由明细).", Resolve: get(func(d *service.DecisionDetail) any { return reasons(d.Reasons) })},
+			"missing":       {Type: list(tString), Description: "Evidence that could not be obtained, as <platform>.<kind> (缺失证据).", Resolve: get(func(d *service.DecisionDetail) any { return strs(d.Missing) })},
+			"autofill":      {Type: list(tString), Description: "Form fields that may be pre-filled (可自动填充字段).", Resolve: get(func(d *service.DecisionDetail) any { return strs(d.Autofill) })},
+			"instant":       {Type: nn(tBool), Description: "Instant approval applies (秒批).", Resolve: get(func(d *service.DecisionDetail) any { return d.Instant })},
+			"revision":      {Type: tString, Description: "Policy bundle revision (政策版本).", Resolve: get(func(d *service.DecisionDetail) any { return nz(d.Revision) })},
+			"inputDigest":   {Type: tString, Description: "SHA-256 of the policy input, for replay (输入摘要).", Resolve: get(func(d *service.DecisionDetail) any { return nz(d.InputDigest) })},
+			"decidedAt":     {Type: tDateTime, Description: "When decided (判定时间).", Resolve: get(func(d *service.DecisionDetail) any { return tm(d.At) })},
 			"replay": {Type: b.decisionReplay, Description: "The decision evaluated again on its recorded input and clock with the policy in use now, " +
 				"for auditors; written to the audit log (判定重放复核，供审计).", Resolve: replayField},
 		},
@@ -438,7 +455,7 @@ func (b *builder) objects() {
 						return nil, err
 					}
 					purpose := n.purpose
-					return s.ld.households.thunk(householdKey{n.p.Record.HouseholdID, purpose}, func(h *Household) (any, error) {
+					return s.ld.households.thunk(householdKey{n.p.Record.HouseholdID, purpose}, func(h *service.HouseholdView) (any, error) {
 						return &householdNode{h: h, purpose: purpose}, nil
 					}), nil
 				}},
@@ -482,7 +499,7 @@ func (b *builder) objects() {
 							return nil, err
 						}
 						item, _ := p.Args["item"].(string)
-						return s.ld.eligibility.thunk(eligibilityKey{n.p.Record.IDNumber, item, n.purpose}, func(d *Decision) (any, error) { return d, nil }), nil
+						return s.ld.eligibility.thunk(eligibilityKey{n.p.Record.IDNumber, item, n.purpose}, func(d *service.DecisionDetail) (any, error) { return d, nil }), nil
 					}},
 				"provenance": {Type: list(b.provenance), Description: "Provenance of each released field (数据来源).", Resolve: get(func(n *personNode) any { return personProvenance(n) })},
 				"conflicts": {Type: list(b.conflict), Description: "Disagreements between platforms about this resident (数据冲突).", Resolve: get(func(n *personNode) any {
@@ -551,13 +568,13 @@ func (b *builder) objects() {
 		Fields: graphql.Fields{
 			"name":     {Type: nn(tString), Description: "Field name (字段名).", Resolve: get(func(f formFieldNode) any { return f.f.Name })},
 			"label":    {Type: tString, Description: "Chinese label (字段标签).", Resolve: get(func(f formFieldNode) any { return nz(f.f.Label) })},
-			"value":    {Type: tString, Description: "Value; ID numbers masked unless allowed (字段值).", Resolve: get(func(f formFieldNode) any { return nz(maskUnless(f.f.Value, f.unmasked)) })},
+			"value":    {Type: tString, Description: "Value; ID numbers masked unless allowed (字段值).", Resolve: get(func(f formFieldNode) any { return nz(maskUnless(formValue(f.f.Value), f.unmasked)) })},
 			"declined": {Type: nn(tBool), Description: "The applicant declined the pre-filled value (申请人拒绝使用预填值).", Resolve: get(func(f formFieldNode) any { return f.f.Declined })},
 			"source": {Type: b.provenance, Description: "Where the value came from; null when entered by hand (数据来源).", Resolve: get(func(f formFieldNode) any {
 				if f.f.Source == nil {
 					return nil
 				}
-				return provenanceNode{field: f.f.Name, p: *f.f.Source, unmasked: f.unmasked}
+				return provenanceNode{field: f.f.Name, p: sourceProvenance(f.f.Source), unmasked: f.unmasked}
 			})},
 		},
 	})
@@ -566,9 +583,9 @@ func (b *builder) objects() {
 		Name:        "Awaiting",
 		Description: "The review level an application waits for (待审核层级).",
 		Fields: graphql.Fields{
-			"level": {Type: b.reviewLevel, Description: "Review level (审核层级).", Resolve: get(func(a *Awaiting) any { return nz(a.Level) })},
+			"level": {Type: b.reviewLevel, Description: "Review level (审核层级).", Resolve: get(func(a *service.Awaiting) any { return nz(a.Level) })},
 			"division": {Type: b.division, Description: "Division whose reviewers act (审核单位).", Resolve: func(p graphql.ResolveParams) (any, error) {
-				a, ok := p.Source.(*Awaiting)
+				a, ok := p.Source.(*service.Awaiting)
 				if !ok || a.Division == "" {
 					return nil, nil
 				}
@@ -581,12 +598,12 @@ func (b *builder) objects() {
 		Name:        "Review",
 		Description: "One recorded review step (审核记录, 盖章免跑腿).",
 		Fields: graphql.Fields{
-			"level":    {Type: b.reviewLevel, Description: "Level (审核层级).", Resolve: get(func(r Review) any { return nz(r.Level) })},
-			"division": {Type: tString, Description: "Division code of the reviewing office (审核单位代码).", Resolve: get(func(r Review) any { return nz(r.Division) })},
-			"action":   {Type: b.reviewAction, Description: "Action taken (审核操作).", Resolve: get(func(r Review) any { return nz(r.Action) })},
-			"comment":  {Type: tString, Description: "Comment (审核意见).", Resolve: get(func(r Review) any { return nz(r.Comment) })},
-			"reviewer": {Type: tString, Description: "Reviewer identity (审核人).", Resolve: get(func(r Review) any { return nz(r.Reviewer) })},
-			"at":       {Type: tDateTime, Description: "When (审核时间).", Resolve: get(func(r Review) any { return tm(r.At) })},
+			"level":    {Type: b.reviewLevel, Description: "Level (审核层级).", Resolve: get(func(r reviewNode) any { return nz(r.Level) })},
+			"division": {Type: tString, Description: "Division code of the reviewing office (审核单位代码).", Resolve: get(func(r reviewNode) any { return nz(r.Division) })},
+			"action":   {Type: b.reviewAction, Description: "Action taken (审核操作).", Resolve: get(func(r reviewNode) any { return nz(r.Action) })},
+			"comment":  {Type: tString, Description: "Comment (审核意见).", Resolve: get(func(r reviewNode) any { return nz(r.Comment) })},
+			"reviewer": {Type: tString, Description: "Reviewer identity (审核人).", Resolve: get(func(r reviewNode) any { return nz(r.Reviewer) })},
+			"at":       {Type: tDateTime, Description: "When (审核时间).", Resolve: get(func(r reviewNode) any { return tm(r.At) })},
 		},
 	})
 
@@ -595,8 +612,8 @@ func (b *builder) objects() {
 		Description: "An approval sealed as a compact JWS with the issuing office's key (批准文书/电子签章), verifiable offline with the hub's JWKS.",
 		Fields: graphql.FieldsThunk(func() graphql.Fields {
 			return graphql.Fields{
-				"id":       {Type: nn(tID), Description: "Permit id, the JWS jti (文书编号).", Resolve: get(func(p *Permit) any { return p.ID })},
-				"itemCode": {Type: nn(tString), Description: "Item code (事项编码).", Resolve: get(func(p *Permit) any { return p.Item })},
+				"id":       {Type: nn(tID), Description: "Permit id, the JWS jti (文书编号).", Resolve: get(func(p *service.PermitView) any { return p.ID })},
+				"itemCode": {Type: nn(tString), Description: "Item code (事项编码).", Resolve: get(func(p *service.PermitView) any { return p.Item })},
 				"item":     {Type: b.item, Description: "The item (事项).", Resolve: func(p graphql.ResolveParams) (any, error) { return itemThunk(p, srcPermit(p).Item) }},
 				"application": {Type: b.application, Description: "The application it approves (对应申请).", Resolve: func(p graphql.ResolveParams) (any, error) {
 					pm := srcPermit(p)
@@ -607,16 +624,16 @@ func (b *builder) objects() {
 					if err != nil {
 						return nil, err
 					}
-					return s.ld.apps.thunk(pm.ApplicationID, func(a *Application) (any, error) { return a, nil }), nil
+					return s.ld.apps.thunk(pm.ApplicationID, func(a *service.ApplicationDetail) (any, error) { return a, nil }), nil
 				}},
-				"token":            {Type: tString, Description: "The compact JWS (签章文书 JWS).", Resolve: get(func(p *Permit) any { return nz(p.Token) })},
-				"status":           {Type: b.permitStatus, Description: "Status (状态).", Resolve: get(func(p *Permit) any { return nz(p.Status) })},
-				"issuer":           {Type: tString, Description: "Issuing office code (签发机关).", Resolve: get(func(p *Permit) any { return nz(p.Issuer) })},
-				"kid":              {Type: tString, Description: "Signing key id in the JWKS (签章密钥标识).", Resolve: get(func(p *Permit) any { return nz(p.Kid) })},
-				"issuedAt":         {Type: tDateTime, Description: "Issued at (签发时间).", Resolve: get(func(p *Permit) any { return tm(p.IssuedAt) })},
-				"expiresAt":        {Type: tDateTime, Description: "Expiry, when the item has a validity (有效期至).", Resolve: get(func(p *Permit) any { return tmp(p.ExpiresAt) })},
-				"revokedAt":        {Type: tDateTime, Description: "Revoked at (撤销时间).", Resolve: get(func(p *Permit) any { return tmp(p.RevokedAt) })},
-				"revocationReason": {Type: tString, Description: "Revocation reason (撤销原因).", Resolve: get(func(p *Permit) any { return nz(p.Reason) })},
+				"token":            {Type: tString, Description: "The compact JWS (签章文书 JWS).", Resolve: get(func(p *service.PermitView) any { return nz(p.Token) })},
+				"status":           {Type: b.permitStatus, Description: "Status (状态).", Resolve: get(func(p *service.PermitView) any { return nz(p.Status) })},
+				"issuer":           {Type: tString, Description: "Issuing office code (签发机关).", Resolve: get(func(p *service.PermitView) any { return nz(p.Issuer) })},
+				"kid":              {Type: tString, Description: "Signing key id in the JWKS (签章密钥标识).", Resolve: get(func(p *service.PermitView) any { return nz(p.KID) })},
+				"issuedAt":         {Type: tDateTime, Description: "Issued at (签发时间).", Resolve: get(func(p *service.PermitView) any { return tm(p.IssuedAt) })},
+				"expiresAt":        {Type: tDateTime, Description: "Expiry, when the item has a validity (有效期至).", Resolve: get(func(p *service.PermitView) any { return tmp(p.ExpiresAt) })},
+				"revokedAt":        {Type: tDateTime, Description: "Revoked at (撤销时间).", Resolve: get(func(p *service.PermitView) any { return tmp(p.RevokedAt) })},
+				"revocationReason": {Type: tString, Description: "Revocation reason (撤销原因).", Resolve: get(func(p *service.PermitView) any { return nz(p.Reason) })},
 			}
 		}),
 	})
@@ -626,60 +643,62 @@ func (b *builder) objects() {
 		Description: "One resident's application for one item (申请): pre-filled form, decision, confirmation and reviews.",
 		Fields: graphql.FieldsThunk(func() graphql.Fields {
 			return graphql.Fields{
-				"id":                {Type: nn(tID), Description: "Application id (申请编号).", Resolve: get(func(a *Application) any { return a.ID })},
-				"itemCode":          {Type: nn(tString), Description: "Item code (事项编码).", Resolve: get(func(a *Application) any { return a.Item })},
-				"item":              {Type: b.item, Description: "The item (事项).", Resolve: func(p graphql.ResolveParams) (any, error) { return itemThunk(p, srcApp(p).Item) }},
-				"applicantIdNumber": {Type: tString, Description: "Applicant's ID number, always masked (申请人身份证号, 脱敏).", Resolve: get(func(a *Application) any { return nz(ident.MaskIDNumber(a.ApplicantIDNumber)) })},
+				"id":                {Type: nn(tID), Description: "Application id (申请编号).", Resolve: get(func(a *service.ApplicationDetail) any { return a.View.ID })},
+				"itemCode":          {Type: nn(tString), Description: "Item code (事项编码).", Resolve: get(func(a *service.ApplicationDetail) any { return a.View.Item })},
+				"item":              {Type: b.item, Description: "The item (事项).", Resolve: func(p graphql.ResolveParams) (any, error) { return itemThunk(p, srcApp(p).View.Item) }},
+				"applicantIdNumber": {Type: tString, Description: "Applicant's ID number, always masked (申请人身份证号, 脱敏).", Resolve: get(func(a *service.ApplicationDetail) any { return nz(ident.MaskIDNumber(a.ApplicantID)) })},
 				"applicant": {Type: b.person, Description: "The applicant as a resident, looked up through the same authorised call (申请人信息).",
 					Args: graphql.FieldConfigArgument{"purpose": purposeArg()},
 					Resolve: func(p graphql.ResolveParams) (any, error) {
 						a := srcApp(p)
 						purpose, _ := p.Args["purpose"].(string)
-						return personThunk(p, a.ApplicantIDNumber, purpose)
+						return personThunk(p, a.ApplicantID, purpose)
 					}},
-				"purpose": {Type: tString, Description: "Purpose stated when applying (申请目的).", Resolve: get(func(a *Application) any { return nz(a.Purpose) })},
-				"status":  {Type: b.appStatus, Description: "Status (申请状态).", Resolve: get(func(a *Application) any { return nz(a.Status) })},
+				// The stored application does not keep the purpose apart from its audit entries.
+				"purpose": {Type: tString, Description: "Purpose stated when applying (申请目的).", Resolve: get(func(a *service.ApplicationDetail) any { return nil })},
+				"status":  {Type: b.appStatus, Description: "Status (申请状态).", Resolve: get(func(a *service.ApplicationDetail) any { return nz(a.View.Status) })},
 				"division": {Type: b.division, Description: "Applicant's village when applying (申请人所属村).", Resolve: func(p graphql.ResolveParams) (any, error) {
 					a := srcApp(p)
-					if a.Division == "" {
+					if a.View.Village == "" {
 						return nil, nil
 					}
-					return divisionThunk(p, a.Division)
+					return divisionThunk(p, a.View.Village)
 				}},
-				"form": {Type: list(b.formField), Description: "Pre-filled form fields (预填表单).", Resolve: get(func(a *Application) any {
-					out := make([]formFieldNode, len(a.Form))
-					for i, f := range a.Form {
+				"form": {Type: list(b.formField), Description: "Pre-filled form fields (预填表单).", Resolve: get(func(a *service.ApplicationDetail) any {
+					out := make([]formFieldNode, len(a.View.Form.Fields))
+					for i, f := range a.View.Form.Fields {
 						out[i] = formFieldNode{f: f, unmasked: a.Unmasked}
 					}
 					return out
 				})},
-				"decision": {Type: b.decision, Description: "Policy decision (政策判定).", Resolve: get(func(a *Application) any {
-					if a.Decision == nil {
+				"decision": {Type: b.decision, Description: "Policy decision (政策判定).", Resolve: get(func(a *service.ApplicationDetail) any {
+					v := a.View
+					if v.Decision.DecisionID == "" {
 						return nil
 					}
-					return a.Decision
+					return &service.DecisionDetail{DecisionView: v.Decision, Item: v.Item, ApplicationID: v.ID}
 				})},
-				"awaiting": {Type: b.awaiting, Description: "Level awaited while in review (待审核层级).", Resolve: get(func(a *Application) any {
-					if a.Awaiting == nil {
+				"awaiting": {Type: b.awaiting, Description: "Level awaited while in review (待审核层级).", Resolve: get(func(a *service.ApplicationDetail) any {
+					if a.View.Awaiting == nil {
 						return nil
 					}
-					return a.Awaiting
+					return a.View.Awaiting
 				})},
-				"reviews":  {Type: list(b.review), Description: "Reviews so far (审核记录).", Resolve: get(func(a *Application) any { return a.Reviews })},
-				"permitId": {Type: tID, Description: "Permit id once approved (文书编号).", Resolve: get(func(a *Application) any { return nz(a.PermitID) })},
+				"reviews":  {Type: list(b.review), Description: "Reviews so far (审核记录).", Resolve: get(func(a *service.ApplicationDetail) any { return reviews(a.Reviews) })},
+				"permitId": {Type: tID, Description: "Permit id once approved (文书编号).", Resolve: get(func(a *service.ApplicationDetail) any { return nz(a.View.PermitID) })},
 				"permit": {Type: b.permit, Description: "The permit once approved (批准文书).", Resolve: func(p graphql.ResolveParams) (any, error) {
 					a := srcApp(p)
-					if a.PermitID == "" {
+					if a.View.PermitID == "" {
 						return nil, nil
 					}
 					s, err := st(p)
 					if err != nil {
 						return nil, err
 					}
-					return s.ld.permits.thunk(a.PermitID, func(pm *Permit) (any, error) { return pm, nil }), nil
+					return s.ld.permits.thunk(a.View.PermitID, func(pm *service.PermitView) (any, error) { return pm, nil }), nil
 				}},
-				"createdAt": {Type: tDateTime, Description: "Created at (创建时间).", Resolve: get(func(a *Application) any { return tm(a.CreatedAt) })},
-				"updatedAt": {Type: tDateTime, Description: "Last changed at (更新时间).", Resolve: get(func(a *Application) any { return tm(a.UpdatedAt) })},
+				"createdAt": {Type: tDateTime, Description: "Created at (创建时间).", Resolve: get(func(a *service.ApplicationDetail) any { return tm(a.View.CreatedAt) })},
+				"updatedAt": {Type: tDateTime, Description: "Last changed at (更新时间).", Resolve: get(func(a *service.ApplicationDetail) any { return tm(a.View.UpdatedAt) })},
 			}
 		}),
 	})
@@ -688,16 +707,16 @@ func (b *builder) objects() {
 		Name:        "DataUse",
 		Description: "A data-use record (数据使用记录): who used a resident's data, when, for which item and purpose.",
 		Fields: graphql.Fields{
-			"id":         {Type: nn(tID), Description: "Record id (记录编号).", Resolve: get(func(d *DataUse) any { return d.ID })},
-			"at":         {Type: tDateTime, Description: "When (时间).", Resolve: get(func(d *DataUse) any { return tm(d.At) })},
-			"actor":      {Type: tString, Description: "Who: the caller's identity (使用者).", Resolve: get(func(d *DataUse) any { return nz(d.Actor) })},
-			"role":       {Type: tString, Description: "The caller's role (角色).", Resolve: get(func(d *DataUse) any { return nz(d.Role) })},
-			"division":   {Type: tString, Description: "The caller's jurisdiction code (使用者所属区划).", Resolve: get(func(d *DataUse) any { return nz(d.Division) })},
-			"action":     {Type: tString, Description: "lookup, decision, refusal, review, permit or revocation (操作).", Resolve: get(func(d *DataUse) any { return nz(d.Action) })},
-			"itemCode":   {Type: tString, Description: "Item code (事项编码).", Resolve: get(func(d *DataUse) any { return nz(d.Item) })},
-			"purpose":    {Type: tString, Description: "Stated purpose (使用目的).", Resolve: get(func(d *DataUse) any { return nz(d.Purpose) })},
-			"fields":     {Type: list(tString), Description: "Fields used (使用的字段).", Resolve: get(func(d *DataUse) any { return strs(d.Fields) })},
-			"decisionId": {Type: tID, Description: "Decision id, when the use led to one (判定编号).", Resolve: get(func(d *DataUse) any { return nz(d.DecisionID) })},
+			"id":         {Type: nn(tID), Description: "Record id (记录编号).", Resolve: get(func(d *service.DataUseRecord) any { return d.ID })},
+			"at":         {Type: tDateTime, Description: "When (时间).", Resolve: get(func(d *service.DataUseRecord) any { return tm(d.At) })},
+			"actor":      {Type: tString, Description: "Who: the caller's identity (使用者).", Resolve: get(func(d *service.DataUseRecord) any { return nz(d.Who) })},
+			"role":       {Type: tString, Description: "The caller's role (角色).", Resolve: get(func(d *service.DataUseRecord) any { return nz(d.Role) })},
+			"division":   {Type: tString, Description: "The caller's jurisdiction code (使用者所属区划).", Resolve: get(func(d *service.DataUseRecord) any { return nil })},
+			"action":     {Type: tString, Description: "lookup, decision, refusal, review, permit or revocation (操作).", Resolve: get(func(d *service.DataUseRecord) any { return dataUseAction(d) })},
+			"itemCode":   {Type: tString, Description: "Item code (事项编码).", Resolve: get(func(d *service.DataUseRecord) any { return nz(d.Item) })},
+			"purpose":    {Type: tString, Description: "Stated purpose (使用目的).", Resolve: get(func(d *service.DataUseRecord) any { return nz(d.Purpose) })},
+			"fields":     {Type: list(tString), Description: "Fields used (使用的字段).", Resolve: get(func(d *service.DataUseRecord) any { return []string{} })},
+			"decisionId": {Type: tID, Description: "Decision id, when the use led to one (判定编号).", Resolve: get(func(d *service.DataUseRecord) any { return nil })},
 		},
 	})
 
@@ -712,8 +731,51 @@ type conflictValueNode struct {
 }
 
 type formFieldNode struct {
-	f        FormField
+	f        service.Field
 	unmasked bool
+}
+
+// formValue renders a form value as text: strings as they are, other values as JSON.
+func formValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// sourceProvenance is a form field's source as evidence provenance.
+func sourceProvenance(s *service.Source) evidence.Provenance {
+	return evidence.Provenance{Platform: evidence.Platform(s.Platform), Endpoint: s.Endpoint, Record: s.Record,
+		FetchedAt: s.FetchedAt, Stale: s.Stale}
+}
+
+// reviewNode is one review step as the schema shows it.
+type reviewNode struct {
+	Level, Division, Action, Comment, Reviewer string
+	At                                         time.Time
+}
+
+func reviews(rs []store.Review) []reviewNode {
+	out := make([]reviewNode, len(rs))
+	for i, r := range rs {
+		out[i] = reviewNode{Level: r.Level, Division: r.Division, Action: string(r.Action), Comment: r.Comment, Reviewer: r.Reviewer, At: r.At}
+	}
+	return out
+}
+
+// dataUseAction is what a data-use record was for: an application, or a lookup.
+func dataUseAction(d *service.DataUseRecord) string {
+	if d.ApplicationID != "" {
+		return "application"
+	}
+	return "lookup"
 }
 
 func wrapConflicts(cs []evidence.Conflict, unmasked bool) []conflictNode {
@@ -724,7 +786,7 @@ func wrapConflicts(cs []evidence.Conflict, unmasked bool) []conflictNode {
 	return out
 }
 
-func householdProvenance(h *Household) any {
+func householdProvenance(h *service.HouseholdView) any {
 	if h.Provenance == nil {
 		return nil
 	}
@@ -745,18 +807,18 @@ func boolp(b *bool) any {
 	return *b
 }
 
-func srcApp(p graphql.ResolveParams) *Application {
-	if a, ok := p.Source.(*Application); ok {
+func srcApp(p graphql.ResolveParams) *service.ApplicationDetail {
+	if a, ok := p.Source.(*service.ApplicationDetail); ok {
 		return a
 	}
-	return &Application{}
+	return &service.ApplicationDetail{}
 }
 
-func srcPermit(p graphql.ResolveParams) *Permit {
-	if a, ok := p.Source.(*Permit); ok {
+func srcPermit(p graphql.ResolveParams) *service.PermitView {
+	if a, ok := p.Source.(*service.PermitView); ok {
 		return a
 	}
-	return &Permit{}
+	return &service.PermitView{}
 }
 
 // replayField resolves Decision.replay through Service.ReplayDecision, once per decision in
@@ -766,18 +828,18 @@ func replayField(p graphql.ResolveParams) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := srcDecision(p).ID
+	id := srcDecision(p).DecisionID
 	if id == "" {
 		return nil, nil
 	}
-	return s.ld.replays.thunk(id, func(r *DecisionReplay) (any, error) { return r, nil }), nil
+	return s.ld.replays.thunk(id, func(r *service.DecisionReplay) (any, error) { return r, nil }), nil
 }
 
-func srcDecision(p graphql.ResolveParams) *Decision {
-	if a, ok := p.Source.(*Decision); ok {
+func srcDecision(p graphql.ResolveParams) *service.DecisionDetail {
+	if a, ok := p.Source.(*service.DecisionDetail); ok {
 		return a
 	}
-	return &Decision{}
+	return &service.DecisionDetail{}
 }
 
 // personThunk is the one way the schema reaches a person: the batched, authorised People call.
@@ -789,7 +851,7 @@ func personThunk(p graphql.ResolveParams, idNumber, purpose string) (any, error)
 	if strings.TrimSpace(purpose) == "" {
 		return nil, coded(CodeBadUserInput, "purpose is required 须说明查询目的")
 	}
-	return s.ld.people.thunk(personKey{idNumber, purpose}, func(pp *Person) (any, error) {
+	return s.ld.people.thunk(personKey{idNumber, purpose}, func(pp *service.PersonView) (any, error) {
 		return newPersonNode(pp, purpose), nil
 	}), nil
 }
@@ -799,7 +861,7 @@ func divisionThunk(p graphql.ResolveParams, code string) (any, error) {
 	if s == nil {
 		return nil, nil
 	}
-	return s.ld.divisions.thunk(code, func(d *Division) (any, error) { return d, nil }), nil
+	return s.ld.divisions.thunk(code, func(d *service.DivisionView) (any, error) { return d, nil }), nil
 }
 
 func itemThunk(p graphql.ResolveParams, code string) (any, error) {
@@ -807,7 +869,7 @@ func itemThunk(p graphql.ResolveParams, code string) (any, error) {
 	if s == nil || code == "" {
 		return nil, nil
 	}
-	return s.ld.items.thunk(struct{}{}, func(m map[string]*Item) (any, error) {
+	return s.ld.items.thunk(struct{}{}, func(m map[string]*service.Item) (any, error) {
 		if it, ok := m[code]; ok {
 			return it, nil
 		}

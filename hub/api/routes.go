@@ -17,17 +17,17 @@ import (
 type Hub interface {
 	Items() []service.Item
 	Item(code string) (service.Item, error)
-	CreateApplication(ctx context.Context, c auth.Caller, req service.CreateRequest, idemKey string) (service.Result, error)
+	CreateApplication(ctx context.Context, c auth.Caller, req service.CreateRequest, idemKey string) (service.Outcome[service.ApplicationView], error)
 	GetApplication(ctx context.Context, c auth.Caller, id string) (service.ApplicationView, error)
 	ListApplications(ctx context.Context, c auth.Caller, f service.ListFilter) ([]service.ApplicationView, string, error)
-	Confirm(ctx context.Context, c auth.Caller, id string, req service.ConfirmRequest, idemKey string) (service.Result, error)
-	Review(ctx context.Context, c auth.Caller, id string, req service.ReviewRequest, idemKey string) (service.Result, error)
+	Confirm(ctx context.Context, c auth.Caller, id string, req service.ConfirmRequest, idemKey string) (service.Outcome[service.ApplicationView], error)
+	Review(ctx context.Context, c auth.Caller, id string, req service.ReviewRequest, idemKey string) (service.Outcome[service.ApplicationView], error)
 	GetPermit(ctx context.Context, c auth.Caller, id string) (service.PermitView, error)
-	Revoke(ctx context.Context, c auth.Caller, id string, req service.RevokeRequest, idemKey string) (service.Result, error)
+	Revoke(ctx context.Context, c auth.Caller, id string, req service.RevokeRequest, idemKey string) (service.Outcome[service.PermitView], error)
 	VerifyPermit(ctx context.Context, token string) (service.Verification, error)
 	AuditEntries(ctx context.Context, c auth.Caller, afterSeq int64, limit int) ([]store.AuditEntry, error)
 	LatestCheckpoint(ctx context.Context, c auth.Caller) (store.Checkpoint, error)
-	DataUse(ctx context.Context, c auth.Caller, idNumber, after string, limit int) ([]service.DataUseView, string, error)
+	DataUse(ctx context.Context, c auth.Caller, idNumber, after string, limit int) ([]service.DataUseRecord, string, error)
 }
 
 var _ Hub = (*service.Hub)(nil)

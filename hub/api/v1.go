@@ -118,13 +118,13 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
 	return false
 }
 
-func writeResult(w http.ResponseWriter, res service.Result) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	if res.Replayed {
+// writeOutcome answers a state-changing call with its view: status (201 for a creation,
+// 200 otherwise, a replay included) and Idempotent-Replayed on a replay.
+func writeOutcome[T any](w http.ResponseWriter, status int, o service.Outcome[T]) {
+	if o.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	w.WriteHeader(res.Status)
-	_, _ = w.Write(res.Body)
+	WriteJSON(w, status, o.View)
 }
 
 func (v *restV1) items(w http.ResponseWriter, r *http.Request) {
@@ -150,7 +150,7 @@ func (v *restV1) createApplication(w http.ResponseWriter, r *http.Request, c aut
 		WriteServiceError(w, r, err)
 		return
 	}
-	writeResult(w, res)
+	writeOutcome(w, http.StatusCreated, res)
 }
 
 func (v *restV1) getApplication(w http.ResponseWriter, r *http.Request, c auth.Caller) {
@@ -193,7 +193,7 @@ func (v *restV1) confirm(w http.ResponseWriter, r *http.Request, c auth.Caller) 
 		WriteServiceError(w, r, err)
 		return
 	}
-	writeResult(w, res)
+	writeOutcome(w, http.StatusOK, res)
 }
 
 func (v *restV1) review(w http.ResponseWriter, r *http.Request, c auth.Caller) {
@@ -206,7 +206,7 @@ func (v *restV1) review(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 		WriteServiceError(w, r, err)
 		return
 	}
-	writeResult(w, res)
+	writeOutcome(w, http.StatusOK, res)
 }
 
 func (v *restV1) getPermit(w http.ResponseWriter, r *http.Request, c auth.Caller) {
@@ -228,7 +228,7 @@ func (v *restV1) revoke(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 		WriteServiceError(w, r, err)
 		return
 	}
-	writeResult(w, res)
+	writeOutcome(w, http.StatusOK, res)
 }
 
 func (v *restV1) verify(w http.ResponseWriter, r *http.Request) {

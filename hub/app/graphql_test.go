@@ -800,3 +800,19 @@ func compareApps(tb testing.TB, step string, rest, gq appShape) {
 		tb.Fatalf("%s differs:\nREST    %s\nGraphQL %s", step, a, b)
 	}
 }
+
+// formValue renders a REST form value as the GraphQL form shows it: strings as they are, other
+// values as JSON.
+func formValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}

@@ -14,18 +14,13 @@ import (
 	"sanmian/hub/store"
 )
 
-// DecisionDetail is one recorded policy decision as callers may read it: the verdict and its
-// explanation, never the evaluated input (which holds personal data).
+// DecisionDetail is one recorded policy decision as callers may read it: the decision as an
+// application shows it (verdict, reasons, id, revision) and what the record adds, never the
+// evaluated input (which holds personal data).
 type DecisionDetail struct {
-	ID            string
+	DecisionView
 	Item          string
 	ApplicationID string // "" for an eligibility check
-	Eligible      *bool  // nil = undetermined
-	Reasons       []Reason
-	Missing       []string
-	Autofill      []string
-	Instant       bool
-	Revision      string
 	InputDigest   string
 	At            time.Time
 }
@@ -35,9 +30,9 @@ type DecisionDetail struct {
 // lookup on the resident's village (action graphql.person, with the item), assembles the
 // evidence, asks the policy, and stores the decision together with its lookup and decision
 // audit entries and the resident's data-use record in one transaction.
-func (h *Hub) Eligibility(ctx context.Context, c auth.Caller, idNumber, itemCode, purpose string) (DecisionDetail, error) {
-	d, err := h.eligibility(ctx, c, idNumber, itemCode, purpose)
-	return d, h.auditDenied(ctx, c, err)
+func (h *Hub) Eligibility(ctx context.Context, c auth.Caller, idNumber, itemCode, purpose string) (_ DecisionDetail, err error) {
+	defer h.auditRefusal(ctx, c, &err)
+	return h.eligibility(ctx, c, idNumber, itemCode, purpose)
 }
 
 func (h *Hub) eligibility(ctx context.Context, c auth.Caller, idNumber, itemCode, purpose string) (DecisionDetail, error) {
@@ -95,27 +90,27 @@ func (h *Hub) eligibility(ctx context.Context, c auth.Caller, idNumber, itemCode
 	if err != nil {
 		return DecisionDetail{}, fmt.Errorf("service: record eligibility: %w", err)
 	}
-	dv := decisionView(dec, b)
-	return DecisionDetail{ID: dec.ID, Item: item.Code, Eligible: dv.Eligible, Reasons: dv.Reasons, Missing: dv.Missing,
-		Autofill: dv.Autofill, Instant: dv.Instant, Revision: dec.Revision, InputDigest: dec.InputDigest, At: dec.At}, nil
+	return DecisionDetail{DecisionView: decisionView(dec, b), Item: item.Code, InputDigest: dec.InputDigest, At: dec.At}, nil
 }
 
-// decisionResult is the part of a stored decision result callers may see.
-type decisionResult struct {
-	Eligible *bool    `json:"eligible"`
-	Reasons  []Reason `json:"reasons"`
-	Missing  []string `json:"missing"`
-	Autofill []string `json:"autofill"`
-	Instant  bool     `json:"instant"`
+// decisionResult decodes the part of a stored policy result callers may see (eligible,
+// reasons, missing, autofill, instant).
+func decisionResult(result json.RawMessage) (DecisionView, error) {
+	var v DecisionView
+	if len(result) == 0 {
+		return v, nil
+	}
+	err := json.Unmarshal(result, &v)
+	return DecisionView{Eligible: v.Eligible, Reasons: v.Reasons, Missing: v.Missing, Autofill: v.Autofill, Instant: v.Instant}, err
 }
 
 // GetDecision returns one recorded decision (action decision.read on the village it concerns:
 // the application's, or for an eligibility check the resident's, from the recorded input; the
 // district when neither is known, so only district-wide callers may read it). The evaluated
 // input is never returned.
-func (h *Hub) GetDecision(ctx context.Context, c auth.Caller, id string) (DecisionDetail, error) {
-	d, err := h.getDecision(ctx, c, id)
-	return d, h.auditDenied(ctx, c, err)
+func (h *Hub) GetDecision(ctx context.Context, c auth.Caller, id string) (_ DecisionDetail, err error) {
+	defer h.auditRefusal(ctx, c, &err)
+	return h.getDecision(ctx, c, id)
 }
 
 func (h *Hub) getDecision(ctx context.Context, c auth.Caller, id string) (DecisionDetail, error) {
@@ -123,15 +118,12 @@ func (h *Hub) getDecision(ctx context.Context, c auth.Caller, id string) (Decisi
 	if err != nil {
 		return DecisionDetail{}, err
 	}
-	var r decisionResult
-	if len(rec.Result) > 0 {
-		if err := json.Unmarshal(rec.Result, &r); err != nil {
-			return DecisionDetail{}, fmt.Errorf("service: stored decision result of %s: %w", rec.ID, err)
-		}
+	v, err := decisionResult(rec.Result)
+	if err != nil {
+		return DecisionDetail{}, fmt.Errorf("service: stored decision result of %s: %w", rec.ID, err)
 	}
-	return DecisionDetail{ID: rec.ID, Item: rec.Item, ApplicationID: rec.ApplicationID, Eligible: r.Eligible,
-		Reasons: r.Reasons, Missing: r.Missing, Autofill: r.Autofill, Instant: r.Instant, Revision: rec.Revision,
-		InputDigest: rec.InputDigest, At: rec.At}, nil
+	v.DecisionID, v.Revision = rec.ID, rec.Revision
+	return DecisionDetail{DecisionView: v, Item: rec.Item, ApplicationID: rec.ApplicationID, InputDigest: rec.InputDigest, At: rec.At}, nil
 }
 
 // decisionFor loads a recorded decision and authorises action on it: on the village it
@@ -201,9 +193,9 @@ type DecisionReplay struct {
 // ReplayDecision replays one recorded decision for an auditor (action decision.replay, on the
 // village the decision concerns as for GetDecision) and writes the replay to the audit log.
 // The evaluated input is never returned.
-func (h *Hub) ReplayDecision(ctx context.Context, c auth.Caller, id string) (DecisionReplay, error) {
-	d, err := h.replayDecision(ctx, c, id)
-	return d, h.auditDenied(ctx, c, err)
+func (h *Hub) ReplayDecision(ctx context.Context, c auth.Caller, id string) (_ DecisionReplay, err error) {
+	defer h.auditRefusal(ctx, c, &err)
+	return h.replayDecision(ctx, c, id)
 }
 
 func (h *Hub) replayDecision(ctx context.Context, c auth.Caller, id string) (DecisionReplay, error) {
@@ -220,8 +212,8 @@ func (h *Hub) replayDecision(ctx context.Context, c auth.Caller, id string) (Dec
 		return DecisionReplay{}, fmt.Errorf("service: replay decision %s: %w", rec.ID, err)
 	default:
 		out.Revision, out.SameRevision, out.Identical = rp.Revision, rp.SameRevision, rp.Identical
-		var r decisionResult
-		if err := json.Unmarshal(rp.Result, &r); err != nil {
+		r, err := decisionResult(rp.Result)
+		if err != nil {
 			return DecisionReplay{}, fmt.Errorf("service: replayed result of %s: %w", rec.ID, err)
 		}
 		out.Eligible, out.Reasons = r.Eligible, r.Reasons

@@ -24,9 +24,9 @@ const actionApplication = "graphql.application"
 
 // ApplicationDetail returns one application the caller may read (action graphql.application
 // on its village and item; a refusal is audited).
-func (h *Hub) ApplicationDetail(ctx context.Context, c auth.Caller, id string) (ApplicationDetail, error) {
-	d, err := h.applicationDetail(ctx, c, id)
-	return d, h.auditDenied(ctx, c, err)
+func (h *Hub) ApplicationDetail(ctx context.Context, c auth.Caller, id string) (_ ApplicationDetail, err error) {
+	defer h.auditRefusal(ctx, c, &err)
+	return h.applicationDetail(ctx, c, id)
 }
 
 func (h *Hub) applicationDetail(ctx context.Context, c auth.Caller, id string) (ApplicationDetail, error) {
@@ -64,8 +64,9 @@ func (h *Hub) detailOf(ctx context.Context, app store.Application, unmask bool) 
 
 // ApplicationDetails lists applications like ListApplications (same authorisation and
 // filters, newest first) with their details; ID numbers stay masked (listing never unmasks).
-func (h *Hub) ApplicationDetails(ctx context.Context, c auth.Caller, f ListFilter) ([]ApplicationDetail, string, error) {
-	views, next, err := h.ListApplications(ctx, c, f)
+func (h *Hub) ApplicationDetails(ctx context.Context, c auth.Caller, f ListFilter) (_ []ApplicationDetail, _ string, err error) {
+	defer h.auditRefusal(ctx, c, &err)
+	views, next, err := h.listApplications(ctx, c, f)
 	if err != nil {
 		return nil, "", err
 	}

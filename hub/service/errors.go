@@ -52,6 +52,7 @@ type DeniedError struct {
 
 	resource Resource
 	subject  string
+	audited  bool // the refusal entry is written (auditDenied)
 }
 
 func (e *DeniedError) Error() string {

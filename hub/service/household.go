@@ -34,8 +34,9 @@ type HouseholdMember struct {
 // member (one batched call per platform, shared with the members' People lookups through the
 // evidence cache). The lookup is audited; the members' own data is released and recorded only
 // through People. A household the snapshot does not know is ErrNotFound.
-func (h *Hub) Household(ctx context.Context, c auth.Caller, householdID, purpose string) (*HouseholdView, error) {
-	purpose, err := checkPurpose(purpose)
+func (h *Hub) Household(ctx context.Context, c auth.Caller, householdID, purpose string) (_ *HouseholdView, err error) {
+	defer h.auditRefusal(ctx, c, &err)
+	purpose, err = checkPurpose(purpose)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +60,7 @@ func (h *Hub) Household(ctx context.Context, c auth.Caller, householdID, purpose
 	}
 	subject := h.subjectOf(rep.IDNumber)
 	if _, err := h.authorize(ctx, c, actionPerson, Resource{Village: rep.Village}, subject); err != nil {
-		return nil, h.auditDenied(ctx, c, err)
+		return nil, err
 	}
 	b, err := h.evidence.Assemble(ctx, rep.IDNumber, evidence.AssembleOptions{})
 	if err != nil {
@@ -76,7 +77,7 @@ func (h *Hub) Household(ctx context.Context, c auth.Caller, householdID, purpose
 	if v.Village != rep.Village {
 		// Authorise again on the live village: access follows the authoritative roll.
 		if _, err := h.authorize(ctx, c, actionPerson, Resource{Village: v.Village}, subject); err != nil {
-			return nil, h.auditDenied(ctx, c, err)
+			return nil, err
 		}
 	}
 	if pv, ok := b.Provenance["applicant.rolls.land_mu"]; ok {

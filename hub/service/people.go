@@ -101,6 +101,7 @@ func (h *Hub) People(ctx context.Context, c auth.Caller, ids []string, purpose s
 		}
 		a, err := h.authorize(ctx, c, actionPerson, Resource{Village: t.village}, h.subjectOf(t.id))
 		if err != nil {
+			// A refusal is this entry's error, not the call's: audited here.
 			t.err = h.auditDenied(ctx, c, err)
 			continue
 		}
@@ -229,7 +230,10 @@ func (h *Hub) locate(ctx context.Context, id string) (village, household string,
 // unknown to the district roll (and every platform that answered) → ErrResidentNotFound; an
 // invalid ID number → *InvalidError; any other failure → ErrEvidenceUnavailable.
 func evidenceErr(err error) error {
+	var inv *InvalidError
 	switch {
+	case errors.Is(err, ErrResidentNotFound), errors.Is(err, ErrEvidenceUnavailable), errors.As(err, &inv):
+		return err // classified already
 	case errors.Is(err, evidence.ErrNoEvidence):
 		return evidenceUnavailable(err)
 	case errors.Is(err, evidence.ErrUnknownResident), errors.Is(err, connectors.ErrNotFound):

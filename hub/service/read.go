@@ -2,9 +2,9 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,7 +52,8 @@ func permitView(p store.Permit) PermitView {
 }
 
 // GetPermit returns a permit the caller may read (the same access as its application).
-func (h *Hub) GetPermit(ctx context.Context, c auth.Caller, id string) (PermitView, error) {
+func (h *Hub) GetPermit(ctx context.Context, c auth.Caller, id string) (_ PermitView, err error) {
+	defer h.auditRefusal(ctx, c, &err)
 	p, err := h.store.GetPermit(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return PermitView{}, &NotFoundError{What: "permit", ID: id}
@@ -61,7 +62,7 @@ func (h *Hub) GetPermit(ctx context.Context, c auth.Caller, id string) (PermitVi
 		return PermitView{}, err
 	}
 	if _, _, err := h.loadApplication(ctx, h.store, c, p.ApplicationID, "permit.read"); err != nil {
-		return PermitView{}, h.auditDenied(ctx, c, err)
+		return PermitView{}, err
 	}
 	return permitView(p), nil
 }
@@ -72,18 +73,14 @@ type RevokeRequest struct {
 }
 
 // Revoke revokes a permit with a reason; the status list shows it from then on.
-func (h *Hub) Revoke(ctx context.Context, c auth.Caller, id string, req RevokeRequest, idemKey string) (Result, error) {
-	res, err := h.revoke(ctx, c, id, req, idemKey)
-	return res, h.auditDenied(ctx, c, err)
-}
-
-func (h *Hub) revoke(ctx context.Context, c auth.Caller, id string, req RevokeRequest, idemKey string) (Result, error) {
+func (h *Hub) Revoke(ctx context.Context, c auth.Caller, id string, req RevokeRequest, idemKey string) (_ Outcome[PermitView], err error) {
+	defer h.auditRefusal(ctx, c, &err)
 	reason, err := checkText(req.Reason, textRule{field: "reason", max: maxReason, multiline: true})
 	if err != nil {
-		return Result{}, err
+		return Outcome[PermitView]{}, err
 	}
 	if reason == "" {
-		return Result{}, &InvalidError{Field: "reason", Detail: "a revocation reason is required"}
+		return Outcome[PermitView]{}, &InvalidError{Field: "reason", Detail: "a revocation reason is required"}
 	}
 	req.Reason = reason
 	key := struct {
@@ -91,45 +88,42 @@ func (h *Hub) revoke(ctx context.Context, c auth.Caller, id string, req RevokeRe
 		RevokeRequest
 	}{id, req}
 	// A replayed revocation shows the permit: the caller must still be allowed to read it.
-	mayReadPermit := func(ctx context.Context, r store.Reader, body json.RawMessage) error {
-		var v struct {
-			ApplicationID string `json:"application_id"`
-		}
-		if err := json.Unmarshal(body, &v); err != nil || v.ApplicationID == "" {
+	mayReadPermit := func(ctx context.Context, r store.Reader, v PermitView) error {
+		if v.ApplicationID == "" {
 			return fmt.Errorf("service: stored result names no permit")
 		}
 		_, _, err := h.loadApplication(ctx, r, c, v.ApplicationID, "permit.read")
 		return err
 	}
-	return h.idempotent(ctx, c, idemKey, key, mayReadPermit, func(tx store.Txn) (int, any, error) {
+	return idempotent(ctx, h, c, idemKey, key, mayReadPermit, func(tx store.Txn) (PermitView, error) {
 		p, err := tx.GetPermit(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return 0, nil, &NotFoundError{What: "permit", ID: id}
+			return PermitView{}, &NotFoundError{What: "permit", ID: id}
 		}
 		if err != nil {
-			return 0, nil, err
+			return PermitView{}, err
 		}
 		app, view, err := h.loadApplication(ctx, tx, c, p.ApplicationID, "permit.revoke")
 		if err != nil {
-			return 0, nil, err
+			return PermitView{}, err
 		}
 		reason := redact(req.Reason, applicantNames(ctx, tx, app, view)...)
 		if err := tx.RevokePermit(ctx, id, reason); err != nil {
 			if errors.Is(err, store.ErrPermitRevoked) {
-				return 0, nil, &StateError{Detail: "the permit is already revoked"}
+				return PermitView{}, &StateError{Detail: "the permit is already revoked"}
 			}
-			return 0, nil, err
+			return PermitView{}, err
 		}
 		if err := tx.AppendAudit(ctx, &store.AuditEntry{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditRevocation,
 			Subject: h.subjectOf(app.ApplicantID), Item: p.Item, ApplicationID: p.ApplicationID,
 			Details: mustJSON(map[string]any{"permit_id": id, "reason": reason, "status_index": p.StatusListIndex})}); err != nil {
-			return 0, nil, err
+			return PermitView{}, err
 		}
 		p, err = tx.GetPermit(ctx, id)
 		if err != nil {
-			return 0, nil, err
+			return PermitView{}, err
 		}
-		return 200, permitView(p), nil
+		return permitView(p), nil
 	})
 }
 
@@ -157,9 +151,19 @@ type DataUseView struct {
 	ApplicationID string    `json:"application_id,omitempty"`
 }
 
-// DataUse lists who used a resident's data, newest first. Counters may ask for residents of
-// their jurisdiction (to show the resident at the counter); auditors and admins for anyone.
-func (h *Hub) DataUse(ctx context.Context, c auth.Caller, idNumber, after string, limit int) ([]DataUseView, string, error) {
+// DataUse lists who used a resident's data, newest first, and the cursor of the next page
+// ("" at the end). Counters may ask for residents of their jurisdiction (to show the resident
+// at the counter); auditors and admins for anyone.
+func (h *Hub) DataUse(ctx context.Context, c auth.Caller, idNumber, after string, limit int) (_ []DataUseRecord, _ string, err error) {
+	defer h.auditRefusal(ctx, c, &err)
+	return h.dataUse(ctx, c, idNumber, after, limit, h.evidence.Locate)
+}
+
+// dataUse authorises resident.data_use.read (counters and reviewers on the resident's village,
+// found with locate, whose failure evidenceErr classifies) and lists the resident's data-use
+// records.
+func (h *Hub) dataUse(ctx context.Context, c auth.Caller, idNumber, after string, limit int,
+	locate func(ctx context.Context, idNumber string) (string, error)) ([]DataUseRecord, string, error) {
 	idNumber = store.NormalizeIDNumber(idNumber)
 	if _, err := ident.ParseIDNumber(idNumber); err != nil {
 		return nil, "", &InvalidError{Field: "id_number", Detail: err.Error()}
@@ -169,30 +173,32 @@ func (h *Hub) DataUse(ctx context.Context, c auth.Caller, idNumber, after string
 	}
 	res := Resource{}
 	if c.Role == "counter" || c.Role == "reviewer" {
-		village, err := h.evidence.Locate(ctx, idNumber)
+		village, err := locate(ctx, idNumber)
 		if err != nil {
 			return nil, "", evidenceErr(err)
 		}
 		res.Village = village
 	}
 	if _, err := h.authorize(ctx, c, "resident.data_use.read", res, h.subjectOf(idNumber)); err != nil {
-		return nil, "", h.auditDenied(ctx, c, err)
+		return nil, "", err
 	}
 	recs, next, err := h.store.ListDataUse(ctx, idNumber, store.Page{After: after, Limit: limit})
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("service: data-use records: %w", err)
 	}
-	out := make([]DataUseView, 0, len(recs))
+	out := make([]DataUseRecord, 0, len(recs))
 	for _, r := range recs {
-		out = append(out, DataUseView{At: r.At, Who: r.Sub, Role: r.Role, Org: r.Org, Item: r.Item, Purpose: r.Purpose, ApplicationID: r.ApplicationID})
+		out = append(out, DataUseRecord{ID: strconv.FormatInt(r.ID, 10), DataUseView: DataUseView{At: r.At, Who: r.Sub,
+			Role: r.Role, Org: r.Org, Item: r.Item, Purpose: r.Purpose, ApplicationID: r.ApplicationID}})
 	}
 	return out, next, nil
 }
 
 // AuditEntries lists audit entries after seq for auditors and admins.
-func (h *Hub) AuditEntries(ctx context.Context, c auth.Caller, afterSeq int64, limit int) ([]store.AuditEntry, error) {
+func (h *Hub) AuditEntries(ctx context.Context, c auth.Caller, afterSeq int64, limit int) (_ []store.AuditEntry, err error) {
+	defer h.auditRefusal(ctx, c, &err)
 	if _, err := h.authorize(ctx, c, "audit.read", Resource{}, ""); err != nil {
-		return nil, h.auditDenied(ctx, c, err)
+		return nil, err
 	}
 	if limit <= 0 || limit > 1000 {
 		limit = 100
@@ -201,9 +207,10 @@ func (h *Hub) AuditEntries(ctx context.Context, c auth.Caller, afterSeq int64, l
 }
 
 // LatestCheckpoint returns the newest signed audit checkpoint.
-func (h *Hub) LatestCheckpoint(ctx context.Context, c auth.Caller) (store.Checkpoint, error) {
+func (h *Hub) LatestCheckpoint(ctx context.Context, c auth.Caller) (_ store.Checkpoint, err error) {
+	defer h.auditRefusal(ctx, c, &err)
 	if _, err := h.authorize(ctx, c, "audit.read", Resource{}, ""); err != nil {
-		return store.Checkpoint{}, h.auditDenied(ctx, c, err)
+		return store.Checkpoint{}, err
 	}
 	cp, err := h.store.LatestCheckpoint(ctx)
 	if errors.Is(err, store.ErrNotFound) {

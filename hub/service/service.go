@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -68,11 +69,11 @@ type CreateRequest struct {
 	Purpose string `json:"purpose"`
 }
 
-// Result is the outcome of a state-changing call: the HTTP status and body the caller gets,
-// and whether it is the replay of an earlier request with the same Idempotency-Key.
-type Result struct {
-	Status   int
-	Body     json.RawMessage
+// Outcome is what a state-changing call returns: the view of what it changed (an
+// application, a permit), and whether it is the replay of an earlier request with the same
+// Idempotency-Key (then nothing changed and View is the first request's answer).
+type Outcome[T any] struct {
+	View     T
 	Replayed bool
 }
 
@@ -80,18 +81,15 @@ type Result struct {
 // is unique only within its issuer).
 func callerKey(c auth.Caller) store.Caller { return store.Caller{Issuer: c.Issuer, Subject: c.Subject} }
 
-// replayCheck authorises the caller, before a stored result is replayed to it, to read what
-// the result shows (it reads through r). A replay is a read: it must not show what the caller
+// replayCheck authorises the caller, before a stored view is replayed to it, to read what
+// the view shows (it reads through r). A replay is a read: it must not show what the caller
 // may no longer see (a token of the same caller with another jurisdiction or scope).
-type replayCheck func(ctx context.Context, r store.Reader, body json.RawMessage) error
+type replayCheck[T any] func(ctx context.Context, r store.Reader, v T) error
 
-// mayReadApplication is the replayCheck of results that are an application view.
-func (h *Hub) mayReadApplication(c auth.Caller) replayCheck {
-	return func(ctx context.Context, r store.Reader, body json.RawMessage) error {
-		var v struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal(body, &v); err != nil || v.ID == "" {
+// mayReadApplication is the replayCheck of calls whose view is an application.
+func (h *Hub) mayReadApplication(c auth.Caller) replayCheck[ApplicationView] {
+	return func(ctx context.Context, r store.Reader, v ApplicationView) error {
+		if v.ID == "" {
 			return fmt.Errorf("service: stored result names no application")
 		}
 		_, _, err := h.loadApplication(ctx, r, c, v.ID, "application.read")
@@ -99,22 +97,38 @@ func (h *Hub) mayReadApplication(c auth.Caller) replayCheck {
 	}
 }
 
-// idempotent runs work for a request once per (caller, key). With an empty key work always
-// runs. commit writes inside the transaction and returns the status and body to store and
-// send; a stored result is replayed only once check allows the caller to read it.
-func (h *Hub) idempotent(ctx context.Context, c auth.Caller, key string, request any, check replayCheck,
-	commit func(tx store.Txn) (int, any, error)) (Result, error) {
+// idempotencyStatus is the status column of idempotency records: the service stores views,
+// not HTTP answers (the handler chooses the status), so it carries nothing.
+const idempotencyStatus = 0
+
+// storedView decodes a view stored by idempotent. Numbers stay as written (json.Number), so
+// a replayed view encodes to the same JSON as the first answer.
+func storedView[T any](body []byte) (T, error) {
+	var v T
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return v, fmt.Errorf("service: stored idempotent result: %w", err)
+	}
+	return v, nil
+}
+
+// idempotent runs commit for a request once per (caller, key). With an empty key commit
+// always runs. commit writes inside the transaction and returns the view to store and
+// answer with; a stored view is replayed only once check allows the caller to read it.
+func idempotent[T any](ctx context.Context, h *Hub, c auth.Caller, key string, request any, check replayCheck[T],
+	commit func(tx store.Txn) (T, error)) (Outcome[T], error) {
 	var reqHash string
 	if key != "" {
 		if len(key) > 200 {
-			return Result{}, &InvalidError{Field: "Idempotency-Key", Detail: "longer than 200 characters"}
+			return Outcome[T]{}, &InvalidError{Field: "Idempotency-Key", Detail: "longer than 200 characters"}
 		}
 		sum := sha256.Sum256(mustJSON(request))
 		reqHash = hex.EncodeToString(sum[:])
 	}
-	var res Result
+	var res Outcome[T]
 	err := h.store.Tx(ctx, func(tx store.Txn) error {
-		res = Result{}
+		res = Outcome[T]{}
 		if key != "" {
 			rec, err := tx.ReserveIdempotency(ctx, callerKey(c), key, reqHash)
 			if errors.Is(err, store.ErrIdempotencyMismatch) {
@@ -124,60 +138,68 @@ func (h *Hub) idempotent(ctx context.Context, c auth.Caller, key string, request
 				return err
 			}
 			if rec != nil {
-				if err := check(ctx, tx, rec.Body); err != nil {
+				v, err := storedView[T](rec.Body)
+				if err != nil {
 					return err
 				}
-				res = Result{Status: rec.Status, Body: rec.Body, Replayed: true}
+				if err := check(ctx, tx, v); err != nil {
+					return err
+				}
+				res = Outcome[T]{View: v, Replayed: true}
 				return nil
 			}
 		}
-		status, body, err := commit(tx)
+		v, err := commit(tx)
 		if err != nil {
 			return err
 		}
-		b := mustJSON(body)
 		if key != "" {
-			if err := tx.CompleteIdempotency(ctx, callerKey(c), key, status, b); err != nil {
+			if err := tx.CompleteIdempotency(ctx, callerKey(c), key, idempotencyStatus, mustJSON(v)); err != nil {
 				return err
 			}
 		}
-		res = Result{Status: status, Body: b}
+		res = Outcome[T]{View: v}
 		return nil
 	})
 	return res, err
 }
 
-// replayIfDone returns the stored result when (caller, key) already completed and check
+// replayIfDone returns the stored view when (caller, key) already completed and check
 // allows the caller to read it, so the slow work before the transaction (evidence, policy)
 // is skipped on a retry. It returns ok=false when the request must run. Calls without slow
 // work rely on idempotent alone.
-func (h *Hub) replayIfDone(ctx context.Context, c auth.Caller, key string, request any, check replayCheck) (Result, bool, error) {
+func replayIfDone[T any](ctx context.Context, h *Hub, c auth.Caller, key string, request any, check replayCheck[T]) (Outcome[T], bool, error) {
 	if key == "" {
-		return Result{}, false, nil
+		return Outcome[T]{}, false, nil
 	}
 	rec, err := h.store.GetIdempotency(ctx, callerKey(c), key)
 	if errors.Is(err, store.ErrNotFound) {
-		return Result{}, false, nil
+		return Outcome[T]{}, false, nil
 	}
 	if err != nil {
-		return Result{}, false, err
+		return Outcome[T]{}, false, err
 	}
 	sum := sha256.Sum256(mustJSON(request))
 	if rec.RequestHash != hex.EncodeToString(sum[:]) {
-		return Result{}, false, ErrIdempotencyMismatch
+		return Outcome[T]{}, false, ErrIdempotencyMismatch
 	}
 	if !rec.Completed {
-		return Result{}, false, nil
+		return Outcome[T]{}, false, nil
 	}
-	if err := check(ctx, h.store, rec.Body); err != nil {
-		return Result{}, false, err
+	v, err := storedView[T](rec.Body)
+	if err != nil {
+		return Outcome[T]{}, false, err
 	}
-	return Result{Status: rec.Status, Body: rec.Body, Replayed: true}, true, nil
+	if err := check(ctx, h.store, v); err != nil {
+		return Outcome[T]{}, false, err
+	}
+	return Outcome[T]{View: v, Replayed: true}, true, nil
 }
 
 // authorize asks the access policy and returns *DeniedError on refusal. It writes nothing:
-// the public method that called it audits the refusal with auditDenied once any transaction
-// has ended (a refusal must be recorded even though the change is rolled back).
+// every public method that authorises defers auditRefusal, which records the refusal once
+// any transaction has ended (a refusal must be recorded even though the change is rolled
+// back).
 func (h *Hub) authorize(ctx context.Context, c auth.Caller, action string, r Resource, subject string) (Authorization, error) {
 	a, err := h.policy.Authorize(ctx, c, action, r)
 	if err != nil {
@@ -189,13 +211,23 @@ func (h *Hub) authorize(ctx context.Context, c auth.Caller, action string, r Res
 	return a, &DeniedError{Action: action, Reason: a.Reason, resource: r, subject: subject}
 }
 
-// auditDenied appends a refusal entry when err is a *DeniedError and returns err unchanged
-// (or the audit failure, which must not be swallowed).
+// auditRefusal is deferred first thing by every public method that authorises (with its
+// named error result): when the method returns a refusal, the refusal is written to the
+// audit log, after any transaction of the method has ended. It is the one place refusals
+// are audited; see auditDenied.
+func (h *Hub) auditRefusal(ctx context.Context, c auth.Caller, err *error) {
+	*err = h.auditDenied(ctx, c, *err)
+}
+
+// auditDenied appends a refusal entry when err is a *DeniedError not audited yet and returns
+// err unchanged (or the audit failure, which must not be swallowed). A refusal is audited
+// once, however many audited methods it passes through.
 func (h *Hub) auditDenied(ctx context.Context, c auth.Caller, err error) error {
 	var d *DeniedError
-	if !errors.As(err, &d) {
+	if !errors.As(err, &d) || d.audited {
 		return err
 	}
+	d.audited = true
 	// The resource may carry what the caller typed (a list filter): stored redacted and bounded.
 	res := Resource{Village: auditValue(d.resource.Village), Item: auditValue(d.resource.Item),
 		Level: auditValue(d.resource.Level), Division: auditValue(d.resource.Division)}
@@ -218,27 +250,25 @@ func (h *Hub) subjectOf(idNumber string) string {
 
 // CreateApplication authorises the caller for the applicant's village and the item, gathers
 // the evidence, asks the policy and stores the pre-filled application with its decision,
-// audit entries and data-use record. Status 201 with the application.
-func (h *Hub) CreateApplication(ctx context.Context, c auth.Caller, req CreateRequest, idemKey string) (Result, error) {
-	res, err := h.createApplication(ctx, c, req, idemKey)
-	return res, h.auditDenied(ctx, c, err)
-}
-
-func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRequest, idemKey string) (Result, error) {
+// audit entries and data-use record. It returns the new application (or, for a repeated
+// Idempotency-Key, the first request's).
+func (h *Hub) CreateApplication(ctx context.Context, c auth.Caller, req CreateRequest, idemKey string) (_ Outcome[ApplicationView], err error) {
+	defer h.auditRefusal(ctx, c, &err)
+	type result = Outcome[ApplicationView]
 	req.Applicant.IDNumber = store.NormalizeIDNumber(req.Applicant.IDNumber)
 	item, ok := h.policy.Item(req.Item)
 	if !ok {
-		return Result{}, &InvalidError{Field: "item", Detail: fmt.Sprintf("unknown item %q", req.Item)}
+		return result{}, &InvalidError{Field: "item", Detail: fmt.Sprintf("unknown item %q", req.Item)}
 	}
 	if _, err := ident.ParseIDNumber(req.Applicant.IDNumber); err != nil {
-		return Result{}, &InvalidError{Field: "applicant.id_number", Detail: err.Error()}
+		return result{}, &InvalidError{Field: "applicant.id_number", Detail: err.Error()}
 	}
 	purpose, err := checkPurpose(req.Purpose)
 	if err != nil {
-		return Result{}, err
+		return result{}, err
 	}
 	req.Purpose = purpose
-	if res, done, err := h.replayIfDone(ctx, c, idemKey, req, h.mayReadApplication(c)); done || err != nil {
+	if res, done, err := replayIfDone(ctx, h, c, idemKey, req, h.mayReadApplication(c)); done || err != nil {
 		return res, err
 	}
 	subject := h.subjectOf(req.Applicant.IDNumber)
@@ -253,28 +283,28 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 	// jurisdiction and scope are decided before any personal data is fetched.
 	village, err := h.evidence.Locate(ctx, req.Applicant.IDNumber)
 	if err != nil {
-		return Result{}, evidenceErr(err)
+		return result{}, evidenceErr(err)
 	}
 	if _, err := h.authorize(ctx, c, "application.create", Resource{Village: village, Item: item.Code}, subject); err != nil {
-		return Result{}, err
+		return result{}, err
 	}
 	if holdKey != "" {
 		holder, err := h.store.GetHoldingApplication(ctx, item.Code, holdKey)
 		if err == nil {
-			return Result{}, heldError(&store.HeldError{Item: item.Code, ApplicationID: holder.ID, Status: holder.Status, PermitID: holder.PermitID})
+			return result{}, heldError(&store.HeldError{Item: item.Code, ApplicationID: holder.ID, Status: holder.Status, PermitID: holder.PermitID})
 		}
 		if !errors.Is(err, store.ErrNotFound) {
-			return Result{}, err
+			return result{}, err
 		}
 	}
 	bundle, err := h.assembleFor(ctx, req.Applicant.IDNumber, item)
 	if err != nil {
-		return Result{}, evidenceErr(err)
+		return result{}, evidenceErr(err)
 	}
 	now := h.now()
 	dec, err := h.policy.Decide(ctx, item.Code, bundle, now, c.Subject)
 	if err != nil {
-		return Result{}, fmt.Errorf("service: policy: %w", err)
+		return result{}, fmt.Errorf("service: policy: %w", err)
 	}
 	if bundle.Applicant.Village != "" {
 		village = bundle.Applicant.Village
@@ -291,7 +321,7 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 		Form:      form,
 		Decision:  decisionView(dec, bundle),
 	}
-	return h.idempotent(ctx, c, idemKey, req, h.mayReadApplication(c), func(tx store.Txn) (int, any, error) {
+	return idempotent(ctx, h, c, idemKey, req, h.mayReadApplication(c), func(tx store.Txn) (ApplicationView, error) {
 		app := &store.Application{
 			Item: item.Code, ApplicantID: req.Applicant.IDNumber, Village: village,
 			Status: store.StatusDraft, Form: mustJSON(view.Form), Decision: mustJSON(view.Decision),
@@ -300,14 +330,14 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 		if err := tx.CreateApplication(ctx, app); err != nil {
 			var held *store.HeldError
 			if errors.As(err, &held) {
-				return 0, nil, heldError(held)
+				return ApplicationView{}, heldError(held)
 			}
-			return 0, nil, err
+			return ApplicationView{}, err
 		}
 		if err := tx.InsertDecision(ctx, &store.Decision{ID: dec.ID, ApplicationID: app.ID, Item: item.Code,
 			Path: dec.Path, Revision: dec.Revision, InputDigest: dec.InputDigest, Input: dec.Input,
 			Result: dec.Result, RequestedBy: c.Subject, At: dec.At}); err != nil {
-			return 0, nil, err
+			return ApplicationView{}, err
 		}
 		lookup := mustJSON(map[string]any{"platforms": platformsUsed(bundle), "missing": bundle.Missing, "stale": bundle.Stale})
 		for _, e := range []*store.AuditEntry{
@@ -318,15 +348,15 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 					"decision_id": dec.ID, "revision": dec.Revision, "eligible": dec.Eligible, "instant": dec.Instant})},
 		} {
 			if err := tx.AppendAudit(ctx, e); err != nil {
-				return 0, nil, err
+				return ApplicationView{}, err
 			}
 		}
 		if err := tx.RecordDataUse(ctx, &store.DataUse{IDNumber: req.Applicant.IDNumber, Sub: c.Subject, Role: c.Role,
 			Org: c.Issuer, Item: item.Code, Purpose: purpose, ApplicationID: app.ID}); err != nil {
-			return 0, nil, err
+			return ApplicationView{}, err
 		}
 		view.ID, view.CreatedAt, view.UpdatedAt, view.Version = app.ID, app.CreatedAt, app.UpdatedAt, app.Version
-		return 201, view, nil
+		return view, nil
 	})
 }
 

@@ -61,9 +61,10 @@ func viewOf(a store.Application) (ApplicationView, error) {
 }
 
 // GetApplication returns one application the caller may read.
-func (h *Hub) GetApplication(ctx context.Context, c auth.Caller, id string) (ApplicationView, error) {
+func (h *Hub) GetApplication(ctx context.Context, c auth.Caller, id string) (_ ApplicationView, err error) {
+	defer h.auditRefusal(ctx, c, &err)
 	_, v, err := h.loadApplication(ctx, h.store, c, id, "application.read")
-	return v, h.auditDenied(ctx, c, err)
+	return v, err
 }
 
 // ListFilter selects applications for GET /v1/applications.
@@ -77,9 +78,9 @@ type ListFilter struct {
 
 // ListApplications returns the applications the caller may see, newest first, and the next
 // cursor. Counters and reviewers see their jurisdiction only; department apps their items.
-func (h *Hub) ListApplications(ctx context.Context, c auth.Caller, f ListFilter) ([]ApplicationView, string, error) {
-	out, next, err := h.listApplications(ctx, c, f)
-	return out, next, h.auditDenied(ctx, c, err)
+func (h *Hub) ListApplications(ctx context.Context, c auth.Caller, f ListFilter) (_ []ApplicationView, _ string, err error) {
+	defer h.auditRefusal(ctx, c, &err)
+	return h.listApplications(ctx, c, f)
 }
 
 func (h *Hub) listApplications(ctx context.Context, c auth.Caller, f ListFilter) ([]ApplicationView, string, error) {
@@ -166,44 +167,44 @@ const maxEnteredValue = 200
 // Confirm records the applicant's confirmation. With instant approval allowed and nothing
 // declined, conflicting or stale, the permit is issued at once; otherwise the application
 // goes to its first review level.
-func (h *Hub) Confirm(ctx context.Context, c auth.Caller, id string, req ConfirmRequest, idemKey string) (Result, error) {
-	res, err := h.confirm(ctx, c, id, req, idemKey)
-	return res, h.auditDenied(ctx, c, err)
+func (h *Hub) Confirm(ctx context.Context, c auth.Caller, id string, req ConfirmRequest, idemKey string) (_ Outcome[ApplicationView], err error) {
+	defer h.auditRefusal(ctx, c, &err)
+	return h.confirm(ctx, c, id, req, idemKey)
 }
 
-func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req ConfirmRequest, idemKey string) (Result, error) {
+func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req ConfirmRequest, idemKey string) (Outcome[ApplicationView], error) {
 	if strings.TrimSpace(req.Signature) == "" {
-		return Result{}, &InvalidError{Field: "signature", Detail: "the applicant's signature is required"}
+		return Outcome[ApplicationView]{}, &InvalidError{Field: "signature", Detail: "the applicant's signature is required"}
 	}
 	if len(req.Signature) > 256<<10 {
-		return Result{}, &InvalidError{Field: "signature", Detail: "larger than 256 KiB"}
+		return Outcome[ApplicationView]{}, &InvalidError{Field: "signature", Detail: "larger than 256 KiB"}
 	}
 	for name, note := range req.Notes {
 		n, err := checkText(note, textRule{field: "notes", max: maxNote, multiline: true})
 		if err != nil {
-			return Result{}, err
+			return Outcome[ApplicationView]{}, err
 		}
 		req.Notes[name] = n
 	}
 	sealer, err := h.prepareSeal(ctx, id)
 	if err != nil {
-		return Result{}, err
+		return Outcome[ApplicationView]{}, err
 	}
 	key := struct {
 		ID string
 		ConfirmRequest
 	}{id, req}
-	return h.idempotent(ctx, c, idemKey, key, h.mayReadApplication(c), func(tx store.Txn) (int, any, error) {
+	return idempotent(ctx, h, c, idemKey, key, h.mayReadApplication(c), func(tx store.Txn) (ApplicationView, error) {
 		app, view, err := h.loadApplication(ctx, tx, c, id, "application.confirm")
 		if err != nil {
-			return 0, nil, err
+			return ApplicationView{}, err
 		}
 		if app.Status != store.StatusDraft && app.Status != store.StatusReturned {
-			return 0, nil, &StateError{Detail: fmt.Sprintf("confirm needs a draft or returned application, it is %s", app.Status)}
+			return ApplicationView{}, &StateError{Detail: fmt.Sprintf("confirm needs a draft or returned application, it is %s", app.Status)}
 		}
 		item, ok := h.policy.Item(app.Item)
 		if !ok {
-			return 0, nil, &NotFoundError{What: "item", ID: app.Item}
+			return ApplicationView{}, &NotFoundError{What: "item", ID: app.Item}
 		}
 		names := map[string]int{}
 		for i, f := range view.Form.Fields {
@@ -212,7 +213,7 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 		for _, d := range req.Declined {
 			i, ok := names[d]
 			if !ok {
-				return 0, nil, &InvalidError{Field: "declined", Detail: fmt.Sprintf("the form has no field %q", d)}
+				return ApplicationView{}, &InvalidError{Field: "declined", Detail: fmt.Sprintf("the form has no field %q", d)}
 			}
 			f := &view.Form.Fields[i]
 			f.Value, f.Source, f.Declined, f.Manual = nil, nil, true, true
@@ -224,15 +225,15 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 		for name, val := range req.Values {
 			i, ok := names[name]
 			if !ok {
-				return 0, nil, &InvalidError{Field: "values", Detail: fmt.Sprintf("the form has no field %q", name)}
+				return ApplicationView{}, &InvalidError{Field: "values", Detail: fmt.Sprintf("the form has no field %q", name)}
 			}
 			f := &view.Form.Fields[i]
 			if !f.Manual {
-				return 0, nil, &InvalidError{Field: "values", Detail: fmt.Sprintf("field %q is filled from a platform; decline it first to enter it by hand", name)}
+				return ApplicationView{}, &InvalidError{Field: "values", Detail: fmt.Sprintf("field %q is filled from a platform; decline it first to enter it by hand", name)}
 			}
 			val, err := checkText(val, textRule{field: "values." + name, max: maxEnteredValue, required: true})
 			if err != nil {
-				return 0, nil, err
+				return ApplicationView{}, err
 			}
 			f.Value = val
 			f.Source = &Source{Platform: "counter", Record: c.Subject, FetchedAt: h.now().UTC()}
@@ -240,12 +241,12 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 		sig := sha256.Sum256([]byte(req.Signature))
 		if err := tx.AddConfirmation(ctx, &store.Confirmation{ApplicationID: app.ID, DeclinedFields: req.Declined,
 			SignatureDigest: hex.EncodeToString(sig[:])}); err != nil {
-			return 0, nil, err
+			return ApplicationView{}, err
 		}
 		if err := tx.AppendAudit(ctx, &store.AuditEntry{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditConfirmation,
 			Subject: h.subjectOf(app.ApplicantID), Item: app.Item, ApplicationID: app.ID,
 			Details: mustJSON(map[string]any{"declined": req.Declined, "entered": slices.Sorted(maps.Keys(req.Values))})}); err != nil {
-			return 0, nil, err
+			return ApplicationView{}, err
 		}
 		app.Form = mustJSON(view.Form)
 		expected := app.Version
@@ -255,7 +256,7 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 			app.Status = store.StatusApproved
 			app.AwaitingLevel, app.AwaitingDivision = "", ""
 			if err := h.issuePermit(ctx, tx, c, sealer, &app, item, view, nil); err != nil {
-				return 0, nil, err
+				return ApplicationView{}, err
 			}
 		} else {
 			app.Status = store.StatusInReview
@@ -275,24 +276,24 @@ type ReviewRequest struct {
 // Review records a reviewer's action at the level the application awaits. Approve moves it to
 // the next level, or at the last level issues the permit; reject ends it; return sends it
 // back to the counter for correction.
-func (h *Hub) Review(ctx context.Context, c auth.Caller, id string, req ReviewRequest, idemKey string) (Result, error) {
-	res, err := h.review(ctx, c, id, req, idemKey)
-	return res, h.auditDenied(ctx, c, err)
+func (h *Hub) Review(ctx context.Context, c auth.Caller, id string, req ReviewRequest, idemKey string) (_ Outcome[ApplicationView], err error) {
+	defer h.auditRefusal(ctx, c, &err)
+	return h.review(ctx, c, id, req, idemKey)
 }
 
-func (h *Hub) review(ctx context.Context, c auth.Caller, id string, req ReviewRequest, idemKey string) (Result, error) {
+func (h *Hub) review(ctx context.Context, c auth.Caller, id string, req ReviewRequest, idemKey string) (Outcome[ApplicationView], error) {
 	action := store.ReviewAction(req.Action)
 	switch action {
 	case store.ReviewApprove, store.ReviewReject, store.ReviewReturn:
 	default:
-		return Result{}, &InvalidError{Field: "action", Detail: "must be approve, reject or return"}
+		return Outcome[ApplicationView]{}, &InvalidError{Field: "action", Detail: "must be approve, reject or return"}
 	}
 	comment, err := checkText(req.Comment, textRule{field: "comment", max: maxComment, multiline: true})
 	if err != nil {
-		return Result{}, err
+		return Outcome[ApplicationView]{}, err
 	}
 	if action != store.ReviewApprove && comment == "" {
-		return Result{}, &InvalidError{Field: "comment", Detail: "a reason is required to reject or return"}
+		return Outcome[ApplicationView]{}, &InvalidError{Field: "comment", Detail: "a reason is required to reject or return"}
 	}
 	req.Comment = comment
 	key := struct {
@@ -303,30 +304,30 @@ func (h *Hub) review(ctx context.Context, c auth.Caller, id string, req ReviewRe
 	if action == store.ReviewApprove {
 		var err error
 		if sealer, err = h.prepareSeal(ctx, id); err != nil {
-			return Result{}, err
+			return Outcome[ApplicationView]{}, err
 		}
 	}
-	return h.idempotent(ctx, c, idemKey, key, h.mayReadApplication(c), func(tx store.Txn) (int, any, error) {
+	return idempotent(ctx, h, c, idemKey, key, h.mayReadApplication(c), func(tx store.Txn) (ApplicationView, error) {
 		app, view, err := h.loadApplication(ctx, tx, c, id, "application.review")
 		if err != nil {
-			return 0, nil, err
+			return ApplicationView{}, err
 		}
 		if app.Status != store.StatusInReview {
-			return 0, nil, &StateError{Detail: fmt.Sprintf("the application is %s, not in review", app.Status)}
+			return ApplicationView{}, &StateError{Detail: fmt.Sprintf("the application is %s, not in review", app.Status)}
 		}
 		item, ok := h.policy.Item(app.Item)
 		if !ok {
-			return 0, nil, &NotFoundError{What: "item", ID: app.Item}
+			return ApplicationView{}, &NotFoundError{What: "item", ID: app.Item}
 		}
 		rv := &store.Review{ApplicationID: app.ID, Level: app.AwaitingLevel, Division: app.AwaitingDivision,
 			Action: action, Comment: redact(req.Comment, applicantNames(ctx, tx, app, view)...), Reviewer: c.Subject}
 		if err := tx.AddReview(ctx, rv); err != nil {
-			return 0, nil, err
+			return ApplicationView{}, err
 		}
 		if err := tx.AppendAudit(ctx, &store.AuditEntry{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditReview,
 			Subject: h.subjectOf(app.ApplicantID), Item: app.Item, ApplicationID: app.ID,
 			Details: mustJSON(map[string]any{"level": rv.Level, "division": rv.Division, "action": action})}); err != nil {
-			return 0, nil, err
+			return ApplicationView{}, err
 		}
 		expected := app.Version
 		switch action {
@@ -343,7 +344,7 @@ func (h *Hub) review(ctx context.Context, c auth.Caller, id string, req ReviewRe
 			}
 			app.Status, app.AwaitingLevel, app.AwaitingDivision = store.StatusApproved, "", ""
 			if err := h.issuePermit(ctx, tx, c, sealer, &app, item, view, rv); err != nil {
-				return 0, nil, err
+				return ApplicationView{}, err
 			}
 		}
 		return saveApplication(ctx, tx, &app, expected)
@@ -448,13 +449,12 @@ func evidenceDigests(f Form) []EvidenceDigest {
 
 // saveApplication writes app if it is still at version expected (ErrConcurrent otherwise) and
 // answers with its view.
-func saveApplication(ctx context.Context, tx store.Txn, app *store.Application, expected int64) (int, any, error) {
+func saveApplication(ctx context.Context, tx store.Txn, app *store.Application, expected int64) (ApplicationView, error) {
 	if err := tx.UpdateApplication(ctx, app, expected); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return 0, nil, ErrConcurrent
+			return ApplicationView{}, ErrConcurrent
 		}
-		return 0, nil, err
+		return ApplicationView{}, err
 	}
-	v, err := viewOf(*app)
-	return 200, v, err
+	return viewOf(*app)
 }

@@ -1,0 +1,188 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"slices"
+	"testing"
+
+	"sanmian/hub/app/apptest"
+	"sanmian/hub/auth"
+	"sanmian/hub/division"
+	"sanmian/hub/service"
+	"sanmian/hub/store"
+)
+
+// TestEveryRefusalIsAudited calls every public method of the hub service that takes a caller
+// with a caller the access policy refuses (a counter of another village, which may also not
+// read the audit log) and checks that the method returns *service.DeniedError and that
+// exactly one refusal entry, naming that caller, was appended to the audit log. The table
+// must name every such method: a new use case that authorises fails here until it is added.
+func TestEveryRefusalIsAudited(t *testing.T) {
+	h := apptest.Start(t, apptest.Options{})
+	ctx := t.Context()
+	hub := h.App.Hub
+	id, village := h.Eligible(t, "elderly_allowance")
+	v, _ := division.Lookup(village)
+	counter := auth.Caller{Subject: "counter-" + village, Issuer: auth.DemoIssuerName, Role: auth.RoleCounter, Jurisdiction: village}
+	var other string
+	for _, dv := range division.Villages() {
+		if dv.Code != village && dv.Town != v.Town {
+			other = dv.Code
+			break
+		}
+	}
+	outsider := auth.Caller{Subject: "outsider-" + other, Issuer: auth.DemoIssuerName, Role: auth.RoleCounter, Jurisdiction: other}
+
+	// An application with an instant permit, its decision, and the resident's household.
+	var cr service.CreateRequest
+	cr.Item, cr.Applicant.IDNumber, cr.Purpose = "elderly_allowance", id, "高龄补贴申请"
+	created, err := hub.CreateApplication(ctx, counter, cr, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	appID := created.View.ID
+	confirmed, err := hub.Confirm(ctx, counter, appID, service.ConfirmRequest{Signature: "sig"}, "")
+	if err != nil || confirmed.View.PermitID == "" {
+		t.Fatalf("confirm: %+v %v", confirmed.View, err)
+	}
+	permitID, decisionID := confirmed.View.PermitID, created.View.Decision.DecisionID
+	var householdNo string
+	for _, hh := range h.Sim.Data.Households {
+		for _, m := range hh.Members {
+			if h.Sim.Data.Persons[m].ID == id {
+				householdNo = hh.No
+			}
+		}
+	}
+	if householdNo == "" {
+		t.Fatal("the resident's household is not in the district")
+	}
+
+	cases := []struct {
+		method string
+		call   func(ctx context.Context, c auth.Caller) error
+	}{
+		{"CreateApplication", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.CreateApplication(ctx, c, cr, "")
+			return err
+		}},
+		{"GetApplication", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.GetApplication(ctx, c, appID)
+			return err
+		}},
+		{"ListApplications", func(ctx context.Context, c auth.Caller) error {
+			_, _, err := hub.ListApplications(ctx, c, service.ListFilter{Division: village})
+			return err
+		}},
+		{"Confirm", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.Confirm(ctx, c, appID, service.ConfirmRequest{Signature: "sig"}, "")
+			return err
+		}},
+		{"Review", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.Review(ctx, c, appID, service.ReviewRequest{Action: "approve"}, "")
+			return err
+		}},
+		{"GetPermit", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.GetPermit(ctx, c, permitID)
+			return err
+		}},
+		{"Revoke", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.Revoke(ctx, c, permitID, service.RevokeRequest{Reason: "越权撤销"}, "")
+			return err
+		}},
+		{"DataUse", func(ctx context.Context, c auth.Caller) error {
+			_, _, err := hub.DataUse(ctx, c, id, "", 10)
+			return err
+		}},
+		{"DataUseRecords", func(ctx context.Context, c auth.Caller) error {
+			_, _, err := hub.DataUseRecords(ctx, c, id, "", 10)
+			return err
+		}},
+		{"AuditEntries", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.AuditEntries(ctx, c, 0, 10)
+			return err
+		}},
+		{"LatestCheckpoint", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.LatestCheckpoint(ctx, c)
+			return err
+		}},
+		{"ApplicationDetail", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.ApplicationDetail(ctx, c, appID)
+			return err
+		}},
+		{"ApplicationDetails", func(ctx context.Context, c auth.Caller) error {
+			_, _, err := hub.ApplicationDetails(ctx, c, service.ListFilter{Division: village})
+			return err
+		}},
+		{"Eligibility", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.Eligibility(ctx, c, id, "elderly_allowance", "越权查询")
+			return err
+		}},
+		{"GetDecision", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.GetDecision(ctx, c, decisionID)
+			return err
+		}},
+		{"ReplayDecision", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.ReplayDecision(ctx, c, decisionID)
+			return err
+		}},
+		{"People", func(ctx context.Context, c auth.Caller) error {
+			res, err := hub.People(ctx, c, []string{id}, "越权查询")
+			if err != nil {
+				return err
+			}
+			return res[0].Err // a refusal is the entry's error, not the call's
+		}},
+		{"Household", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.Household(ctx, c, householdNo, "越权查询")
+			return err
+		}},
+	}
+
+	// Every exported method whose first arguments are a context and a caller is in the table.
+	callerType, ctxType := reflect.TypeFor[auth.Caller](), reflect.TypeFor[context.Context]()
+	ht := reflect.TypeOf(hub)
+	for i := range ht.NumMethod() {
+		m := ht.Method(i)
+		if m.Type.NumIn() < 3 || m.Type.In(1) != ctxType || m.Type.In(2) != callerType {
+			continue
+		}
+		if !slices.ContainsFunc(cases, func(c struct {
+			method string
+			call   func(ctx context.Context, c auth.Caller) error
+		}) bool {
+			return c.method == m.Name
+		}) {
+			t.Errorf("service.Hub.%s takes a caller but is not in this table", m.Name)
+		}
+	}
+
+	refusals := func() int {
+		entries, err := h.App.Store.ListAudit(ctx, 0, 100000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range entries {
+			if e.Action == store.AuditRefusal && e.ActorSub == outsider.Subject {
+				n++
+			}
+		}
+		return n
+	}
+	for _, tc := range cases {
+		t.Run(tc.method, func(t *testing.T) {
+			before := refusals()
+			err := tc.call(t.Context(), outsider)
+			var den *service.DeniedError
+			if !errors.As(err, &den) {
+				t.Fatalf("%s by a counter of another village: %v, want a refusal", tc.method, err)
+			}
+			if got := refusals() - before; got != 1 {
+				t.Fatalf("%s: %d refusal entries written, want 1", tc.method, got)
+			}
+		})
+	}
+}
