@@ -83,6 +83,7 @@ func hubConfig(tb testing.TB, dir string, p *sim.Platforms, storeDSN string) (*c
 	}
 	cfg := demo.Config(dir, p, auth.TrustedIssuer{Name: issuer.Name(), Algorithms: []string{"EdDSA"}, JWKSFile: jwksFile})
 	cfg.Addr = "127.0.0.1:0"
+	cfg.PublicURL = "http://127.0.0.1" // printed on permits; the listener decides the port
 	if storeDSN != "" {
 		cfg.Store = storeDSN
 	}
