@@ -205,6 +205,9 @@ func build(p *ir.Policy) (*Program, error) {
 	for i, s := range p.Static.Strings {
 		b.strings[i] = ast.InternedTerm(s.Value)
 	}
+	for _, f := range p.Static.Files {
+		b.files = append(b.files, f.Value)
+	}
 	var funcs []*ir.Func
 	if p.Funcs != nil {
 		funcs = p.Funcs.Funcs
@@ -252,8 +255,22 @@ type builder struct {
 	prog    *Program
 	byName  map[string]*function
 	strings []*ast.Term
+	files   []string
 	max     int
 	ret     int // return local of the function being built; -1 in the plan
+}
+
+// location is the policy location of a statement, as built-in functions see it (print
+// prefixes its output with it); nil when the plan has none.
+func (b *builder) location(l *ir.Location) *ast.Location {
+	if l == nil {
+		return nil
+	}
+	loc := &ast.Location{Row: l.Row, Col: l.Col, Text: []byte(l.Text)}
+	if l.File >= 0 && l.File < len(b.files) {
+		loc.File = b.files[l.File]
+	}
+	return loc
 }
 
 func (b *builder) local(l ir.Local) int {
@@ -421,7 +438,7 @@ func (b *builder) stmt(s ir.Stmt) (stmt, error) {
 			return out, nil
 		}
 		out.op = opCallBuiltin
-		out.bi, err = lookupBuiltin(s.Func, len(out.args))
+		out.bi, err = lookupBuiltin(s.Func, len(out.args), b.location(out.loc))
 	case *ir.CallDynamicStmt:
 		out.op, out.target = opCallDynamic, b.local(s.Result)
 		for _, a := range s.Args {

@@ -18,5 +18,7 @@
 // A Program is immutable and safe for concurrent use; each evaluation takes a machine (its
 // locals, memo and argument stacks) from a pool. What irvm cannot run exactly as topdown
 // would, Compile refuses with ErrUnsupported; a failure of irvm itself during an evaluation is
-// ErrInternal, never a crash.
+// ErrInternal, never a crash. Evaluation stops within a bounded number of loop iterations
+// and calls once its context is done, and built-in functions see the cancellation through
+// BuiltinContext.Cancel.
 package irvm

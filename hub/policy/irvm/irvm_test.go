@@ -34,6 +34,9 @@ type diffCase struct {
 	// engine evaluates it with topdown: iteration over a document holding both rules and
 	// base data, whose order OPA's plan does not share with topdown.
 	unsupported bool
+	// print compiles the module with print statements enabled (as `opa test` does);
+	// otherwise the compiler erases them.
+	print bool
 }
 
 // diffCases ends with the discrepancies this suite found (now fixed, or refused by Compile).
@@ -984,6 +987,67 @@ p := [k | some k, _ in data.test.items.x]`,
 		inputs:      []string{`{}`},
 		unsupported: true,
 	},
+
+	// Relations (walk) produce several outputs; the plan scans the collection of them the
+	// call returns. irvm kept only the last output.
+	{
+		name:   "relation_walk_all_outputs",
+		module: `p := [[path, v] | walk(input, [path, v])]`,
+		inputs: []string{`{"a": {"b": [1, 2]}, "c": "x"}`, `[]`, `3`, `{"s": ["q", {"t": null}]}`},
+	},
+	{
+		name: "relation_walk_filtered_and_bare",
+		module: `numbers contains path if { walk(input, [path, v]); is_number(v) }
+nonempty if walk(input)
+p := {"numbers": numbers, "nonempty": nonempty, "leaves": count([v | walk(input.x, [_, v]); not is_object(v)])}`,
+		inputs: []string{`{"x": {"y": 1, "z": {"w": 2}}, "n": 3}`, `{"x": 1}`, `{}`},
+	},
+	{
+		name: "relation_walk_in_function_and_every",
+		module: `depth(x) := max([count(path) | walk(x, [path, _])])
+p := {"depth": depth(input), "all_small": [true | every pv in [pv | walk(input, pv)] { count(pv[0]) < 3 }]}`,
+		inputs: []string{`{"a": {"b": {"c": 1}}}`, `{"a": 1}`},
+	},
+
+	// print is true (its output goes to the print hook, or nowhere); irvm made the rule
+	// undefined.
+	{
+		name: "print_is_true",
+		module: `p := {"x": x, "q": q} if {
+	x := input.x
+	print("x is", x)
+	q := [y | some y in input.ys; print(y)]
+}`,
+		inputs: []string{`{"x": 1, "ys": [1, 2]}`, `{"x": "a", "ys": []}`, `{}`},
+		print:  true,
+	},
+	{
+		name: "print_undefined_argument",
+		module: `p if {
+	print("missing:", input.nothing)
+	input.ok
+}`,
+		inputs: []string{`{"ok": true}`, `{"ok": false}`},
+		print:  true,
+	},
+
+	// A rule and the base document both define a value at one path (a bundle the engine
+	// refuses on load with ast.CheckPathConflicts): topdown keeps the base document's value;
+	// OPA's wasm runtime assigns undefined; irvm took the rule's value.
+	{
+		name: "merge_base_and_rule_conflict_base_wins",
+		module: `items.x.b := 2 if input.on
+p := [data.test.items, data.test.items.x]`,
+		data:   `{"test": {"items": {"x": {"a": 1, "b": 1}, "y": 3}}}`,
+		inputs: []string{`{"on": true}`, `{"on": false}`},
+	},
+	{
+		name: "merge_base_and_rule_conflict_nested_objects",
+		module: `items.x.b := {"c": 2, "d": 2} if input.on
+p := [data.test.items, data.test.items.x.b]`,
+		data:   `{"test": {"items": {"x": {"a": 1, "b": {"c": 1}}}}}`,
+		inputs: []string{`{"on": true}`, `{}`},
+	},
 }
 
 // env is a compiled module with its store, shared by both evaluators.
@@ -995,11 +1059,17 @@ type env struct {
 
 func newEnv(tb testing.TB, module, data string) *env {
 	tb.Helper()
+	return newEnvPrint(tb, module, data, false)
+}
+
+// newEnvPrint is newEnv with print statements kept (enablePrint) or erased.
+func newEnvPrint(tb testing.TB, module, data string, enablePrint bool) *env {
+	tb.Helper()
 	mod, err := ast.ParseModuleWithOpts("test.rego", "package test\n\n"+module, ast.ParserOptions{RegoVersion: ast.RegoV1})
 	if err != nil {
 		tb.Fatalf("parse: %v", err)
 	}
-	c := ast.NewCompiler()
+	c := ast.NewCompiler().WithEnablePrintStatements(enablePrint)
 	if c.Compile(map[string]*ast.Module{"test.rego": mod}); c.Failed() {
 		tb.Fatalf("compile: %v", c.Errors)
 	}
@@ -1103,7 +1173,7 @@ func TestDifferential(t *testing.T) {
 			if query == "" {
 				query = "data.test.p"
 			}
-			e := newEnv(t, tc.module, tc.data)
+			e := newEnvPrint(t, tc.module, tc.data, tc.print)
 			prog, err := irvm.Compile(ctx, e.compiler, e.store, query)
 			if tc.unsupported {
 				if !errors.Is(err, irvm.ErrUnsupported) {
