@@ -108,17 +108,43 @@ type captureKey struct{}
 
 type capture struct{ policy *ir.Policy }
 
+// dataKey carries the data document for evaluations through the rego target (WithData).
+type dataKey struct{}
+
+// WithData returns a context under which queries prepared with rego.Target(Target())
+// evaluate on irvm against data (the whole data document, base documents only). OPA's
+// tester runs a bundle's Rego tests on irvm that way:
+// tester.NewRunner().Target(irvm.Target()).RunTests(irvm.WithData(ctx, data), txn).
+func WithData(ctx context.Context, data ast.Value) context.Context {
+	return context.WithValue(ctx, dataKey{}, data)
+}
+
+// Target registers irvm as a rego evaluation target (once) and returns its name for
+// rego.Target and tester.Runner.Target. Preparing a query for it requires a context from
+// WithData.
+func Target() string {
+	registerOnce.Do(func() { rego.RegisterPlugin(targetName, plugin{}) })
+	return targetName
+}
+
 type plugin struct{}
 
 func (plugin) IsTarget(t string) bool { return t == targetName }
 
 func (plugin) PrepareForEval(ctx context.Context, p *ir.Policy, _ ...rego.PrepareOption) (rego.TargetPluginEval, error) {
-	c, _ := ctx.Value(captureKey{}).(*capture)
-	if c == nil {
-		return nil, fmt.Errorf("%w: plan requested outside irvm.Compile", ErrUnsupported)
+	if c, _ := ctx.Value(captureKey{}).(*capture); c != nil {
+		c.policy = p
+		return noEval{}, nil
 	}
-	c.policy = p
-	return noEval{}, nil
+	data, _ := ctx.Value(dataKey{}).(ast.Value)
+	if data == nil {
+		return nil, fmt.Errorf("%w: rego target %s needs a context from irvm.WithData", ErrUnsupported, targetName)
+	}
+	prog, err := build(p)
+	if err != nil {
+		return nil, err
+	}
+	return targetEval{prog: prog, data: data}, nil
 }
 
 type noEval struct{}
@@ -127,11 +153,31 @@ func (noEval) Eval(context.Context, *rego.EvalContext, ast.Value) (ast.Value, er
 	return nil, fmt.Errorf("%w: evaluate through irvm.Program", ErrUnsupported)
 }
 
+// targetEval evaluates a prepared query for rego (the target plugin flow): the result set
+// as a set of objects, one per result, from query variable to value.
+type targetEval struct {
+	prog *Program
+	data ast.Value
+}
+
+func (t targetEval) Eval(ctx context.Context, ectx *rego.EvalContext, _ ast.Value) (ast.Value, error) {
+	opt := Options{PrintHook: ectx.PrintHook()}
+	if !ectx.Time().IsZero() {
+		opt.Time = ectx.Time().UnixNano()
+	}
+	var out ast.Set
+	err := t.prog.eval(ctx, ectx.ParsedInput(), t.data, opt, func(rs []*ast.Term) error {
+		out = ast.NewSet(rs...)
+		return nil
+	})
+	return out, err
+}
+
 var registerOnce sync.Once
 
 // Compile plans query against compiler and store (as rego.New would) and prepares it.
 func Compile(ctx context.Context, compiler *ast.Compiler, store storage.Store, query string) (*Program, error) {
-	registerOnce.Do(func() { rego.RegisterPlugin(targetName, plugin{}) })
+	Target()
 	if err := mixedIteration(ctx, compiler, store); err != nil {
 		return nil, err
 	}

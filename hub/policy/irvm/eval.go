@@ -85,11 +85,35 @@ type Options struct {
 // Eval evaluates the program on input and data and returns the value of the query's only
 // expression, or nil when the query is undefined. A query with several results is an error.
 func (p *Program) Eval(ctx context.Context, input, data ast.Value, opt Options) (out ast.Value, err error) {
+	err = p.eval(ctx, input, data, opt, func(rs []*ast.Term) error {
+		switch len(rs) {
+		case 0:
+			return nil
+		case 1:
+		default:
+			return fmt.Errorf("irvm: query has %d results", len(rs))
+		}
+		obj, ok := rs[0].Value.(ast.Object)
+		if !ok || obj.Len() != 1 {
+			return errors.New("irvm: unexpected result shape")
+		}
+		obj.Foreach(func(_, v *ast.Term) { out = v.Value })
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eval evaluates the program and gives its results (objects from query variable to value)
+// to done, which must not keep the slice.
+func (p *Program) eval(ctx context.Context, input, data ast.Value, opt Options, done func(rs []*ast.Term) error) (err error) {
 	defer func() {
 		// A plan irvm mishandles must not take the process down: the caller gets
 		// ErrInternal and can evaluate with topdown instead.
 		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("%w: %v", ErrInternal, r)
+			err = fmt.Errorf("%w: %v", ErrInternal, r)
 		}
 	}()
 	m, _ := machines.Get().(*machine)
@@ -108,7 +132,7 @@ func (p *Program) Eval(ctx context.Context, input, data ast.Value, opt Options) 
 	m.cancel.ctx = ctx
 	m.bctx = topdown.BuiltinContext{Context: ctx, Cache: builtins.Cache{}, Cancel: &m.cancel, PrintHook: opt.PrintHook}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	if opt.Time != 0 {
 		m.bctx.Time = ast.IntNumberTerm(int(opt.Time))
@@ -124,22 +148,10 @@ func (p *Program) Eval(ctx context.Context, input, data ast.Value, opt Options) 
 	locals[1] = ast.NewTerm(data)
 	for _, b := range p.plan {
 		if r := m.exec(locals, b); r == errSig {
-			return nil, m.err
+			return m.err
 		}
 	}
-	switch len(m.results) {
-	case 0:
-		return nil, nil
-	case 1:
-	default:
-		return nil, fmt.Errorf("irvm: query has %d results", len(m.results))
-	}
-	obj, ok := m.results[0].Value.(ast.Object)
-	if !ok || obj.Len() != 1 {
-		return nil, errors.New("irvm: unexpected result shape")
-	}
-	obj.Foreach(func(_, v *ast.Term) { out = v.Value })
-	return out, nil
+	return done(m.results)
 }
 
 func (m *machine) release() {
@@ -498,10 +510,14 @@ func upsert(t *ast.Term, path []*ast.Term, v *ast.Term) *ast.Term {
 	if len(path) == 0 {
 		return v
 	}
+	// A shallow copy: irvm never modifies a value it did not make itself (MakeObjectStmt
+	// and the like), so the members can be shared. (ast.Object.Copy copies deeply: the whole
+	// data document for every `with data...` evaluation.)
 	var obj ast.Object
 	if t != nil {
 		if o, ok := t.Value.(ast.Object); ok {
-			obj = o.Copy()
+			obj = ast.NewObjectWithCapacity(o.Len() + 1)
+			o.Foreach(func(k, v *ast.Term) { obj.Insert(k, v) })
 		}
 	}
 	if obj == nil {
