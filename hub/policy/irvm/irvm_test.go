@@ -1073,6 +1073,12 @@ func newEnvPrint(tb testing.TB, module, data string, enablePrint bool) *env {
 	if c.Compile(map[string]*ast.Module{"test.rego": mod}); c.Failed() {
 		tb.Fatalf("compile: %v", c.Errors)
 	}
+	return newEnvFromCompiler(tb, c, data)
+}
+
+// newEnvFromCompiler is an env of compiled modules and the base documents data (JSON).
+func newEnvFromCompiler(tb testing.TB, c *ast.Compiler, data string) *env {
+	tb.Helper()
 	raw := map[string]any{}
 	if data != "" {
 		if err := util.UnmarshalJSON([]byte(data), &raw); err != nil {
