@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -92,13 +93,10 @@ func runRegoTests(ctx context.Context, st *state, policy, tests map[string]*ast.
 	if len(tests) == 0 {
 		return nil
 	}
+	// The tester's compiler copies the modules it compiles.
 	modules := make(map[string]*ast.Module, len(policy)+len(tests))
-	for name, m := range policy {
-		modules[name] = m.Copy()
-	}
-	for name, m := range tests {
-		modules[name] = m.Copy()
-	}
+	maps.Copy(modules, policy)
+	maps.Copy(modules, tests)
 	run := func(target, filter string) ([]*tester.Result, error) {
 		r := tester.NewRunner().
 			SetStore(st.store).
