@@ -70,7 +70,8 @@ func FuzzPolicies(f *testing.F) {
 }
 
 // fuzzPolicyData is the base document generated policies read (data.base).
-const fuzzPolicyData = `{"base": {"limits": {"a": 1, "b": 5, "c": -2}, "allowed": ["x", "y", 1], "nested": {"k": {"v": [1, {"w": "z"}]}}}}`
+const fuzzPolicyData = `{"base": {"limits": {"a": 1, "b": 5, "c": -2}, "allowed": ["x", "y", 1], "nested": {"k": {"v": [1, {"w": "z"}]}}},
+"test": {"cfg": {"a": 1, "b": {"c": 2, "d": [3]}}}}`
 
 // gen draws choices from the fuzzer's bytes (zero once they run out).
 type gen struct {
@@ -121,7 +122,8 @@ func (g *gen) dyn(scope []string, depth int) string {
 		}
 		return `input.b`
 	default:
-		return g.pick(`data.base.limits[input.s]`, `data.base.nested[input.s]`, `data.base.allowed[input.a]`, `input.o[input.s]`)
+		return g.pick(`data.base.limits[input.s]`, `data.base.nested[input.s]`, `data.base.allowed[input.a]`, `input.o[input.s]`,
+			`data.test.cfg`, `data.test.cfg.b`, `data.test.cfg.b[input.s]`)
 	}
 }
 
@@ -325,7 +327,7 @@ func (g *gen) module() (string, bool) {
 	var rules []string
 	var all []string
 	for i := range 2 + g.n(5) {
-		switch g.n(6) {
+		switch g.n(7) {
 		case 0: // complete rule, maybe with else and a default
 			name := fmt.Sprintf("r%d", i)
 			body, scope := g.body(nil)
@@ -378,6 +380,11 @@ func (g *gen) module() (string, bool) {
 			}
 			rules = append(rules, fmt.Sprintf("%s := x if x := %s with input.%s as %s", name, target, g.pick("a", "xs", "o", "s"), g.term(nil, 2)))
 			all = append(all, name)
+		case 5: // a rule beside base data in the same document (data.test.cfg), merged on reads
+			name := fmt.Sprintf("cfg.%s.r%d", g.pick("b", "e", "b.f"), i)
+			body, scope := g.body(nil)
+			rules = append(rules, fmt.Sprintf("%s := %s if {\n\t%s\n}", name, g.term(scope, 1), body))
+			all = append(all, g.pick("data.test.cfg", "data.test.cfg.b", "cfg.b"))
 		default: // a boolean rule with every/some
 			name := fmt.Sprintf("b%d", i)
 			body, _ := g.body(nil)
