@@ -1120,6 +1120,69 @@ func (e *env) topdown(ctx context.Context, query string, input ast.Value) (ast.V
 	return t.Value, nil
 }
 
+// topdownUnindexed is topdown without rule indexing, for telling an irvm bug from one of
+// topdown's rule index (see TestTopdownRuleIndexBug).
+func (e *env) topdownUnindexed(ctx context.Context, query string, input ast.Value) (ast.Value, error) {
+	pq, err := rego.New(rego.Query(query), rego.Compiler(e.compiler), rego.Store(e.store)).PrepareForEval(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts := []rego.EvalOption{rego.EvalRuleIndexing(false),
+		rego.EvalGenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil })}
+	if input != nil {
+		opts = append(opts, rego.EvalParsedInput(input))
+	}
+	rs, err := pq.Eval(ctx, opts...)
+	if err != nil || len(rs) == 0 {
+		return nil, err
+	}
+	t, ok := rs[0].Expressions[0].Value.(*ast.Term)
+	if !ok {
+		return nil, fmt.Errorf("topdown: result %T", rs[0].Expressions[0].Value)
+	}
+	return t.Value, nil
+}
+
+// TestTopdownRuleIndexBug records a wrong answer of topdown's rule index in OPA v1.22.3,
+// found by FuzzPolicies: a variable bound by `some v in data.x`, tested with `v in data.x`
+// and then compared with `v == 1`, makes the index drop the rule. irvm (no rule index) and
+// topdown without indexing answer true. When this test fails, OPA has fixed the index:
+// delete the test and the matching skip in FuzzPolicies.
+func TestTopdownRuleIndexBug(t *testing.T) {
+	module := `b if {
+	some v in data.base.allowed
+	v in data.base.allowed
+	v == 1
+}
+
+p := [x | x := b]`
+	e := newEnv(t, module, `{"base": {"allowed": ["x", "y", 1]}}`)
+	ctx := t.Context()
+	prog, err := irvm.Compile(ctx, e.compiler, e.store, "data.test.p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := prog.Eval(ctx, nil, e.data, irvm.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	indexed, err := e.topdown(ctx, "data.test.p", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unindexed, err := e.topdownUnindexed(ctx, "data.test.p", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ast.NewArray(ast.BooleanTerm(true))
+	if got.Compare(want) != 0 || unindexed.Compare(want) != 0 {
+		t.Fatalf("irvm %v, topdown without indexing %v; want %v", got, unindexed, want)
+	}
+	if indexed.Compare(ast.NewArray()) != 0 {
+		t.Fatalf("topdown with its rule index now gives %v (was []): the index bug is fixed", indexed)
+	}
+}
+
 // parseInput reads a JSON document as OPA does; the empty string is no input.
 func parseInput(tb testing.TB, s string) ast.Value {
 	tb.Helper()

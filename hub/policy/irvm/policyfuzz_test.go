@@ -63,6 +63,11 @@ func FuzzPolicies(f *testing.F) {
 				t.Fatalf("errors differ on input %s\nirvm:    %v\ntopdown: %v\nmodule:\n%s", in, gotErr, wantErr, module)
 			}
 			if gotErr == nil && !same(got, want) {
+				if u, err := e.topdownUnindexed(ctx, "data.test.p", input); err == nil && same(got, u) {
+					// topdown's rule index answers wrongly (TestTopdownRuleIndexBug);
+					// irvm agrees with topdown evaluating every rule.
+					t.Skipf("topdown's rule index differs from topdown without it on input %s\nmodule:\n%s", in, module)
+				}
 				t.Fatalf("results differ on input %s\nirvm:    %s\ntopdown: %s\nmodule:\n%s", in, canonical(got), canonical(want), module)
 			}
 		}
