@@ -181,6 +181,9 @@ func Compile(ctx context.Context, compiler *ast.Compiler, store storage.Store, q
 	if err := mixedIteration(ctx, compiler, store); err != nil {
 		return nil, err
 	}
+	if err := bareRelation(compiler, query); err != nil {
+		return nil, err
+	}
 	c := &capture{}
 	_, err := rego.New(rego.Query(query), rego.Compiler(compiler), rego.Store(store), rego.Target(targetName)).
 		PrepareForEval(context.WithValue(ctx, captureKey{}, c))
@@ -233,6 +236,35 @@ func mixedIteration(ctx context.Context, compiler *ast.Compiler, store storage.S
 	}
 	if found != nil {
 		return fmt.Errorf("%w: %s is iterated and holds both rules and base data", ErrUnsupported, found)
+	}
+	return nil
+}
+
+// bareRelation refuses a relation called without its output (`walk(x)`): topdown runs the
+// rest of the body once per output, OPA's plan once if there is any, so that an array
+// comprehension over it would hold a different number of elements.
+func bareRelation(compiler *ast.Compiler, query string) error {
+	var found *ast.Expr
+	visit := func(x any) {
+		ast.WalkExprs(x, func(e *ast.Expr) bool {
+			if found != nil || !e.IsCall() {
+				return found != nil
+			}
+			op := e.Operator().String()
+			if b, ok := ast.BuiltinMap[op]; ok && b.Relation && len(e.Operands()) == len(b.Decl.FuncArgs().Args) {
+				found = e
+			}
+			return found != nil
+		})
+	}
+	for _, m := range compiler.Modules {
+		visit(m)
+	}
+	if body, err := ast.ParseBody(query); err == nil {
+		visit(body)
+	}
+	if found != nil {
+		return fmt.Errorf("%w: relation called without its output: %s (%s)", ErrUnsupported, found, found.Location)
 	}
 	return nil
 }

@@ -996,11 +996,18 @@ p := [k | some k, _ in data.test.items.x]`,
 		inputs: []string{`{"a": {"b": [1, 2]}, "c": "x"}`, `[]`, `3`, `{"s": ["q", {"t": null}]}`},
 	},
 	{
-		name: "relation_walk_filtered_and_bare",
+		name: "relation_walk_filtered",
 		module: `numbers contains path if { walk(input, [path, v]); is_number(v) }
-nonempty if walk(input)
-p := {"numbers": numbers, "nonempty": nonempty, "leaves": count([v | walk(input.x, [_, v]); not is_object(v)])}`,
+p := {"numbers": numbers, "leaves": count([v | walk(input.x, [_, v]); not is_object(v)]), "wild": count([1 | walk(input, _)])}`,
 		inputs: []string{`{"x": {"y": 1, "z": {"w": 2}}, "n": 3}`, `{"x": 1}`, `{}`},
+	},
+	{
+		// Without its output a relation is, for topdown, a generator of as many solutions
+		// as outputs; OPA's plan tests that there is one. Found by FuzzPolicies.
+		name:        "relation_without_output_refused",
+		module:      `p := [x | some x in input.xs; walk(input.o)]`,
+		inputs:      []string{`{"xs": [1, 2], "o": {"a": [1]}}`},
+		unsupported: true,
 	},
 	{
 		name: "relation_walk_in_function_and_every",
