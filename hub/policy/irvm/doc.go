@@ -14,9 +14,9 @@
 // leave the scan (break 1); functions of exactly two parameters (input and data) are
 // memoised per evaluation and per `with` frame. Where the wasm runtime departs from topdown,
 // irvm follows topdown, the reference: a relation (walk) yields each of its outputs (a call
-// without its output, which topdown repeats per output and the plan tests once, is refused), print is
-// true, and where a rule and the base document define the same path the base document's
-// value stays (wasm: undefined). Results are checked against topdown by this package's
+// without its output, which topdown repeats per output and the plan tests once, is
+// refused), print is true, and where a rule and the base document define the same path the
+// base document's value stays (wasm: undefined). Results are checked against topdown by this package's
 // differential tests and policy fuzzer, and by those of package hub/policy.
 //
 // Target registers irvm as a rego evaluation target, so that OPA's tester can run a
