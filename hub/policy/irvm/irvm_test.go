@@ -1128,7 +1128,7 @@ func (e *env) topdown(ctx context.Context, query string, input ast.Value) (ast.V
 }
 
 // topdownUnindexed is topdown without rule indexing, for telling an irvm bug from one of
-// topdown's rule index (see TestTopdownRuleIndexBug).
+// topdown's rule index (see TestTopdownRuleIndex).
 func (e *env) topdownUnindexed(ctx context.Context, query string, input ast.Value) (ast.Value, error) {
 	pq, err := rego.New(rego.Query(query), rego.Compiler(e.compiler), rego.Store(e.store)).PrepareForEval(ctx)
 	if err != nil {
@@ -1150,43 +1150,71 @@ func (e *env) topdownUnindexed(ctx context.Context, query string, input ast.Valu
 	return t.Value, nil
 }
 
-// TestTopdownRuleIndexBug records a wrong answer of topdown's rule index in OPA v1.22.3,
-// found by FuzzPolicies: a variable bound by `some v in data.x`, tested with `v in data.x`
-// and then compared with `v == 1`, makes the index drop the rule. irvm (no rule index) and
-// topdown without indexing answer true. When this test fails, OPA has fixed the index:
-// delete the test and the matching skip in FuzzPolicies.
-func TestTopdownRuleIndexBug(t *testing.T) {
-	module := `b if {
+// TestTopdownRuleIndex records where topdown's rule index (OPA v1.22.3) answers differently
+// from topdown evaluating every rule, found by FuzzPolicies; irvm, which has no rule index,
+// agrees with the latter. When a case fails, OPA has changed its index: update the case (and
+// the matching skip in FuzzPolicies).
+func TestTopdownRuleIndex(t *testing.T) {
+	tests := []struct {
+		name   string
+		module string
+		// indexed is topdown's answer with its index ("error" for an error); irvm and
+		// topdown without the index give want.
+		indexed, want string
+	}{
+		{
+			// A wrong answer: a variable bound by `some v in data.x`, tested with
+			// `v in data.x` and then compared with `v == 1`, makes the index drop the rule.
+			name: "membership_then_equality_drops_rule",
+			module: `b if {
 	some v in data.base.allowed
 	v in data.base.allowed
 	v == 1
 }
 
-p := [x | x := b]`
-	e := newEnv(t, module, `{"base": {"allowed": ["x", "y", 1]}}`)
-	ctx := t.Context()
-	prog, err := irvm.Compile(ctx, e.compiler, e.store, "data.test.p")
-	if err != nil {
-		t.Fatal(err)
+p := [x | x := b]`,
+			indexed: "[]", want: "[true]",
+		},
+		{
+			// The index skips a rule whose head value (input.a) is undefined, and with it
+			// the conflict its body raises (f has two values for one argument).
+			name: "undefined_head_skips_body_conflict",
+			module: `f(_) := 1 if input.no
+else := 0
+
+f(_) := 2
+
+r := input.a if v := f(1)
+
+p := [y | y := r]`,
+			indexed: "[]", want: "error",
+		},
 	}
-	got, err := prog.Eval(ctx, nil, e.data, irvm.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	indexed, err := e.topdown(ctx, "data.test.p", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unindexed, err := e.topdownUnindexed(ctx, "data.test.p", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := ast.NewArray(ast.BooleanTerm(true))
-	if got.Compare(want) != 0 || unindexed.Compare(want) != 0 {
-		t.Fatalf("irvm %v, topdown without indexing %v; want %v", got, unindexed, want)
-	}
-	if indexed.Compare(ast.NewArray()) != 0 {
-		t.Fatalf("topdown with its rule index now gives %v (was []): the index bug is fixed", indexed)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, tc.module, `{"base": {"allowed": ["x", "y", 1]}}`)
+			ctx := t.Context()
+			prog, err := irvm.Compile(ctx, e.compiler, e.store, "data.test.p")
+			if err != nil {
+				t.Fatal(err)
+			}
+			show := func(v ast.Value, err error) string {
+				if err != nil {
+					return "error"
+				}
+				return v.String()
+			}
+			input := ast.NewObject()
+			if got := show(prog.Eval(ctx, input, e.data, irvm.Options{})); got != tc.want {
+				t.Fatalf("irvm: %s, want %s", got, tc.want)
+			}
+			if got := show(e.topdownUnindexed(ctx, "data.test.p", input)); got != tc.want {
+				t.Fatalf("topdown without its rule index: %s, want %s", got, tc.want)
+			}
+			if got := show(e.topdown(ctx, "data.test.p", input)); got != tc.indexed {
+				t.Fatalf("topdown with its rule index now gives %s (was %s): update this case", got, tc.indexed)
+			}
+		})
 	}
 }
 
