@@ -265,7 +265,8 @@ func evalValue(ctx context.Context, st *state, path string, val ast.Value, at ti
 		st.logger.ErrorContext(ctx, "policy: irvm failed, evaluated by topdown", "path", path, "revision", st.revision, "error", err.Error())
 		return evalTopdown(ctx, st, path, val, at)
 	case err != nil:
-		return nil, fmt.Errorf("%w: %v", ErrEvaluation, err)
+		// %w twice: a cancelled evaluation stays recognisable (context.Canceled).
+		return nil, fmt.Errorf("%w: %w", ErrEvaluation, err)
 	case v == nil:
 		return nil, fmt.Errorf("%w: %s", ErrUndefined, path)
 	}

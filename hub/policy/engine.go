@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -57,11 +58,12 @@ type options struct {
 }
 
 // FromFS loads the bundle from fsys (an OPA bundle directory tree). The default is the
-// embedded policies.Bundle. Files named *_test.rego are left out.
+// embedded policies.Bundle. Files named *_test.rego are the bundle's tests: not part of the
+// policy, they run before a revision goes live (see vet.go).
 func FromFS(fsys fs.FS) Option { return func(o *options) { o.fsys = fsys } }
 
 // FromDir loads the bundle from a directory on disk; Reload and Watch re-read it. Files named
-// *_test.rego are left out.
+// *_test.rego are the bundle's tests, as for FromFS.
 func FromDir(dir string) Option { return func(o *options) { o.dir = dir } }
 
 // FromURL loads the bundle from an OPA bundle service: GET url returns the bundle as a gzipped
@@ -182,9 +184,11 @@ func (e *Engine) Revision() string { return e.state.Load().revision }
 func (e *Engine) Items() []Item { return e.state.Load().catalog }
 
 // Reload reads the bundle from the source again and, if it is valid, swaps it in atomically.
-// Evaluations already running finish on the old revision. It reports whether a new bundle was
-// activated (false when the bundle service answered 304 Not Modified). On error the engine
-// keeps the revision it had.
+// A bundle that compiles but fails its own Rego tests on irvm, or on which irvm and topdown
+// decide the differential corpus differently, is refused (ErrBundleRefused, logged with the
+// reason). Evaluations already running finish on the old revision. It reports whether a new
+// bundle was activated (false when the bundle service answered 304 Not Modified). On error
+// the engine keeps the revision it had.
 func (e *Engine) Reload(ctx context.Context) (bool, error) {
 	e.reload.Lock()
 	defer e.reload.Unlock()
@@ -200,12 +204,12 @@ func (e *Engine) Reload(ctx context.Context) (bool, error) {
 			return false, err
 		}
 	case e.opt.dir != "":
-		b, err = e.read(bundle.NewDirectoryLoader(e.opt.dir), true)
+		b, err = e.read(bundle.NewDirectoryLoader(e.opt.dir))
 	default:
 		var l bundle.DirectoryLoader
 		l, err = bundle.NewFSLoader(e.opt.fsys)
 		if err == nil {
-			b, err = e.read(l, true)
+			b, err = e.read(l)
 		}
 	}
 	if err != nil {
@@ -213,6 +217,13 @@ func (e *Engine) Reload(ctx context.Context) (bool, error) {
 	}
 	st, err := e.build(ctx, &b)
 	if err != nil {
+		if errors.Is(err, ErrBundleRefused) {
+			prev := ""
+			if p := e.state.Load(); p != nil {
+				prev = p.revision
+			}
+			e.opt.logger.WarnContext(ctx, "policy bundle refused", "revision", b.Manifest.Revision, "serving", prev, "reason", err.Error())
+		}
 		return false, err
 	}
 	prev := e.state.Swap(st)
@@ -264,7 +275,7 @@ func (e *Engine) fetch(ctx context.Context) (bundle.Bundle, bool, error) {
 		return bundle.Bundle{}, false, fmt.Errorf("%w: status %d", ErrFetch, resp.StatusCode)
 	}
 	l := bundle.NewTarballLoaderWithBaseURL(resp.Body, e.opt.url)
-	b, err := e.read(l, false)
+	b, err := e.read(l)
 	if err != nil {
 		return bundle.Bundle{}, false, err
 	}
@@ -272,14 +283,8 @@ func (e *Engine) fetch(ctx context.Context) (bundle.Bundle, bool, error) {
 	return b, true, nil
 }
 
-// read reads and (when configured) verifies a bundle. Test files are left out of local
-// sources; a served bundle is taken as signed, whole.
-func (e *Engine) read(l bundle.DirectoryLoader, skipTests bool) (bundle.Bundle, error) {
-	if skipTests {
-		l = l.WithFilter(func(_ string, info fs.FileInfo, _ int) bool {
-			return !info.IsDir() && strings.HasSuffix(info.Name(), "_test.rego")
-		})
-	}
+// read reads and (when configured) verifies a bundle, its test files included.
+func (e *Engine) read(l bundle.DirectoryLoader) (bundle.Bundle, error) {
 	r := bundle.NewCustomReader(l).
 		WithRegoVersion(ast.RegoV1).
 		WithSizeLimitBytes(maxBundleBytes)
@@ -323,12 +328,24 @@ func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
 	sanmian["divisions"] = e.opt.divs
 	data["sanmian"] = sanmian
 
+	// The bundle's tests (*_test.rego) are not part of the policy; vet runs them.
+	policy, tests := map[string]*ast.Module{}, map[string]*ast.Module{}
+	for name, m := range b.ParsedModules(BundleName) {
+		if strings.HasSuffix(name, "_test.rego") {
+			tests[name] = m
+		} else {
+			policy[name] = m
+		}
+	}
 	compiler := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
-	compiler.Compile(b.ParsedModules(BundleName))
+	compiler.Compile(policy)
 	if compiler.Failed() {
 		return nil, fmt.Errorf("%w: %v", ErrBundle, compiler.Errors)
 	}
 	store := inmem.NewFromObjectWithOpts(data, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
+	if err := checkPathConflicts(ctx, compiler, store); err != nil {
+		return nil, err
+	}
 	// The per-item static part of decisions depends on the catalogue alone: evaluate it once
 	// per revision and keep it as data.sanmian.static (see static_all in eligibility.rego).
 	rs, err := rego.New(rego.Query("data.sanmian.eligibility.static_all"), rego.Compiler(compiler), rego.Store(store)).Eval(ctx)
@@ -371,7 +388,25 @@ func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
 			st.planned[path] = p
 		}
 	}
+	if err := e.vet(ctx, st, policy, tests); err != nil {
+		return nil, err
+	}
 	return st, nil
+}
+
+// checkPathConflicts refuses a bundle with a rule at a path its data also defines (as OPA
+// does when it activates a bundle): which of the two a query sees differs between
+// evaluators (topdown keeps the data, OPA's wasm runtime neither).
+func checkPathConflicts(ctx context.Context, compiler *ast.Compiler, store storage.Store) error {
+	txn, err := store.NewTransaction(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	defer store.Abort(ctx, txn)
+	if errs := ast.CheckPathConflicts(compiler, storage.NonEmpty(ctx, store, txn)); len(errs) > 0 {
+		return fmt.Errorf("%w: %v", ErrBundle, errs)
+	}
+	return nil
 }
 
 // queryOf is the query for a record path: sanmian/eligibility/decision is

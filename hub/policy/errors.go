@@ -13,6 +13,11 @@ var (
 	// ErrBundle is returned when the policy bundle cannot be read, verified or compiled, or
 	// lacks the catalogue; the engine keeps serving the previous revision.
 	ErrBundle = errors.New("policy: invalid bundle")
+	// ErrBundleRefused is returned by Reload (and New) when a bundle that compiles fails the
+	// checks it must pass before going live on irvm: its own Rego tests, or the differential
+	// corpus, on which irvm and topdown must decide alike. The engine keeps serving the
+	// previous revision.
+	ErrBundleRefused = errors.New("policy: bundle refused")
 	// ErrFetch is returned when the bundle service cannot be reached or answers with a status
 	// other than 200 or 304.
 	ErrFetch = errors.New("policy: bundle fetch failed")

@@ -93,8 +93,9 @@ func objectGet(a ...*ast.Term) *ast.Term {
 	return curr
 }
 
-// lookupBuiltin resolves a built-in function by name: a native one, or topdown's.
-func lookupBuiltin(name string, arity int) (builtin, error) {
+// lookupBuiltin resolves a built-in function by name: a native one, or topdown's. loc is
+// where the call stands in the policy (print reports it), or nil.
+func lookupBuiltin(name string, arity int, loc *ast.Location) (builtin, error) {
 	if f, ok := native[name]; ok {
 		if d, ok := ast.BuiltinMap[name]; ok && len(d.Decl.FuncArgs().Args) != arity {
 			return nil, fmt.Errorf("%w: %s called with %d arguments", ErrUnsupported, name, arity)
@@ -123,6 +124,11 @@ func lookupBuiltin(name string, arity int) (builtin, error) {
 	if decl.Nondeterministic {
 		return nil, fmt.Errorf("%w: non-deterministic built-in function %s", ErrUnsupported, name)
 	}
+	// A relation (walk) gives each of its outputs to iter in turn; the plan scans the
+	// collection of them the call returns (OPA's planner, planExprCallRelation).
+	relation := decl.Relation
+	// A void function (print) gives iter nothing and is true once it returns without error.
+	void := decl.Decl.Result() == nil
 	return func(m *machine, l []*ast.Term, args []operand) (*ast.Term, error) {
 		// The arguments go on the machine's argument stack and the result through its
 		// iterator: no allocation per call. Built-in functions do not keep the slice.
@@ -137,9 +143,22 @@ func lookupBuiltin(name string, arity int) (builtin, error) {
 			m.args = append(m.args, v)
 		}
 		m.out = nil
-		err := f(m.bctx, m.args[base:], m.iter)
+		m.bctx.Location = loc
+		var err error
+		if relation {
+			outs := ast.NewArrayWithCapacity(4)
+			err = f(m.bctx, m.args[base:], func(t *ast.Term) error {
+				if t != nil {
+					outs = outs.Append(t)
+				}
+				return nil
+			})
+			m.out = ast.NewTerm(outs)
+		} else {
+			err = f(m.bctx, m.args[base:], m.iter)
+		}
 		out := m.out
-		m.out = nil
+		m.out, m.bctx.Location = nil, nil
 		clear(m.args[base:])
 		m.args = m.args[:base]
 		if err != nil {
@@ -147,7 +166,15 @@ func lookupBuiltin(name string, arity int) (builtin, error) {
 			if errors.As(err, &halt) {
 				return nil, err
 			}
+			if cerr := m.bctx.Context.Err(); cerr != nil {
+				// A built-in function that gave up because the evaluation was cancelled
+				// (bctx.Cancel) ends the evaluation, as in topdown.
+				return nil, cerr
+			}
 			return nil, nil
+		}
+		if void && out == nil {
+			return ast.InternedTerm(true), nil
 		}
 		return out, nil
 	}, nil

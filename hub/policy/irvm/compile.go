@@ -108,17 +108,43 @@ type captureKey struct{}
 
 type capture struct{ policy *ir.Policy }
 
+// dataKey carries the data document for evaluations through the rego target (WithData).
+type dataKey struct{}
+
+// WithData returns a context under which queries prepared with rego.Target(Target())
+// evaluate on irvm against data (the whole data document, base documents only). OPA's
+// tester runs a bundle's Rego tests on irvm that way:
+// tester.NewRunner().Target(irvm.Target()).RunTests(irvm.WithData(ctx, data), txn).
+func WithData(ctx context.Context, data ast.Value) context.Context {
+	return context.WithValue(ctx, dataKey{}, data)
+}
+
+// Target registers irvm as a rego evaluation target (once) and returns its name for
+// rego.Target and tester.Runner.Target. Preparing a query for it requires a context from
+// WithData.
+func Target() string {
+	registerOnce.Do(func() { rego.RegisterPlugin(targetName, plugin{}) })
+	return targetName
+}
+
 type plugin struct{}
 
 func (plugin) IsTarget(t string) bool { return t == targetName }
 
 func (plugin) PrepareForEval(ctx context.Context, p *ir.Policy, _ ...rego.PrepareOption) (rego.TargetPluginEval, error) {
-	c, _ := ctx.Value(captureKey{}).(*capture)
-	if c == nil {
-		return nil, fmt.Errorf("%w: plan requested outside irvm.Compile", ErrUnsupported)
+	if c, _ := ctx.Value(captureKey{}).(*capture); c != nil {
+		c.policy = p
+		return noEval{}, nil
 	}
-	c.policy = p
-	return noEval{}, nil
+	data, _ := ctx.Value(dataKey{}).(ast.Value)
+	if data == nil {
+		return nil, fmt.Errorf("%w: rego target %s needs a context from irvm.WithData", ErrUnsupported, targetName)
+	}
+	prog, err := build(p)
+	if err != nil {
+		return nil, err
+	}
+	return targetEval{prog: prog, data: data}, nil
 }
 
 type noEval struct{}
@@ -127,12 +153,35 @@ func (noEval) Eval(context.Context, *rego.EvalContext, ast.Value) (ast.Value, er
 	return nil, fmt.Errorf("%w: evaluate through irvm.Program", ErrUnsupported)
 }
 
+// targetEval evaluates a prepared query for rego (the target plugin flow): the result set
+// as a set of objects, one per result, from query variable to value.
+type targetEval struct {
+	prog *Program
+	data ast.Value
+}
+
+func (t targetEval) Eval(ctx context.Context, ectx *rego.EvalContext, _ ast.Value) (ast.Value, error) {
+	opt := Options{PrintHook: ectx.PrintHook()}
+	if !ectx.Time().IsZero() {
+		opt.Time = ectx.Time().UnixNano()
+	}
+	var out ast.Set
+	err := t.prog.eval(ctx, ectx.ParsedInput(), t.data, opt, func(rs []*ast.Term) error {
+		out = ast.NewSet(rs...)
+		return nil
+	})
+	return out, err
+}
+
 var registerOnce sync.Once
 
 // Compile plans query against compiler and store (as rego.New would) and prepares it.
 func Compile(ctx context.Context, compiler *ast.Compiler, store storage.Store, query string) (*Program, error) {
-	registerOnce.Do(func() { rego.RegisterPlugin(targetName, plugin{}) })
+	Target()
 	if err := mixedIteration(ctx, compiler, store); err != nil {
+		return nil, err
+	}
+	if err := bareRelation(compiler, query); err != nil {
 		return nil, err
 	}
 	c := &capture{}
@@ -191,6 +240,35 @@ func mixedIteration(ctx context.Context, compiler *ast.Compiler, store storage.S
 	return nil
 }
 
+// bareRelation refuses a relation called without its output (`walk(x)`): topdown runs the
+// rest of the body once per output, OPA's plan once if there is any, so that an array
+// comprehension over it would hold a different number of elements.
+func bareRelation(compiler *ast.Compiler, query string) error {
+	var found *ast.Expr
+	visit := func(x any) {
+		ast.WalkExprs(x, func(e *ast.Expr) bool {
+			if found != nil || !e.IsCall() {
+				return found != nil
+			}
+			op := e.Operator().String()
+			if b, ok := ast.BuiltinMap[op]; ok && b.Relation && len(e.Operands()) == len(b.Decl.FuncArgs().Args) {
+				found = e
+			}
+			return found != nil
+		})
+	}
+	for _, m := range compiler.Modules {
+		visit(m)
+	}
+	if body, err := ast.ParseBody(query); err == nil {
+		visit(body)
+	}
+	if found != nil {
+		return fmt.Errorf("%w: relation called without its output: %s (%s)", ErrUnsupported, found, found.Location)
+	}
+	return nil
+}
+
 // build translates an IR policy into the evaluator's form, resolving constants, calls and
 // built-in functions once.
 func build(p *ir.Policy) (*Program, error) {
@@ -204,6 +282,9 @@ func build(p *ir.Policy) (*Program, error) {
 	b.strings = make([]*ast.Term, len(p.Static.Strings))
 	for i, s := range p.Static.Strings {
 		b.strings[i] = ast.InternedTerm(s.Value)
+	}
+	for _, f := range p.Static.Files {
+		b.files = append(b.files, f.Value)
 	}
 	var funcs []*ir.Func
 	if p.Funcs != nil {
@@ -252,8 +333,22 @@ type builder struct {
 	prog    *Program
 	byName  map[string]*function
 	strings []*ast.Term
+	files   []string
 	max     int
 	ret     int // return local of the function being built; -1 in the plan
+}
+
+// location is the policy location of a statement, as built-in functions see it (print
+// prefixes its output with it); nil when the plan has none.
+func (b *builder) location(l *ir.Location) *ast.Location {
+	if l == nil {
+		return nil
+	}
+	loc := &ast.Location{Row: l.Row, Col: l.Col, Text: []byte(l.Text)}
+	if l.File >= 0 && l.File < len(b.files) {
+		loc.File = b.files[l.File]
+	}
+	return loc
 }
 
 func (b *builder) local(l ir.Local) int {
@@ -421,7 +516,7 @@ func (b *builder) stmt(s ir.Stmt) (stmt, error) {
 			return out, nil
 		}
 		out.op = opCallBuiltin
-		out.bi, err = lookupBuiltin(s.Func, len(out.args))
+		out.bi, err = lookupBuiltin(s.Func, len(out.args), b.location(out.loc))
 	case *ir.CallDynamicStmt:
 		out.op, out.target = opCallDynamic, b.local(s.Result)
 		for _, a := range s.Args {

@@ -7,7 +7,8 @@ import (
 
 // ErrUnsupported is returned by Compile when the query cannot be run exactly as topdown
 // would: a rule OPA could not plan, a statement or built-in function irvm does not know, a
-// non-deterministic built-in, or iteration over a document holding both rules and base data.
+// non-deterministic built-in, iteration over a document holding both rules and base data, or
+// a relation (walk) called without its output.
 // Callers evaluate such a query with topdown.
 var ErrUnsupported = errors.New("irvm: query not supported")
 

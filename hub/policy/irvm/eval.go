@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/topdown"
 	"github.com/open-policy-agent/opa/v1/topdown/builtins"
+	"github.com/open-policy-agent/opa/v1/topdown/print"
 )
 
 // Control codes returned by the execution of a statement or block. A non-negative code is
@@ -34,7 +36,39 @@ type machine struct {
 	args    []*ast.Term           // arguments of built-in calls in progress
 	out     *ast.Term             // the value a built-in function gave to iter
 	iter    func(*ast.Term) error // stores its argument in out
+	steps   uint32                // loop iterations and calls so far (see tick)
+	cancel  ctxCancel             // bctx.Cancel
 }
+
+// checkEvery is how many loop iterations and function calls run between two looks at the
+// evaluation's context: a cancelled evaluation stops within that many steps.
+const checkEvery = 256
+
+// tick counts a loop iteration or a call and, every checkEvery of them, ends the evaluation
+// when its context is done (the error in m.err).
+func (m *machine) tick() bool {
+	if m.steps++; m.steps%checkEvery != 0 {
+		return false
+	}
+	if err := m.bctx.Context.Err(); err != nil {
+		m.fail(err)
+		return true
+	}
+	return false
+}
+
+// ctxCancel is the BuiltinContext.Cancel of an evaluation: cancelled once the evaluation's
+// context is done (or Cancel was called). Built-in functions that loop (numbers.range,
+// regex and string replacement, net.cidr_expand, concat) poll it; no goroutine watches the
+// context.
+type ctxCancel struct {
+	ctx  context.Context
+	flag atomic.Bool
+}
+
+func (c *ctxCancel) Cancel() { c.flag.Store(true) }
+
+func (c *ctxCancel) Cancelled() bool { return c.flag.Load() || c.ctx.Err() != nil }
 
 var machines sync.Pool
 
@@ -43,16 +77,43 @@ type Options struct {
 	// Time is the value built-in functions such as time.now_ns see (nanoseconds since the
 	// epoch); zero leaves it unset.
 	Time int64
+	// PrintHook receives the output of print calls (when the policy was compiled with print
+	// statements enabled); nil discards it. Either way print is true, as in topdown.
+	PrintHook print.Hook
 }
 
 // Eval evaluates the program on input and data and returns the value of the query's only
 // expression, or nil when the query is undefined. A query with several results is an error.
 func (p *Program) Eval(ctx context.Context, input, data ast.Value, opt Options) (out ast.Value, err error) {
+	err = p.eval(ctx, input, data, opt, func(rs []*ast.Term) error {
+		switch len(rs) {
+		case 0:
+			return nil
+		case 1:
+		default:
+			return fmt.Errorf("irvm: query has %d results", len(rs))
+		}
+		obj, ok := rs[0].Value.(ast.Object)
+		if !ok || obj.Len() != 1 {
+			return errors.New("irvm: unexpected result shape")
+		}
+		obj.Foreach(func(_, v *ast.Term) { out = v.Value })
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eval evaluates the program and gives its results (objects from query variable to value)
+// to done, which must not keep the slice.
+func (p *Program) eval(ctx context.Context, input, data ast.Value, opt Options, done func(rs []*ast.Term) error) (err error) {
 	defer func() {
 		// A plan irvm mishandles must not take the process down: the caller gets
 		// ErrInternal and can evaluate with topdown instead.
 		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("%w: %v", ErrInternal, r)
+			err = fmt.Errorf("%w: %v", ErrInternal, r)
 		}
 	}()
 	m, _ := machines.Get().(*machine)
@@ -68,7 +129,11 @@ func (p *Program) Eval(ctx context.Context, input, data ast.Value, opt Options) 
 		ctx = context.Background()
 	}
 	m.p = p
-	m.bctx = topdown.BuiltinContext{Context: ctx, Cache: builtins.Cache{}}
+	m.cancel.ctx = ctx
+	m.bctx = topdown.BuiltinContext{Context: ctx, Cache: builtins.Cache{}, Cancel: &m.cancel, PrintHook: opt.PrintHook}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if opt.Time != 0 {
 		m.bctx.Time = ast.IntNumberTerm(int(opt.Time))
 	}
@@ -83,22 +148,10 @@ func (p *Program) Eval(ctx context.Context, input, data ast.Value, opt Options) 
 	locals[1] = ast.NewTerm(data)
 	for _, b := range p.plan {
 		if r := m.exec(locals, b); r == errSig {
-			return nil, m.err
+			return m.err
 		}
 	}
-	switch len(m.results) {
-	case 0:
-		return nil, nil
-	case 1:
-	default:
-		return nil, fmt.Errorf("irvm: query has %d results", len(m.results))
-	}
-	obj, ok := m.results[0].Value.(ast.Object)
-	if !ok || obj.Len() != 1 {
-		return nil, errors.New("irvm: unexpected result shape")
-	}
-	obj.Foreach(func(_, v *ast.Term) { out = v.Value })
-	return out, nil
+	return done(m.results)
 }
 
 func (m *machine) release() {
@@ -112,8 +165,10 @@ func (m *machine) release() {
 	m.results = m.results[:0]
 	clear(m.args)
 	m.args, m.out = m.args[:0], nil
-	m.p, m.err, m.ret, m.depth = nil, nil, nil, 0
+	m.p, m.err, m.ret, m.depth, m.steps = nil, nil, nil, 0, 0
 	m.bctx = topdown.BuiltinContext{}
+	m.cancel.ctx = nil
+	m.cancel.flag.Store(false)
 	machines.Put(m)
 }
 
@@ -290,17 +345,15 @@ func (m *machine) run(l []*ast.Term, b *block) int {
 			}
 			obj.Insert(k, v)
 		case opObjectMerge:
+			// The base document (a) and the rules' values (b) at one path. OPA's wasm
+			// runtime makes the merge undefined where both have a key; topdown, the
+			// reference, keeps the base document's value there (and the base document
+			// whole when either side is not an object), and so does irvm.
 			a, b := l[s.a.local], l[s.b.local]
-			oa, ok1 := a.Value.(ast.Object)
-			ob, ok2 := b.Value.(ast.Object)
-			if !ok1 || !ok2 {
+			if a == nil || b == nil {
 				return 0
 			}
-			merged, ok := oa.Merge(ob)
-			if !ok {
-				return 0
-			}
-			l[s.target] = ast.NewTerm(merged)
+			l[s.target] = ast.NewTerm(mergeBase(a.Value, b.Value))
 		case opSetAdd:
 			t, v := l[s.target], s.a.get(l)
 			set, ok := t.Value.(ast.Set)
@@ -386,6 +439,9 @@ func (m *machine) scan(l []*ast.Term, s *stmt) int {
 		return next
 	}
 	body := func(k, v *ast.Term) (int, bool) {
+		if m.tick() {
+			return errSig, false
+		}
 		l[s.key], l[s.value] = k, v
 		switch r := m.run(l, s.body); {
 		case r == next || r == 0:
@@ -454,10 +510,14 @@ func upsert(t *ast.Term, path []*ast.Term, v *ast.Term) *ast.Term {
 	if len(path) == 0 {
 		return v
 	}
+	// A shallow copy: irvm never modifies a value it did not make itself (MakeObjectStmt
+	// and the like), so the members can be shared. (ast.Object.Copy copies deeply: the whole
+	// data document for every `with data...` evaluation.)
 	var obj ast.Object
 	if t != nil {
 		if o, ok := t.Value.(ast.Object); ok {
-			obj = o.Copy()
+			obj = ast.NewObjectWithCapacity(o.Len() + 1)
+			o.Foreach(func(k, v *ast.Term) { obj.Insert(k, v) })
 		}
 	}
 	if obj == nil {
@@ -485,10 +545,9 @@ func (m *machine) call(l []*ast.Term, fn *function, args []operand) (*ast.Term, 
 	if m.depth++; m.depth > 10000 {
 		return nil, m.fail(errors.New("irvm: call depth exceeded"))
 	}
-	if m.depth&63 == 0 {
-		if err := m.bctx.Context.Err(); err != nil {
-			return nil, m.fail(err)
-		}
+	if m.tick() {
+		m.depth--
+		return nil, errSig
 	}
 	frame := m.push(fn.nlocals)
 	for i, p := range fn.params {
@@ -568,6 +627,31 @@ func dot(src ast.Value, key *ast.Term) *ast.Term {
 		}
 	}
 	return nil
+}
+
+// mergeBase merges base document a with rule values b as topdown does (v1/topdown
+// eval.go, merge): keys of either side; where both have a key, objects merge recursively and
+// otherwise a's value stays. A non-object a or b leaves a.
+func mergeBase(a, b ast.Value) ast.Value {
+	oa, ok1 := a.(ast.Object)
+	ob, ok2 := b.(ast.Object)
+	if !ok1 || !ok2 {
+		return a
+	}
+	out := ast.NewObjectWithCapacity(oa.Len() + ob.Len())
+	oa.Foreach(func(k, v *ast.Term) {
+		if v2 := ob.Get(k); v2 != nil {
+			out.Insert(k, ast.NewTerm(mergeBase(v.Value, v2.Value)))
+			return
+		}
+		out.Insert(k, v)
+	})
+	ob.Foreach(func(k, v *ast.Term) {
+		if oa.Get(k) == nil {
+			out.Insert(k, v)
+		}
+	})
+	return out
 }
 
 func length(v ast.Value) (int, bool) {
