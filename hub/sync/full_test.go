@@ -20,7 +20,7 @@ import (
 // and that no resident is duplicated. It takes minutes, so it is a benchmark (one run,
 // whatever b.N) rather than part of the unit tests:
 //
-//	go test -run '^$' -bench FullDistrictSync -benchtime 1x -timeout 30m -v ./connectors/snapshot/
+//	go test -run '^$' -bench FullDistrictSync -benchtime 1x -timeout 30m -v ./hub/sync/
 func BenchmarkFullDistrictSync(t *testing.B) {
 	start := time.Now()
 	p, err := sim.Start(t.Context(), sim.Config{Residents: synth.FullDistrictResidents, Seed: 1})

@@ -51,3 +51,4 @@ func TestOpenChoosesPostgres(t *testing.T) {
 func BenchmarkApplySnapshot(b *testing.B)       { storetest.BenchmarkApplySnapshot(b, open(b)) }
 func BenchmarkApplySnapshotUpdate(b *testing.B) { storetest.BenchmarkApplySnapshotUpdate(b, open(b)) }
 func BenchmarkAuditAppend(b *testing.B)         { storetest.BenchmarkAuditAppend(b, open(b)) }
+func BenchmarkApplyFeeds(b *testing.B)          { storetest.BenchmarkApplyFeeds(b, open(b)) }

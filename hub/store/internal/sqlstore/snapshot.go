@@ -145,20 +145,13 @@ func (w *writer) upsertResidents(ctx context.Context, rows []store.Resident) err
 			enrol = append(enrol, r.IDNumber, item)
 		}
 	}
-	if _, err := w.q.ExecContext(ctx, w.d.SQL(rowsSQL("INSERT INTO residents ("+residentCols+")", len(rows), residentNCols, residentUpsertTail)), args...); err != nil {
-		return wrap("upsert residents", err)
+	if err := w.insertRows(ctx, "upsert residents", "INSERT INTO residents ("+residentCols+")", residentNCols, residentUpsertTail, args); err != nil {
+		return err
 	}
 	if _, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM resident_enrolments WHERE id_number IN "+placeholders(len(ids))), ids...); err != nil {
 		return wrap("replace enrolments", err)
 	}
-	for len(enrol) > 0 {
-		n := min(len(enrol), w.d.MaxParams/2*2)
-		if _, err := w.q.ExecContext(ctx, w.d.SQL(rowsSQL("INSERT INTO resident_enrolments (id_number, item)", n/2, 2, " ON CONFLICT DO NOTHING")), enrol[:n]...); err != nil {
-			return wrap("insert enrolments", err)
-		}
-		enrol = enrol[n:]
-	}
-	return nil
+	return w.insertRows(ctx, "insert enrolments", "INSERT INTO resident_enrolments (id_number, item)", 2, " ON CONFLICT DO NOTHING", enrol)
 }
 
 // residentArraySQL inserts residents from one array parameter per column (PostgreSQL unnest):

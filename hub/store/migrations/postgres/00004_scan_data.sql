@@ -102,10 +102,9 @@ CREATE TABLE resident_child_links (
     source    TEXT NOT NULL,                                   -- birth_certificate|only_child_honour
     parent_id TEXT NOT NULL,
     child_id  TEXT NOT NULL,
-    PRIMARY KEY (origin, source, parent_id, child_id)
+    PRIMARY KEY (parent_id, child_id, source, origin)
 );
-CREATE INDEX resident_child_links_parent ON resident_child_links (parent_id);
-CREATE INDEX resident_child_links_child ON resident_child_links (child_id);
+CREATE INDEX resident_child_links_origin ON resident_child_links (origin);
 
 -- child_links: every known parent-child link, from licences and from household relations
 -- (a son or daughter of the head is a child of the head and of the head's spouse; the head
