@@ -23,7 +23,7 @@ type target struct {
 	platform string // the platform the errors and breaker name; "" when name is the platform
 	// get marks a call made with GET: net/http itself resends a GET once when a kept-alive
 	// connection turns out to be dead, an attempt the client does not make or count.
-	get bool
+	get    bool
 	server func(*sim.Platforms) *sim.Server
 	call   func(ctx context.Context, e *env, id string) error
 	// check verifies a successful answer is the simulator's truth, not a zero value.

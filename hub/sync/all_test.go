@@ -125,8 +125,12 @@ func testSyncAllFeeds(t *testing.T, st store.Store) {
 		}
 	}
 	for _, run := range []func() error{
-		func() error { return hubsync.District(t.Context(), f.District, st, nil, hubsync.WithFeedName("replay.d")) },
-		func() error { return hubsync.Province(t.Context(), f.Province, st, nil, hubsync.WithFeedName("replay.p")) },
+		func() error {
+			return hubsync.District(t.Context(), f.District, st, nil, hubsync.WithFeedName("replay.d"))
+		},
+		func() error {
+			return hubsync.Province(t.Context(), f.Province, st, nil, hubsync.WithFeedName("replay.p"))
+		},
 		func() error { return hubsync.City(t.Context(), f.City, st, nil, hubsync.WithFeedName("replay.c")) },
 	} {
 		if err := run(); err != nil {
