@@ -73,6 +73,9 @@ const busyTimeout = 10 * time.Second
 // writerCacheKiB is the writer connection's page cache (SQLite's default is 2 MiB).
 const writerCacheKiB = 256 << 10
 
+// walCheckpointPages is the WAL size (pages of 4 KiB, about 80 MiB) that triggers a checkpoint.
+const walCheckpointPages = 20000
+
 func dsn(path string, writer bool) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
@@ -87,6 +90,10 @@ func dsn(path string, writer bool) string {
 		// Each transaction of a group commit runs in a savepoint, whose sub-journal keeps the
 		// original of every page it changes: in memory, not through a temporary file.
 		q.Add("_pragma", "temp_store(MEMORY)")
+		// Checkpoint the WAL every walCheckpointPages pages instead of SQLite's 1000: a bulk
+		// sync rewrites the same B-tree pages in every transaction, and each checkpoint copies
+		// them back into the database file again.
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walCheckpointPages))
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Set("_txlock", "immediate")
 	} else {
