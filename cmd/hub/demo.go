@@ -9,17 +9,18 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
 	"sanmian/connectors/sim"
 	"sanmian/connectors/sim/synth"
-	"sanmian/connectors/snapshot"
 	"sanmian/hub/app"
 	"sanmian/hub/auth"
 	"sanmian/hub/demo"
 	"sanmian/hub/division"
 	"sanmian/hub/seal"
+	hubsync "sanmian/hub/sync"
 )
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -90,7 +91,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer hub.Close()
-	if err := syncSnapshot(ctx, hub, *residents, stdout, log); err != nil {
+	if err := syncFeeds(ctx, hub, *residents, stdout); err != nil {
 		return err
 	}
 
@@ -124,29 +125,39 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// syncSnapshot copies the district's resident roll into the hub's store. A small district is
-// synced before the demo announces itself; a large one syncs in the background, with
-// progress, while the hub already serves (it falls back to live platform lookups meanwhile).
-func syncSnapshot(ctx context.Context, hub *app.App, residents int, stdout io.Writer, log *slog.Logger) error {
-	if residents <= 100_000 {
-		if err := hub.SyncSnapshot(ctx, nil); err != nil {
-			return fmt.Errorf("snapshot sync: %w", err)
-		}
-		return nil
+// syncFeeds copies the platforms' scan data into the hub's store before the demo announces
+// itself: the district roll, the province's backflow (deaths and licences) and the city's
+// enrolments, all three at once, with progress on the terminal for a large district.
+func syncFeeds(ctx context.Context, hub *app.App, residents int, stdout io.Writer) error {
+	verbose := residents > 100_000
+	if verbose {
+		fmt.Fprintf(stdout, "Syncing the scan data (district roll, province backflow, city enrolments; %d residents) ...\n", residents)
 	}
-	fmt.Fprintf(stdout, "Syncing the resident snapshot in the background (%d residents) ...\n", residents)
-	go func() {
-		last := time.Now()
-		err := hub.SyncSnapshot(ctx, func(p snapshot.Progress) {
-			if p.Done || time.Since(last) > 10*time.Second {
-				last = time.Now()
-				fmt.Fprintf(stdout, "  snapshot: %d rows (%.0f rows/s)%s\n", p.Rows, p.RowsPerSecond, map[bool]string{true: " — done 完成", false: ""}[p.Done])
-			}
-		})
-		if err != nil && ctx.Err() == nil {
-			log.Error("snapshot sync", "error", err)
+	var mu sync.Mutex
+	last := map[string]time.Time{}
+	start := time.Now()
+	err := hub.SyncFeeds(ctx, func(p hubsync.Progress) {
+		if !verbose {
+			return
 		}
-	}()
+		mu.Lock()
+		defer mu.Unlock()
+		if !p.Done && time.Since(last[p.Feed]) < 3*time.Second {
+			return
+		}
+		last[p.Feed] = time.Now()
+		done := ""
+		if p.Done {
+			done = " — done 完成"
+		}
+		fmt.Fprintf(stdout, "  %-19s %8d rows, %d deletes (%.0f rows/s)%s\n", p.Feed, p.Rows, p.Deletes, p.RowsPerSecond, done)
+	})
+	if err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+	if verbose {
+		fmt.Fprintf(stdout, "  synced in %s\n", time.Since(start).Round(10*time.Millisecond))
+	}
 	return nil
 }
 

@@ -15,9 +15,9 @@ import (
 	"sanmian/connectors/cache"
 	"sanmian/connectors/sim"
 	"sanmian/connectors/sim/synth"
-	"sanmian/connectors/snapshot"
 	"sanmian/hub/evidence"
 	"sanmian/hub/store/sqlite"
+	hubsync "sanmian/hub/sync"
 )
 
 // household returns a household with exactly n members, all living and known everywhere.
@@ -48,10 +48,10 @@ func syncedIndex(t testing.TB, e *env) evidence.HouseholdIndex {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	if err := snapshot.Sync(t.Context(), e.district, st, nil); err != nil {
+	if err := hubsync.District(t.Context(), e.district, st, nil); err != nil {
 		t.Fatal(err)
 	}
-	return snapshot.Index{R: st}
+	return hubsync.Index{R: st}
 }
 
 // TestHouseholdBatching: a household of 5 costs exactly one call per batch-capable

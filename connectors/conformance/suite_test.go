@@ -20,11 +20,22 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // (fetch one resident's record).
 type target struct {
 	name     string
-	platform string // the platform the errors name; "" when it is name
-	server   func(*sim.Platforms) *sim.Server
-	call     func(ctx context.Context, e *env, id string) error
+	platform string // the platform the errors and breaker name; "" when name is the platform
+	// get marks a call made with GET: net/http itself resends a GET once when a kept-alive
+	// connection turns out to be dead, an attempt the client does not make or count.
+	get    bool
+	server func(*sim.Platforms) *sim.Server
+	call   func(ctx context.Context, e *env, id string) error
 	// check verifies a successful answer is the simulator's truth, not a zero value.
 	check func(t *testing.T, e *env, id string)
+}
+
+// platformName is the platform tg talks to.
+func (tg target) platformName() string {
+	if tg.platform != "" {
+		return tg.platform
+	}
+	return tg.name
 }
 
 var targets = []target{
@@ -106,14 +117,70 @@ var targets = []target{
 			}
 		},
 	},
-}
-
-// platformName is the platform name errors and breakers carry for tg.
-func (tg target) platformName() string {
-	if tg.platform != "" {
-		return tg.platform
-	}
-	return tg.name
+	{
+		name:     "province_backflow",
+		platform: "province",
+		server:   func(p *sim.Platforms) *sim.Server { return p.Province },
+		call: func(ctx context.Context, e *env, _ string) error {
+			pg, err := e.province.Backflow(ctx, "", 20)
+			if err == nil && len(pg.Changes) == 0 {
+				return errors.New("empty backflow page")
+			}
+			return err
+		},
+		check: func(t *testing.T, e *env, id string) {
+			pg, err := e.province.Backflow(t.Context(), "", 40)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _, _ := e.p.Data.PersonByID(id)
+			for _, c := range pg.Changes {
+				if c.IDNumber != id {
+					continue
+				}
+				disability := false
+				for _, l := range c.Licences {
+					disability = disability || (l.Licence.Type == "disability" && l.Licence.Attrs["grade"] == int(want.DisabilityGrade))
+				}
+				if c.Op != "upsert" || c.Deceased != (want.Death != 0) || disability != (want.Disability != 0) ||
+					c.HukouType != map[bool]string{true: "agricultural", false: "non_agricultural"}[want.Agricultural] {
+					t.Fatalf("backflow change %+v; want death %v, disability %v grade %d", c, want.Death, want.Disability, want.DisabilityGrade)
+				}
+				return
+			}
+			t.Fatalf("person not on the first backflow page")
+		},
+	},
+	{
+		name:     "city_changes",
+		platform: "city",
+		get:      true,
+		server:   func(p *sim.Platforms) *sim.Server { return p.City },
+		call: func(ctx context.Context, e *env, _ string) error {
+			pg, err := e.city.Changes(ctx, "", 20)
+			if err == nil && len(pg.Changes) == 0 {
+				return errors.New("empty change page")
+			}
+			return err
+		},
+		check: func(t *testing.T, e *env, id string) {
+			pg, err := e.city.Changes(t.Context(), "", 40)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _, _ := e.p.Data.PersonByID(id)
+			for _, c := range pg.Changes {
+				if c.IDNumber != id {
+					continue
+				}
+				if c.Op != "upsert" || c.Record == nil || c.Record.Insurance.Pension != want.Pension.String() {
+					t.Fatalf("city change %+v; want pension %s", c, want.Pension)
+				}
+				return
+			}
+			t.Fatalf("person not on the first change page")
+		},
+	},
 }
 
 // startSim starts small simulators for one test.
@@ -255,7 +322,11 @@ func TestFaultKinds(t *testing.T) {
 						}
 					}
 					st := srv.Stats()
-					if st.Requests > int64(calls*(rc.RetryMax+1)) {
+					budget := calls * (rc.RetryMax + 1)
+					if tg.get {
+						budget++ // the warm-up's kept-alive connection, resent once by net/http
+					}
+					if st.Requests > int64(budget) {
 						t.Errorf("%d requests for %d calls: retry budget %d exceeded", st.Requests, calls, rc.RetryMax)
 					}
 					if tc.wantKind == nil && len(st.Faults) == 0 {
@@ -302,7 +373,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 					t.Errorf("open breaker took %v", el)
 				}
 				if !errors.Is(err, connectors.ErrCircuitOpen) || !strings.Contains(err.Error(), "connectors: "+tg.platformName()+": circuit open") {
-					t.Fatalf("err = %v, want circuit open naming %s", err, tg.name)
+					t.Fatalf("err = %v, want circuit open naming %s", err, tg.platformName())
 				}
 			}
 			if after := srv.Stats().Requests; after != before {

@@ -28,8 +28,27 @@ type resident struct {
 	Deceased           *string   `json:"deceased"`
 	Programs           *[]string `json:"programs"`
 	// Optional fields some feed versions carry.
-	HukouType *string  `json:"hukou_type"`
-	LandMu    *float64 `json:"land_mu"`
+	HukouType *string    `json:"hukou_type"`
+	LandMu    *float64   `json:"land_mu"`
+	Homestead *homestead `json:"homestead"`
+}
+
+// homestead is the wire form of a household's homestead record.
+type homestead struct {
+	AreaM2     *float64 `json:"area_m2"`
+	HouseGrade *string  `json:"house_grade"`
+}
+
+func (hs homestead) record() (*evidence.Homestead, error) {
+	if hs.AreaM2 == nil || hs.HouseGrade == nil || *hs.AreaM2 < 0 {
+		return nil, errors.New("area_m2 and house_grade are required")
+	}
+	switch *hs.HouseGrade {
+	case "A", "B", "C", "D", "":
+	default:
+		return nil, errors.New("house_grade: unknown value")
+	}
+	return &evidence.Homestead{AreaM2: *hs.AreaM2, HouseGrade: *hs.HouseGrade}, nil
 }
 
 // relations maps the district's Chinese relation terms to the hub's codes. "父母" (parent,
@@ -176,12 +195,9 @@ type household struct {
 		Name     *string `json:"name"`
 		Relation *string `json:"relation"`
 	} `json:"members"`
-	Dibao     *string  `json:"dibao"`
-	LandMu    *float64 `json:"land_mu"`
-	Homestead *struct {
-		AreaM2     *float64 `json:"area_m2"`
-		HouseGrade *string  `json:"house_grade"`
-	} `json:"homestead"`
+	Dibao     *string    `json:"dibao"`
+	LandMu    *float64   `json:"land_mu"`
+	Homestead *homestead `json:"homestead"`
 }
 
 func hukouType(s string) (string, error) {
@@ -221,16 +237,9 @@ func (x household) record() (evidence.DistrictHousehold, error) {
 	}
 	h.LandMu = *x.LandMu
 	if x.Homestead != nil {
-		hs := x.Homestead
-		if hs.AreaM2 == nil || hs.HouseGrade == nil || *hs.AreaM2 < 0 {
-			return bad("household: homestead: area_m2 and house_grade are required")
+		if h.Homestead, err = x.Homestead.record(); err != nil {
+			return bad("household: homestead: %v", err)
 		}
-		switch *hs.HouseGrade {
-		case "A", "B", "C", "D", "":
-		default:
-			return bad("household: homestead.house_grade: unknown value")
-		}
-		h.Homestead = &evidence.Homestead{AreaM2: *hs.AreaM2, HouseGrade: *hs.HouseGrade}
 	}
 	if len(*x.Members) == 0 {
 		return bad("household: no members")

@@ -136,6 +136,7 @@ type Change struct {
 	// the platform sends them); empty when absent.
 	HukouType string
 	LandMu    *float64
+	Homestead *evidence.Homestead // the household's homestead record, when the feed carries one
 }
 
 // ChangePage is one page of the change feed.
@@ -232,6 +233,11 @@ func decodeChanges(b []byte) (ChangePage, error) {
 				}
 			}
 			c.LandMu = r.LandMu
+			if r.Homestead != nil {
+				if c.Homestead, err = r.Homestead.record(); err != nil {
+					return ChangePage{}, derr(EndpointChanges, "change: resident.homestead: %v", err)
+				}
+			}
 		} else if c.Op == "upsert" {
 			return ChangePage{}, derr(EndpointChanges, "change: upsert without resident")
 		}

@@ -53,6 +53,7 @@ func newCity(data *synth.District, creds Credentials, ttl time.Duration, seed in
 	c.s.handle("POST /oauth2/token", "POST /oauth2/token", http.HandlerFunc(c.token))
 	c.s.handle("GET /api/v2/insured-persons/{idNumber}", "GET /api/v2/insured-persons/{idNumber}", c.authed(c.get))
 	c.s.handle("POST /api/v2/insured-persons:batchGet", "POST /api/v2/insured-persons:batchGet", c.authed(c.batchGet))
+	c.registerFeed()
 	c.s.handle("/", "other", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		cityError(w, http.StatusNotFound, "resource not found")
 	}))

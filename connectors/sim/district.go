@@ -163,6 +163,11 @@ type districtResident struct {
 	Deceased           string   `json:"deceased"`
 	Programs           []string `json:"programs"`
 	UpdatedAt          string   `json:"updated_at"`
+	// Feed-only fields (the change feed carries them, the resident endpoint does not): the
+	// person's hukou type and their household's land and homestead records.
+	HukouType *string            `json:"hukou_type,omitempty"`
+	LandMu    *float64           `json:"land_mu,omitempty"`
+	Homestead *districtHomestead `json:"homestead,omitempty"`
 }
 
 func (d *district) record(p *synth.Person) districtResident {
@@ -344,12 +349,37 @@ func (d *district) changes(w http.ResponseWriter, r *http.Request) {
 	last := after
 	for _, c := range chs {
 		p := &d.data.Persons[c.Person]
-		rec := d.record(p)
+		rec := d.feedRecord(p)
 		resp.Changes = append(resp.Changes, districtChange{Seq: c.Seq, Op: c.Op, IDNo: p.ID, ChangedAt: d.updatedAt, Resident: &rec})
 		last = c.Seq
 	}
 	resp.NextCursor = encodeCursor(last)
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// feedRecord is the resident record as the change feed carries it: the resident endpoint's
+// fields plus hukou type, land (mu) and the household's homestead, if any.
+func (d *district) feedRecord(p *synth.Person) districtResident {
+	rec := d.record(p)
+	hukou := "non_agricultural"
+	if p.Agricultural {
+		hukou = "agricultural"
+	}
+	rec.HukouType = &hukou
+	land := 0.0
+	if p.Household >= 0 && int(p.Household) < len(d.data.Households) {
+		h := &d.data.Households[p.Household]
+		land = round2(h.LandMu)
+		if h.HomesteadM2 > 0 {
+			grade := ""
+			if h.HouseGrade != 0 {
+				grade = string(rune(h.HouseGrade))
+			}
+			rec.Homestead = &districtHomestead{AreaM2: round2(h.HomesteadM2), HouseGrade: grade, RealEstate: yn(h.RealEstate)}
+		}
+	}
+	rec.LandMu = &land
+	return rec
 }
 
 // recordChange is the admin endpoint POST /_sim/changes {"id_no": "...", "op": "upsert"|"delete"}.

@@ -53,6 +53,7 @@ func newProvince(data *synth.District, creds Credentials, seed int64, faults Fau
 	pv.s.handle("/gateway/api/rkjc/query", "POST /gateway/api/rkjc/query", pv.endpoint(pv.rkjc))
 	pv.s.handle("/gateway/api/dzzz/query", "POST /gateway/api/dzzz/query", pv.endpoint(pv.dzzz))
 	pv.s.handle("/gateway/api/qsgx/query", "POST /gateway/api/qsgx/query", pv.endpoint(pv.qsgx))
+	pv.registerFeed()
 	pv.s.handle("/", "other", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		provinceError(w, http.StatusNotFound, "4041", "接口不存在", nil)
 	}))

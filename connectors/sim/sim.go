@@ -109,7 +109,9 @@ type Platforms struct {
 // RecordChange appends a change to the district's change feed for the person with the given
 // ID number, as if the village roll had been edited: op "upsert" (the record changed or the
 // person is back on the roll) or "delete" (the person left the roll; the district then answers
-// 404 for them, while province and city still know them). It returns the change's sequence
+// 404 for them, while province and city still know them). The province's backflow feed and
+// the city's enrolment feed carry the same change: a delete there means the platform no
+// longer sends the district that person's records. It returns the change's sequence
 // number. Safe for concurrent use. Errors wrap ErrUnknownPerson or ErrChangeOp.
 func (p *Platforms) RecordChange(idNumber, op string) (uint64, error) {
 	return p.roll.record(idNumber, op)

@@ -13,11 +13,11 @@ import (
 	"sanmian/connectors/district"
 	"sanmian/connectors/province"
 	"sanmian/connectors/resilience"
-	"sanmian/connectors/snapshot"
 	"sanmian/hub/config"
 	"sanmian/hub/evidence"
 	"sanmian/hub/service"
 	"sanmian/hub/store"
+	hubsync "sanmian/hub/sync"
 )
 
 // connectors are the three platform clients, the cache and the assembler over them.
@@ -46,7 +46,7 @@ func newConnectors(cfg *config.Config, st store.Store, reg prometheus.Registerer
 	}
 	ch := cache.New(cache.Config{}, cache.WithObserver(m))
 	c.assembler = evidence.NewAssembler(c.province, c.city, c.district,
-		evidence.WithCache(ch), evidence.WithHouseholdIndex(snapshot.Index{R: st}))
+		evidence.WithCache(ch), evidence.WithHouseholdIndex(hubsync.Index{R: st}))
 	return &c, nil
 }
 

@@ -18,9 +18,9 @@ import (
 	"sanmian/connectors/province"
 	"sanmian/connectors/resilience"
 	"sanmian/connectors/sim"
-	"sanmian/connectors/snapshot"
 	"sanmian/hub/evidence"
 	"sanmian/hub/store/sqlite"
+	hubsync "sanmian/hub/sync"
 	"sanmian/policies"
 )
 
@@ -221,14 +221,14 @@ func assemblers(t *testing.T, p *sim.Platforms) (cold, indexed *evidence.Assembl
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	if err := snapshot.Sync(t.Context(), dc, st, nil); err != nil {
+	if err := hubsync.District(t.Context(), dc, st, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The city token is fetched once here so that call counts compare like with like.
 	if _, err := cc.Insurance(t.Context(), []string{p.Data.Persons[0].ID}); err != nil {
 		t.Fatal(err)
 	}
-	return evidence.NewAssembler(pc, cc, dc), evidence.NewAssembler(pc, cc, dc, evidence.WithHouseholdIndex(snapshot.Index{R: st}))
+	return evidence.NewAssembler(pc, cc, dc), evidence.NewAssembler(pc, cc, dc, evidence.WithHouseholdIndex(hubsync.Index{R: st}))
 }
 
 // clients returns the real clients of the three simulated platforms, closed when t ends.

@@ -1,5 +1,6 @@
-// Package store is the hub's persistence: the resident snapshot synced from the district
-// platform, applications and their reviews, confirmations, policy decisions, permits,
+// Package store is the hub's persistence: the scan data synced from the platforms (the
+// district roll, the province's backflow of deaths and licences, the city's enrolments, joined
+// per resident in the scan_residents view; see feeds.go), applications and their reviews, confirmations, policy decisions, permits,
 // idempotency records, the hash-chained audit log with signed checkpoints, data-use records
 // and the offices' sealing keys.
 //

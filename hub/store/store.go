@@ -143,6 +143,9 @@ type Txn interface {
 type Store interface {
 	Reader
 	Writer
+	BackflowStore
+	EnrolmentStore
+	ScanDataReader
 
 	// Tx runs fn in one transaction: committed if fn returns nil, rolled back otherwise (and on
 	// panic). Inside fn use tx only: a write through the Store (or a nested Tx) would wait for

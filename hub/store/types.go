@@ -13,6 +13,12 @@ type Resident struct {
 	Veteran                                                                                          string
 	Enrolled                                                                                         []string /*item codes*/
 	LandMu                                                                                           float64
-	UpdatedSeq                                                                                       int64
-	Deleted                                                                                          bool
+	// The roll's school level, collective membership and the household's homestead; the store
+	// derives the town (the village code's 9-digit prefix) from Village.
+	InSchool         string
+	CollectiveMember bool
+	HomesteadM2      float64
+	HouseGrade       string
+	UpdatedSeq       int64
+	Deleted          bool
 }

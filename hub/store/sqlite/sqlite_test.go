@@ -123,3 +123,4 @@ func BenchmarkApplySnapshot(b *testing.B)       { storetest.BenchmarkApplySnapsh
 func BenchmarkApplySnapshotUpdate(b *testing.B) { storetest.BenchmarkApplySnapshotUpdate(b, open(b)) }
 func BenchmarkAuditAppend(b *testing.B)         { storetest.BenchmarkAuditAppend(b, open(b)) }
 func BenchmarkCreateApplication(b *testing.B)   { storetest.BenchmarkCreateApplication(b, open(b)) }
+func BenchmarkApplyFeeds(b *testing.B)          { storetest.BenchmarkApplyFeeds(b, open(b)) }

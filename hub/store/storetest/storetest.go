@@ -36,6 +36,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"snapshot_5000_row_batch", testSnapshotLarge},
 		{"snapshot_deletes", testSnapshotDeletes},
 		{"snapshot_scan_filters", testScanResidents},
+		{"snapshot_resident_moves_town", testResidentMovesTown},
+		{"province_facts_roundtrip_links_and_deletes", testProvinceFacts},
+		{"city_enrolments_roundtrip_and_deletes", testCityEnrolments},
+		{"scan_residents_view_joins_feeds", testScanView},
+		{"child_links_from_licences_and_households", testChildLinks},
 		{"application_create_get_update_version", testApplicationVersion},
 		{"application_list_filters_and_paging", testApplicationList},
 		{"reviews_and_confirmations", testReviewsConfirmations},
@@ -128,6 +133,9 @@ func Resident(i int) store.Resident {
 	}
 	if i%7 == 0 {
 		r.DisabilityCategory, r.DisabilityGrade = "physical", 1+i%4
+	}
+	if i%4 == 0 {
+		r.InSchool, r.CollectiveMember, r.HomesteadM2, r.HouseGrade = "primary", true, float64(100+i%50), "ABCD"[i%4:i%4+1]
 	}
 	if i%5 == 0 {
 		r.Enrolled = []string{"elderly_allowance"}

@@ -20,8 +20,8 @@ type reader struct {
 }
 
 const (
-	residentCols    = "id_number, name, sex, birth_date, hukou_type, village, household_id, relation, deceased, dibao, tekun, disability_category, disability_grade, veteran, land_mu, updated_seq"
-	residentNCols   = 16
+	residentCols    = "id_number, name, sex, birth_date, hukou_type, village, household_id, relation, deceased, dibao, tekun, disability_category, disability_grade, veteran, land_mu, updated_seq, town, in_school, collective_member, homestead_m2, house_grade"
+	residentNCols   = 21
 	applicationCols = "id, item, applicant_id, village, status, form, decision, awaiting_level, awaiting_division, permit_id, created_by, created_at, updated_at, version, subject_key"
 	decisionCols    = "decision_id, application_id, item, path, revision, input_digest, input, result, requested_by, at, seq"
 	permitCols      = "id, application_id, token, kid, item, issuer, issued_at, expires_at, status, revoked_at, revocation_reason, status_list_index"
@@ -75,7 +75,8 @@ func limit(n, def, max int) int {
 func scanResident(s scanner) (store.Resident, error) {
 	var r store.Resident
 	err := s.Scan(&r.IDNumber, &r.Name, &r.Sex, &r.BirthDate, &r.HukouType, &r.Village, &r.HouseholdID, &r.Relation,
-		&r.Deceased, &r.Dibao, &r.Tekun, &r.DisabilityCategory, &r.DisabilityGrade, &r.Veteran, &r.LandMu, &r.UpdatedSeq)
+		&r.Deceased, &r.Dibao, &r.Tekun, &r.DisabilityCategory, &r.DisabilityGrade, &r.Veteran, &r.LandMu, &r.UpdatedSeq,
+		new(string), &r.InSchool, &r.CollectiveMember, &r.HomesteadM2, &r.HouseGrade)
 	return r, wrap("scan resident", err)
 }
 

@@ -93,13 +93,25 @@ func (db *DB) ApplySnapshot(ctx context.Context, feed string, rows []store.Resid
 	})
 }
 
-// deleteResidents removes the residents with these ID numbers, and by cascade their
-// enrolments; ID numbers not in the snapshot are ignored.
+// townOf is the town (9-digit prefix) of a village code, "" for a shorter code.
+func townOf(village string) string {
+	if len(village) < 9 {
+		return ""
+	}
+	return village[:9]
+}
+
+// deleteResidents removes the residents with these ID numbers and their enrolments (by
+// cascade on SQLite; explicitly on PostgreSQL, whose partitioned roll cannot be the target
+// of a foreign key on id_number alone); ID numbers not in the snapshot are ignored.
 func (w *writer) deleteResidents(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	if w.d.ArrayBind {
+		if _, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM resident_enrolments WHERE id_number = ANY(?::text[])"), ids); err != nil {
+			return wrap("delete enrolments", err)
+		}
 		_, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM residents WHERE id_number = ANY(?::text[])"), ids)
 		return wrap("delete residents", err)
 	}
@@ -126,34 +138,30 @@ func (w *writer) upsertResidents(ctx context.Context, rows []store.Resident) err
 	var enrol []any
 	for _, r := range rows {
 		args = append(args, r.IDNumber, r.Name, r.Sex, r.BirthDate, r.HukouType, r.Village, r.HouseholdID, r.Relation,
-			r.Deceased, r.Dibao, r.Tekun, r.DisabilityCategory, r.DisabilityGrade, r.Veteran, r.LandMu, r.UpdatedSeq)
+			r.Deceased, r.Dibao, r.Tekun, r.DisabilityCategory, r.DisabilityGrade, r.Veteran, r.LandMu, r.UpdatedSeq,
+			townOf(r.Village), r.InSchool, r.CollectiveMember, r.HomesteadM2, r.HouseGrade)
 		ids = append(ids, r.IDNumber)
 		for _, item := range r.Enrolled {
 			enrol = append(enrol, r.IDNumber, item)
 		}
 	}
-	if _, err := w.q.ExecContext(ctx, w.d.SQL(rowsSQL("INSERT INTO residents ("+residentCols+")", len(rows), residentNCols, residentUpsertTail)), args...); err != nil {
-		return wrap("upsert residents", err)
+	if err := w.insertRows(ctx, "upsert residents", "INSERT INTO residents ("+residentCols+")", residentNCols, residentUpsertTail, args); err != nil {
+		return err
 	}
 	if _, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM resident_enrolments WHERE id_number IN "+placeholders(len(ids))), ids...); err != nil {
 		return wrap("replace enrolments", err)
 	}
-	for len(enrol) > 0 {
-		n := min(len(enrol), w.d.MaxParams/2*2)
-		if _, err := w.q.ExecContext(ctx, w.d.SQL(rowsSQL("INSERT INTO resident_enrolments (id_number, item)", n/2, 2, " ON CONFLICT DO NOTHING")), enrol[:n]...); err != nil {
-			return wrap("insert enrolments", err)
-		}
-		enrol = enrol[n:]
-	}
-	return nil
+	return w.insertRows(ctx, "insert enrolments", "INSERT INTO resident_enrolments (id_number, item)", 2, " ON CONFLICT DO NOTHING", enrol)
 }
 
-// residentArraySQL upserts residents from one array parameter per column (PostgreSQL unnest):
-// one short statement per batch, planned once, instead of thousands of bind parameters.
+// residentArraySQL inserts residents from one array parameter per column (PostgreSQL unnest):
+// one short statement per batch, planned once, instead of thousands of bind parameters. The
+// roll is partitioned by town and has no unique key on id_number alone, so the batch's
+// residents are deleted first (which also moves a resident between towns).
 var residentArraySQL = "INSERT INTO residents (" + residentCols + ") SELECT * FROM unnest(" +
 	"?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], " +
-	"?::boolean[], ?::boolean[], ?::boolean[], ?::text[], ?::integer[], ?::text[], ?::double precision[], ?::bigint[])" +
-	residentUpsertTail
+	"?::boolean[], ?::boolean[], ?::boolean[], ?::text[], ?::integer[], ?::text[], ?::double precision[], ?::bigint[], " +
+	"?::text[], ?::text[], ?::boolean[], ?::double precision[], ?::text[])"
 
 func (w *writer) upsertResidentsArrays(ctx context.Context, rows []store.Resident) error {
 	n := len(rows)
@@ -165,16 +173,23 @@ func (w *writer) upsertResidentsArrays(ctx context.Context, rows []store.Residen
 		land                                                      = make([]float64, n)
 		seq                                                       = make([]int64, n)
 		enrolID, enrolItem                                        []string
+		town, school, grade2                                      = make([]string, n), make([]string, n), make([]string, n)
+		collective                                                = make([]bool, n)
+		homestead                                                 = make([]float64, n)
 	)
 	for i, r := range rows {
 		id[i], name[i], sex[i], birth[i], hukou[i], village[i], household[i], relation[i] = r.IDNumber, r.Name, r.Sex, r.BirthDate, r.HukouType, r.Village, r.HouseholdID, r.Relation
 		deceased[i], dibao[i], tekun[i], category[i], grade[i], veteran[i], land[i], seq[i] = r.Deceased, r.Dibao, r.Tekun, r.DisabilityCategory, int32(r.DisabilityGrade), r.Veteran, r.LandMu, r.UpdatedSeq
+		town[i], school[i], collective[i], homestead[i], grade2[i] = townOf(r.Village), r.InSchool, r.CollectiveMember, r.HomesteadM2, r.HouseGrade
 		for _, item := range r.Enrolled {
 			enrolID, enrolItem = append(enrolID, r.IDNumber), append(enrolItem, item)
 		}
 	}
+	if _, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM residents WHERE id_number = ANY(?::text[])"), id); err != nil {
+		return wrap("replace residents", err)
+	}
 	if _, err := w.q.ExecContext(ctx, w.d.SQL(residentArraySQL), id, name, sex, birth, hukou, village, household, relation,
-		deceased, dibao, tekun, category, grade, veteran, land, seq); err != nil {
+		deceased, dibao, tekun, category, grade, veteran, land, seq, town, school, collective, homestead, grade2); err != nil {
 		return wrap("upsert residents", err)
 	}
 	if _, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM resident_enrolments e USING unnest(?::text[]) AS d(id) WHERE e.id_number = d.id"), id); err != nil {

@@ -1,4 +1,4 @@
-package snapshot_test
+package sync_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"sanmian/connectors/resilience"
 	"sanmian/connectors/sim"
 	"sanmian/connectors/sim/synth"
-	"sanmian/connectors/snapshot"
 	"sanmian/hub/store/sqlite"
+	hubsync "sanmian/hub/sync"
 )
 
 // BenchmarkFullDistrictSync syncs the whole synthetic district (1,075,784 residents) into a
@@ -20,7 +20,7 @@ import (
 // and that no resident is duplicated. It takes minutes, so it is a benchmark (one run,
 // whatever b.N) rather than part of the unit tests:
 //
-//	go test -run '^$' -bench FullDistrictSync -benchtime 1x -timeout 30m -v ./connectors/snapshot/
+//	go test -run '^$' -bench FullDistrictSync -benchtime 1x -timeout 30m -v ./hub/sync/
 func BenchmarkFullDistrictSync(t *testing.B) {
 	start := time.Now()
 	p, err := sim.Start(t.Context(), sim.Config{Residents: synth.FullDistrictResidents, Seed: 1})
@@ -44,8 +44,8 @@ func BenchmarkFullDistrictSync(t *testing.B) {
 
 	want := len(p.Data.Persons)
 	ctx, cancel := context.WithCancel(t.Context())
-	var killedAt snapshot.Progress
-	err = snapshot.Sync(ctx, dc, st, func(pr snapshot.Progress) {
+	var killedAt hubsync.Progress
+	err = hubsync.District(ctx, dc, st, func(pr hubsync.Progress) {
 		if pr.Rows >= int64(want/2) && killedAt.Rows == 0 {
 			killedAt = pr
 			cancel() // killed midway
@@ -56,8 +56,8 @@ func BenchmarkFullDistrictSync(t *testing.B) {
 		t.Fatalf("first run: %v", err)
 	}
 	t.Logf("killed after %d rows, %d pages, %.0f rows/s", killedAt.Rows, killedAt.Pages, killedAt.RowsPerSecond)
-	var last snapshot.Progress
-	if err := snapshot.Sync(t.Context(), dc, st, func(pr snapshot.Progress) { last = pr }); err != nil {
+	var last hubsync.Progress
+	if err := hubsync.District(t.Context(), dc, st, func(pr hubsync.Progress) { last = pr }); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("resumed: %d rows, %d pages in %v (%.0f rows/s)", last.Rows, last.Pages, last.Elapsed, last.RowsPerSecond)

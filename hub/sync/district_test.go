@@ -1,4 +1,4 @@
-package snapshot_test
+package sync_test
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 	"sanmian/connectors/district"
 	"sanmian/connectors/resilience"
 	"sanmian/connectors/sim"
-	"sanmian/connectors/snapshot"
 	"sanmian/hub/store"
 	"sanmian/hub/store/sqlite"
+	hubsync "sanmian/hub/sync"
 )
 
 func TestMain(m *testing.M) {
@@ -68,17 +68,17 @@ func TestSyncKilledMidwayResumesWithoutDuplicates(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	var pages int
-	err := snapshot.Sync(ctx, dc, st, func(pr snapshot.Progress) {
+	err := hubsync.District(ctx, dc, st, func(pr hubsync.Progress) {
 		pages = pr.Pages
 		if pr.Pages == 3 {
 			cancel() // killed midway
 		}
-	}, snapshot.WithPageSize(250))
+	}, hubsync.WithPageSize(250))
 	cancel()
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("first run: err = %v, want context.Canceled", err)
 	}
-	cur, err := st.SyncCursor(t.Context(), snapshot.Feed)
+	cur, err := st.SyncCursor(t.Context(), store.FeedDistrictResidents)
 	if err != nil || cur == "" {
 		t.Fatalf("cursor after kill = %q, %v", cur, err)
 	}
@@ -87,8 +87,8 @@ func TestSyncKilledMidwayResumesWithoutDuplicates(t *testing.T) {
 		t.Fatalf("after kill: %d rows from %d pages, want %d (< %d)", n, pages, pages*250, want)
 	}
 
-	var last snapshot.Progress
-	if err := snapshot.Sync(t.Context(), dc, st, func(pr snapshot.Progress) { last = pr }, snapshot.WithPageSize(250)); err != nil {
+	var last hubsync.Progress
+	if err := hubsync.District(t.Context(), dc, st, func(pr hubsync.Progress) { last = pr }, hubsync.WithPageSize(250)); err != nil {
 		t.Fatal(err)
 	}
 	if !last.Done || last.Rows != int64(want-n) {
@@ -105,8 +105,8 @@ func TestSyncKilledMidwayResumesWithoutDuplicates(t *testing.T) {
 	}
 
 	// A third run finds nothing new and changes nothing (idempotent).
-	last = snapshot.Progress{}
-	if err := snapshot.Sync(t.Context(), dc, st, func(pr snapshot.Progress) { last = pr }); err != nil {
+	last = hubsync.Progress{}
+	if err := hubsync.District(t.Context(), dc, st, func(pr hubsync.Progress) { last = pr }); err != nil {
 		t.Fatal(err)
 	}
 	if last.Rows != 0 || !last.Done {
@@ -120,7 +120,7 @@ func TestSyncKilledMidwayResumesWithoutDuplicates(t *testing.T) {
 	if err := st.ApplySnapshot(t.Context(), "replay", nil, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := snapshot.Sync(t.Context(), dc, st, nil, snapshot.WithFeedName("replay")); err != nil {
+	if err := hubsync.District(t.Context(), dc, st, nil, hubsync.WithFeedName("replay")); err != nil {
 		t.Fatal(err)
 	}
 	if total3, seen3 := countRows(t, st); total3 != want || len(seen3) != want {
@@ -143,7 +143,7 @@ func TestSyncKilledMidwayResumesWithoutDuplicates(t *testing.T) {
 
 func TestSyncUnderFlakyFaults(t *testing.T) {
 	p, dc, st := setup(t, 1500, sim.ProfileFlaky)
-	if err := snapshot.Sync(t.Context(), dc, st, nil, snapshot.WithPageSize(100)); err != nil {
+	if err := hubsync.District(t.Context(), dc, st, nil, hubsync.WithPageSize(100)); err != nil {
 		t.Fatal(err)
 	}
 	if n, seen := countRows(t, st); n != len(p.Data.Persons) || len(seen) != n {
@@ -153,10 +153,10 @@ func TestSyncUnderFlakyFaults(t *testing.T) {
 
 func TestIndexHouseholdMembers(t *testing.T) {
 	p, dc, st := setup(t, 500, "")
-	if err := snapshot.Sync(t.Context(), dc, st, nil); err != nil {
+	if err := hubsync.District(t.Context(), dc, st, nil); err != nil {
 		t.Fatal(err)
 	}
-	ix := snapshot.Index{R: st}
+	ix := hubsync.Index{R: st}
 	for _, h := range p.Data.Households[:20] {
 		head := p.Data.Persons[h.Members[0]]
 		no, members, ok, err := ix.HouseholdMembers(t.Context(), head.ID)
@@ -184,7 +184,7 @@ func TestIndexHouseholdMembers(t *testing.T) {
 // of the last change.
 func TestIncrementalSync(t *testing.T) {
 	p, dc, st := setup(t, 300, "")
-	if err := snapshot.Sync(t.Context(), dc, st, nil); err != nil {
+	if err := hubsync.District(t.Context(), dc, st, nil); err != nil {
 		t.Fatal(err)
 	}
 	n := int64(len(p.Data.Persons))
@@ -200,7 +200,7 @@ func TestIncrementalSync(t *testing.T) {
 	if b == "" {
 		t.Fatal("no household with two members")
 	}
-	ix := snapshot.Index{R: st}
+	ix := hubsync.Index{R: st}
 	if _, members, _, err := ix.HouseholdMembers(t.Context(), mate); err != nil || !slices.Contains(members, b) {
 		t.Fatalf("before the delete: members = %v, %v; want %s among them", members, err, b)
 	}
@@ -210,11 +210,11 @@ func TestIncrementalSync(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sync := func() snapshot.Progress {
+	sync := func() hubsync.Progress {
 		t.Helper()
 		p.District.ResetStats()
-		var last snapshot.Progress
-		if err := snapshot.Sync(t.Context(), dc, st, func(pr snapshot.Progress) { last = pr }); err != nil {
+		var last hubsync.Progress
+		if err := hubsync.District(t.Context(), dc, st, func(pr hubsync.Progress) { last = pr }); err != nil {
 			t.Fatal(err)
 		}
 		if n := p.District.Stats().Requests; n != 1 {

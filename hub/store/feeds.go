@@ -1,0 +1,129 @@
+package store
+
+import "context"
+
+// Feed names under which the sync cursors of the scan data are saved.
+const (
+	FeedDistrictResidents = "district.residents" // the district's change feed (residents table)
+	FeedProvinceBackflow  = "province.backflow"  // the province's backflow (数据回流)
+	FeedCityEnrolments    = "city.enrolments"    // the city's enrolment changes
+)
+
+// Sources of a parent-child link.
+const (
+	LinkBirthCertificate = "birth_certificate" // the child's birth certificate names the parent
+	LinkOnlyChildHonour  = "only_child_honour" // the parent's only-child honour names the child
+	LinkHousehold        = "household"         // household relations on the district roll
+)
+
+// ProvinceFacts is what the province's backflow feed says about one resident: the household
+// register's hukou type and village, death, and the licences the eligibility rules read.
+//
+// In a batch given to ApplyProvinceFacts, Deleted marks a withdrawal (the province no longer
+// backflows the person): only IDNumber is read, and the row and the links it stated go.
+type ProvinceFacts struct {
+	IDNumber     string
+	HukouType    string // agricultural | non_agricultural
+	HukouVillage string // 12-digit village code of the household register
+	Deceased     bool
+	DeathDate    string // YYYY-MM-DD; may be empty when Deceased
+	// The resident's newest disability certificate; all empty/zero without one.
+	DisabilityNumber     string
+	DisabilityCategory   string // visual, hearing, speech, physical, intellectual, mental, multiple
+	DisabilityGrade      int    // 1 (most severe) .. 4
+	DisabilityValidUntil string // YYYY-MM-DD; empty when long-term
+	DisabilityStatus     string // valid | expired | revoked
+	OnlyChildHonour      bool   // holds an only-child parents' honour certificate
+	SpouseID             string // spouse named by the newest marriage certificate, unless divorced since
+	// Links are the parent-child links this record states (its birth certificate: parents →
+	// this resident; its only-child honour: this resident → the child). They replace the
+	// links the resident's previous record stated.
+	Links      []ChildLink
+	UpdatedSeq int64
+	Deleted    bool
+}
+
+// ChildLink is one parent → child link and where it comes from (a Link* constant).
+type ChildLink struct {
+	ParentID, ChildID, Source string
+}
+
+// CityEnrolment is the city's record of one resident's social insurance.
+//
+// In a batch given to ApplyCityEnrolments, Deleted marks a removal: only IDNumber is read.
+type CityEnrolment struct {
+	IDNumber             string
+	Pension              string // not_enrolled | enrolled | receiving | suspended
+	PensionSince         string // YYYY-MM-DD: enrolment, or start of receipt when receiving
+	PensionMonthly       float64
+	Medical              string // enrolled | not_enrolled
+	MedicalYear          int
+	Employment           string // employed | unemployed_registered | not_in_labour_force
+	UnemployedSince      string
+	EmploymentDifficulty bool
+	UpdatedSeq           int64
+	Deleted              bool
+}
+
+// ScanResident is one row of the scan_residents view: a resident of the district roll with
+// the province's and the city's facts joined. Deceased is true when the province or the
+// village roll records the death; DeceasedSource is "province", "district", "both" or "".
+type ScanResident struct {
+	Resident
+	Town           string
+	Deceased       bool
+	DeceasedSource string
+	Province       ProvinceFacts // without Links; zero when ProvinceSynced is false
+	City           CityEnrolment // zero when CitySynced is false
+	ProvinceSynced bool
+	CitySynced     bool
+}
+
+// FeedCounts are the row counts of the synced scan data.
+type FeedCounts struct {
+	Residents, Province, City, ChildLinks int64
+}
+
+// ResidentFeedStore is where the district's change feed is synced (residents, enrolments).
+type ResidentFeedStore interface {
+	// SyncCursor returns the saved cursor of a feed ("" if never synced).
+	SyncCursor(ctx context.Context, feed string) (string, error)
+	// ApplySnapshot: see Store.ApplySnapshot.
+	ApplySnapshot(ctx context.Context, feed string, rows []Resident, nextCursor string) error
+}
+
+// BackflowStore is where the province's backflow feed is synced.
+type BackflowStore interface {
+	SyncCursor(ctx context.Context, feed string) (string, error)
+	// ApplyProvinceFacts applies rows and saves nextCursor for feed in one transaction: a row
+	// upserts the resident's province facts and replaces the child links the resident's
+	// record states; a row with Deleted set removes both (nothing to remove is not an error).
+	// When an ID number occurs more than once, its last row decides. Applying the same batch
+	// twice leaves the same state. Rows need no district row: the feeds sync independently.
+	ApplyProvinceFacts(ctx context.Context, feed string, rows []ProvinceFacts, nextCursor string) error
+}
+
+// EnrolmentStore is where the city's enrolment feed is synced.
+type EnrolmentStore interface {
+	SyncCursor(ctx context.Context, feed string) (string, error)
+	// ApplyCityEnrolments applies rows and saves nextCursor for feed in one transaction, with
+	// the same upsert, delete, last-row-wins and replay rules as ApplyProvinceFacts.
+	ApplyCityEnrolments(ctx context.Context, feed string, rows []CityEnrolment, nextCursor string) error
+}
+
+// ScanDataReader reads the synced scan data back.
+type ScanDataReader interface {
+	// GetProvinceFacts returns a resident's province facts with the links their record
+	// states, or ErrNotFound.
+	GetProvinceFacts(ctx context.Context, idNumber string) (ProvinceFacts, error)
+	// GetCityEnrolment returns a resident's city record, or ErrNotFound.
+	GetCityEnrolment(ctx context.Context, idNumber string) (CityEnrolment, error)
+	// GetScanResident returns the resident's scan_residents row, or ErrNotFound when the
+	// resident is not on the synced district roll.
+	GetScanResident(ctx context.Context, idNumber string) (ScanResident, error)
+	// ChildrenOf returns the links from parentID in the child_links view (licences and
+	// household relations), ordered by child and source.
+	ChildrenOf(ctx context.Context, parentID string) ([]ChildLink, error)
+	// CountFeeds counts the synced rows.
+	CountFeeds(ctx context.Context) (FeedCounts, error)
+}

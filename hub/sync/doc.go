@@ -1,0 +1,15 @@
+// Package sync keeps the hub's synced copy of the platforms' data up to date: the district's
+// change feed (residents, rolls, land and homestead), the province's backflow feed (deaths and
+// licences, 数据回流) and the city's enrolment changes (pension, medical insurance,
+// employment). The district-wide scans decide on this copy, so it holds the same facts the
+// live per-resident decision fetches.
+//
+// Every feed syncs the same way: from the cursor saved in the store, each page of changes is
+// applied together with the cursor after it in one store transaction (upserts, and deletes),
+// so a sync may be killed at any point and run again without losing or duplicating rows, and
+// replaying a page changes nothing. The next page is fetched while the current one is
+// written. Progress is reported after every page.
+//
+// The package sits on the hub side: it imports the connectors and the store's role
+// interfaces; the connectors know nothing of the store.
+package sync
