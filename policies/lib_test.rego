@@ -110,10 +110,23 @@ test_every_item_declares_repeatable if {
 	}
 }
 
+# Every item names whom its benefit is for; the household's and the deceased's are held once
+# per household and once per death (README.md "Once per subject").
+test_benefit_subjects if {
+	subjects := {code: it.benefit_subject | some code, it in data.sanmian.catalogue.items}
+	every s in subjects {
+		s in {"applicant", "household", "deceased"}
+	}
+	{code | some code, s in subjects; s != "applicant"} == {
+		"dilapidated_house_renovation", "farmland_protection_subsidy", "funeral_subsidy", "homestead_application",
+	}
+	subjects.funeral_subsidy == "deceased"
+}
+
 test_repeatable_items_are_per_event_or_on_demand if {
 	repeatable := {code | some code, it in data.sanmian.catalogue.items; it.repeatable}
 	repeatable == {
-		"assistive_device_fitting", "birth_registration", "disability_certificate_renewal", "funeral_subsidy",
+		"assistive_device_fitting", "birth_registration", "disability_certificate_renewal",
 		"kinship_certificate", "medical_assistance", "residence_certificate", "temporary_assistance",
 	}
 }
