@@ -168,6 +168,7 @@ func (b *builder) mutation() *graphql.Object {
 			"item":              {Type: nn(tString), Description: "Item code (事项编码)."},
 			"applicantIdNumber": {Type: nn(tString), Description: "Applicant's ID number (申请人身份证号)."},
 			"purpose":           {Type: nn(tString), Description: "Purpose of the data use (查询目的)."},
+			"subjectIdNumber":   {Type: tString, Description: "ID number of the deceased a funeral subsidy is claimed for, when the applicant is a relative (逝者身份证号); only for items whose benefit subject is the deceased."},
 			"idempotencyKey":    {Type: tString, Description: "Idempotency key; defaults to the Idempotency-Key header (幂等键)."},
 		},
 	})
@@ -219,7 +220,7 @@ func (b *builder) mutation() *graphql.Object {
 				Args:        graphql.FieldConfigArgument{"input": arg(nn(applyIn), "The application (申请内容).")},
 				Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
 					return s.svc.Apply(p.Context, s.caller, ApplyRequest{Item: str(m, "item"), ApplicantIDNumber: str(m, "applicantIdNumber"),
-						Purpose: str(m, "purpose"), IdempotencyKey: idemKey(s, m)})
+						Purpose: str(m, "purpose"), SubjectIDNumber: str(m, "subjectIdNumber"), IdempotencyKey: idemKey(s, m)})
 				}),
 			},
 			"confirm": {

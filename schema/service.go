@@ -304,7 +304,10 @@ type ApplyRequest struct {
 	Item              string
 	ApplicantIDNumber string
 	Purpose           string
-	IdempotencyKey    string
+	// SubjectIDNumber names the deceased of a funeral subsidy claimed by a relative ("" when
+	// the benefit is the applicant's or the household's).
+	SubjectIDNumber string
+	IdempotencyKey  string
 }
 
 // ConfirmRequest is the applicant's confirmation: declined field names and a signature.

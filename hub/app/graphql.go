@@ -159,6 +159,9 @@ func (g graphQLService) Applications(ctx context.Context, c schema.Caller, f sch
 func (g graphQLService) Apply(ctx context.Context, c schema.Caller, req schema.ApplyRequest) (*schema.Application, error) {
 	var cr service.CreateRequest
 	cr.Item, cr.Applicant.IDNumber, cr.Purpose = req.Item, req.ApplicantIDNumber, req.Purpose
+	if req.SubjectIDNumber != "" {
+		cr.Subject = &service.SubjectRef{IDNumber: req.SubjectIDNumber}
+	}
 	res, err := g.hub.CreateApplication(ctx, authCaller(c), cr, req.IdempotencyKey)
 	if err != nil {
 		return nil, err

@@ -9,23 +9,23 @@ import (
 
 // Item is one catalogue entry as the bundle defines it (data.sanmian.catalogue.items).
 type Item struct {
-	Code         string              `json:"code"`
-	ZH           string              `json:"zh"`
-	EN           string              `json:"en"`
-	Category     string              `json:"category"`
-	Basis        Basis               `json:"basis"`
-	ReviewLevels []string            `json:"review_levels"`
-	Instant      bool                `json:"instant"`
-	Proactive    bool                `json:"proactive"`
-	StaleAllowed bool                `json:"stale_allowed"`
-	Recurring    bool                `json:"recurring"`
-	Repeatable   bool                `json:"repeatable"` // may be applied for again while held (policies/README.md)
+	Code         string   `json:"code"`
+	ZH           string   `json:"zh"`
+	EN           string   `json:"en"`
+	Category     string   `json:"category"`
+	Basis        Basis    `json:"basis"`
+	ReviewLevels []string `json:"review_levels"`
+	Instant      bool     `json:"instant"`
+	Proactive    bool     `json:"proactive"`
+	StaleAllowed bool     `json:"stale_allowed"`
+	Recurring    bool     `json:"recurring"`
+	Repeatable   bool     `json:"repeatable"` // may be applied for again while held (policies/README.md)
 	// BenefitSubject is whom the benefit is for, and so what an application holds:
 	// SubjectApplicant, SubjectHousehold or SubjectDeceased (policies/README.md).
-	BenefitSubject string `json:"benefit_subject"`
-	Needs        map[string][]string `json:"needs"`      // evidence kind → needs paths
-	Form         []FormField         `json:"form"`
-	Params       map[string]any      `json:"params,omitempty"`
+	BenefitSubject string              `json:"benefit_subject"`
+	Needs          map[string][]string `json:"needs"` // evidence kind → needs paths
+	Form           []FormField         `json:"form"`
+	Params         map[string]any      `json:"params,omitempty"`
 }
 
 // Benefit subjects (Item.BenefitSubject): whom an item's benefit is for.
