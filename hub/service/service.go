@@ -279,7 +279,7 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 		return Result{}, err
 	}
 	if holdKey != "" {
-		if err := h.checkHeld(ctx, item.Code, holdKey); err != nil {
+		if err := h.checkHeld(ctx, item, holdKey); err != nil {
 			return Result{}, err
 		}
 	}
@@ -294,7 +294,7 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 			return Result{}, &InvalidError{Field: "subject.id_number", Detail: "the household records several deaths within the claim window: name the deceased the claim is for"}
 		}
 		if key != "" {
-			if err := h.checkHeld(ctx, item.Code, key); err != nil {
+			if err := h.checkHeld(ctx, item, key); err != nil {
 				return Result{}, err
 			}
 		}
@@ -334,7 +334,7 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 		if err := tx.CreateApplication(ctx, app); err != nil {
 			var held *store.HeldError
 			if errors.As(err, &held) {
-				return 0, nil, heldError(held)
+				return 0, nil, heldError(held, item.BenefitSubject)
 			}
 			return 0, nil, err
 		}

@@ -125,10 +125,10 @@ func claimantView(b *evidence.Bundle, claimant string) *evidence.Bundle {
 // checkHeld returns the already-held refusal when an open application or an active permit
 // holds (item, key), nil when the subject is free. It spares the later work; the store's
 // unique index is what enforces the rule.
-func (h *Hub) checkHeld(ctx context.Context, item, key string) error {
-	holder, err := h.store.GetHoldingApplication(ctx, item, key)
+func (h *Hub) checkHeld(ctx context.Context, item Item, key string) error {
+	holder, err := h.store.GetHoldingApplication(ctx, item.Code, key)
 	if err == nil {
-		return heldError(&store.HeldError{Item: item, ApplicationID: holder.ID, Status: holder.Status, PermitID: holder.PermitID})
+		return heldError(&store.HeldError{Item: item.Code, ApplicationID: holder.ID, Status: holder.Status, PermitID: holder.PermitID}, item.BenefitSubject)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
