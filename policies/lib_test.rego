@@ -103,7 +103,7 @@ test_reason_texts_complete if {
 }
 
 # Every item states whether it may be applied for again while held (the hub reads a missing
-# flag as false); see README.md "Once per resident".
+# flag as false); see README.md "Once per subject".
 test_every_item_declares_repeatable if {
 	every it in data.sanmian.catalogue.items {
 		is_boolean(it.repeatable)
