@@ -24,8 +24,9 @@ type Item struct {
 	StaleAllowed bool        `json:"stale_allowed"`
 	// Repeatable items may be applied for again while an earlier application is open or its
 	// permit active (assistance granted per event, certificates issued on demand). For the
-	// others an open application or an active permit holds the applicant (see
-	// store.Application.SubjectKey) and a second application is refused with *HeldError.
+	// others an open application or an active permit holds the benefit subject (see
+	// BenefitSubject and store.Application.SubjectKey) and a second application is refused
+	// with *HeldError.
 	Repeatable bool `json:"repeatable"`
 	// BenefitSubject is whom the benefit is for (SubjectApplicant, SubjectHousehold,
 	// SubjectDeceased): an application holds that subject, so a household item is granted
