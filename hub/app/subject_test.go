@@ -162,10 +162,21 @@ func TestFuneralSubsidyPaidDeathRefused(t *testing.T) {
 	e := newHubEnv(t)
 	d := e.sim.Data
 	dead := recentDeaths(d, true, 3)
-	if len(dead) == 0 {
-		t.Fatal("the district has no recent paid death with a living spouse")
+	if len(dead) < 2 {
+		t.Fatalf("the district has %d recent paid deaths with a living spouse", len(dead))
 	}
-	for i, p := range dead {
+	{
+		// GraphQL apply names the deceased the same way (subjectIdNumber).
+		p := dead[0]
+		g := e.do("POST", "/graphql", e.token("counter", d.Village(p).Code), map[string]any{
+			"query": `mutation($in: ApplyInput!) { apply(input: $in) { id decision { eligible reasons } } }`,
+			"variables": map[string]any{"in": map[string]any{"item": "funeral_subsidy", "applicantIdNumber": d.Persons[p.Spouse].ID,
+				"subjectIdNumber": p.ID, "purpose": "测试：按逝者申领", "idempotencyKey": "funeral-paid-graphql"}}})
+		if g.status != 200 || field(g.body, "data.apply.decision.eligible") != false || !strings.Contains(string(g.raw), "death_already_paid") {
+			t.Fatalf("GraphQL apply naming a paid death: %d %s", g.status, g.raw)
+		}
+	}
+	for i, p := range dead[1:] {
 		sp := &d.Persons[p.Spouse]
 		for _, named := range []bool{true, false} {
 			subject := ""
@@ -185,8 +196,8 @@ func TestFuneralSubsidyPaidDeathRefused(t *testing.T) {
 			}
 		}
 	}
-	// A subject on an item granted to the applicant is a 400.
 	p := dead[0]
+	// A subject on an item granted to the applicant is a 400.
 	if r := e.createFor("senior_card", d.Persons[p.Spouse].ID, p.ID, d.Village(p).Code, "subject-on-senior-card"); r.status != 400 {
 		t.Fatalf("subject on senior_card: %d %s, want 400", r.status, r.raw)
 	}
