@@ -172,7 +172,7 @@ func TestFuneralSubsidyPaidDeathRefused(t *testing.T) {
 			"query": `mutation($in: ApplyInput!) { apply(input: $in) { id decision { eligible reasons } } }`,
 			"variables": map[string]any{"in": map[string]any{"item": "funeral_subsidy", "applicantIdNumber": d.Persons[p.Spouse].ID,
 				"subjectIdNumber": p.ID, "purpose": "测试：按逝者申领", "idempotencyKey": "funeral-paid-graphql"}}})
-		if g.status != 200 || field(g.body, "data.apply.decision.eligible") != false || !strings.Contains(string(g.raw), "death_already_paid") {
+		if g.status != 200 || field(g.body, "data.apply.decision.eligible") != false || !strings.Contains(string(g.raw), "惠民殡葬补贴发放名册") {
 			t.Fatalf("GraphQL apply naming a paid death: %d %s", g.status, g.raw)
 		}
 	}
