@@ -299,6 +299,15 @@ func TestFuneralSubsidyOneDeathTwoHubsPostgres(t *testing.T) {
 	if loser := string(bodies[1-w]); !strings.Contains(loser, "already-held") || !strings.Contains(loser, app.ID) || !strings.Contains(loser, "逝者") {
 		t.Fatalf("the losing claim does not name the winner %s: %s", app.ID, loser)
 	}
+	// The form is the claimant's, with the deceased's name and date of death filled in.
+	for _, f := range app.Form.Fields {
+		if (f.Name == "deceased_name" || f.Name == "death_date") && f.Manual {
+			t.Errorf("form field %s of the deceased not filled: %s", f.Name, bodies[w])
+		}
+	}
+	if name, _ := field(created, "applicant.name").(string); name != spouse.Name && name != child.Name {
+		t.Errorf("applicant name %q is not the claimant's", name)
+	}
 	// The winner goes through review to its permit.
 	counter := mint("counter-winner", auth.RoleCounter, village)
 	if st := postJSON(t, http.MethodPost, urlA+"/v1/applications/"+app.ID+"/confirm", counter, "funeral-confirm",

@@ -316,7 +316,11 @@ func (h *Hub) createApplication(ctx context.Context, c auth.Caller, req CreateRe
 	// The stored purpose also masks the applicant's name (and the deceased's); the request
 	// (and its idempotency hash) keeps the purpose as checked above.
 	purpose = redact(redact(purpose, bundle.Applicant.Name), formBundle.Applicant.Name)
-	form := buildForm(item, formBundle, dec)
+	formItem := item
+	if req.Subject != nil {
+		formItem = claimantForm(item)
+	}
+	form := buildForm(formItem, formBundle, dec)
 	view := ApplicationView{
 		Item:      item.Code,
 		Applicant: Applicant{IDNumber: ident.MaskIDNumber(req.Applicant.IDNumber), Name: formBundle.Applicant.Name},

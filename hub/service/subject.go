@@ -122,6 +122,20 @@ func claimantView(b *evidence.Bundle, claimant string) *evidence.Bundle {
 	return v
 }
 
+// claimantForm is item with its form read from claimantView: the household paths (the
+// deceased's fields) point at the one household member of that view.
+func claimantForm(item Item) Item {
+	fields := make([]FieldSpec, len(item.Fields))
+	for i, f := range item.Fields {
+		if rest, ok := strings.CutPrefix(f.Path, "household."); ok {
+			f.Path = "household.0." + rest
+		}
+		fields[i] = f
+	}
+	item.Fields = fields
+	return item
+}
+
 // checkHeld returns the already-held refusal when an open application or an active permit
 // holds (item, key), nil when the subject is free. It spares the later work; the store's
 // unique index is what enforces the rule.
