@@ -89,6 +89,7 @@ test_funeral_subsidy_subject_already_paid if {
 	d := fx.decide("funeral_subsidy", for_subject(deceased_subject({"enrolled": ["funeral_subsidy"]}), [claimant_son], [], claimant_son.id_number))
 	d.eligible == false
 	fx.codes(d) == {"death_already_paid"}
+	contains(d.reasons[0].zh, "在册：370114********0015")
 }
 
 # With a named deceased, other deaths in that household are not this claim.

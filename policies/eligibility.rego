@@ -30,7 +30,7 @@ decision := d if {
 	d := {
 		"item": input.item,
 		"eligible": eligible,
-		"reasons": [object.get(sd.reasons, c, {"code": c, "rule": it.basis.cite, "zh": c, "en": c}) | some c in reason_codes(input.item, eligible, definite, u.flags)],
+		"reasons": [reason_of(c, sd) | some c in reason_codes(input.item, eligible, definite, u.flags)],
 		"missing": u.missing,
 		"conflicts": sort(u.conflicted),
 		"autofill": sd.autofill,
@@ -58,6 +58,26 @@ decision := d if {
 	"review_levels": [],
 	"facts": {},
 }
+
+# reason_of is the reason object of code c with the catalogue's texts; a refusal on a roll also
+# names whom the roll names (masked ID numbers), so the cadre can find the existing enrolment.
+reason_of(c, sd) := object.union(r, {
+	"zh": sprintf("%s（在册：%s）", [r.zh, concat("、", who)]),
+	"en": sprintf("%s (on the roll: %s)", [r.en, concat(", ", who)]),
+}) if {
+	who := on_roll(c)
+	count(who) > 0
+	r := sd.reasons[c]
+} else := object.get(sd.reasons, c, {"code": c, "rule": it.basis.cite, "zh": c, "en": c}) if {
+	it := catalogue.items[input.item]
+}
+
+on_roll("household_enrolled") := sort([lib.mask_id(object.get(m, "id_number", "")) |
+	some m in household
+	input.item in object.get(object.get(m, "rolls", {}), "enrolled", [])
+])
+
+on_roll("death_already_paid") := sort([lib.mask_id(object.get(p, "id_number", "")) | some p in recent_deaths])
 
 # household is the list of household members ([] when absent or null).
 household := input.evidence.household if is_array(input.evidence.household)

@@ -130,3 +130,9 @@ test_repeatable_items_are_per_event_or_on_demand if {
 		"kinship_certificate", "medical_assistance", "residence_certificate", "temporary_assistance",
 	}
 }
+
+test_mask_id if {
+	lib.mask_id("37011419600101001x") == "370114********001X"
+	lib.mask_id("370114196001010012") == "370114********0012"
+	lib.mask_id("") == "****"
+}

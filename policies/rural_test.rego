@@ -236,6 +236,11 @@ test_farmland_subsidy_ineligible_household_enrolled if {
 	d.eligible == false
 	fx.codes(d) == {"household_enrolled"}
 	d.amount == null
+
+	# the reason names the member on the roll, masked
+	contains(d.reasons[0].zh, "在册：370114********0012")
+	contains(d.reasons[0].en, "(on the roll: 370114********0012)")
+	not contains(d.reasons[0].zh, "370114196001010012")
 }
 
 test_farmland_subsidy_eligible_member_on_other_roll if {

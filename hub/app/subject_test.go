@@ -13,6 +13,7 @@ import (
 
 	"sanmian/connectors/sim/synth"
 	"sanmian/hub/auth"
+	"sanmian/hub/ident"
 	"sanmian/hub/store/storetest"
 )
 
@@ -98,8 +99,9 @@ func TestFarmlandSubsidyOncePerHousehold(t *testing.T) {
 				t.Fatalf("spouse of a head on the farmland roll: %d eligible %v reasons %v, want 201 not eligible household_enrolled: %s",
 					r.status, field(r.body, "decision.eligible"), reasonCodes(r.body), r.raw)
 			}
-			if txt := reasonText(r.body); !strings.Contains(txt, "本户已有成员在该事项名册上") || !strings.Contains(txt, "once per household") {
-				t.Errorf("reason text does not name the household's enrolment: %s", txt)
+			if txt := reasonText(r.body); !strings.Contains(txt, "本户已有成员在该事项名册上") || !strings.Contains(txt, "once per household") ||
+				!strings.Contains(txt, ident.MaskIDNumber(c[0].ID)) || strings.Contains(txt, c[0].ID) {
+				t.Errorf("reason text does not name the household's enrolment (the head, masked): %s", txt)
 			}
 		}
 	})
@@ -191,7 +193,8 @@ func TestFuneralSubsidyPaidDeathRefused(t *testing.T) {
 				t.Fatalf("claim (named %v) for a paid death: %d eligible %v reasons %v: %s", named, r.status,
 					field(r.body, "decision.eligible"), reasonCodes(r.body), r.raw)
 			}
-			if txt := reasonText(r.body); !strings.Contains(txt, "惠民殡葬补贴发放名册") || !strings.Contains(txt, "once per deceased") {
+			if txt := reasonText(r.body); !strings.Contains(txt, "惠民殡葬补贴发放名册") || !strings.Contains(txt, "once per deceased") ||
+				!strings.Contains(txt, ident.MaskIDNumber(p.ID)) {
 				t.Errorf("reason text does not name the paid roll: %s", txt)
 			}
 		}
