@@ -160,6 +160,9 @@ type Item struct {
 	ReviewLevels []string // village, work_area, town
 	Instant      bool     // instant approval (秒批) allowed
 	Proactive    bool     // proactive scanning (免申即享) allowed
+	// BenefitSubject is whom the benefit is for: "applicant", "household" (once per
+	// household) or "deceased" (once per death, claimed by a relative).
+	BenefitSubject string
 }
 
 // ItemField is one form field of an item.

@@ -117,7 +117,7 @@ func (g graphQLService) Items(ctx context.Context) ([]schema.Item, error) {
 	out := make([]schema.Item, 0, len(items))
 	for _, it := range items {
 		si := schema.Item{Code: it.Code, Name: it.NameZH, NameEN: it.NameEN, Category: it.Category, LegalBasis: it.LegalBasis,
-			ReviewLevels: it.Levels, Instant: it.Instant, Proactive: it.Proactive}
+			ReviewLevels: it.Levels, Instant: it.Instant, Proactive: it.Proactive, BenefitSubject: it.BenefitSubject}
 		for _, f := range it.Fields {
 			si.Fields = append(si.Fields, schema.ItemField{Name: f.Name, Label: f.Label, Evidence: f.Path, Autofill: f.Autofill})
 		}

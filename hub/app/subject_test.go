@@ -88,6 +88,27 @@ func TestFarmlandSubsidyOncePerHousehold(t *testing.T) {
 	d := e.sim.Data
 	const item = "farmland_protection_subsidy"
 
+	t.Run("catalogue_names_the_benefit_subject", func(t *testing.T) {
+		tok := e.token("department", "", "*")
+		for code, want := range map[string]string{item: "household", "homestead_application": "household",
+			"dilapidated_house_renovation": "household", "funeral_subsidy": "deceased", "elderly_allowance": "applicant"} {
+			r := e.do("GET", "/v1/items/"+code, tok, nil)
+			if r.status != 200 || r.body["benefit_subject"] != want {
+				t.Errorf("GET /v1/items/%s: %d benefit_subject %v, want %s", code, r.status, r.body["benefit_subject"], want)
+			}
+		}
+		g := e.do("POST", "/graphql", tok, map[string]any{"query": `{ items(first: 100) { edges { node { code benefitSubject } } } }`})
+		edges, _ := field(g.body, "data.items.edges").([]any)
+		got := map[string]any{}
+		for _, x := range edges {
+			n := x.(map[string]any)["node"].(map[string]any)
+			got[n["code"].(string)] = n["benefitSubject"]
+		}
+		if g.status != 200 || len(got) != 30 || got["funeral_subsidy"] != "deceased" || got[item] != "household" || got["senior_card"] != "applicant" {
+			t.Errorf("GraphQL items: %d %v %.300s", g.status, got, g.raw)
+		}
+	})
+
 	t.Run("spouse_of_enrolled_head_not_eligible", func(t *testing.T) {
 		couples := farmlandCouples(d, true, 3)
 		if len(couples) == 0 {
