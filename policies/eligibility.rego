@@ -30,7 +30,7 @@ decision := d if {
 	d := {
 		"item": input.item,
 		"eligible": eligible,
-		"reasons": [object.get(sd.reasons, c, {"code": c, "rule": it.basis.cite, "zh": c, "en": c}) | some c in reason_codes(input.item, eligible, definite, u.flags)],
+		"reasons": [reason_of(c, sd) | some c in reason_codes(input.item, eligible, definite, u.flags)],
 		"missing": u.missing,
 		"conflicts": sort(u.conflicted),
 		"autofill": sd.autofill,
@@ -58,6 +58,26 @@ decision := d if {
 	"review_levels": [],
 	"facts": {},
 }
+
+# reason_of is the reason object of code c with the catalogue's texts; a refusal on a roll also
+# names whom the roll names (masked ID numbers), so the cadre can find the existing enrolment.
+reason_of(c, sd) := object.union(r, {
+	"zh": sprintf("%s（在册：%s）", [r.zh, concat("、", who)]),
+	"en": sprintf("%s (on the roll: %s)", [r.en, concat(", ", who)]),
+}) if {
+	who := on_roll(c)
+	count(who) > 0
+	r := sd.reasons[c]
+} else := object.get(sd.reasons, c, {"code": c, "rule": it.basis.cite, "zh": c, "en": c}) if {
+	it := catalogue.items[input.item]
+}
+
+on_roll("household_enrolled") := sort([lib.mask_id(object.get(m, "id_number", "")) |
+	some m in household
+	input.item in object.get(object.get(m, "rolls", {}), "enrolled", [])
+])
+
+on_roll("death_already_paid") := sort([lib.mask_id(object.get(p, "id_number", "")) | some p in recent_deaths])
 
 # household is the list of household members ([] when absent or null).
 household := input.evidence.household if is_array(input.evidence.household)
@@ -92,6 +112,7 @@ static_of(code) := {
 	"probe": [f | some k, f in probed_kinds; it.needs[k]],
 	"reasons": {c: {"code": c, "rule": it.basis.cite, "zh": object.get(r, "zh", c), "en": object.get(r, "en", c)} | some c, r in catalogue.reasons},
 	"enrolment": object.get(needs, "applicant.rolls.enrolled", false),
+	"household_enrolment": [object.get(it, "benefit_subject", "applicant"), object.get(needs, "household.rolls.enrolled", false)] == ["household", true],
 	"age": object.get(needs, "applicant.birth_date", false),
 } if {
 	it := catalogue.items[code]
@@ -225,11 +246,23 @@ definite_failures(code, sd, u) := {r.code |
 }
 
 # A death the province records is definite whatever the village roll says (no fields can
-# make it uncertain: applicant.deceased is true only on the province's record).
+# make it uncertain: applicant.deceased is true only on the province's record). The funeral
+# subsidy's roll names the deceased, not a claimant: its own rule reads it (death_already_paid).
+# An item whose benefit subject is the household refuses every member once one member is on
+# its roll (household_enrolled).
 generic_failures(code, sd) := array.concat(
-	[r | code != "funeral_subsidy"; applicant.deceased == true; r := {"code": "deceased", "fields": []}],
-	[r | sd.enrolment == true; code in rolls.enrolled; r := {"code": "already_enrolled", "fields": ["applicant.rolls.enrolled"]}],
+	array.concat(
+		[r | code != "funeral_subsidy"; applicant.deceased == true; r := {"code": "deceased", "fields": []}],
+		[r | sd.enrolment == true; code != "funeral_subsidy"; code in rolls.enrolled; r := {"code": "already_enrolled", "fields": ["applicant.rolls.enrolled"]}],
+	),
+	[r | sd.household_enrolment == true; household_enrolled(code); r := {"code": "household_enrolled", "fields": ["household.rolls.enrolled"]}],
 )
+
+# household_enrolled holds when a member of the applicant's household is on the roll of item code.
+household_enrolled(code) if {
+	some m in household
+	code in object.get(object.get(m, "rolls", {}), "enrolled", [])
+}
 
 # verdict is false when there is a definite failure, else null (undetermined) when any needed
 # field is uncertain, else true.

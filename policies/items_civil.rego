@@ -6,30 +6,72 @@ import data.sanmian.catalogue
 import data.sanmian.lib
 import input.evidence.applicant
 
-# recent_deaths: the applicant (when the application is made in the deceased's name) or a
-# household member who died within the claim window before the decision date.
-recent_deaths contains applicant.name if {
+# claimant is the relative claiming for the deceased when the request names the deceased as
+# the subject: the evidence is then the deceased's (applicant = the deceased) and
+# input.evidence.claimant = {"id_number"} names who claims.
+claimant := input.evidence.claimant if is_object(input.evidence.claimant)
+
+# claimed_deaths: whose death the claim may be for. With a claimant, the applicant record (the
+# deceased the request names) only; without, the applicant (an application in the deceased's
+# name) and the household members.
+claimed_deaths contains applicant if {
 	applicant.deceased == true
-	recent_death(object.get(applicant, "death_date", ""))
 }
 
-recent_deaths contains m.name if {
+claimed_deaths contains m if {
+	not claimant
 	some m in household
 	m.deceased == true
-	recent_death(object.get(m, "death_date", ""))
+}
+
+# recent_deaths: the claimed deaths within the claim window before the decision date.
+recent_deaths contains p if {
+	some p in claimed_deaths
+	recent_death(object.get(p, "death_date", ""))
 }
 
 recent_death(d) if {
 	d != ""
 	n := lib.days_between(d, input.now)
 	n >= 0
-	n <= catalogue.config.funeral_claim_window_days
+	n <= catalogue.items.funeral_subsidy.params.claim_window_days
 }
 
-# 惠民殡葬补贴: a death in the household within the claim window; the only item a deceased
-# applicant record may receive.
+# paid: the district's funeral subsidy roll names the deceased (the subsidy is paid once per
+# death, whoever claims it).
+paid(p) if "funeral_subsidy" in object.get(object.get(p, "rolls", {}), "enrolled", [])
+
+# 惠民殡葬补贴: a death within the claim window not yet paid; the only item a deceased applicant
+# record may receive.
 fail.funeral_subsidy contains {"code": "no_recent_death", "fields": ["applicant.deceased", "applicant.death_date", "household.relation", "household.deceased", "household.death_date"]} if {
 	count(recent_deaths) == 0
+}
+
+fail.funeral_subsidy contains {"code": "death_already_paid", "fields": ["applicant.rolls.enrolled", "household.rolls.enrolled"]} if {
+	count(recent_deaths) > 0
+	every p in recent_deaths {
+		paid(p)
+	}
+}
+
+# The claimant of a named deceased is kin on record: in the deceased's household or one of the
+# deceased's children (province kinship), or the deceased in person. Not on record is not a
+# refusal: a cadre checks the kinship (spouses and parents in other households, for example).
+claimant_is_kin if claimant.id_number == applicant.id_number
+
+claimant_is_kin if {
+	some m in household
+	m.id_number == claimant.id_number
+}
+
+claimant_is_kin if {
+	some c in object.get(input.evidence, "children", [])
+	c.id_number == claimant.id_number
+}
+
+unknown.funeral_subsidy contains "kinship_unverified" if {
+	claimant
+	not claimant_is_kin
 }
 
 amount.funeral_subsidy := {"amount_yuan": catalogue.items.funeral_subsidy.params.amount_yuan}

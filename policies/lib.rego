@@ -18,6 +18,12 @@ id_birth_date(id) := concat("-", [substring(id, 6, 4), substring(id, 10, 2), sub
 # norm maps an evidence field path as used in provenance and conflicts ("household.1.licences.0",
 # "applicant.rolls.dibao") to the needs grammar of the catalogue: list indexes are dropped and a
 # path into a licence stops at "licences" (the licence type is not in the path).
+# mask_id is an ID number as the hub shows it masked (hub/ident.MaskIDNumber): the first six
+# and the last four characters, the check character upper-cased.
+mask_id(id) := concat("", [substring(id, 0, 6), "********", upper(substring(id, 14, 4))]) if count(id) == 18
+
+else := "****"
+
 norm(field) := cut_licences(regex.replace(field, `\.[0-9]+`, ""))
 
 cut_licences(s) := concat("", [substring(s, 0, i), ".licences"]) if {

@@ -103,17 +103,36 @@ test_reason_texts_complete if {
 }
 
 # Every item states whether it may be applied for again while held (the hub reads a missing
-# flag as false); see README.md "Once per resident".
+# flag as false); see README.md "Once per subject".
 test_every_item_declares_repeatable if {
 	every it in data.sanmian.catalogue.items {
 		is_boolean(it.repeatable)
 	}
 }
 
+# Every item names whom its benefit is for; the household's and the deceased's are held once
+# per household and once per death (README.md "Once per subject").
+test_benefit_subjects if {
+	subjects := {code: it.benefit_subject | some code, it in data.sanmian.catalogue.items}
+	every s in subjects {
+		s in {"applicant", "household", "deceased"}
+	}
+	{code | some code, s in subjects; s != "applicant"} == {
+		"dilapidated_house_renovation", "farmland_protection_subsidy", "funeral_subsidy", "homestead_application",
+	}
+	subjects.funeral_subsidy == "deceased"
+}
+
 test_repeatable_items_are_per_event_or_on_demand if {
 	repeatable := {code | some code, it in data.sanmian.catalogue.items; it.repeatable}
 	repeatable == {
-		"assistive_device_fitting", "birth_registration", "disability_certificate_renewal", "funeral_subsidy",
+		"assistive_device_fitting", "birth_registration", "disability_certificate_renewal",
 		"kinship_certificate", "medical_assistance", "residence_certificate", "temporary_assistance",
 	}
+}
+
+test_mask_id if {
+	lib.mask_id("37011419600101001x") == "370114********001X"
+	lib.mask_id("370114196001010012") == "370114********0012"
+	lib.mask_id("") == "****"
 }

@@ -221,3 +221,59 @@ test_employment_difficulty_ineligible_minor_and_above_age if {
 test_employment_difficulty_undetermined_insurance_missing if {
 	fx.decide("employment_difficulty_recognition", fx.with_missing(fx.person({"birth_date": "1980-01-01", "sex": "F"}), "city.insurance")).eligible == null
 }
+
+# Household items (benefit_subject: household) are granted once per household: a member on
+# the item's roll (the head receiving the farmland subsidy for the household's land) refuses
+# every other member.
+wife := fx.member({"id_number": "370114196201010028", "name": "王桂兰", "relation": "spouse", "sex": "F", "birth_date": "1962-01-01"})
+
+enrolled_in(m, item) := object.union(m, {"rolls": object.union(fx.base_rolls, {"enrolled": [item]})})
+
+test_farmland_subsidy_ineligible_household_enrolled if {
+	spouse := fx.person({"id_number": wife.id_number, "relation": "spouse", "sex": "F", "rolls": {"land_mu": 2.2}})
+	head := enrolled_in(fx.member({"id_number": "370114196001010012", "relation": "head", "sex": "M"}), "farmland_protection_subsidy")
+	d := fx.decide("farmland_protection_subsidy", fx.evidence(spouse, [head]))
+	d.eligible == false
+	fx.codes(d) == {"household_enrolled"}
+	d.amount == null
+
+	# the reason names the member on the roll, masked
+	contains(d.reasons[0].zh, "在册：370114********0012")
+	contains(d.reasons[0].en, "(on the roll: 370114********0012)")
+	not contains(d.reasons[0].zh, "370114196001010012")
+}
+
+test_farmland_subsidy_eligible_member_on_other_roll if {
+	other := enrolled_in(wife, "senior_card")
+	fx.decide("farmland_protection_subsidy", fx.evidence(fx.person({"rolls": {"land_mu": 2.2}}), [other])).eligible == true
+}
+
+# A member's roll unknown (the district rolls missing): undetermined, not eligible.
+test_farmland_subsidy_undetermined_household_rolls_missing if {
+	ev := fx.object_missing(fx.evidence(fx.person({"rolls": {"land_mu": 2.2}}), [wife]), "district.rolls")
+	fx.decide("farmland_protection_subsidy", ev).eligible == null
+}
+
+test_dilapidated_house_ineligible_household_enrolled if {
+	d := fx.decide("dilapidated_house_renovation", fx.evidence(
+		fx.person({"relation": "son", "rolls": object.union(house("D"), {"dibao": true})}),
+		[enrolled_in(wife, "dilapidated_house_renovation")],
+	))
+	fx.codes(d) == {"household_enrolled"}
+}
+
+test_dilapidated_house_ineligible_applicant_enrolled if {
+	d := fx.decide("dilapidated_house_renovation", fx.evidence(
+		fx.person({"rolls": object.union(house("D"), {"dibao": true, "enrolled": ["dilapidated_house_renovation"]})}),
+		[],
+	))
+	fx.codes(d) == {"already_enrolled"}
+}
+
+# The funeral subsidy reads household rolls too, but its subject is the deceased: a member on
+# another death's roll entry is not a household enrolment.
+test_household_enrolment_only_for_household_items if {
+	died := fx.member({"relation": "spouse", "deceased": true, "death_date": "2026-10-01"})
+	other := enrolled_in(fx.member({"id_number": "370114193001010031", "relation": "father"}), "funeral_subsidy")
+	fx.decide("funeral_subsidy", fx.evidence(fx.person({}), [died, other])).eligible == true
+}

@@ -179,6 +179,7 @@ func (b *builder) mutation() *graphql.Object {
 			"item":              {Type: nn(tString), Description: "Item code (事项编码)."},
 			"applicantIdNumber": {Type: nn(tString), Description: "Applicant's ID number (申请人身份证号)."},
 			"purpose":           {Type: nn(tString), Description: "Purpose of the data use (查询目的)."},
+			"subjectIdNumber":   {Type: tString, Description: "ID number of the deceased a funeral subsidy is claimed for, when the applicant is a relative (逝者身份证号); only for items whose benefit subject is the deceased."},
 			"idempotencyKey":    {Type: tString, Description: "Idempotency key; defaults to the Idempotency-Key header (幂等键)."},
 		},
 	})
@@ -231,6 +232,9 @@ func (b *builder) mutation() *graphql.Object {
 				Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
 					var req service.CreateRequest
 					req.Item, req.Applicant.IDNumber, req.Purpose = str(m, "item"), str(m, "applicantIdNumber"), str(m, "purpose")
+					if subject := str(m, "subjectIdNumber"); subject != "" {
+						req.Subject = &service.SubjectRef{IDNumber: subject}
+					}
 					return changed(p, s)(s.svc.CreateApplication(p.Context, s.caller, req, idemKey(s, m)))
 				}),
 			},

@@ -262,6 +262,8 @@ func (b *builder) objects() {
 			"reviewLevels": {Type: list(b.reviewLevel), Description: "Review levels in order (审核层级).", Resolve: get(func(i *service.Item) any { return strs(i.Levels) })},
 			"instant":      {Type: nn(tBool), Description: "Instant approval allowed (秒批).", Resolve: get(func(i *service.Item) any { return i.Instant })},
 			"proactive":    {Type: nn(tBool), Description: "Proactive scanning allowed (免申即享 / 主动服务).", Resolve: get(func(i *service.Item) any { return i.Proactive })},
+			"benefitSubject": {Type: tString, Description: "Whom the benefit is for: applicant, household (once per household, 按户) or deceased (once per death, 按逝者; apply names the deceased in subjectIdNumber) (享受主体).",
+				Resolve: get(func(i *service.Item) any { return nz(i.BenefitSubject) })},
 		},
 	})
 

@@ -20,9 +20,13 @@ var _ service.Policy = policyPort{}
 
 func itemOf(it policy.Item) service.Item {
 	out := service.Item{Code: it.Code, NameZH: it.ZH, NameEN: it.EN, Category: it.Category, LegalBasis: it.Basis.ZH,
-		Levels: it.ReviewLevels, Instant: it.Instant, Proactive: it.Proactive, StaleAllowed: it.StaleAllowed, Repeatable: it.Repeatable, Needs: it.Needs}
+		Levels: it.ReviewLevels, Instant: it.Instant, Proactive: it.Proactive, StaleAllowed: it.StaleAllowed, Repeatable: it.Repeatable,
+		BenefitSubject: it.BenefitSubject, Needs: it.Needs}
 	if d, ok := it.Params["validity_days"].(float64); ok {
 		out.ValidityDays = int(d)
+	}
+	if d, ok := it.Params["claim_window_days"].(float64); ok {
+		out.ClaimWindowDays = int(d)
 	}
 	for _, f := range it.Form {
 		out.Fields = append(out.Fields, service.FieldSpec{Name: f.Name, Label: f.ZH, Path: f.Path, Autofill: f.Autofill, Mask: f.Mask})

@@ -166,10 +166,19 @@ type Bundle struct {
 	Missing []string `json:"missing"`
 	// Stale is true when any part was served from cache after a platform failure.
 	Stale bool `json:"stale"`
+	// Claimant is set by the service, not the assembler, when the bundle is the evidence of a
+	// benefit's subject other than the applicant (the deceased of a funeral subsidy): the
+	// person who applies for it. Nil otherwise.
+	Claimant *Claimant `json:"claimant,omitempty"`
 	// Failures maps each Missing entry to the error that caused it (for logs, metrics and
 	// the cadre's screen: "connectors: province: circuit open"). Not part of the policy
 	// input; the errors carry no personal data.
 	Failures map[string]error `json:"-"`
+}
+
+// Claimant is the person who applies for a benefit whose subject is someone else.
+type Claimant struct {
+	IDNumber string `json:"id_number"`
 }
 
 // Authority names the authoritative platform per top-level field of Person.

@@ -9,21 +9,31 @@ import (
 
 // Item is one catalogue entry as the bundle defines it (data.sanmian.catalogue.items).
 type Item struct {
-	Code         string              `json:"code"`
-	ZH           string              `json:"zh"`
-	EN           string              `json:"en"`
-	Category     string              `json:"category"`
-	Basis        Basis               `json:"basis"`
-	ReviewLevels []string            `json:"review_levels"`
-	Instant      bool                `json:"instant"`
-	Proactive    bool                `json:"proactive"`
-	StaleAllowed bool                `json:"stale_allowed"`
-	Recurring    bool                `json:"recurring"`
-	Repeatable   bool                `json:"repeatable"` // may be applied for again while held (policies/README.md)
-	Needs        map[string][]string `json:"needs"`      // evidence kind → needs paths
-	Form         []FormField         `json:"form"`
-	Params       map[string]any      `json:"params,omitempty"`
+	Code         string   `json:"code"`
+	ZH           string   `json:"zh"`
+	EN           string   `json:"en"`
+	Category     string   `json:"category"`
+	Basis        Basis    `json:"basis"`
+	ReviewLevels []string `json:"review_levels"`
+	Instant      bool     `json:"instant"`
+	Proactive    bool     `json:"proactive"`
+	StaleAllowed bool     `json:"stale_allowed"`
+	Recurring    bool     `json:"recurring"`
+	Repeatable   bool     `json:"repeatable"` // may be applied for again while held (policies/README.md)
+	// BenefitSubject is whom the benefit is for, and so what an application holds:
+	// SubjectApplicant, SubjectHousehold or SubjectDeceased (policies/README.md).
+	BenefitSubject string              `json:"benefit_subject"`
+	Needs          map[string][]string `json:"needs"` // evidence kind → needs paths
+	Form           []FormField         `json:"form"`
+	Params         map[string]any      `json:"params,omitempty"`
 }
+
+// Benefit subjects (Item.BenefitSubject): whom an item's benefit is for.
+const (
+	SubjectApplicant = "applicant" // the applicant in person (the default)
+	SubjectHousehold = "household" // the applicant's household (户): granted once per household
+	SubjectDeceased  = "deceased"  // one person's death: granted once per deceased, to a relative
+)
 
 // Basis is an item's legal basis: a short citation and full texts.
 type Basis struct {
@@ -61,6 +71,13 @@ func parseCatalogue(cat map[string]any) (map[string]*selector, []Item, error) {
 	list := make([]Item, 0, len(items))
 	for code, it := range items {
 		it.Code = code
+		switch it.BenefitSubject {
+		case "":
+			it.BenefitSubject = SubjectApplicant
+		case SubjectApplicant, SubjectHousehold, SubjectDeceased:
+		default:
+			return nil, nil, fmt.Errorf("%w: item %s: unknown benefit_subject %q", ErrBundle, code, it.BenefitSubject)
+		}
 		s, err := newSelector(it.Needs)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: item %s: %v", ErrBundle, code, err)
@@ -82,6 +99,7 @@ type selector struct {
 	rolls      map[string]bool
 	household  map[string]bool // household member scalar fields
 	hhLicences map[string]bool // household member licence types
+	hhRolls    map[string]bool // household member rolls fields
 	anyHH      bool
 	children   map[string]bool // child scalar fields (person fields and childFields)
 	chLicences map[string]bool // child licence types
@@ -92,7 +110,7 @@ func newSelector(needs map[string][]string) (*selector, error) {
 	s := &selector{
 		kinds: map[string]bool{}, applicant: map[string]bool{}, licences: map[string]bool{},
 		insurance: map[string]bool{}, rolls: map[string]bool{}, household: map[string]bool{},
-		hhLicences: map[string]bool{}, children: map[string]bool{}, chLicences: map[string]bool{},
+		hhLicences: map[string]bool{}, hhRolls: map[string]bool{}, children: map[string]bool{}, chLicences: map[string]bool{},
 	}
 	for kind, paths := range needs {
 		s.kinds[kind] = true
@@ -110,6 +128,9 @@ func newSelector(needs map[string][]string) (*selector, error) {
 				s.rolls[seg[2]] = true
 			case len(seg) == 2 && seg[0] == "household" && personFields[seg[1]] != nil:
 				s.household[seg[1]] = true
+				s.anyHH = true
+			case len(seg) == 3 && seg[0] == "household" && seg[1] == "rolls" && rollsFields[seg[2]] != nil:
+				s.hhRolls[seg[2]] = true
 				s.anyHH = true
 			case len(seg) == 3 && seg[0] == "household" && seg[1] == "licences":
 				s.hhLicences[seg[2]] = true

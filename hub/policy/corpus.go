@@ -198,6 +198,22 @@ var mutations = []func(b *evidence.Bundle, r *rand.Rand){
 				Attrs: map[string]any{"spouse_id_number": pick(r, "370114194803050027", "370114198001010026")}})
 		}
 	},
+	func(b *evidence.Bundle, r *rand.Rand) { // members on household items' and the funeral subsidy's rolls
+		hh := append([]evidence.Person(nil), b.Household...)
+		hh = append(hh, evidence.Person{IDNumber: "370114194803050027", Name: "李秀英", Sex: "F", BirthDate: "1948-03-05",
+			Relation: "spouse", Deceased: r.IntN(2) == 0, DeathDate: pick(r, "", "2026-10-01", "2024-01-01")})
+		for i := range hh {
+			if r.IntN(2) == 0 {
+				hh[i].Rolls = &evidence.Rolls{Enrolled: [][]string{nil, {"farmland_protection_subsidy"},
+					{"funeral_subsidy"}, {"dilapidated_house_renovation", "senior_card"}}[r.IntN(4)]}
+			}
+		}
+		b.Household = hh
+	},
+	func(b *evidence.Bundle, r *rand.Rand) { // the funeral subsidy naming the deceased: the claimant
+		b.Applicant.Deceased, b.Applicant.DeathDate = true, pick(r, "2026-09-30", "2025-01-01")
+		b.Claimant = &evidence.Claimant{IDNumber: pick(r, "370114197501020048", "370114194803050027", "370114199901010011")}
+	},
 	func(b *evidence.Bundle, r *rand.Rand) { // a death only the province records, or only the roll
 		dead := r.IntN(2) == 0
 		b.Applicant.Deceased = dead

@@ -425,7 +425,7 @@ func TestCatalogue(t *testing.T) {
 			// The household's land and homestead come from the household record only
 			// (evidence.Rolls): when that record is missing they are unknown, not 0 or none.
 			return "district.household"
-		case strings.HasPrefix(p, "applicant.rolls."):
+		case strings.HasPrefix(p, "applicant.rolls.") || strings.HasPrefix(p, "household.rolls."):
 			return "district.rolls"
 		case p == "children.id_number" || p == "children.links" || p == "children.mother_id_number" || p == "children.father_id_number":
 			// Who the children are: the province's kinship records (with the household and
@@ -449,6 +449,9 @@ func TestCatalogue(t *testing.T) {
 		got = append(got, it.Code)
 		if it.ZH == "" || it.EN == "" || it.Basis.Cite == "" || it.Basis.ZH == "" || it.Basis.EN == "" || it.Category == "" {
 			t.Errorf("%s: incomplete entry", it.Code)
+		}
+		if !slices.Contains([]string{SubjectApplicant, SubjectHousehold, SubjectDeceased}, it.BenefitSubject) {
+			t.Errorf("%s: benefit subject %q", it.Code, it.BenefitSubject)
 		}
 		if len(it.ReviewLevels) == 0 || !slices.IsSortedFunc(it.ReviewLevels, func(a, b string) int { return order[a] - order[b] }) {
 			t.Errorf("%s: review levels %v", it.Code, it.ReviewLevels)

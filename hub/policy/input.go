@@ -30,9 +30,14 @@ func (s *selector) minimise(ev *evidence.Bundle) *ast.Term {
 	if s.anyHH {
 		hh := make([]*ast.Term, len(ev.Household))
 		for i := range ev.Household {
-			hh[i] = s.person(&ev.Household[i], s.household, s.hhLicences, false)
+			hh[i] = s.member(&ev.Household[i])
 		}
 		kv = append(kv, pair("household", ast.ArrayTerm(hh...)))
+	}
+	// The claimant is part of the request, not of a platform's record: it is carried whenever
+	// the service sets it (an application naming the deceased as its subject).
+	if ev.Claimant != nil {
+		kv = append(kv, pair("claimant", ast.ObjectTerm(pair("id_number", str(ev.Claimant.IDNumber)))))
 	}
 	if s.anyChild {
 		cs := make([]*ast.Term, len(ev.Children))
@@ -194,6 +199,18 @@ func (s *selector) person(p *evidence.Person, fields, licTypes map[string]bool, 
 		kv = append(kv, pair("rolls", ast.ObjectTerm(object(p.Rolls, s.rolls, rollsFields, 0)...)))
 	}
 	return ast.ObjectTerm(kv...)
+}
+
+// member copies the selected fields of a household member: person fields, licences and,
+// when the item reads them, the member's rolls (absent when not obtained).
+func (s *selector) member(p *evidence.Person) *ast.Term {
+	t := s.person(p, s.household, s.hhLicences, false)
+	if len(s.hhRolls) == 0 || p.Rolls == nil {
+		return t
+	}
+	obj := t.Value.(ast.Object)
+	obj.Insert(ast.InternedTerm("rolls"), ast.ObjectTerm(object(p.Rolls, s.hhRolls, rollsFields, 0)...))
+	return t
 }
 
 // child copies the selected fields of a child: person fields, licences and the child's own

@@ -75,6 +75,9 @@ type HeldError struct {
 	ApplicationID string
 	Status        string // the holding application's status
 	PermitID      string // its active permit, when approved
+	// Subject is the item's benefit subject (SubjectApplicant, SubjectHousehold,
+	// SubjectDeceased): whom the holder holds the item for; "" reads as the applicant.
+	Subject string
 }
 
 func (e *HeldError) Error() string {
@@ -85,7 +88,28 @@ func (e *HeldError) Error() string {
 func (e *HeldError) Unwrap() error { return ErrAlreadyHeld }
 
 // Reason says why the application is refused and what to do instead, in Chinese and English.
+// It names the holder by application and permit number, never by person.
 func (e *HeldError) Reason() Reason {
+	switch e.Subject {
+	case SubjectHousehold:
+		if e.PermitID != "" {
+			return Reason{Code: "already_holds_permit",
+				ZH: fmt.Sprintf("本户已持有本事项的有效许可 %s（申请 %s，按户享受一次），户内其他成员不能重复申请。", e.PermitID, e.ApplicationID),
+				EN: fmt.Sprintf("The household already holds active permit %s for this item (application %s); it is granted once per household, so no other member can apply.", e.PermitID, e.ApplicationID)}
+		}
+		return Reason{Code: "already_applied",
+			ZH: fmt.Sprintf("本户已有本事项的在办申请 %s（状态 %s，按户享受一次），请继续办理该申请。", e.ApplicationID, e.Status),
+			EN: fmt.Sprintf("The household already has an open application %s for this item (status %s); it is granted once per household, continue that application instead.", e.ApplicationID, e.Status)}
+	case SubjectDeceased:
+		if e.PermitID != "" {
+			return Reason{Code: "already_holds_permit",
+				ZH: fmt.Sprintf("该逝者的本事项已核发有效许可 %s（申请 %s，每位逝者补贴一次），不能重复申领。", e.PermitID, e.ApplicationID),
+				EN: fmt.Sprintf("Active permit %s was already issued for this death (application %s); the benefit is granted once per deceased and cannot be claimed again.", e.PermitID, e.ApplicationID)}
+		}
+		return Reason{Code: "already_applied",
+			ZH: fmt.Sprintf("该逝者的本事项已有在办申请 %s（状态 %s，每位逝者补贴一次），请继续办理该申请。", e.ApplicationID, e.Status),
+			EN: fmt.Sprintf("This death already has an open claim %s for this item (status %s); the benefit is granted once per deceased, continue that application instead.", e.ApplicationID, e.Status)}
+	}
 	if e.PermitID != "" {
 		return Reason{Code: "already_holds_permit",
 			ZH: fmt.Sprintf("该居民已持有本事项的有效许可 %s（申请 %s），不能重复申请。", e.PermitID, e.ApplicationID),
@@ -97,8 +121,8 @@ func (e *HeldError) Reason() Reason {
 }
 
 // heldError converts the store's refusal.
-func heldError(h *store.HeldError) *HeldError {
-	return &HeldError{Item: h.Item, ApplicationID: h.ApplicationID, Status: string(h.Status), PermitID: h.PermitID}
+func heldError(h *store.HeldError, subject string) *HeldError {
+	return &HeldError{Item: h.Item, ApplicationID: h.ApplicationID, Status: string(h.Status), PermitID: h.PermitID, Subject: subject}
 }
 
 // NotFoundError is ErrNotFound naming what was not found: What is the kind of thing

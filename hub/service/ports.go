@@ -24,10 +24,17 @@ type Item struct {
 	StaleAllowed bool        `json:"stale_allowed"`
 	// Repeatable items may be applied for again while an earlier application is open or its
 	// permit active (assistance granted per event, certificates issued on demand). For the
-	// others an open application or an active permit holds the applicant (see
-	// store.Application.SubjectKey) and a second application is refused with *HeldError.
-	Repeatable   bool `json:"repeatable"`
-	ValidityDays int  `json:"validity_days,omitempty"` // permit validity; 0 = no expiry
+	// others an open application or an active permit holds the benefit subject (see
+	// BenefitSubject and store.Application.SubjectKey) and a second application is refused
+	// with *HeldError.
+	Repeatable bool `json:"repeatable"`
+	// BenefitSubject is whom the benefit is for (SubjectApplicant, SubjectHousehold,
+	// SubjectDeceased): an application holds that subject, so a household item is granted
+	// once per household and a deceased item once per death, whoever applies.
+	BenefitSubject string `json:"benefit_subject"`
+	// ClaimWindowDays is how long after a death a deceased item may be claimed (0: no window).
+	ClaimWindowDays int `json:"-"`
+	ValidityDays    int `json:"validity_days,omitempty"` // permit validity; 0 = no expiry
 	// Needs is the evidence the item's rule reads: kind ("province.licences") -> paths. The
 	// service asks the platforms for that (plus what the form is filled from) and no more.
 	Needs map[string][]string `json:"needs,omitempty"`

@@ -67,6 +67,11 @@ type CreateRequest struct {
 		IDNumber string `json:"id_number"`
 	} `json:"applicant"`
 	Purpose string `json:"purpose"`
+	// Subject names whom the benefit is for when it is not the applicant: the deceased of a
+	// funeral subsidy claimed by a relative (items whose benefit subject is SubjectDeceased
+	// only). Optional: without it the claim is for the applicant's own death or the one
+	// recent death in the applicant's household.
+	Subject *SubjectRef `json:"subject,omitempty"`
 }
 
 // Outcome is what a state-changing call returns: the view of what it changed (an
@@ -268,20 +273,35 @@ func (h *Hub) CreateApplication(ctx context.Context, c auth.Caller, req CreateRe
 		return result{}, err
 	}
 	req.Purpose = purpose
+	// The person the evidence is about: the applicant, or the deceased the claim names.
+	about := req.Applicant.IDNumber
+	if req.Subject != nil {
+		req.Subject.IDNumber = store.NormalizeIDNumber(req.Subject.IDNumber)
+		if item.BenefitSubject != SubjectDeceased {
+			return result{}, &InvalidError{Field: "subject", Detail: fmt.Sprintf("item %q is granted to the %s; a subject names the deceased of a funeral claim", item.Code, item.BenefitSubject)}
+		}
+		if _, err := ident.ParseIDNumber(req.Subject.IDNumber); err != nil {
+			return result{}, &InvalidError{Field: "subject.id_number", Detail: err.Error()}
+		}
+		about = req.Subject.IDNumber
+	}
 	if res, done, err := replayIfDone(ctx, h, c, idemKey, req, h.mayReadApplication(c)); done || err != nil {
 		return res, err
 	}
-	subject := h.subjectOf(req.Applicant.IDNumber)
-	// The applicant is held by an open application or an active permit for a non-repeatable
-	// item; the store's unique index enforces it, this early check spares the evidence
-	// lookups. The subject is the applicant (the benefit's subject, once items name another).
+	subject := h.subjectOf(about)
+	// An open application or an active permit for a non-repeatable item holds its subject:
+	// the applicant, the household, or the deceased (Item.BenefitSubject). The store's unique
+	// index enforces it; the checks here spare the evidence lookups and the policy. Subjects
+	// known from the request are checked now, the household and an unnamed deceased once the
+	// evidence names them.
 	var holdKey string
-	if !item.Repeatable {
+	if !item.Repeatable && (item.BenefitSubject == SubjectApplicant || item.BenefitSubject == "" || req.Subject != nil) {
 		holdKey = subject
 	}
 	// Locate reads only the resident's village (from the local snapshot when it has one), so
-	// jurisdiction and scope are decided before any personal data is fetched.
-	village, err := h.evidence.Locate(ctx, req.Applicant.IDNumber)
+	// jurisdiction and scope are decided before any personal data is fetched. A claim naming
+	// the deceased belongs to the deceased's village.
+	village, err := h.evidence.Locate(ctx, about)
 	if err != nil {
 		return result{}, evidenceErr(err)
 	}
@@ -289,19 +309,33 @@ func (h *Hub) CreateApplication(ctx context.Context, c auth.Caller, req CreateRe
 		return result{}, err
 	}
 	if holdKey != "" {
-		holder, err := h.store.GetHoldingApplication(ctx, item.Code, holdKey)
-		if err == nil {
-			return result{}, heldError(&store.HeldError{Item: item.Code, ApplicationID: holder.ID, Status: holder.Status, PermitID: holder.PermitID})
-		}
-		if !errors.Is(err, store.ErrNotFound) {
+		if err := h.checkHeld(ctx, item, holdKey); err != nil {
 			return result{}, err
 		}
 	}
-	bundle, err := h.assembleFor(ctx, req.Applicant.IDNumber, item)
+	bundle, err := h.assembleFor(ctx, about, item)
 	if err != nil {
 		return result{}, evidenceErr(err)
 	}
 	now := h.now()
+	if !item.Repeatable && holdKey == "" {
+		key, ok := h.holdKeyAfterEvidence(item, bundle, req.Applicant.IDNumber, now)
+		if !ok {
+			return result{}, &InvalidError{Field: "subject.id_number", Detail: "the household records several deaths within the claim window: name the deceased the claim is for"}
+		}
+		if key != "" {
+			if err := h.checkHeld(ctx, item, key); err != nil {
+				return result{}, err
+			}
+		}
+		holdKey = key
+	}
+	formBundle := bundle
+	if req.Subject != nil {
+		b := *bundle
+		b.Claimant = &evidence.Claimant{IDNumber: req.Applicant.IDNumber}
+		bundle, formBundle = &b, claimantView(&b, req.Applicant.IDNumber)
+	}
 	dec, err := h.policy.Decide(ctx, item.Code, bundle, now, c.Subject)
 	if err != nil {
 		return result{}, fmt.Errorf("service: policy: %w", err)
@@ -309,13 +343,17 @@ func (h *Hub) CreateApplication(ctx context.Context, c auth.Caller, req CreateRe
 	if bundle.Applicant.Village != "" {
 		village = bundle.Applicant.Village
 	}
-	// The stored purpose also masks the applicant's name; the request (and its idempotency
-	// hash) keeps the purpose as checked above.
-	purpose = redact(purpose, bundle.Applicant.Name)
-	form := buildForm(item, bundle, dec)
+	// The stored purpose also masks the applicant's name (and the deceased's); the request
+	// (and its idempotency hash) keeps the purpose as checked above.
+	purpose = redact(redact(purpose, bundle.Applicant.Name), formBundle.Applicant.Name)
+	formItem := item
+	if req.Subject != nil {
+		formItem = claimantForm(item)
+	}
+	form := buildForm(formItem, formBundle, dec)
 	view := ApplicationView{
 		Item:      item.Code,
-		Applicant: Applicant{IDNumber: ident.MaskIDNumber(req.Applicant.IDNumber), Name: bundle.Applicant.Name},
+		Applicant: Applicant{IDNumber: ident.MaskIDNumber(req.Applicant.IDNumber), Name: formBundle.Applicant.Name},
 		Village:   village,
 		Status:    string(store.StatusDraft),
 		Form:      form,
@@ -330,7 +368,7 @@ func (h *Hub) CreateApplication(ctx context.Context, c auth.Caller, req CreateRe
 		if err := tx.CreateApplication(ctx, app); err != nil {
 			var held *store.HeldError
 			if errors.As(err, &held) {
-				return ApplicationView{}, heldError(held)
+				return ApplicationView{}, heldError(held, item.BenefitSubject)
 			}
 			return ApplicationView{}, err
 		}
@@ -351,9 +389,15 @@ func (h *Hub) CreateApplication(ctx context.Context, c auth.Caller, req CreateRe
 				return ApplicationView{}, err
 			}
 		}
-		if err := tx.RecordDataUse(ctx, &store.DataUse{IDNumber: req.Applicant.IDNumber, Sub: c.Subject, Role: c.Role,
-			Org: c.Issuer, Item: item.Code, Purpose: purpose, ApplicationID: app.ID}); err != nil {
-			return ApplicationView{}, err
+		used := []string{req.Applicant.IDNumber}
+		if about != req.Applicant.IDNumber {
+			used = append(used, about)
+		}
+		for _, id := range used {
+			if err := tx.RecordDataUse(ctx, &store.DataUse{IDNumber: id, Sub: c.Subject, Role: c.Role,
+				Org: c.Issuer, Item: item.Code, Purpose: purpose, ApplicationID: app.ID}); err != nil {
+				return ApplicationView{}, err
+			}
 		}
 		view.ID, view.CreatedAt, view.UpdatedAt, view.Version = app.ID, app.CreatedAt, app.UpdatedAt, app.Version
 		return view, nil
