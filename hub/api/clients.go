@@ -28,8 +28,10 @@ type Clients interface {
 
 var _ Clients = (*clients.Registry)(nil)
 
-// TokenPath is the OAuth2 token endpoint (client credentials, RFC 6749 section 4.4).
-const TokenPath = "/v1/oauth/token"
+// TokenPath is the OAuth2 token endpoint (client credentials, RFC 6749 section 4.4). It lies
+// outside /v1 because its errors are RFC 6749 section 5.2 JSON objects, not the problem
+// documents every /v1 route answers with.
+const TokenPath = "/oauth/token"
 
 // maxTokenForm caps the token endpoint's form body.
 const maxTokenForm = 8 << 10

@@ -33,7 +33,7 @@ func (e *hubEnv) takeToken(id, secret string, basic bool, scope string) tokenRes
 		form.Set("client_id", id)
 		form.Set("client_secret", secret)
 	}
-	req, err := http.NewRequestWithContext(e.t.Context(), "POST", e.url+"/v1/oauth/token", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(e.t.Context(), "POST", e.url+"/oauth/token", strings.NewReader(form.Encode()))
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -38,13 +38,13 @@ func TestRoutesServed(t *testing.T) {
 		"GET /v1/permits/{id}/print",
 		"GET /v1/residents/{id_number}/data-use",
 		"GET /{$}", // the counter web UI
+		"POST /oauth/token",
 		"POST /v1/applications",
 		"POST /v1/applications/{id}/confirm",
 		"POST /v1/applications/{id}/review",
 		"POST /v1/clients",
 		"POST /v1/clients/{id}/revoke",
 		"POST /v1/clients/{id}/secrets",
-		"POST /v1/oauth/token",
 		"POST /v1/permits/verify",
 		"POST /v1/permits/{id}/revoke",
 	}
