@@ -183,6 +183,20 @@ func TestDepartmentAppClientCredentials(t *testing.T) {
 	if r := e.do("GET", "/v1/applications/"+appID, tok, nil); r.status != 200 {
 		t.Fatalf("read within scope: %d %s", r.status, r.raw)
 	}
+	// A token narrowed to reading may not create: the actions in its scope limit it.
+	reader := e.takeToken(id, secret, false, "application.read")
+	if reader.status != 200 {
+		t.Fatalf("narrowed token: %d %v", reader.status, reader.body)
+	}
+	readTok := reader.body["access_token"].(string)
+	if r := e.do("GET", "/v1/applications/"+appID, readTok, nil); r.status != 200 {
+		t.Fatalf("read with a read-only token: %d %s", r.status, r.raw)
+	}
+	if r := e.do("POST", "/v1/applications", readTok, map[string]any{"item": "elderly_allowance",
+		"applicant": map[string]string{"id_number": resID}, "purpose": "部门应用代办"}, "Idempotency-Key", "dept-app-3"); r.status != 403 ||
+		!strings.Contains(string(r.raw), "not among those granted") {
+		t.Fatalf("create with a read-only token: %d %s", r.status, r.raw)
+	}
 	other, otherVillage := e.resident("senior_card")
 	if r := e.do("POST", "/v1/applications", tok, map[string]any{"item": "senior_card",
 		"applicant": map[string]string{"id_number": other}, "purpose": "部门应用代办"}, "Idempotency-Key", "dept-app-2"); r.status != 403 {
