@@ -50,7 +50,7 @@
 //	keys.retired_overlap                seal.Config.Keyring: seal.WithRetiredOverlap
 //	keys.status_list_uri                Config.StatusListURI: app.New's sealer (permits' status claim, the signed list)
 //	clients.issuer                      app.New: the hub's own issuer (clients.Registry), trusted by the Verifier
-//	clients.key_file                    app.New: auth.OpenKeyFileIssuer (auth.NewEphemeralIssuer when empty)
+//	clients.key_file                    app.New: auth.OpenKeyFileIssuer (<data_dir>/keys/hub-issuer-ed25519.pem, else auth.NewEphemeralIssuer, when empty)
 //	clients.token_ttl                   clients.New: the lifetime of minted tokens
 //	clients.secret_overlap              clients.New: how long earlier secrets work after a rotation
 package config
