@@ -32,7 +32,7 @@ type fixture struct {
 
 var admin = auth.Caller{Subject: "admin-1", Issuer: "ext", Role: auth.RoleAdmin}
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "hub.db"))
 	if err != nil {
@@ -57,7 +57,7 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{reg: reg, authn: reg.Authenticator(v), clk: clk, ext: ext}
 }
 
-func uscc(t *testing.T) string {
+func uscc(t testing.TB) string {
 	t.Helper()
 	u, err := ident.NewUSCC('1', '1', "370114", "MB0123456")
 	if err != nil {
@@ -66,7 +66,7 @@ func uscc(t *testing.T) string {
 	return u
 }
 
-func request(t *testing.T) clients.RegisterRequest {
+func request(t testing.TB) clients.RegisterRequest {
 	return clients.RegisterRequest{Name: "民政局应用", USCC: uscc(t), Items: []string{"elderly_allowance"},
 		Actions: []string{"application.read"}, RateLimit: &clients.RateLimit{RequestsPerSecond: 1, Burst: 2}}
 }
