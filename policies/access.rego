@@ -35,6 +35,7 @@ permitted(caller, action, resource) if {
 	act := catalogue.actions[action]
 	not write_refused(role, act)
 	role_permits(caller.role, action)
+	action_granted(caller, action)
 	jurisdiction_ok(caller, action, resource)
 	review_level_ok(caller, action, resource)
 	scope_ok(caller, action, resource)
@@ -89,6 +90,8 @@ deny_reason(caller, action, resource) := "unknown_role" if {
 	write_refused(catalogue.roles[caller.role], catalogue.actions[action])
 } else := "role_not_permitted" if {
 	not role_permits(caller.role, action)
+} else := "action_not_granted" if {
+	not action_granted(caller, action)
 } else := r if {
 	r := jurisdiction_problem(caller, action, resource)
 } else := "wrong_review_level" if {
@@ -96,6 +99,19 @@ deny_reason(caller, action, resource) := "unknown_role" if {
 } else := r if {
 	r := scope_problem(caller, action, resource)
 } else := "denied"
+
+# action_granted: a token may narrow its caller's actions. When its scope names any action of
+# the catalogue (the hub's token endpoint lists a registered department app's granted actions
+# there, after its items), the action must be among them; a scope naming no action leaves the
+# role's actions as they are.
+action_granted(caller, _) if not names_actions(caller)
+
+action_granted(caller, action) if action in object.get(caller, "scope", [])
+
+names_actions(caller) if {
+	some s in object.get(caller, "scope", [])
+	catalogue.actions[s]
+}
 
 role_permits(role, _) if "*" in catalogue.roles[role].actions
 

@@ -159,3 +159,20 @@ test_decision_masks_for_counter_elsewhere_and_auditor if {
 test_review_without_level_checks_jurisdiction_only if {
 	decide(reviewer("370114001901"), "application.review", app("370114001202", "senior_card")).allow == true
 }
+
+test_department_actions_named_in_scope_limit_it if {
+	c := department(["elderly_allowance", "application.read", "application.list"])
+	decide(c, "application.read", app("370114002201", "elderly_allowance")).allow == true
+	d := decide(c, "application.create", app("370114002201", "elderly_allowance"))
+	d.allow == false
+	d.reason.code == "action_not_granted"
+}
+
+test_department_scope_without_actions_keeps_role_actions if {
+	decide(department(["elderly_allowance"]), "application.create", app("370114002201", "elderly_allowance")).allow == true
+}
+
+test_granted_action_still_needs_item_scope if {
+	c := department(["elderly_allowance", "application.read"])
+	decide(c, "application.read", app("370114002201", "senior_card")).reason.code == "item_out_of_scope"
+}

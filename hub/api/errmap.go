@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"sanmian/hub/clients"
 	"sanmian/hub/service"
 	"sanmian/schema"
 )
@@ -96,6 +97,32 @@ var serviceErrors = []serviceError{
 			}
 			return Problem{Type: "evidence-unavailable", Status: http.StatusServiceUnavailable,
 				Title: "Data platform unavailable / 数据平台暂不可用", Detail: platformDetail(platform)}
+		}},
+	{name: "client_invalid", match: isA[*clients.InvalidError], code: schema.CodeBadUserInput,
+		problem: func(_ *http.Request, err error) Problem {
+			inv := asA[*clients.InvalidError](err)
+			return Problem{Type: "invalid-request", Status: http.StatusBadRequest,
+				Title: "Invalid request / 请求参数有误", Detail: inv.Field + ": " + inv.Detail,
+				Errors: []FieldError{{Field: inv.Field, Detail: inv.Detail}}}
+		}},
+	{name: "client_forbidden", match: is(clients.ErrForbidden), code: schema.CodeForbidden,
+		problem: func(*http.Request, error) Problem {
+			return Problem{Type: "forbidden", Status: http.StatusForbidden,
+				Title: "Not permitted / 无权操作", Detail: "Only an administrator manages department apps. 仅管理员可管理部门应用。"}
+		}},
+	{name: "client_not_found", match: is(clients.ErrNotFound), code: schema.CodeNotFound,
+		problem: func(_ *http.Request, err error) Problem {
+			p := problemNotFound
+			p.Detail = "No such client. 未找到。"
+			if nf, ok := as[*clients.NotFoundError](err); ok {
+				p.Detail = fmt.Sprintf("No such %s: %q. 未找到。", nf.What, nf.ID)
+			}
+			return p
+		}},
+	{name: "client_revoked", match: is(clients.ErrRevoked), code: schema.CodeConflict,
+		problem: func(*http.Request, error) Problem {
+			return Problem{Type: "client-revoked", Status: http.StatusConflict,
+				Title: "Client revoked / 该应用已被吊销", Detail: "A revoked client takes no new secret. 已吊销的应用不能再签发密钥。"}
 		}},
 	{name: "cancelled", match: is(context.Canceled),
 		problem: func(*http.Request, error) Problem {

@@ -62,6 +62,9 @@ type Parts struct {
 	UI      WebUI
 	// Checks are the readiness checks /readyz runs, by name.
 	Checks map[string]ReadinessCheck
+	// Clients is the registry of department apps: the admin routes under /v1/clients and
+	// the OAuth2 token endpoint.
+	Clients Clients
 	// PublicURL is the hub's external base URL, printed on permits.
 	PublicURL string
 }
@@ -103,6 +106,19 @@ func Routes(s *Server, p Parts) {
 		s.HandleFunc("GET /v1/audit/entries", v.authed(v.auditEntries))
 		s.HandleFunc("GET /v1/audit/checkpoint", v.authed(v.checkpoint))
 		s.HandleFunc("GET /v1/residents/{id_number}/data-use", v.authed(v.dataUse))
+	}
+
+	// Department apps: the client registry (administrators) and the token endpoint.
+	if p.Clients != nil {
+		cr := clientRoutes{reg: p.Clients}
+		v := &restV1{hub: p.Hub, authn: p.Authn}
+		s.HandleFunc("POST "+TokenPath, cr.token)
+		s.HandleFunc("POST /v1/clients", v.authed(cr.register))
+		s.HandleFunc("GET /v1/clients", v.authed(cr.list))
+		s.HandleFunc("GET /v1/clients/{id}", v.authed(cr.get))
+		s.HandleFunc("POST /v1/clients/{id}/secrets", v.authed(cr.rotate))
+		s.HandleFunc("DELETE /v1/clients/{id}/secrets/{sid}", v.authed(cr.retireSecret))
+		s.HandleFunc("POST /v1/clients/{id}/revoke", v.authed(cr.revoke))
 	}
 
 	// GraphQL.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"sanmian/hub/api/jsonbody"
 	"sanmian/hub/auth"
@@ -63,6 +64,17 @@ func authenticate(w http.ResponseWriter, r *http.Request, authn Authenticator) (
 		if errors.Is(err, auth.ErrKeysUnavailable) {
 			WriteProblem(w, r, Problem{Type: "issuer-keys-unavailable", Status: http.StatusServiceUnavailable,
 				Title: "Token issuer keys unavailable / 无法获取令牌签发方公钥", Detail: "Try again shortly."})
+			return auth.Caller{}, false
+		}
+		var limited *auth.RateLimitedError
+		if errors.As(err, &limited) {
+			secs := int64((limited.RetryAfter + time.Second - 1) / time.Second)
+			if secs < 1 {
+				secs = 1
+			}
+			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+			WriteProblem(w, r, Problem{Type: "rate-limited", Status: http.StatusTooManyRequests,
+				Title: "Too many requests / 请求过于频繁", Detail: "The client's rate limit is exhausted; retry after the time Retry-After gives. 请稍后重试。"})
 			return auth.Caller{}, false
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="sanmian-hub", error="invalid_token"`)

@@ -13,10 +13,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"sanmian/hub/api"
 	"sanmian/hub/auth"
+	"sanmian/hub/clients"
 	"sanmian/hub/config"
 	"sanmian/hub/division"
 	"sanmian/hub/policy"
@@ -37,6 +40,10 @@ type App struct {
 	Keys   *seal.Keyring
 	Policy *policy.Engine
 	Hub    *service.Hub
+	// Clients is the registry of department apps; Authn verifies caller tokens (Auth) and
+	// applies the registry's status check and rate limits to the tokens the hub minted.
+	Clients *clients.Registry
+	Authn   *clients.Authenticator
 
 	log     *slog.Logger
 	conns   *connectorSet
@@ -90,7 +97,15 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 	}
 	a.closers = append(a.closers, a.Store.Close)
 
-	a.Auth, err = auth.NewVerifier(cfg.Auth)
+	hubIssuer, err := openHubIssuer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// The hub trusts its own issuer (tokens minted for registered apps) besides the
+	// configured external ones.
+	authCfg := cfg.Auth
+	authCfg.Issuers = append(slices.Clone(cfg.Auth.Issuers), hubIssuer.Trusted())
+	a.Auth, err = auth.NewVerifier(authCfg)
 	if err != nil {
 		return nil, fmt.Errorf("app: caller authentication: %w", err)
 	}
@@ -133,9 +148,15 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 	a.conns = conns
 	a.closers = append(a.closers, conns.Close)
 	a.Hub = service.New(a.Store, policyPort{a.Policy}, evidencePort{c: conns, store: a.Store}, sl, service.WithLogger(o.log))
+	a.Clients = clients.New(a.Store, hubIssuer, cfg.Clients, clients.WithItems(func(code string) bool {
+		_, err := a.Hub.Item(code)
+		return err == nil
+	}))
+	a.Authn = a.Clients.Authenticator(a.Auth)
 	api.Routes(a.Server, api.Parts{
 		Hub:     a.Hub,
-		Authn:   a.Auth,
+		Authn:   a.Authn,
+		Clients: a.Clients,
 		Keys:    sl,
 		GraphQL: graphQLHandler(a.Hub, o.log),
 		UI:      web.UI{},
@@ -156,6 +177,33 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 	}, o.checkpointInterval, o.log)
 	a.closers = append(a.closers, cp.Close)
 	return a, nil
+}
+
+// HubIssuerKeyFile is where the hub's own issuer key lives under data_dir when
+// clients.key_file is not set.
+const HubIssuerKeyFile = "keys/hub-issuer-ed25519.pem"
+
+// openHubIssuer opens the hub's own token issuer: its key from clients.key_file, else from
+// HubIssuerKeyFile under data_dir, else a key generated now and kept in memory.
+func openHubIssuer(cfg *config.Config) (*auth.Issuer, error) {
+	cc := cfg.Clients.WithDefaults()
+	path := cc.KeyFile
+	if path == "" && cfg.DataDir != "" {
+		path = filepath.Join(cfg.DataDir, filepath.FromSlash(HubIssuerKeyFile))
+	}
+	var (
+		is  *auth.Issuer
+		err error
+	)
+	if path != "" {
+		is, err = auth.OpenKeyFileIssuer(cc.Issuer, path)
+	} else {
+		is, err = auth.NewEphemeralIssuer(cc.Issuer)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("app: hub token issuer: %w", err)
+	}
+	return is, nil
 }
 
 // Keyring opens the offices' sealing keys kept in st, as the keys section of cfg says (the

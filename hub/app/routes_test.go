@@ -17,6 +17,7 @@ func TestRoutesServed(t *testing.T) {
 	want := []string{
 		"/", // the not-found problem for every other path
 		"/graphql",
+		"DELETE /v1/clients/{id}/secrets/{sid}",
 		"GET /.well-known/jwks.json",
 		"GET /healthz",
 		"GET /metrics",
@@ -28,6 +29,8 @@ func TestRoutesServed(t *testing.T) {
 		"GET /v1/applications/{id}",
 		"GET /v1/audit/checkpoint",
 		"GET /v1/audit/entries",
+		"GET /v1/clients",
+		"GET /v1/clients/{id}",
 		"GET /v1/items",
 		"GET /v1/items/{code}",
 		"GET /v1/permits/status",
@@ -35,9 +38,13 @@ func TestRoutesServed(t *testing.T) {
 		"GET /v1/permits/{id}/print",
 		"GET /v1/residents/{id_number}/data-use",
 		"GET /{$}", // the counter web UI
+		"POST /oauth/token",
 		"POST /v1/applications",
 		"POST /v1/applications/{id}/confirm",
 		"POST /v1/applications/{id}/review",
+		"POST /v1/clients",
+		"POST /v1/clients/{id}/revoke",
+		"POST /v1/clients/{id}/secrets",
 		"POST /v1/permits/verify",
 		"POST /v1/permits/{id}/revoke",
 	}

@@ -1,6 +1,10 @@
 package auth
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Sentinel errors. Every error Verify returns for a token it refuses wraps
 // ErrTokenInvalid and, where one applies, one of the more specific
@@ -48,3 +52,27 @@ var (
 	// others.
 	ErrKeyFile = errors.New("auth: issuer key file unusable")
 )
+
+// ErrRateLimited is wrapped by a *RateLimitedError: the caller is authenticated but has sent
+// more requests than its rate limit allows (a handler answers 429 with Retry-After). It does
+// not wrap ErrTokenInvalid.
+var ErrRateLimited = errors.New("auth: rate limit exceeded")
+
+// RateLimitedError is returned by an authenticator that limits a caller's request rate;
+// RetryAfter is how long until the next request would be allowed.
+type RateLimitedError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitedError) Error() string { return ErrRateLimited.Error() }
+
+// Unwrap returns ErrRateLimited.
+func (e *RateLimitedError) Unwrap() error { return ErrRateLimited }
+
+// ErrCallerRevoked is returned (with ErrTokenInvalid) for a valid token of a caller the hub
+// has since revoked, such as a revoked department app.
+var ErrCallerRevoked = errors.New("auth: caller revoked")
+
+// Refuse returns an error that wraps ErrTokenInvalid and reason (a sentinel such as
+// ErrCallerRevoked), for authenticators layered over a Verifier.
+func Refuse(reason error) error { return fmt.Errorf("%w: %w", ErrTokenInvalid, reason) }

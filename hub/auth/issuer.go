@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
@@ -219,4 +220,34 @@ func (i *Issuer) Mint(c Caller, ttl time.Duration) (string, error) {
 	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
 	tok.Header["kid"] = i.kid
 	return tok.SignedString(i.key)
+}
+
+// OpenKeyFileIssuer returns an issuer named name whose Ed25519 key lives at path (PKCS #8
+// PEM, mode 0600), generating the key on first use as OpenDemoIssuer does. Its kid is derived
+// from the public key ("<name>-<16 hex digits of its SHA-256>"), so replacing the key file
+// changes the kid.
+func OpenKeyFileIssuer(name, path string) (*Issuer, error) {
+	key, err := readKeyFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key, err = createKeyFile(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return NewIssuer(name, keyID(name, key), key, nil)
+}
+
+// NewEphemeralIssuer returns an issuer named name with a key generated now and kept in memory
+// only: tokens it mints stop verifying when the process ends.
+func NewEphemeralIssuer(name string) (*Issuer, error) {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return NewIssuer(name, keyID(name, key), key, nil)
+}
+
+func keyID(name string, key ed25519.PrivateKey) string {
+	sum := sha256.Sum256(key.Public().(ed25519.PublicKey))
+	return name + "-" + hex.EncodeToString(sum[:8])
 }

@@ -15,6 +15,7 @@ import (
 	"sanmian/connectors/district"
 	"sanmian/connectors/province"
 	"sanmian/hub/auth"
+	"sanmian/hub/clients"
 	"sanmian/hub/policy"
 	"sanmian/hub/seal"
 )
@@ -56,6 +57,9 @@ type Config struct {
 	Policy policy.Config `yaml:"policy,omitempty"`
 	// Keys says how the sealing keys (kept in the store) are protected and published.
 	Keys seal.Config `yaml:"keys,omitempty"`
+	// Clients configures the hub's own token issuer for registered department apps (the
+	// OAuth2 token endpoint).
+	Clients clients.Config `yaml:"clients,omitempty"`
 }
 
 // Upstreams configures the three platform connectors, each with its package's Config.
@@ -199,6 +203,7 @@ func (c *Config) resolve(dir string) {
 	c.Keys.MasterKeyFile = abs(c.Keys.MasterKeyFile)
 	c.Policy.Dir = abs(c.Policy.Dir)
 	c.Policy.VerificationKeyFile = abs(c.Policy.VerificationKeyFile)
+	c.Clients.KeyFile = abs(c.Clients.KeyFile)
 	for i := range c.Auth.Issuers {
 		c.Auth.Issuers[i].JWKSFile = abs(c.Auth.Issuers[i].JWKSFile)
 	}
@@ -244,9 +249,16 @@ func (c *Config) Validate() error {
 	}{
 		{"upstreams.province", c.Upstreams.Province}, {"upstreams.city", c.Upstreams.City},
 		{"upstreams.district", c.Upstreams.District}, {"auth", c.Auth}, {"policy", c.Policy}, {"keys", c.Keys},
+		{"clients", c.Clients},
 	} {
 		if err := s.v.Validate(); err != nil {
 			bad("%s: %w", s.name, err)
+		}
+	}
+	own := c.Clients.WithDefaults().Issuer
+	for _, is := range c.Auth.Issuers {
+		if is.Name == own {
+			bad("clients.issuer %q is also a trusted external issuer in auth.issuers", own)
 		}
 	}
 	if c.Keys.StatusListURI == "" && c.PublicURL == "" {

@@ -206,6 +206,8 @@ func TestValidateNamesEveryProblem(t *testing.T) {
 		{"negative_retired_overlap", func(c *Config) { c.Keys.RetiredOverlap = -time.Hour }, []string{"keys:"}},
 		{"relative_status_list_uri", func(c *Config) { c.Keys.StatusListURI = "/v1/permits/status" }, []string{"keys:"}},
 		{"no_status_list_uri", func(c *Config) { c.PublicURL = "" }, []string{"keys.status_list_uri or public_url"}},
+		{"client_token_ttl_too_long", func(c *Config) { c.Clients.TokenTTL = 2 * time.Hour }, []string{"clients:", "token_ttl"}},
+		{"hub_issuer_also_external", func(c *Config) { c.Auth.Issuers[0].Name = "sanmian-hub" }, []string{"clients.issuer"}},
 		{"several_at_once", func(c *Config) { c.Addr = ""; c.Upstreams.District.APIKey = "" }, []string{"addr is required", "upstreams.district:"}},
 	}
 	for _, tc := range cases {

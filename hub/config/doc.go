@@ -7,7 +7,7 @@
 // Each section is the Config of the package that reads it, with that package's yaml tags and
 // Validate: upstreams.province is province.Config, upstreams.city city.Config,
 // upstreams.district district.Config (each with a resilience.Config), auth is auth.Config,
-// policy is policy.Config and keys is seal.Config. Config.Validate runs them all and reports
+// policy is policy.Config, keys is seal.Config and clients is clients.Config. Config.Validate runs them all and reports
 // every problem at once.
 //
 // The environment is read under one prefix, SANMIAN_ (EnvPrefix): values may reference
@@ -49,4 +49,8 @@
 //	keys.master_key_file                seal.Config.MasterKey (app.Keyring)
 //	keys.retired_overlap                seal.Config.Keyring: seal.WithRetiredOverlap
 //	keys.status_list_uri                Config.StatusListURI: app.New's sealer (permits' status claim, the signed list)
+//	clients.issuer                      app.New: the hub's own issuer (clients.Registry), trusted by the Verifier
+//	clients.key_file                    app.New: auth.OpenKeyFileIssuer (<data_dir>/keys/hub-issuer-ed25519.pem, else auth.NewEphemeralIssuer, when empty)
+//	clients.token_ttl                   clients.New: the lifetime of minted tokens
+//	clients.secret_overlap              clients.New: how long earlier secrets work after a rotation
 package config

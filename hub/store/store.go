@@ -13,6 +13,7 @@ import (
 // Reader is the read side of the store. Inside a transaction (Txn) reads see the
 // transaction's own writes.
 type Reader interface {
+	ClientReader
 	// GetResident returns one snapshot row with its enrolments, or ErrNotFound.
 	GetResident(ctx context.Context, idNumber string) (Resident, error)
 	// ScanResidents returns residents matching q ordered by id_number, and the cursor for the
@@ -67,6 +68,7 @@ type Reader interface {
 // Writer is the write side of the store. On a Store each call is its own transaction; inside
 // Store.Tx all calls commit together.
 type Writer interface {
+	ClientWriter
 	// CreateApplication inserts a new application (ID from NewID if empty; Version set to 1;
 	// timestamps set if zero). ErrConflict if the id exists; a *HeldError (ErrSubjectHeld)
 	// naming the holder if a.SubjectKey is set and another application holds (a.Item,

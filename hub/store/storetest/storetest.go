@@ -62,6 +62,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"office_keys", testOfficeKeys},
 		{"office_key_one_active_per_office", testOfficeKeyOneActive},
 		{"office_key_concurrent_ensure_one_active", testOfficeKeyEnsureRace},
+		{"clients_register_rotate_retire_revoke", testClients},
+		{"clients_rollback_with_audit", testClientsTxRollback},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
