@@ -1,8 +1,9 @@
-// Package cache is the hub's evidence cache: values fetched from the data platforms, kept
-// per platform and kind with a TTL per kind, bounded in size (least recently used entries
-// are evicted first), with single-flight so that concurrent requests for the same keys make
-// one upstream call, and stale-if-error: when the platform fails, the last good value is
-// served marked stale, but only where the caller allows stale evidence.
+// Package cache is the hub's evidence cache, used by the assembler (hub/evidence/assembly):
+// values fetched from the data platforms, kept per platform and kind with a TTL per kind,
+// bounded in size (least recently used entries are evicted first), with single-flight so
+// that concurrent requests for the same keys make one upstream call, and stale-if-error: when
+// the platform fails, the last good value is served marked stale, but only where the caller
+// allows stale evidence.
 //
 // Not-found answers are cached too (a negative entry), so a person unknown to a platform
 // does not cost a call on every request within the TTL.

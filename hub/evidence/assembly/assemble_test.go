@@ -1,32 +1,9 @@
-package evidence
+package assembly
 
 import "testing"
 
 // The Assembler itself is exercised end to end against the real simulated platforms in
-// sanmian/connectors/conformance; these are the pure helpers.
-
-func TestProvenanceOf(t *testing.T) {
-	b := Bundle{Provenance: map[string]Provenance{
-		"applicant.rolls":         {Platform: District, Endpoint: "residents:get"},
-		"applicant.rolls.land_mu": {Platform: District, Endpoint: "households:get"},
-	}}
-	tests := []struct {
-		path, endpoint string
-		ok             bool
-	}{
-		{"applicant.rolls.dibao", "residents:get", true},
-		{"applicant.rolls.land_mu", "households:get", true},
-		{"applicant.rolls", "residents:get", true},
-		{"applicant.insurance.pension", "", false},
-		{"", "", false},
-	}
-	for _, tc := range tests {
-		pv, ok := b.ProvenanceOf(tc.path)
-		if ok != tc.ok || pv.Endpoint != tc.endpoint {
-			t.Errorf("ProvenanceOf(%q) = %+v, %v", tc.path, pv, ok)
-		}
-	}
-}
+// sanmian/connectors/conformance and in this package's external tests; this is a pure helper.
 
 func TestRefineRelation(t *testing.T) {
 	for _, tc := range []struct{ rel, sex, want string }{
@@ -35,30 +12,5 @@ func TestRefineRelation(t *testing.T) {
 		if got := refineRelation(tc.rel, tc.sex); got != tc.want {
 			t.Errorf("refineRelation(%q, %q) = %q, want %q", tc.rel, tc.sex, got, tc.want)
 		}
-	}
-}
-
-func TestNeedsOptions(t *testing.T) {
-	elderly := NeedsOptions(map[string][]string{
-		"province.person":    {"applicant.name", "applicant.birth_date"},
-		"district.household": {"applicant.village"},
-		"district.rolls":     {"applicant.rolls.enrolled"},
-	}, "applicant.name", "")
-	if !elderly.ApplicantOnly || !elderly.SkipHouseholdRecord || elderly.wants(MissingProvinceLicences) || elderly.wants(MissingCityInsurance) || !elderly.wants(MissingProvincePerson) {
-		t.Errorf("elderly: %+v", elderly)
-	}
-	fp := NeedsOptions(map[string][]string{
-		"province.person":    {"applicant.sex"},
-		"district.household": {"household.sex", "household.deceased"},
-	}, "applicant.licences.only_child_honour.number")
-	if fp.ApplicantOnly || fp.SkipHouseholdRecord || !fp.wants(MissingProvinceLicences) || fp.wants(MissingCityInsurance) {
-		t.Errorf("family planning: %+v", fp)
-	}
-	land := NeedsOptions(map[string][]string{"district.household": {"applicant.rolls.land_mu"}})
-	if !land.ApplicantOnly || land.SkipHouseholdRecord {
-		t.Errorf("land: %+v", land)
-	}
-	if all := NeedsOptions(nil); all.ApplicantOnly || !all.wants(MissingCityInsurance) {
-		t.Errorf("no needs: %+v", all)
 	}
 }
