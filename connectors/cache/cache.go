@@ -1,21 +1,22 @@
-// Package cache is the hub's evidence cache: values fetched from the data platforms, kept
-// per platform and kind with a TTL per kind, bounded in size (least recently used entries
-// are evicted first), with single-flight so that concurrent requests for the same keys make
-// one upstream call, and stale-if-error: when the platform fails, the last good value is
-// served marked stale, but only where the caller allows stale evidence.
+// Package cache is the hub's evidence cache, used by the assembler (hub/evidence/assembly):
+// values fetched from the data platforms, kept per platform and kind with a TTL per kind,
+// bounded in size (least recently used entries are evicted first), with single-flight so
+// that concurrent requests for the same keys make one upstream call, and stale-if-error: when
+// the platform fails, the last good value is served marked stale, but only where the caller
+// allows stale evidence.
 //
 // Not-found answers are cached too (a negative entry), so a person unknown to a platform
 // does not cost a call on every request within the TTL.
 package cache
 
 import (
-	"container/list"
 	"context"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/sync/singleflight"
 
 	"sanmian/connectors"
@@ -46,14 +47,12 @@ type Cache struct {
 	observer Observer
 	now      func() time.Time
 
-	mu    sync.Mutex
-	lru   *list.List // front = most recently used; values are *entry
-	items map[string]*list.Element
-	sf    singleflight.Group
+	mu  sync.Mutex
+	lru *simplelru.LRU[string, *entry] // guarded by mu; kept past expiry for stale-if-error
+	sf  singleflight.Group
 }
 
 type entry struct {
-	key     string
 	value   any
 	found   bool
 	fetched time.Time
@@ -80,7 +79,11 @@ func New(cfg Config, opts ...Option) *Cache {
 	if cfg.MaxStale <= 0 {
 		cfg.MaxStale = 24 * time.Hour
 	}
-	c := &Cache{cfg: cfg, now: time.Now, lru: list.New(), items: map[string]*list.Element{}}
+	lru, err := simplelru.NewLRU[string, *entry](cfg.MaxEntries, nil)
+	if err != nil {
+		panic(err) // unreachable: MaxEntries is positive
+	}
+	c := &Cache{cfg: cfg, now: time.Now, lru: lru}
 	for _, o := range opts {
 		o(c)
 	}
@@ -127,10 +130,10 @@ func GetMany[V any](ctx context.Context, c *Cache, platform, kind string, keys [
 		if _, dup := out[k]; dup || slices.Contains(missing, k) {
 			continue
 		}
-		if el, ok := c.items[c.key(platform, kind, k)]; ok {
-			e := el.Value.(*entry)
+		key := c.key(platform, kind, k)
+		if e, ok := c.lru.Peek(key); ok {
 			if now.Before(e.expires) {
-				c.lru.MoveToFront(el)
+				c.lru.Get(key) // a fresh hit is a use; an expired entry keeps its place
 				v, _ := e.value.(V)
 				out[k] = Result[V]{Value: v, Found: e.found, Fetched: e.fetched, Cached: true}
 				c.observe(platform, kind, "hit")
@@ -191,11 +194,10 @@ func GetMany[V any](ctx context.Context, c *Cache, platform, kind string, keys [
 	served := 0
 	c.mu.Lock()
 	for _, k := range missing {
-		el, ok := c.items[c.key(platform, kind, k)]
+		e, ok := c.lru.Peek(c.key(platform, kind, k))
 		if !ok {
 			continue
 		}
-		e := el.Value.(*entry)
 		if now.Sub(e.expires) > c.cfg.MaxStale {
 			continue
 		}
@@ -222,11 +224,10 @@ func Peek[V any](c *Cache, platform, kind, key string) (V, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.items[c.key(platform, kind, key)]
+	e, ok := c.lru.Peek(c.key(platform, kind, key))
 	if !ok {
 		return zero, false
 	}
-	e := el.Value.(*entry)
 	v, ok := e.value.(V)
 	return v, ok && e.found
 }
@@ -248,8 +249,7 @@ func (c *Cache) Purge() {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.lru.Init()
-	clear(c.items)
+	c.lru.Purge()
 }
 
 func (c *Cache) key(platform, kind, k string) string { return platform + "\x00" + kind + "\x00" + k }
@@ -266,19 +266,8 @@ func (c *Cache) ttl(platform, kind string) time.Duration {
 
 // put stores a value; c.mu must be held.
 func (c *Cache) put(platform, kind, k string, v any, found bool, fetched time.Time) {
-	key := c.key(platform, kind, k)
-	e := &entry{key: key, value: v, found: found, fetched: fetched, expires: fetched.Add(c.ttl(platform, kind))}
-	if el, ok := c.items[key]; ok {
-		el.Value = e
-		c.lru.MoveToFront(el)
-		return
-	}
-	c.items[key] = c.lru.PushFront(e)
-	for c.lru.Len() > c.cfg.MaxEntries {
-		old := c.lru.Back()
-		c.lru.Remove(old)
-		delete(c.items, old.Value.(*entry).key)
-	}
+	e := &entry{value: v, found: found, fetched: fetched, expires: fetched.Add(c.ttl(platform, kind))}
+	c.lru.Add(c.key(platform, kind, k), e) // replaces and refreshes a key; evicts the least recently used past MaxEntries
 }
 
 func (c *Cache) observe(platform, kind, result string) {

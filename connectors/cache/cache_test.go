@@ -125,6 +125,51 @@ func TestBoundedLRU(t *testing.T) {
 	}
 }
 
+// TestLRURecency pins which lookups count as a use for eviction: a fresh hit and a re-fetch
+// do; a Peek (a hint) and a stale serve after a platform failure do not.
+func TestLRURecency(t *testing.T) {
+	failing := func(context.Context, []string) (map[string]int, error) { return nil, down }
+	cases := []struct {
+		name    string
+		between func(t *testing.T, c *Cache, clk *clock) // after a, b, c are cached (a oldest)
+		evicted string                                   // by caching d
+	}{
+		{"fresh_hit_is_a_use", func(t *testing.T, c *Cache, _ *clock) {
+			GetMany(t.Context(), c, "p", "k", []string{"a"}, false, kv(nil))
+		}, "b"},
+		{"peek_is_not_a_use", func(t *testing.T, c *Cache, _ *clock) {
+			Peek[int](c, "p", "k", "a")
+		}, "a"},
+		{"refetch_after_expiry_is_a_use", func(t *testing.T, c *Cache, clk *clock) {
+			clk.add(2 * time.Minute)
+			GetMany(t.Context(), c, "p", "k", []string{"a"}, false, kv(map[string]int{"a": 2}))
+		}, "b"},
+		{"stale_serve_is_not_a_use", func(t *testing.T, c *Cache, clk *clock) {
+			clk.add(2 * time.Minute)
+			if r, err := GetMany(t.Context(), c, "p", "k", []string{"a"}, true, failing); err != nil || !r["a"].Stale {
+				t.Fatalf("stale serve: %+v %v", r, err)
+			}
+		}, "a"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newClock()
+			c := New(Config{MaxEntries: 3, DefaultTTL: time.Minute}, WithClock(clk.now))
+			for _, k := range []string{"a", "b", "c"} {
+				GetMany(t.Context(), c, "p", "k", []string{k}, false, kv(map[string]int{k: 1}))
+			}
+			tc.between(t, c, clk)
+			GetMany(t.Context(), c, "p", "k", []string{"d"}, false, kv(map[string]int{"d": 1}))
+			for _, k := range []string{"a", "b", "c", "d"} {
+				_, ok := Peek[int](c, "p", "k", k)
+				if ok == (k == tc.evicted) {
+					t.Errorf("entry %s cached = %v, want the eviction of %s only", k, ok, tc.evicted)
+				}
+			}
+		})
+	}
+}
+
 func TestSingleFlight(t *testing.T) {
 	c := New(Config{})
 	var calls atomic.Int32

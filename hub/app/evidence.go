@@ -15,6 +15,7 @@ import (
 	"sanmian/connectors/resilience"
 	"sanmian/hub/config"
 	"sanmian/hub/evidence"
+	"sanmian/hub/evidence/assembly"
 	"sanmian/hub/service"
 	"sanmian/hub/store"
 	hubsync "sanmian/hub/sync"
@@ -25,7 +26,7 @@ type connectorSet struct {
 	province  *province.Client
 	city      *city.Client
 	district  *district.Client
-	assembler *evidence.Assembler
+	assembler *assembly.Assembler
 }
 
 func newConnectors(cfg *config.Config, st store.Store, reg prometheus.Registerer, log *slog.Logger) (*connectorSet, error) {
@@ -45,8 +46,8 @@ func newConnectors(cfg *config.Config, st store.Store, reg prometheus.Registerer
 		return nil, fmt.Errorf("app: district connector: %w", err)
 	}
 	ch := cache.New(cache.Config{}, cache.WithObserver(m))
-	c.assembler = evidence.NewAssembler(c.province, c.city, c.district,
-		evidence.WithCache(ch), evidence.WithHouseholdIndex(hubsync.Index{R: st}))
+	c.assembler = assembly.New(c.province, c.city, c.district,
+		assembly.WithCache(ch), assembly.WithHouseholdIndex(hubsync.Index{R: st}))
 	return &c, nil
 }
 
