@@ -300,4 +300,3 @@ func (r reader) ListDeliveryAttempts(ctx context.Context, deliveryID int64) ([]s
 			return a, err
 		})
 }
-
