@@ -129,6 +129,9 @@ func (h *Hub) revoke(ctx context.Context, c auth.Caller, id string, req RevokeRe
 		if err != nil {
 			return 0, nil, err
 		}
+		if err := enqueueEvent(ctx, tx, EventPermitRevoked, &app, &p, p.RevokedAt); err != nil {
+			return 0, nil, err
+		}
 		return 200, permitView(p), nil
 	})
 }
