@@ -64,6 +64,9 @@ type Parts struct {
 	Checks map[string]ReadinessCheck
 	// PublicURL is the hub's external base URL, printed on permits.
 	PublicURL string
+	// Webhooks administers the webhook subscriptions of department apps and their deliveries
+	// (behind bearer authentication, like the REST routes).
+	Webhooks WebhookAdmin
 }
 
 // Routes mounts every route of the hub on s: the external contract of DESIGN.md section 3.
@@ -103,6 +106,18 @@ func Routes(s *Server, p Parts) {
 		s.HandleFunc("GET /v1/audit/entries", v.authed(v.auditEntries))
 		s.HandleFunc("GET /v1/audit/checkpoint", v.authed(v.checkpoint))
 		s.HandleFunc("GET /v1/residents/{id_number}/data-use", v.authed(v.dataUse))
+	}
+
+	// Webhook administration (/v1/webhooks).
+	if p.Webhooks != nil {
+		v := &restV1{authn: p.Authn}
+		a := webhookAdmin{hub: p.Webhooks}
+		s.HandleFunc("POST /v1/webhooks/subscriptions", v.authed(a.createSubscription))
+		s.HandleFunc("GET /v1/webhooks/subscriptions", v.authed(a.listSubscriptions))
+		s.HandleFunc("DELETE /v1/webhooks/subscriptions/{id}", v.authed(a.deleteSubscription))
+		s.HandleFunc("GET /v1/webhooks/deliveries", v.authed(a.listDeliveries))
+		s.HandleFunc("GET /v1/webhooks/deliveries/{id}", v.authed(a.getDelivery))
+		s.HandleFunc("POST /v1/webhooks/deliveries/{id}/redeliver", v.authed(a.redeliver))
 	}
 
 	// GraphQL.

@@ -34,12 +34,18 @@ func TestRoutesServed(t *testing.T) {
 		"GET /v1/permits/{id}",
 		"GET /v1/permits/{id}/print",
 		"GET /v1/residents/{id_number}/data-use",
+		"GET /v1/webhooks/deliveries",
+		"GET /v1/webhooks/deliveries/{id}",
+		"GET /v1/webhooks/subscriptions",
+		"DELETE /v1/webhooks/subscriptions/{id}",
 		"GET /{$}", // the counter web UI
 		"POST /v1/applications",
 		"POST /v1/applications/{id}/confirm",
 		"POST /v1/applications/{id}/review",
 		"POST /v1/permits/verify",
 		"POST /v1/permits/{id}/revoke",
+		"POST /v1/webhooks/deliveries/{id}/redeliver",
+		"POST /v1/webhooks/subscriptions",
 	}
 	got := a.Server.Patterns()
 	slices.Sort(got)

@@ -220,4 +220,3 @@ func classify(err error) string {
 	}
 	return ClassOther
 }
-
