@@ -17,6 +17,7 @@ func TestRoutesServed(t *testing.T) {
 	want := []string{
 		"/", // the not-found problem for every other path
 		"/graphql",
+		"DELETE /v1/webhooks/subscriptions/{id}",
 		"GET /.well-known/jwks.json",
 		"GET /healthz",
 		"GET /metrics",
@@ -37,7 +38,6 @@ func TestRoutesServed(t *testing.T) {
 		"GET /v1/webhooks/deliveries",
 		"GET /v1/webhooks/deliveries/{id}",
 		"GET /v1/webhooks/subscriptions",
-		"DELETE /v1/webhooks/subscriptions/{id}",
 		"GET /{$}", // the counter web UI
 		"POST /v1/applications",
 		"POST /v1/applications/{id}/confirm",
