@@ -23,6 +23,7 @@ import (
 	"sanmian/hub/app"
 	"sanmian/hub/auth"
 	"sanmian/hub/division"
+	"sanmian/hub/service"
 	"sanmian/hub/store"
 	"sanmian/hub/store/storetest"
 	"sanmian/hub/webhook"
@@ -649,4 +650,48 @@ func (r replicaTag) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
 	req.Header.Set("X-Test-Replica", r.name)
 	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestWebhooksDeliveredAfterHubKilled: a hub process is killed (SIGKILL) right after an
+// application is approved, while the receiver still refuses the webhooks; the events were
+// committed with the approval, so a hub started again on the same store delivers all four.
+func TestWebhooksDeliveredAfterHubKilled(t *testing.T) {
+	p := startPlatforms(t, envOptions{residents: 3000, faults: "none"})
+	cfg, issuer := hubConfig(t, t.TempDir(), p, "")
+	cfg.PublicURL = "http://127.0.0.1"
+	recv := startReceiver(t, time.Now, 0)
+	recv.fail("/crash", true)
+
+	first := startHubChild(t, cfg, "hub-first")
+	tok, err := issuer.Mint(auth.Caller{Subject: "admin", Role: auth.RoleAdmin}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webhookAdminClient{t: t, hub: first.URL, token: tok}.subscribe(recv, "/crash", nil, nil)
+	h := &webhookHub{url: first.URL, issuer: issuer, p: p,
+		flows: instantFlows(p, []service.Item{{Code: "birth_registration", Instant: true}, {Code: "elderly_allowance", Instant: true}}, 60)}
+	_, a := h.approveOne(t)
+	first.Kill()
+
+	recv.fail("/crash", false)
+	startHubChild(t, cfg, "hub-second")
+	var got []string
+	deadline := time.Now().Add(55 * time.Second) // a delivery in flight at the kill waits for its lease (40 s)
+	for time.Now().Before(deadline) {
+		got = got[:0]
+		for _, r := range recv.received("/crash") {
+			if r.Data["application_id"] == a.ID {
+				got = append(got, r.Type)
+			}
+		}
+		if len(got) >= 4 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	slices.Sort(got)
+	if want := []string{"application.approved", "application.confirmed", "application.created", "permit.issued"}; !slices.Equal(got, want) {
+		t.Fatalf("after the restart the receiver has %v, want %v", got, want)
+	}
+	recv.check(t)
 }
