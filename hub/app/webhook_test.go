@@ -695,3 +695,55 @@ func TestWebhooksDeliveredAfterHubKilled(t *testing.T) {
 	}
 	recv.check(t)
 }
+
+// TestWebhooksReviewEvents: an application that goes through review sends confirmed, a
+// level passed (level_changed, naming the level now awaited), returned, confirmed again and
+// rejected, in the order they happened.
+func TestWebhooksReviewEvents(t *testing.T) {
+	h := startWebhookHub(t)
+	recv := startReceiver(t, h.clock.Now, 0)
+	admin := webhookAdminClient{t: t, hub: h.url, token: h.token(t, auth.RoleAdmin, "")}
+	admin.subscribe(recv, "/review", nil, []string{"homestead_application"})
+
+	const item = "homestead_application" // levels village, work_area, town; never instant
+	r := residentsByHousehold(h.p, 0, 1)[0]
+	counter := h.token(t, auth.RoleCounter, r.Village)
+	var a appView
+	if st := postJSON(t, "POST", h.url+"/v1/applications", counter, "", map[string]any{"item": item,
+		"applicant": map[string]any{"id_number": r.ID}, "purpose": "homestead application at the counter"}, &a); st != 201 {
+		t.Fatalf("create: %d", st)
+	}
+	step := func(path, token string, body any) {
+		t.Helper()
+		if st := postJSON(t, "POST", h.url+"/v1/applications/"+a.ID+path, token, "", body, &a); st != 200 {
+			t.Fatalf("%s: %d", path, st)
+		}
+		h.drain(t) // one step at a time: the receiver sees them in order
+	}
+	confirm := map[string]any{"signature": "data:image/png;base64,iVBORw0KGgo="}
+	step("/confirm", counter, confirm)
+	if a.Awaiting == nil || a.Awaiting.Level != "village" {
+		t.Fatalf("after confirmation: %+v", a)
+	}
+	step("/review", h.token(t, auth.RoleReviewer, a.Awaiting.Division), map[string]any{"action": "approve"})
+	next := a.Awaiting.Division
+	step("/review", h.token(t, auth.RoleReviewer, next), map[string]any{"action": "return", "comment": "补充材料"})
+	step("/confirm", counter, confirm)
+	step("/review", h.token(t, auth.RoleReviewer, a.Awaiting.Division), map[string]any{"action": "reject", "comment": "不符合条件"})
+
+	var got []string
+	var levels []any
+	for _, ev := range recv.received("/review") {
+		got = append(got, ev.Type)
+		levels = append(levels, ev.Data["awaiting_level"])
+	}
+	want := []string{"application.created", "application.confirmed", "application.level_changed", "application.returned",
+		"application.confirmed", "application.rejected"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("received %v, want %v", got, want)
+	}
+	if levels[2] != "work_area" || levels[5] != nil {
+		t.Fatalf("awaiting levels %v: want work_area after the village approval, none once rejected", levels)
+	}
+	recv.check(t)
+}

@@ -1,7 +1,8 @@
 // Package store is the hub's persistence: the resident snapshot synced from the district
 // platform, applications and their reviews, confirmations, policy decisions, permits,
-// idempotency records, the hash-chained audit log with signed checkpoints, data-use records
-// and the offices' sealing keys.
+// idempotency records, the hash-chained audit log with signed checkpoints, data-use records,
+// the offices' sealing keys, and the event outbox with its webhook subscriptions and
+// deliveries (the Webhooks role).
 //
 // The Store interface describes the whole persistence; consumers declare smaller interfaces
 // where they use it. Two backends implement it over one shared database/sql implementation

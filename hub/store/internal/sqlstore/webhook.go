@@ -175,9 +175,16 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Dur
 	if limit <= 0 {
 		limit = 1
 	}
+	// An idle poll reads (on the reader pool) instead of taking the writer.
+	var due int
+	err := db.reader.q.QueryRowContext(ctx, db.d.SQL(`SELECT COUNT(*) FROM (SELECT 1 FROM webhook_deliveries
+		WHERE state = 'pending' AND next_at <= ? AND claimed_until <= ? LIMIT 1) d`), millis(now), millis(now)).Scan(&due)
+	if err != nil || due == 0 {
+		return nil, wrap("look for due deliveries", err)
+	}
 	token := store.NewID()
 	var out []store.ClaimedDelivery
-	err := db.do(ctx, func(w *writer) error {
+	err = db.do(ctx, func(w *writer) error {
 		n, err := affected(w.q.ExecContext(ctx, w.d.SQL(`WITH due AS (
 				SELECT id FROM webhook_deliveries
 				WHERE state = 'pending' AND next_at <= ? AND claimed_until <= ?
