@@ -450,6 +450,24 @@ func TestWebhooksSignedOnInstantApproval(t *testing.T) {
 	if len(d.Log) != 1 || d.Log[0].StatusCode != 204 || d.Log[0].ErrorClass != "" {
 		t.Fatalf("delivery log: %+v", d)
 	}
+	var audit struct {
+		Entries []struct {
+			Action  string         `json:"action"`
+			Details map[string]any `json:"details"`
+		} `json:"entries"`
+	}
+	if st := admin.call("GET", "/v1/audit/entries?limit=1000", nil, &audit); st != 200 {
+		t.Fatalf("audit entries: %d", st)
+	}
+	subscribed := 0
+	for _, e := range audit.Entries {
+		if e.Action == "webhook" && e.Details["op"] == "subscribe" {
+			subscribed++
+		}
+	}
+	if subscribed != 3 {
+		t.Fatalf("%d subscriptions in the audit log, want 3", subscribed)
+	}
 	recv.check(t)
 }
 

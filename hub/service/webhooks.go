@@ -89,6 +89,15 @@ func deliveryView(d store.Delivery) DeliveryView {
 	return v
 }
 
+// auditWebhook records an administrator's change to the webhooks (after it is made).
+func (h *Hub) auditWebhook(ctx context.Context, c auth.Caller, details map[string]any) error {
+	if err := h.store.AppendAudit(ctx, &store.AuditEntry{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditWebhook,
+		Details: mustJSON(details)}); err != nil {
+		return fmt.Errorf("service: audit webhook change: %w", err)
+	}
+	return nil
+}
+
 // authorizeWebhooks checks an admin action on webhooks (webhook.read or webhook.manage).
 func (h *Hub) authorizeWebhooks(ctx context.Context, c auth.Caller, action string) error {
 	_, err := h.authorize(ctx, c, action, Resource{}, "")
@@ -124,6 +133,10 @@ func (h *Hub) CreateSubscription(ctx context.Context, c auth.Caller, req Subscri
 	if err := h.store.CreateSubscription(ctx, &s); err != nil {
 		return SubscriptionView{}, err
 	}
+	if err := h.auditWebhook(ctx, c, map[string]any{"op": "subscribe", "subscription": s.ID, "subscriber": s.Subscriber,
+		"event_types": s.EventTypes, "items": s.Items}); err != nil {
+		return SubscriptionView{}, err
+	}
 	v := subscriptionView(s)
 	v.Secret = s.Secret
 	return v, nil
@@ -154,7 +167,10 @@ func (h *Hub) DeleteSubscription(ctx context.Context, c auth.Caller, id string) 
 	if errors.Is(err, store.ErrNotFound) {
 		return &NotFoundError{What: "subscription", ID: id}
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return h.auditWebhook(ctx, c, map[string]any{"op": "unsubscribe", "subscription": id})
 }
 
 // ListDeliveries returns deliveries newest first (state dead: the dead-letter list) and the
@@ -232,6 +248,9 @@ func (h *Hub) Redeliver(ctx context.Context, c auth.Caller, id string) (Delivery
 	if err := h.store.RedeliverDelivery(ctx, n, h.now()); errors.Is(err, store.ErrNotFound) {
 		return DeliveryView{}, &NotFoundError{What: "delivery", ID: id}
 	} else if err != nil {
+		return DeliveryView{}, err
+	}
+	if err := h.auditWebhook(ctx, c, map[string]any{"op": "redeliver", "delivery": n}); err != nil {
 		return DeliveryView{}, err
 	}
 	return h.GetDelivery(ctx, c, id)

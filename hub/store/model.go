@@ -183,6 +183,7 @@ const (
 	AuditKey          AuditAction = "key"
 	AuditSync         AuditAction = "sync"
 	AuditReplay       AuditAction = "replay" // an auditor replayed a recorded decision
+	AuditWebhook      AuditAction = "webhook" // an administrator changed a webhook subscription or redelivered
 )
 
 // AuditEntry is one link of the hash-chained audit log. AppendAudit fills Seq, PrevHash, Hash

@@ -23,10 +23,13 @@ func NewSecret() string {
 	return SecretPrefix + base64.StdEncoding.EncodeToString(b)
 }
 
-// SecretKey returns the HMAC key of a secret: the base64-decoded part after "whsec_".
+// SecretKey returns the HMAC key of a secret: the part after "whsec_", decoded from canonical
+// base64.
 func SecretKey(secret string) ([]byte, error) {
-	k, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, SecretPrefix))
-	if err != nil || !strings.HasPrefix(secret, SecretPrefix) || len(k) < 24 {
+	enc := strings.TrimPrefix(secret, SecretPrefix)
+	k, err := base64.StdEncoding.DecodeString(enc)
+	// Canonical base64 only: the decoder skips line breaks, which no secret of ours has.
+	if err != nil || !strings.HasPrefix(secret, SecretPrefix) || len(k) < 24 || base64.StdEncoding.EncodeToString(k) != enc {
 		return nil, fmt.Errorf("%w: want %s and the base64 of at least 24 bytes", ErrBadSecret, SecretPrefix)
 	}
 	return k, nil

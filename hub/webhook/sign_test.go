@@ -72,3 +72,31 @@ func TestSecretFormat(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSecretKey: any string either yields a key of 24+ bytes whose secret re-encodes to
+// itself, or ErrBadSecret; signatures with an accepted key match the reference library.
+func FuzzSecretKey(f *testing.F) {
+	f.Add("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_1", []byte(`{"a":1}`))
+	f.Add("whsec_", "", []byte{})
+	f.Add("whsec_!!", "x", []byte("y"))
+	f.Fuzz(func(t *testing.T, secret, id string, body []byte) {
+		key, err := webhook.SecretKey(secret)
+		if err != nil {
+			if !errors.Is(err, webhook.ErrBadSecret) {
+				t.Fatalf("SecretKey(%q) = %v", secret, err)
+			}
+			return
+		}
+		if len(key) < 24 || webhook.SecretPrefix+base64.StdEncoding.EncodeToString(key) != secret {
+			t.Fatalf("SecretKey(%q) = %x", secret, key)
+		}
+		ref, err := standardwebhooks.NewWebhook(secret)
+		if err != nil {
+			t.Fatalf("reference library refuses %q: %v", secret, err)
+		}
+		want, err := ref.Sign(id, time.Unix(1700000000, 0), body)
+		if err != nil || want != webhook.Sign(key, id, 1700000000, body) {
+			t.Fatalf("signature differs from the reference library's (%v)", err)
+		}
+	})
+}
