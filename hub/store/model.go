@@ -182,7 +182,7 @@ const (
 	AuditRevocation   AuditAction = "revocation"
 	AuditKey          AuditAction = "key"
 	AuditSync         AuditAction = "sync"
-	AuditReplay       AuditAction = "replay" // an auditor replayed a recorded decision
+	AuditReplay       AuditAction = "replay"  // an auditor replayed a recorded decision
 	AuditWebhook      AuditAction = "webhook" // an administrator changed a webhook subscription or redelivered
 )
 
