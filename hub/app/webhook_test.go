@@ -627,7 +627,8 @@ func TestWebhooksTwoReplicasPostgres(t *testing.T) {
 	if len(events) < 3*n {
 		t.Fatalf("%d events in the outbox for %d flows", len(events), n)
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	flowsDone := time.Now()
+	deadline := flowsDone.Add(60 * time.Second)
 	for {
 		done := true
 		for _, path := range []string{"/x", "/y"} {
@@ -640,6 +641,7 @@ func TestWebhooksTwoReplicasPostgres(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	drained := time.Since(flowsDone)
 	slices.Sort(events)
 	for _, path := range []string{"/x", "/y"} {
 		var ids []string
@@ -658,7 +660,8 @@ func TestWebhooksTwoReplicasPostgres(t *testing.T) {
 	if byReplica["a"] == 0 || byReplica["b"] == 0 {
 		t.Errorf("deliveries by replica: %v; want both replicas delivering", byReplica)
 	}
-	t.Logf("%d flows, %d permits, %d events, each delivered to 2 subscribers; deliveries by replica %v", n, permits, len(events), byReplica)
+	t.Logf("%d flows, %d permits, %d events, each delivered to 2 subscribers; deliveries by replica %v; the last delivered %v after the last flow",
+		n, permits, len(events), byReplica, drained.Round(time.Millisecond))
 }
 
 // replicaTag marks the requests of one replica's webhook worker.
