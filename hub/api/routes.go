@@ -67,6 +67,9 @@ type Parts struct {
 	Clients Clients
 	// PublicURL is the hub's external base URL, printed on permits.
 	PublicURL string
+	// Webhooks administers the webhook subscriptions of department apps and their deliveries
+	// (behind bearer authentication, like the REST routes).
+	Webhooks WebhookAdmin
 }
 
 // Routes mounts every route of the hub on s: the external contract of DESIGN.md section 3.
@@ -119,6 +122,18 @@ func Routes(s *Server, p Parts) {
 		s.HandleFunc("POST /v1/clients/{id}/secrets", v.authed(cr.rotate))
 		s.HandleFunc("DELETE /v1/clients/{id}/secrets/{sid}", v.authed(cr.retireSecret))
 		s.HandleFunc("POST /v1/clients/{id}/revoke", v.authed(cr.revoke))
+	}
+
+	// Webhook administration (/v1/webhooks).
+	if p.Webhooks != nil {
+		v := &restV1{authn: p.Authn}
+		a := webhookAdmin{hub: p.Webhooks}
+		s.HandleFunc("POST /v1/webhooks/subscriptions", v.authed(a.createSubscription))
+		s.HandleFunc("GET /v1/webhooks/subscriptions", v.authed(a.listSubscriptions))
+		s.HandleFunc("DELETE /v1/webhooks/subscriptions/{id}", v.authed(a.deleteSubscription))
+		s.HandleFunc("GET /v1/webhooks/deliveries", v.authed(a.listDeliveries))
+		s.HandleFunc("GET /v1/webhooks/deliveries/{id}", v.authed(a.getDelivery))
+		s.HandleFunc("POST /v1/webhooks/deliveries/{id}/redeliver", v.authed(a.redeliver))
 	}
 
 	// GraphQL.

@@ -244,6 +244,7 @@ func TestConcurrentConfirmationsPostgres(t *testing.T) {
 	schema := storetest.FreshSchema(t, dsn)
 	p := startPlatforms(t, envOptions{residents: 3000, faults: "none"})
 	cfg, issuer := hubConfig(t, t.TempDir(), p, dsn)
+	cfg.PublicURL = "http://127.0.0.1"
 	a, hub := startHubWith(t, cfg, app.WithStoreOptions(store.WithSchema(schema), store.WithMaxOpenConns(4)))
 
 	const confirmations = 24
@@ -318,6 +319,7 @@ func TestTwoReplicasLoadPostgres(t *testing.T) {
 	schema := storetest.FreshSchema(t, dsn)
 	p := startPlatforms(t, envOptions{residents: max(3000, 15*n), faults: "none"})
 	cfg, issuer := hubConfig(t, t.TempDir(), p, dsn)
+	cfg.PublicURL = "http://127.0.0.1"
 	a, hubA := startHubWith(t, cfg, app.WithStoreOptions(store.WithSchema(schema)))
 	_, hubB := startHubWith(t, cfg, app.WithStoreOptions(store.WithSchema(schema)))
 	hubs := []string{hubA, hubB}

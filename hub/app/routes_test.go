@@ -18,6 +18,7 @@ func TestRoutesServed(t *testing.T) {
 		"/", // the not-found problem for every other path
 		"/graphql",
 		"DELETE /v1/clients/{id}/secrets/{sid}",
+		"DELETE /v1/webhooks/subscriptions/{id}",
 		"GET /.well-known/jwks.json",
 		"GET /healthz",
 		"GET /metrics",
@@ -37,6 +38,9 @@ func TestRoutesServed(t *testing.T) {
 		"GET /v1/permits/{id}",
 		"GET /v1/permits/{id}/print",
 		"GET /v1/residents/{id_number}/data-use",
+		"GET /v1/webhooks/deliveries",
+		"GET /v1/webhooks/deliveries/{id}",
+		"GET /v1/webhooks/subscriptions",
 		"GET /{$}", // the counter web UI
 		"POST /oauth/token",
 		"POST /v1/applications",
@@ -47,6 +51,8 @@ func TestRoutesServed(t *testing.T) {
 		"POST /v1/clients/{id}/secrets",
 		"POST /v1/permits/verify",
 		"POST /v1/permits/{id}/revoke",
+		"POST /v1/webhooks/deliveries/{id}/redeliver",
+		"POST /v1/webhooks/subscriptions",
 	}
 	got := a.Server.Patterns()
 	slices.Sort(got)

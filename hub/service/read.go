@@ -123,6 +123,9 @@ func (h *Hub) Revoke(ctx context.Context, c auth.Caller, id string, req RevokeRe
 		if err != nil {
 			return PermitView{}, err
 		}
+		if err := enqueueEvent(ctx, tx, EventPermitRevoked, &app, &p, p.RevokedAt); err != nil {
+			return PermitView{}, err
+		}
 		return permitView(p), nil
 	})
 }

@@ -182,7 +182,8 @@ const (
 	AuditRevocation   AuditAction = "revocation"
 	AuditKey          AuditAction = "key"
 	AuditSync         AuditAction = "sync"
-	AuditReplay       AuditAction = "replay" // an auditor replayed a recorded decision
+	AuditReplay       AuditAction = "replay"  // an auditor replayed a recorded decision
+	AuditWebhook      AuditAction = "webhook" // an administrator changed a webhook subscription or redelivered
 )
 
 // AuditEntry is one link of the hash-chained audit log. AppendAudit fills Seq, PrevHash, Hash

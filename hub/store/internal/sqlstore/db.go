@@ -39,6 +39,9 @@ type Dialect struct {
 	// ForUpdate is appended to a SELECT that must lock its rows until commit ("" if the
 	// backend serialises writers anyway).
 	ForUpdate string
+	// SkipLocked is appended to the SELECT that picks deliveries to claim, so concurrent
+	// claimers pass over each other's rows ("" if the backend serialises writers anyway).
+	SkipLocked string
 	// NextStatusIndex returns a fresh status-list index; MaxStatusIndex the highest one issued.
 	NextStatusIndex string
 	MaxStatusIndex  string
