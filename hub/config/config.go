@@ -17,6 +17,7 @@ import (
 	"sanmian/hub/auth"
 	"sanmian/hub/policy"
 	"sanmian/hub/seal"
+	"sanmian/hub/telemetry"
 )
 
 // EnvPrefix is the one prefix of the environment variables the hub reads: ${SANMIAN_...}
@@ -56,6 +57,8 @@ type Config struct {
 	Policy policy.Config `yaml:"policy,omitempty"`
 	// Keys says how the sealing keys (kept in the store) are protected and published.
 	Keys seal.Config `yaml:"keys,omitempty"`
+	// Telemetry turns on OpenTelemetry tracing to an OTLP collector (off by default).
+	Telemetry telemetry.Config `yaml:"telemetry,omitempty"`
 }
 
 // Upstreams configures the three platform connectors, each with its package's Config.
@@ -244,6 +247,7 @@ func (c *Config) Validate() error {
 	}{
 		{"upstreams.province", c.Upstreams.Province}, {"upstreams.city", c.Upstreams.City},
 		{"upstreams.district", c.Upstreams.District}, {"auth", c.Auth}, {"policy", c.Policy}, {"keys", c.Keys},
+		{"telemetry", c.Telemetry},
 	} {
 		if err := s.v.Validate(); err != nil {
 			bad("%s: %w", s.name, err)

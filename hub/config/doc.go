@@ -7,7 +7,7 @@
 // Each section is the Config of the package that reads it, with that package's yaml tags and
 // Validate: upstreams.province is province.Config, upstreams.city city.Config,
 // upstreams.district district.Config (each with a resilience.Config), auth is auth.Config,
-// policy is policy.Config and keys is seal.Config. Config.Validate runs them all and reports
+// policy is policy.Config, keys is seal.Config and telemetry is telemetry.Config. Config.Validate runs them all and reports
 // every problem at once.
 //
 // The environment is read under one prefix, SANMIAN_ (EnvPrefix): values may reference
@@ -49,4 +49,8 @@
 //	keys.master_key_file                seal.Config.MasterKey (app.Keyring)
 //	keys.retired_overlap                seal.Config.Keyring: seal.WithRetiredOverlap
 //	keys.status_list_uri                Config.StatusListURI: app.New's sealer (permits' status claim, the signed list)
+//	telemetry.endpoint                  telemetry.Setup: the OTLP exporter (empty: tracing off); app.New: api.WithTracerProvider
+//	telemetry.protocol                  telemetry.Setup: otlptracehttp or otlptracegrpc
+//	telemetry.sample_ratio              telemetry.NewProvider: the ParentBased(TraceIDRatioBased) sampler
+//	telemetry.service_name              telemetry.NewProvider: the service.name resource attribute
 package config
