@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
@@ -49,27 +48,27 @@ func NewProvider(cfg Config, opts ...sdktrace.TracerProviderOption) *sdktrace.Tr
 	return sdktrace.NewTracerProvider(append(base, opts...)...)
 }
 
-// serviceResource is the SDK's default resource (which reads OTEL_SERVICE_NAME and
-// OTEL_RESOURCE_ATTRIBUTES) with cfg.ServiceName over it, or DefaultServiceName when
-// neither names the service.
+// serviceResource describes the hub: the SDK's own attributes, OTEL_RESOURCE_ATTRIBUTES and
+// OTEL_SERVICE_NAME (read now, not cached), and cfg.ServiceName over them, or
+// DefaultServiceName when neither names the service.
 func serviceResource(cfg Config) *resource.Resource {
-	def := resource.Default()
+	env, err := resource.New(context.Background(), resource.WithTelemetrySDK(), resource.WithFromEnv())
+	if err != nil {
+		env = resource.Empty()
+	}
 	name := cfg.ServiceName
 	if name == "" {
-		if v, ok := def.Set().Value("service.name"); ok && v.AsString() != "" && !isUnknownService(v.AsString()) {
-			return def
+		if v, ok := env.Set().Value("service.name"); ok && v.AsString() != "" {
+			return env
 		}
 		name = DefaultServiceName
 	}
-	r, err := resource.Merge(def, resource.NewSchemaless(attribute.String("service.name", name)))
+	r, err := resource.Merge(env, resource.NewSchemaless(attribute.String("service.name", name)))
 	if err != nil {
 		return resource.NewSchemaless(attribute.String("service.name", name))
 	}
 	return r
 }
-
-// isUnknownService reports the SDK's fallback service name ("unknown_service:<binary>").
-func isUnknownService(s string) bool { return strings.HasPrefix(s, "unknown_service") }
 
 func exporter(ctx context.Context, cfg Config) (sdktrace.SpanExporter, error) {
 	if cfg.Protocol == ProtocolGRPC {
