@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"github.com/sony/gobreaker/v2"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
-	"github.com/sony/gobreaker/v2"
 	"golang.org/x/time/rate"
 
 	"sanmian/connectors"

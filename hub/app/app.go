@@ -23,9 +23,9 @@ import (
 	"sanmian/hub/seal"
 	"sanmian/hub/service"
 	"sanmian/hub/store"
-	"sanmian/hub/telemetry"
 	_ "sanmian/hub/store/postgres" // registers the postgres:// backend
 	_ "sanmian/hub/store/sqlite"   // registers the SQLite backend
+	"sanmian/hub/telemetry"
 	"sanmian/hub/web"
 )
 
