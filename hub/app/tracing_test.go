@@ -30,13 +30,21 @@ import (
 // sends them): it keeps every span it is sent, with its resource's attributes.
 type otlpCollector struct {
 	*httptest.Server
+	discard  bool // count nothing (a sink for benchmarks)
 	mu       sync.Mutex
 	spans    []*tracepb.Span
 	resource []*commonpb.KeyValue
 }
 
-func startCollector(t *testing.T) *otlpCollector {
-	c := &otlpCollector{}
+func startCollector(t testing.TB) *otlpCollector {
+	return newCollector(t, false)
+}
+
+// startSink is a collector that decodes what it is sent and keeps nothing.
+func startSink(tb testing.TB) *otlpCollector { return newCollector(tb, true) }
+
+func newCollector(t testing.TB, discard bool) *otlpCollector {
+	c := &otlpCollector{discard: discard}
 	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.Path != "/v1/traces" || r.Header.Get("Content-Type") != "application/x-protobuf" {
 			http.Error(w, "not an OTLP/HTTP protobuf trace export", http.StatusBadRequest)
@@ -63,6 +71,9 @@ func startCollector(t *testing.T) *otlpCollector {
 		}
 		c.mu.Lock()
 		for _, rs := range req.ResourceSpans {
+			if c.discard {
+				break
+			}
 			c.resource = append(c.resource, rs.GetResource().GetAttributes()...)
 			for _, ss := range rs.ScopeSpans {
 				c.spans = append(c.spans, ss.Spans...)
