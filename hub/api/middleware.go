@@ -123,6 +123,9 @@ const AttrRequestID = "sanmian.request_id"
 // propagator reads the W3C traceparent (and tracestate) of incoming requests.
 var propagator = propagation.TraceContext{}
 
+// serverSpan is the start option of every server span.
+var serverSpan = trace.WithSpanKind(trace.SpanKindServer)
+
 // instrument wraps h with request id, request-scoped logger, a server span (continuing the
 // caller's W3C traceparent), panic recovery, access logging (method, route, status,
 // duration; never query strings or bodies, which may carry personal data) and metrics.
@@ -130,7 +133,8 @@ var propagator = propagation.TraceContext{}
 // The span is named after the route pattern once the mux has matched it ("POST
 // /v1/applications"), never after the path, which may hold an ID number; likewise it carries
 // the route, method, status and request id, but no URL, query string or client address.
-// The log lines of a traced request carry its trace_id.
+// The log lines of a traced request carry its trace_id. A nil tracer turns tracing off: no
+// span is started, a caller's traceparent is still passed on.
 func instrument(h http.Handler, log *slog.Logger, m *httpMetrics, tracer trace.Tracer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -141,13 +145,17 @@ func instrument(h http.Handler, log *slog.Logger, m *httpMetrics, tracer trace.T
 		w.Header().Set(RequestIDHeader, id)
 		ctx := r.Context()
 		if r.Header.Get("traceparent") != "" {
+			// Also with tracing off: the platforms then receive the caller's trace context.
 			ctx = propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
 		}
-		ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String(AttrRequestID, id)))
-		defer span.End()
+		var span trace.Span // nil: tracing off
+		if tracer != nil {
+			ctx, span = tracer.Start(ctx, r.Method, serverSpan)
+			span.SetAttributes(attribute.String("http.request.method", r.Method), attribute.String(AttrRequestID, id))
+			defer span.End()
+		}
 		l := log.With("request_id", id)
-		if sc := span.SpanContext(); sc.IsValid() {
+		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 			l = l.With("trace_id", sc.TraceID().String())
 		}
 		ctx = context.WithValue(context.WithValue(ctx, requestIDKey, id), loggerKey, l)
@@ -172,7 +180,7 @@ func instrument(h http.Handler, log *slog.Logger, m *httpMetrics, tracer trace.T
 				status = http.StatusOK
 			}
 			d := time.Since(start)
-			if span.IsRecording() {
+			if span != nil && span.IsRecording() {
 				span.SetName(r.Method + " " + routePath(route))
 				span.SetAttributes(attribute.String("http.route", routePath(route)), attribute.Int("http.response.status_code", status))
 				if status >= 500 {

@@ -29,7 +29,7 @@ type Server struct {
 	registry *prometheus.Registry
 	metrics  *httpMetrics
 	handler  http.Handler
-	tracer   trace.Tracer
+	tracer   trace.Tracer // nil: tracing off
 
 	patterns []string // every pattern registered, in order (Patterns)
 
@@ -51,12 +51,18 @@ func WithRegistry(r *prometheus.Registry) Option { return func(s *Server) { s.re
 // records nothing and passes an incoming traceparent on unchanged). Spans further down
 // (policy, evidence, platform calls, store) come from the provider of the request's span.
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(s *Server) { s.tracer = tp.Tracer(TracerName) }
+	return func(s *Server) {
+		if _, off := tp.(noop.TracerProvider); off || tp == nil {
+			s.tracer = nil
+			return
+		}
+		s.tracer = tp.Tracer(TracerName)
+	}
 }
 
 // New returns a Server with no routes; Routes mounts them.
 func New(opts ...Option) *Server {
-	s := &Server{mux: http.NewServeMux(), log: slog.Default(), checks: map[string]ReadinessCheck{}, tracer: noop.NewTracerProvider().Tracer(TracerName)}
+	s := &Server{mux: http.NewServeMux(), log: slog.Default(), checks: map[string]ReadinessCheck{}}
 	for _, o := range opts {
 		o(s)
 	}
