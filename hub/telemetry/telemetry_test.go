@@ -94,3 +94,26 @@ func TestSetupHTTPExporter(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// FuzzConfigValidate: Validate never panics, and whatever it accepts Setup can build without
+// contacting anything.
+func FuzzConfigValidate(f *testing.F) {
+	f.Add("http://collector:4318", "", 0.0, "")
+	f.Add("https://collector:4317/otlp", "grpc", 0.5, "hub")
+	f.Add("collector:4318", "http/json", 2.0, "")
+	f.Add("", "", 0.0, "x")
+	f.Fuzz(func(t *testing.T, endpoint, protocol string, ratio float64, service string) {
+		cfg := Config{Endpoint: endpoint, Protocol: protocol, SampleRatio: ratio, ServiceName: service}
+		if err := cfg.Validate(); err != nil {
+			return
+		}
+		tr, err := Setup(t.Context(), cfg)
+		if err != nil {
+			t.Fatalf("Validate accepted %+v but Setup failed: %v", cfg, err)
+		}
+		if tr.Enabled() != (endpoint != "") {
+			t.Fatalf("Enabled() = %v for endpoint %q", tr.Enabled(), endpoint)
+		}
+		_ = tr.Shutdown(t.Context())
+	})
+}
