@@ -28,6 +28,7 @@ import (
 	"sanmian/hub/store"
 	_ "sanmian/hub/store/postgres" // registers the postgres:// backend
 	_ "sanmian/hub/store/sqlite"   // registers the SQLite backend
+	"sanmian/hub/telemetry"
 	"sanmian/hub/web"
 	"sanmian/hub/webhook"
 )
@@ -155,7 +156,16 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 		a.closers = append(a.closers, func() error { stopWatch(); <-watchDone; return nil })
 	}
 
-	a.Server = api.New(api.WithLogger(o.log))
+	tracing, err := telemetry.Setup(ctx, cfg.Telemetry)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	a.closers = append(a.closers, func() error {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		return tracing.Shutdown(sctx)
+	})
+	a.Server = api.New(api.WithLogger(o.log), api.WithTracerProvider(tracing.TracerProvider()))
 	conns, err := newConnectors(cfg, a.Store, a.Server.Registry(), o.log)
 	if err != nil {
 		return nil, err

@@ -82,11 +82,17 @@ func boolInt(b bool) int {
 func startHubWith(tb testing.TB, cfg *config.Config, opts ...app.Option) (*app.App, string) {
 	tb.Helper()
 	opts = append([]app.Option{app.WithLogger(quietLogger()), app.WithCheckpointInterval(time.Hour)}, opts...)
+	srv := httptest.NewUnstartedServer(nil)
+	if cfg.PublicURL == "" {
+		// The first replica's address; replicas sharing cfg share it, as behind a balancer.
+		cfg.Addr, cfg.PublicURL = srv.Listener.Addr().String(), "http://"+srv.Listener.Addr().String()
+	}
 	a, err := app.New(tb.Context(), cfg, opts...)
 	if err != nil {
+		srv.Close()
 		tb.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(a.Handler())
+	srv.Config.Handler = a.Handler()
 	srv.Config.ReadHeaderTimeout = 10 * time.Second
 	srv.Start()
 	tb.Cleanup(func() {

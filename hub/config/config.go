@@ -18,6 +18,7 @@ import (
 	"sanmian/hub/clients"
 	"sanmian/hub/policy"
 	"sanmian/hub/seal"
+	"sanmian/hub/telemetry"
 )
 
 // EnvPrefix is the one prefix of the environment variables the hub reads: ${SANMIAN_...}
@@ -60,6 +61,8 @@ type Config struct {
 	// Clients configures the hub's own token issuer for registered department apps (the
 	// OAuth2 token endpoint).
 	Clients clients.Config `yaml:"clients,omitempty"`
+	// Telemetry turns on OpenTelemetry tracing to an OTLP collector (off by default).
+	Telemetry telemetry.Config `yaml:"telemetry,omitempty"`
 }
 
 // Upstreams configures the three platform connectors, each with its package's Config.
@@ -250,6 +253,7 @@ func (c *Config) Validate() error {
 		{"upstreams.province", c.Upstreams.Province}, {"upstreams.city", c.Upstreams.City},
 		{"upstreams.district", c.Upstreams.District}, {"auth", c.Auth}, {"policy", c.Policy}, {"keys", c.Keys},
 		{"clients", c.Clients},
+		{"telemetry", c.Telemetry},
 	} {
 		if err := s.v.Validate(); err != nil {
 			bad("%s: %w", s.name, err)

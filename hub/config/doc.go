@@ -7,7 +7,8 @@
 // Each section is the Config of the package that reads it, with that package's yaml tags and
 // Validate: upstreams.province is province.Config, upstreams.city city.Config,
 // upstreams.district district.Config (each with a resilience.Config), auth is auth.Config,
-// policy is policy.Config, keys is seal.Config and clients is clients.Config. Config.Validate runs them all and reports
+// policy is policy.Config, keys is seal.Config, clients is clients.Config and
+// telemetry is telemetry.Config. Config.Validate runs them all and reports
 // every problem at once.
 //
 // The environment is read under one prefix, SANMIAN_ (EnvPrefix): values may reference
@@ -53,4 +54,8 @@
 //	clients.key_file                    app.New: auth.OpenKeyFileIssuer (<data_dir>/keys/hub-issuer-ed25519.pem, else auth.NewEphemeralIssuer, when empty)
 //	clients.token_ttl                   clients.New: the lifetime of minted tokens
 //	clients.secret_overlap              clients.New: how long earlier secrets work after a rotation
+//	telemetry.endpoint                  telemetry.Setup: the OTLP exporter (empty: tracing off); app.New: api.WithTracerProvider
+//	telemetry.protocol                  telemetry.Setup: otlptracehttp or otlptracegrpc
+//	telemetry.sample_ratio              telemetry.NewProvider: the ParentBased(TraceIDRatioBased) sampler
+//	telemetry.service_name              telemetry.NewProvider: the service.name resource attribute
 package config

@@ -9,6 +9,10 @@ import (
 	"strconv"
 	"sync"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"sanmian/connectors"
 	"sanmian/connectors/cache"
 	"sanmian/hub/evidence"
@@ -96,7 +100,31 @@ func mergeInto[V any](g *gathered, dst map[string]cache.Result[V], src map[strin
 // Assemble returns an error only for an invalid ID number (ErrInvalidIDNumber), a resident
 // no platform knows (ErrUnknownResident), a total failure (ErrNoEvidence) or a canceled
 // context.
+//
+// When ctx carries a recording span, the assembly is traced ("evidence.assemble", with the
+// Missing kinds and the stale flag; never the ID number), and so is every platform call under
+// it.
 func (a *Assembler) Assemble(ctx context.Context, idNumber string, opts evidence.AssembleOptions) (evidence.Bundle, error) {
+	parent := trace.SpanFromContext(ctx)
+	if !parent.IsRecording() {
+		return a.assemble(ctx, idNumber, opts)
+	}
+	ctx, span := parent.TracerProvider().Tracer(TracerName).Start(ctx, "evidence.assemble",
+		trace.WithAttributes(attribute.Bool("sanmian.applicant_only", opts.ApplicantOnly), attribute.StringSlice("sanmian.kinds", opts.Kinds)))
+	defer span.End()
+	b, err := a.assemble(ctx, idNumber, opts)
+	if err != nil {
+		span.SetStatus(codes.Error, "assembly failed")
+		return b, err
+	}
+	span.SetAttributes(attribute.StringSlice("sanmian.missing", b.Missing), attribute.Bool("sanmian.stale", b.Stale))
+	return b, nil
+}
+
+// TracerName is the instrumentation scope of the evidence assembly span.
+const TracerName = "sanmian/hub/evidence"
+
+func (a *Assembler) assemble(ctx context.Context, idNumber string, opts evidence.AssembleOptions) (evidence.Bundle, error) {
 	n, err := ident.ParseIDNumber(idNumber)
 	if err != nil {
 		return evidence.Bundle{}, fmt.Errorf("%w: %w", evidence.ErrInvalidIDNumber, errors.Unwrap(err))

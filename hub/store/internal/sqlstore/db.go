@@ -21,6 +21,9 @@ import (
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"sanmian/hub/store"
 )
@@ -177,13 +180,29 @@ func (db *DB) SubjectDigest(idNumber string) string {
 	return store.SubjectDigest(db.subjectKey, idNumber)
 }
 
-// Tx implements store.Store.
-func (db *DB) Tx(ctx context.Context, fn func(tx store.Txn) error) error {
+// Tx implements store.Store. When ctx carries a recording span, the transaction is traced
+// ("store.tx", with the backend and whether it was group-committed).
+func (db *DB) Tx(ctx context.Context, fn func(tx store.Txn) error) (err error) {
+	if parent := trace.SpanFromContext(ctx); parent.IsRecording() {
+		var span trace.Span
+		ctx, span = parent.TracerProvider().Tracer(TracerName).Start(ctx, "store.tx",
+			trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(attribute.String("db.system.name", db.d.Name), attribute.Bool("sanmian.group_commit", db.d.GroupCommit)))
+		defer func() {
+			if err != nil {
+				span.SetStatus(codes.Error, "transaction failed")
+			}
+			span.End()
+		}()
+	}
 	if db.d.GroupCommit {
 		return db.groupTx(ctx, fn)
 	}
 	return db.plainTx(ctx, fn)
 }
+
+// TracerName is the instrumentation scope of the transaction spans.
+const TracerName = "sanmian/hub/store"
 
 // plainTx runs fn in a transaction of its own.
 func (db *DB) plainTx(ctx context.Context, fn func(tx store.Txn) error) (err error) {
