@@ -122,7 +122,7 @@ func (a *Assembler) Assemble(ctx context.Context, idNumber string, opts evidence
 }
 
 // TracerName is the instrumentation scope of the evidence assembly span.
-const TracerName = "sanmian/hub/evidence"
+const TracerName = "sanmian/hub/evidence/assembly"
 
 func (a *Assembler) assemble(ctx context.Context, idNumber string, opts evidence.AssembleOptions) (evidence.Bundle, error) {
 	n, err := ident.ParseIDNumber(idNumber)
