@@ -734,6 +734,7 @@ func TestWebhooksReviewEvents(t *testing.T) {
 		"applicant": map[string]any{"id_number": r.ID}, "purpose": "homestead application at the counter"}, &a); st != 201 {
 		t.Fatalf("create: %d", st)
 	}
+	h.drain(t) // the creation's event before the confirmation's
 	step := func(path, token string, body any) {
 		t.Helper()
 		if st := postJSON(t, "POST", h.url+"/v1/applications/"+a.ID+path, token, "", body, &a); st != 200 {

@@ -101,11 +101,12 @@ func (h *Hub) auditWebhook(ctx context.Context, c auth.Caller, details map[strin
 // authorizeWebhooks checks an admin action on webhooks (webhook.read or webhook.manage).
 func (h *Hub) authorizeWebhooks(ctx context.Context, c auth.Caller, action string) error {
 	_, err := h.authorize(ctx, c, action, Resource{}, "")
-	return h.auditDenied(ctx, c, err)
+	return err
 }
 
 // CreateSubscription stores a webhook subscription with a fresh signing secret, returned once.
-func (h *Hub) CreateSubscription(ctx context.Context, c auth.Caller, req SubscriptionRequest) (SubscriptionView, error) {
+func (h *Hub) CreateSubscription(ctx context.Context, c auth.Caller, req SubscriptionRequest) (_ SubscriptionView, err error) {
+	defer h.auditRefusal(ctx, c, &err)
 	if err := h.authorizeWebhooks(ctx, c, "webhook.manage"); err != nil {
 		return SubscriptionView{}, err
 	}
@@ -143,7 +144,8 @@ func (h *Hub) CreateSubscription(ctx context.Context, c auth.Caller, req Subscri
 }
 
 // ListSubscriptions returns every subscription (without secrets), oldest first.
-func (h *Hub) ListSubscriptions(ctx context.Context, c auth.Caller) ([]SubscriptionView, error) {
+func (h *Hub) ListSubscriptions(ctx context.Context, c auth.Caller) (_ []SubscriptionView, err error) {
+	defer h.auditRefusal(ctx, c, &err)
 	if err := h.authorizeWebhooks(ctx, c, "webhook.read"); err != nil {
 		return nil, err
 	}
@@ -159,11 +161,12 @@ func (h *Hub) ListSubscriptions(ctx context.Context, c auth.Caller) ([]Subscript
 }
 
 // DeleteSubscription removes a subscription with its pending deliveries and their log.
-func (h *Hub) DeleteSubscription(ctx context.Context, c auth.Caller, id string) error {
+func (h *Hub) DeleteSubscription(ctx context.Context, c auth.Caller, id string) (err error) {
+	defer h.auditRefusal(ctx, c, &err)
 	if err := h.authorizeWebhooks(ctx, c, "webhook.manage"); err != nil {
 		return err
 	}
-	err := h.store.DeleteSubscription(ctx, id)
+	err = h.store.DeleteSubscription(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return &NotFoundError{What: "subscription", ID: id}
 	}
@@ -175,7 +178,8 @@ func (h *Hub) DeleteSubscription(ctx context.Context, c auth.Caller, id string) 
 
 // ListDeliveries returns deliveries newest first (state dead: the dead-letter list) and the
 // cursor of the next page.
-func (h *Hub) ListDeliveries(ctx context.Context, c auth.Caller, f DeliveryFilter) ([]DeliveryView, string, error) {
+func (h *Hub) ListDeliveries(ctx context.Context, c auth.Caller, f DeliveryFilter) (_ []DeliveryView, _ string, err error) {
+	defer h.auditRefusal(ctx, c, &err)
 	if err := h.authorizeWebhooks(ctx, c, "webhook.read"); err != nil {
 		return nil, "", err
 	}
@@ -208,7 +212,8 @@ func parseDeliveryID(id string) (int64, error) {
 }
 
 // GetDelivery returns a delivery with its log (status codes, durations, error classes).
-func (h *Hub) GetDelivery(ctx context.Context, c auth.Caller, id string) (DeliveryView, error) {
+func (h *Hub) GetDelivery(ctx context.Context, c auth.Caller, id string) (_ DeliveryView, err error) {
+	defer h.auditRefusal(ctx, c, &err)
 	if err := h.authorizeWebhooks(ctx, c, "webhook.read"); err != nil {
 		return DeliveryView{}, err
 	}
@@ -237,7 +242,8 @@ func (h *Hub) GetDelivery(ctx context.Context, c auth.Caller, id string) (Delive
 
 // Redeliver makes a delivery (dead-lettered, or delivered) pending again, due now, with a
 // fresh retry schedule.
-func (h *Hub) Redeliver(ctx context.Context, c auth.Caller, id string) (DeliveryView, error) {
+func (h *Hub) Redeliver(ctx context.Context, c auth.Caller, id string) (_ DeliveryView, err error) {
+	defer h.auditRefusal(ctx, c, &err)
 	if err := h.authorizeWebhooks(ctx, c, "webhook.manage"); err != nil {
 		return DeliveryView{}, err
 	}
