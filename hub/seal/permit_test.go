@@ -312,14 +312,13 @@ func TestSealRefusals(t *testing.T) {
 }
 
 func TestVerifyRevocation(t *testing.T) {
-	kr, clock, tok, _, doc := sealed(t)
-	keys, _ := jwk.Parse(doc)
+	kr, clock, tok, _, _ := sealed(t)
 	ctx := t.Context()
 	if _, err := kr.EnsureOffice(ctx, "370114"); err != nil {
 		t.Fatal(err)
 	}
-	doc, _ = kr.JWKS(ctx)
-	keys, _ = jwk.Parse(doc)
+	doc, _ := kr.JWKS(ctx)
+	keys, _ := jwk.Parse(doc)
 	list, err := NewStatusList(0)
 	if err != nil {
 		t.Fatal(err)
