@@ -206,11 +206,9 @@ func (k *Keyring) create(ctx context.Context, office string, put func(KeyRecord)
 		if err != nil {
 			return "", err
 		}
-		if kid == rec.Kid {
-			k.mu.Lock()
-			k.signers[rec.Kid] = priv
-			k.mu.Unlock()
-		}
+		// No signer is cached here: concurrent creators choose the same kid, so a
+		// matching kid does not prove that this key is the stored one. signer
+		// reads the stored key on first use.
 		return kid, nil
 	}
 	return "", fmt.Errorf("%w: could not allocate a kid for office %s", ErrKeyExists, office)
