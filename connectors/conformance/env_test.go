@@ -39,17 +39,12 @@ func fastResilience() resilience.Config {
 	}
 }
 
-func evidenceOpts(stale bool) evidence.AssembleOptions {
-	return evidence.AssembleOptions{AllowStale: stale}
-}
-
 type envOption func(*envConfig)
 
 type envConfig struct {
-	creds   sim.Credentials
-	cache   *cache.Cache
-	index   evidence.HouseholdIndex
-	noCache bool
+	creds sim.Credentials
+	cache *cache.Cache
+	index evidence.HouseholdIndex
 	// transport, when set, gives each platform's client its base transport (by platform
 	// name: province, city, district).
 	transport func(platform string) http.RoundTripper
