@@ -45,7 +45,7 @@ func newConnectors(cfg *config.Config, st store.Store, reg prometheus.Registerer
 	if c.district, err = district.New(cfg.Upstreams.District, opts...); err != nil {
 		return nil, fmt.Errorf("app: district connector: %w", err)
 	}
-	ch := cache.New(cache.Config{}, cache.WithObserver(m))
+	ch := cache.New(cfg.Evidence, cache.WithObserver(m))
 	c.assembler = assembly.New(c.province, c.city, c.district,
 		assembly.WithCache(ch), assembly.WithHouseholdIndex(hubsync.Index{R: st}))
 	return &c, nil

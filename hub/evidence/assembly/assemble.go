@@ -15,8 +15,8 @@ import (
 	"sanmian/hub/ident"
 )
 
-// Cache kinds used by the Assembler (platform, kind); TTLs are configured per
-// "<platform>.<kind>" in cache.Config.TTL.
+// Cache kinds used by the Assembler (platform, kind); lifetimes are configured per
+// "<platform>.<kind>" in cache.Config.TTL and cache.Config.MaxStale (CacheKinds).
 const (
 	KindPerson    = "person"    // province population base record
 	KindLicences  = "licences"  // province e-licences of a holder
@@ -25,6 +25,19 @@ const (
 	KindHousehold = "household" // district household record
 	KindKinship   = "kinship"   // province kinship records (children) of a parent
 )
+
+// CacheKinds returns every "<platform>.<kind>" the Assembler caches, sorted: the kinds
+// hub.yaml's evidence section may configure.
+func CacheKinds() []string {
+	return []string{
+		string(evidence.City) + "." + KindInsurance,
+		string(evidence.District) + "." + KindHousehold,
+		string(evidence.District) + "." + KindResident,
+		string(evidence.Province) + "." + KindKinship,
+		string(evidence.Province) + "." + KindLicences,
+		string(evidence.Province) + "." + KindPerson,
+	}
+}
 
 // Assembler builds evidence Bundles from the three platforms: it fans out in parallel
 // across platforms, batches household members per platform, caches per kind with
@@ -120,7 +133,7 @@ func (a *Assembler) Assemble(ctx context.Context, idNumber string, opts evidence
 	wg.Go(func() { a.gatherOthers(ctx, g, hint, members, opts) })
 	if opts.WantsChildren() {
 		wg.Go(func() {
-			r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindKinship, []string{id}, opts.AllowStale, a.province.Children)
+			r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindKinship, []string{id}, opts.StaleOK(evidence.MissingProvinceKinship), a.province.Children)
 			mergeInto(g, g.kinship, r)
 			if err != nil {
 				g.fail(evidence.MissingProvinceKinship, err)
@@ -192,7 +205,7 @@ func (a *Assembler) gatherDistrict(ctx context.Context, g *gathered, id, hintHH 
 	defer publish([]string{id})
 
 	if opts.ApplicantOnly && opts.SkipHouseholdRecord {
-		res, err := a.residents(ctx, []string{id}, opts.AllowStale)
+		res, err := a.residents(ctx, []string{id}, residentStaleOK(opts))
 		mergeInto(g, g.residents, res)
 		switch {
 		case err != nil:
@@ -210,13 +223,13 @@ func (a *Assembler) gatherDistrict(ctx context.Context, g *gathered, id, hintHH 
 	var hhWG sync.WaitGroup
 	if hintHH != "" {
 		// Household number known in advance: read household and residents at once.
-		hhWG.Go(func() { hh, hhErr = a.households(ctx, hintHH, opts.AllowStale) })
+		hhWG.Go(func() { hh, hhErr = a.households(ctx, hintHH, opts.StaleOK(evidence.MissingDistrictHousehold)) })
 	}
 	first := hint
 	if len(first) == 0 {
 		first = []string{id}
 	}
-	res, err := a.residents(ctx, first, opts.AllowStale)
+	res, err := a.residents(ctx, first, residentStaleOK(opts))
 	mergeInto(g, g.residents, res)
 	if err != nil {
 		g.fail(evidence.MissingDistrictRolls, err)
@@ -247,7 +260,7 @@ func (a *Assembler) gatherDistrict(ctx context.Context, g *gathered, id, hintHH 
 		return
 	}
 	if hintHH == "" || hintHH != app.Value.HouseholdID {
-		hh, hhErr = a.households(ctx, app.Value.HouseholdID, opts.AllowStale)
+		hh, hhErr = a.households(ctx, app.Value.HouseholdID, opts.StaleOK(evidence.MissingDistrictHousehold))
 	}
 	if hhErr != nil {
 		g.fail(evidence.MissingDistrictHousehold, hhErr)
@@ -280,7 +293,7 @@ func (a *Assembler) gatherDistrict(ctx context.Context, g *gathered, id, hintHH 
 		}
 	}
 	if len(rest) > 0 {
-		more, err := a.residents(ctx, rest, opts.AllowStale)
+		more, err := a.residents(ctx, rest, residentStaleOK(opts))
 		mergeInto(g, g.residents, more)
 		if err != nil {
 			g.fail(evidence.MissingDistrictRolls, err)
@@ -296,7 +309,7 @@ func (a *Assembler) gatherOthers(ctx context.Context, g *gathered, hint []string
 	batch := func(ids []string) {
 		var wg sync.WaitGroup
 		wg.Go(func() {
-			r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindPerson, ids, opts.AllowStale, a.province.Persons)
+			r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindPerson, ids, opts.StaleOK(evidence.MissingProvincePerson), a.province.Persons)
 			mergeInto(g, g.persons, r)
 			if err != nil {
 				g.fail(evidence.MissingProvincePerson, err)
@@ -304,7 +317,7 @@ func (a *Assembler) gatherOthers(ctx context.Context, g *gathered, hint []string
 		})
 		if opts.Wants(evidence.MissingProvinceLicences) {
 			wg.Go(func() {
-				r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindLicences, ids, opts.AllowStale, a.province.Licences)
+				r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindLicences, ids, opts.StaleOK(evidence.MissingProvinceLicences), a.province.Licences)
 				mergeInto(g, g.licences, r)
 				if err != nil {
 					g.fail(evidence.MissingProvinceLicences, err)
@@ -313,7 +326,7 @@ func (a *Assembler) gatherOthers(ctx context.Context, g *gathered, hint []string
 		}
 		if opts.Wants(evidence.MissingCityInsurance) {
 			wg.Go(func() {
-				r, err := cache.GetMany(ctx, a.cache, string(evidence.City), KindInsurance, ids, opts.AllowStale, a.city.Insurance)
+				r, err := cache.GetMany(ctx, a.cache, string(evidence.City), KindInsurance, ids, opts.StaleOK(evidence.MissingCityInsurance), a.city.Insurance)
 				mergeInto(g, g.insurance, r)
 				if err != nil {
 					g.fail(evidence.MissingCityInsurance, err)
@@ -352,7 +365,7 @@ func (a *Assembler) gatherChildren(ctx context.Context, g *gathered, id string, 
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindPerson, rest, opts.AllowStale, a.province.Persons)
+		r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindPerson, rest, opts.StaleOK(evidence.MissingProvincePerson), a.province.Persons)
 		mergeInto(g, g.persons, r)
 		if err != nil {
 			g.fail(evidence.MissingProvincePerson, err)
@@ -360,7 +373,7 @@ func (a *Assembler) gatherChildren(ctx context.Context, g *gathered, id string, 
 	})
 	if opts.Wants(evidence.MissingProvinceLicences) {
 		wg.Go(func() {
-			r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindLicences, rest, opts.AllowStale, a.province.Licences)
+			r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindLicences, rest, opts.StaleOK(evidence.MissingProvinceLicences), a.province.Licences)
 			mergeInto(g, g.licences, r)
 			if err != nil {
 				g.fail(evidence.MissingProvinceLicences, err)
@@ -439,6 +452,13 @@ func childLinks(id string, g *gathered) []childLink {
 		}
 	}
 	return out
+}
+
+// residentStaleOK reports whether a district resident record may be served stale: it
+// carries both the rolls (district.rolls) and the village (read under district.household),
+// so both kinds must accept stale evidence.
+func residentStaleOK(opts evidence.AssembleOptions) bool {
+	return opts.StaleOK(evidence.MissingDistrictRolls) && opts.StaleOK(evidence.MissingDistrictHousehold)
 }
 
 func (a *Assembler) residents(ctx context.Context, ids []string, allowStale bool) (map[string]cache.Result[evidence.DistrictResident], error) {
