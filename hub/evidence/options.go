@@ -23,8 +23,9 @@ type AssembleOptions struct {
 	// Missing.
 	AllowStale bool
 	// StaleKinds, with AllowStale, narrows it to these evidence kinds (Missing names); nil
-	// or empty means every kind. The district resident record carries both district.rolls
-	// and the village (district.household), so it is served stale only when both are listed.
+	// or empty means every kind. The district resident record carries the village
+	// (district.household) and the rolls (district.rolls), so it is served stale only when
+	// district.household is listed, and district.rolls too when Kinds asks for it.
 	StaleKinds []string
 	// ApplicantOnly skips the other household members (the applicant's household record is
 	// still read for household-level rolls).

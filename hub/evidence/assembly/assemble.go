@@ -455,10 +455,11 @@ func childLinks(id string, g *gathered) []childLink {
 }
 
 // residentStaleOK reports whether a district resident record may be served stale: it
-// carries both the rolls (district.rolls) and the village (read under district.household),
-// so both kinds must accept stale evidence.
+// carries the village (read under district.household) and the rolls (district.rolls), so
+// district.household must accept stale evidence, and district.rolls too when it is needed.
 func residentStaleOK(opts evidence.AssembleOptions) bool {
-	return opts.StaleOK(evidence.MissingDistrictRolls) && opts.StaleOK(evidence.MissingDistrictHousehold)
+	return opts.StaleOK(evidence.MissingDistrictHousehold) &&
+		(opts.StaleOK(evidence.MissingDistrictRolls) || !opts.Wants(evidence.MissingDistrictRolls))
 }
 
 func (a *Assembler) residents(ctx context.Context, ids []string, allowStale bool) (map[string]cache.Result[evidence.DistrictResident], error) {
