@@ -11,6 +11,10 @@ package cache
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -22,17 +26,67 @@ import (
 	"sanmian/connectors"
 )
 
-// Config tunes a Cache. Zero fields take defaults.
+// Config tunes a Cache (hub.yaml's evidence section). Zero fields take defaults.
 type Config struct {
 	// MaxEntries bounds the number of cached values (default 100 000).
-	MaxEntries int `yaml:"max_entries"`
-	// TTL is the freshness lifetime per kind ("province.person", "city.insurance", ...);
-	// kinds not listed use DefaultTTL (default 10 minutes).
-	TTL        map[string]time.Duration `yaml:"ttl"`
-	DefaultTTL time.Duration            `yaml:"default_ttl"`
-	// MaxStale is how long after expiry a value may still be served stale when its platform
-	// fails (default 24 hours).
-	MaxStale time.Duration `yaml:"max_stale"`
+	MaxEntries int `yaml:"max_entries,omitempty"`
+	// TTL is the freshness lifetime per kind ("<platform>.<kind>": "province.person",
+	// "city.insurance", ...); kinds not listed use DefaultTTL (default 10 minutes).
+	TTL        map[string]time.Duration `yaml:"ttl,omitempty"`
+	DefaultTTL time.Duration            `yaml:"default_ttl,omitempty"`
+	// MaxStale is, per kind, how long after expiry a value may still be served stale when its
+	// platform fails and the caller allows stale evidence; 0 for a kind listed here means its
+	// values are never served stale. Kinds not listed use DefaultMaxStale (default 24 hours).
+	MaxStale        map[string]time.Duration `yaml:"max_stale,omitempty"`
+	DefaultMaxStale time.Duration            `yaml:"default_max_stale,omitempty"`
+}
+
+// kindSyntax is the form of a kind in Config: "<platform>.<kind>", lower case.
+var kindSyntax = regexp.MustCompile(`^[a-z]+\.[a-z_]+$`)
+
+// Validate reports every problem at once: negative sizes or lifetimes, a TTL that is not
+// positive, or a kind not of the form "<platform>.<kind>". Which kinds exist is the
+// assembler's to say (hub/config checks them against assembly.CacheKinds).
+func (c Config) Validate() error {
+	var errs []error
+	if c.MaxEntries < 0 {
+		errs = append(errs, fmt.Errorf("max_entries %d is negative", c.MaxEntries))
+	}
+	if c.DefaultTTL < 0 {
+		errs = append(errs, fmt.Errorf("default_ttl %s is negative", c.DefaultTTL))
+	}
+	if c.DefaultMaxStale < 0 {
+		errs = append(errs, fmt.Errorf("default_max_stale %s is negative", c.DefaultMaxStale))
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.TTL)) {
+		if !kindSyntax.MatchString(k) {
+			errs = append(errs, fmt.Errorf("ttl: kind %q is not of the form <platform>.<kind>", k))
+		}
+		if c.TTL[k] <= 0 {
+			errs = append(errs, fmt.Errorf("ttl.%s %s is not positive", k, c.TTL[k]))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.MaxStale)) {
+		if !kindSyntax.MatchString(k) {
+			errs = append(errs, fmt.Errorf("max_stale: kind %q is not of the form <platform>.<kind>", k))
+		}
+		if c.MaxStale[k] < 0 {
+			errs = append(errs, fmt.Errorf("max_stale.%s %s is negative", k, c.MaxStale[k]))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Kinds returns every kind the configuration names (in ttl or max_stale), sorted.
+func (c Config) Kinds() []string {
+	seen := map[string]bool{}
+	for k := range c.TTL {
+		seen[k] = true
+	}
+	for k := range c.MaxStale {
+		seen[k] = true
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // Observer receives one call per key looked up: result is "hit", "miss" or "stale".
@@ -76,8 +130,8 @@ func New(cfg Config, opts ...Option) *Cache {
 	if cfg.DefaultTTL <= 0 {
 		cfg.DefaultTTL = 10 * time.Minute
 	}
-	if cfg.MaxStale <= 0 {
-		cfg.MaxStale = 24 * time.Hour
+	if cfg.DefaultMaxStale <= 0 {
+		cfg.DefaultMaxStale = 24 * time.Hour
 	}
 	lru, err := simplelru.NewLRU[string, *entry](cfg.MaxEntries, nil)
 	if err != nil {
@@ -198,7 +252,7 @@ func GetMany[V any](ctx context.Context, c *Cache, platform, kind string, keys [
 		if !ok {
 			continue
 		}
-		if now.Sub(e.expires) > c.cfg.MaxStale {
+		if now.Sub(e.expires) > c.maxStale(platform, kind) {
 			continue
 		}
 		v, _ := e.value.(V)
@@ -258,10 +312,14 @@ func (c *Cache) ttl(platform, kind string) time.Duration {
 	if d, ok := c.cfg.TTL[platform+"."+kind]; ok && d > 0 {
 		return d
 	}
-	if d, ok := c.cfg.TTL[kind]; ok && d > 0 {
+	return c.cfg.DefaultTTL
+}
+
+func (c *Cache) maxStale(platform, kind string) time.Duration {
+	if d, ok := c.cfg.MaxStale[platform+"."+kind]; ok && d >= 0 {
 		return d
 	}
-	return c.cfg.DefaultTTL
+	return c.cfg.DefaultMaxStale
 }
 
 // put stores a value; c.mu must be held.

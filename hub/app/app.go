@@ -17,6 +17,7 @@ import (
 	"slices"
 	"time"
 
+	"sanmian/connectors/cache"
 	"sanmian/hub/api"
 	"sanmian/hub/auth"
 	"sanmian/hub/clients"
@@ -64,6 +65,13 @@ type options struct {
 	storeOpts          []store.Option
 	webhookOpts        []webhook.Option
 	manualWebhooks     bool
+	cacheOpts          []cache.Option
+}
+
+// WithEvidenceClock sets the clock of the evidence cache (tests that let evidence lifetimes,
+// hub.yaml's evidence.ttl and evidence.max_stale, pass without waiting).
+func WithEvidenceClock(now func() time.Time) Option {
+	return func(o *options) { o.cacheOpts = append(o.cacheOpts, cache.WithClock(now)) }
 }
 
 // WithWebhookOptions configures the webhook delivery worker (clock, retry schedule, timeout).
@@ -166,7 +174,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 		return tracing.Shutdown(sctx)
 	})
 	a.Server = api.New(api.WithLogger(o.log), api.WithTracerProvider(tracing.TracerProvider()))
-	conns, err := newConnectors(cfg, a.Store, a.Server.Registry(), o.log)
+	conns, err := newConnectors(cfg, a.Store, a.Server.Registry(), o.log, o.cacheOpts...)
 	if err != nil {
 		return nil, err
 	}

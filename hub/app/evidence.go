@@ -29,7 +29,7 @@ type connectorSet struct {
 	assembler *assembly.Assembler
 }
 
-func newConnectors(cfg *config.Config, st store.Store, reg prometheus.Registerer, log *slog.Logger) (*connectorSet, error) {
+func newConnectors(cfg *config.Config, st store.Store, reg prometheus.Registerer, log *slog.Logger, cacheOpts ...cache.Option) (*connectorSet, error) {
 	m, err := resilience.NewMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("app: connector metrics: %w", err)
@@ -45,7 +45,7 @@ func newConnectors(cfg *config.Config, st store.Store, reg prometheus.Registerer
 	if c.district, err = district.New(cfg.Upstreams.District, opts...); err != nil {
 		return nil, fmt.Errorf("app: district connector: %w", err)
 	}
-	ch := cache.New(cache.Config{}, cache.WithObserver(m))
+	ch := cache.New(cfg.Evidence, append([]cache.Option{cache.WithObserver(m)}, cacheOpts...)...)
 	c.assembler = assembly.New(c.province, c.city, c.district,
 		assembly.WithCache(ch), assembly.WithHouseholdIndex(hubsync.Index{R: st}))
 	return &c, nil

@@ -7,8 +7,9 @@
 // Each section is the Config of the package that reads it, with that package's yaml tags and
 // Validate: upstreams.province is province.Config, upstreams.city city.Config,
 // upstreams.district district.Config (each with a resilience.Config), auth is auth.Config,
-// policy is policy.Config, keys is seal.Config, clients is clients.Config and
-// telemetry is telemetry.Config. Config.Validate runs them all and reports
+// policy is policy.Config, keys is seal.Config, clients is clients.Config, telemetry is
+// telemetry.Config and evidence is cache.Config (its kinds checked against
+// assembly.CacheKinds). Config.Validate runs them all and reports
 // every problem at once.
 //
 // The environment is read under one prefix, SANMIAN_ (EnvPrefix): values may reference
@@ -33,6 +34,11 @@
 //	upstreams.district.base_url         district.New
 //	upstreams.district.api_key          district.New: the X-Api-Key header
 //	upstreams.*.resilience.*            resilience.New (retries, timeouts, rate limit, breaker, hedging)
+//	evidence.max_entries                cache.New (app's connectors): the evidence cache's size
+//	evidence.ttl                        cache.New: freshness per "<platform>.<kind>" (assembly.CacheKinds)
+//	evidence.default_ttl                cache.New: freshness of kinds not in evidence.ttl
+//	evidence.max_stale                  cache.GetMany: how long past its TTL a kind may be served stale
+//	evidence.default_max_stale          cache.GetMany: the same for kinds not in evidence.max_stale
 //	auth.issuers[].name                 auth.NewVerifier
 //	auth.issuers[].algorithms           auth.NewVerifier
 //	auth.issuers[].jwks_file            auth.NewVerifier

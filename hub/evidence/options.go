@@ -19,8 +19,14 @@ const (
 // the platforms), usually derived from the item's policy with NeedsOptions.
 type AssembleOptions struct {
 	// AllowStale lets the Assembler serve cached evidence past its TTL, marked stale, when
-	// a platform fails.
+	// a platform fails (within the kind's max_stale); otherwise a failed platform's kinds are
+	// Missing.
 	AllowStale bool
+	// StaleKinds, with AllowStale, narrows it to these evidence kinds (Missing names); nil
+	// or empty means every kind. The district resident record carries the village
+	// (district.household) and the rolls (district.rolls), so it is served stale only when
+	// district.household is listed, and district.rolls too when Kinds asks for it.
+	StaleKinds []string
 	// ApplicantOnly skips the other household members (the applicant's household record is
 	// still read for household-level rolls).
 	ApplicantOnly bool
@@ -41,6 +47,11 @@ type AssembleOptions struct {
 	// province.kinship (the applicant's children wherever they live: the qsgx/query call and
 	// the children's own records) is read only when Kinds lists it, never by default.
 	Kinds []string
+}
+
+// StaleOK reports whether evidence of kind (a Missing name) may be served stale.
+func (o AssembleOptions) StaleOK(kind string) bool {
+	return o.AllowStale && (len(o.StaleKinds) == 0 || slices.Contains(o.StaleKinds, kind))
 }
 
 // WantsChildren reports whether the options ask for the applicant's children

@@ -49,3 +49,22 @@ func TestNeedsOptions(t *testing.T) {
 		t.Errorf("no needs: %+v", all)
 	}
 }
+
+func TestStaleOK(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts AssembleOptions
+		kind string
+		want bool
+	}{
+		{"not_allowed", AssembleOptions{}, MissingProvincePerson, false},
+		{"every_kind", AssembleOptions{AllowStale: true}, MissingProvincePerson, true},
+		{"listed_kind", AssembleOptions{AllowStale: true, StaleKinds: []string{MissingDistrictHousehold}}, MissingDistrictHousehold, true},
+		{"unlisted_kind", AssembleOptions{AllowStale: true, StaleKinds: []string{MissingDistrictHousehold}}, MissingProvincePerson, false},
+		{"kinds_without_allow", AssembleOptions{StaleKinds: []string{MissingProvincePerson}}, MissingProvincePerson, false},
+	} {
+		if got := tc.opts.StaleOK(tc.kind); got != tc.want {
+			t.Errorf("%s: StaleOK(%s) = %v, want %v", tc.name, tc.kind, got, tc.want)
+		}
+	}
+}

@@ -19,8 +19,8 @@ import (
 	"sanmian/hub/ident"
 )
 
-// Cache kinds used by the Assembler (platform, kind); TTLs are configured per
-// "<platform>.<kind>" in cache.Config.TTL.
+// Cache kinds used by the Assembler (platform, kind); lifetimes are configured per
+// "<platform>.<kind>" in cache.Config.TTL and cache.Config.MaxStale (CacheKinds).
 const (
 	KindPerson    = "person"    // province population base record
 	KindLicences  = "licences"  // province e-licences of a holder
@@ -29,6 +29,19 @@ const (
 	KindHousehold = "household" // district household record
 	KindKinship   = "kinship"   // province kinship records (children) of a parent
 )
+
+// CacheKinds returns every "<platform>.<kind>" the Assembler caches, sorted: the kinds
+// hub.yaml's evidence section may configure.
+func CacheKinds() []string {
+	return []string{
+		string(evidence.City) + "." + KindInsurance,
+		string(evidence.District) + "." + KindHousehold,
+		string(evidence.District) + "." + KindResident,
+		string(evidence.Province) + "." + KindKinship,
+		string(evidence.Province) + "." + KindLicences,
+		string(evidence.Province) + "." + KindPerson,
+	}
+}
 
 // Assembler builds evidence Bundles from the three platforms: it fans out in parallel
 // across platforms, batches household members per platform, caches per kind with
@@ -148,7 +161,7 @@ func (a *Assembler) assemble(ctx context.Context, idNumber string, opts evidence
 	wg.Go(func() { a.gatherOthers(ctx, g, hint, members, opts) })
 	if opts.WantsChildren() {
 		wg.Go(func() {
-			r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindKinship, []string{id}, opts.AllowStale, a.province.Children)
+			r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindKinship, []string{id}, opts.StaleOK(evidence.MissingProvinceKinship), a.province.Children)
 			mergeInto(g, g.kinship, r)
 			if err != nil {
 				g.fail(evidence.MissingProvinceKinship, err)
@@ -220,7 +233,7 @@ func (a *Assembler) gatherDistrict(ctx context.Context, g *gathered, id, hintHH 
 	defer publish([]string{id})
 
 	if opts.ApplicantOnly && opts.SkipHouseholdRecord {
-		res, err := a.residents(ctx, []string{id}, opts.AllowStale)
+		res, err := a.residents(ctx, []string{id}, residentStaleOK(opts))
 		mergeInto(g, g.residents, res)
 		switch {
 		case err != nil:
@@ -238,13 +251,13 @@ func (a *Assembler) gatherDistrict(ctx context.Context, g *gathered, id, hintHH 
 	var hhWG sync.WaitGroup
 	if hintHH != "" {
 		// Household number known in advance: read household and residents at once.
-		hhWG.Go(func() { hh, hhErr = a.households(ctx, hintHH, opts.AllowStale) })
+		hhWG.Go(func() { hh, hhErr = a.households(ctx, hintHH, opts.StaleOK(evidence.MissingDistrictHousehold)) })
 	}
 	first := hint
 	if len(first) == 0 {
 		first = []string{id}
 	}
-	res, err := a.residents(ctx, first, opts.AllowStale)
+	res, err := a.residents(ctx, first, residentStaleOK(opts))
 	mergeInto(g, g.residents, res)
 	if err != nil {
 		g.fail(evidence.MissingDistrictRolls, err)
@@ -275,7 +288,7 @@ func (a *Assembler) gatherDistrict(ctx context.Context, g *gathered, id, hintHH 
 		return
 	}
 	if hintHH == "" || hintHH != app.Value.HouseholdID {
-		hh, hhErr = a.households(ctx, app.Value.HouseholdID, opts.AllowStale)
+		hh, hhErr = a.households(ctx, app.Value.HouseholdID, opts.StaleOK(evidence.MissingDistrictHousehold))
 	}
 	if hhErr != nil {
 		g.fail(evidence.MissingDistrictHousehold, hhErr)
@@ -308,7 +321,7 @@ func (a *Assembler) gatherDistrict(ctx context.Context, g *gathered, id, hintHH 
 		}
 	}
 	if len(rest) > 0 {
-		more, err := a.residents(ctx, rest, opts.AllowStale)
+		more, err := a.residents(ctx, rest, residentStaleOK(opts))
 		mergeInto(g, g.residents, more)
 		if err != nil {
 			g.fail(evidence.MissingDistrictRolls, err)
@@ -324,7 +337,7 @@ func (a *Assembler) gatherOthers(ctx context.Context, g *gathered, hint []string
 	batch := func(ids []string) {
 		var wg sync.WaitGroup
 		wg.Go(func() {
-			r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindPerson, ids, opts.AllowStale, a.province.Persons)
+			r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindPerson, ids, opts.StaleOK(evidence.MissingProvincePerson), a.province.Persons)
 			mergeInto(g, g.persons, r)
 			if err != nil {
 				g.fail(evidence.MissingProvincePerson, err)
@@ -332,7 +345,7 @@ func (a *Assembler) gatherOthers(ctx context.Context, g *gathered, hint []string
 		})
 		if opts.Wants(evidence.MissingProvinceLicences) {
 			wg.Go(func() {
-				r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindLicences, ids, opts.AllowStale, a.province.Licences)
+				r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindLicences, ids, opts.StaleOK(evidence.MissingProvinceLicences), a.province.Licences)
 				mergeInto(g, g.licences, r)
 				if err != nil {
 					g.fail(evidence.MissingProvinceLicences, err)
@@ -341,7 +354,7 @@ func (a *Assembler) gatherOthers(ctx context.Context, g *gathered, hint []string
 		}
 		if opts.Wants(evidence.MissingCityInsurance) {
 			wg.Go(func() {
-				r, err := cache.GetMany(ctx, a.cache, string(evidence.City), KindInsurance, ids, opts.AllowStale, a.city.Insurance)
+				r, err := cache.GetMany(ctx, a.cache, string(evidence.City), KindInsurance, ids, opts.StaleOK(evidence.MissingCityInsurance), a.city.Insurance)
 				mergeInto(g, g.insurance, r)
 				if err != nil {
 					g.fail(evidence.MissingCityInsurance, err)
@@ -380,7 +393,7 @@ func (a *Assembler) gatherChildren(ctx context.Context, g *gathered, id string, 
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindPerson, rest, opts.AllowStale, a.province.Persons)
+		r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindPerson, rest, opts.StaleOK(evidence.MissingProvincePerson), a.province.Persons)
 		mergeInto(g, g.persons, r)
 		if err != nil {
 			g.fail(evidence.MissingProvincePerson, err)
@@ -388,7 +401,7 @@ func (a *Assembler) gatherChildren(ctx context.Context, g *gathered, id string, 
 	})
 	if opts.Wants(evidence.MissingProvinceLicences) {
 		wg.Go(func() {
-			r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindLicences, rest, opts.AllowStale, a.province.Licences)
+			r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindLicences, rest, opts.StaleOK(evidence.MissingProvinceLicences), a.province.Licences)
 			mergeInto(g, g.licences, r)
 			if err != nil {
 				g.fail(evidence.MissingProvinceLicences, err)
@@ -467,6 +480,14 @@ func childLinks(id string, g *gathered) []childLink {
 		}
 	}
 	return out
+}
+
+// residentStaleOK reports whether a district resident record may be served stale: it
+// carries the village (read under district.household) and the rolls (district.rolls), so
+// district.household must accept stale evidence, and district.rolls too when it is needed.
+func residentStaleOK(opts evidence.AssembleOptions) bool {
+	return opts.StaleOK(evidence.MissingDistrictHousehold) &&
+		(opts.StaleOK(evidence.MissingDistrictRolls) || !opts.Wants(evidence.MissingDistrictRolls))
 }
 
 func (a *Assembler) residents(ctx context.Context, ids []string, allowStale bool) (map[string]cache.Result[evidence.DistrictResident], error) {
