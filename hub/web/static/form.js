@@ -63,7 +63,7 @@ export function decisionPanel(app) {
     d.instant ? h("span", { class: "tag other" }, "可秒批") : null)];
   if (d.reasons && d.reasons.length) {
     parts.push(h("h3", {}, "依据与理由"), h("ul", { class: "reasons" }, d.reasons.map((r) =>
-      h("li", {}, r.zh || r.code, r.rule ? h("small", {}, "　" + r.rule) : "", r.en ? h("div", { class: "en" }, r.en) : ""))));
+      h("li", {}, h("span", { class: "reason-text" }, r.zh || r.code), r.rule ? h("small", { class: "data" }, "　" + r.rule) : "", r.en ? h("div", { class: "en" }, r.en) : ""))));
   }
   if (d.missing && d.missing.length) {
     parts.push(h("h3", {}, "缺少的证明材料"), h("ul", { id: "missing" }, d.missing.map((m) => h("li", {}, MISSING[m] || m, " ", h("small", {}, m)))));
@@ -83,7 +83,7 @@ export function summary(app) {
   return h("dl", { class: "kv" },
     h("dt", {}, "申请编号"), h("dd", { class: "mono", id: "app-id" }, app.id),
     h("dt", {}, "办理事项"), h("dd", {}, itemLabel(app.item)),
-    h("dt", {}, "申请人"), h("dd", {}, (a.name ? a.name + "　" : ""), h("span", { class: "mono" }, a.id_number || "")),
+    h("dt", {}, "申请人"), h("dd", {}, h("span", { class: "data" }, a.name ? a.name + "　" : ""), h("span", { class: "mono" }, a.id_number || "")),
     h("dt", {}, "所在村"), h("dd", {}, divisionLabel(app.village)),
     h("dt", {}, "状态"), h("dd", { id: "app-status" }, STATUS[app.status] || app.status,
       app.awaiting ? [`（待${LEVEL[app.awaiting.level] || app.awaiting.level}审核：`, divisionLabel(app.awaiting.division), "）"] : ""));
