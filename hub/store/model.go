@@ -183,6 +183,7 @@ const (
 	AuditKey          AuditAction = "key"
 	AuditSync         AuditAction = "sync"
 	AuditReplay       AuditAction = "replay" // an auditor replayed a recorded decision
+	AuditVerify       AuditAction = "verify" // an auditor verified the chain and its checkpoints
 )
 
 // AuditEntry is one link of the hash-chained audit log. AppendAudit fills Seq, PrevHash, Hash

@@ -198,6 +198,8 @@ func TestBrowserAuditConsole(t *testing.T) {
 		t.Errorf("chain facts: %q", s)
 	}
 	p.until("audit entries", `document.querySelectorAll("#audit-table tbody tr").length > 0`)
+	// The hub's verification (GET /v1/audit/verify) is itself in the chain.
+	p.until("the verification entry", `!!document.querySelector('#audit-table tr[data-action="verify"]')`)
 	p.artifact(shots, "console-chain")
 
 	// Refusals are one click away, and only refusals are then listed.

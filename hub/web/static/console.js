@@ -33,15 +33,18 @@ export function maskID(id) {
   return id && id.length === 18 ? id.slice(0, 6) + "********" + id.slice(14) : id;
 }
 
-// loadChain reads the latest signed checkpoint and every audit entry, and checks that each
-// entry links to the one before it and that the checkpoint's head is in the chain.
+// loadChain has the hub verify the whole chain and every checkpoint signature (GET
+// /v1/audit/verify, itself audited), reads the latest signed checkpoint and every entry, and
+// checks again in the browser that each entry links to the one before it and that the
+// checkpoint's head is in the chain.
 async function loadChain() {
   clearProblem();
   const status = document.getElementById("chain-status");
   const view = document.getElementById("chain-view");
   status.textContent = t("正在加载…");
-  let cp = null;
+  let cp = null, rep = null;
   try {
+    rep = await request("GET", "/v1/audit/verify");
     cp = await request("GET", "/v1/audit/checkpoint");
   } catch (e) {
     if (e.status === 403) {
@@ -78,14 +81,16 @@ async function loadChain() {
     const at = all.find((e) => e.seq === cp.seq);
     cpOK = !!at && at.hash === cp.head_hash;
   }
-  const ok = broken.length === 0 && cpOK !== false;
+  const ok = rep.intact && broken.length === 0 && cpOK !== false;
   view.replaceChildren(
     h("div", { class: "result " + (ok ? "ok" : "bad"), id: "chain-result" },
-      ok ? "✔ 审计链完整：各条记录首尾相接，检查点与链一致" : "✘ 审计链异常",
+      ok ? "✔ 审计链完整：每条记录的摘要与链接、每个检查点的签名均核验通过" : "✘ 审计链异常",
+      !rep.intact ? h("div", {}, h("span", {}, "首个异常记录："), String(rep.first_bad_seq || "—"), "　", h("span", { class: "data" }, rep.problem || "")) : "",
       broken.length ? h("div", {}, "断链位置：" + broken.slice(0, 20).join("、")) : "",
       cpOK === false ? h("div", {}, "检查点与链不一致") : ""),
     h("dl", { class: "kv", id: "chain-facts" },
       h("dt", {}, "记录条数"), h("dd", {}, String(all.length)),
+      h("dt", {}, "已核验检查点"), h("dd", {}, String(rep.checkpoints)),
       h("dt", {}, "链头序号"), h("dd", {}, head ? String(head.seq) : "—"),
       h("dt", {}, "链头摘要"), h("dd", { class: "mono" }, head ? head.hash : "—"),
       h("dt", {}, "最新签名检查点"), h("dd", { id: "checkpoint" }, cp
