@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -212,8 +213,25 @@ func TestBrowserAuditConsole(t *testing.T) {
 	p.until("the permit entry", `document.querySelectorAll("#audit-table tbody tr").length > 0 &&
 		[...document.querySelectorAll("#audit-table tbody tr")].every(r => r.dataset.action === "permit")`)
 
-	// Open the decision and replay it: the same revision, so identical.
-	p.do("replay the decision", chromedp.SetValue(chromedp.ID("decision-id"), decisionID), chromedp.Click(chromedp.ID("decision-replay")))
+	// The decisions in the chain, filtered by item, outcome and date; one opens for replay.
+	today := time.Now().Format("2006-01-02")
+	change := func(id, v string) chromedp.Action[chromedp.Void] {
+		return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const e = document.getElementById(%q); e.value = %q; e.dispatchEvent(new Event("change")); })()`, id, v))
+	}
+	p.do("filter the decisions", change("dec-item", "elderly_allowance"), change("dec-outcome", "true"), change("dec-from", today), change("dec-to", today))
+	p.until("the decision in the list", fmt.Sprintf(`!!document.querySelector('#decisions-table tr[data-decision=%q]')`, decisionID))
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#decisions-table tbody tr").length`)); n < 1 {
+		t.Fatal("no decision listed")
+	}
+	p.do("filter by another outcome", change("dec-outcome", "false"))
+	p.until("the decision filtered out", fmt.Sprintf(`!document.querySelector('#decisions-table tr[data-decision=%q]')`, decisionID))
+	p.do("filter by an earlier day", change("dec-outcome", "true"), change("dec-from", "2000-01-01"), change("dec-to", "2000-01-02"))
+	p.until("nothing that day", `document.querySelectorAll("#decisions-table tbody tr").length === 0`)
+	p.do("back to today", change("dec-from", today), change("dec-to", today))
+	p.until("the decision again", fmt.Sprintf(`!!document.querySelector('#decisions-table tr[data-decision=%q] a')`, decisionID))
+
+	// Open the decision from the list and replay it: the same revision, so identical.
+	p.do("replay the decision", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#decisions-table tr[data-decision=%q] a`, decisionID))))
 	p.until("the replay", `(document.getElementById("decision-result")||{}).innerText?.includes("完全一致")`)
 	if r, rp := p.text("#decision-recorded"), p.text("#decision-replayed"); r != "符合" || rp != "符合" {
 		t.Errorf("recorded %q, replayed %q; want 符合 both", r, rp)

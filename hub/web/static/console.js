@@ -6,7 +6,7 @@
 import { request, Attempt, getToken } from "./api.js";
 import { validateIDNumber } from "./idnumber.js";
 import { h, fmtTime, ROLE, PERMIT_STATUS, divisionLabel, AUDIT_ACTION } from "./labels.js";
-import { showProblem, clearProblem, itemLabel, busy } from "./ui.js";
+import { showProblem, clearProblem, items, itemName, itemLabel, busy } from "./ui.js";
 import { t } from "./i18n.js";
 
 const revokeAttempt = new Attempt();
@@ -17,6 +17,13 @@ export function initConsole() {
   document.getElementById("chain-verify").addEventListener("click", (ev) => busy(ev.target, loadChain));
   document.getElementById("audit-action").addEventListener("change", renderEntries);
   document.getElementById("audit-refusals").addEventListener("change", renderEntries);
+  for (const id of ["dec-item", "dec-outcome", "dec-from", "dec-to", "dec-revision"]) {
+    document.getElementById(id).addEventListener("change", renderDecisions);
+  }
+  items().then((m) => {
+    const sel = document.getElementById("dec-item");
+    sel.append(...[...m.values()].map((it) => h("option", { value: it.code, class: "item-name" }, itemName(it))));
+  }).catch(() => {});
   document.getElementById("decision-form").addEventListener("submit", (ev) => { ev.preventDefault(); openDecision(); });
   document.getElementById("audit-datause-form").addEventListener("submit", (ev) => { ev.preventDefault(); dataUse(); });
   document.getElementById("revoke-lookup").addEventListener("click", (ev) => busy(ev.target, lookupPermit));
@@ -99,6 +106,41 @@ async function loadChain() {
         : h("span", {}, "尚无检查点"))));
   status.textContent = t("核验时间") + " " + fmtTime(new Date().toISOString());
   renderEntries();
+  const revs = [...new Set(all.filter((e) => e.action === "decision" && e.details && e.details.revision).map((e) => e.details.revision))].sort();
+  const rsel = document.getElementById("dec-revision");
+  const keep = rsel.value;
+  rsel.replaceChildren(rsel.options[0], ...revs.map((r) => h("option", { value: r }, r)));
+  rsel.value = revs.includes(keep) ? keep : "";
+  renderDecisions();
+}
+
+// localDay is an entry's date (YYYY-MM-DD) in local time, as the date inputs give it.
+function localDay(s) {
+  return fmtTime(s).slice(0, 10);
+}
+
+// renderDecisions lists the decisions recorded in the chain, filtered by item, outcome,
+// date and policy revision; each opens in the replay panel.
+function renderDecisions() {
+  const item = document.getElementById("dec-item").value;
+  const outcome = document.getElementById("dec-outcome").value;
+  const from = document.getElementById("dec-from").value;
+  const to = document.getElementById("dec-to").value;
+  const rev = document.getElementById("dec-revision").value;
+  const list = entries.filter((e) => {
+    if (e.action !== "decision" || !e.details || typeof e.details.decision_id !== "string") return false;
+    const d = e.details, day = localDay(e.at);
+    return (!item || e.item === item) && (!outcome || String(d.eligible ?? null) === outcome) &&
+      (!from || day >= from) && (!to || day <= to) && (!rev || d.revision === rev);
+  }).reverse();
+  const shown = list.slice(0, 300);
+  document.querySelector("#decisions-table tbody").replaceChildren(...shown.map((e) => h("tr", { "data-decision": e.details.decision_id },
+    h("td", {}, fmtTime(e.at)), h("td", {}, e.item ? itemLabel(e.item) : ""),
+    h("td", {}, h("span", {}, verdict(e.details.eligible ?? null))), h("td", { class: "mono" }, e.details.revision || ""),
+    h("td", { class: "mono" }, e.actor || ""),
+    h("td", {}, h("a", { href: "#audit", class: "mono open-decision", onclick: (ev) => { ev.preventDefault(); document.getElementById("decision-id").value = e.details.decision_id; openDecision(); } }, e.details.decision_id)))));
+  const count = document.getElementById("dec-count");
+  count.replaceChildren(h("span", {}, "共"), ` ${list.length} `, h("span", {}, "条"));
 }
 
 function renderEntries() {

@@ -96,6 +96,8 @@ export const EN = {
   "输入记录完整": "Input record intact", "重放时间": "Replayed", "的数据使用记录": "— data use",
   "请填写审批编号。": "Enter the permit ID.", "撤销批文必须填写理由。": "A reason is required to revoke a permit.",
   "✔ 已撤销，已记入审计日志": "✔ Revoked and written to the audit log",
+  "来自审计链中的判定记录；点击判定编号可重放复核。": "Decisions recorded in the audit chain; click a decision ID to replay it.",
+  "起始日期": "From", "截止日期": "To",
   "无权查看审计链（仅审计人员）": "Not permitted to read the audit chain (auditors only)",
 };
 
