@@ -310,6 +310,11 @@ func TestBrowserAuditConsole(t *testing.T) {
 	if left, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](chineseLabels)); len(left) > 0 {
 		t.Errorf("review page in English still shows Chinese interface text: %q", left)
 	}
+	p.do("open the application in English", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#review-table tr[data-id=%q] button`, famApp))))
+	p.until("the review panel in English", `!!document.getElementById("review-approve") && !!document.querySelector("#fields-table tbody tr")`)
+	if left, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](chineseLabels)); len(left) > 0 {
+		t.Errorf("an application under review in English still shows Chinese interface text: %q", left)
+	}
 	p.artifact(shots, "review-en")
 	p.do("back to Chinese", chromedp.Click(chromedp.ID("lang-switch")))
 	p.until("the Chinese page", `document.documentElement.lang === "zh-CN" && document.body.dataset.ready === "true" && document.getElementById("lang-switch").innerText === "English"`)

@@ -110,10 +110,14 @@ const PATTERNS = [
   [/^校验位不符（按 GB 11643 计算应为“(\w)”，输入为“(\w)”），请核对是否输错。$/, "Wrong check character (GB 11643 gives \"$1\", entered \"$2\"); check for a typo."],
   [/^决定编号 (.*) · 政策版本 (.*)$/, "Decision $1 · policy revision $2"],
   [/^状态 (.*) · 密钥 (.*)$/, "Status $1 · key $2"],
+  [/^([\w.]+)：(.*) 数据不一致，以(.*)为准$/, (_, f, ps, a) => `${f}: ${ps.split("、").map(en).join(", ")} disagree; ${en(a)} is authoritative`],
+  [/^（待(.+)审核：$/, (_, l) => ` (awaiting ${en(l)} review: `], [/^⏳ 已提交，待(.+)审核：$/, (_, l) => `⏳ Submitted, awaiting ${en(l)} review: `],
+  [/^已同意，转(.+)审核。$/, (_, l) => `Approved, passed to ${en(l)} review.`], [/^审核意见（(.+)）$/, (_, l) => `Review comment (${en(l)})`],
   [/^有效至 (.*)$/, "valid until $1"], [/^序号 (.*)$/, "Seq $1"], [/^核验时间 (.*)$/, "Verified at $1"],
 ];
 
 const HAN = /[\u3400-\u9fff]/;
+const en = (s) => (Object.hasOwn(EN, s) ? EN[s] : s);
 const SEP = /(\s+|[：:（）()、·|｜，,。“”"]+)/;
 
 let lang = "zh";
