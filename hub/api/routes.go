@@ -27,6 +27,7 @@ type Hub interface {
 	VerifyPermit(ctx context.Context, token string) (service.Verification, error)
 	AuditEntries(ctx context.Context, c auth.Caller, afterSeq int64, limit int) ([]store.AuditEntry, error)
 	LatestCheckpoint(ctx context.Context, c auth.Caller) (store.Checkpoint, error)
+	VerifyAudit(ctx context.Context, c auth.Caller) (store.AuditReport, error)
 	DataUse(ctx context.Context, c auth.Caller, idNumber, after string, limit int) ([]service.DataUseRecord, string, error)
 }
 
@@ -108,6 +109,7 @@ func Routes(s *Server, p Parts) {
 		s.HandleFunc("POST /v1/permits/verify", v.verify)
 		s.HandleFunc("GET /v1/audit/entries", v.authed(v.auditEntries))
 		s.HandleFunc("GET /v1/audit/checkpoint", v.authed(v.checkpoint))
+		s.HandleFunc("GET /v1/audit/verify", v.authed(v.verifyAudit))
 		s.HandleFunc("GET /v1/residents/{id_number}/data-use", v.authed(v.dataUse))
 	}
 

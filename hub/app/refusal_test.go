@@ -108,6 +108,10 @@ func TestEveryRefusalIsAudited(t *testing.T) {
 			_, err := hub.LatestCheckpoint(ctx, c)
 			return err
 		}},
+		{"VerifyAudit", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.VerifyAudit(ctx, c)
+			return err
+		}},
 		{"ApplicationDetail", func(ctx context.Context, c auth.Caller) error {
 			_, err := hub.ApplicationDetail(ctx, c, appID)
 			return err

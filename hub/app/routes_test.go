@@ -30,6 +30,7 @@ func TestRoutesServed(t *testing.T) {
 		"GET /v1/applications/{id}",
 		"GET /v1/audit/checkpoint",
 		"GET /v1/audit/entries",
+		"GET /v1/audit/verify",
 		"GET /v1/clients",
 		"GET /v1/clients/{id}",
 		"GET /v1/items",

@@ -47,8 +47,10 @@ func viewOf(a store.Application) (ApplicationView, error) {
 	if err := json.Unmarshal(a.Decision, &v.Decision); err != nil {
 		return v, fmt.Errorf("service: stored decision of %s: %w", a.ID, err)
 	}
+	// The applicant's name is the form's name field: "name", or "applicant_name" on the forms
+	// of items whose subject is not the applicant alone.
 	for _, f := range v.Form.Fields {
-		if f.Name == "name" {
+		if (f.Name == "name" || f.Name == "applicant_name") && v.Applicant.Name == "" {
 			if s, ok := f.Value.(string); ok {
 				v.Applicant.Name = s
 			}

@@ -184,6 +184,7 @@ const (
 	AuditSync         AuditAction = "sync"
 	AuditReplay       AuditAction = "replay"  // an auditor replayed a recorded decision
 	AuditWebhook      AuditAction = "webhook" // an administrator changed a webhook subscription or redelivered
+	AuditVerify       AuditAction = "verify"  // an auditor verified the chain and its checkpoints
 )
 
 // AuditEntry is one link of the hash-chained audit log. AppendAudit fills Seq, PrevHash, Hash
