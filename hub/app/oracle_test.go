@@ -21,8 +21,9 @@ import (
 //
 //   - ages: a person turns n ON the n-th birthday (born 29 February: on 1 March in common
 //     years), on the decision date in China Standard Time (README, "Simplifications", Ages);
-//   - a resident the district's roll already names for the item is not newly eligible (the
-//     benefit is paid once: README, "Once per subject", the roll decides as the store does).
+//   - a resident the district's roll already names for the item is "not eligible: already
+//     enrolled" (README, "Eligibility", the paragraph on deaths and rolls), and for a
+//     household item every member once one member is on the roll (household_enrolled).
 //
 // Items not compared, and why, are listed in oracleSkipped; the test logs them.
 
@@ -276,6 +277,38 @@ func moreRules() map[string]oracleRule {
 			}
 			return false
 		},
+		// 集体经济组织成员确认: agricultural hukou, not yet recorded as a member.
+		"collective_membership": func(o *oracle, i int32) bool {
+			p := &o.d.Persons[i]
+			return o.alive(i) && p.Agricultural && !p.CollectiveMember && !o.enrolled(i, "collective_membership")
+		},
+		// 农村宅基地申请 (《土地管理法》, 一户一宅): a rural (agricultural hukou) household without
+		// a homestead.
+		"homestead_application": func(o *oracle, i int32) bool {
+			p := &o.d.Persons[i]
+			return o.alive(i) && p.Agricultural && o.d.Households[p.Household].HomesteadM2 <= 0 && !householdEnrolled(o, i, "homestead_application")
+		},
+		// 亲属关系证明: certifies the relation between the applicant and relatives the household
+		// register lists, so the household must list someone besides the applicant (README:
+		// "at least one member" to certify with); repeatable.
+		"kinship_certificate": func(o *oracle, i int32) bool {
+			return o.alive(i) && len(o.d.Households[o.d.Persons[i].Household].Members) > 1
+		},
+		// 残疾人证换领: a certificate that expires within the renewal window (90 days, the
+		// district's disability_renewal_window_days) or has expired; repeatable.
+		"disability_certificate_renewal": func(o *oracle, i int32) bool {
+			p := &o.d.Persons[i]
+			return o.alive(i) && p.Disability != synth.NoDisability && p.DisabilityValidUntil != synth.LongTerm &&
+				!p.DisabilityValidUntil.Time().After(o.now.Time().AddDate(0, 0, 90))
+		},
+		// 公益性岗位申请: a person recognised with employment difficulty, of labour age (men
+		// under 60, women under 50, README), not holding a placement.
+		"public_welfare_job": func(o *oracle, i int32) bool {
+			p := &o.d.Persons[i]
+			a := o.age(i)
+			labour := a >= 16 && (p.Sex == 'M' && a < 60 || p.Sex == 'F' && a < 50)
+			return o.alive(i) && p.EmploymentDifficulty && labour && !o.enrolled(i, "public_welfare_job")
+		},
 		// 就业困难人员认定 (《就业促进法》; Shandong's categories): registered unemployed, of
 		// labour age (men under 60, women under 50, README), and 4050 (women 40+, men 50+),
 		// disabled or in a 低保 household; not recognised yet.
@@ -393,6 +426,7 @@ func TestOracleAgreesOnCleanEvidence(t *testing.T) {
 
 	var disagreements []string
 	compared, eligible := 0, 0
+	perItem := map[string]int{}
 	for _, i := range residents {
 		p := &d.Persons[i]
 		r := e.do("POST", "/graphql", admin, map[string]any{"query": q.String(), "variables": map[string]any{"id": p.ID}})
@@ -414,6 +448,7 @@ func TestOracleAgreesOnCleanEvidence(t *testing.T) {
 			compared++
 			if want {
 				eligible++
+				perItem[it]++
 			}
 			if got.Eligible == nil || *got.Eligible != want {
 				hub := "undetermined"
@@ -427,6 +462,14 @@ func TestOracleAgreesOnCleanEvidence(t *testing.T) {
 	}
 	t.Logf("decision date %s; %d residents (%d left out as not clean) × %d items = %d verdicts compared, %d eligible by the oracle",
 		now, len(residents), unclean, len(items), compared, eligible)
+	if end := synth.DateOf(time.Now().In(cst)); end != now {
+		t.Fatalf("the decision date changed during the run (%s → %s): run again", now, end)
+	}
+	counts := make([]string, 0, len(items))
+	for _, it := range items {
+		counts = append(counts, fmt.Sprintf("%s %d", it, perItem[it]))
+	}
+	t.Logf("eligible by the oracle, per item: %s", strings.Join(counts, ", "))
 	if compared == 0 || eligible == 0 {
 		t.Fatalf("compared %d verdicts, %d eligible: the check compared nothing useful", compared, eligible)
 	}
