@@ -187,6 +187,15 @@ test_public_welfare_job_eligible if {
 	fx.eligible("public_welfare_job", fx.person(object.union(difficulty, {"birth_date": "1981-03-01"}))) == true
 }
 
+# One placement at a time: a resident the roll names as holding a public-welfare job is not
+# eligible for another.
+test_public_welfare_job_already_enrolled if {
+	p := fx.person(object.union(difficulty, {"birth_date": "1981-03-01", "rolls": {"enrolled": ["public_welfare_job"]}}))
+	d := fx.decide("public_welfare_job", fx.evidence(p, []))
+	d.eligible == false
+	fx.codes(d) == {"already_enrolled"}
+}
+
 test_public_welfare_job_ineligible_not_recognised if {
 	d := fx.decide("public_welfare_job", fx.evidence(fx.person({"birth_date": "1981-03-01"}), []))
 	fx.codes(d) == {"no_employment_difficulty"}

@@ -358,7 +358,7 @@ func maskID(id string) string {
 // person.eligibility, one query per resident with every compared item) for clean residents of
 // a generated district and compares each verdict with the independent oracle above.
 func TestOracleAgreesOnCleanEvidence(t *testing.T) {
-	h := apptest.Start(t, apptest.Options{Residents: 2000, Seed: 13})
+	h := apptest.Start(t, apptest.Options{Residents: 4000, Seed: 13})
 	d := h.Sim.Data
 	cst := time.FixedZone("CST", 8*3600)
 	now := synth.DateOf(time.Now().In(cst))
@@ -400,7 +400,7 @@ func TestOracleAgreesOnCleanEvidence(t *testing.T) {
 
 	// Residents: every clean one with something rare (80+, disabled, in hardship, a veteran's
 	// family, an honour certificate, a dangerous house, registered unemployed, a child deceased
-	// or disabled, a death in the household), and every fourth other clean one.
+	// or disabled, a death in the household), and every sixteenth other clean one.
 	var residents []int32
 	unclean := 0
 	for i := range d.Persons {
@@ -419,7 +419,7 @@ func TestOracleAgreesOnCleanEvidence(t *testing.T) {
 		for _, m := range hh.Members {
 			rare = rare || !o.alive(m)
 		}
-		if rare || i%4 == 0 {
+		if rare || i%16 == 0 {
 			residents = append(residents, i)
 		}
 	}
