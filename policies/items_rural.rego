@@ -5,6 +5,7 @@
 package sanmian.eligibility
 
 import data.sanmian.catalogue
+import data.sanmian.lib
 import input.evidence.applicant
 import input.evidence.applicant.insurance
 import input.evidence.applicant.rolls
@@ -38,14 +39,30 @@ fail.homestead_application contains {"code": "has_homestead", "fields": ["applic
 	is_object(object.get(rolls, "homestead", null))
 }
 
-# 农村危房改造: house graded C or D in a household in hardship.
+# 农村危房改造: house graded C or D in a household in hardship: 低保, 特困 or a 残疾人家庭 (a
+# living member, the applicant or another, holds a valid disability certificate).
 fail.dilapidated_house_renovation contains {"code": "house_safe", "fields": ["applicant.rolls.homestead"]} if {
 	not object.get(object.get(rolls, "homestead", {}), "house_grade", "") in catalogue.items.dilapidated_house_renovation.params.grades
 }
 
-fail.dilapidated_house_renovation contains {"code": "not_hardship_household", "fields": ["applicant.rolls.dibao", "applicant.rolls.tekun", "applicant.licences.disability"]} if {
+fail.dilapidated_house_renovation contains {"code": "not_hardship_household", "fields": ["applicant.rolls.dibao", "applicant.rolls.tekun", "applicant.licences.disability", "household.rolls.tekun", "household.licences.disability"]} if {
 	not on_assistance
 	count(disability_licences) == 0
+	not member_in_hardship
+}
+
+# member_in_hardship: a living household member in 特困供养 or with a valid disability
+# certificate.
+member_in_hardship if {
+	some m in household
+	object.get(m, "deceased", false) != true
+	object.get(object.get(m, "rolls", {}), "tekun", false) == true
+}
+
+member_in_hardship if {
+	some m in household
+	object.get(m, "deceased", false) != true
+	count(lib.valid_licences_of(m, "disability", input.now)) > 0
 }
 
 # 集体经济组织成员确认: agricultural hukou, not yet recorded as a member.

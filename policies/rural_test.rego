@@ -104,6 +104,24 @@ test_dilapidated_house_ineligible_not_hardship if {
 	fx.codes(d) == {"not_hardship_household"}
 }
 
+# 贫困残疾人家庭: another member's valid disability certificate makes the household one in
+# hardship; a deceased member's, or an expired one, does not.
+test_dilapidated_house_eligible_member_disability if {
+	spouse := fx.person({"id_number": "370114196203040027", "sex": "F", "relation": "spouse", "licences": [fx.disability(2, "physical")]})
+	fx.decide("dilapidated_house_renovation", fx.evidence(fx.person({"rolls": house("C")}), [spouse])).eligible == true
+}
+
+test_dilapidated_house_eligible_member_tekun if {
+	father := fx.person({"id_number": "370114193503040011", "relation": "father", "rolls": {"tekun": true}})
+	fx.decide("dilapidated_house_renovation", fx.evidence(fx.person({"rolls": house("D")}), [father])).eligible == true
+}
+
+test_dilapidated_house_ineligible_deceased_member_disability if {
+	spouse := fx.person({"id_number": "370114196203040027", "sex": "F", "relation": "spouse", "deceased": true, "licences": [fx.disability(2, "physical")]})
+	d := fx.decide("dilapidated_house_renovation", fx.evidence(fx.person({"rolls": house("C")}), [spouse]))
+	fx.codes(d) == {"not_hardship_household"}
+}
+
 # A dilapidated house (from the household record) but the 低保/特困 rolls missing: undetermined.
 test_dilapidated_house_undetermined_rolls_missing if {
 	fx.decide("dilapidated_house_renovation", fx.with_missing(fx.person({"rolls": house("D")}), "district.rolls")).eligible == null
@@ -167,6 +185,15 @@ difficulty := {"insurance": {"employment": "unemployed_registered", "employment_
 
 test_public_welfare_job_eligible if {
 	fx.eligible("public_welfare_job", fx.person(object.union(difficulty, {"birth_date": "1981-03-01"}))) == true
+}
+
+# One placement at a time: a resident the roll names as holding a public-welfare job is not
+# eligible for another.
+test_public_welfare_job_already_enrolled if {
+	p := fx.person(object.union(difficulty, {"birth_date": "1981-03-01", "rolls": {"enrolled": ["public_welfare_job"]}}))
+	d := fx.decide("public_welfare_job", fx.evidence(p, []))
+	d.eligible == false
+	fx.codes(d) == {"already_enrolled"}
 }
 
 test_public_welfare_job_ineligible_not_recognised if {

@@ -197,6 +197,13 @@ func TestMinimisationPreservesDecisions(t *testing.T) {
 		"member_died": func(b *evidence.Bundle) {
 			b.Household[0].Deceased, b.Household[0].DeathDate = true, "2026-10-01"
 		},
+		// One living child without a disability certificate: a definite "no" for the special
+		// support, not "child record missing" (the child's record is read, sex and all).
+		"only_child_living": func(b *evidence.Bundle) {
+			b.Children = []evidence.Child{{Person: evidence.Person{IDNumber: "370114197501020048", Name: "王丽", Sex: "F",
+				BirthDate: "1975-01-02", HukouType: evidence.HukouAgricultural}, Links: []string{evidence.LinkHousehold},
+				MotherIDNumber: "370114194803050027"}}
+		},
 		"dibao_young": func(b *evidence.Bundle) {
 			b.Applicant.BirthDate = "1984-05-01"
 			b.Applicant.Rolls.Dibao = true
