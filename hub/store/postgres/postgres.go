@@ -102,7 +102,7 @@ func Open(ctx context.Context, dsn string, opts ...store.Option) (*Store, error)
 		SecondsBetween: func(from, to string) string {
 			return "CAST(ROUND(EXTRACT(EPOCH FROM (" + to + " - " + from + "))) AS BIGINT)"
 		},
-		ChainRound:      chainRound,
+		ChainRound: chainRound,
 	}
 	s, err := sqlstore.New(ctx, d, db, db, o)
 	if err != nil {

@@ -22,7 +22,7 @@ var ActivityItems = []string{"elderly_allowance", "senior_card", "minimum_living
 // ActivityTotals are what GenerateActivity wrote, to check statistics against.
 type ActivityTotals struct {
 	Applications, Draft, Confirmed, InReview, Approved, Rejected, Returned, Instant int64
-	Permits, RejectReviews, ReturnReviews                                          int64
+	Permits, RejectReviews, ReturnReviews                                           int64
 }
 
 // GenerateActivity writes n applications spread evenly over the 12 months from start (and
