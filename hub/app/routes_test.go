@@ -37,6 +37,7 @@ func TestRoutesServed(t *testing.T) {
 		"GET /v1/permits/{id}",
 		"GET /v1/permits/{id}/print",
 		"GET /v1/residents/{id_number}/data-use",
+		"GET /v1/statistics",
 		"GET /{$}", // the counter web UI
 		"POST /oauth/token",
 		"POST /v1/applications",
