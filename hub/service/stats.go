@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"sanmian/hub/auth"
 	"sanmian/hub/division"
 	"sanmian/hub/store"
@@ -129,16 +131,17 @@ func (h *Hub) statistics(ctx context.Context, c auth.Caller, req StatsRequest) (
 		return StatsReport{}, err
 	}
 	q := store.StatsQuery{DivisionPrefix: prefix, Villages: villages, Item: req.Item, From: from, To: to}
-	apps, err := h.store.ApplicationStats(ctx, q)
-	if err != nil {
-		return StatsReport{}, err
-	}
-	revs, err := h.store.ReviewStats(ctx, q)
-	if err != nil {
-		return StatsReport{}, err
-	}
-	durs, err := h.store.PermitDurations(ctx, q)
-	if err != nil {
+	// The three aggregates are independent reads: run them side by side.
+	var (
+		apps []store.ApplicationStat
+		revs []store.ReviewStat
+		durs []store.PermitDurations
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { apps, err = h.store.ApplicationStats(gctx, q); return err })
+	g.Go(func() (err error) { revs, err = h.store.ReviewStats(gctx, q); return err })
+	g.Go(func() (err error) { durs, err = h.store.PermitDurations(gctx, q); return err })
+	if err := g.Wait(); err != nil {
 		return StatsReport{}, err
 	}
 
@@ -169,7 +172,6 @@ func (h *Hub) statistics(ctx context.Context, c auth.Caller, req StatsRequest) (
 			r.Approved += s.Approved
 			r.Rejected += s.Rejected
 			r.Returned += s.Returned
-			r.Instant += s.Instant
 		}
 	}
 	for _, s := range revs {
@@ -180,6 +182,9 @@ func (h *Hub) statistics(ctx context.Context, c auth.Caller, req StatsRequest) (
 	for _, d := range durs {
 		for _, a := range []*acc{get(d.Village, d.Item, d.Month), total} {
 			a.secs[d.Level] = append(a.secs[d.Level], d.Seconds...)
+			if d.Level == store.LevelInstant {
+				a.row.Instant += int64(len(d.Seconds))
+			}
 		}
 	}
 	finish := func(a *acc) StatsRow {

@@ -16,15 +16,15 @@ import (
 // nothing to count has no row. Safe for concurrent use.
 type StatsReader interface {
 	// ApplicationStats returns one row per (village, item, month) with the applications by
-	// their current status and how many were approved at once (a permit with no approving
-	// review: instant approval).
+	// their current status.
 	ApplicationStats(ctx context.Context, q StatsQuery) ([]ApplicationStat, error)
 	// ReviewStats returns the reject and return reviews counted per (village, item, month,
 	// level, action).
 	ReviewStats(ctx context.Context, q StatsQuery) ([]ReviewStat, error)
 	// PermitDurations returns one row per (village, item, month, level) with the seconds from
 	// application to permit of every permitted application, ascending. Level is the level of
-	// the last approving review, or LevelInstant when there was none.
+	// the last approving review, or LevelInstant when there was none (instant approval: the
+	// number of instant approvals is the length of the LevelInstant rows' Seconds).
 	PermitDurations(ctx context.Context, q StatsQuery) ([]PermitDurations, error)
 }
 
@@ -51,7 +51,6 @@ type ApplicationStat struct {
 	Approved             int64
 	Rejected             int64
 	Returned             int64
-	Instant              int64 // approved with a permit and no approving review
 }
 
 // ReviewStat counts one (village, item, month, level, action)'s reject or return reviews.

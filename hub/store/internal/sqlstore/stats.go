@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"sanmian/hub/store"
@@ -46,14 +47,12 @@ func (r reader) ApplicationStats(ctx context.Context, q store.StatsQuery) ([]sto
 	SUM(CASE WHEN a.status = 'in_review' THEN 1 ELSE 0 END),
 	SUM(CASE WHEN a.status = 'approved' THEN 1 ELSE 0 END),
 	SUM(CASE WHEN a.status = 'rejected' THEN 1 ELSE 0 END),
-	SUM(CASE WHEN a.status = 'returned' THEN 1 ELSE 0 END),
-	SUM(CASE WHEN a.status = 'approved' AND a.permit_id <> '' AND NOT EXISTS (
-		SELECT 1 FROM reviews r WHERE r.application_id = a.id AND r.action = 'approve') THEN 1 ELSE 0 END)
+	SUM(CASE WHEN a.status = 'returned' THEN 1 ELSE 0 END)
 FROM applications a` + where + ` GROUP BY a.village, a.item, ` + month
 	return collect(ctx, r, sq, args, func(s scanner) (store.ApplicationStat, error) {
 		var x store.ApplicationStat
 		err := s.Scan(&x.Village, &x.Item, &x.Month, &x.Total, &x.Draft, &x.Confirmed, &x.InReview, &x.Approved,
-			&x.Rejected, &x.Returned, &x.Instant)
+			&x.Rejected, &x.Returned)
 		return x, err
 	})
 }
@@ -77,8 +76,8 @@ GROUP BY a.village, a.item, ` + month + `, r.level, r.action`
 	})
 }
 
-// PermitDurations implements store.StatsReader. The rows come sorted by group and seconds
-// from SQL, so grouping them is one pass.
+// PermitDurations implements store.StatsReader. The groups are formed in Go (one pass, no
+// sort in SQL); each group's seconds are then sorted.
 func (r reader) PermitDurations(ctx context.Context, q store.StatsQuery) ([]store.PermitDurations, error) {
 	where, args, err := statsWhere(q)
 	if err != nil {
@@ -89,26 +88,34 @@ func (r reader) PermitDurations(ctx context.Context, q store.StatsQuery) ([]stor
 	sq := `SELECT a.village, a.item, ` + month + ` AS m,
 	COALESCE((SELECT r.level FROM reviews r WHERE r.application_id = a.id AND r.action = 'approve'
 		ORDER BY r.id DESC LIMIT 1), '` + store.LevelInstant + `') AS lvl, ` + secs + ` AS s
-FROM applications a JOIN permits p ON p.application_id = a.id` + where + `
-ORDER BY 1, 2, 3, 4, 5`
+FROM applications a JOIN permits p ON p.application_id = a.id` + where
 	rows, err := r.q.QueryContext(ctx, r.d.SQL(sq), args...)
 	if err != nil {
 		return nil, wrap("query", err)
 	}
 	defer rows.Close()
+	type key struct{ village, item, month, level string }
+	index := map[key]int{}
 	var out []store.PermitDurations
-	var village, item, m, level string
+	var k key
 	var sec int64
 	for rows.Next() {
-		if err := rows.Scan(&village, &item, &m, &level, &sec); err != nil {
+		if err := rows.Scan(&k.village, &k.item, &k.month, &k.level, &sec); err != nil {
 			return nil, wrap("scan", err)
 		}
-		n := len(out)
-		if n == 0 || out[n-1].Village != village || out[n-1].Item != item || out[n-1].Month != m || out[n-1].Level != level {
-			out = append(out, store.PermitDurations{Village: village, Item: item, Month: m, Level: level})
-			n++
+		i, ok := index[k]
+		if !ok {
+			i = len(out)
+			index[k] = i
+			out = append(out, store.PermitDurations{Village: k.village, Item: k.item, Month: k.month, Level: k.level})
 		}
-		out[n-1].Seconds = append(out[n-1].Seconds, sec)
+		out[i].Seconds = append(out[i].Seconds, sec)
 	}
-	return out, wrap("rows", rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, wrap("rows", err)
+	}
+	for i := range out {
+		slices.Sort(out[i].Seconds)
+	}
+	return out, nil
 }
