@@ -96,9 +96,6 @@ func Open(ctx context.Context, dsn string, opts ...store.Option) (*Store, error)
 		MaxParams:       65535,
 		UniqueViolation: uniqueViolation,
 		Snapshot:        sql.LevelRepeatableRead,
-		MonthOf: func(col string) string {
-			return "to_char(" + col + " AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
-		},
 		SecondsBetween: func(from, to string) string {
 			return "CAST(ROUND(EXTRACT(EPOCH FROM (" + to + " - " + from + "))) AS BIGINT)"
 		},

@@ -67,10 +67,8 @@ type Dialect struct {
 	// savepoint, committed once (group.go): for a backend whose writes are serialised on one
 	// connection anyway, where each commit costs an fsync.
 	GroupCommit bool
-	// MonthOf returns the SQL expression of a timestamp column's month in China Standard Time
-	// (UTC+8), as "YYYY-MM"; SecondsBetween the whole seconds from one timestamp column to
-	// another. Used by the statistics (stats.go).
-	MonthOf        func(col string) string
+	// SecondsBetween returns the SQL expression of the whole seconds from one timestamp column
+	// to another (the statistics, stats.go).
 	SecondsBetween func(from, to string) string
 
 	rebound sync.Map // query with ? → rebound query
