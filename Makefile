@@ -4,7 +4,7 @@ SHELL := /bin/bash
 OPA := go tool opa
 export SANMIAN_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: help demo deps test test-go policy-check vet fmt bench bench-policy fuzz
+.PHONY: help demo deps test test-go policy-check vet lint fmt bench bench-policy fuzz
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -19,8 +19,8 @@ deps: ## Install what the tests need on a fresh machine (Chromium for the browse
 	  echo "installing chromium for the browser tests"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test-go: ## Go unit, conformance and integration tests.
-	go test -count=1 -timeout 30m ./...
+test-go: ## Go unit, conformance and integration tests, with the race detector.
+	go test -race -count=1 -timeout 60m ./...
 
 policy-check: ## opa check --strict and opa test --coverage on policies/ with the pinned OPA.
 	@if ls policies/*.rego >/dev/null 2>&1; then \
@@ -31,6 +31,9 @@ policy-check: ## opa check --strict and opa test --coverage on policies/ with th
 vet: ## go vet and gofmt check.
 	go vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+
+lint: ## staticcheck (pinned as a tool in go.mod).
+	go tool staticcheck ./...
 
 fmt: ## gofmt every Go file.
 	gofmt -w $$(git ls-files '*.go')

@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"sanmian/hub/evidence"
 )
 
 // Sentinel errors. Every error a connector returns wraps exactly one of these kinds (test
 // with errors.Is) inside an *Error that names the platform and endpoint. Messages never carry
-// an ID number or a URL with one.
+// an ID number or a URL with one. Above the connectors, the same errors are seen through the
+// evidence model's failure kinds (see Error.Is and Error.As).
 var (
 	// ErrCircuitOpen is returned without contacting the platform while the platform's circuit
 	// breaker is open (after consecutive failures) or while its half-open probe is in flight.
@@ -101,6 +104,23 @@ func (e *Error) Unwrap() []error {
 		out = append(out, e.Err)
 	}
 	return out
+}
+
+// Is maps the connector's kinds onto the evidence model's failure kinds: an error of kind
+// ErrNotFound is evidence.ErrNotFound (the platform's answer that it holds no such record).
+func (e *Error) Is(target error) bool {
+	return target == evidence.ErrNotFound && errors.Is(e.Kind, ErrNotFound)
+}
+
+// As lets callers that know only the evidence model see any connector error as an
+// *evidence.SourceError naming the platform, with this error as its cause.
+func (e *Error) As(target any) bool {
+	t, ok := target.(**evidence.SourceError)
+	if !ok {
+		return false
+	}
+	*t = &evidence.SourceError{Platform: e.Platform, Err: e}
+	return true
 }
 
 // DecodeError returns an *Error of kind ErrDecode for platform and endpoint. The format must

@@ -142,6 +142,26 @@ test_winter_heating_stale_allowed_not_instant if {
 	d.instant == false
 }
 
+# Money items accept stale district data but never a stale death record (stale_kinds).
+test_winter_heating_stale_death_record_undetermined if {
+	d := fx.decide("winter_heating_subsidy", fx.with_stale(fx.person({"rolls": {"dibao": true}}), "applicant.deceased"))
+	d.eligible == null
+	d.instant == false
+	fx.codes(d) == {"stale_evidence"}
+}
+
+test_temporary_assistance_stale_village_accepted if {
+	d := fx.decide("temporary_assistance", fx.with_stale(fx.person({}), "applicant.village"))
+	d.eligible == true
+	d.instant == false
+}
+
+test_temporary_assistance_stale_death_record_undetermined if {
+	d := fx.decide("temporary_assistance", fx.with_stale(fx.person({}), "applicant.deceased"))
+	d.eligible == null
+	fx.codes(d) == {"stale_evidence"}
+}
+
 test_winter_heating_undetermined_rolls_missing if {
 	fx.decide("winter_heating_subsidy", fx.with_missing(fx.person({}), "district.rolls")).eligible == null
 }

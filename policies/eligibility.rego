@@ -195,7 +195,7 @@ uncertainty(it, sd) := {"missing": [], "conflicted": set(), "stale": false, "unc
 		some n, _ in sd.needs
 		lib.related(f, n)
 	}
-	blocking_stale := {n | it.stale_allowed == false; some n in stale}
+	blocking_stale := {n | some n in stale; not stale_accepted(it, n)}
 	blank := {n | some f, n in sd.blank; object.get(applicant, f, "") == ""}
 	u := {
 		"missing": missing,
@@ -209,6 +209,19 @@ uncertainty(it, sd) := {"missing": [], "conflicted": set(), "stale": false, "unc
 			"stale_evidence": count(blocking_stale) > 0,
 		},
 	}
+}
+
+# stale_accepted holds when item it accepts its needed path n served stale: the item allows
+# stale evidence, and when it names stale_kinds, n is supplied by one of them.
+stale_accepted(it, _) if {
+	it.stale_allowed == true
+	object.get(it, "stale_kinds", []) == []
+}
+
+stale_accepted(it, n) if {
+	it.stale_allowed == true
+	some k in it.stale_kinds
+	n in it.needs[k]
 }
 
 # death_recorded_by_province holds for a conflict on a deceased field where the province (the

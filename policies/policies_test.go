@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/bundle"
@@ -44,7 +45,8 @@ func TestRego(t *testing.T) {
 		SetStore(store).
 		SetCoverageQueryTracer(cov).
 		SetModules(modules).
-		SetDefaultRegoVersion(ast.RegoV1)
+		SetDefaultRegoVersion(ast.RegoV1).
+		SetTimeout(2 * time.Minute) // per Rego test; the default 5 s is too short under -race
 	txn, err := store.NewTransaction(ctx)
 	if err != nil {
 		t.Fatal(err)

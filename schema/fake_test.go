@@ -213,6 +213,7 @@ func (f *fakeHub) Household(ctx context.Context, c auth.Caller, id, purpose stri
 	f.householdCalls.Add(1)
 	if f.panicHousehold {
 		var m map[string]int
+		//lint:ignore SA5000 a deliberate runtime panic, as a bug in the hub would raise
 		m["boom"]++
 	}
 	h, ok := f.households[id]

@@ -32,6 +32,9 @@ func TestOpenAPIDocumentsTheContract(t *testing.T) {
 		"/v1/permits/{id}/revoke": {"post"}, "/v1/permits/status": {"get"}, "/graphql": {"post"},
 		"/v1/audit/entries": {"get"}, "/v1/audit/checkpoint": {"get"},
 		"/v1/residents/{id_number}/data-use": {"get"}, "/v1/worklists": {"get"},
+		"/v1/webhooks/subscriptions": {"get", "post"}, "/v1/webhooks/subscriptions/{id}": {"delete"},
+		"/v1/webhooks/deliveries": {"get"}, "/v1/webhooks/deliveries/{id}": {"get"},
+		"/v1/webhooks/deliveries/{id}/redeliver": {"post"},
 	}
 	for path, methods := range want {
 		ops, ok := doc.Paths[path]

@@ -1,37 +1,92 @@
-// Package cache is the hub's evidence cache: values fetched from the data platforms, kept
-// per platform and kind with a TTL per kind, bounded in size (least recently used entries
-// are evicted first), with single-flight so that concurrent requests for the same keys make
-// one upstream call, and stale-if-error: when the platform fails, the last good value is
-// served marked stale, but only where the caller allows stale evidence.
+// Package cache is the hub's evidence cache, used by the assembler (hub/evidence/assembly):
+// values fetched from the data platforms, kept per platform and kind with a TTL per kind,
+// bounded in size (least recently used entries are evicted first), with single-flight so
+// that concurrent requests for the same keys make one upstream call, and stale-if-error: when
+// the platform fails, the last good value is served marked stale, but only where the caller
+// allows stale evidence.
 //
 // Not-found answers are cached too (a negative entry), so a person unknown to a platform
 // does not cost a call on every request within the TTL.
 package cache
 
 import (
-	"container/list"
 	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/sync/singleflight"
 
 	"sanmian/connectors"
 )
 
-// Config tunes a Cache. Zero fields take defaults.
+// Config tunes a Cache (hub.yaml's evidence section). Zero fields take defaults.
 type Config struct {
 	// MaxEntries bounds the number of cached values (default 100 000).
-	MaxEntries int `yaml:"max_entries"`
-	// TTL is the freshness lifetime per kind ("province.person", "city.insurance", ...);
-	// kinds not listed use DefaultTTL (default 10 minutes).
-	TTL        map[string]time.Duration `yaml:"ttl"`
-	DefaultTTL time.Duration            `yaml:"default_ttl"`
-	// MaxStale is how long after expiry a value may still be served stale when its platform
-	// fails (default 24 hours).
-	MaxStale time.Duration `yaml:"max_stale"`
+	MaxEntries int `yaml:"max_entries,omitempty"`
+	// TTL is the freshness lifetime per kind ("<platform>.<kind>": "province.person",
+	// "city.insurance", ...); kinds not listed use DefaultTTL (default 10 minutes).
+	TTL        map[string]time.Duration `yaml:"ttl,omitempty"`
+	DefaultTTL time.Duration            `yaml:"default_ttl,omitempty"`
+	// MaxStale is, per kind, how long after expiry a value may still be served stale when its
+	// platform fails and the caller allows stale evidence; 0 for a kind listed here means its
+	// values are never served stale. Kinds not listed use DefaultMaxStale (default 24 hours).
+	MaxStale        map[string]time.Duration `yaml:"max_stale,omitempty"`
+	DefaultMaxStale time.Duration            `yaml:"default_max_stale,omitempty"`
+}
+
+// kindSyntax is the form of a kind in Config: "<platform>.<kind>", lower case.
+var kindSyntax = regexp.MustCompile(`^[a-z]+\.[a-z_]+$`)
+
+// Validate reports every problem at once: negative sizes or lifetimes, a TTL that is not
+// positive, or a kind not of the form "<platform>.<kind>". Which kinds exist is the
+// assembler's to say (hub/config checks them against assembly.CacheKinds).
+func (c Config) Validate() error {
+	var errs []error
+	if c.MaxEntries < 0 {
+		errs = append(errs, fmt.Errorf("max_entries %d is negative", c.MaxEntries))
+	}
+	if c.DefaultTTL < 0 {
+		errs = append(errs, fmt.Errorf("default_ttl %s is negative", c.DefaultTTL))
+	}
+	if c.DefaultMaxStale < 0 {
+		errs = append(errs, fmt.Errorf("default_max_stale %s is negative", c.DefaultMaxStale))
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.TTL)) {
+		if !kindSyntax.MatchString(k) {
+			errs = append(errs, fmt.Errorf("ttl: kind %q is not of the form <platform>.<kind>", k))
+		}
+		if c.TTL[k] <= 0 {
+			errs = append(errs, fmt.Errorf("ttl.%s %s is not positive", k, c.TTL[k]))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.MaxStale)) {
+		if !kindSyntax.MatchString(k) {
+			errs = append(errs, fmt.Errorf("max_stale: kind %q is not of the form <platform>.<kind>", k))
+		}
+		if c.MaxStale[k] < 0 {
+			errs = append(errs, fmt.Errorf("max_stale.%s %s is negative", k, c.MaxStale[k]))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Kinds returns every kind the configuration names (in ttl or max_stale), sorted.
+func (c Config) Kinds() []string {
+	seen := map[string]bool{}
+	for k := range c.TTL {
+		seen[k] = true
+	}
+	for k := range c.MaxStale {
+		seen[k] = true
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // Observer receives one call per key looked up: result is "hit", "miss" or "stale".
@@ -46,14 +101,12 @@ type Cache struct {
 	observer Observer
 	now      func() time.Time
 
-	mu    sync.Mutex
-	lru   *list.List // front = most recently used; values are *entry
-	items map[string]*list.Element
-	sf    singleflight.Group
+	mu  sync.Mutex
+	lru *simplelru.LRU[string, *entry] // guarded by mu; kept past expiry for stale-if-error
+	sf  singleflight.Group
 }
 
 type entry struct {
-	key     string
 	value   any
 	found   bool
 	fetched time.Time
@@ -77,10 +130,14 @@ func New(cfg Config, opts ...Option) *Cache {
 	if cfg.DefaultTTL <= 0 {
 		cfg.DefaultTTL = 10 * time.Minute
 	}
-	if cfg.MaxStale <= 0 {
-		cfg.MaxStale = 24 * time.Hour
+	if cfg.DefaultMaxStale <= 0 {
+		cfg.DefaultMaxStale = 24 * time.Hour
 	}
-	c := &Cache{cfg: cfg, now: time.Now, lru: list.New(), items: map[string]*list.Element{}}
+	lru, err := simplelru.NewLRU[string, *entry](cfg.MaxEntries, nil)
+	if err != nil {
+		panic(err) // unreachable: MaxEntries is positive
+	}
+	c := &Cache{cfg: cfg, now: time.Now, lru: lru}
 	for _, o := range opts {
 		o(c)
 	}
@@ -127,10 +184,10 @@ func GetMany[V any](ctx context.Context, c *Cache, platform, kind string, keys [
 		if _, dup := out[k]; dup || slices.Contains(missing, k) {
 			continue
 		}
-		if el, ok := c.items[c.key(platform, kind, k)]; ok {
-			e := el.Value.(*entry)
+		key := c.key(platform, kind, k)
+		if e, ok := c.lru.Peek(key); ok {
 			if now.Before(e.expires) {
-				c.lru.MoveToFront(el)
+				c.lru.Get(key) // a fresh hit is a use; an expired entry keeps its place
 				v, _ := e.value.(V)
 				out[k] = Result[V]{Value: v, Found: e.found, Fetched: e.fetched, Cached: true}
 				c.observe(platform, kind, "hit")
@@ -191,12 +248,11 @@ func GetMany[V any](ctx context.Context, c *Cache, platform, kind string, keys [
 	served := 0
 	c.mu.Lock()
 	for _, k := range missing {
-		el, ok := c.items[c.key(platform, kind, k)]
+		e, ok := c.lru.Peek(c.key(platform, kind, k))
 		if !ok {
 			continue
 		}
-		e := el.Value.(*entry)
-		if now.Sub(e.expires) > c.cfg.MaxStale {
+		if now.Sub(e.expires) > c.maxStale(platform, kind) {
 			continue
 		}
 		v, _ := e.value.(V)
@@ -222,11 +278,10 @@ func Peek[V any](c *Cache, platform, kind, key string) (V, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.items[c.key(platform, kind, key)]
+	e, ok := c.lru.Peek(c.key(platform, kind, key))
 	if !ok {
 		return zero, false
 	}
-	e := el.Value.(*entry)
 	v, ok := e.value.(V)
 	return v, ok && e.found
 }
@@ -248,8 +303,7 @@ func (c *Cache) Purge() {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.lru.Init()
-	clear(c.items)
+	c.lru.Purge()
 }
 
 func (c *Cache) key(platform, kind, k string) string { return platform + "\x00" + kind + "\x00" + k }
@@ -258,27 +312,20 @@ func (c *Cache) ttl(platform, kind string) time.Duration {
 	if d, ok := c.cfg.TTL[platform+"."+kind]; ok && d > 0 {
 		return d
 	}
-	if d, ok := c.cfg.TTL[kind]; ok && d > 0 {
+	return c.cfg.DefaultTTL
+}
+
+func (c *Cache) maxStale(platform, kind string) time.Duration {
+	if d, ok := c.cfg.MaxStale[platform+"."+kind]; ok && d >= 0 {
 		return d
 	}
-	return c.cfg.DefaultTTL
+	return c.cfg.DefaultMaxStale
 }
 
 // put stores a value; c.mu must be held.
 func (c *Cache) put(platform, kind, k string, v any, found bool, fetched time.Time) {
-	key := c.key(platform, kind, k)
-	e := &entry{key: key, value: v, found: found, fetched: fetched, expires: fetched.Add(c.ttl(platform, kind))}
-	if el, ok := c.items[key]; ok {
-		el.Value = e
-		c.lru.MoveToFront(el)
-		return
-	}
-	c.items[key] = c.lru.PushFront(e)
-	for c.lru.Len() > c.cfg.MaxEntries {
-		old := c.lru.Back()
-		c.lru.Remove(old)
-		delete(c.items, old.Value.(*entry).key)
-	}
+	e := &entry{value: v, found: found, fetched: fetched, expires: fetched.Add(c.ttl(platform, kind))}
+	c.lru.Add(c.key(platform, kind, k), e) // replaces and refreshes a key; evicts the least recently used past MaxEntries
 }
 
 func (c *Cache) observe(platform, kind, result string) {

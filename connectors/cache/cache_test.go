@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -73,7 +74,7 @@ func TestTTLPerKindAndNegativeEntries(t *testing.T) {
 func TestStaleIfError(t *testing.T) {
 	clk := newClock()
 	obs := &counter{}
-	c := New(Config{DefaultTTL: time.Minute, MaxStale: time.Hour}, WithClock(clk.now), WithObserver(obs))
+	c := New(Config{DefaultTTL: time.Minute, DefaultMaxStale: time.Hour}, WithClock(clk.now), WithObserver(obs))
 	GetMany(t.Context(), c, "p", "k", []string{"a"}, false, kv(map[string]int{"a": 7}))
 	clk.add(2 * time.Minute)
 	fail := func(error) Fetch[int] {
@@ -125,6 +126,51 @@ func TestBoundedLRU(t *testing.T) {
 	}
 }
 
+// TestLRURecency pins which lookups count as a use for eviction: a fresh hit and a re-fetch
+// do; a Peek (a hint) and a stale serve after a platform failure do not.
+func TestLRURecency(t *testing.T) {
+	failing := func(context.Context, []string) (map[string]int, error) { return nil, down }
+	cases := []struct {
+		name    string
+		between func(t *testing.T, c *Cache, clk *clock) // after a, b, c are cached (a oldest)
+		evicted string                                   // by caching d
+	}{
+		{"fresh_hit_is_a_use", func(t *testing.T, c *Cache, _ *clock) {
+			GetMany(t.Context(), c, "p", "k", []string{"a"}, false, kv(nil))
+		}, "b"},
+		{"peek_is_not_a_use", func(t *testing.T, c *Cache, _ *clock) {
+			Peek[int](c, "p", "k", "a")
+		}, "a"},
+		{"refetch_after_expiry_is_a_use", func(t *testing.T, c *Cache, clk *clock) {
+			clk.add(2 * time.Minute)
+			GetMany(t.Context(), c, "p", "k", []string{"a"}, false, kv(map[string]int{"a": 2}))
+		}, "b"},
+		{"stale_serve_is_not_a_use", func(t *testing.T, c *Cache, clk *clock) {
+			clk.add(2 * time.Minute)
+			if r, err := GetMany(t.Context(), c, "p", "k", []string{"a"}, true, failing); err != nil || !r["a"].Stale {
+				t.Fatalf("stale serve: %+v %v", r, err)
+			}
+		}, "a"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newClock()
+			c := New(Config{MaxEntries: 3, DefaultTTL: time.Minute}, WithClock(clk.now))
+			for _, k := range []string{"a", "b", "c"} {
+				GetMany(t.Context(), c, "p", "k", []string{k}, false, kv(map[string]int{k: 1}))
+			}
+			tc.between(t, c, clk)
+			GetMany(t.Context(), c, "p", "k", []string{"d"}, false, kv(map[string]int{"d": 1}))
+			for _, k := range []string{"a", "b", "c", "d"} {
+				_, ok := Peek[int](c, "p", "k", k)
+				if ok == (k == tc.evicted) {
+					t.Errorf("entry %s cached = %v, want the eviction of %s only", k, ok, tc.evicted)
+				}
+			}
+		})
+	}
+}
+
 func TestSingleFlight(t *testing.T) {
 	c := New(Config{})
 	var calls atomic.Int32
@@ -160,5 +206,68 @@ func TestNilCacheFetches(t *testing.T) {
 	r, err := GetMany(t.Context(), c, "p", "k", []string{"a", "b"}, true, kv(map[string]int{"a": 1}))
 	if err != nil || !r["a"].Found || r["b"].Found {
 		t.Fatal(r, err)
+	}
+}
+
+// TestMaxStalePerKind: a kind's own max_stale bounds its stale serves (0: never stale), other
+// kinds use DefaultMaxStale.
+func TestMaxStalePerKind(t *testing.T) {
+	clk := newClock()
+	c := New(Config{DefaultTTL: time.Minute, DefaultMaxStale: time.Hour,
+		MaxStale: map[string]time.Duration{"p.short": 5 * time.Minute, "p.never": 0}}, WithClock(clk.now))
+	down := func(context.Context, []string) (map[string]int, error) {
+		return nil, &connectors.Error{Platform: "p", Kind: connectors.ErrUnavailable}
+	}
+	for _, k := range []string{"short", "never", "other"} {
+		GetMany(t.Context(), c, "p", k, []string{"a"}, false, kv(map[string]int{"a": 1}))
+	}
+	clk.add(time.Minute + 4*time.Minute) // 4 minutes past expiry
+	for _, tc := range []struct {
+		kind      string
+		wantStale bool
+	}{{"short", true}, {"never", false}, {"other", true}} {
+		r, err := GetMany(t.Context(), c, "p", tc.kind, []string{"a"}, true, down)
+		if got := err == nil && r["a"].Stale; got != tc.wantStale {
+			t.Errorf("4m past expiry, kind %s: stale served %v (err %v), want %v", tc.kind, got, err, tc.wantStale)
+		}
+	}
+	clk.add(2 * time.Minute) // 6 minutes past expiry: beyond p.short's 5 minutes
+	for _, tc := range []struct {
+		kind      string
+		wantStale bool
+	}{{"short", false}, {"never", false}, {"other", true}} {
+		r, err := GetMany(t.Context(), c, "p", tc.kind, []string{"a"}, true, down)
+		if got := err == nil && r["a"].Stale; got != tc.wantStale {
+			t.Errorf("6m past expiry, kind %s: stale served %v (err %v), want %v", tc.kind, got, err, tc.wantStale)
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string // "" valid, else a fragment of the error
+	}{
+		{"zero", Config{}, ""},
+		{"per_kind", Config{TTL: map[string]time.Duration{"province.person": time.Minute},
+			MaxStale: map[string]time.Duration{"province.person": 0, "district.resident": time.Hour}}, ""},
+		{"ttl_zero", Config{TTL: map[string]time.Duration{"province.person": 0}}, "ttl.province.person 0s is not positive"},
+		{"ttl_negative", Config{TTL: map[string]time.Duration{"city.insurance": -time.Second}}, "not positive"},
+		{"bare_kind", Config{TTL: map[string]time.Duration{"person": time.Minute}}, `kind "person" is not of the form`},
+		{"max_stale_negative", Config{MaxStale: map[string]time.Duration{"city.insurance": -time.Second}}, "max_stale.city.insurance -1s is negative"},
+		{"default_ttl_negative", Config{DefaultTTL: -time.Second}, "default_ttl"},
+		{"default_max_stale_negative", Config{DefaultMaxStale: -time.Second}, "default_max_stale"},
+		{"max_entries_negative", Config{MaxEntries: -1}, "max_entries"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cfg.Validate()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("valid config refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
 	}
 }

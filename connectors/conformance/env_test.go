@@ -14,6 +14,7 @@ import (
 	"sanmian/connectors/resilience"
 	"sanmian/connectors/sim"
 	"sanmian/hub/evidence"
+	"sanmian/hub/evidence/assembly"
 )
 
 // env is the three connectors wired to one set of simulators.
@@ -25,7 +26,7 @@ type env struct {
 	metrics  *resilience.Metrics
 	reg      *prometheus.Registry
 	cache    *cache.Cache
-	asm      *evidence.Assembler
+	asm      *assembly.Assembler
 }
 
 // fastResilience keeps the suite quick: short waits, capped Retry-After, short attempt
@@ -38,17 +39,12 @@ func fastResilience() resilience.Config {
 	}
 }
 
-func evidenceOpts(stale bool) evidence.AssembleOptions {
-	return evidence.AssembleOptions{AllowStale: stale}
-}
-
 type envOption func(*envConfig)
 
 type envConfig struct {
-	creds   sim.Credentials
-	cache   *cache.Cache
-	index   evidence.HouseholdIndex
-	noCache bool
+	creds sim.Credentials
+	cache *cache.Cache
+	index evidence.HouseholdIndex
 	// transport, when set, gives each platform's client its base transport (by platform
 	// name: province, city, district).
 	transport func(platform string) http.RoundTripper
@@ -93,14 +89,14 @@ func newEnv(t testing.TB, p *sim.Platforms, rc resilience.Config, opts ...envOpt
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.province.Close(); e.city.Close(); e.district.Close() })
-	var aopts []evidence.AssemblerOption
+	var aopts []assembly.AssemblerOption
 	if ec.cache != nil {
-		aopts = append(aopts, evidence.WithCache(ec.cache))
+		aopts = append(aopts, assembly.WithCache(ec.cache))
 	}
 	if ec.index != nil {
-		aopts = append(aopts, evidence.WithHouseholdIndex(ec.index))
+		aopts = append(aopts, assembly.WithHouseholdIndex(ec.index))
 	}
-	e.asm = evidence.NewAssembler(e.province, e.city, e.district, aopts...)
+	e.asm = assembly.New(e.province, e.city, e.district, aopts...)
 	return e
 }
 

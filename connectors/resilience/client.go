@@ -16,6 +16,8 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/sony/gobreaker/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
 	"sanmian/connectors"
@@ -247,12 +249,22 @@ func (e *attemptError) Unwrap() error { return e.err }
 //	attempt timeouts, caller deadline   -> connectors.ErrTimeout
 //	connection failures                 -> connectors.ErrUnavailable
 //	caller canceled                     -> connectors.ErrCanceled
-func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
+//
+// When ctx carries a recording span, the call is traced: one span per call (named after the
+// platform and endpoint, with the outcome and the number of attempts) and one child span per
+// HTTP attempt (see instrumented). Neither carries a URL, query or body.
+func (c *Client) Do(ctx context.Context, req Request) (resp *Response, err error) {
 	start := c.now()
 	if req.Endpoint == "" {
 		req.Endpoint = "unknown"
 	}
-	resp, err := c.breaker.Execute(func() (*Response, error) {
+	if parent := trace.SpanFromContext(ctx); parent.IsRecording() {
+		var span trace.Span
+		ctx, span = parent.TracerProvider().Tracer(TracerName).Start(ctx, c.platform+" "+req.Endpoint,
+			trace.WithAttributes(attribute.String(AttrPlatform, c.platform), attribute.String(AttrEndpoint, req.Endpoint)))
+		defer func() { endCall(span, resp, err) }()
+	}
+	resp, err = c.breaker.Execute(func() (*Response, error) {
 		r, err := c.do(ctx, req)
 		if err != nil && ctx.Err() != nil {
 			return r, callerGone{err}

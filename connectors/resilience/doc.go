@@ -20,6 +20,12 @@
 //     afresh by the middleware, the first good answer wins and the other is canceled; a token
 //     bucket caps the extra load (hedge.go);
 //   - Prometheus metrics per platform (Metrics);
+//   - OpenTelemetry tracing when the caller's context carries a recording span: one span per
+//     call ("<platform> <endpoint>", with outcome and attempts) and one CLIENT child span per
+//     HTTP attempt, retries and hedges marked (sanmian.retry, sanmian.hedge), each attempt
+//     sending its span as the W3C traceparent; without a recording span a caller's trace
+//     context is passed on unchanged and nothing is recorded (trace.go). Spans carry platform,
+//     endpoint, method, host and status, never a URL, query or body;
 //   - no request logging by default, and never a URL in a log line (URLs can carry ID
 //     numbers): an optional *slog.Logger receives platform, endpoint, attempt and status.
 //

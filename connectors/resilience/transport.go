@@ -71,7 +71,8 @@ func stateOf(ctx context.Context) *callState {
 	return s
 }
 
-// instrumented counts attempts and classifies failed ones for the metrics.
+// instrumented counts attempts and classifies failed ones for the metrics, and traces each
+// attempt (a child span of the call, carried to the platform in the W3C traceparent header).
 type instrumented struct {
 	c    *Client
 	next http.RoundTripper
@@ -81,9 +82,11 @@ func (t instrumented) RoundTrip(req *http.Request) (*http.Response, error) {
 	st := stateOf(req.Context())
 	endpoint := "unknown"
 	retry := false
+	attempt := 1
 	if st != nil {
 		endpoint = st.endpoint
-		retry = st.attempts.Add(1) > 1
+		attempt = int(st.attempts.Add(1))
+		retry = attempt > 1
 	}
 	hedge := isHedge(req.Context())
 	if hedge {
@@ -93,9 +96,11 @@ func (t instrumented) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.c.metrics.attempt(t.c.platform, endpoint, retry)
 	if retry && t.c.logger != nil {
 		t.c.logger.DebugContext(req.Context(), "connector retry", "platform", t.c.platform,
-			"endpoint", endpoint, "attempt", st.attempts.Load())
+			"endpoint", endpoint, "attempt", attempt)
 	}
+	req, span := startAttempt(req, t.c.platform, endpoint, attempt, retry, hedge)
 	resp, err := t.next.RoundTrip(req)
+	endAttempt(span, resp, err)
 	if err != nil {
 		t.c.metrics.failure(t.c.platform, transportKind(err))
 		return nil, err

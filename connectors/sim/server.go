@@ -24,6 +24,8 @@ type Stats struct {
 	ByStatus     map[string]int64 `json:"by_status"`     // HTTP status ("200") or "aborted" → responses
 	Faults       map[string]int64 `json:"faults"`        // fault kind → times injected
 	IDsRequested int64            `json:"ids_requested"` // person and household ids asked for
+	// ByTrace counts the requests that carried a W3C traceparent header, by its trace id.
+	ByTrace map[string]int64 `json:"by_trace,omitempty"`
 }
 
 // counters is the mutable form of Stats; safe for concurrent use.
@@ -35,7 +37,7 @@ type counters struct {
 func (c *counters) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.s = Stats{ByEndpoint: map[string]int64{}, ByStatus: map[string]int64{}, Faults: map[string]int64{}}
+	c.s = Stats{ByEndpoint: map[string]int64{}, ByStatus: map[string]int64{}, Faults: map[string]int64{}, ByTrace: map[string]int64{}}
 }
 
 func (c *counters) snapshot() Stats {
@@ -45,14 +47,27 @@ func (c *counters) snapshot() Stats {
 	s.ByEndpoint = maps.Clone(c.s.ByEndpoint)
 	s.ByStatus = maps.Clone(c.s.ByStatus)
 	s.Faults = maps.Clone(c.s.Faults)
+	s.ByTrace = maps.Clone(c.s.ByTrace)
 	return s
 }
 
-func (c *counters) request(endpoint string) {
+func (c *counters) request(endpoint, traceID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.s.Requests++
 	c.s.ByEndpoint[endpoint]++
+	if traceID != "" {
+		c.s.ByTrace[traceID]++
+	}
+}
+
+// traceIDOf returns the trace id of a W3C traceparent header value
+// ("00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>"), or "".
+func traceIDOf(traceparent string) string {
+	if len(traceparent) < 55 || traceparent[2] != '-' || traceparent[35] != '-' {
+		return ""
+	}
+	return traceparent[3:35]
 }
 
 func (c *counters) status(code int) {
@@ -212,7 +227,7 @@ const HeaderLatency = "X-Sim-Latency-Ms"
 func (s *Server) wrap(endpoint string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w}
-		s.stats.request(endpoint)
+		s.stats.request(endpoint, traceIDOf(r.Header.Get("traceparent")))
 		defer func() { s.stats.status(sw.status) }()
 
 		p := s.faults.decide(time.Now())

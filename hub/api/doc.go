@@ -4,4 +4,9 @@
 // the one table from hub service errors to REST problems and GraphQL error codes
 // (WriteServiceError, GraphQLErrorCode). Handlers translate between HTTP and the hub's
 // services; errors become HTTP statuses only here, by their type, never by their text.
+//
+// Every request gets a server span (WithTracerProvider; the no-op provider by default) that
+// continues a caller's W3C traceparent, is named after the route pattern and carries the
+// request id; the request-scoped logger (Logger) carries request_id and, for a traced
+// request, trace_id.
 package api

@@ -9,9 +9,14 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"sanmian/hub/ident"
 )
@@ -108,10 +113,29 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	return m
 }
 
-// instrument wraps h with request id, request-scoped logger, panic recovery, access logging
-// (method, route, status, duration; never query strings or bodies, which may carry personal
-// data) and metrics.
-func instrument(h http.Handler, log *slog.Logger, m *httpMetrics) http.Handler {
+// TracerName is the instrumentation scope of the hub's server spans.
+const TracerName = "sanmian/hub/api"
+
+// AttrRequestID is the span attribute holding the request id (the X-Request-Id of the
+// response and the request_id of the log lines).
+const AttrRequestID = "sanmian.request_id"
+
+// propagator reads the W3C traceparent (and tracestate) of incoming requests.
+var propagator = propagation.TraceContext{}
+
+// serverSpan is the start option of every server span.
+var serverSpan = trace.WithSpanKind(trace.SpanKindServer)
+
+// instrument wraps h with request id, request-scoped logger, a server span (continuing the
+// caller's W3C traceparent), panic recovery, access logging (method, route, status,
+// duration; never query strings or bodies, which may carry personal data) and metrics.
+//
+// The span is named after the route pattern once the mux has matched it ("POST
+// /v1/applications"), never after the path, which may hold an ID number; likewise it carries
+// the route, method, status and request id, but no URL, query string or client address.
+// The log lines of a traced request carry its trace_id. A nil tracer turns tracing off: no
+// span is started, a caller's traceparent is still passed on.
+func instrument(h http.Handler, log *slog.Logger, m *httpMetrics, tracer trace.Tracer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get(RequestIDHeader)
@@ -119,8 +143,22 @@ func instrument(h http.Handler, log *slog.Logger, m *httpMetrics) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set(RequestIDHeader, id)
+		ctx := r.Context()
+		if r.Header.Get("traceparent") != "" {
+			// Also with tracing off: the platforms then receive the caller's trace context.
+			ctx = propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
+		}
+		var span trace.Span // nil: tracing off
+		if tracer != nil {
+			ctx, span = tracer.Start(ctx, r.Method, serverSpan)
+			span.SetAttributes(attribute.String("http.request.method", r.Method), attribute.String(AttrRequestID, id))
+			defer span.End()
+		}
 		l := log.With("request_id", id)
-		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), loggerKey, l)
+		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+			l = l.With("trace_id", sc.TraceID().String())
+		}
+		ctx = context.WithValue(context.WithValue(ctx, requestIDKey, id), loggerKey, l)
 		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
@@ -142,6 +180,13 @@ func instrument(h http.Handler, log *slog.Logger, m *httpMetrics) http.Handler {
 				status = http.StatusOK
 			}
 			d := time.Since(start)
+			if span != nil && span.IsRecording() {
+				span.SetName(r.Method + " " + routePath(route))
+				span.SetAttributes(attribute.String("http.route", routePath(route)), attribute.Int("http.response.status_code", status))
+				if status >= 500 {
+					span.SetStatus(codes.Error, http.StatusText(status))
+				}
+			}
 			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
 			m.duration.WithLabelValues(route).Observe(d.Seconds())
 			l.LogAttrs(r.Context(), slog.LevelInfo, "http",
@@ -150,4 +195,13 @@ func instrument(h http.Handler, log *slog.Logger, m *httpMetrics) http.Handler {
 		}()
 		h.ServeHTTP(rec, r)
 	})
+}
+
+// routePath is a mux pattern without its method ("POST /v1/applications" ->
+// "/v1/applications").
+func routePath(pattern string) string {
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		return pattern[i+1:]
+	}
+	return pattern
 }

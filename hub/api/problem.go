@@ -80,7 +80,6 @@ func hasScheme(s string) bool {
 // Common problems.
 var (
 	problemNotFound = Problem{Type: "not-found", Title: "Not found / 未找到", Status: http.StatusNotFound}
-	problemMethod   = Problem{Type: "method-not-allowed", Title: "Method not allowed / 不支持的请求方法", Status: http.StatusMethodNotAllowed}
 	problemInternal = Problem{Type: "internal", Title: "Internal error / 系统内部错误", Status: http.StatusInternalServerError,
 		Detail: "The hub could not complete the request; quote the request id when you report it. 请记录请求编号并联系管理员。"}
 )

@@ -27,6 +27,7 @@ type Hub interface {
 	VerifyPermit(ctx context.Context, token string) (service.Verification, error)
 	AuditEntries(ctx context.Context, c auth.Caller, afterSeq int64, limit int) ([]store.AuditEntry, error)
 	LatestCheckpoint(ctx context.Context, c auth.Caller) (store.Checkpoint, error)
+	VerifyAudit(ctx context.Context, c auth.Caller) (store.AuditReport, error)
 	DataUse(ctx context.Context, c auth.Caller, idNumber, after string, limit int) ([]service.DataUseRecord, string, error)
 }
 
@@ -69,6 +70,9 @@ type Parts struct {
 	Stats Statistics
 	// PublicURL is the hub's external base URL, printed on permits.
 	PublicURL string
+	// Webhooks administers the webhook subscriptions of department apps and their deliveries
+	// (behind bearer authentication, like the REST routes).
+	Webhooks WebhookAdmin
 }
 
 // Routes mounts every route of the hub on s: the external contract of DESIGN.md section 3.
@@ -107,6 +111,7 @@ func Routes(s *Server, p Parts) {
 		s.HandleFunc("POST /v1/permits/verify", v.verify)
 		s.HandleFunc("GET /v1/audit/entries", v.authed(v.auditEntries))
 		s.HandleFunc("GET /v1/audit/checkpoint", v.authed(v.checkpoint))
+		s.HandleFunc("GET /v1/audit/verify", v.authed(v.verifyAudit))
 		s.HandleFunc("GET /v1/residents/{id_number}/data-use", v.authed(v.dataUse))
 	}
 
@@ -127,6 +132,18 @@ func Routes(s *Server, p Parts) {
 	if p.Stats != nil {
 		v := &restV1{hub: p.Hub, authn: p.Authn}
 		s.HandleFunc("GET /v1/statistics", v.authed(statsRoutes{stats: p.Stats}.get))
+	}
+
+	// Webhook administration (/v1/webhooks).
+	if p.Webhooks != nil {
+		v := &restV1{authn: p.Authn}
+		a := webhookAdmin{hub: p.Webhooks}
+		s.HandleFunc("POST /v1/webhooks/subscriptions", v.authed(a.createSubscription))
+		s.HandleFunc("GET /v1/webhooks/subscriptions", v.authed(a.listSubscriptions))
+		s.HandleFunc("DELETE /v1/webhooks/subscriptions/{id}", v.authed(a.deleteSubscription))
+		s.HandleFunc("GET /v1/webhooks/deliveries", v.authed(a.listDeliveries))
+		s.HandleFunc("GET /v1/webhooks/deliveries/{id}", v.authed(a.getDelivery))
+		s.HandleFunc("POST /v1/webhooks/deliveries/{id}/redeliver", v.authed(a.redeliver))
 	}
 
 	// GraphQL.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // ReadinessCheck reports whether one dependency is ready to serve. It must return quickly and
@@ -27,6 +29,7 @@ type Server struct {
 	registry *prometheus.Registry
 	metrics  *httpMetrics
 	handler  http.Handler
+	tracer   trace.Tracer // nil: tracing off
 
 	patterns []string // every pattern registered, in order (Patterns)
 
@@ -44,6 +47,19 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 // the Go and process collectors).
 func WithRegistry(r *prometheus.Registry) Option { return func(s *Server) { s.registry = r } }
 
+// WithTracerProvider traces every request with tp (default: the no-op provider, which
+// records nothing and passes an incoming traceparent on unchanged). Spans further down
+// (policy, evidence, platform calls, store) come from the provider of the request's span.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(s *Server) {
+		if _, off := tp.(noop.TracerProvider); off || tp == nil {
+			s.tracer = nil
+			return
+		}
+		s.tracer = tp.Tracer(TracerName)
+	}
+}
+
 // New returns a Server with no routes; Routes mounts them.
 func New(opts ...Option) *Server {
 	s := &Server{mux: http.NewServeMux(), log: slog.Default(), checks: map[string]ReadinessCheck{}}
@@ -54,7 +70,7 @@ func New(opts ...Option) *Server {
 		s.registry = NewRegistry()
 	}
 	s.metrics = newHTTPMetrics(s.registry)
-	s.handler = instrument(s.mux, s.log, s.metrics)
+	s.handler = instrument(s.mux, s.log, s.metrics, s.tracer)
 	return s
 }
 

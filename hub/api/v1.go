@@ -301,6 +301,16 @@ func (v *restV1) checkpoint(w http.ResponseWriter, r *http.Request, c auth.Calle
 	WriteJSON(w, http.StatusOK, map[string]any{"seq": cp.Seq, "head_hash": cp.HeadHash, "at": cp.At, "kid": cp.KID, "signature": cp.Signature})
 }
 
+func (v *restV1) verifyAudit(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+	rep, err := v.hub.VerifyAudit(r.Context(), c)
+	if err != nil {
+		WriteServiceError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"intact": rep.Intact, "entries": rep.Entries, "checkpoints": rep.Checkpoints,
+		"head_seq": rep.HeadSeq, "head_hash": rep.HeadHash, "first_bad_seq": rep.FirstBadSeq, "problem": rep.Problem})
+}
+
 func (v *restV1) dataUse(w http.ResponseWriter, r *http.Request, c auth.Caller) {
 	q, ok := queryParams(w, r, "after", "limit")
 	if !ok {

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"time"
 
+	"sanmian/connectors/cache"
 	"sanmian/hub/api"
 	"sanmian/hub/auth"
 	"sanmian/hub/clients"
@@ -28,7 +29,9 @@ import (
 	"sanmian/hub/store"
 	_ "sanmian/hub/store/postgres" // registers the postgres:// backend
 	_ "sanmian/hub/store/sqlite"   // registers the SQLite backend
+	"sanmian/hub/telemetry"
 	"sanmian/hub/web"
+	"sanmian/hub/webhook"
 )
 
 // App is a running hub: its HTTP handler and the resources it holds. Close releases them.
@@ -44,6 +47,9 @@ type App struct {
 	// applies the registry's status check and rate limits to the tokens the hub minted.
 	Clients *clients.Registry
 	Authn   *clients.Authenticator
+	// Webhooks delivers the outbox events to subscribed department apps; New starts it unless
+	// WithManualWebhooks is given.
+	Webhooks *webhook.Worker
 
 	log     *slog.Logger
 	conns   *connectorSet
@@ -57,7 +63,25 @@ type options struct {
 	log                *slog.Logger
 	checkpointInterval time.Duration
 	storeOpts          []store.Option
+	webhookOpts        []webhook.Option
+	manualWebhooks     bool
+	cacheOpts          []cache.Option
 }
+
+// WithEvidenceClock sets the clock of the evidence cache (tests that let evidence lifetimes,
+// hub.yaml's evidence.ttl and evidence.max_stale, pass without waiting).
+func WithEvidenceClock(now func() time.Time) Option {
+	return func(o *options) { o.cacheOpts = append(o.cacheOpts, cache.WithClock(now)) }
+}
+
+// WithWebhookOptions configures the webhook delivery worker (clock, retry schedule, timeout).
+func WithWebhookOptions(opts ...webhook.Option) Option {
+	return func(o *options) { o.webhookOpts = append(o.webhookOpts, opts...) }
+}
+
+// WithManualWebhooks builds the webhook worker without starting it: the caller drives it with
+// App.Webhooks.RunOnce (tests that let simulated time pass).
+func WithManualWebhooks() Option { return func(o *options) { o.manualWebhooks = true } }
 
 // WithStoreOptions adds options for opening the store (a schema, a connection pool size).
 func WithStoreOptions(opts ...store.Option) Option {
@@ -140,8 +164,17 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 		a.closers = append(a.closers, func() error { stopWatch(); <-watchDone; return nil })
 	}
 
-	a.Server = api.New(api.WithLogger(o.log))
-	conns, err := newConnectors(cfg, a.Store, a.Server.Registry(), o.log)
+	tracing, err := telemetry.Setup(ctx, cfg.Telemetry)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	a.closers = append(a.closers, func() error {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		return tracing.Shutdown(sctx)
+	})
+	a.Server = api.New(api.WithLogger(o.log), api.WithTracerProvider(tracing.TracerProvider()))
+	conns, err := newConnectors(cfg, a.Store, a.Server.Registry(), o.log, o.cacheOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +204,19 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 			},
 		},
 		PublicURL: cfg.PublicURL,
+		Webhooks:  a.Hub,
 	})
+
+	a.Webhooks = webhook.NewWorker(a.Store, append([]webhook.Option{webhook.WithLogger(o.log)}, o.webhookOpts...)...)
+	if !o.manualWebhooks {
+		whCtx, stopWebhooks := context.WithCancel(context.WithoutCancel(ctx))
+		whDone := make(chan struct{})
+		go func() {
+			defer close(whDone)
+			a.Webhooks.Run(whCtx)
+		}()
+		a.closers = append(a.closers, func() error { stopWebhooks(); <-whDone; return nil })
+	}
 
 	cp := store.StartCheckpointer(a.Store, func(ctx context.Context) (string, crypto.Signer, error) {
 		return a.Keys.Signer(ctx, division.DistrictCode)

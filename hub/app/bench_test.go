@@ -95,3 +95,36 @@ func report(b *testing.B, r loadResult) {
 		fmt.Fprintf(os.Stderr, "%s %s\n", b.Name(), r)
 	}
 }
+
+// BenchmarkCreateApplicationTracing measures BenchmarkCreateApplicationWarm's creations
+// (16 concurrent clients, warm evidence cache) with tracing off (no telemetry endpoint: the
+// no-op tracer provider) and on (every trace sampled and exported over OTLP/HTTP to an
+// in-process collector), on two hubs over the same simulated platforms.
+//
+//	go test -run '^$' -bench CreateApplicationTracing -benchtime 2000x -count 6 ./hub/app/
+func BenchmarkCreateApplicationTracing(b *testing.B) {
+	p := startPlatforms(b, envOptions{residents: 20000, faults: "none"})
+	rs := residentsByHousehold(p, 0, 500)
+	for _, traced := range []bool{false, true} {
+		name := "tracing=off"
+		if traced {
+			name = "tracing=on"
+		}
+		b.Run(name, func(b *testing.B) {
+			cfg, issuer := hubConfig(b, b.TempDir(), p, "")
+			if traced {
+				cfg.Telemetry.Endpoint = startSink(b).URL
+			}
+			a, srv := startHub(b, cfg)
+			if err := a.SyncSnapshot(b.Context(), nil); err != nil {
+				b.Fatal(err)
+			}
+			toks := tokens(b, issuer, rs)
+			if r := createLoad(b, srv.URL, toks, rs, benchItemRepeatable, 32, len(rs)); r.Errors > 0 {
+				b.Fatalf("warm-up: %v", r.Status)
+			}
+			b.ResetTimer()
+			report(b, createLoad(b, srv.URL, toks, rs, benchItemRepeatable, 16, b.N))
+		})
+	}
+}

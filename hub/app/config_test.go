@@ -275,7 +275,7 @@ func TestKeysSettingsTakeEffect(t *testing.T) {
 				if k.KID != first {
 					continue
 				}
-				if got := k.NotAfter.Sub(time.Now()); k.Status != store.KeyRetired || got > tc.overlap || got < tc.overlap-time.Minute {
+				if got := time.Until(k.NotAfter); k.Status != store.KeyRetired || got > tc.overlap || got < tc.overlap-time.Minute {
 					t.Fatalf("rotated-out key %s: %s, published for %v more, want %v", k.KID, k.Status, got, tc.overlap)
 				}
 			}

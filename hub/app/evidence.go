@@ -15,6 +15,7 @@ import (
 	"sanmian/connectors/resilience"
 	"sanmian/hub/config"
 	"sanmian/hub/evidence"
+	"sanmian/hub/evidence/assembly"
 	"sanmian/hub/service"
 	"sanmian/hub/store"
 	hubsync "sanmian/hub/sync"
@@ -25,10 +26,10 @@ type connectorSet struct {
 	province  *province.Client
 	city      *city.Client
 	district  *district.Client
-	assembler *evidence.Assembler
+	assembler *assembly.Assembler
 }
 
-func newConnectors(cfg *config.Config, st store.Store, reg prometheus.Registerer, log *slog.Logger) (*connectorSet, error) {
+func newConnectors(cfg *config.Config, st store.Store, reg prometheus.Registerer, log *slog.Logger, cacheOpts ...cache.Option) (*connectorSet, error) {
 	m, err := resilience.NewMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("app: connector metrics: %w", err)
@@ -44,9 +45,9 @@ func newConnectors(cfg *config.Config, st store.Store, reg prometheus.Registerer
 	if c.district, err = district.New(cfg.Upstreams.District, opts...); err != nil {
 		return nil, fmt.Errorf("app: district connector: %w", err)
 	}
-	ch := cache.New(cache.Config{}, cache.WithObserver(m))
-	c.assembler = evidence.NewAssembler(c.province, c.city, c.district,
-		evidence.WithCache(ch), evidence.WithHouseholdIndex(hubsync.Index{R: st}))
+	ch := cache.New(cfg.Evidence, append([]cache.Option{cache.WithObserver(m)}, cacheOpts...)...)
+	c.assembler = assembly.New(c.province, c.city, c.district,
+		assembly.WithCache(ch), assembly.WithHouseholdIndex(hubsync.Index{R: st}))
 	return &c, nil
 }
 

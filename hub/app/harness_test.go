@@ -90,14 +90,18 @@ func hubConfig(tb testing.TB, dir string, p *sim.Platforms, storeDSN string) (*c
 	return cfg, issuer
 }
 
-// startHub runs app.New on cfg behind a loopback HTTP server; both stop at cleanup.
+// startHub runs app.New on cfg behind a loopback HTTP server (cfg's addr and public_url are
+// set to the server's); both stop at cleanup.
 func startHub(tb testing.TB, cfg *config.Config) (*app.App, *httptest.Server) {
 	tb.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	cfg.Addr, cfg.PublicURL = srv.Listener.Addr().String(), "http://"+srv.Listener.Addr().String()
 	a, err := app.New(tb.Context(), cfg, app.WithLogger(quietLogger()), app.WithCheckpointInterval(time.Hour))
 	if err != nil {
+		srv.Close()
 		tb.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(a.Handler())
+	srv.Config.Handler = a.Handler()
 	srv.Config.ReadHeaderTimeout = 10 * time.Second
 	srv.Start()
 	tb.Cleanup(func() {

@@ -80,6 +80,52 @@ func serveHub(cfgPath, ready string) error {
 // too.
 func startHubProcess(t *testing.T, cfg *config.Config, name string) (string, func()) {
 	t.Helper()
+	h := startHubChild(t, cfg, name)
+	return h.URL, h.Stop
+}
+
+// hubChild is a hub process started by startHubChild.
+type hubChild struct {
+	URL     string
+	t       *testing.T
+	name    string
+	cmd     *exec.Cmd
+	done    chan struct{}
+	stderr  *strings.Builder
+	stopped bool
+}
+
+// Stop sends SIGTERM to the hub process and waits for it to exit cleanly.
+func (h *hubChild) Stop() {
+	if h.stopped {
+		return
+	}
+	h.stopped = true
+	_ = h.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-h.done:
+	case <-time.After(15 * time.Second):
+		_ = h.cmd.Process.Kill()
+		<-h.done
+	}
+	if !h.cmd.ProcessState.Success() {
+		h.t.Errorf("hub process %s: %v: %s", h.name, h.cmd.ProcessState, h.stderr.String())
+	}
+}
+
+// Kill ends the hub process with SIGKILL, as a crash would, and waits for it.
+func (h *hubChild) Kill() {
+	if h.stopped {
+		return
+	}
+	h.stopped = true
+	_ = h.cmd.Process.Kill()
+	<-h.done
+}
+
+// startHubChild starts this test binary as a hub process serving cfg; cleanup stops it.
+func startHubChild(t *testing.T, cfg *config.Config, name string) *hubChild {
+	t.Helper()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, name+".yaml")
 	if err := cfg.Write(cfgPath); err != nil {
@@ -88,43 +134,26 @@ func startHubProcess(t *testing.T, cfg *config.Config, name string) (string, fun
 	ready := filepath.Join(dir, name+".ready")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envHubConfig+"="+cfgPath, envHubReady+"="+ready)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	h := &hubChild{t: t, name: name, cmd: cmd, done: make(chan struct{}), stderr: &strings.Builder{}}
+	cmd.Stderr = h.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	stopped := false
-	stopFn := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if !cmd.ProcessState.Success() {
-			t.Errorf("hub process %s: %v: %s", name, cmd.ProcessState, stderr.String())
-		}
-	}
-	t.Cleanup(stopFn)
+	go func() { _ = cmd.Wait(); close(h.done) }()
+	t.Cleanup(h.Stop)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if b, err := os.ReadFile(ready); err == nil {
-			return string(b), stopFn
+			h.URL = string(b)
+			return h
 		}
 		select {
-		case <-done:
-			t.Fatalf("hub process %s exited: %s", name, stderr.String())
+		case <-h.done:
+			t.Fatalf("hub process %s exited: %s", name, h.stderr.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("hub process %s not ready after 60 s: %s", name, stderr.String())
+			t.Fatalf("hub process %s not ready after 60 s: %s", name, h.stderr.String())
 		}
 	}
 }

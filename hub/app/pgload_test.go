@@ -82,11 +82,17 @@ func boolInt(b bool) int {
 func startHubWith(tb testing.TB, cfg *config.Config, opts ...app.Option) (*app.App, string) {
 	tb.Helper()
 	opts = append([]app.Option{app.WithLogger(quietLogger()), app.WithCheckpointInterval(time.Hour)}, opts...)
+	srv := httptest.NewUnstartedServer(nil)
+	if cfg.PublicURL == "" {
+		// The first replica's address; replicas sharing cfg share it, as behind a balancer.
+		cfg.Addr, cfg.PublicURL = srv.Listener.Addr().String(), "http://"+srv.Listener.Addr().String()
+	}
 	a, err := app.New(tb.Context(), cfg, opts...)
 	if err != nil {
+		srv.Close()
 		tb.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(a.Handler())
+	srv.Config.Handler = a.Handler()
 	srv.Config.ReadHeaderTimeout = 10 * time.Second
 	srv.Start()
 	tb.Cleanup(func() {
@@ -244,6 +250,7 @@ func TestConcurrentConfirmationsPostgres(t *testing.T) {
 	schema := storetest.FreshSchema(t, dsn)
 	p := startPlatforms(t, envOptions{residents: 3000, faults: "none"})
 	cfg, issuer := hubConfig(t, t.TempDir(), p, dsn)
+	cfg.PublicURL = "http://127.0.0.1"
 	a, hub := startHubWith(t, cfg, app.WithStoreOptions(store.WithSchema(schema), store.WithMaxOpenConns(4)))
 
 	const confirmations = 24
@@ -318,6 +325,7 @@ func TestTwoReplicasLoadPostgres(t *testing.T) {
 	schema := storetest.FreshSchema(t, dsn)
 	p := startPlatforms(t, envOptions{residents: max(3000, 15*n), faults: "none"})
 	cfg, issuer := hubConfig(t, t.TempDir(), p, dsn)
+	cfg.PublicURL = "http://127.0.0.1"
 	a, hubA := startHubWith(t, cfg, app.WithStoreOptions(store.WithSchema(schema)))
 	_, hubB := startHubWith(t, cfg, app.WithStoreOptions(store.WithSchema(schema)))
 	hubs := []string{hubA, hubB}

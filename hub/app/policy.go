@@ -20,7 +20,7 @@ var _ service.Policy = policyPort{}
 
 func itemOf(it policy.Item) service.Item {
 	out := service.Item{Code: it.Code, NameZH: it.ZH, NameEN: it.EN, Category: it.Category, LegalBasis: it.Basis.ZH,
-		Levels: it.ReviewLevels, Instant: it.Instant, Proactive: it.Proactive, StaleAllowed: it.StaleAllowed, Repeatable: it.Repeatable,
+		Levels: it.ReviewLevels, Instant: it.Instant, Proactive: it.Proactive, StaleAllowed: it.StaleAllowed, StaleKinds: it.StaleKinds, Repeatable: it.Repeatable,
 		BenefitSubject: it.BenefitSubject, Needs: it.Needs}
 	if d, ok := it.Params["validity_days"].(float64); ok {
 		out.ValidityDays = int(d)

@@ -108,6 +108,10 @@ func TestEveryRefusalIsAudited(t *testing.T) {
 			_, err := hub.LatestCheckpoint(ctx, c)
 			return err
 		}},
+		{"VerifyAudit", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.VerifyAudit(ctx, c)
+			return err
+		}},
 		{"ApplicationDetail", func(ctx context.Context, c auth.Caller) error {
 			_, err := hub.ApplicationDetail(ctx, c, appID)
 			return err
@@ -137,6 +141,29 @@ func TestEveryRefusalIsAudited(t *testing.T) {
 		}},
 		{"Household", func(ctx context.Context, c auth.Caller) error {
 			_, err := hub.Household(ctx, c, householdNo, "越权查询")
+			return err
+		}},
+		{"CreateSubscription", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.CreateSubscription(ctx, c, service.SubscriptionRequest{Subscriber: "civil-affairs", URL: "https://dept.example/hooks"})
+			return err
+		}},
+		{"ListSubscriptions", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.ListSubscriptions(ctx, c)
+			return err
+		}},
+		{"DeleteSubscription", func(ctx context.Context, c auth.Caller) error {
+			return hub.DeleteSubscription(ctx, c, "1")
+		}},
+		{"ListDeliveries", func(ctx context.Context, c auth.Caller) error {
+			_, _, err := hub.ListDeliveries(ctx, c, service.DeliveryFilter{})
+			return err
+		}},
+		{"GetDelivery", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.GetDelivery(ctx, c, "1")
+			return err
+		}},
+		{"Redeliver", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.Redeliver(ctx, c, "1")
 			return err
 		}},
 	}

@@ -18,6 +18,7 @@ func TestRoutesServed(t *testing.T) {
 		"/", // the not-found problem for every other path
 		"/graphql",
 		"DELETE /v1/clients/{id}/secrets/{sid}",
+		"DELETE /v1/webhooks/subscriptions/{id}",
 		"GET /.well-known/jwks.json",
 		"GET /healthz",
 		"GET /metrics",
@@ -29,6 +30,7 @@ func TestRoutesServed(t *testing.T) {
 		"GET /v1/applications/{id}",
 		"GET /v1/audit/checkpoint",
 		"GET /v1/audit/entries",
+		"GET /v1/audit/verify",
 		"GET /v1/clients",
 		"GET /v1/clients/{id}",
 		"GET /v1/items",
@@ -38,6 +40,9 @@ func TestRoutesServed(t *testing.T) {
 		"GET /v1/permits/{id}/print",
 		"GET /v1/residents/{id_number}/data-use",
 		"GET /v1/statistics",
+		"GET /v1/webhooks/deliveries",
+		"GET /v1/webhooks/deliveries/{id}",
+		"GET /v1/webhooks/subscriptions",
 		"GET /{$}", // the counter web UI
 		"POST /oauth/token",
 		"POST /v1/applications",
@@ -48,6 +53,8 @@ func TestRoutesServed(t *testing.T) {
 		"POST /v1/clients/{id}/secrets",
 		"POST /v1/permits/verify",
 		"POST /v1/permits/{id}/revoke",
+		"POST /v1/webhooks/deliveries/{id}/redeliver",
+		"POST /v1/webhooks/subscriptions",
 	}
 	got := a.Server.Patterns()
 	slices.Sort(got)

@@ -7,17 +7,21 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"sanmian/connectors/cache"
 	"sanmian/connectors/city"
 	"sanmian/connectors/district"
 	"sanmian/connectors/province"
 	"sanmian/hub/auth"
 	"sanmian/hub/clients"
+	"sanmian/hub/evidence/assembly"
 	"sanmian/hub/policy"
 	"sanmian/hub/seal"
+	"sanmian/hub/telemetry"
 )
 
 // EnvPrefix is the one prefix of the environment variables the hub reads: ${SANMIAN_...}
@@ -50,6 +54,11 @@ type Config struct {
 	Store string `yaml:"store"`
 	// Upstreams are the three data platforms.
 	Upstreams Upstreams `yaml:"upstreams"`
+	// Evidence sets the evidence cache: freshness (TTL) and how long past it a value may be
+	// served stale when its platform fails, per "<platform>.<kind>" and by default. Whether
+	// an item accepts stale evidence at all is the policy's choice (the catalogue's
+	// stale_allowed and stale_kinds).
+	Evidence cache.Config `yaml:"evidence,omitempty"`
 	// Auth lists the trusted caller-token issuers (pinned algorithms, JWKS file or URL).
 	Auth auth.Config `yaml:"auth"`
 	// Policy says where the policy bundle comes from, how it is evaluated and which key must
@@ -60,6 +69,8 @@ type Config struct {
 	// Clients configures the hub's own token issuer for registered department apps (the
 	// OAuth2 token endpoint).
 	Clients clients.Config `yaml:"clients,omitempty"`
+	// Telemetry turns on OpenTelemetry tracing to an OTLP collector (off by default).
+	Telemetry telemetry.Config `yaml:"telemetry,omitempty"`
 }
 
 // Upstreams configures the three platform connectors, each with its package's Config.
@@ -250,9 +261,17 @@ func (c *Config) Validate() error {
 		{"upstreams.province", c.Upstreams.Province}, {"upstreams.city", c.Upstreams.City},
 		{"upstreams.district", c.Upstreams.District}, {"auth", c.Auth}, {"policy", c.Policy}, {"keys", c.Keys},
 		{"clients", c.Clients},
+		{"telemetry", c.Telemetry},
+		{"evidence", c.Evidence},
 	} {
 		if err := s.v.Validate(); err != nil {
 			bad("%s: %w", s.name, err)
+		}
+	}
+	known := assembly.CacheKinds()
+	for _, k := range c.Evidence.Kinds() {
+		if !slices.Contains(known, k) {
+			bad("evidence: unknown evidence kind %q (known: %s)", k, strings.Join(known, ", "))
 		}
 	}
 	own := c.Clients.WithDefaults().Issuer

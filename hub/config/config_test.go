@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -269,4 +270,57 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEvidenceSection: hub.yaml's evidence section is cache.Config, written and read back
+// (a 0s max_stale included), and refused with a clear message for an unknown kind, a bare
+// kind or a lifetime that is not positive.
+func TestEvidenceSection(t *testing.T) {
+	t.Run("round_trip", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "hub.yaml")
+		want := validConfig()
+		want.Evidence.TTL = map[string]time.Duration{"province.person": 2 * time.Minute, "district.resident": time.Hour}
+		want.Evidence.DefaultTTL = 5 * time.Minute
+		want.Evidence.MaxStale = map[string]time.Duration{"province.person": 0, "district.household": 36 * time.Hour}
+		want.Evidence.DefaultMaxStale = 12 * time.Hour
+		want.Evidence.MaxEntries = 5000
+		if err := want.Write(path); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Evidence, want.Evidence) {
+			t.Fatalf("evidence after a round trip = %+v, want %+v", got.Evidence, want.Evidence)
+		}
+	})
+	for _, tc := range []struct {
+		name, section, want string
+	}{
+		{"unknown_kind", "evidence: {ttl: {province.persons: 1m}}", `evidence: unknown evidence kind "province.persons" (known: city.insurance, district.household, district.resident, province.kinship, province.licences, province.person)`},
+		{"unknown_kind_max_stale", "evidence: {max_stale: {city.pension: 1h}}", `unknown evidence kind "city.pension"`},
+		{"bare_kind", "evidence: {ttl: {person: 1m}}", `evidence: ttl: kind "person" is not of the form <platform>.<kind>`},
+		{"ttl_zero", "evidence: {ttl: {province.person: 0s}}", "evidence: ttl.province.person 0s is not positive"},
+		{"max_stale_negative", "evidence: {max_stale: {district.resident: -1h}}", "evidence: max_stale.district.resident -1h0m0s is negative"},
+		{"default_ttl_negative", "evidence: {default_ttl: -1m}", "evidence: default_ttl -1m0s is negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "hub.yaml")
+			if err := validConfig().Write(path); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, append(b, []byte(tc.section+"\n")...), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err = Load(path)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Load = %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
 }

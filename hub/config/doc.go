@@ -7,7 +7,9 @@
 // Each section is the Config of the package that reads it, with that package's yaml tags and
 // Validate: upstreams.province is province.Config, upstreams.city city.Config,
 // upstreams.district district.Config (each with a resilience.Config), auth is auth.Config,
-// policy is policy.Config, keys is seal.Config and clients is clients.Config. Config.Validate runs them all and reports
+// policy is policy.Config, keys is seal.Config, clients is clients.Config, telemetry is
+// telemetry.Config and evidence is cache.Config (its kinds checked against
+// assembly.CacheKinds). Config.Validate runs them all and reports
 // every problem at once.
 //
 // The environment is read under one prefix, SANMIAN_ (EnvPrefix): values may reference
@@ -32,6 +34,11 @@
 //	upstreams.district.base_url         district.New
 //	upstreams.district.api_key          district.New: the X-Api-Key header
 //	upstreams.*.resilience.*            resilience.New (retries, timeouts, rate limit, breaker, hedging)
+//	evidence.max_entries                cache.New (app's connectors): the evidence cache's size
+//	evidence.ttl                        cache.New: freshness per "<platform>.<kind>" (assembly.CacheKinds)
+//	evidence.default_ttl                cache.New: freshness of kinds not in evidence.ttl
+//	evidence.max_stale                  cache.GetMany: how long past its TTL a kind may be served stale
+//	evidence.default_max_stale          cache.GetMany: the same for kinds not in evidence.max_stale
 //	auth.issuers[].name                 auth.NewVerifier
 //	auth.issuers[].algorithms           auth.NewVerifier
 //	auth.issuers[].jwks_file            auth.NewVerifier
@@ -53,4 +60,8 @@
 //	clients.key_file                    app.New: auth.OpenKeyFileIssuer (<data_dir>/keys/hub-issuer-ed25519.pem, else auth.NewEphemeralIssuer, when empty)
 //	clients.token_ttl                   clients.New: the lifetime of minted tokens
 //	clients.secret_overlap              clients.New: how long earlier secrets work after a rotation
+//	telemetry.endpoint                  telemetry.Setup: the OTLP exporter (empty: tracing off); app.New: api.WithTracerProvider
+//	telemetry.protocol                  telemetry.Setup: otlptracehttp or otlptracegrpc
+//	telemetry.sample_ratio              telemetry.NewProvider: the ParentBased(TraceIDRatioBased) sampler
+//	telemetry.service_name              telemetry.NewProvider: the service.name resource attribute
 package config

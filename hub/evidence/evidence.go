@@ -4,12 +4,21 @@
 // not be obtained. Connectors produce it; the policy engine reads it as input; the application
 // form is filled from it.
 //
+// The package is a leaf of the hub: besides the model (Bundle and its parts) it declares the
+// records and source interfaces each platform's connector implements (sources.go), the
+// per-request options of an assembly (options.go) and the failure kinds callers classify
+// (errors.go), and it imports no connector. The data flows one way: platform → connector
+// (connectors/*) → assembler (hub/evidence/assembly) → evidence → policy → service.
+//
 // The JSON form of Bundle is the `evidence` part of the policy input (see policies/README.md)
 // and is therefore a contract between the connectors and the Rego policies: field names change
 // only together with the policies and their tests.
 package evidence
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Platform names one of the three data platforms the hub pulls from.
 type Platform string
@@ -198,4 +207,20 @@ var Authority = map[string]Platform{
 	"relation":     District,
 	"insurance":    City,
 	"rolls":        District,
+}
+
+// ProvenanceOf returns the provenance of a dotted field path, falling back to the nearest
+// recorded ancestor ("applicant.rolls.dibao" -> "applicant.rolls").
+func (b Bundle) ProvenanceOf(path string) (Provenance, bool) {
+	for p := path; p != ""; {
+		if pv, ok := b.Provenance[p]; ok {
+			return pv, true
+		}
+		i := strings.LastIndexByte(p, '.')
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return Provenance{}, false
 }

@@ -4,9 +4,9 @@ import "context"
 
 // The records below are what each platform's connector returns, already mapped from the
 // vendor's wire format into the hub's model, each with the provenance of the record it came
-// from. The Assembler merges them into a Bundle. Provenance.Record carries the masked ID
-// number for person records (never the full number), the household number for household
-// records and the GB/T 36904 identifier for licences.
+// from. The assembler (hub/evidence/assembly) merges them into a Bundle. Provenance.Record
+// carries the masked ID number for person records (never the full number), the household
+// number for household records and the GB/T 36904 identifier for licences.
 
 // ProvinceRecord is the province's population base record (人口基础信息) of one person.
 type ProvinceRecord struct {
@@ -99,7 +99,7 @@ type CitySource interface {
 
 // DistrictSource is the district platform as the Assembler uses it: one call per resident
 // and per household (the platform has no batch endpoint). An unknown resident or household
-// is an error of kind connectors.ErrNotFound.
+// is an error matching ErrNotFound (errors.Is).
 type DistrictSource interface {
 	Resident(ctx context.Context, id string) (DistrictResident, error)
 	Household(ctx context.Context, householdID string) (DistrictHousehold, error)

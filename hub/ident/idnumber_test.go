@@ -20,16 +20,6 @@ func fixClock(t testing.TB) {
 
 func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
-// mustID builds a valid number for a test.
-func mustID(t testing.TB, addr string, birth time.Time, seq int) string {
-	t.Helper()
-	s, err := NewIDNumber(addr, birth, seq)
-	if err != nil {
-		t.Fatalf("NewIDNumber(%s, %s, %d): %v", addr, birth.Format(time.DateOnly), seq, err)
-	}
-	return s
-}
-
 // withCheck appends the correct check character to 17 digits.
 func withCheck(first17 string) string { return first17 + string(idCheck(first17)) }
 

@@ -18,8 +18,11 @@ type Item struct {
 	Instant      bool     `json:"instant"`
 	Proactive    bool     `json:"proactive"`
 	StaleAllowed bool     `json:"stale_allowed"`
-	Recurring    bool     `json:"recurring"`
-	Repeatable   bool     `json:"repeatable"` // may be applied for again while held (policies/README.md)
+	// StaleKinds, with StaleAllowed, narrows the evidence kinds (Needs keys) that may be
+	// served stale after a platform failure; empty means every kind the item needs.
+	StaleKinds []string `json:"stale_kinds,omitempty"`
+	Recurring  bool     `json:"recurring"`
+	Repeatable bool     `json:"repeatable"` // may be applied for again while held (policies/README.md)
 	// BenefitSubject is whom the benefit is for, and so what an application holds:
 	// SubjectApplicant, SubjectHousehold or SubjectDeceased (policies/README.md).
 	BenefitSubject string              `json:"benefit_subject"`
@@ -77,6 +80,14 @@ func parseCatalogue(cat map[string]any) (map[string]*selector, []Item, error) {
 		case SubjectApplicant, SubjectHousehold, SubjectDeceased:
 		default:
 			return nil, nil, fmt.Errorf("%w: item %s: unknown benefit_subject %q", ErrBundle, code, it.BenefitSubject)
+		}
+		if len(it.StaleKinds) > 0 && !it.StaleAllowed {
+			return nil, nil, fmt.Errorf("%w: item %s: stale_kinds without stale_allowed", ErrBundle, code)
+		}
+		for _, k := range it.StaleKinds {
+			if _, ok := it.Needs[k]; !ok {
+				return nil, nil, fmt.Errorf("%w: item %s: stale_kinds names %q, which the item does not need", ErrBundle, code, k)
+			}
 		}
 		s, err := newSelector(it.Needs)
 		if err != nil {

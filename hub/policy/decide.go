@@ -9,11 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"go.opentelemetry.io/otel/attribute"
 
 	"sanmian/hub/evidence"
 	"sanmian/hub/policy/irvm"
@@ -111,7 +113,18 @@ func RequestedBy(who string) DecideOption { return func(r *decideReq) { r.reques
 // Decide evaluates the eligibility of the applicant in ev for item on the decision date of
 // now (China Standard Time). The evidence is first minimised to what the item declares; the
 // decision is evaluated on exactly that input, which the record keeps.
-func (e *Engine) Decide(ctx context.Context, item string, ev *evidence.Bundle, now time.Time, opts ...DecideOption) (*Decision, error) {
+func (e *Engine) Decide(ctx context.Context, item string, ev *evidence.Bundle, now time.Time, opts ...DecideOption) (d *Decision, err error) {
+	ctx, span := startSpan(ctx, "policy.eligibility", attribute.String(AttrItem, item))
+	defer func() {
+		if d != nil {
+			eligible := "undetermined"
+			if d.Eligible != nil {
+				eligible = strconv.FormatBool(*d.Eligible)
+			}
+			span.SetAttributes(attribute.String("sanmian.eligible", eligible), attribute.String(AttrRevision, d.Revision))
+		}
+		endSpan(span, err)
+	}()
 	if ev == nil {
 		return nil, ErrNoEvidence
 	}
@@ -136,7 +149,7 @@ func (e *Engine) Decide(ctx context.Context, item string, ev *evidence.Bundle, n
 	if err != nil {
 		return nil, err
 	}
-	d := decodeDecision(res)
+	d = decodeDecision(res)
 	d.DecisionID, d.Revision, d.InputDigest, d.Record = rec.DecisionID, st.revision, rec.InputDigest, rec
 	if err := e.store(ctx, rec); err != nil {
 		return nil, err
@@ -147,7 +160,14 @@ func (e *Engine) Decide(ctx context.Context, item string, ev *evidence.Bundle, n
 // Authorize decides whether caller may perform action on res. It denies by default: on any
 // evaluation error it returns a denial together with the error. Every decision, allowed or
 // denied, carries a record for the audit log.
-func (e *Engine) Authorize(ctx context.Context, caller Caller, action string, res Resource) (*AccessDecision, error) {
+func (e *Engine) Authorize(ctx context.Context, caller Caller, action string, res Resource) (ad *AccessDecision, err error) {
+	ctx, span := startSpan(ctx, "policy.access", attribute.String("sanmian.action", action))
+	defer func() {
+		if ad != nil {
+			span.SetAttributes(attribute.Bool("sanmian.allowed", ad.Allow), attribute.String("sanmian.reason", ad.Reason.Code), attribute.String(AttrRevision, ad.Revision))
+		}
+		endSpan(span, err)
+	}()
 	st := e.state.Load()
 	deny := &AccessDecision{Reason: AccessReason{Code: "denied", ZH: "拒绝访问", EN: "Denied"}, Revision: st.revision}
 	in := ast.NewObject(pair("caller", caller.term()), pair("action", str(action)), pair("resource", res.term()))

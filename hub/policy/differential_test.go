@@ -123,6 +123,7 @@ func TestDifferentialAccess(t *testing.T) {
 		"application.confirm", "application.review", "permit.read", "permit.print", "permit.revoke",
 		"permit.verify", "permit.status", "resident.lookup", "resident.data_use.read", "worklist.read",
 		"scan.run", "decision.read", "decision.replay", "statistics.read", "audit.read", "audit.verify", "policy.reload",
+		"webhook.read", "webhook.manage",
 		"graphql.items", "graphql.person", "graphql.application", "graphql.decision", "graphql.permit",
 		"graphql.audit", "nonsense"}
 	resources := []Resource{{}, {Village: villageA, Item: "elderly_allowance"}, {Village: villageC, Item: "senior_card"},

@@ -35,3 +35,6 @@ var (
 	// ErrConfig is returned by New and Config.Validate for contradictory or incomplete options.
 	ErrConfig = errors.New("policy: invalid configuration")
 )
+
+// ErrCompile is returned by CompileSQL when a rule cannot be compiled to a SQL filter.
+var ErrCompile = errors.New("policy: rule does not compile to SQL")

@@ -164,9 +164,11 @@ func TestPrivateKeysEncryptedAtRest(t *testing.T) {
 		t.Fatalf("key file mode %v, want 0600", fi.Mode().Perm())
 	}
 	raw, _ := os.ReadFile(store.path)
-	kr.mu.Lock()
-	seed := kr.signers[kid].Seed()
-	kr.mu.Unlock()
+	signerKid, priv, err := kr.signer(ctx, townOffice)
+	if err != nil || signerKid != kid {
+		t.Fatalf("signer: kid %q, %v; want %q", signerKid, err, kid)
+	}
+	seed := priv.Seed()
 	for _, enc := range [][]byte{seed, []byte(base64.StdEncoding.EncodeToString(seed)), []byte(base64.RawURLEncoding.EncodeToString(seed))} {
 		if bytes.Contains(raw, enc) {
 			t.Fatal("private key seed stored in clear")

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -193,10 +194,13 @@ func TestVerifyRefusals(t *testing.T) {
 	kr.mu.Lock()
 	townKey := kr.signers[kid]
 	kr.mu.Unlock()
-	villageKid, _ := kr.EnsureOffice(t.Context(), villageOffice)
-	kr.mu.Lock()
-	villageKey := kr.signers[villageKid]
-	kr.mu.Unlock()
+	if _, err := kr.EnsureOffice(t.Context(), villageOffice); err != nil {
+		t.Fatal(err)
+	}
+	villageKid, villageKey, err := kr.signer(t.Context(), villageOffice)
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
 	townPub := townKey.Public().(ed25519.PublicKey)
 	hdr := map[string]any{"kid": kid, "typ": PermitType}
@@ -312,14 +316,13 @@ func TestSealRefusals(t *testing.T) {
 }
 
 func TestVerifyRevocation(t *testing.T) {
-	kr, clock, tok, _, doc := sealed(t)
-	keys, _ := jwk.Parse(doc)
+	kr, clock, tok, _, _ := sealed(t)
 	ctx := t.Context()
 	if _, err := kr.EnsureOffice(ctx, "370114"); err != nil {
 		t.Fatal(err)
 	}
-	doc, _ = kr.JWKS(ctx)
-	keys, _ = jwk.Parse(doc)
+	doc, _ := kr.JWKS(ctx)
+	keys, _ := jwk.Parse(doc)
 	list, err := NewStatusList(0)
 	if err != nil {
 		t.Fatal(err)
@@ -426,4 +429,34 @@ func FuzzVerifyPermit(f *testing.F) {
 			t.Fatalf("a permit mutated at byte %d verified", i)
 		}
 	})
+}
+
+// TestConcurrentFirstSealsVerify: callers sealing at once for an office that has no key yet
+// all choose the same first kid; only one key is stored, and every permit they seal verifies
+// with the published JWKS (a caller whose key lost the race must not sign with it).
+func TestConcurrentFirstSealsVerify(t *testing.T) {
+	clock := newTestClock()
+	kr, _ := newTestKeyring(t, clock, WithCreateOnSeal())
+	base := sampleClaims(t, clock.Now())
+	tokens := make([]string, 16)
+	var wg sync.WaitGroup
+	for i := range tokens {
+		wg.Go(func() {
+			tok, _, err := kr.Seal(t.Context(), villageOffice, base)
+			if err != nil {
+				t.Errorf("seal %d: %v", i, err)
+			}
+			tokens[i] = tok
+		})
+	}
+	wg.Wait()
+	keys, err := kr.KeySet(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tok := range tokens {
+		if res, err := Verify(tok, keys, clock.Now()); err != nil || !res.Valid {
+			t.Errorf("permit %d sealed concurrently does not verify: %+v %v", i, res, err)
+		}
+	}
 }

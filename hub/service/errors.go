@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"sanmian/connectors"
+	"sanmian/hub/evidence"
 	"sanmian/hub/store"
 )
 
@@ -168,12 +168,12 @@ func (e *EvidenceError) Error() string { return fmt.Sprintf("%v: %v", ErrEvidenc
 func (e *EvidenceError) Unwrap() []error { return []error{ErrEvidenceUnavailable, e.Err} }
 
 // evidenceUnavailable wraps an evidence failure as an *EvidenceError naming the platform of
-// the connector error in its chain.
+// the first source failure (*evidence.SourceError) in its chain.
 func evidenceUnavailable(err error) *EvidenceError {
 	e := &EvidenceError{Err: err}
-	var ce *connectors.Error
-	if errors.As(err, &ce) {
-		e.Platform = ce.Platform
+	var se *evidence.SourceError
+	if errors.As(err, &se) {
+		e.Platform = se.Platform
 	}
 	return e
 }

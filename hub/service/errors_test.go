@@ -5,19 +5,19 @@ import (
 	"fmt"
 	"testing"
 
-	"sanmian/connectors"
+	"sanmian/hub/evidence"
 )
 
 // TestEvidenceUnavailableNamesPlatform checks that an evidence failure carries the platform
-// of the connector error in its chain, and stays ErrEvidenceUnavailable.
+// of the source failure in its chain, and stays ErrEvidenceUnavailable.
 func TestEvidenceUnavailableNamesPlatform(t *testing.T) {
 	cases := []struct {
 		name, platform string
 		err            error
 	}{
-		{"city_connector_error", "city", fmt.Errorf("assemble: %w", &connectors.Error{Platform: "city", Kind: connectors.ErrTimeout})},
-		{"joined_province_first", "province", errors.Join(&connectors.Error{Platform: "province", Kind: connectors.ErrCircuitOpen}, errors.New("other"))},
-		{"no_connector_error", "", errors.New("store: closed")},
+		{"city_source_error", "city", fmt.Errorf("assemble: %w", &evidence.SourceError{Platform: "city", Err: errors.New("timeout")})},
+		{"joined_province_first", "province", errors.Join(&evidence.SourceError{Platform: "province", Err: errors.New("circuit open")}, errors.New("other"))},
+		{"no_source_error", "", errors.New("store: closed")},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

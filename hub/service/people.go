@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 
-	"sanmian/connectors"
 	"sanmian/hub/auth"
 	"sanmian/hub/evidence"
 	"sanmian/hub/ident"
@@ -236,7 +235,7 @@ func evidenceErr(err error) error {
 		return err // classified already
 	case errors.Is(err, evidence.ErrNoEvidence):
 		return evidenceUnavailable(err)
-	case errors.Is(err, evidence.ErrUnknownResident), errors.Is(err, connectors.ErrNotFound):
+	case errors.Is(err, evidence.ErrUnknownResident), errors.Is(err, evidence.ErrNotFound):
 		return ErrResidentNotFound
 	case errors.Is(err, evidence.ErrInvalidIDNumber):
 		return &InvalidError{Field: "id_number", Detail: "not a valid ID number"}

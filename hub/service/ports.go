@@ -22,6 +22,9 @@ type Item struct {
 	Instant      bool        `json:"instant"`
 	Proactive    bool        `json:"proactive"`
 	StaleAllowed bool        `json:"stale_allowed"`
+	// StaleKinds, with StaleAllowed, are the evidence kinds that may be served stale (empty:
+	// every kind); the policy's choice (catalogue stale_kinds).
+	StaleKinds []string `json:"stale_kinds,omitempty"`
 	// Repeatable items may be applied for again while an earlier application is open or its
 	// permit active (assistance granted per event, certificates issued on demand). For the
 	// others an open application or an active permit holds the benefit subject (see

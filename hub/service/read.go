@@ -123,6 +123,9 @@ func (h *Hub) Revoke(ctx context.Context, c auth.Caller, id string, req RevokeRe
 		if err != nil {
 			return PermitView{}, err
 		}
+		if err := enqueueEvent(ctx, tx, EventPermitRevoked, &app, &p, p.RevokedAt); err != nil {
+			return PermitView{}, err
+		}
 		return permitView(p), nil
 	})
 }
@@ -217,4 +220,30 @@ func (h *Hub) LatestCheckpoint(ctx context.Context, c auth.Caller) (_ store.Chec
 		return cp, &NotFoundError{What: "checkpoint"}
 	}
 	return cp, err
+}
+
+// VerifyAudit walks the whole audit chain and every signed checkpoint for an auditor
+// (action audit.read) and writes the verification, with its outcome, to the audit log. A
+// chain that does not verify is a report (Intact false, FirstBadSeq and Problem set), not an
+// error; errors are storage failures and refusals.
+func (h *Hub) VerifyAudit(ctx context.Context, c auth.Caller) (_ store.AuditReport, err error) {
+	defer h.auditRefusal(ctx, c, &err)
+	if _, err := h.authorize(ctx, c, "audit.read", Resource{}, ""); err != nil {
+		return store.AuditReport{}, err
+	}
+	keys, err := store.AuditPublicKeys(ctx, h.store)
+	if err != nil {
+		return store.AuditReport{}, fmt.Errorf("service: audit keys: %w", err)
+	}
+	rep, err := h.store.VerifyAudit(ctx, keys)
+	if err != nil && !errors.Is(err, store.ErrAuditTampered) {
+		return store.AuditReport{}, fmt.Errorf("service: verify audit: %w", err)
+	}
+	entry := &store.AuditEntry{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditVerify,
+		Details: mustJSON(map[string]any{"intact": rep.Intact, "entries": rep.Entries, "checkpoints": rep.Checkpoints,
+			"head_seq": rep.HeadSeq, "first_bad_seq": rep.FirstBadSeq})}
+	if err := h.store.AppendAudit(ctx, entry); err != nil {
+		return store.AuditReport{}, fmt.Errorf("service: audit verification: %w", err)
+	}
+	return rep, nil
 }

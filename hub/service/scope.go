@@ -20,5 +20,6 @@ func (h *Hub) assembleFor(ctx context.Context, idNumber string, item Item) (*evi
 		opts = evidence.NeedsOptions(item.Needs, paths...)
 	}
 	opts.AllowStale = item.StaleAllowed
+	opts.StaleKinds = item.StaleKinds
 	return h.evidence.Assemble(ctx, idNumber, opts)
 }

@@ -372,6 +372,9 @@ func (h *Hub) CreateApplication(ctx context.Context, c auth.Caller, req CreateRe
 			}
 			return ApplicationView{}, err
 		}
+		if err := enqueueEvent(ctx, tx, EventApplicationCreated, app, nil, app.CreatedAt); err != nil {
+			return ApplicationView{}, err
+		}
 		if err := tx.InsertDecision(ctx, &store.Decision{ID: dec.ID, ApplicationID: app.ID, Item: item.Code,
 			Path: dec.Path, Revision: dec.Revision, InputDigest: dec.InputDigest, Input: dec.Input,
 			Result: dec.Result, RequestedBy: c.Subject, At: dec.At}); err != nil {

@@ -47,8 +47,10 @@ func viewOf(a store.Application) (ApplicationView, error) {
 	if err := json.Unmarshal(a.Decision, &v.Decision); err != nil {
 		return v, fmt.Errorf("service: stored decision of %s: %w", a.ID, err)
 	}
+	// The applicant's name is the form's name field: "name", or "applicant_name" on the forms
+	// of items whose subject is not the applicant alone.
 	for _, f := range v.Form.Fields {
-		if f.Name == "name" {
+		if (f.Name == "name" || f.Name == "applicant_name") && v.Applicant.Name == "" {
 			if s, ok := f.Value.(string); ok {
 				v.Applicant.Name = s
 			}
@@ -249,7 +251,7 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 			return ApplicationView{}, err
 		}
 		app.Form = mustJSON(view.Form)
-		expected := app.Version
+		expected, was := app.Version, from(app)
 		instant := item.Instant && view.Decision.Instant && len(req.Declined) == 0 &&
 			view.Decision.Eligible != nil && *view.Decision.Eligible && len(view.Decision.Conflicts) == 0 && !view.Decision.Stale
 		if instant {
@@ -263,7 +265,7 @@ func (h *Hub) confirm(ctx context.Context, c auth.Caller, id string, req Confirm
 			app.AwaitingLevel = item.Levels[0]
 			app.AwaitingDivision = levelDivision(item.Levels[0], app.Village)
 		}
-		return saveApplication(ctx, tx, &app, expected)
+		return saveApplication(ctx, tx, &app, expected, was)
 	})
 }
 
@@ -329,7 +331,7 @@ func (h *Hub) review(ctx context.Context, c auth.Caller, id string, req ReviewRe
 			Details: mustJSON(map[string]any{"level": rv.Level, "division": rv.Division, "action": action})}); err != nil {
 			return ApplicationView{}, err
 		}
-		expected := app.Version
+		expected, was := app.Version, from(app)
 		switch action {
 		case store.ReviewReject:
 			app.Status, app.AwaitingLevel, app.AwaitingDivision = store.StatusRejected, "", ""
@@ -347,7 +349,7 @@ func (h *Hub) review(ctx context.Context, c auth.Caller, id string, req ReviewRe
 				return ApplicationView{}, err
 			}
 		}
-		return saveApplication(ctx, tx, &app, expected)
+		return saveApplication(ctx, tx, &app, expected, was)
 	})
 }
 
@@ -447,13 +449,16 @@ func evidenceDigests(f Form) []EvidenceDigest {
 	return out
 }
 
-// saveApplication writes app if it is still at version expected (ErrConcurrent otherwise) and
-// answers with its view.
-func saveApplication(ctx context.Context, tx store.Txn, app *store.Application, expected int64) (ApplicationView, error) {
+// saveApplication writes app if it is still at version expected (ErrConcurrent otherwise),
+// writes the events of its move from was to the outbox, and answers with its view.
+func saveApplication(ctx context.Context, tx store.Txn, app *store.Application, expected int64, was transition) (ApplicationView, error) {
 	if err := tx.UpdateApplication(ctx, app, expected); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return ApplicationView{}, ErrConcurrent
 		}
+		return ApplicationView{}, err
+	}
+	if err := enqueueTransition(ctx, tx, was, app); err != nil {
 		return ApplicationView{}, err
 	}
 	return viewOf(*app)

@@ -1,8 +1,9 @@
 // Package store is the hub's persistence: the scan data synced from the platforms (the
 // district roll, the province's backflow of deaths and licences, the city's enrolments, joined
-// per resident in the scan_residents view; see feeds.go), applications and their reviews, confirmations, policy decisions, permits,
-// idempotency records, the hash-chained audit log with signed checkpoints, data-use records
-// and the offices' sealing keys.
+// per resident in the scan_residents view; see feeds.go), applications and their reviews,
+// confirmations, policy decisions, permits, idempotency records, the hash-chained audit log
+// with signed checkpoints, data-use records, the offices' sealing keys, and the event outbox
+// with its webhook subscriptions and deliveries (the Webhooks role).
 //
 // The Store interface describes the whole persistence; consumers declare smaller interfaces
 // where they use it. Two backends implement it over one shared database/sql implementation

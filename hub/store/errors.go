@@ -6,6 +6,10 @@ import (
 )
 
 var (
+	// ErrLeaseLost is returned by FinishDelivery when the delivery's lease expired and another
+	// worker claimed it since: the attempt is logged, its outcome is not applied.
+	ErrLeaseLost = errors.New("store: delivery lease lost")
+
 	// ErrNotFound is returned when the requested row (application, decision, permit,
 	// idempotency record, key, resident, checkpoint) does not exist.
 	ErrNotFound = errors.New("store: not found")

@@ -126,4 +126,21 @@ type ScanDataReader interface {
 	ChildrenOf(ctx context.Context, parentID string) ([]ChildLink, error)
 	// CountFeeds counts the synced rows.
 	CountFeeds(ctx context.Context) (FeedCounts, error)
+	ScanBulkReader
+}
+
+// ScanBulkReader reads the synced scan data in bulk for the district scans.
+type ScanBulkReader interface {
+	// EachScanResident calls fn for every scan_residents row whose village starts with
+	// division ("" for all), ordered by ID number, with the items the resident is enrolled
+	// in (sorted). The row passed to fn is reused: fn copies what it keeps. An error from fn
+	// stops the walk and is returned.
+	EachScanResident(ctx context.Context, division string, fn func(r *ScanResident, enrolled []string) error) error
+	// AllChildLinks returns every link of the child_links view.
+	AllChildLinks(ctx context.Context) ([]ChildLink, error)
+	// FilterScanResidents returns the ID numbers and villages of the scan_residents rows
+	// (alias scan_residents) in division that satisfy where, a boolean SQL expression over the
+	// view's columns in the store's dialect (as compiled from a policy), ordered by ID number.
+	// where is trusted code, never user input.
+	FilterScanResidents(ctx context.Context, division, where string) (ids, villages []string, err error)
 }

@@ -2,23 +2,20 @@ package store
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
-// NewID returns a random 128-bit identifier as 32 lower-case hex digits whose first 48 bits
-// are the Unix time in milliseconds, so ids sort by creation time (ULID-like).
+// NewID returns a UUID version 7 (RFC 9562: 48 bits of Unix milliseconds, then a counter
+// within the millisecond, then random bits) written as 32 lower-case hex digits without
+// hyphens, so ids made by one process sort by creation time. Safe for concurrent use.
 func NewID() string {
-	var b [16]byte
-	ms := uint64(time.Now().UnixMilli())
-	binary.BigEndian.PutUint16(b[0:2], uint16(ms>>32))
-	binary.BigEndian.PutUint32(b[2:6], uint32(ms))
-	_, _ = rand.Read(b[6:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
+	u := uuid.Must(uuid.NewV7()) // fails only when crypto/rand fails, which it does not
+	return hex.EncodeToString(u[:])
 }
 
 // NormalizeIDNumber trims and upper-cases an ID number (the check character may be x or X).

@@ -2,21 +2,37 @@ package store
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
+// TestNewIDSortsByTime: ids made back to back, many within one millisecond, are strictly
+// increasing, 32 lower-case hex digits (the form cursors are validated against), and carry the
+// creation time in their first 48 bits.
 func TestNewIDSortsByTime(t *testing.T) {
-	var ids []string
-	for range 5 {
-		ids = append(ids, NewID())
-		time.Sleep(2 * time.Millisecond)
+	before := time.Now().UnixMilli()
+	ids := make([]string, 2000)
+	for i := range ids {
+		ids[i] = NewID()
 	}
-	if !slices.IsSorted(ids) {
-		t.Fatalf("ids not time-ordered: %v", ids)
+	after := time.Now().UnixMilli()
+	for i, id := range ids {
+		if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
+			t.Fatalf("id %q is not 32 lower-case hex digits", id)
+		}
+		if i > 0 && ids[i-1] >= id {
+			t.Fatalf("ids not strictly increasing at %d: %s then %s", i, ids[i-1], id)
+		}
 	}
-	if len(ids[0]) != 32 || ids[0] == ids[1] {
-		t.Fatalf("bad ids %v", ids)
+	u, err := uuid.Parse(ids[0])
+	if err != nil || u.Version() != 7 {
+		t.Fatalf("id %s: version %v, %v; want a UUID version 7", ids[0], u.Version(), err)
+	}
+	if ms := time.Unix(u.Time().UnixTime()).UnixMilli(); ms < before || ms > after {
+		t.Fatalf("id time %d outside [%d, %d]", ms, before, after)
 	}
 }
 

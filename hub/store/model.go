@@ -182,7 +182,9 @@ const (
 	AuditRevocation   AuditAction = "revocation"
 	AuditKey          AuditAction = "key"
 	AuditSync         AuditAction = "sync"
-	AuditReplay       AuditAction = "replay" // an auditor replayed a recorded decision
+	AuditReplay       AuditAction = "replay"  // an auditor replayed a recorded decision
+	AuditWebhook      AuditAction = "webhook" // an administrator changed a webhook subscription or redelivered
+	AuditVerify       AuditAction = "verify"  // an auditor verified the chain and its checkpoints
 )
 
 // AuditEntry is one link of the hash-chained audit log. AppendAudit fills Seq, PrevHash, Hash

@@ -133,6 +133,12 @@ type Writer interface {
 	// SetOfficeKeyStatus changes a key's status and not_after (zero: none). ErrNotFound if
 	// absent, ErrActiveKeyExists when activating a key of an office that has an active one.
 	SetOfficeKeyStatus(ctx context.Context, kid string, status KeyStatus, notAfter time.Time) error
+
+	// EnqueueEvent writes e to the event outbox (ID from NewID and OccurredAt set if empty) and
+	// creates a pending delivery, due at e.OccurredAt, for every subscription active and
+	// matching it now (see Webhooks). Inside Store.Tx the event commits with the change it
+	// reports, or not at all. ErrConflict if the id exists.
+	EnqueueEvent(ctx context.Context, e *Event) error
 }
 
 // Txn is the view of the store inside one transaction.
@@ -149,6 +155,7 @@ type Store interface {
 	EnrolmentStore
 	ScanDataReader
 	StatsReader
+	Webhooks
 
 	// Tx runs fn in one transaction: committed if fn returns nil, rolled back otherwise (and on
 	// panic). Inside fn use tx only: a write through the Store (or a nested Tx) would wait for

@@ -21,6 +21,7 @@ import (
 	"sanmian/connectors/sim"
 	"sanmian/hub/app"
 	"sanmian/hub/auth"
+	"sanmian/hub/config"
 	"sanmian/hub/demo"
 	"sanmian/hub/seal"
 )
@@ -44,6 +45,10 @@ type Options struct {
 	// Logger receives everything the hub logs (default: discarded). The simulated platforms
 	// log elsewhere.
 	Logger *slog.Logger
+	// Configure adjusts the hub's configuration before the hub starts (hub.yaml settings).
+	Configure func(*config.Config)
+	// AppOptions are passed to app.New (a clock, for example).
+	AppOptions []app.Option
 }
 
 // Start runs the hub; it fails the test on any error.
@@ -82,7 +87,10 @@ func Start(tb testing.TB, o Options) *Hub {
 	if hubLog == nil {
 		hubLog = quiet
 	}
-	a, err := app.New(ctx, cfg, app.WithLogger(hubLog), app.WithCheckpointInterval(time.Hour))
+	if o.Configure != nil {
+		o.Configure(cfg)
+	}
+	a, err := app.New(ctx, cfg, append([]app.Option{app.WithLogger(hubLog), app.WithCheckpointInterval(time.Hour)}, o.AppOptions...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}

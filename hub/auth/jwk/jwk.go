@@ -1,14 +1,15 @@
 package jwk
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	jose "github.com/lestrrat-go/jwx/v3/jwk"
 )
 
 // Algorithm names (RFC 7518, RFC 8037) of the keys this package handles.
@@ -22,10 +23,6 @@ const MaxSetSize = 1 << 20
 
 // maxKeys bounds the number of keys in one set.
 const maxKeys = 1000
-
-// b64 is the strict unpadded base64url encoding JOSE uses: non-canonical
-// trailing bits are refused so that one key has exactly one encoding.
-var b64 = base64.RawURLEncoding.Strict()
 
 // Key is one public signing key with its key id. Public is either
 // ed25519.PublicKey (Alg EdDSA) or *ecdsa.PublicKey on P-256 (Alg ES256).
@@ -91,54 +88,37 @@ func (s Set) Lookup(kid string) (Key, bool) {
 	return Key{}, false
 }
 
-// wireKey is the JSON form of one key. Members are json.RawMessage where a
-// wrong JSON type must be an error rather than silently ignored.
-type wireKey struct {
-	Kty string `json:"kty"`
-	Crv string `json:"crv,omitempty"`
-	X   string `json:"x,omitempty"`
-	Y   string `json:"y,omitempty"`
-	D   string `json:"d,omitempty"`
-	Kid string `json:"kid,omitempty"`
-	Use string `json:"use,omitempty"`
-	Alg string `json:"alg,omitempty"`
-}
-
-type wireSet struct {
-	Keys []json.RawMessage `json:"keys"`
-}
-
-// Parse reads a JWK Set document. Keys whose kty or crv this package does
-// not support (RSA, P-384, X25519, symmetric "oct" ...) are skipped, as RFC
-// 7517 section 5 asks; every supported key must be well formed, carry a
-// unique kid, and have no private member, or the whole set is refused (a
-// half-read key set hides configuration mistakes).
+// Parse reads a JWK Set document with github.com/lestrrat-go/jwx. Keys whose
+// kty or crv this package does not support (RSA, P-384, X25519, symmetric
+// "oct" ...) are skipped, as RFC 7517 section 5 asks; every supported key
+// must be well formed, carry a unique kid, and have no private member, or
+// the whole set is refused (a half-read key set hides configuration
+// mistakes).
 func Parse(data []byte) (Set, error) {
 	if len(data) > MaxSetSize {
 		return Set{}, fmt.Errorf("%w: larger than %d bytes", ErrMalformed, MaxSetSize)
 	}
-	var ws wireSet
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&ws); err != nil {
-		return Set{}, fmt.Errorf("%w: not a JSON key set", ErrMalformed)
+	// jwx also reads a lone key as a set of one; a key set must have "keys".
+	var shape struct {
+		Keys []json.RawMessage `json:"keys"`
 	}
-	if dec.More() {
-		return Set{}, fmt.Errorf("%w: trailing data", ErrMalformed)
+	if err := json.Unmarshal(data, &shape); err != nil || shape.Keys == nil {
+		return Set{}, fmt.Errorf("%w: not a JSON object with a \"keys\" array", ErrMalformed)
 	}
-	if ws.Keys == nil {
-		return Set{}, fmt.Errorf("%w: no \"keys\" array", ErrMalformed)
-	}
-	if len(ws.Keys) > maxKeys {
+	if len(shape.Keys) > maxKeys {
 		return Set{}, fmt.Errorf("%w: more than %d keys", ErrMalformed, maxKeys)
 	}
-	keys := make([]Key, 0, len(ws.Keys))
-	seen := make(map[string]bool, len(ws.Keys))
-	for i, raw := range ws.Keys {
-		var wk wireKey
-		if err := json.Unmarshal(raw, &wk); err != nil {
-			return Set{}, fmt.Errorf("%w: key %d: not a JSON object with string members", ErrMalformed, i)
-		}
-		k, ok, err := parseKey(wk)
+	// Not strict: an entry jwx cannot read is kept as a placeholder, so that
+	// an unsupported key type is skipped, not fatal.
+	js, err := jose.Parse(data, jose.WithStrictKeySetParsing(false), jose.WithMaxKeys(maxKeys))
+	if err != nil {
+		return Set{}, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	keys := make([]Key, 0, js.Len())
+	seen := make(map[string]bool, js.Len())
+	for i := range js.Len() {
+		jk, _ := js.Key(i)
+		k, ok, err := fromJOSE(jk)
 		if err != nil {
 			return Set{}, fmt.Errorf("key %d: %w", i, err)
 		}
@@ -154,84 +134,81 @@ func Parse(data []byte) (Set, error) {
 	return Set{keys: keys}, nil
 }
 
-// parseKey converts one wire key; ok is false for an unsupported type.
-func parseKey(wk wireKey) (Key, bool, error) {
+// supported reports whether kty and crv name a key type this package handles.
+func supported(kty, crv string) bool {
+	return (kty == "OKP" && crv == "Ed25519") || (kty == "EC" && crv == "P-256")
+}
+
+// fromJOSE converts one parsed key; ok is false for an unsupported type.
+func fromJOSE(jk jose.Key) (Key, bool, error) {
+	if jose.IsUnsupportedKey(jk) {
+		// jwx could not read the entry: skip it unless it claims to be a key
+		// type this package handles, which must then be well formed.
+		raw, err := json.Marshal(jk)
+		if err != nil {
+			return Key{}, false, fmt.Errorf("%w: unreadable entry", ErrMalformed)
+		}
+		var head struct{ Kty, Crv string }
+		if err := json.Unmarshal(raw, &head); err != nil {
+			return Key{}, false, fmt.Errorf("%w: kty or crv is not a string", ErrMalformed)
+		}
+		if supported(head.Kty, head.Crv) {
+			return Key{}, false, fmt.Errorf("%w: %s %s key: %w", ErrInvalidKey, head.Kty, head.Crv, jk.(jose.UnsupportedKey).Reason())
+		}
+		return Key{}, false, nil
+	}
+	var raw any
+	if err := jose.Export(jk, &raw); err != nil {
+		return Key{}, false, nil // a type jwx reads but cannot export (none of ours)
+	}
 	var alg string
-	switch {
-	case wk.Kty == "OKP" && wk.Crv == "Ed25519":
+	switch pk := raw.(type) {
+	case ed25519.PublicKey:
 		alg = AlgEdDSA
-	case wk.Kty == "EC" && wk.Crv == "P-256":
+	case *ecdsa.PublicKey:
+		if pk.Curve != elliptic.P256() {
+			return Key{}, false, nil
+		}
 		alg = AlgES256
+	case ed25519.PrivateKey, *ecdsa.PrivateKey:
+		return Key{}, false, fmt.Errorf("%w: private key member in a public key set", ErrInvalidKey)
 	default:
 		return Key{}, false, nil
 	}
-	if wk.D != "" {
-		return Key{}, false, fmt.Errorf("%w: private key member in a public key set", ErrInvalidKey)
-	}
-	if wk.Kid == "" {
+	kid, _ := jk.KeyID()
+	if kid == "" {
 		return Key{}, false, fmt.Errorf("%w: missing kid", ErrInvalidKey)
 	}
-	if wk.Alg != "" && wk.Alg != alg {
+	if a, ok := jk.Algorithm(); ok && a.String() != alg {
 		return Key{}, false, fmt.Errorf("%w: alg does not match key type", ErrInvalidKey)
 	}
-	if wk.Use != "" && wk.Use != "sig" {
+	if u, ok := jk.KeyUsage(); ok && u != "sig" {
 		return Key{}, false, fmt.Errorf("%w: use is not \"sig\"", ErrInvalidKey)
 	}
-	x, err := b64.DecodeString(wk.X)
-	if err != nil {
-		return Key{}, false, fmt.Errorf("%w: x is not base64url", ErrMalformed)
-	}
-	switch alg {
-	case AlgEdDSA:
-		if wk.Y != "" {
-			return Key{}, false, fmt.Errorf("%w: OKP key with y", ErrInvalidKey)
-		}
-		if len(x) != ed25519.PublicKeySize {
-			return Key{}, false, fmt.Errorf("%w: Ed25519 x must be 32 bytes", ErrInvalidKey)
-		}
-		return Key{Kid: wk.Kid, Alg: alg, Public: ed25519.PublicKey(x)}, true, nil
-	default: // ES256
-		y, err := b64.DecodeString(wk.Y)
-		if err != nil {
-			return Key{}, false, fmt.Errorf("%w: y is not base64url", ErrMalformed)
-		}
-		if len(x) != 32 || len(y) != 32 {
-			return Key{}, false, fmt.Errorf("%w: P-256 x and y must be 32 bytes", ErrInvalidKey)
-		}
-		point := make([]byte, 0, 65)
-		point = append(point, 4)
-		point = append(point, x...)
-		point = append(point, y...)
-		pk, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), point)
-		if err != nil {
-			return Key{}, false, fmt.Errorf("%w: point not on P-256", ErrInvalidKey)
-		}
-		return Key{Kid: wk.Kid, Alg: alg, Public: pk}, true, nil
-	}
+	return Key{Kid: kid, Alg: alg, Public: raw}, true, nil
 }
 
-// Marshal writes the set as an RFC 7517 JWK Set with "use":"sig" and the
-// "alg" of each key. The output parses back to an equal set.
+// Marshal writes the set as an RFC 7517 JWK Set (with jwx), each key with
+// its kid, "use":"sig" and its "alg". The output parses back to an equal set.
 func (s Set) Marshal() ([]byte, error) {
-	out := struct {
-		Keys []wireKey `json:"keys"`
-	}{Keys: make([]wireKey, 0, len(s.keys))}
+	js := jose.NewSet()
 	for _, k := range s.keys {
-		wk := wireKey{Kid: k.Kid, Use: "sig", Alg: k.Alg}
-		switch pk := k.Public.(type) {
-		case ed25519.PublicKey:
-			wk.Kty, wk.Crv, wk.X = "OKP", "Ed25519", b64.EncodeToString(pk)
-		case *ecdsa.PublicKey:
-			raw, err := pk.Bytes()
-			if err != nil || len(raw) != 65 {
-				return nil, fmt.Errorf("%w: kid %q: P-256 encoding", ErrInvalidKey, k.Kid)
-			}
-			wk.Kty, wk.Crv = "EC", "P-256"
-			wk.X, wk.Y = b64.EncodeToString(raw[1:33]), b64.EncodeToString(raw[33:])
-		default:
+		jk, err := jose.Import(k.Public)
+		if err != nil {
 			return nil, fmt.Errorf("%w: kid %q: %T", ErrUnsupportedKey, k.Kid, k.Public)
 		}
-		out.Keys = append(out.Keys, wk)
+		alg := jwa.EdDSA()
+		if k.Alg == AlgES256 {
+			alg = jwa.ES256()
+		}
+		for name, v := range map[string]any{jose.KeyIDKey: k.Kid, jose.KeyUsageKey: "sig", jose.AlgorithmKey: alg} {
+			if err := jk.Set(name, v); err != nil {
+				return nil, fmt.Errorf("%w: kid %q: %w", ErrInvalidKey, k.Kid, err)
+			}
+		}
+		if err := js.AddKey(jk); err != nil {
+			return nil, fmt.Errorf("%w: kid %q: %w", ErrInvalidKey, k.Kid, err)
+		}
 	}
-	return json.Marshal(out)
+	return json.Marshal(js)
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -38,8 +39,14 @@ func TestParse(t *testing.T) {
 		{"alg_mismatch", `{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + rfc8037X + `","kid":"a","alg":"ES256"}]}`, 0, ErrInvalidKey},
 		{"use_enc", `{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + rfc8037X + `","kid":"a","use":"enc"}]}`, 0, ErrInvalidKey},
 		{"short_x", `{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AAAA","kid":"a"}]}`, 0, ErrInvalidKey},
-		{"padded_x", `{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + rfc8037X + `=","kid":"a"}]}`, 0, ErrMalformed},
-		{"non_canonical_x", `{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + rfc8037X[:42] + `p","kid":"a"}]}`, 0, ErrMalformed},
+		// jwx decodes base64url leniently: padding and non-zero trailing bits read as the
+		// same 32 bytes.
+		{"padded_x_read", `{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + rfc8037X + `=","kid":"a"}]}`, 1, nil},
+		{"non_canonical_x_read", `{"keys":[{"kty":"OKP","crv":"Ed25519","x":"` + rfc8037X[:42] + `p","kid":"a"}]}`, 1, nil},
+		{"x_not_base64", `{"keys":[{"kty":"OKP","crv":"Ed25519","x":"!!!!","kid":"a"}]}`, 0, ErrInvalidKey},
+		{"ec_missing_y", `{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","kid":"e"}]}`, 0, ErrInvalidKey},
+		{"p384_skipped", `{"keys":[{"kty":"EC","crv":"P-384","x":"AA","y":"AA","kid":"e"}]}`, 0, nil},
+		{"lone_key_not_a_set", `{"kty":"OKP","crv":"Ed25519","x":"` + rfc8037X + `","kid":"a"}`, 0, ErrMalformed},
 		{"ec_point_off_curve", `{"keys":[{"kty":"EC","crv":"P-256","x":"` + strings.Repeat("A", 43) + `","y":"` + strings.Repeat("A", 42) + `E","kid":"e"}]}`, 0, ErrInvalidKey},
 		{"too_large", `{"keys":[` + strings.Repeat(" ", MaxSetSize) + `]}`, 0, ErrMalformed},
 	}
@@ -87,8 +94,19 @@ func TestMarshalRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(doc), `"kty":"OKP","crv":"Ed25519"`) || !strings.Contains(string(doc), `"alg":"ES256"`) {
-		t.Fatalf("unexpected JWKS %s", doc)
+	var members struct{ Keys []map[string]string }
+	if err := json.Unmarshal(doc, &members); err != nil || len(members.Keys) != 2 {
+		t.Fatalf("JWKS %s: %v", doc, err)
+	}
+	for i, want := range []map[string]string{
+		{"kty": "OKP", "crv": "Ed25519", "kid": "ed-1", "use": "sig", "alg": "EdDSA"},
+		{"kty": "EC", "crv": "P-256", "kid": "ec-1", "use": "sig", "alg": "ES256"},
+	} {
+		for m, v := range want {
+			if members.Keys[i][m] != v {
+				t.Fatalf("key %d: %s = %q, want %q in %s", i, m, members.Keys[i][m], v, doc)
+			}
+		}
 	}
 	back, err := Parse(doc)
 	if err != nil {

@@ -22,9 +22,8 @@ type Program struct {
 	funcs []*function
 	// dyn maps a data path ("g0/sanmian/eligibility/fail/elderly_allowance") to the function
 	// computing it, for CallDynamicStmt.
-	dyn      map[string]*function
-	nlocals  int
-	maxDepth int
+	dyn     map[string]*function
+	nlocals int
 }
 
 type function struct {
@@ -85,7 +84,7 @@ type operand struct {
 
 type stmt struct {
 	op      opcode
-	a, b, c operand
+	a, b, c operand //lint:ignore U1000 c is not read yet; remove it with the next change to stmt
 	target  int
 	n       int // break index, array capacity
 	blocks  []*block

@@ -1351,7 +1351,7 @@ p := a.c.d`,
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := ast.NewCompiler().WithBuiltins(map[string]*ast.Builtin{decl.Name: decl})
+		c := ast.NewCompiler().WithCapabilities(&ast.Capabilities{Builtins: append(ast.CapabilitiesForThisVersion().Builtins, decl)})
 		if c.Compile(map[string]*ast.Module{"test.rego": mod}); c.Failed() {
 			t.Fatal(c.Errors)
 		}

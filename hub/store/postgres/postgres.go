@@ -91,6 +91,7 @@ func Open(ctx context.Context, dsn string, opts ...store.Option) (*Store, error)
 		Dollar:          true,
 		ArrayBind:       true,
 		ForUpdate:       " FOR UPDATE",
+		SkipLocked:      " FOR UPDATE SKIP LOCKED",
 		NextStatusIndex: `SELECT nextval('permit_status_index_seq')`,
 		MaxStatusIndex:  `SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM permit_status_index_seq`,
 		MaxParams:       65535,

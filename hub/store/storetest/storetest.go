@@ -68,6 +68,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
+	for _, tc := range webhookCases {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+	}
 }
 
 // RunShared runs the cross-process cases: openPair returns two independent stores (own
@@ -88,6 +91,10 @@ func RunShared(t *testing.T, openPair func(t *testing.T) (store.Store, store.Sto
 	t.Run("office_key_concurrent_ensure_two_processes", func(t *testing.T) {
 		a, b := openPair(t)
 		ensureKeyRace(t, []store.Store{a, b})
+	})
+	t.Run("webhook_claim_concurrent_each_once_two_processes", func(t *testing.T) {
+		a, b := openPair(t)
+		claimRace(t, []store.Store{a, b, a, b})
 	})
 }
 

@@ -8,8 +8,10 @@ import { initCounter } from "./counter.js";
 import { initReview, loadList } from "./review.js";
 import { initPermit, showPermit } from "./permit.js";
 import { initDataUse } from "./datause.js";
+import { initConsole, showConsole } from "./console.js";
+import { initLanguage } from "./i18n.js";
 
-const PAGES = ["counter", "review", "permit", "datause"];
+const PAGES = ["counter", "review", "permit", "datause", "audit"];
 
 function showCaller() {
   const who = document.getElementById("who");
@@ -37,17 +39,19 @@ function route() {
   let name = PAGES.includes(page) ? page : "";
   if (!name) {
     const role = (decodeToken(getToken()) || {}).role;
-    name = role === "reviewer" ? "review" : role === "auditor" ? "datause" : "counter";
+    name = role === "reviewer" ? "review" : role === "auditor" ? "audit" : "counter";
   }
   for (const p of PAGES) document.getElementById("page-" + p).hidden = p !== name;
   for (const a of document.querySelectorAll(".tabs a")) a.classList.toggle("active", a.dataset.page === name);
   if (name === "permit" && arg) showPermit(decodeURIComponent(arg));
   if (name === "review" && getToken()) loadList();
+  if (name === "audit" && getToken()) showConsole();
 }
 
 function init() {
   // A blocked load (an asset from elsewhere, an inline script) is a bug: count it where a test
   // and a support call can see it.
+  initLanguage();
   let violations = 0;
   document.addEventListener("securitypolicyviolation", (e) => {
     violations++;
@@ -76,6 +80,7 @@ function init() {
   initReview();
   initPermit();
   initDataUse();
+  initConsole();
   window.addEventListener("hashchange", route);
   route();
   document.body.dataset.ready = "true";

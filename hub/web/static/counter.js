@@ -4,7 +4,7 @@
 import { request, Attempt } from "./api.js";
 import { validateIDNumber } from "./idnumber.js";
 import { h, LEVEL, STATUS, fmtTime, divisionLabel } from "./labels.js";
-import { showProblem, clearProblem, items, itemLabel, busy } from "./ui.js";
+import { showProblem, clearProblem, items, itemLabel, itemName, busy } from "./ui.js";
 import { fieldsTable, decisionPanel, summary } from "./form.js";
 import { SignaturePad } from "./signature.js";
 
@@ -20,9 +20,9 @@ export async function initCounter() {
 
   try {
     const m = await items();
-    const list = [...m.values()].sort((a, b) => a.name_zh.localeCompare(b.name_zh, "zh-CN"));
+    const list = [...m.values()].sort((a, b) => itemName(a).localeCompare(itemName(b), "zh-CN"));
     select.replaceChildren(h("option", { value: "" }, "— 请选择办理事项 —"),
-      ...list.map((it) => h("option", { value: it.code }, `${it.name_zh}${it.instant ? "（可秒批）" : ""}`)));
+      ...list.map((it) => h("option", { value: it.code }, `${itemName(it)}${it.instant ? "（可秒批）" : ""}`)));
   } catch (e) {
     select.replaceChildren(h("option", { value: "" }, "（事项加载失败）"));
     showProblem(e, "加载事项");
@@ -81,7 +81,7 @@ async function loadReturned() {
     tbody.replaceChildren(...apps.map((a) => h("tr", { "data-id": a.id },
       h("td", { class: "mono" }, a.id.slice(0, 12) + "…"),
       h("td", {}, itemLabel(a.item)),
-      h("td", {}, (a.applicant && a.applicant.name) || "", " ", h("span", { class: "mono" }, a.applicant && a.applicant.id_number)),
+      h("td", { class: "applicant" }, h("span", { class: "data applicant-name" }, (a.applicant && a.applicant.name) || ""), " ", h("span", { class: "mono" }, a.applicant && a.applicant.id_number)),
       h("td", {}, STATUS[a.status] || a.status),
       h("td", {}, fmtTime(a.updated_at)),
       h("td", {}, h("button", { type: "button", onclick: () => openApplication(a.id) }, "打开")))));

@@ -2,6 +2,15 @@
 
 import { h, fmtTime, fmtValue, platformTag, STATUS, LEVEL, MISSING, PLATFORM, divisionLabel } from "./labels.js";
 import { itemLabel } from "./ui.js";
+import { currentLang } from "./i18n.js";
+
+// fieldLabel is a form field's label: the hub's Chinese label, or in English the field's
+// code made readable ("birth_date" → "Birth date"), the hub having no English labels.
+function fieldLabel(f) {
+  if (currentLang() !== "en" || !f.name) return f.label || f.name;
+  const s = f.name.replace(/_/g, " ");
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
 
 /**
  * fieldsTable renders the form. With declinable set, each pre-filled field gets a 拒绝自动填充
@@ -15,7 +24,7 @@ export function fieldsTable(app, declinable) {
     if (src && src.stale) status.push(h("span", { class: "tag stale", title: "平台暂不可用，使用缓存数据" }, "⚠ 缓存数据，可能过期"));
     if (f.declined) status.push(h("span", { class: "tag manual" }, "申请人拒绝自动填充"));
     else if (f.manual) status.push(h("span", { class: "tag manual" }, "需窗口录入"));
-    if (f.note) status.push(h("div", { class: "meta" }, f.note));
+    if (f.note) status.push(h("div", { class: "meta data" }, f.note));
     let decline = "";
     if (declinable && src && !f.declined) {
       const note = h("input", { class: "note-input", name: "note-" + f.name, placeholder: "说明（如：申请人提交原件核验）", hidden: true });
@@ -26,8 +35,8 @@ export function fieldsTable(app, declinable) {
       ? h("input", { class: "value-input", name: "value-" + f.name, maxlength: 200, placeholder: "窗口录入" })
       : null;
     return h("tr", { "data-field": f.name, class: f.declined ? "declined" : "" },
-      h("th", { scope: "row" }, f.label || f.name),
-      h("td", { class: "value" }, entry || (isDivisionCode(f) ? divisionLabel(f.value) : fmtValue(f.value))),
+      h("th", { scope: "row", title: currentLang() === "en" ? null : f.name }, fieldLabel(f)),
+      h("td", { class: "value data" }, entry || (isDivisionCode(f) ? divisionLabel(f.value) : fmtValue(f.value))),
       h("td", {}, src ? platformTag(src.platform) : "—"),
       h("td", { class: "meta" }, src ? [h("div", { class: "mono" }, src.record || ""), src.endpoint ? h("div", {}, src.endpoint) : ""] : ""),
       h("td", { class: "time", title: src ? src.fetched_at : "" }, src ? timeCell(src.fetched_at) : ""),
@@ -63,7 +72,7 @@ export function decisionPanel(app) {
     d.instant ? h("span", { class: "tag other" }, "可秒批") : null)];
   if (d.reasons && d.reasons.length) {
     parts.push(h("h3", {}, "依据与理由"), h("ul", { class: "reasons" }, d.reasons.map((r) =>
-      h("li", {}, r.zh || r.code, r.rule ? h("small", {}, "　" + r.rule) : "", r.en ? h("div", { class: "en" }, r.en) : ""))));
+      h("li", {}, h("span", { class: "reason-text" }, r.zh || r.code), r.rule ? h("small", { class: "data" }, "　" + r.rule) : "", r.en ? h("div", { class: "en" }, r.en) : ""))));
   }
   if (d.missing && d.missing.length) {
     parts.push(h("h3", {}, "缺少的证明材料"), h("ul", { id: "missing" }, d.missing.map((m) => h("li", {}, MISSING[m] || m, " ", h("small", {}, m)))));
@@ -83,7 +92,7 @@ export function summary(app) {
   return h("dl", { class: "kv" },
     h("dt", {}, "申请编号"), h("dd", { class: "mono", id: "app-id" }, app.id),
     h("dt", {}, "办理事项"), h("dd", {}, itemLabel(app.item)),
-    h("dt", {}, "申请人"), h("dd", {}, (a.name ? a.name + "　" : ""), h("span", { class: "mono" }, a.id_number || "")),
+    h("dt", {}, "申请人"), h("dd", {}, h("span", { class: "data" }, a.name ? a.name + "　" : ""), h("span", { class: "mono" }, a.id_number || "")),
     h("dt", {}, "所在村"), h("dd", {}, divisionLabel(app.village)),
     h("dt", {}, "状态"), h("dd", { id: "app-status" }, STATUS[app.status] || app.status,
       app.awaiting ? [`（待${LEVEL[app.awaiting.level] || app.awaiting.level}审核：`, divisionLabel(app.awaiting.division), "）"] : ""));

@@ -81,3 +81,8 @@ export function divisionLabel(code) {
   if (code) divisionName(code).then((n) => { if (n) el.textContent = `${n}（${code}）`; });
   return el;
 }
+
+export const AUDIT_ACTION = {
+  lookup: "数据查询", decision: "政策判定", refusal: "拒绝访问", confirmation: "申请人确认", review: "审核",
+  permit: "签发批文", revocation: "撤销批文", replay: "判定重放", key: "密钥", sync: "数据同步", verify: "核验审计链",
+};

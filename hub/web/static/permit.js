@@ -59,7 +59,7 @@ export async function showPermit(id) {
       h("dt", {}, "签发机关"), h("dd", {}, divisionLabel(p.issuer)),
       h("dt", {}, "签章密钥"), h("dd", { class: "mono" }, p.kid || ""),
       p.application_id ? [h("dt", {}, "申请编号"), h("dd", { class: "mono" }, p.application_id)] : null,
-      p.revoked_at ? [h("dt", {}, "撤销时间"), h("dd", {}, fmtTime(p.revoked_at) + "　" + (p.revocation_reason || ""))] : null),
+      p.revoked_at ? [h("dt", {}, "撤销时间"), h("dd", {}, fmtTime(p.revoked_at), "　", h("span", { class: "data" }, p.revocation_reason || ""))] : null),
     h("div", { class: "actions" }, printLink, verifyBtn),
     h("details", {}, h("summary", {}, "电子批文原文（JWS）"), h("textarea", { rows: 4, readonly: true, class: "mono" }, p.token))));
 }

@@ -28,7 +28,7 @@ export async function loadList() {
     tbody.replaceChildren(...apps.map((a) => h("tr", { "data-id": a.id, class: own(a) ? "other-level" : "" },
       h("td", { class: "mono" }, a.id.slice(0, 12) + "…"),
       h("td", {}, itemLabel(a.item)),
-      h("td", {}, (a.applicant && a.applicant.name) || "", " ", h("span", { class: "mono" }, a.applicant && a.applicant.id_number)),
+      h("td", { class: "applicant" }, h("span", { class: "data applicant-name" }, (a.applicant && a.applicant.name) || ""), " ", h("span", { class: "mono" }, a.applicant && a.applicant.id_number)),
       h("td", {}, divisionLabel(a.village)),
       h("td", {}, a.awaiting ? LEVEL[a.awaiting.level] || a.awaiting.level : "", own(a) ? h("div", {}, h("small", {}, "非本级")) : ""),
       h("td", {}, fmtTime(a.updated_at)),

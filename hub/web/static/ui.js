@@ -2,6 +2,7 @@
 
 import { request, ProblemError } from "./api.js";
 import { h } from "./labels.js";
+import { currentLang } from "./i18n.js";
 
 /** showProblem shows an error: the problem's title and detail, field errors and the request id. */
 export function showProblem(err, context) {
@@ -44,10 +45,15 @@ export function items() {
   return itemsPromise;
 }
 
-/** itemLabel is an element showing an item's Chinese name (the code until it is known). */
+/** itemName is an item's name in the interface language. */
+export function itemName(it) {
+  return (currentLang() === "en" && it.name_en) || it.name_zh;
+}
+
+/** itemLabel is an element showing an item's name (the code until it is known). */
 export function itemLabel(code) {
   const el = h("span", { class: "item-name", title: code }, code);
-  items().then((m) => { const it = m.get(code); if (it) el.textContent = it.name_zh; }).catch(() => {});
+  items().then((m) => { const it = m.get(code); if (it) el.textContent = itemName(it); }).catch(() => {});
   return el;
 }
 

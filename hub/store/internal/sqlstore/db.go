@@ -21,6 +21,9 @@ import (
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"sanmian/hub/store"
 )
@@ -39,6 +42,9 @@ type Dialect struct {
 	// ForUpdate is appended to a SELECT that must lock its rows until commit ("" if the
 	// backend serialises writers anyway).
 	ForUpdate string
+	// SkipLocked is appended to the SELECT that picks deliveries to claim, so concurrent
+	// claimers pass over each other's rows ("" if the backend serialises writers anyway).
+	SkipLocked string
 	// NextStatusIndex returns a fresh status-list index; MaxStatusIndex the highest one issued.
 	NextStatusIndex string
 	MaxStatusIndex  string
@@ -177,13 +183,29 @@ func (db *DB) SubjectDigest(idNumber string) string {
 	return store.SubjectDigest(db.subjectKey, idNumber)
 }
 
-// Tx implements store.Store.
-func (db *DB) Tx(ctx context.Context, fn func(tx store.Txn) error) error {
+// Tx implements store.Store. When ctx carries a recording span, the transaction is traced
+// ("store.tx", with the backend and whether it was group-committed).
+func (db *DB) Tx(ctx context.Context, fn func(tx store.Txn) error) (err error) {
+	if parent := trace.SpanFromContext(ctx); parent.IsRecording() {
+		var span trace.Span
+		ctx, span = parent.TracerProvider().Tracer(TracerName).Start(ctx, "store.tx",
+			trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(attribute.String("db.system.name", db.d.Name), attribute.Bool("sanmian.group_commit", db.d.GroupCommit)))
+		defer func() {
+			if err != nil {
+				span.SetStatus(codes.Error, "transaction failed")
+			}
+			span.End()
+		}()
+	}
 	if db.d.GroupCommit {
 		return db.groupTx(ctx, fn)
 	}
 	return db.plainTx(ctx, fn)
 }
+
+// TracerName is the instrumentation scope of the transaction spans.
+const TracerName = "sanmian/hub/store"
 
 // plainTx runs fn in a transaction of its own.
 func (db *DB) plainTx(ctx context.Context, fn func(tx store.Txn) error) (err error) {

@@ -258,3 +258,81 @@ func (r reader) CountFeeds(ctx context.Context) (store.FeedCounts, error) {
 		(SELECT COUNT(*) FROM resident_city), (SELECT COUNT(*) FROM resident_child_links)`).Scan(&c.Residents, &c.Province, &c.City, &c.ChildLinks)
 	return c, wrap("count feeds", err)
 }
+
+// EachScanResident implements store.ScanBulkReader.
+func (r reader) EachScanResident(ctx context.Context, division string, fn func(*store.ScanResident, []string) error) error {
+	enrolled := map[string][]string{}
+	erows, err := r.q.QueryContext(ctx, r.d.SQL(`SELECT id_number, item FROM resident_enrolments ORDER BY id_number, item`))
+	if err != nil {
+		return wrap("read enrolments", err)
+	}
+	for erows.Next() {
+		var id, item string
+		if err := erows.Scan(&id, &item); err != nil {
+			erows.Close()
+			return wrap("scan enrolment", err)
+		}
+		enrolled[id] = append(enrolled[id], item)
+	}
+	erows.Close()
+	if err := erows.Err(); err != nil {
+		return wrap("read enrolments", err)
+	}
+	rows, err := r.q.QueryContext(ctx, r.d.SQL(`SELECT `+scanResidentCols+` FROM scan_residents WHERE village LIKE ? ORDER BY id_number`), division+"%")
+	if err != nil {
+		return wrap("read scan residents", err)
+	}
+	defer rows.Close()
+	var s store.ScanResident
+	for rows.Next() {
+		s = store.ScanResident{}
+		p, c := &s.Province, &s.City
+		if err := rows.Scan(
+			&s.IDNumber, &s.Name, &s.Sex, &s.BirthDate, &s.Town, &s.Village, &s.HouseholdID, &s.Relation, &s.HukouType,
+			&s.Deceased, &s.DeceasedSource, &p.DeathDate, &s.Dibao, &s.Tekun, &s.Veteran, &s.InSchool, &s.CollectiveMember,
+			&s.LandMu, &s.HomesteadM2, &s.HouseGrade, &s.DisabilityCategory, &s.DisabilityGrade, &p.DisabilityNumber,
+			&p.DisabilityCategory, &p.DisabilityGrade, &p.DisabilityValidUntil, &p.DisabilityStatus, &p.OnlyChildHonour,
+			&p.SpouseID, &c.Pension, &c.PensionSince, &c.PensionMonthly, &c.Medical, &c.MedicalYear, &c.Employment,
+			&c.UnemployedSince, &c.EmploymentDifficulty, &s.ProvinceSynced, &s.CitySynced); err != nil {
+			return wrap("scan scan resident", err)
+		}
+		if s.ProvinceSynced {
+			p.IDNumber = s.IDNumber
+			p.Deceased = s.DeceasedSource == "province" || s.DeceasedSource == "both"
+		}
+		if s.CitySynced {
+			c.IDNumber = s.IDNumber
+		}
+		if err := fn(&s, enrolled[s.IDNumber]); err != nil {
+			return err
+		}
+	}
+	return wrap("read scan residents", rows.Err())
+}
+
+// AllChildLinks implements store.ScanBulkReader.
+func (r reader) AllChildLinks(ctx context.Context) ([]store.ChildLink, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT parent_id, child_id, source FROM child_links ORDER BY parent_id, child_id, source`)
+	if err != nil {
+		return nil, wrap("read child links", err)
+	}
+	return scanLinks(rows)
+}
+
+// FilterScanResidents implements store.ScanBulkReader.
+func (r reader) FilterScanResidents(ctx context.Context, division, where string) ([]string, []string, error) {
+	rows, err := r.q.QueryContext(ctx, r.d.SQL(`SELECT id_number, village FROM scan_residents WHERE village LIKE ? AND (`+where+`) ORDER BY id_number`), division+"%")
+	if err != nil {
+		return nil, nil, wrap("filter scan residents", err)
+	}
+	defer rows.Close()
+	var ids, villages []string
+	for rows.Next() {
+		var id, v string
+		if err := rows.Scan(&id, &v); err != nil {
+			return nil, nil, wrap("filter scan residents", err)
+		}
+		ids, villages = append(ids, id), append(villages, v)
+	}
+	return ids, villages, wrap("filter scan residents", rows.Err())
+}

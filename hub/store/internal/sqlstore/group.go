@@ -102,7 +102,7 @@ func (db *DB) runGroup(batch []*groupReq) {
 	if len(batch) == 1 {
 		// Alone: a plain transaction, as without group commit.
 		r := batch[0]
-		r.err, r.panicked, r.panicVal = db.singleTx(r.ctx, r.fn)
+		r.panicked, r.panicVal, r.err = db.singleTx(r.ctx, r.fn)
 		return
 	}
 	tx, err := db.w.BeginTx(ctx, nil)
@@ -138,7 +138,7 @@ func (db *DB) runGroup(batch []*groupReq) {
 			return
 		}
 		saved := *w.ah
-		r.err, r.panicked, r.panicVal = call(r.fn, w)
+		r.panicked, r.panicVal, r.err = call(r.fn, w)
 		if r.err != nil || r.panicked {
 			*w.ah = saved
 			if _, err := q.ExecContext(ctx, "ROLLBACK TO grp"); err != nil {
@@ -171,23 +171,23 @@ func (db *DB) runGroup(batch []*groupReq) {
 }
 
 // call runs fn, turning a panic into a value to re-raise in the caller's goroutine.
-func call(fn func(tx store.Txn) error, w *writer) (err error, panicked bool, val any) {
+func call(fn func(tx store.Txn) error, w *writer) (panicked bool, val any, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err, panicked, val = nil, true, v
+			panicked, val, err = true, v, nil
 		}
 	}()
-	return fn(w), false, nil
+	return false, nil, fn(w)
 }
 
 // singleTx runs fn in its own transaction, reporting a panic instead of raising it.
-func (db *DB) singleTx(ctx context.Context, fn func(tx store.Txn) error) (err error, panicked bool, val any) {
+func (db *DB) singleTx(ctx context.Context, fn func(tx store.Txn) error) (panicked bool, val any, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err, panicked, val = nil, true, v
+			panicked, val, err = true, v, nil
 		}
 	}()
-	return db.plainTx(ctx, fn), false, nil
+	return false, nil, db.plainTx(ctx, fn)
 }
 
 // groupQ is the queryer of a shared transaction. Statements run without the caller's

@@ -1,4 +1,4 @@
-package evidence
+package assembly
 
 import (
 	"cmp"
@@ -7,16 +7,20 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"sanmian/connectors"
 	"sanmian/connectors/cache"
+	"sanmian/hub/evidence"
 	"sanmian/hub/ident"
 )
 
-// Cache kinds used by the Assembler (platform, kind); TTLs are configured per
-// "<platform>.<kind>" in cache.Config.TTL.
+// Cache kinds used by the Assembler (platform, kind); lifetimes are configured per
+// "<platform>.<kind>" in cache.Config.TTL and cache.Config.MaxStale (CacheKinds).
 const (
 	KindPerson    = "person"    // province population base record
 	KindLicences  = "licences"  // province e-licences of a holder
@@ -26,26 +30,29 @@ const (
 	KindKinship   = "kinship"   // province kinship records (children) of a parent
 )
 
-// Missing entries (Bundle.Missing).
-const (
-	MissingProvincePerson    = "province.person"
-	MissingProvinceLicences  = "province.licences"
-	MissingCityInsurance     = "city.insurance"
-	MissingDistrictHousehold = "district.household"
-	MissingDistrictRolls     = "district.rolls"
-	MissingProvinceKinship   = "province.kinship"
-)
+// CacheKinds returns every "<platform>.<kind>" the Assembler caches, sorted: the kinds
+// hub.yaml's evidence section may configure.
+func CacheKinds() []string {
+	return []string{
+		string(evidence.City) + "." + KindInsurance,
+		string(evidence.District) + "." + KindHousehold,
+		string(evidence.District) + "." + KindResident,
+		string(evidence.Province) + "." + KindKinship,
+		string(evidence.Province) + "." + KindLicences,
+		string(evidence.Province) + "." + KindPerson,
+	}
+}
 
 // Assembler builds evidence Bundles from the three platforms: it fans out in parallel
 // across platforms, batches household members per platform, caches per kind with
 // stale-if-error, and reconciles the answers field by field (Authority), keeping
 // disagreements as Conflicts. Safe for concurrent use.
 type Assembler struct {
-	province         ProvinceSource
-	city             CitySource
-	district         DistrictSource
+	province         evidence.ProvinceSource
+	city             evidence.CitySource
+	district         evidence.DistrictSource
 	cache            *cache.Cache
-	index            HouseholdIndex
+	index            evidence.HouseholdIndex
 	districtParallel int
 }
 
@@ -57,12 +64,12 @@ func WithCache(c *cache.Cache) AssemblerOption { return func(a *Assembler) { a.c
 
 // WithHouseholdIndex gives the Assembler a local household index (the resident snapshot)
 // so that it can ask all platforms for the whole household at once.
-func WithHouseholdIndex(ix HouseholdIndex) AssemblerOption {
+func WithHouseholdIndex(ix evidence.HouseholdIndex) AssemblerOption {
 	return func(a *Assembler) { a.index = ix }
 }
 
-// NewAssembler returns an Assembler over the three platform sources (all required).
-func NewAssembler(province ProvinceSource, city CitySource, district DistrictSource, opts ...AssemblerOption) *Assembler {
+// New returns an Assembler over the three platform sources (all required).
+func New(province evidence.ProvinceSource, city evidence.CitySource, district evidence.DistrictSource, opts ...AssemblerOption) *Assembler {
 	a := &Assembler{province: province, city: city, district: district, districtParallel: 8}
 	for _, o := range opts {
 		o(a)
@@ -70,52 +77,15 @@ func NewAssembler(province ProvinceSource, city CitySource, district DistrictSou
 	return a
 }
 
-// AssembleOptions are per-request choices, usually derived from the item's policy.
-type AssembleOptions struct {
-	// AllowStale lets the Assembler serve cached evidence past its TTL, marked stale, when
-	// a platform fails.
-	AllowStale bool
-	// ApplicantOnly skips the other household members (the applicant's household record is
-	// still read for household-level rolls).
-	ApplicantOnly bool
-	// SkipHouseholdRecord, with ApplicantOnly, does not read the household record either:
-	// the applicant's resident record still gives the village, relation and rolls, but the
-	// household's land and homestead (Rolls.LandMu, Rolls.Homestead) are then absent. When
-	// the resident record cannot be read, both district.rolls and district.household are
-	// Missing, as without this option.
-	SkipHouseholdRecord bool
-	// Kinds lists the evidence kinds (the Missing names: province.person, province.licences,
-	// city.insurance, district.household, district.rolls) the caller needs; nil or empty means
-	// all. Only the optional kinds are ever skipped: province.licences (the dzzz/query call)
-	// and city.insurance (the city token and batchGet). The person records of the province
-	// and the district and the household record are always read, because they carry the
-	// village, the relation and the cross-level conflicts (deceased, village, name) the
-	// policies rely on. A skipped kind is neither fetched nor reported Missing; the bundle
-	// then carries no licences (empty list, no provenance) or no insurance (nil).
-	// province.kinship (the applicant's children wherever they live: the qsgx/query call and
-	// the children's own records) is read only when Kinds lists it, never by default.
-	Kinds []string
-}
-
-// wantsChildren reports whether the options ask for the applicant's children.
-func (o AssembleOptions) wantsChildren() bool {
-	return slices.Contains(o.Kinds, MissingProvinceKinship)
-}
-
-// wants reports whether the options ask for the evidence kind (a Missing name).
-func (o AssembleOptions) wants(kind string) bool {
-	return len(o.Kinds) == 0 || slices.Contains(o.Kinds, kind)
-}
-
 // gathered holds every platform answer of one Assemble call.
 type gathered struct {
 	mu        sync.Mutex
-	persons   map[string]cache.Result[ProvinceRecord]
-	licences  map[string]cache.Result[[]LicenceRecord]
-	insurance map[string]cache.Result[CityRecord]
-	residents map[string]cache.Result[DistrictResident]
-	kinship   map[string]cache.Result[[]KinshipRecord]
-	household *cache.Result[DistrictHousehold]
+	persons   map[string]cache.Result[evidence.ProvinceRecord]
+	licences  map[string]cache.Result[[]evidence.LicenceRecord]
+	insurance map[string]cache.Result[evidence.CityRecord]
+	residents map[string]cache.Result[evidence.DistrictResident]
+	kinship   map[string]cache.Result[[]evidence.KinshipRecord]
+	household *cache.Result[evidence.DistrictHousehold]
 	errs      map[string]error // Missing entry -> first error
 }
 
@@ -143,18 +113,42 @@ func mergeInto[V any](g *gathered, dst map[string]cache.Result[V], src map[strin
 // Assemble returns an error only for an invalid ID number (ErrInvalidIDNumber), a resident
 // no platform knows (ErrUnknownResident), a total failure (ErrNoEvidence) or a canceled
 // context.
-func (a *Assembler) Assemble(ctx context.Context, idNumber string, opts AssembleOptions) (Bundle, error) {
+//
+// When ctx carries a recording span, the assembly is traced ("evidence.assemble", with the
+// Missing kinds and the stale flag; never the ID number), and so is every platform call under
+// it.
+func (a *Assembler) Assemble(ctx context.Context, idNumber string, opts evidence.AssembleOptions) (evidence.Bundle, error) {
+	parent := trace.SpanFromContext(ctx)
+	if !parent.IsRecording() {
+		return a.assemble(ctx, idNumber, opts)
+	}
+	ctx, span := parent.TracerProvider().Tracer(TracerName).Start(ctx, "evidence.assemble",
+		trace.WithAttributes(attribute.Bool("sanmian.applicant_only", opts.ApplicantOnly), attribute.StringSlice("sanmian.kinds", opts.Kinds)))
+	defer span.End()
+	b, err := a.assemble(ctx, idNumber, opts)
+	if err != nil {
+		span.SetStatus(codes.Error, "assembly failed")
+		return b, err
+	}
+	span.SetAttributes(attribute.StringSlice("sanmian.missing", b.Missing), attribute.Bool("sanmian.stale", b.Stale))
+	return b, nil
+}
+
+// TracerName is the instrumentation scope of the evidence assembly span.
+const TracerName = "sanmian/hub/evidence/assembly"
+
+func (a *Assembler) assemble(ctx context.Context, idNumber string, opts evidence.AssembleOptions) (evidence.Bundle, error) {
 	n, err := ident.ParseIDNumber(idNumber)
 	if err != nil {
-		return Bundle{}, fmt.Errorf("%w: %w", ErrInvalidIDNumber, errors.Unwrap(err))
+		return evidence.Bundle{}, fmt.Errorf("%w: %w", evidence.ErrInvalidIDNumber, errors.Unwrap(err))
 	}
 	id := n.Number
 	g := &gathered{
-		persons:   map[string]cache.Result[ProvinceRecord]{},
-		licences:  map[string]cache.Result[[]LicenceRecord]{},
-		insurance: map[string]cache.Result[CityRecord]{},
-		residents: map[string]cache.Result[DistrictResident]{},
-		kinship:   map[string]cache.Result[[]KinshipRecord]{},
+		persons:   map[string]cache.Result[evidence.ProvinceRecord]{},
+		licences:  map[string]cache.Result[[]evidence.LicenceRecord]{},
+		insurance: map[string]cache.Result[evidence.CityRecord]{},
+		residents: map[string]cache.Result[evidence.DistrictResident]{},
+		kinship:   map[string]cache.Result[[]evidence.KinshipRecord]{},
 		errs:      map[string]error{},
 	}
 
@@ -165,33 +159,33 @@ func (a *Assembler) Assemble(ctx context.Context, idNumber string, opts Assemble
 	var wg sync.WaitGroup
 	wg.Go(func() { a.gatherDistrict(ctx, g, id, hintHH, hint, opts, members) })
 	wg.Go(func() { a.gatherOthers(ctx, g, hint, members, opts) })
-	if opts.wantsChildren() {
+	if opts.WantsChildren() {
 		wg.Go(func() {
-			r, err := cache.GetMany(ctx, a.cache, string(Province), KindKinship, []string{id}, opts.AllowStale, a.province.Children)
+			r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindKinship, []string{id}, opts.StaleOK(evidence.MissingProvinceKinship), a.province.Children)
 			mergeInto(g, g.kinship, r)
 			if err != nil {
-				g.fail(MissingProvinceKinship, err)
+				g.fail(evidence.MissingProvinceKinship, err)
 			}
 		})
 	}
 	wg.Wait()
-	if opts.wantsChildren() {
+	if opts.WantsChildren() {
 		a.gatherChildren(ctx, g, id, opts)
 	}
 	if err := ctx.Err(); err != nil {
-		return Bundle{}, &connectors.Error{Platform: "hub", Endpoint: "assemble", Kind: connectors.ErrCanceled, Err: err}
+		return evidence.Bundle{}, &connectors.Error{Platform: "hub", Endpoint: "assemble", Kind: connectors.ErrCanceled, Err: err}
 	}
 	return a.reconcile(id, g, opts)
 }
 
 // hint returns the household number and members expected for id, from the household index
 // or the cache, applicant first; nil when unknown.
-func (a *Assembler) hint(ctx context.Context, id string, opts AssembleOptions) (string, []string) {
+func (a *Assembler) hint(ctx context.Context, id string, opts evidence.AssembleOptions) (string, []string) {
 	if opts.ApplicantOnly && opts.SkipHouseholdRecord {
 		return "", []string{id}
 	}
 	if opts.ApplicantOnly {
-		if r, ok := cache.Peek[DistrictResident](a.cache, string(District), KindResident, id); ok {
+		if r, ok := cache.Peek[evidence.DistrictResident](a.cache, string(evidence.District), KindResident, id); ok {
 			return r.HouseholdID, []string{id}
 		}
 		if a.index != nil {
@@ -201,8 +195,8 @@ func (a *Assembler) hint(ctx context.Context, id string, opts AssembleOptions) (
 		}
 		return "", []string{id}
 	}
-	if r, ok := cache.Peek[DistrictResident](a.cache, string(District), KindResident, id); ok {
-		if h, ok := cache.Peek[DistrictHousehold](a.cache, string(District), KindHousehold, r.HouseholdID); ok {
+	if r, ok := cache.Peek[evidence.DistrictResident](a.cache, string(evidence.District), KindResident, id); ok {
+		if h, ok := cache.Peek[evidence.DistrictHousehold](a.cache, string(evidence.District), KindHousehold, r.HouseholdID); ok {
 			ids := []string{id}
 			for _, m := range h.Members {
 				if m.IDNumber != id {
@@ -228,7 +222,7 @@ func (a *Assembler) hint(ctx context.Context, id string, opts AssembleOptions) (
 
 // gatherDistrict reads the applicant's resident record and household, then the other
 // members' resident records, publishing the membership as soon as it is known.
-func (a *Assembler) gatherDistrict(ctx context.Context, g *gathered, id, hintHH string, hint []string, opts AssembleOptions, members chan<- []string) {
+func (a *Assembler) gatherDistrict(ctx context.Context, g *gathered, id, hintHH string, hint []string, opts evidence.AssembleOptions, members chan<- []string) {
 	published := false
 	publish := func(ids []string) {
 		if !published {
@@ -239,40 +233,40 @@ func (a *Assembler) gatherDistrict(ctx context.Context, g *gathered, id, hintHH 
 	defer publish([]string{id})
 
 	if opts.ApplicantOnly && opts.SkipHouseholdRecord {
-		res, err := a.residents(ctx, []string{id}, opts.AllowStale)
+		res, err := a.residents(ctx, []string{id}, residentStaleOK(opts))
 		mergeInto(g, g.residents, res)
 		switch {
 		case err != nil:
-			g.fail(MissingDistrictRolls, err)
-			g.fail(MissingDistrictHousehold, err)
+			g.fail(evidence.MissingDistrictRolls, err)
+			g.fail(evidence.MissingDistrictHousehold, err)
 		case !res[id].Found:
-			g.fail(MissingDistrictRolls, &connectors.Error{Platform: string(District), Endpoint: KindResident, Kind: connectors.ErrNotFound})
-			g.fail(MissingDistrictHousehold, &connectors.Error{Platform: string(District), Endpoint: KindHousehold, Kind: connectors.ErrNotFound})
+			g.fail(evidence.MissingDistrictRolls, &connectors.Error{Platform: string(evidence.District), Endpoint: KindResident, Kind: connectors.ErrNotFound})
+			g.fail(evidence.MissingDistrictHousehold, &connectors.Error{Platform: string(evidence.District), Endpoint: KindHousehold, Kind: connectors.ErrNotFound})
 		}
 		return
 	}
 
-	var hh cache.Result[DistrictHousehold]
+	var hh cache.Result[evidence.DistrictHousehold]
 	var hhErr error
 	var hhWG sync.WaitGroup
 	if hintHH != "" {
 		// Household number known in advance: read household and residents at once.
-		hhWG.Go(func() { hh, hhErr = a.households(ctx, hintHH, opts.AllowStale) })
+		hhWG.Go(func() { hh, hhErr = a.households(ctx, hintHH, opts.StaleOK(evidence.MissingDistrictHousehold)) })
 	}
 	first := hint
 	if len(first) == 0 {
 		first = []string{id}
 	}
-	res, err := a.residents(ctx, first, opts.AllowStale)
+	res, err := a.residents(ctx, first, residentStaleOK(opts))
 	mergeInto(g, g.residents, res)
 	if err != nil {
-		g.fail(MissingDistrictRolls, err)
+		g.fail(evidence.MissingDistrictRolls, err)
 	}
 	hhWG.Wait()
 	app, ok := res[id]
 	if !ok || !app.Found {
 		if err == nil {
-			g.fail(MissingDistrictRolls, &connectors.Error{Platform: string(District), Endpoint: KindResident, Kind: connectors.ErrNotFound})
+			g.fail(evidence.MissingDistrictRolls, &connectors.Error{Platform: string(evidence.District), Endpoint: KindResident, Kind: connectors.ErrNotFound})
 		}
 		if hintHH != "" && hhErr == nil && hh.Found {
 			// The applicant's own record failed but the hinted household arrived: keep it.
@@ -290,14 +284,14 @@ func (a *Assembler) gatherDistrict(ctx context.Context, g *gathered, id, hintHH 
 			}
 			return
 		}
-		g.fail(MissingDistrictHousehold, cmp.Or(err, error(&connectors.Error{Platform: string(District), Endpoint: KindHousehold, Kind: connectors.ErrNotFound})))
+		g.fail(evidence.MissingDistrictHousehold, cmp.Or(err, error(&connectors.Error{Platform: string(evidence.District), Endpoint: KindHousehold, Kind: connectors.ErrNotFound})))
 		return
 	}
 	if hintHH == "" || hintHH != app.Value.HouseholdID {
-		hh, hhErr = a.households(ctx, app.Value.HouseholdID, opts.AllowStale)
+		hh, hhErr = a.households(ctx, app.Value.HouseholdID, opts.StaleOK(evidence.MissingDistrictHousehold))
 	}
 	if hhErr != nil {
-		g.fail(MissingDistrictHousehold, hhErr)
+		g.fail(evidence.MissingDistrictHousehold, hhErr)
 		if len(hint) > 0 && !opts.ApplicantOnly {
 			publish(hint)
 		}
@@ -306,7 +300,7 @@ func (a *Assembler) gatherDistrict(ctx context.Context, g *gathered, id, hintHH 
 	if !hh.Found {
 		// The resident roll names a household the platform does not have: the members, land
 		// and homestead are unknown, not "none".
-		g.fail(MissingDistrictHousehold, &connectors.Error{Platform: string(District), Endpoint: KindHousehold, Kind: connectors.ErrNotFound})
+		g.fail(evidence.MissingDistrictHousehold, &connectors.Error{Platform: string(evidence.District), Endpoint: KindHousehold, Kind: connectors.ErrNotFound})
 	}
 	g.mu.Lock()
 	g.household = &hh
@@ -327,10 +321,10 @@ func (a *Assembler) gatherDistrict(ctx context.Context, g *gathered, id, hintHH 
 		}
 	}
 	if len(rest) > 0 {
-		more, err := a.residents(ctx, rest, opts.AllowStale)
+		more, err := a.residents(ctx, rest, residentStaleOK(opts))
 		mergeInto(g, g.residents, more)
 		if err != nil {
-			g.fail(MissingDistrictRolls, err)
+			g.fail(evidence.MissingDistrictRolls, err)
 		}
 	}
 }
@@ -338,32 +332,32 @@ func (a *Assembler) gatherDistrict(ctx context.Context, g *gathered, id, hintHH 
 // gatherOthers asks the province (persons and licences) and the city (insurance) for the
 // hinted household at once, or waits for the district's membership; members the hint
 // missed are asked for afterwards.
-func (a *Assembler) gatherOthers(ctx context.Context, g *gathered, hint []string, members <-chan []string, opts AssembleOptions) {
+func (a *Assembler) gatherOthers(ctx context.Context, g *gathered, hint []string, members <-chan []string, opts evidence.AssembleOptions) {
 	var asked []string
 	batch := func(ids []string) {
 		var wg sync.WaitGroup
 		wg.Go(func() {
-			r, err := cache.GetMany(ctx, a.cache, string(Province), KindPerson, ids, opts.AllowStale, a.province.Persons)
+			r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindPerson, ids, opts.StaleOK(evidence.MissingProvincePerson), a.province.Persons)
 			mergeInto(g, g.persons, r)
 			if err != nil {
-				g.fail(MissingProvincePerson, err)
+				g.fail(evidence.MissingProvincePerson, err)
 			}
 		})
-		if opts.wants(MissingProvinceLicences) {
+		if opts.Wants(evidence.MissingProvinceLicences) {
 			wg.Go(func() {
-				r, err := cache.GetMany(ctx, a.cache, string(Province), KindLicences, ids, opts.AllowStale, a.province.Licences)
+				r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindLicences, ids, opts.StaleOK(evidence.MissingProvinceLicences), a.province.Licences)
 				mergeInto(g, g.licences, r)
 				if err != nil {
-					g.fail(MissingProvinceLicences, err)
+					g.fail(evidence.MissingProvinceLicences, err)
 				}
 			})
 		}
-		if opts.wants(MissingCityInsurance) {
+		if opts.Wants(evidence.MissingCityInsurance) {
 			wg.Go(func() {
-				r, err := cache.GetMany(ctx, a.cache, string(City), KindInsurance, ids, opts.AllowStale, a.city.Insurance)
+				r, err := cache.GetMany(ctx, a.cache, string(evidence.City), KindInsurance, ids, opts.StaleOK(evidence.MissingCityInsurance), a.city.Insurance)
 				mergeInto(g, g.insurance, r)
 				if err != nil {
-					g.fail(MissingCityInsurance, err)
+					g.fail(evidence.MissingCityInsurance, err)
 				}
 			})
 		}
@@ -387,7 +381,7 @@ func (a *Assembler) gatherOthers(ctx context.Context, g *gathered, hint []string
 
 // gatherChildren reads the province records (and licences, when wanted) of the applicant's
 // children that the first round did not read: those living in other households.
-func (a *Assembler) gatherChildren(ctx context.Context, g *gathered, id string, opts AssembleOptions) {
+func (a *Assembler) gatherChildren(ctx context.Context, g *gathered, id string, opts evidence.AssembleOptions) {
 	var rest []string
 	for _, c := range childLinks(id, g) {
 		if _, done := g.persons[c.id]; !done {
@@ -399,18 +393,18 @@ func (a *Assembler) gatherChildren(ctx context.Context, g *gathered, id string, 
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		r, err := cache.GetMany(ctx, a.cache, string(Province), KindPerson, rest, opts.AllowStale, a.province.Persons)
+		r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindPerson, rest, opts.StaleOK(evidence.MissingProvincePerson), a.province.Persons)
 		mergeInto(g, g.persons, r)
 		if err != nil {
-			g.fail(MissingProvincePerson, err)
+			g.fail(evidence.MissingProvincePerson, err)
 		}
 	})
-	if opts.wants(MissingProvinceLicences) {
+	if opts.Wants(evidence.MissingProvinceLicences) {
 		wg.Go(func() {
-			r, err := cache.GetMany(ctx, a.cache, string(Province), KindLicences, rest, opts.AllowStale, a.province.Licences)
+			r, err := cache.GetMany(ctx, a.cache, string(evidence.Province), KindLicences, rest, opts.StaleOK(evidence.MissingProvinceLicences), a.province.Licences)
 			mergeInto(g, g.licences, r)
 			if err != nil {
-				g.fail(MissingProvinceLicences, err)
+				g.fail(evidence.MissingProvinceLicences, err)
 			}
 		})
 	}
@@ -421,7 +415,7 @@ func (a *Assembler) gatherChildren(ctx context.Context, g *gathered, id string, 
 type childLink struct {
 	id     string
 	links  []string
-	record *KinshipRecord // the province's kinship record, when it has one
+	record *evidence.KinshipRecord // the province's kinship record, when it has one
 }
 
 // childLinks returns the applicant's children from every link, in a stable order (kinship
@@ -433,7 +427,7 @@ type childLink struct {
 func childLinks(id string, g *gathered) []childLink {
 	var out []childLink
 	at := map[string]int{}
-	add := func(cid, link string, rec *KinshipRecord) {
+	add := func(cid, link string, rec *evidence.KinshipRecord) {
 		if cid == "" || cid == id {
 			return
 		}
@@ -454,9 +448,9 @@ func childLinks(id string, g *gathered) []childLink {
 	if k, ok := g.kinship[id]; ok && k.Found {
 		for i := range k.Value {
 			r := &k.Value[i]
-			link := LinkPopulationBase
+			link := evidence.LinkPopulationBase
 			if r.Certificate != "" {
-				link = LinkBirthCertificate
+				link = evidence.LinkBirthCertificate
 			}
 			add(r.Child, link, r)
 		}
@@ -465,7 +459,7 @@ func childLinks(id string, g *gathered) []childLink {
 		for _, r := range l.Value {
 			if r.Licence.Type == "only_child_honour" {
 				c, _ := r.Licence.Attrs["child_id_number"].(string)
-				add(c, LinkOnlyChildHonour, nil)
+				add(c, evidence.LinkOnlyChildHonour, nil)
 			}
 		}
 	}
@@ -480,7 +474,7 @@ func childLinks(id string, g *gathered) []childLink {
 		if want != nil {
 			for _, m := range g.household.Value.Members {
 				if want(m.Relation) {
-					add(m.IDNumber, LinkHousehold, nil)
+					add(m.IDNumber, evidence.LinkHousehold, nil)
 				}
 			}
 		}
@@ -488,10 +482,18 @@ func childLinks(id string, g *gathered) []childLink {
 	return out
 }
 
-func (a *Assembler) residents(ctx context.Context, ids []string, allowStale bool) (map[string]cache.Result[DistrictResident], error) {
-	return cache.GetMany(ctx, a.cache, string(District), KindResident, ids, allowStale,
-		func(ctx context.Context, ids []string) (map[string]DistrictResident, error) {
-			out := make(map[string]DistrictResident, len(ids))
+// residentStaleOK reports whether a district resident record may be served stale: it
+// carries the village (read under district.household) and the rolls (district.rolls), so
+// district.household must accept stale evidence, and district.rolls too when it is needed.
+func residentStaleOK(opts evidence.AssembleOptions) bool {
+	return opts.StaleOK(evidence.MissingDistrictHousehold) &&
+		(opts.StaleOK(evidence.MissingDistrictRolls) || !opts.Wants(evidence.MissingDistrictRolls))
+}
+
+func (a *Assembler) residents(ctx context.Context, ids []string, allowStale bool) (map[string]cache.Result[evidence.DistrictResident], error) {
+	return cache.GetMany(ctx, a.cache, string(evidence.District), KindResident, ids, allowStale,
+		func(ctx context.Context, ids []string) (map[string]evidence.DistrictResident, error) {
+			out := make(map[string]evidence.DistrictResident, len(ids))
 			var mu sync.Mutex
 			var firstErr error
 			var wg sync.WaitGroup
@@ -506,7 +508,7 @@ func (a *Assembler) residents(ctx context.Context, ids []string, allowStale bool
 					switch {
 					case err == nil:
 						out[id] = r
-					case errors.Is(err, connectors.ErrNotFound):
+					case errors.Is(err, evidence.ErrNotFound):
 					default:
 						if firstErr == nil {
 							firstErr = err
@@ -522,27 +524,27 @@ func (a *Assembler) residents(ctx context.Context, ids []string, allowStale bool
 		})
 }
 
-func (a *Assembler) households(ctx context.Context, no string, allowStale bool) (cache.Result[DistrictHousehold], error) {
-	r, err := cache.GetMany(ctx, a.cache, string(District), KindHousehold, []string{no}, allowStale,
-		func(ctx context.Context, nos []string) (map[string]DistrictHousehold, error) {
+func (a *Assembler) households(ctx context.Context, no string, allowStale bool) (cache.Result[evidence.DistrictHousehold], error) {
+	r, err := cache.GetMany(ctx, a.cache, string(evidence.District), KindHousehold, []string{no}, allowStale,
+		func(ctx context.Context, nos []string) (map[string]evidence.DistrictHousehold, error) {
 			h, err := a.district.Household(ctx, nos[0])
-			if errors.Is(err, connectors.ErrNotFound) {
-				return map[string]DistrictHousehold{}, nil
+			if errors.Is(err, evidence.ErrNotFound) {
+				return map[string]evidence.DistrictHousehold{}, nil
 			}
 			if err != nil {
 				return nil, err
 			}
-			return map[string]DistrictHousehold{nos[0]: h}, nil
+			return map[string]evidence.DistrictHousehold{nos[0]: h}, nil
 		})
 	if err != nil {
-		return cache.Result[DistrictHousehold]{}, err
+		return cache.Result[evidence.DistrictHousehold]{}, err
 	}
 	return r[no], nil
 }
 
 // reconcile merges the gathered answers into a Bundle.
-func (a *Assembler) reconcile(id string, g *gathered, opts AssembleOptions) (Bundle, error) {
-	b := Bundle{Provenance: map[string]Provenance{}, Conflicts: []Conflict{}, Missing: []string{}, Household: []Person{}}
+func (a *Assembler) reconcile(id string, g *gathered, opts evidence.AssembleOptions) (evidence.Bundle, error) {
+	b := evidence.Bundle{Provenance: map[string]evidence.Provenance{}, Conflicts: []evidence.Conflict{}, Missing: []string{}, Household: []evidence.Person{}}
 	for m, err := range g.errs {
 		b.Missing = append(b.Missing, m)
 		if b.Failures == nil {
@@ -557,31 +559,31 @@ func (a *Assembler) reconcile(id string, g *gathered, opts AssembleOptions) (Bun
 	if !known {
 		onlyNotFound := true
 		for _, err := range g.errs {
-			if !errors.Is(err, connectors.ErrNotFound) {
+			if !errors.Is(err, evidence.ErrNotFound) {
 				onlyNotFound = false
 			}
 		}
 		if onlyNotFound {
-			return b, ErrUnknownResident
+			return b, evidence.ErrUnknownResident
 		}
-		if len(g.errs) >= 5 || (g.errs[MissingProvincePerson] != nil && g.errs[MissingDistrictRolls] != nil &&
-			(g.errs[MissingCityInsurance] != nil || !opts.wants(MissingCityInsurance))) {
-			errs := []error{ErrNoEvidence}
+		if len(g.errs) >= 5 || (g.errs[evidence.MissingProvincePerson] != nil && g.errs[evidence.MissingDistrictRolls] != nil &&
+			(g.errs[evidence.MissingCityInsurance] != nil || !opts.Wants(evidence.MissingCityInsurance))) {
+			errs := []error{evidence.ErrNoEvidence}
 			for _, k := range b.Missing {
 				errs = append(errs, g.errs[k])
 			}
-			b.Applicant = Person{IDNumber: id, Licences: []Licence{}}
+			b.Applicant = evidence.Person{IDNumber: id, Licences: []evidence.Licence{}}
 			return b, errors.Join(errs...)
 		}
 	}
-	if !g.persons[id].Found && g.errs[MissingProvincePerson] == nil {
+	if !g.persons[id].Found && g.errs[evidence.MissingProvincePerson] == nil {
 		// The province answered but does not know the applicant.
-		b.Missing = append(b.Missing, MissingProvincePerson)
+		b.Missing = append(b.Missing, evidence.MissingProvincePerson)
 		slices.Sort(b.Missing)
 	}
 
-	var hh *DistrictHousehold
-	var hhRes cache.Result[DistrictHousehold]
+	var hh *evidence.DistrictHousehold
+	var hhRes cache.Result[evidence.DistrictHousehold]
 	if g.household != nil && g.household.Found {
 		hhRes = *g.household
 		hh = &hhRes.Value
@@ -615,15 +617,15 @@ func (a *Assembler) reconcile(id string, g *gathered, opts AssembleOptions) (Bun
 			b.Household = append(b.Household, p)
 		}
 	}
-	b.Children = []Child{}
-	if opts.wantsChildren() {
+	b.Children = []evidence.Child{}
+	if opts.WantsChildren() {
 		for i, c := range childLinks(id, g) {
 			prefix := "children." + strconv.Itoa(i)
 			n := len(b.Conflicts)
-			ch := Child{Person: a.person(&b, prefix, c.id, g, nil, cache.Result[DistrictHousehold]{}), Links: c.links}
+			ch := evidence.Child{Person: a.person(&b, prefix, c.id, g, nil, cache.Result[evidence.DistrictHousehold]{}), Links: c.links}
 			// Of a child's cross-level disagreements only the death matters to the applicant's
 			// items; the others (village, household) are the child's own business.
-			b.Conflicts = append(b.Conflicts[:n], slices.DeleteFunc(b.Conflicts[n:], func(x Conflict) bool {
+			b.Conflicts = append(b.Conflicts[:n], slices.DeleteFunc(b.Conflicts[n:], func(x evidence.Conflict) bool {
 				return x.Field != prefix+".deceased"
 			})...)
 			if r := c.record; r != nil {
@@ -648,16 +650,16 @@ func (a *Assembler) reconcile(id string, g *gathered, opts AssembleOptions) (Bun
 }
 
 // person merges one person's answers; prefix is "applicant" or "household.N".
-func (a *Assembler) person(b *Bundle, prefix, id string, g *gathered, hh *DistrictHousehold, hhRes cache.Result[DistrictHousehold]) Person {
-	p := Person{IDNumber: id, Licences: []Licence{}}
-	mark := func(pv Provenance, stale bool) Provenance {
+func (a *Assembler) person(b *evidence.Bundle, prefix, id string, g *gathered, hh *evidence.DistrictHousehold, hhRes cache.Result[evidence.DistrictHousehold]) evidence.Person {
+	p := evidence.Person{IDNumber: id, Licences: []evidence.Licence{}}
+	mark := func(pv evidence.Provenance, stale bool) evidence.Provenance {
 		if stale {
 			pv.Stale = true
 			b.Stale = true
 		}
 		return pv
 	}
-	set := func(field string, pv Provenance) { b.Provenance[prefix+"."+field] = pv }
+	set := func(field string, pv evidence.Provenance) { b.Provenance[prefix+"."+field] = pv }
 
 	pr, hasProv := g.persons[id]
 	if hasProv && pr.Found {
@@ -671,16 +673,16 @@ func (a *Assembler) person(b *Bundle, prefix, id string, g *gathered, hh *Distri
 	}
 	if lr, ok := g.licences[id]; ok && lr.Found {
 		lics := slices.Clone(lr.Value)
-		slices.SortStableFunc(lics, func(x, y LicenceRecord) int {
+		slices.SortStableFunc(lics, func(x, y evidence.LicenceRecord) int {
 			return cmp.Or(cmp.Compare(x.Licence.Type, y.Licence.Type), cmp.Compare(x.Licence.IssuedOn, y.Licence.IssuedOn), cmp.Compare(x.Licence.ID, y.Licence.ID))
 		})
 		for i, l := range lics {
 			p.Licences = append(p.Licences, l.Licence)
 			set("licences."+strconv.Itoa(i), mark(l.Provenance, lr.Stale))
 		}
-		set("licences", mark(Provenance{Platform: Province, Endpoint: lics[0].Provenance.Endpoint, FetchedAt: lr.Fetched}, lr.Stale))
+		set("licences", mark(evidence.Provenance{Platform: evidence.Province, Endpoint: lics[0].Provenance.Endpoint, FetchedAt: lr.Fetched}, lr.Stale))
 	} else if ok {
-		set("licences", mark(Provenance{Platform: Province, Endpoint: "dzzz/query", FetchedAt: lr.Fetched}, lr.Stale))
+		set("licences", mark(evidence.Provenance{Platform: evidence.Province, Endpoint: "dzzz/query", FetchedAt: lr.Fetched}, lr.Stale))
 	}
 	dr, hasRes := g.residents[id]
 	if hasRes && dr.Found {
@@ -716,35 +718,35 @@ func (a *Assembler) person(b *Bundle, prefix, id string, g *gathered, hh *Distri
 	if hasProv && pr.Found && hasRes && dr.Found {
 		prov, dist := pr.Value, dr.Value
 		if prov.Person.Deceased != dist.Rolls.Deceased {
-			b.Conflicts = append(b.Conflicts, Conflict{Field: prefix + ".deceased", Authority: Authority["deceased"], Values: []ConflictValue{
-				{Platform: Province, Value: prov.Person.Deceased, Record: prov.Provenance.Record},
-				{Platform: District, Value: dist.Rolls.Deceased, Record: dist.Provenance.Record},
+			b.Conflicts = append(b.Conflicts, evidence.Conflict{Field: prefix + ".deceased", Authority: evidence.Authority["deceased"], Values: []evidence.ConflictValue{
+				{Platform: evidence.Province, Value: prov.Person.Deceased, Record: prov.Provenance.Record},
+				{Platform: evidence.District, Value: dist.Rolls.Deceased, Record: dist.Provenance.Record},
 			}})
 		}
 		if prov.HukouVillage != "" && prov.HukouVillage != dist.Village {
-			b.Conflicts = append(b.Conflicts, Conflict{Field: prefix + ".village", Authority: Authority["village"], Values: []ConflictValue{
-				{Platform: District, Value: dist.Village, Record: dist.Provenance.Record},
-				{Platform: Province, Value: prov.HukouVillage, Record: prov.Provenance.Record},
+			b.Conflicts = append(b.Conflicts, evidence.Conflict{Field: prefix + ".village", Authority: evidence.Authority["village"], Values: []evidence.ConflictValue{
+				{Platform: evidence.District, Value: dist.Village, Record: dist.Provenance.Record},
+				{Platform: evidence.Province, Value: prov.HukouVillage, Record: prov.Provenance.Record},
 			}})
 		}
 		if prov.HouseholdID != "" && prov.HouseholdID != dist.HouseholdID {
-			b.Conflicts = append(b.Conflicts, Conflict{Field: prefix + ".household_id", Authority: Authority["household_id"], Values: []ConflictValue{
-				{Platform: District, Value: dist.HouseholdID, Record: dist.Provenance.Record},
-				{Platform: Province, Value: prov.HouseholdID, Record: prov.Provenance.Record},
+			b.Conflicts = append(b.Conflicts, evidence.Conflict{Field: prefix + ".household_id", Authority: evidence.Authority["household_id"], Values: []evidence.ConflictValue{
+				{Platform: evidence.District, Value: dist.HouseholdID, Record: dist.Provenance.Record},
+				{Platform: evidence.Province, Value: prov.HouseholdID, Record: prov.Provenance.Record},
 			}})
 		}
 		if prov.Person.Name != dist.Name {
-			b.Conflicts = append(b.Conflicts, Conflict{Field: prefix + ".name", Authority: Authority["name"], Values: []ConflictValue{
-				{Platform: Province, Value: prov.Person.Name, Record: prov.Provenance.Record},
-				{Platform: District, Value: dist.Name, Record: dist.Provenance.Record},
+			b.Conflicts = append(b.Conflicts, evidence.Conflict{Field: prefix + ".name", Authority: evidence.Authority["name"], Values: []evidence.ConflictValue{
+				{Platform: evidence.Province, Value: prov.Person.Name, Record: prov.Provenance.Record},
+				{Platform: evidence.District, Value: dist.Name, Record: dist.Provenance.Record},
 			}})
 		}
 	}
 	if hasProv && pr.Found {
 		if cr, ok := g.insurance[id]; ok && cr.Found && cr.Value.Name != pr.Value.Person.Name {
-			b.Conflicts = append(b.Conflicts, Conflict{Field: prefix + ".name", Authority: Authority["name"], Values: []ConflictValue{
-				{Platform: Province, Value: pr.Value.Person.Name, Record: pr.Value.Provenance.Record},
-				{Platform: City, Value: cr.Value.Name, Record: cr.Value.Provenance.Record},
+			b.Conflicts = append(b.Conflicts, evidence.Conflict{Field: prefix + ".name", Authority: evidence.Authority["name"], Values: []evidence.ConflictValue{
+				{Platform: evidence.Province, Value: pr.Value.Person.Name, Record: pr.Value.Provenance.Record},
+				{Platform: evidence.City, Value: cr.Value.Name, Record: cr.Value.Provenance.Record},
 			}})
 		}
 	}
@@ -764,69 +766,4 @@ func refineRelation(rel, sex string) string {
 		return "mother"
 	}
 	return "other"
-}
-
-// ProvenanceOf returns the provenance of a dotted field path, falling back to the nearest
-// recorded ancestor ("applicant.rolls.dibao" -> "applicant.rolls").
-func (b Bundle) ProvenanceOf(path string) (Provenance, bool) {
-	for p := path; p != ""; {
-		if pv, ok := b.Provenance[p]; ok {
-			return pv, true
-		}
-		i := strings.LastIndexByte(p, '.')
-		if i < 0 {
-			break
-		}
-		p = p[:i]
-	}
-	return Provenance{}, false
-}
-
-// NeedsOptions derives the per-request options from an item's declared needs (evidence kind
-// → needs paths, as in the policy catalogue) and any further evidence paths the caller reads
-// (form fields): Kinds are the declared kinds plus province.licences for a licences path and
-// city.insurance for an insurance path; ApplicantOnly is set when no path reads the
-// household ("household." prefix), and SkipHouseholdRecord too when no path reads the
-// household's land or homestead. With no needs at all everything is fetched.
-func NeedsOptions(needs map[string][]string, paths ...string) AssembleOptions {
-	if len(needs) == 0 {
-		return AssembleOptions{}
-	}
-	var o AssembleOptions
-	household, land := false, false
-	add := func(k string) {
-		if !slices.Contains(o.Kinds, k) {
-			o.Kinds = append(o.Kinds, k)
-		}
-	}
-	see := func(p string) {
-		seg := strings.Split(p, ".")
-		if len(seg) > 0 && seg[0] == "household" {
-			household = true
-		}
-		if slices.Contains(seg, "land_mu") || slices.Contains(seg, "homestead") {
-			land = true
-		}
-		if slices.Contains(seg, "licences") {
-			add(MissingProvinceLicences)
-		}
-		if slices.Contains(seg, "insurance") {
-			add(MissingCityInsurance)
-		}
-	}
-	for k, ps := range needs {
-		add(k)
-		for _, p := range ps {
-			see(p)
-		}
-	}
-	for _, p := range paths {
-		if p != "" {
-			see(p)
-		}
-	}
-	slices.Sort(o.Kinds)
-	o.ApplicantOnly = !household
-	o.SkipHouseholdRecord = !household && !land
-	return o
 }

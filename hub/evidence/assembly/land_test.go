@@ -1,4 +1,4 @@
-package evidence_test
+package assembly_test
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"sanmian/connectors/district"
 	"sanmian/connectors/sim"
 	"sanmian/hub/evidence"
+	"sanmian/hub/evidence/assembly"
 )
 
 // TestLandOnlyFromHouseholdRecord: the household's contracted land (applicant.rolls.land_mu)
@@ -25,7 +26,7 @@ func TestLandOnlyFromHouseholdRecord(t *testing.T) {
 	}
 	defer p.Close()
 	pc, cc, dc := clients(t, p)
-	asm := evidence.NewAssembler(pc, cc, dc)
+	asm := assembly.New(pc, cc, dc)
 
 	// Heads of a household with land and of one without, alive and on every platform.
 	heads := map[bool]int32{} // has land -> person index
@@ -100,7 +101,7 @@ func TestLandOnlyFromHouseholdRecord(t *testing.T) {
 	// The household record fails: land is absent and district.household is missing. The
 	// resident record comes from the cache, so only the household read meets the outage.
 	t.Run("household_record_failed", func(t *testing.T) {
-		asm := evidence.NewAssembler(pc, cc, dc, evidence.WithCache(cache.New(cache.Config{})))
+		asm := assembly.New(pc, cc, dc, assembly.WithCache(cache.New(cache.Config{})))
 		id := p.Data.Persons[heads[true]].ID
 		if _, err := asm.Assemble(t.Context(), id, applicantOnly); err != nil {
 			t.Fatal(err)
@@ -182,7 +183,7 @@ func TestHouseholdRecordNotFound(t *testing.T) {
 		t.Fatal("no living head of a household with members and land")
 	}
 	pc, cc, dc := clients(t, p)
-	asm := evidence.NewAssembler(pc, cc, dc)
+	asm := assembly.New(pc, cc, dc)
 	b, err := asm.Assemble(t.Context(), id, evidence.AssembleOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package evidence_test
+package assembly_test
 
 import (
 	"encoding/json"
@@ -19,6 +19,7 @@ import (
 	"sanmian/connectors/resilience"
 	"sanmian/connectors/sim"
 	"sanmian/hub/evidence"
+	"sanmian/hub/evidence/assembly"
 	"sanmian/hub/store/sqlite"
 	hubsync "sanmian/hub/sync"
 	"sanmian/policies"
@@ -157,7 +158,7 @@ func TestScopedEvidenceEqualsFull(t *testing.T) {
 		}
 		for _, codes := range plans {
 			opts := items[codes[0]].options()
-			for name, asm := range map[string]*evidence.Assembler{"cold": cold, "indexed": indexed} {
+			for name, asm := range map[string]*assembly.Assembler{"cold": cold, "indexed": indexed} {
 				resetStats(p)
 				scoped, err := asm.Assemble(t.Context(), id, opts)
 				if err != nil {
@@ -213,7 +214,7 @@ func resetStats(p *sim.Platforms) {
 // assemblers returns two Assemblers over the same real clients: one without a household
 // index (the district is asked who the members are) and one with the index over the
 // district feed synced into a real SQLite file.
-func assemblers(t *testing.T, p *sim.Platforms) (cold, indexed *evidence.Assembler) {
+func assemblers(t *testing.T, p *sim.Platforms) (cold, indexed *assembly.Assembler) {
 	t.Helper()
 	pc, cc, dc := clients(t, p)
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "hub.db"))
@@ -228,7 +229,7 @@ func assemblers(t *testing.T, p *sim.Platforms) (cold, indexed *evidence.Assembl
 	if _, err := cc.Insurance(t.Context(), []string{p.Data.Persons[0].ID}); err != nil {
 		t.Fatal(err)
 	}
-	return evidence.NewAssembler(pc, cc, dc), evidence.NewAssembler(pc, cc, dc, evidence.WithHouseholdIndex(hubsync.Index{R: st}))
+	return assembly.New(pc, cc, dc), assembly.New(pc, cc, dc, assembly.WithHouseholdIndex(hubsync.Index{R: st}))
 }
 
 // clients returns the real clients of the three simulated platforms, closed when t ends.

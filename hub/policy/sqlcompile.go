@@ -1,0 +1,88 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/rego/compile"
+)
+
+// CompileSQL compiles query (a Rego query over the active bundle, e.g.
+// "data.sanmian.scansql.candidate.elderly_allowance") by partial evaluation into a SQL
+// boolean expression in dialect ("sqlite" or "postgresql"), with input.now the decision date
+// of now known and the documents under unknowns (e.g. "input.scan_residents", whose table and
+// column names are kept) unknown. It returns ErrCompile (wrapping OPA's explanation) when the
+// rule uses something the SQL target cannot express.
+func (e *Engine) CompileSQL(ctx context.Context, query string, unknowns []string, dialect string, now time.Time) (string, error) {
+	st := e.state.Load()
+	q, err := ast.ParseBody(query)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrCompile, err)
+	}
+	unk := make([]*ast.Term, 0, len(unknowns))
+	for _, u := range unknowns {
+		t, err := ast.ParseTerm(u)
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", ErrCompile, err)
+		}
+		unk = append(unk, t)
+	}
+	prep, err := compile.New(
+		compile.Target("sql", dialect),
+		compile.ParsedQuery(q),
+		compile.ParsedUnknowns(unk...),
+		compile.Rego(rego.Compiler(st.compiler), rego.Store(st.store)),
+	).Prepare(ctx)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrCompile, err)
+	}
+	in := ast.NewObject(pair("now", ast.StringTerm(DecisionDate(now))))
+	fs, err := prep.Compile(ctx, rego.EvalParsedInput(in), rego.EvalTime(now))
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrCompile, err)
+	}
+	f := fs.For("sql", dialect)
+	if f.Query == nil {
+		return "1 = 0", nil // the rule never holds
+	}
+	s, ok := f.Query.(string)
+	if !ok {
+		return "", fmt.Errorf("%w: unexpected filter %T", ErrCompile, f.Query)
+	}
+	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "WHERE"))
+	if s == "" {
+		return "1 = 1", nil // the rule always holds
+	}
+	return s, nil
+}
+
+// RuleNames returns the sorted keys k of the rules "<head>.k" stated in the package pkg
+// ("sanmian.scansql", "candidate") of the active bundle.
+func (e *Engine) RuleNames(pkg, head string) []string {
+	st := e.state.Load()
+	seen := map[string]bool{}
+	for _, m := range st.compiler.Modules {
+		if m.Package.Path.String() != "data."+pkg {
+			continue
+		}
+		for _, r := range m.Rules {
+			ref := r.Head.Ref()
+			if len(ref) == 2 && ref[0].Value.Compare(ast.Var(head)) == 0 {
+				if s, ok := ref[1].Value.(ast.String); ok {
+					seen[string(s)] = true
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

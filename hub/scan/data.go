@@ -1,0 +1,141 @@
+package scan
+
+import (
+	"context"
+
+	"sanmian/hub/evidence"
+	"sanmian/hub/store"
+)
+
+// row is one synced resident with their enrolments.
+type row struct {
+	store.ScanResident
+	enrolled []string
+}
+
+// data is the synced scan data of a division, in memory, with what rebuilding a resident's
+// evidence needs: households and parent-child links.
+type data struct {
+	rows       []row
+	index      map[string]int   // ID number → row
+	households map[string][]int // household ID → rows
+	children   map[string][]store.ChildLink
+	links      int
+	enrolments int
+}
+
+func load(ctx context.Context, s store.ScanBulkReader, division string) (*data, error) {
+	d := &data{index: map[string]int{}, households: map[string][]int{}, children: map[string][]store.ChildLink{}}
+	err := s.EachScanResident(ctx, division, func(r *store.ScanResident, enrolled []string) error {
+		d.index[r.IDNumber] = len(d.rows)
+		if r.HouseholdID != "" {
+			d.households[r.HouseholdID] = append(d.households[r.HouseholdID], len(d.rows))
+		}
+		d.rows = append(d.rows, row{ScanResident: *r, enrolled: enrolled})
+		d.enrolments += len(enrolled)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	links, err := s.AllChildLinks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range links {
+		if _, ok := d.index[l.ParentID]; ok {
+			d.children[l.ParentID] = append(d.children[l.ParentID], l)
+		}
+	}
+	d.links = len(links)
+	return d, nil
+}
+
+// person is the evidence model of a synced row: the province's facts where it is the
+// authority (hukou type, death, licences), the district roll's for village, household and
+// rolls, the city's insurance.
+func (d *data) person(i int) evidence.Person {
+	r := &d.rows[i]
+	p := evidence.Person{
+		IDNumber: r.IDNumber, Name: r.Name, Sex: r.Sex, BirthDate: r.BirthDate, HukouType: r.HukouType,
+		Village: r.Village, HouseholdID: r.HouseholdID, Relation: r.Relation,
+		Deceased: r.Province.Deceased, DeathDate: r.Province.DeathDate, Licences: []evidence.Licence{},
+	}
+	if r.Province.SpouseID != "" {
+		p.Marital = "married"
+		p.Licences = append(p.Licences, evidence.Licence{Type: "marriage", Status: "valid", Attrs: map[string]any{"spouse_id_number": r.Province.SpouseID}})
+	}
+	if r.Province.DisabilityNumber != "" {
+		p.Licences = append(p.Licences, evidence.Licence{Type: "disability", Number: r.Province.DisabilityNumber,
+			ValidUntil: r.Province.DisabilityValidUntil, Status: r.Province.DisabilityStatus,
+			Attrs: map[string]any{"category": r.Province.DisabilityCategory, "grade": r.Province.DisabilityGrade}})
+	}
+	if r.Province.OnlyChildHonour {
+		l := evidence.Licence{Type: "only_child_honour", Status: "valid"}
+		for _, c := range d.children[r.IDNumber] {
+			if c.Source == store.LinkOnlyChildHonour {
+				l.Attrs = map[string]any{"child_id_number": c.ChildID}
+			}
+		}
+		p.Licences = append(p.Licences, l)
+	}
+	if r.Deceased && r.Province.Deceased && r.Province.DeathDate != "" {
+		p.Licences = append(p.Licences, evidence.Licence{Type: "death", Status: "valid", Attrs: map[string]any{"death_date": r.Province.DeathDate}})
+	}
+	if r.CitySynced {
+		c := r.City
+		p.Insurance = &evidence.Insurance{Pension: c.Pension, PensionSince: c.PensionSince, PensionMonthly: c.PensionMonthly,
+			Medical: c.Medical, MedicalYear: c.MedicalYear, Employment: c.Employment, UnemployedSince: c.UnemployedSince,
+			EmploymentDifficulty: c.EmploymentDifficulty}
+	}
+	land := r.LandMu
+	rolls := &evidence.Rolls{Dibao: r.Dibao, Tekun: r.Tekun, Enrolled: append([]string{}, r.enrolled...), Veteran: r.Veteran,
+		InSchool: r.InSchool, CollectiveMember: r.CollectiveMember, LandMu: &land,
+		Deceased: r.DeceasedSource == "district" || r.DeceasedSource == "both"}
+	if r.HomesteadM2 > 0 || r.HouseGrade != "" {
+		rolls.Homestead = &evidence.Homestead{AreaM2: r.HomesteadM2, HouseGrade: r.HouseGrade}
+	}
+	p.Rolls = rolls
+	return p
+}
+
+// bundle rebuilds resident i's evidence from the synced rows: the person, the household, the
+// children the links name, the evidence kinds a feed has not synced as missing, and a death
+// the two platforms disagree on as a conflict (as the live assembly reports it).
+func (d *data) bundle(i int) *evidence.Bundle {
+	r := &d.rows[i]
+	b := &evidence.Bundle{Applicant: d.person(i), Household: []evidence.Person{}, Children: []evidence.Child{},
+		Provenance: map[string]evidence.Provenance{}, Conflicts: []evidence.Conflict{}, Missing: []string{}}
+	if r.HouseholdID != "" {
+		for _, j := range d.households[r.HouseholdID] {
+			if j != i {
+				b.Household = append(b.Household, d.person(j))
+			}
+		}
+	}
+	byChild := map[string]int{}
+	for _, l := range d.children[r.IDNumber] {
+		k, ok := byChild[l.ChildID]
+		if !ok {
+			c := evidence.Child{Person: evidence.Person{IDNumber: l.ChildID, Licences: []evidence.Licence{}}}
+			if j, ok := d.index[l.ChildID]; ok {
+				c.Person = d.person(j)
+			}
+			k = len(b.Children)
+			byChild[l.ChildID] = k
+			b.Children = append(b.Children, c)
+		}
+		b.Children[k].Links = append(b.Children[k].Links, l.Source)
+	}
+	if !r.ProvinceSynced {
+		b.Missing = append(b.Missing, "province.person", "province.licences", "province.kinship")
+	}
+	if !r.CitySynced {
+		b.Missing = append(b.Missing, "city.insurance")
+	}
+	if r.DeceasedSource == "province" || r.DeceasedSource == "district" {
+		b.Conflicts = append(b.Conflicts, evidence.Conflict{Field: "applicant.deceased", Authority: evidence.Province,
+			Values: []evidence.ConflictValue{{Platform: evidence.Province, Value: r.Province.Deceased}, {Platform: evidence.District, Value: !r.Province.Deceased}}})
+	}
+	return b
+}

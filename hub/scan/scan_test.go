@@ -1,0 +1,201 @@
+package scan_test
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"sanmian/connectors/city"
+	"sanmian/connectors/district"
+	"sanmian/connectors/province"
+	"sanmian/connectors/resilience"
+	"sanmian/connectors/sim"
+	"sanmian/hub/policy"
+	"sanmian/hub/scan"
+	"sanmian/hub/store"
+	"sanmian/hub/store/sqlite"
+	"sanmian/hub/store/storetest"
+	hubsync "sanmian/hub/sync"
+)
+
+var cst = time.FixedZone("CST", 8*3600)
+
+func day(s string) time.Time {
+	t, err := time.ParseInLocation(time.DateOnly, s, cst)
+	if err != nil {
+		panic(err)
+	}
+	return t.Add(12 * time.Hour)
+}
+
+var backends = []struct {
+	name    string
+	dialect string
+	open    func(t testing.TB) store.Store
+}{
+	{"sqlite", "sqlite", func(t testing.TB) store.Store {
+		st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "hub.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}},
+	{"postgres", "postgresql", func(t testing.TB) store.Store { return storetest.OpenPostgres(t) }},
+}
+
+func engine(t testing.TB) *policy.Engine {
+	t.Helper()
+	e, err := policy.New(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+const (
+	turns80  = "370114194612060011" // born 1946-12-06: 80 on 2026-12-06
+	deceased = "370114194001010013" // on the elderly allowance roll; the province records the death
+	village  = "370114001201"
+)
+
+// seed writes two residents: one who turns 80 on 2026-12-06, and one enrolled in the elderly
+// allowance whom the province knows to be deceased while the village roll does not.
+func seed(t *testing.T, st store.Store) {
+	t.Helper()
+	rows := []store.Resident{
+		{IDNumber: turns80, Name: "甲", Sex: "M", BirthDate: "1946-12-06", HukouType: "agricultural", Village: village, HouseholdID: "H1", Relation: "head"},
+		{IDNumber: deceased, Name: "乙", Sex: "F", BirthDate: "1940-01-01", HukouType: "agricultural", Village: village, HouseholdID: "H2", Relation: "head", Enrolled: []string{"elderly_allowance"}},
+	}
+	if err := st.ApplySnapshot(t.Context(), store.FeedDistrictResidents, rows, "1"); err != nil {
+		t.Fatal(err)
+	}
+	facts := []store.ProvinceFacts{
+		{IDNumber: turns80, HukouType: "agricultural", HukouVillage: village},
+		{IDNumber: deceased, HukouType: "agricultural", HukouVillage: village, Deceased: true, DeathDate: "2026-10-01"},
+	}
+	if err := st.ApplyProvinceFacts(t.Context(), store.FeedProvinceBackflow, facts, "1"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func candidates(rep *scan.Report, item string) (ids []string, evaluated string) {
+	for _, it := range rep.Items {
+		if it.Item == item {
+			for _, e := range it.Worklist {
+				ids = append(ids, e.ID)
+			}
+			return ids, it.Evaluated
+		}
+	}
+	return nil, ""
+}
+
+// TestScanElderlyAllowanceBirthdayAndDeceasedAlert: a resident who turns 80 on the scan date
+// is on the elderly allowance worklist that day and not the day before, compiled to SQL and
+// evaluated per resident alike; a resident the province knows to be deceased, still on the
+// roll, is an alert naming the rule, the evidence and the province as its source.
+func TestScanElderlyAllowanceBirthdayAndDeceasedAlert(t *testing.T) {
+	eng := engine(t)
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			st := be.open(t)
+			seed(t, st)
+			r := &scan.Runner{Engine: eng, Store: st}
+			for _, tc := range []struct {
+				name, dialect, at, evaluated string
+				want                         int
+			}{
+				{"compiled_on_80th_birthday", be.dialect, "2026-12-06", "sql", 1},
+				{"compiled_day_before", be.dialect, "2026-12-05", "sql", 0},
+				{"per_resident_on_80th_birthday", "", "2026-12-06", "go: no SQL dialect", 1},
+				{"per_resident_day_before", "", "2026-12-05", "go: no SQL dialect", 0},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					rep, err := r.Run(t.Context(), scan.Options{Item: "elderly_allowance", At: day(tc.at), Dialect: tc.dialect, Verify: true})
+					if err != nil {
+						t.Fatal(err)
+					}
+					ids, evaluated := candidates(rep, "elderly_allowance")
+					if len(ids) != tc.want || evaluated != tc.evaluated {
+						t.Fatalf("candidates %v evaluated %q, want %d via %q", ids, evaluated, tc.want, tc.evaluated)
+					}
+					if tc.want == 1 && ids[0] != "370114********0011" {
+						t.Fatalf("candidate %q, want the masked ID of the resident turning 80", ids[0])
+					}
+					al := rep.Items[0].AlertList
+					if len(al) != 1 || al[0].ID != "370114********0013" || al[0].Reasons[0] != "deceased" ||
+						al[0].Evidence[0] != "applicant.deceased" || al[0].Sources[0] != "province" || al[0].Rule == "" {
+						t.Fatalf("alerts %+v, want one for the deceased resident from the province", al)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestScanVerifyGeneratedDistrict syncs a generated district from the simulated platforms
+// and checks every proactive item, compiled or not, against per-resident decisions.
+func TestScanVerifyGeneratedDistrict(t *testing.T) {
+	const n = 1500
+	p, err := sim.Start(t.Context(), sim.Config{Residents: n, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	rc := resilience.Config{RetryWaitMin: time.Millisecond, RetryWaitMax: 10 * time.Millisecond, RetryAfterMax: 10 * time.Millisecond, AttemptTimeout: time.Minute}
+	dc, err := district.New(district.Config{BaseURL: p.District.URL(), APIKey: p.Credentials.DistrictAPIKey, Resilience: rc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dc.Close)
+	pc, err := province.New(province.Config{BaseURL: p.Province.URL(), AppKey: p.Credentials.ProvinceAppKey, Secret: p.Credentials.ProvinceSecret, Resilience: rc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pc.Close)
+	cc, err := city.New(city.Config{BaseURL: p.City.URL(), ClientID: p.Credentials.CityClientID, ClientSecret: p.Credentials.CityClientSecret, Resilience: rc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cc.Close)
+	eng := engine(t)
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			st := be.open(t)
+			if err := hubsync.All(t.Context(), hubsync.Feeds{District: dc, Province: pc, City: cc}, st, nil); err != nil {
+				t.Fatal(err)
+			}
+			r := &scan.Runner{Engine: eng, Store: st}
+			rep, err := r.Run(t.Context(), scan.Options{At: day("2026-12-06"), Dialect: be.dialect, Verify: true})
+			if err != nil {
+				for _, d := range rep.Differences {
+					t.Errorf("%s %s: scan %s, decision %s", d.Item, d.ID, d.Scan, d.Decision)
+				}
+				t.Fatal(err)
+			}
+			if rep.Residents != n || !rep.Verified {
+				t.Fatalf("residents %d verified %v", rep.Residents, rep.Verified)
+			}
+			total := 0
+			for _, it := range rep.Items {
+				total += it.Candidates
+			}
+			if total == 0 {
+				t.Fatal("no candidates at all on a generated district")
+			}
+		})
+	}
+}
+
+// TestScanUnknownItem: an item that is not proactive (or does not exist) is refused.
+func TestScanUnknownItem(t *testing.T) {
+	st := backends[0].open(t)
+	r := &scan.Runner{Engine: engine(t), Store: st}
+	for _, item := range []string{"no_such_item", "marriage_registration_reminder_x"} {
+		if _, err := r.Run(t.Context(), scan.Options{Item: item, At: day("2026-12-06"), Dialect: "sqlite"}); !errors.Is(err, scan.ErrUnknownItem) {
+			t.Errorf("%s: err %v, want ErrUnknownItem", item, err)
+		}
+	}
+}
