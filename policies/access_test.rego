@@ -176,3 +176,34 @@ test_granted_action_still_needs_item_scope if {
 	c := department(["elderly_allowance", "application.read"])
 	decide(c, "application.read", app("370114002201", "senior_card")).reason.code == "item_out_of_scope"
 }
+
+# statistics.read: counters and reviewers see the statistics of their own jurisdiction only;
+# auditors and admins everywhere; department apps not at all.
+test_statistics_counter_own_village_allowed if {
+	decide(counter("370114001201"), "statistics.read", {"division": "370114001201"}).allow == true
+}
+
+test_statistics_counter_other_village_refused if {
+	d := decide(counter("370114001201"), "statistics.read", {"division": "370114001202"})
+	d.allow == false
+	d.reason.code == "outside_jurisdiction"
+}
+
+test_statistics_counter_own_town_refused if {
+	d := decide(counter("370114001201"), "statistics.read", {"division": "370114001000"})
+	d.allow == false
+	d.reason.code == "outside_jurisdiction"
+}
+
+test_statistics_town_reviewer_sees_work_area if {
+	decide(reviewer("370114001000"), "statistics.read", {"division": "370114001901"}).allow == true
+}
+
+test_statistics_auditor_and_admin_whole_district if {
+	decide(auditor, "statistics.read", {"division": "370114"}).allow == true
+	decide(admin, "statistics.read", {"division": "370114"}).allow == true
+}
+
+test_statistics_department_refused if {
+	decide(department(["*"]), "statistics.read", {"division": "370114"}).allow == false
+}

@@ -66,6 +66,8 @@ type Parts struct {
 	// Clients is the registry of department apps: the admin routes under /v1/clients and
 	// the OAuth2 token endpoint.
 	Clients Clients
+	// Stats serves the monthly statistics, GET /v1/statistics.
+	Stats Statistics
 	// PublicURL is the hub's external base URL, printed on permits.
 	PublicURL string
 	// Webhooks administers the webhook subscriptions of department apps and their deliveries
@@ -124,6 +126,12 @@ func Routes(s *Server, p Parts) {
 		s.HandleFunc("POST /v1/clients/{id}/secrets", v.authed(cr.rotate))
 		s.HandleFunc("DELETE /v1/clients/{id}/secrets/{sid}", v.authed(cr.retireSecret))
 		s.HandleFunc("POST /v1/clients/{id}/revoke", v.authed(cr.revoke))
+	}
+
+	// Monthly statistics (表单报送), as JSON or as CSV/XLSX downloads.
+	if p.Stats != nil {
+		v := &restV1{hub: p.Hub, authn: p.Authn}
+		s.HandleFunc("GET /v1/statistics", v.authed(statsRoutes{stats: p.Stats}.get))
 	}
 
 	// Webhook administration (/v1/webhooks).

@@ -190,6 +190,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 		Hub:     a.Hub,
 		Authn:   a.Authn,
 		Clients: a.Clients,
+		Stats:   a.Hub,
 		Keys:    sl,
 		GraphQL: graphQLHandler(a.Hub, o.log),
 		UI:      web.UI{},

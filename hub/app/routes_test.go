@@ -39,6 +39,7 @@ func TestRoutesServed(t *testing.T) {
 		"GET /v1/permits/{id}",
 		"GET /v1/permits/{id}/print",
 		"GET /v1/residents/{id_number}/data-use",
+		"GET /v1/statistics",
 		"GET /v1/webhooks/deliveries",
 		"GET /v1/webhooks/deliveries/{id}",
 		"GET /v1/webhooks/subscriptions",

@@ -122,7 +122,7 @@ func TestDifferentialAccess(t *testing.T) {
 	actions := []string{"item.read", "application.create", "application.read", "application.list",
 		"application.confirm", "application.review", "permit.read", "permit.print", "permit.revoke",
 		"permit.verify", "permit.status", "resident.lookup", "resident.data_use.read", "worklist.read",
-		"scan.run", "decision.read", "decision.replay", "audit.read", "audit.verify", "policy.reload",
+		"scan.run", "decision.read", "decision.replay", "statistics.read", "audit.read", "audit.verify", "policy.reload",
 		"webhook.read", "webhook.manage",
 		"graphql.items", "graphql.person", "graphql.application", "graphql.decision", "graphql.permit",
 		"graphql.audit", "nonsense"}

@@ -97,7 +97,10 @@ func Open(ctx context.Context, dsn string, opts ...store.Option) (*Store, error)
 		MaxParams:       65535,
 		UniqueViolation: uniqueViolation,
 		Snapshot:        sql.LevelRepeatableRead,
-		ChainRound:      chainRound,
+		SecondsBetween: func(from, to string) string {
+			return "CAST(ROUND(EXTRACT(EPOCH FROM (" + to + " - " + from + "))) AS BIGINT)"
+		},
+		ChainRound: chainRound,
 	}
 	s, err := sqlstore.New(ctx, d, db, db, o)
 	if err != nil {

@@ -12,7 +12,7 @@ export const EN = {
   "三免": "Sanmian", "章丘区免证办服务台": "Zhangqiu District Certificate-Free Service Counter",
   "三免 · 章丘区免证办服务台": "Sanmian · Zhangqiu District Certificate-Free Service Counter",
   "主菜单": "Main menu", "窗口受理": "Counter", "审核": "Review", "审批结果": "Permit", "数据使用记录": "Data use",
-  "审计监督": "Audit console", "未登录": "Not signed in", "未登录：请粘贴访问令牌": "Not signed in: paste a caller token",
+  "审计监督": "Audit console", "统计报表": "Statistics", "未登录": "Not signed in", "未登录：请粘贴访问令牌": "Not signed in: paste a caller token",
   "访问令牌": "Access token", "请粘贴本岗位的访问令牌（只需一次；仅保存在本浏览器标签页中，关闭后清除）。":
     "Paste this post's caller token (once; kept in this browser tab only and cleared when it closes).",
   "使用此令牌": "Use this token", "清除令牌": "Clear token", "更换令牌": "Change token", "令牌已过期": "token expired",

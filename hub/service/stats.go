@@ -1,0 +1,321 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"sanmian/hub/auth"
+	"sanmian/hub/division"
+	"sanmian/hub/store"
+)
+
+// StatsRequest asks for the monthly statistics (表单报送) of a division: Division "" means the
+// caller's jurisdiction (the district when it has none); Item "" every item; From and To are
+// months "YYYY-MM", inclusive (To "" is the current month, From "" eleven months before To);
+// By is the level the rows are broken down to (village, work_area, town or district; ""
+// means the division's own level) and may not be above the division.
+type StatsRequest struct {
+	Division, Item, From, To, By string
+}
+
+// StatsReport is the statistics of one division over a range of months: one row per
+// (division at level By, item, month) with anything to count, ordered by division, item and
+// month, and Total over all of them.
+type StatsReport struct {
+	Division     string     `json:"division"`
+	DivisionName string     `json:"division_name"`
+	Item         string     `json:"item,omitempty"`
+	From         string     `json:"from"`
+	To           string     `json:"to"`
+	By           string     `json:"by"`
+	Rows         []StatsRow `json:"rows"`
+	Total        StatsRow   `json:"total"`
+}
+
+// StatsRow is one line of the monthly table. Months count in China Standard Time, by the
+// month an application was created; its reviews and permit count in that month too.
+// InstantShare is Instant / Approved (0 without approvals). ProactiveCoverage is always null:
+// proactive coverage (worklist candidates contacted, applied, enrolled) needs the worklist
+// contact records, which the store does not keep yet.
+type StatsRow struct {
+	Division          string          `json:"division"`
+	DivisionName      string          `json:"division_name"`
+	Item              string          `json:"item"`
+	ItemName          string          `json:"item_name"`
+	Month             string          `json:"month"`
+	Applications      int64           `json:"applications"`
+	Draft             int64           `json:"draft"`
+	Confirmed         int64           `json:"confirmed"`
+	InReview          int64           `json:"in_review"`
+	Approved          int64           `json:"approved"`
+	Rejected          int64           `json:"rejected"`
+	Returned          int64           `json:"returned"`
+	Instant           int64           `json:"instant"`
+	InstantShare      float64         `json:"instant_share"`
+	Durations         []LevelDuration `json:"durations"`
+	Refusals          []RefusalCount  `json:"refusals"`
+	ProactiveCoverage *struct{}       `json:"proactive_coverage"`
+}
+
+// LevelDuration is the time from application to permit of the permits granted at one level
+// (the level of the last approving review, or "instant"): median and 90th percentile in
+// hours, linearly interpolated between ranks like PostgreSQL's percentile_cont.
+type LevelDuration struct {
+	Level       string  `json:"level"`
+	Permits     int64   `json:"permits"`
+	MedianHours float64 `json:"median_hours"`
+	P90Hours    float64 `json:"p90_hours"`
+}
+
+// RefusalCount counts the reject or return reviews at one level. Review comments are free
+// text and are not grouped.
+type RefusalCount struct {
+	Level  string `json:"level"`
+	Action string `json:"action"`
+	Count  int64  `json:"count"`
+}
+
+// StatsLevels are the levels durations and refusals are reported at, in this order.
+var StatsLevels = []string{store.LevelInstant, "village", "work_area", "town"}
+
+// maxStatsMonths bounds the range of one statistics request.
+const maxStatsMonths = 36
+
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// Statistics computes the monthly statistics, authorised by the access policy
+// ("statistics.read" on the division: counters and reviewers within their jurisdiction).
+func (h *Hub) Statistics(ctx context.Context, c auth.Caller, req StatsRequest) (_ StatsReport, err error) {
+	defer h.auditRefusal(ctx, c, &err)
+	return h.statistics(ctx, c, req)
+}
+
+func (h *Hub) statistics(ctx context.Context, c auth.Caller, req StatsRequest) (StatsReport, error) {
+	scope := req.Division
+	if scope == "" {
+		scope = c.Jurisdiction
+	}
+	if scope == "" {
+		scope = division.DistrictCode
+	}
+	prefix, villages, err := divisionFilter(scope)
+	if err != nil {
+		return StatsReport{}, &InvalidError{Field: "division", Detail: "not a division code of the district"}
+	}
+	if req.Item != "" {
+		if _, ok := h.policy.Item(req.Item); !ok {
+			return StatsReport{}, &InvalidError{Field: "item", Detail: "not an item code of the catalogue"}
+		}
+	}
+	from, to, err := monthRange(req.From, req.To, h.now())
+	if err != nil {
+		return StatsReport{}, err
+	}
+	own := division.LevelDistrict
+	if d, ok := division.Lookup(scope); ok {
+		own = d.Level
+	}
+	by := own
+	if req.By != "" {
+		if by, err = division.ParseLevel(req.By); err != nil || by < own {
+			return StatsReport{}, &InvalidError{Field: "by", Detail: "must be district, town, work_area or village, not above the division"}
+		}
+	}
+	if _, err := h.authorize(ctx, c, "statistics.read", Resource{Item: req.Item, Division: scope}, ""); err != nil {
+		return StatsReport{}, err
+	}
+	q := store.StatsQuery{DivisionPrefix: prefix, Villages: villages, Item: req.Item, From: from, To: to}
+	// The three aggregates are independent reads: run them side by side.
+	var (
+		apps []store.ApplicationStat
+		revs []store.ReviewStat
+		durs []store.PermitDurations
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { apps, err = h.store.ApplicationStats(gctx, q); return err })
+	g.Go(func() (err error) { revs, err = h.store.ReviewStats(gctx, q); return err })
+	g.Go(func() (err error) { durs, err = h.store.PermitDurations(gctx, q); return err })
+	if err := g.Wait(); err != nil {
+		return StatsReport{}, err
+	}
+
+	type key struct{ div, item, month string }
+	type acc struct {
+		row  StatsRow
+		secs map[string][]int64
+		refs map[[2]string]int64
+	}
+	groups := map[key]*acc{}
+	total := &acc{secs: map[string][]int64{}, refs: map[[2]string]int64{}}
+	get := func(village, item, month string) *acc {
+		k := key{rollUp(village, by), item, month}
+		a := groups[k]
+		if a == nil {
+			a = &acc{row: StatsRow{Division: k.div, Item: item, Month: month}, secs: map[string][]int64{}, refs: map[[2]string]int64{}}
+			groups[k] = a
+		}
+		return a
+	}
+	for _, s := range apps {
+		for _, a := range []*acc{get(s.Village, s.Item, s.Month), total} {
+			r := &a.row
+			r.Applications += s.Total
+			r.Draft += s.Draft
+			r.Confirmed += s.Confirmed
+			r.InReview += s.InReview
+			r.Approved += s.Approved
+			r.Rejected += s.Rejected
+			r.Returned += s.Returned
+		}
+	}
+	for _, s := range revs {
+		for _, a := range []*acc{get(s.Village, s.Item, s.Month), total} {
+			a.refs[[2]string{s.Level, string(s.Action)}] += s.Count
+		}
+	}
+	for _, d := range durs {
+		for _, a := range []*acc{get(d.Village, d.Item, d.Month), total} {
+			a.secs[d.Level] = append(a.secs[d.Level], d.Seconds...)
+			if d.Level == store.LevelInstant {
+				a.row.Instant += int64(len(d.Seconds))
+			}
+		}
+	}
+	finish := func(a *acc) StatsRow {
+		r := a.row
+		if r.Approved > 0 {
+			r.InstantShare = math.Round(float64(r.Instant)/float64(r.Approved)*10000) / 10000
+		}
+		r.Durations, r.Refusals = []LevelDuration{}, []RefusalCount{}
+		for _, l := range levelsOf(a.secs) {
+			s := a.secs[l]
+			slices.Sort(s)
+			r.Durations = append(r.Durations, LevelDuration{Level: l, Permits: int64(len(s)),
+				MedianHours: hours(percentile(s, 0.5)), P90Hours: hours(percentile(s, 0.9))})
+		}
+		for k, n := range a.refs {
+			r.Refusals = append(r.Refusals, RefusalCount{Level: k[0], Action: k[1], Count: n})
+		}
+		slices.SortFunc(r.Refusals, func(x, y RefusalCount) int {
+			if c := strings.Compare(x.Action, y.Action); c != 0 {
+				return c
+			}
+			return levelRank(x.Level) - levelRank(y.Level)
+		})
+		if r.Division != "" {
+			r.DivisionName = division.FullName(r.Division)
+		}
+		if it, ok := h.policy.Item(r.Item); ok {
+			r.ItemName = it.NameZH
+		}
+		return r
+	}
+	rep := StatsReport{Division: scope, DivisionName: division.FullName(scope), Item: req.Item,
+		From: from.Format("2006-01"), To: to.AddDate(0, -1, 0).Format("2006-01"), By: by.String(), Rows: []StatsRow{}}
+	for _, a := range groups {
+		rep.Rows = append(rep.Rows, finish(a))
+	}
+	slices.SortFunc(rep.Rows, func(x, y StatsRow) int {
+		return strings.Compare(x.Division+"\x00"+x.Item+"\x00"+x.Month, y.Division+"\x00"+y.Item+"\x00"+y.Month)
+	})
+	total.row.Division = scope
+	rep.Total = finish(total)
+	return rep, nil
+}
+
+// monthRange parses the inclusive months from and to ("YYYY-MM") into [start of from, start
+// of the month after to) in China Standard Time.
+func monthRange(from, to string, now time.Time) (time.Time, time.Time, error) {
+	parse := func(field, s string) (time.Time, error) {
+		t, err := time.ParseInLocation("2006-01", s, chinaTime)
+		if err != nil {
+			return t, &InvalidError{Field: field, Detail: "must be a month YYYY-MM"}
+		}
+		return t, nil
+	}
+	var end time.Time
+	if to == "" {
+		n := now.In(chinaTime)
+		end = time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, chinaTime)
+	} else {
+		var err error
+		if end, err = parse("to", to); err != nil {
+			return end, end, err
+		}
+	}
+	start := end.AddDate(0, -11, 0)
+	if from != "" {
+		var err error
+		if start, err = parse("from", from); err != nil {
+			return start, start, err
+		}
+	}
+	end = end.AddDate(0, 1, 0)
+	if !start.Before(end) {
+		return start, end, &InvalidError{Field: "from", Detail: "must not be after to"}
+	}
+	if start.AddDate(0, maxStatsMonths, 0).Before(end) {
+		return start, end, &InvalidError{Field: "from", Detail: fmt.Sprintf("the range may span at most %d months", maxStatsMonths)}
+	}
+	return start, end, nil
+}
+
+// rollUp returns the division at level by that village lies in.
+func rollUp(village string, by division.Level) string {
+	switch by {
+	case division.LevelDistrict:
+		return division.DistrictCode
+	case division.LevelTown:
+		if v, ok := division.Lookup(village); ok && v.Town != "" {
+			return v.Town
+		}
+		return village[:min(9, len(village))] + "000"
+	case division.LevelWorkArea:
+		if w, ok := division.WorkAreaOf(village); ok {
+			return w.Code
+		}
+	}
+	return village
+}
+
+func levelRank(l string) int {
+	if i := slices.Index(StatsLevels, l); i >= 0 {
+		return i
+	}
+	return len(StatsLevels)
+}
+
+// levelsOf returns the keys of m in StatsLevels order (unknown levels last, by name).
+func levelsOf(m map[string][]int64) []string {
+	var out []string
+	for l := range m {
+		out = append(out, l)
+	}
+	slices.SortFunc(out, func(a, b string) int {
+		if c := levelRank(a) - levelRank(b); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return out
+}
+
+// percentile is the p-th percentile of sorted s, interpolated linearly between ranks
+// (percentile_cont); 0 for an empty s.
+func percentile(s []int64, p float64) float64 {
+	if len(s) == 0 {
+		return 0
+	}
+	pos := p * float64(len(s)-1)
+	lo := int(math.Floor(pos))
+	hi := min(lo+1, len(s)-1)
+	return float64(s[lo]) + (pos-float64(lo))*float64(s[hi]-s[lo])
+}
+
+func hours(sec float64) float64 { return math.Round(sec/3600*100) / 100 }
