@@ -154,6 +154,7 @@ type Store interface {
 	BackflowStore
 	EnrolmentStore
 	ScanDataReader
+	ScanResults
 	Webhooks
 
 	// Tx runs fn in one transaction: committed if fn returns nil, rolled back otherwise (and on
