@@ -207,3 +207,19 @@ test_statistics_auditor_and_admin_whole_district if {
 test_statistics_department_refused if {
 	decide(department(["*"]), "statistics.read", {"division": "370114"}).allow == false
 }
+
+test_worklists_within_jurisdiction if {
+	decide(counter("370114001201"), "worklist.read", {"division": "370114001201", "item": "elderly_allowance"}).allow == true
+	decide(counter("370114001201"), "worklist.read", {"division": "370114001202"}).reason.code == "outside_jurisdiction"
+	decide(reviewer("370114001000"), "worklist.read", {"division": "370114001201"}).allow == true
+	decide(reviewer("370114001000"), "worklist.read", {"division": "370114002201"}).reason.code == "outside_jurisdiction"
+	decide(auditor, "worklist.read", {"division": "370114"}).allow == true
+	decide(department(["*"]), "worklist.read", {"division": "370114"}).reason.code == "role_not_permitted"
+}
+
+test_alerts_for_auditors_and_admins_only if {
+	decide(auditor, "alert.read", {"division": "370114002201", "item": "elderly_allowance"}).allow == true
+	decide(admin, "alert.read", {"division": "370114"}).allow == true
+	decide(counter("370114001201"), "alert.read", {"division": "370114001201"}).reason.code == "role_not_permitted"
+	decide(reviewer("370114001000"), "alert.read", {"division": "370114001201"}).reason.code == "role_not_permitted"
+}

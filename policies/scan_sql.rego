@@ -19,7 +19,7 @@ import data.sanmian.catalogue
 born_by(now, years) := time.format([time.add_date(time.parse_ns("2006-01-02", now), 0 - years, 0, 0), "UTC", "2006-01-02"])
 
 # 高龄老人补贴: 80 or older on the scan date.
-candidate.elderly_allowance if {
+candidate["elderly_allowance"] if {
 	r := input.scan_residents
 	r.province_synced == true
 	r.deceased == false
@@ -28,7 +28,7 @@ candidate.elderly_allowance if {
 }
 
 # 老年人优待证: 60 or older on the scan date.
-candidate.senior_card if {
+candidate["senior_card"] if {
 	r := input.scan_residents
 	r.province_synced == true
 	r.deceased == false

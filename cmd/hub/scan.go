@@ -61,12 +61,19 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		dialect = "postgresql"
 	}
 	r := &scan.Runner{Engine: eng, Store: st}
-	rep, err := r.Run(ctx, scan.Options{Item: *item, Division: *division, At: when, Verify: *verify, Dialect: dialect, Progress: stderr})
+	rep, err := r.Run(ctx, scan.Options{Item: *item, Division: *division, At: when, Verify: *verify, Dialect: dialect, Progress: stderr, Reasons: true})
 	if errors.Is(err, scan.ErrUnknownItem) {
 		return &exitError{Code: 2, Err: err}
 	}
 	if err != nil && !errors.Is(err, scan.ErrDifferences) {
 		return err
+	}
+	// The latest results are what GET /v1/worklists and /v1/alerts show (not when the
+	// verification found the compiled results wrong).
+	if err == nil {
+		if e := scan.Save(ctx, st, *division, rep); e != nil {
+			return e
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -75,11 +82,6 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return e
 		}
 	} else {
-		if *item != "" && len(rep.Items) == 1 {
-			if e := r.Reasons(ctx, st, *division, when, &rep.Items[0]); e != nil {
-				return e
-			}
-		}
 		printReport(stdout, rep, *item != "")
 	}
 	for _, d := range rep.Differences {

@@ -15,6 +15,7 @@ const (
 	maxApplicationsPage = 200
 	maxAuditPage        = 1000
 	maxDataUsePage      = 1000
+	maxFindingsPage     = 200
 )
 
 // queryParams reads the named query parameters of r, each at most once. A repeated parameter

@@ -29,6 +29,8 @@ type Hub interface {
 	LatestCheckpoint(ctx context.Context, c auth.Caller) (store.Checkpoint, error)
 	VerifyAudit(ctx context.Context, c auth.Caller) (store.AuditReport, error)
 	DataUse(ctx context.Context, c auth.Caller, idNumber, after string, limit int) ([]service.DataUseRecord, string, error)
+	Worklists(ctx context.Context, c auth.Caller, q service.FindingQuery) ([]service.FindingView, string, error)
+	Alerts(ctx context.Context, c auth.Caller, q service.FindingQuery) ([]service.FindingView, string, error)
 }
 
 var _ Hub = (*service.Hub)(nil)
@@ -113,6 +115,8 @@ func Routes(s *Server, p Parts) {
 		s.HandleFunc("GET /v1/audit/checkpoint", v.authed(v.checkpoint))
 		s.HandleFunc("GET /v1/audit/verify", v.authed(v.verifyAudit))
 		s.HandleFunc("GET /v1/residents/{id_number}/data-use", v.authed(v.dataUse))
+		s.HandleFunc("GET /v1/worklists", v.authed(v.findings("candidates", p.Hub.Worklists)))
+		s.HandleFunc("GET /v1/alerts", v.authed(v.findings("alerts", p.Hub.Alerts)))
 	}
 
 	// Department apps: the client registry (administrators) and the token endpoint.

@@ -96,6 +96,14 @@ func TestEveryRefusalIsAudited(t *testing.T) {
 			_, _, err := hub.DataUse(ctx, c, id, "", 10)
 			return err
 		}},
+		{"Worklists", func(ctx context.Context, c auth.Caller) error {
+			_, _, err := hub.Worklists(ctx, c, service.FindingQuery{Division: village})
+			return err
+		}},
+		{"Alerts", func(ctx context.Context, c auth.Caller) error {
+			_, _, err := hub.Alerts(ctx, c, service.FindingQuery{Division: village})
+			return err
+		}},
 		{"DataUseRecords", func(ctx context.Context, c auth.Caller) error {
 			_, _, err := hub.DataUseRecords(ctx, c, id, "", 10)
 			return err

@@ -26,6 +26,7 @@ func TestRoutesServed(t *testing.T) {
 		"GET /readyz",
 		"GET /ui/",
 		"GET /ui/division/{code}",
+		"GET /v1/alerts",
 		"GET /v1/applications",
 		"GET /v1/applications/{id}",
 		"GET /v1/audit/checkpoint",
@@ -43,6 +44,7 @@ func TestRoutesServed(t *testing.T) {
 		"GET /v1/webhooks/deliveries",
 		"GET /v1/webhooks/deliveries/{id}",
 		"GET /v1/webhooks/subscriptions",
+		"GET /v1/worklists",
 		"GET /{$}", // the counter web UI
 		"POST /oauth/token",
 		"POST /v1/applications",

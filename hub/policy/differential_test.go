@@ -121,7 +121,7 @@ func TestDifferentialAccess(t *testing.T) {
 	// every action of the catalogue (data.yaml) and one it does not know
 	actions := []string{"item.read", "application.create", "application.read", "application.list",
 		"application.confirm", "application.review", "permit.read", "permit.print", "permit.revoke",
-		"permit.verify", "permit.status", "resident.lookup", "resident.data_use.read", "worklist.read",
+		"permit.verify", "permit.status", "resident.lookup", "resident.data_use.read", "worklist.read", "alert.read",
 		"scan.run", "decision.read", "decision.replay", "statistics.read", "audit.read", "audit.verify", "policy.reload",
 		"webhook.read", "webhook.manage",
 		"graphql.items", "graphql.person", "graphql.application", "graphql.decision", "graphql.permit",

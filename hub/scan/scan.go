@@ -38,6 +38,9 @@ type Options struct {
 	Verify   bool      // compare each item with per-resident decisions
 	Dialect  string    // "sqlite" or "postgresql"; "" evaluates every item per resident
 	Progress io.Writer // progress lines; nil for none
+	// Reasons fills the reason codes of every worklist candidate (one decision each, as
+	// Runner.Reasons), as the persisted worklists show them.
+	Reasons bool
 }
 
 // Entry is one worklist candidate or one alert. ID is masked.
@@ -170,6 +173,11 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 			}
 		}
 		res.Candidates = len(res.Worklist)
+		if o.Reasons {
+			if err := r.fillReasons(ctx, d, o.At, &res); err != nil {
+				return nil, err
+			}
+		}
 		rep.Items = append(rep.Items, res)
 	}
 
@@ -260,6 +268,10 @@ func (r *Runner) Reasons(ctx context.Context, s store.ScanBulkReader, division s
 	if err != nil {
 		return err
 	}
+	return r.fillReasons(ctx, d, at, res)
+}
+
+func (r *Runner) fillReasons(ctx context.Context, d *data, at time.Time, res *ItemResult) error {
 	for k := range res.Worklist {
 		i, ok := d.index[res.Worklist[k].full]
 		if !ok {

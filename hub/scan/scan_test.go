@@ -199,3 +199,50 @@ func TestScanUnknownItem(t *testing.T) {
 		}
 	}
 }
+
+// TestScanSavePersistsFindings: a scan with reasons saved replaces the item's findings: the
+// candidate with the policy's reasons, the alert with its rule, evidence and source, both
+// under the full ID number (the views mask it); a rescan the day before leaves no candidate.
+func TestScanSavePersistsFindings(t *testing.T) {
+	eng := engine(t)
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			st := be.open(t)
+			seed(t, st)
+			r := &scan.Runner{Engine: eng, Store: st}
+			for _, tc := range []struct {
+				at         string
+				candidates []string
+			}{{"2026-12-06", []string{turns80}}, {"2026-12-05", nil}} {
+				rep, err := r.Run(t.Context(), scan.Options{Item: "elderly_allowance", At: day(tc.at), Dialect: be.dialect, Reasons: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := scan.Save(t.Context(), st, "", rep); err != nil {
+					t.Fatal(err)
+				}
+				cs, _, err := st.ListScanFindings(t.Context(), store.FindingFilter{Kind: store.FindingCandidate, Item: "elderly_allowance"}, store.Page{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ids []string
+				for _, c := range cs {
+					ids = append(ids, c.IDNumber)
+					if len(c.Reasons) == 0 || c.At != tc.at || c.Village != village {
+						t.Fatalf("%s: candidate %+v without reasons, date or village", tc.at, c)
+					}
+				}
+				if len(ids) != len(tc.candidates) || (len(ids) == 1 && ids[0] != tc.candidates[0]) {
+					t.Fatalf("%s: candidates %v, want %v", tc.at, ids, tc.candidates)
+				}
+				as, _, err := st.ListScanFindings(t.Context(), store.FindingFilter{Kind: store.FindingAlert, DivisionPrefix: "370114001"}, store.Page{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(as) != 1 || as[0].IDNumber != deceased || as[0].Sources[0] != "province" || as[0].Rule == "" {
+					t.Fatalf("%s: alerts %+v", tc.at, as)
+				}
+			}
+		})
+	}
+}

@@ -155,6 +155,7 @@ type Store interface {
 	EnrolmentStore
 	ScanDataReader
 	StatsReader
+	ScanResults
 	Webhooks
 
 	// Tx runs fn in one transaction: committed if fn returns nil, rolled back otherwise (and on
