@@ -6,10 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"sanmian/connectors/city"
-	"sanmian/connectors/district"
-	"sanmian/connectors/province"
-	"sanmian/connectors/resilience"
 	"sanmian/connectors/sim"
 	"sanmian/hub/policy"
 	"sanmian/hub/scan"
@@ -17,6 +13,7 @@ import (
 	"sanmian/hub/store/sqlite"
 	"sanmian/hub/store/storetest"
 	hubsync "sanmian/hub/sync"
+	"sanmian/hub/sync/synctest"
 )
 
 var cst = time.FixedZone("CST", 8*3600)
@@ -139,32 +136,12 @@ func TestScanElderlyAllowanceBirthdayAndDeceasedAlert(t *testing.T) {
 // and checks every proactive item, compiled or not, against per-resident decisions.
 func TestScanVerifyGeneratedDistrict(t *testing.T) {
 	const n = 1500
-	p, err := sim.Start(t.Context(), sim.Config{Residents: n, Seed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	rc := resilience.Config{RetryWaitMin: time.Millisecond, RetryWaitMax: 10 * time.Millisecond, RetryAfterMax: 10 * time.Millisecond, AttemptTimeout: time.Minute}
-	dc, err := district.New(district.Config{BaseURL: p.District.URL(), APIKey: p.Credentials.DistrictAPIKey, Resilience: rc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(dc.Close)
-	pc, err := province.New(province.Config{BaseURL: p.Province.URL(), AppKey: p.Credentials.ProvinceAppKey, Secret: p.Credentials.ProvinceSecret, Resilience: rc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pc.Close)
-	cc, err := city.New(city.Config{BaseURL: p.City.URL(), ClientID: p.Credentials.CityClientID, ClientSecret: p.Credentials.CityClientSecret, Resilience: rc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cc.Close)
+	_, feeds := synctest.Feeds(t, sim.Config{Residents: n, Seed: 5})
 	eng := engine(t)
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			st := be.open(t)
-			if err := hubsync.All(t.Context(), hubsync.Feeds{District: dc, Province: pc, City: cc}, st, nil); err != nil {
+			if err := hubsync.All(t.Context(), feeds, st, nil); err != nil {
 				t.Fatal(err)
 			}
 			r := &scan.Runner{Engine: eng, Store: st}

@@ -3,44 +3,18 @@ package sync_test
 import (
 	"path/filepath"
 	"testing"
-	"time"
 
-	"sanmian/connectors/city"
-	"sanmian/connectors/district"
-	"sanmian/connectors/province"
-	"sanmian/connectors/resilience"
 	"sanmian/connectors/sim"
 	"sanmian/hub/store"
 	"sanmian/hub/store/sqlite"
 	hubsync "sanmian/hub/sync"
+	"sanmian/hub/sync/synctest"
 )
 
 // feeds starts the simulated platforms with n residents and returns them with the three
 // feed clients.
 func feeds(tb testing.TB, n int, faults string) (*sim.Platforms, hubsync.Feeds) {
-	tb.Helper()
-	p, err := sim.Start(tb.Context(), sim.Config{Residents: n, Seed: 11, Faults: faults})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { p.Close() })
-	rc := resilience.Config{RetryWaitMin: time.Millisecond, RetryWaitMax: 10 * time.Millisecond, RetryAfterMax: 10 * time.Millisecond, AttemptTimeout: time.Minute}
-	dc, err := district.New(district.Config{BaseURL: p.District.URL(), APIKey: p.Credentials.DistrictAPIKey, Resilience: rc})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(dc.Close)
-	pc, err := province.New(province.Config{BaseURL: p.Province.URL(), AppKey: p.Credentials.ProvinceAppKey, Secret: p.Credentials.ProvinceSecret, Resilience: rc})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(pc.Close)
-	cc, err := city.New(city.Config{BaseURL: p.City.URL(), ClientID: p.Credentials.CityClientID, ClientSecret: p.Credentials.CityClientSecret, Resilience: rc})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(cc.Close)
-	return p, hubsync.Feeds{District: dc, Province: pc, City: cc}
+	return synctest.Feeds(tb, sim.Config{Residents: n, Seed: 11, Faults: faults})
 }
 
 func openSQLite(tb testing.TB) store.Store {
