@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -76,7 +77,12 @@ func TestFlakyThousandRequests(t *testing.T) {
 		if float64(st.Requests) > budget {
 			t.Errorf("%s: %d requests exceed the budget of %.0f", s.Name(), st.Requests, budget)
 		}
-		if float64(st.Requests) != attempts[s.Name()] {
+		// Every attempt the client counts should reach the simulator and nothing else should,
+		// but a few can legitimately differ on a loaded machine: an attempt whose connection
+		// fails or whose hedge is cancelled before the server reads it (client only), and a GET
+		// net/http resends itself on a dead kept-alive connection (server only). A counting bug
+		// (an uncounted retry loop, attempts counted twice) differs by far more.
+		if diff := math.Abs(float64(st.Requests) - attempts[s.Name()]); diff > max(3, 0.005*attempts[s.Name()]) {
 			t.Errorf("%s: simulator counted %d requests, the client %0.f attempts", s.Name(), st.Requests, attempts[s.Name()])
 		}
 	}
