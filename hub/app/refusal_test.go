@@ -104,6 +104,10 @@ func TestEveryRefusalIsAudited(t *testing.T) {
 			_, _, err := hub.Alerts(ctx, c, service.FindingQuery{Division: village})
 			return err
 		}},
+		{"Statistics", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.Statistics(ctx, c, service.StatsRequest{Division: village})
+			return err
+		}},
 		{"DataUseRecords", func(ctx context.Context, c auth.Caller) error {
 			_, _, err := hub.DataUseRecords(ctx, c, id, "", 10)
 			return err
