@@ -215,35 +215,14 @@ func RunKeyStoreSuite(t *testing.T, newStore func(t *testing.T) seal.KeyStore) {
 
 	t.Run("concurrent_ensure_office_one_active_key", func(t *testing.T) {
 		s := newStore(t)
-		m, err := seal.ParseMasterKey("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
-		if err != nil {
-			t.Fatal(err)
-		}
 		// Separate keyrings, as separate hub processes would have, ensuring the first key
 		// of one office at the same moment.
 		const callers = 12
 		kids := make([]string, callers)
-		errs := make([]error, callers)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range callers {
-			wg.Go(func() {
-				kr, err := seal.NewKeyring(s, m)
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				<-start
-				kids[i], errs[i] = kr.EnsureOffice(ctx, "370114001000")
-			})
-		}
-		close(start)
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+		concurrentKeyrings(t, s, callers, func(i int, kr *seal.Keyring) (err error) {
+			kids[i], err = kr.EnsureOffice(ctx, "370114001000")
+			return err
+		})
 		recs, err := s.List(ctx, "370114001000")
 		if err != nil {
 			t.Fatal(err)
@@ -270,43 +249,21 @@ func RunKeyStoreSuite(t *testing.T, newStore func(t *testing.T) seal.KeyStore) {
 		// has the same kid, and only one is stored. Each must seal with the stored key, not
 		// with the one it generated and lost.
 		s := newStore(t)
-		m, err := seal.ParseMasterKey("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
-		if err != nil {
-			t.Fatal(err)
-		}
 		id, err := ident.NewIDNumber("370114", time.Date(1940, 3, 15, 0, 0, 0, 0, time.UTC), 123)
 		if err != nil {
 			t.Fatal(err)
 		}
 		const callers = 12
 		tokens := make([]string, callers)
-		errs := make([]error, callers)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range callers {
-			wg.Go(func() {
-				kr, err := seal.NewKeyring(s, m)
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				<-start
-				if _, err := kr.EnsureOffice(ctx, "370114001000"); err != nil {
-					errs[i] = err
-					return
-				}
-				tokens[i], _, errs[i] = kr.Seal(ctx, "370114001000", seal.PermitClaims{
-					PermitID: fmt.Sprintf("pmt_%d", i), Item: "elderly_allowance", HolderIDNumber: id})
-			})
-		}
-		close(start)
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
-				t.Fatal(err)
+		concurrentKeyrings(t, s, callers, func(i int, kr *seal.Keyring) (err error) {
+			if _, err := kr.EnsureOffice(ctx, "370114001000"); err != nil {
+				return err
 			}
-		}
-		kr, err := seal.NewKeyring(s, m)
+			tokens[i], _, err = kr.Seal(ctx, "370114001000", seal.PermitClaims{
+				PermitID: fmt.Sprintf("pmt_%d", i), Item: "elderly_allowance", HolderIDNumber: id})
+			return err
+		})
+		kr, err := seal.NewKeyring(s, testMasterKey(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -350,4 +307,42 @@ func RunKeyStoreSuite(t *testing.T, newStore func(t *testing.T) seal.KeyStore) {
 			}
 		}
 	})
+}
+
+// testMasterKey is the suite's key-encryption secret.
+func testMasterKey(t *testing.T) seal.MasterKey {
+	t.Helper()
+	m, err := seal.ParseMasterKey("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// concurrentKeyrings opens one keyring on s per caller, as separate hub processes would have,
+// releases them together into call, and fails t on the first error.
+func concurrentKeyrings(t *testing.T, s seal.KeyStore, callers int, call func(i int, kr *seal.Keyring) error) {
+	t.Helper()
+	m := testMasterKey(t)
+	errs := make([]error, callers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() {
+			kr, err := seal.NewKeyring(s, m)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			<-start
+			errs[i] = call(i, kr)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }
