@@ -29,8 +29,8 @@ const (
 //     household_enrolled reason on each member's own alert (the same double, once per member);
 //   - for a deceased-subject item (the funeral subsidy, whose roll names the deceased: the
 //     district roll holds one entry per person and item, so one death cannot be on it twice),
-//     the policy's death_already_paid alert on a resident who is on the roll while every
-//     recent death of the household is already paid: its evidence names the paid entries.
+//     the policy's death_already_paid alert on a living resident who is on the roll while
+//     every recent death of the household is already paid: its evidence names the entries.
 //
 // Evidence of these alerts names district roll entries as "<item>:<masked ID number>" and the
 // household as "household:<household number>"; every source is the district.
@@ -139,9 +139,9 @@ func householdDoubles(d *data, res *ItemResult, cite string) {
 	}
 }
 
-// paidDeaths names, on each death_already_paid alert of res.Item, the roll entries the double
-// rests on: the alerted resident's own and those of the household's deceased members on the
-// roll. Such an alert counts as a double.
+// paidDeaths names, on each death_already_paid alert of res.Item on a living resident, the
+// roll entries the double rests on: the resident's own and those of the household's deceased
+// members on the roll. Such an alert counts as a double.
 func paidDeaths(d *data, res *ItemResult) {
 	for n := range res.AlertList {
 		a := &res.AlertList[n]
@@ -150,8 +150,8 @@ func paidDeaths(d *data, res *ItemResult) {
 			continue
 		}
 		i, ok := d.index[a.full]
-		if !ok {
-			continue
+		if !ok || d.rows[i].Deceased {
+			continue // a deceased resident's own entry pays their own death, not another's
 		}
 		ev := []string{onRoll(res.Item, a.full)}
 		for _, j := range d.households[d.rows[i].HouseholdID] {
