@@ -101,21 +101,19 @@ func householdDoubles(d *data, res *ItemResult, cite string) {
 		kept = append(kept, a)
 	}
 	res.AlertList = kept
-	seen := map[string]bool{}
 	for i := range d.rows {
 		h := d.rows[i].HouseholdID
-		if h == "" || seen[h] {
+		if h == "" || !slices.Contains(d.rows[i].enrolled, res.Item) {
 			continue
 		}
-		seen[h] = true
 		var on []int // members on the roll, in ID order (rows are)
 		for _, j := range d.households[h] {
 			if slices.Contains(d.rows[j].enrolled, res.Item) {
 				on = append(on, j)
 			}
 		}
-		if len(on) < 2 {
-			continue
+		if len(on) < 2 || on[0] != i {
+			continue // single, or reported at the household's first member on the roll
 		}
 		slices.SortFunc(on, func(a, b int) int {
 			ha, hb := d.rows[a].Relation == "head", d.rows[b].Relation == "head"
