@@ -107,7 +107,11 @@ func isDigitsOnly(s string) bool {
 func printReport(w io.Writer, rep *scan.Report, listCandidates bool) {
 	fmt.Fprintf(w, "scan 主动服务/监督预警 at %s: %d residents, %d ms\n", rep.At, rep.Residents, rep.ElapsedMS)
 	for _, it := range rep.Items {
-		fmt.Fprintf(w, "\n%s: %d candidates, %d alerts (evaluated: %s)\n", it.Item, it.Candidates, it.Alerts, it.Evaluated)
+		cross := ""
+		if it.Conflicts > 0 || it.Doubles > 0 {
+			cross = fmt.Sprintf(" (%d cross-item conflicts, %d double enrolments)", it.Conflicts, it.Doubles)
+		}
+		fmt.Fprintf(w, "\n%s: %d candidates, %d alerts%s (evaluated: %s)\n", it.Item, it.Candidates, it.Alerts, cross, it.Evaluated)
 		perVillage := map[string]int{}
 		var villages []string
 		for _, e := range it.Worklist {

@@ -7,7 +7,8 @@ import (
 )
 
 // TestScanCommandFlagsAndErrors: bad flags exit 2 with a clear message; a scan of an empty
-// synced store prints the JSON summary at the pinned date with every proactive item.
+// synced store prints the JSON summary at the pinned date with every proactive item, each
+// with its counts (cross-item conflicts and double enrolments among them).
 func TestScanCommandFlagsAndErrors(t *testing.T) {
 	dir := t.TempDir()
 	writeConfig(t, dir)
@@ -43,12 +44,15 @@ func TestScanCommandFlagsAndErrors(t *testing.T) {
 			Candidates int    `json:"candidates"`
 			Alerts     int    `json:"alerts"`
 			Evaluated  string `json:"evaluated"`
+			Conflicts  *int   `json:"conflicts"`
+			Doubles    *int   `json:"doubles"`
 		} `json:"items"`
 	}
 	if err := json.Unmarshal([]byte(out), &sum); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	if sum.At != "2026-12-06" || sum.ElapsedMS == nil || len(sum.Items) != 1 || sum.Items[0].Item != "elderly_allowance" || sum.Items[0].Evaluated != "sql" {
+	if sum.At != "2026-12-06" || sum.ElapsedMS == nil || len(sum.Items) != 1 || sum.Items[0].Item != "elderly_allowance" || sum.Items[0].Evaluated != "sql" ||
+		sum.Items[0].Conflicts == nil || sum.Items[0].Doubles == nil {
 		t.Fatalf("summary %+v", sum)
 	}
 }

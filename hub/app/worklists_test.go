@@ -205,6 +205,45 @@ func TestWorklistsAndAlertsAfterScan(t *testing.T) {
 		}
 	})
 
+	t.Run("auditor_gets_cross_check_alerts_with_roll_entries_masked", func(t *testing.T) {
+		cross := func(reasons []string) bool {
+			return slices.Contains(reasons, scan.ReasonDoubleEnrolment) || slices.Contains(reasons, "tekun_with_dibao")
+		}
+		want := 0
+		for _, it := range rep.Items {
+			for _, a := range it.AlertList {
+				if cross(a.Reasons) {
+					want++
+				}
+			}
+		}
+		if want == 0 {
+			t.Fatal("the scan found no cross-item conflict or double enrolment on the simulated district")
+		}
+		rows, status := getFindings(t, h, auditor, "/v1/alerts", "alerts")
+		if status != http.StatusOK {
+			t.Fatalf("status %d", status)
+		}
+		got := 0
+		for _, row := range rows {
+			if !cross(row.Reasons) {
+				continue
+			}
+			got++
+			if row.Rule == "" || len(row.Evidence) < 2 || len(row.Sources) != len(row.Evidence) {
+				t.Fatalf("cross-check alert %+v without rule, roll entries or sources", row)
+			}
+			for k, e := range row.Evidence {
+				if row.Sources[k] != "district" || !strings.HasPrefix(e, "household:") && !strings.Contains(e, "********") {
+					t.Fatalf("cross-check alert %+v: evidence %q from %q, want a masked district roll entry", row, e, row.Sources[k])
+				}
+			}
+		}
+		if got != want {
+			t.Fatalf("auditor got %d cross-check alerts, the scan found %d", got, want)
+		}
+	})
+
 	t.Run("data_use_recorded_per_resident_shown", func(t *testing.T) {
 		for _, f := range byVillage[village] {
 			uses, _, err := h.App.Store.ListDataUse(ctx, f.IDNumber, store.Page{Limit: 100})

@@ -134,6 +134,9 @@ type state struct {
 	compiler *ast.Compiler // compiled modules of this revision (read-only)
 	store    storage.Store // bundle data, divisions and static_all (read-only)
 	base     frozenBase    // the same data as one AST value, for reads during evaluation
+
+	// conflicts are the catalogue's cross-item conflicts (Conflicts).
+	conflicts []Conflict
 }
 
 // New loads the bundle from the configured source (default: the embedded bundle), compiles
@@ -317,6 +320,10 @@ func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
+	conflicts, err := parseConflicts(cat, catalog)
+	if err != nil {
+		return nil, err
+	}
 	data := make(map[string]any, len(b.Data))
 	for k, v := range b.Data {
 		data[k] = v
@@ -367,7 +374,7 @@ func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
 		}
 		return pq, nil
 	}
-	st := &state{revision: b.Manifest.Revision, etag: b.Etag, loadedAt: e.opt.clock(), items: items, catalog: catalog, compiler: compiler, store: store, base: base}
+	st := &state{revision: b.Manifest.Revision, etag: b.Etag, loadedAt: e.opt.clock(), items: items, catalog: catalog, conflicts: conflicts, compiler: compiler, store: store, base: base}
 	if st.decide, err = prep(PathEligibility); err != nil {
 		return nil, err
 	}

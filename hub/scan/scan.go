@@ -66,6 +66,12 @@ type ItemResult struct {
 	Evaluated  string  `json:"evaluated"` // "sql" or "go: <why>"
 	Worklist   []Entry `json:"-"`
 	AlertList  []Entry `json:"-"`
+
+	// Conflicts and Doubles count the alerts of the supervision cross checks among Alerts:
+	// residents on the rolls of items a declared conflict forbids together (reported under
+	// the conflict's first item), and one benefit subject enrolled more than once.
+	Conflicts int `json:"conflicts"`
+	Doubles   int `json:"doubles"`
 }
 
 // Difference is one resident on whom the scan and the per-resident decision disagree.
@@ -218,6 +224,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 			}
 		}
 	}
+	r.crossCheck(d, rep)
 	for k := range rep.Items {
 		rep.Items[k].Alerts = len(rep.Items[k].AlertList)
 	}

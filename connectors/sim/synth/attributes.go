@@ -67,6 +67,53 @@ func (g *gen) attributes() {
 	for i := range n {
 		g.enrol(int32(i), v)
 	}
+	g.rollErrors()
+}
+
+// Shares of the roll errors rollErrors adds: one in conflictEvery 特困 persons, one in
+// doubleEvery farmland-subsidy households.
+const (
+	conflictEvery = 10
+	doubleEvery   = 100
+)
+
+// rollErrors adds the two roll errors the supervision scan's cross checks look for, on a small
+// fixed share of the district and without drawing from the random stream (the rest of the
+// district is the same with or without them):
+//   - every conflictEvery-th living 特困 person (in generation order) is still on the 低保 roll
+//     as well: taken into 特困 support without leaving 低保 (InconsistencyConflictingRolls);
+//   - in every doubleEvery-th household whose living head receives the farmland protection
+//     subsidy, the head's living spouse is on the roll too: one household paid twice
+//     (InconsistencyHouseholdDoubleEnrolment).
+func (g *gen) rollErrors() {
+	tekun := 0
+	for i := range g.persons {
+		p := &g.persons[i]
+		if p.Death == 0 && p.Enrolled&(1<<ProgExtremePovertySupport) != 0 {
+			if tekun++; tekun%conflictEvery == 0 {
+				p.Enrolled |= 1 << ProgMinimumLivingAllowance
+			}
+		}
+	}
+	farmland := 0
+	for h := range g.hh {
+		var head, spouse *Person
+		for _, m := range g.hh[h].Members {
+			switch p := &g.persons[m]; {
+			case p.Death != 0:
+			case p.Relation == Head:
+				head = p
+			case p.Relation == Spouse:
+				spouse = p
+			}
+		}
+		if head == nil || spouse == nil || head.Enrolled&(1<<ProgFarmlandProtectionSubsidy) == 0 || spouse.Enrolled&(1<<ProgFarmlandProtectionSubsidy) != 0 {
+			continue
+		}
+		if farmland++; farmland%doubleEvery == 0 {
+			spouse.Enrolled |= 1 << ProgFarmlandProtectionSubsidy
+		}
+	}
 }
 
 // personAttributes sets the individual attributes of person i.

@@ -2,8 +2,9 @@
 // platforms (province, city, district in connectors/sim) serve from: residents with valid ID
 // numbers in households across the 525 villages of Zhangqiu district, an ageing rural age
 // structure, marriages, one-child and two-daughter families, disability certificates,
-// 低保/特困 rolls, social insurance, deaths, the district's subsidy rolls and a few
-// deliberate inconsistencies between the platforms.
+// 低保/特困 rolls, social insurance, deaths, the district's subsidy rolls, a few deliberate
+// inconsistencies between the platforms and a few errors on the rolls (a person on two rolls
+// that may not be held together, a household on a household subsidy's roll twice).
 //
 // Generate builds a District from a Config. Persons and Households are plain slices with
 // index links (Spouse, Father, Mother, Household, Members); PersonByID and HouseholdByNo

@@ -24,11 +24,18 @@ const (
 	InconsistencyMovedBetweenVillages = "moved_between_villages"
 	// InconsistencyExpiredIDCard: a living adult's ID card has expired.
 	InconsistencyExpiredIDCard = "expired_id_card"
+	// InconsistencyConflictingRolls: a living resident is on the rolls of two items that
+	// may not be held together (特困 support and the 低保 allowance).
+	InconsistencyConflictingRolls = "conflicting_rolls"
+	// InconsistencyHouseholdDoubleEnrolment: a resident is on the farmland protection
+	// subsidy roll with another member of the household (the subsidy is paid per household).
+	InconsistencyHouseholdDoubleEnrolment = "household_double_enrolment"
 )
 
 // InconsistencyKinds lists the kinds in a fixed order.
 var InconsistencyKinds = []string{InconsistencyDeathProvinceOnly, InconsistencyExpiredDisabilityLicence,
-	InconsistencyMovedBetweenVillages, InconsistencyExpiredIDCard}
+	InconsistencyMovedBetweenVillages, InconsistencyExpiredIDCard, InconsistencyConflictingRolls,
+	InconsistencyHouseholdDoubleEnrolment}
 
 // inconsistent reports whether person i shows the given kind.
 func (d *District) inconsistent(i int32, kind string, ref Date) bool {
@@ -42,6 +49,18 @@ func (d *District) inconsistent(i int32, kind string, ref Date) bool {
 		return p.HukouVillage != d.Households[p.Household].Village
 	case InconsistencyExpiredIDCard:
 		return p.Death == 0 && p.IDCardIssued != 0 && p.IDCardValidUntil != LongTerm && p.IDCardValidUntil < ref
+	case InconsistencyConflictingRolls:
+		both := uint32(1)<<ProgExtremePovertySupport | 1<<ProgMinimumLivingAllowance
+		return p.Death == 0 && p.Enrolled&both == both
+	case InconsistencyHouseholdDoubleEnrolment:
+		if !p.IsEnrolled(ProgFarmlandProtectionSubsidy) {
+			return false
+		}
+		for _, m := range d.Households[p.Household].Members {
+			if m != i && d.Persons[m].IsEnrolled(ProgFarmlandProtectionSubsidy) {
+				return true
+			}
+		}
 	}
 	return false
 }
