@@ -4,7 +4,7 @@ SHELL := /bin/bash
 OPA := go tool opa
 export SANMIAN_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: help demo deps test test-go policy-check vet lint fmt bench bench-policy fuzz
+.PHONY: help demo deps test test-go policy-check vet lint fmt bench bench-all bench-policy fuzz
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -40,6 +40,10 @@ fmt: ## gofmt every Go file.
 
 bench: ## Run the Go benchmarks (results go to BENCHMARKS.md with the machine).
 	go test -run '^$$' -bench . -benchmem ./...
+
+RESIDENTS ?= 100000
+bench-all: ## The headline benchmarks in one run, one table (RESIDENTS=1075784 for the whole district).
+	go run ./internal/benchall -residents $(RESIDENTS)
 
 bench-policy: ## Policy decision benchmarks, with Go's default GC target and with the hub's (GOGC=400).
 	go test -run '^$$' -bench 'Decide$$|DecideEvalOnly|Authorize|Scan|TrivialQuery' -benchmem -count 5 ./hub/policy/
