@@ -160,7 +160,7 @@ func newFake() (*fakeHub, fixture) {
 		{fx.son, A, "elderly_allowance", "《山东省老年人权益保障条例》"}, {fx.bSpouse, B, "elderly_allowance", "《山东省老年人权益保障条例》"},
 	} {
 		v := service.FindingView{ID: fmt.Sprint(i + 1), IDNumber: ident.MaskIDNumber(fd.id), Village: fd.village, Item: fd.item,
-			Reasons: []string{"年满80周岁"}, Rule: fd.rule, ScannedAt: "2026-12-06"}
+			Reasons: []string{"age_80_89"}, ReasonTexts: []service.Reason{{Code: "age_80_89", ZH: "年满80周岁", EN: "Aged 80-89"}}, Rule: fd.rule, ScannedAt: "2026-12-06"}
 		if fd.rule != "" {
 			v.Evidence, v.Sources = []string{"applicant.deceased"}, []string{"province"}
 		}

@@ -54,13 +54,14 @@ func (b *builder) findingTypes() {
 				}
 				return itemThunk(p, f.Item)
 			}},
-			"reasons":    {Type: list(tString), Description: "The policy's reasons (理由).", Resolve: get(func(f *service.FindingView) any { return strs(f.Reasons) })},
-			"rule":       {Type: tString, Description: "The legal basis an alert rests on (依据).", Resolve: get(func(f *service.FindingView) any { return nz(f.Rule) })},
-			"evidence":   {Type: list(tString), Description: "The facts an alert rests on (证据).", Resolve: get(func(f *service.FindingView) any { return strs(f.Evidence) })},
-			"sources":    {Type: list(tString), Description: "The platform each fact came from (数据来源).", Resolve: get(func(f *service.FindingView) any { return strs(f.Sources) })},
-			"scannedAt":  {Type: tString, Description: "Scan date YYYY-MM-DD (扫描日期).", Resolve: get(func(f *service.FindingView) any { return nz(f.ScannedAt) })},
-			"contact":    {Type: b.contact, Description: "A candidate's latest contact-log entry (最近联系记录).", Resolve: get(func(f *service.FindingView) any { return ptrOrNil(f.Contact) })},
-			"resolution": {Type: b.resolution, Description: "An alert's resolution; null while open (处理结果).", Resolve: get(func(f *service.FindingView) any { return ptrOrNil(f.Resolution) })},
+			"reasons":     {Type: list(tString), Description: "The policy's reason codes (理由代码).", Resolve: get(func(f *service.FindingView) any { return strs(f.Reasons) })},
+			"reasonTexts": {Type: list(b.reason), Description: "The reasons with their Chinese and English texts (理由).", Resolve: get(func(f *service.FindingView) any { return f.ReasonTexts })},
+			"rule":        {Type: tString, Description: "The legal basis an alert rests on (依据).", Resolve: get(func(f *service.FindingView) any { return nz(f.Rule) })},
+			"evidence":    {Type: list(tString), Description: "The facts an alert rests on (证据).", Resolve: get(func(f *service.FindingView) any { return strs(f.Evidence) })},
+			"sources":     {Type: list(tString), Description: "The platform each fact came from (数据来源).", Resolve: get(func(f *service.FindingView) any { return strs(f.Sources) })},
+			"scannedAt":   {Type: tString, Description: "Scan date YYYY-MM-DD (扫描日期).", Resolve: get(func(f *service.FindingView) any { return nz(f.ScannedAt) })},
+			"contact":     {Type: b.contact, Description: "A candidate's latest contact-log entry (最近联系记录).", Resolve: get(func(f *service.FindingView) any { return ptrOrNil(f.Contact) })},
+			"resolution":  {Type: b.resolution, Description: "An alert's resolution; null while open (处理结果).", Resolve: get(func(f *service.FindingView) any { return ptrOrNil(f.Resolution) })},
 		},
 	})
 	b.findingConn = b.connection(b.finding, "finding", "扫描结果")

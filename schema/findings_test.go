@@ -23,7 +23,7 @@ func TestWorklistsAndAlerts(t *testing.T) {
 	after := ""
 	for range 5 {
 		_, r, raw := post(t, h, c, q(`query($after: String) { worklists(first: 1, after: $after) {
-			edges { cursor node { id idNumber villageCode itemCode reasons scannedAt contact { status } } } pageInfo { hasNextPage endCursor } } }`,
+			edges { cursor node { id idNumber villageCode itemCode reasons scannedAt reasonTexts { code zh } contact { status } } } pageInfo { hasNextPage endCursor } } }`,
 			map[string]any{"after": after}))
 		if len(r.Errors) > 0 {
 			t.Fatalf("errors: %s", raw)
@@ -35,7 +35,7 @@ func TestWorklistsAndAlerts(t *testing.T) {
 		}
 		for _, e := range asList(dig(r.Data, "worklists", "edges")) {
 			ids = append(ids, dig(e, "node", "idNumber").(string))
-			if dig(e, "node", "villageCode") != fx.villageA.Code || len(asList(dig(e, "node", "reasons"))) != 1 {
+			if dig(e, "node", "villageCode") != fx.villageA.Code || len(asList(dig(e, "node", "reasons"))) != 1 || dig(e, "node", "reasonTexts", 0, "zh") != "年满80周岁" {
 				t.Fatalf("node %v", e)
 			}
 		}

@@ -143,6 +143,9 @@ func TestWorklistsAndAlertsAfterScan(t *testing.T) {
 			if !strings.Contains(row.IDNumber, "*") || len(row.Reasons) == 0 || row.ScannedAt != rep.At {
 				t.Fatalf("row %+v not masked, without reasons or scan date", row)
 			}
+			if len(row.ReasonTexts) != len(row.Reasons) || row.ReasonTexts[0].Code != row.Reasons[0] || row.ReasonTexts[0].ZH == row.Reasons[0] || row.ReasonTexts[0].EN == "" {
+				t.Fatalf("row %+v: reasons without their catalogue texts", row)
+			}
 			got = append(got, key(row.IDNumber, row.Village, row.Item))
 		}
 		slices.Sort(got)

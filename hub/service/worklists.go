@@ -38,15 +38,18 @@ type FindingQuery struct {
 // the next scan replaces it. Contact is a candidate's latest contact-log entry, Resolution an
 // alert's resolution (both null when there is none).
 type FindingView struct {
-	ID        string   `json:"id"`
-	IDNumber  string   `json:"id_number"`
-	Village   string   `json:"village"`
-	Item      string   `json:"item"`
-	Reasons   []string `json:"reasons"`
-	Rule      string   `json:"rule,omitempty"`
-	Evidence  []string `json:"evidence"`
-	Sources   []string `json:"sources"`
-	ScannedAt string   `json:"scanned_at"`
+	ID       string   `json:"id"`
+	IDNumber string   `json:"id_number"`
+	Village  string   `json:"village"`
+	Item     string   `json:"item"`
+	Reasons  []string `json:"reasons"`
+	// ReasonTexts are the reasons' texts from the catalogue, in Chinese and English, in the
+	// order of Reasons (an unknown code keeps its code as text).
+	ReasonTexts []Reason `json:"reason_texts"`
+	Rule        string   `json:"rule,omitempty"`
+	Evidence    []string `json:"evidence"`
+	Sources     []string `json:"sources"`
+	ScannedAt   string   `json:"scanned_at"`
 	// Contact is the latest entry of a candidate's contact log (candidates only).
 	Contact *ContactView `json:"contact,omitempty"`
 	// Resolution is an alert's resolution (alerts only; null while open).
@@ -110,7 +113,7 @@ func (h *Hub) findings(ctx context.Context, c auth.Caller, q FindingQuery, kind,
 	}
 	out := make([]FindingView, 0, len(rows))
 	for _, f := range rows {
-		out = append(out, findingView(f))
+		out = append(out, h.findingView(f))
 	}
 	if len(rows) > 0 {
 		err = h.store.Tx(ctx, func(tx store.Txn) error {
@@ -136,10 +139,18 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// findingView is a finding as shown: the ID number masked.
-func findingView(f store.ScanFinding) FindingView {
+// findingView is a finding as shown: the ID number masked, the reasons with their texts.
+func (h *Hub) findingView(f store.ScanFinding) FindingView {
 	v := FindingView{ID: strconv.FormatInt(f.Seq, 10), IDNumber: ident.MaskIDNumber(f.IDNumber), Village: f.Village, Item: f.Item,
-		Reasons: nonNil(f.Reasons), Rule: f.Rule, Evidence: nonNil(f.Evidence), Sources: nonNil(f.Sources), ScannedAt: f.At}
+		Reasons: nonNil(f.Reasons), Rule: f.Rule, Evidence: nonNil(f.Evidence), Sources: nonNil(f.Sources), ScannedAt: f.At,
+		ReasonTexts: make([]Reason, 0, len(f.Reasons))}
+	for _, code := range f.Reasons {
+		r, ok := h.policy.ReasonText(code)
+		if !ok {
+			r = Reason{Code: code, ZH: code, EN: code}
+		}
+		v.ReasonTexts = append(v.ReasonTexts, r)
+	}
 	if f.Contact != nil {
 		cv := contactView(*f.Contact)
 		v.Contact = &cv
@@ -343,7 +354,7 @@ func (h *Hub) ResolveAlert(ctx context.Context, c auth.Caller, findingID string,
 	if err != nil {
 		return FindingView{}, err
 	}
-	return findingView(f), nil
+	return h.findingView(f), nil
 }
 
 // ApplyFromWorklist makes the application for a worklist candidate: CreateApplication for the
