@@ -361,7 +361,8 @@ func (h *Hub) ResolveAlert(ctx context.Context, c auth.Caller, findingID string,
 // candidate's item and ID number, which gathers live evidence and decides again (the scan's
 // finding is only why the cadre called). The cadre needs worklist.read on the candidate and
 // application.create for the resident; the candidate's contact log gets an "applied" entry
-// naming the application (not on an Idempotency-Key replay).
+// naming the application (not on an Idempotency-Key replay). ID numbers in the answer's form
+// are masked.
 func (h *Hub) ApplyFromWorklist(ctx context.Context, c auth.Caller, findingID string, req WorklistApplyRequest, idemKey string) (_ Outcome[ApplicationView], err error) {
 	defer h.auditRefusal(ctx, c, &err)
 	f, err := h.finding(ctx, h.store, findingID, store.FindingCandidate)
@@ -381,11 +382,39 @@ func (h *Hub) ApplyFromWorklist(ctx context.Context, c auth.Caller, findingID st
 	var cr CreateRequest
 	cr.Item, cr.Applicant.IDNumber, cr.Purpose = f.Item, f.IDNumber, purpose
 	res, err := h.CreateApplication(ctx, c, cr, idemKey)
-	if err != nil || res.Replayed {
+	if err != nil {
 		return res, err
+	}
+	res.View = maskedForm(res.View)
+	if res.Replayed {
+		return res, nil
 	}
 	if _, err := h.addContact(ctx, c, f, store.ContactApplied, "申请编号 "+res.View.ID); err != nil {
 		return res, err
 	}
 	return res, nil
+}
+
+// maskedForm returns v with every ID number in its form masked (values and source records):
+// the cadre calling from the worklist never typed the resident's ID number, so the page
+// answering shows it masked; the stored application is unchanged.
+func maskedForm(v ApplicationView) ApplicationView {
+	fields := make([]Field, len(v.Form.Fields))
+	for i, f := range v.Form.Fields {
+		if s, ok := f.Value.(string); ok {
+			if _, err := ident.ParseIDNumber(s); err == nil {
+				f.Value = ident.MaskIDNumber(s)
+			}
+		}
+		if f.Source != nil {
+			if _, err := ident.ParseIDNumber(f.Source.Record); err == nil {
+				src := *f.Source
+				src.Record = ident.MaskIDNumber(src.Record)
+				f.Source = &src
+			}
+		}
+		fields[i] = f
+	}
+	v.Form.Fields = fields
+	return v
 }
