@@ -8,7 +8,6 @@ import { showProblem, clearProblem, items, itemName, itemLabel, busy } from "./u
 import { reasonList } from "./proactive.js";
 
 let next = "";
-let loadedFor = null;
 
 export function initAlerts() {
   document.getElementById("alerts-refresh").addEventListener("click", (ev) => busy(ev.target, () => load(false)));
@@ -22,9 +21,9 @@ export function initAlerts() {
   }).catch(() => {});
 }
 
-/** showAlerts loads the alerts when the page is opened with a new token. */
-export function showAlerts(token) {
-  if (token !== loadedFor) { loadedFor = token; load(false); }
+/** showAlerts loads the list afresh each time the page is shown (contacts and resolutions change). */
+export function showAlerts() {
+  load(false);
 }
 
 function evidence(f) {

@@ -48,8 +48,8 @@ function route() {
   if (name === "permit" && arg) showPermit(decodeURIComponent(arg));
   if (name === "review" && getToken()) loadList();
   if (name === "audit" && getToken()) showConsole();
-  if (name === "proactive" && getToken()) showProactive(getToken());
-  if (name === "alerts" && getToken()) showAlerts(getToken());
+  if (name === "proactive" && getToken()) showProactive();
+  if (name === "alerts" && getToken()) showAlerts();
 }
 
 function init() {

@@ -11,7 +11,6 @@ import { renderApplication } from "./counter.js";
 
 const applyAttempts = new Map(); // candidate id -> Attempt (a retry reuses the key)
 let next = "";
-let loadedFor = null;
 
 export function initProactive() {
   document.getElementById("proactive-refresh").addEventListener("click", (ev) => busy(ev.target, () => load(false)));
@@ -24,9 +23,9 @@ export function initProactive() {
   }).catch(() => {});
 }
 
-/** showProactive loads the worklist when the page is opened with a new token. */
-export function showProactive(token) {
-  if (token !== loadedFor) { loadedFor = token; load(false); }
+/** showProactive loads the list afresh each time the page is shown (contacts and resolutions change). */
+export function showProactive() {
+  load(false);
 }
 
 /** reasonList shows a finding's reasons in the interface language (data from the catalogue). */
