@@ -155,6 +155,57 @@ func TestWorklistsAndAlertsAfterScan(t *testing.T) {
 		}
 	})
 
+	t.Run("graphql_worklists_same_as_rest", func(t *testing.T) {
+		var got []string
+		after := ""
+		for range 100 {
+			body, _ := json.Marshal(map[string]any{"query": `query($after: String) { worklists(first: 7, after: $after) {
+				edges { node { idNumber villageCode itemCode reasonTexts { zh } } } pageInfo { hasNextPage endCursor } } }`,
+				"variables": map[string]any{"after": after}})
+			status, raw := sendRaw(t, h, counter, http.MethodPost, "/graphql", string(body))
+			var r struct {
+				Data struct {
+					Worklists struct {
+						Edges []struct {
+							Node struct {
+								IDNumber, VillageCode, ItemCode string
+								ReasonTexts                     []struct{ ZH string }
+							}
+						}
+						PageInfo struct {
+							HasNextPage bool
+							EndCursor   string
+						}
+					}
+				}
+				Errors []any
+			}
+			if err := json.Unmarshal([]byte(raw), &r); err != nil || status != http.StatusOK || len(r.Errors) > 0 {
+				t.Fatalf("graphql: %d %s", status, raw)
+			}
+			for _, e := range r.Data.Worklists.Edges {
+				if len(e.Node.ReasonTexts) == 0 || e.Node.ReasonTexts[0].ZH == "" {
+					t.Fatalf("node %+v without reason texts", e.Node)
+				}
+				got = append(got, key(e.Node.IDNumber, e.Node.VillageCode, e.Node.ItemCode))
+			}
+			if !r.Data.Worklists.PageInfo.HasNextPage {
+				break
+			}
+			after = r.Data.Worklists.PageInfo.EndCursor
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("GraphQL worklists of %s: %v, want %v", village, got, want)
+		}
+		// Alerts through GraphQL are refused to the village's reviewer.
+		body, _ := json.Marshal(map[string]any{"query": `{ alerts { edges { node { idNumber } } } }`})
+		if _, raw := sendRaw(t, h, h.Token(t, "reviewer", village), http.MethodPost, "/graphql", string(body)); !strings.Contains(raw, "FORBIDDEN") {
+			t.Fatalf("reviewer reading alerts through GraphQL: %s", raw)
+		}
+	})
+
 	t.Run("other_village_counter_gets_none_of_them", func(t *testing.T) {
 		rows, status := getFindings(t, h, outsider, "/v1/worklists", "candidates")
 		if status != http.StatusOK || len(rows) == 0 {
