@@ -77,3 +77,21 @@ type FollowUpWriter interface {
 	// village.
 	ResolveAlert(ctx context.Context, r *AlertResolution) error
 }
+
+// ProactiveStat counts one (village, item, month)'s worklist follow-up (proactive coverage in
+// the monthly statistics), from the contact log: the candidates reached that month (an entry
+// contacted, declined or applied), those an application was made for (applied), and of those
+// the ones whose application for the item is approved (enrolled). Each counts residents once
+// per group; the month is the entry's, in China Standard Time.
+type ProactiveStat struct {
+	Village, Item, Month         string
+	Contacted, Applied, Enrolled int64
+}
+
+// FollowUpStats computes proactive coverage for the monthly statistics.
+type FollowUpStats interface {
+	// ProactiveStats returns one row per (village, item, month) with contact-log entries made
+	// in [q.From, q.To) inside the division q selects (as StatsReader's methods do). Rows come
+	// in no particular order; ErrInvalid for a query StatsReader refuses.
+	ProactiveStats(ctx context.Context, q StatsQuery) ([]ProactiveStat, error)
+}

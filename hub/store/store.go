@@ -158,6 +158,7 @@ type Store interface {
 	ScanDataReader
 	StatsReader
 	ScanResults
+	FollowUpStats
 	Webhooks
 
 	// Tx runs fn in one transaction: committed if fn returns nil, rolled back otherwise (and on

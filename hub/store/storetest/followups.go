@@ -124,3 +124,60 @@ func testFollowUps(t *testing.T, s store.Store) {
 	_, _, err = s.ListScanFindings(ctx, store.FindingFilter{Kind: store.FindingAlert, Resolution: "closed"}, store.Page{})
 	wantErr(t, err, store.ErrInvalid)
 }
+
+// testProactiveStats: proactive coverage per (village, item, month in China Standard Time)
+// from the contact log: reached, applied, and applied with an approved application, each
+// resident counted once per group, within the division and months asked for.
+func testProactiveStats(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const va, vb, item = "370114001201", "370114002201", "elderly_allowance"
+	// 2026-01-31 20:00 UTC is 2026-02-01 04:00 in China: February.
+	feb := time.Date(2026, 1, 31, 20, 0, 0, 0, time.UTC)
+	jan := feb.Add(-24 * time.Hour)
+	add := func(village, id, status string, at time.Time) {
+		t.Helper()
+		must(t, s.AddContact(ctx, &store.Contact{Item: item, IDNumber: id, Village: village, Status: status, ActorSub: "c", ActorRole: "counter", At: at}))
+	}
+	add(va, "A", store.ContactUnreachable, feb)
+	add(va, "A", store.ContactContacted, feb.Add(time.Hour))
+	add(va, "A", store.ContactApplied, feb.Add(2*time.Hour)) // approved below
+	add(va, "B", store.ContactDeclined, feb)
+	add(va, "C", store.ContactUnreachable, feb)
+	add(va, "D", store.ContactApplied, feb) // application still in review
+	add(va, "E", store.ContactContacted, jan)
+	add(vb, "F", store.ContactApplied, feb)
+	add(va, "G", store.ContactContacted, feb.AddDate(0, 3, 0)) // outside the months asked for
+	approved := newApp(va, item, store.StatusApproved)
+	approved.ApplicantID = "A"
+	must(t, s.CreateApplication(ctx, approved))
+	inReview := newApp(va, item, store.StatusInReview)
+	inReview.ApplicantID = "D"
+	must(t, s.CreateApplication(ctx, inReview))
+
+	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	q := store.StatsQuery{From: from, To: from.AddDate(0, 2, 0)}
+	got, err := s.ProactiveStats(ctx, q)
+	must(t, err)
+	rows := map[string]store.ProactiveStat{}
+	for _, r := range got {
+		rows[r.Village+"/"+r.Month] = r
+	}
+	want := map[string][3]int64{va + "/2026-02": {3, 2, 1}, va + "/2026-01": {1, 0, 0}, vb + "/2026-02": {1, 1, 0}}
+	if len(rows) != len(want) {
+		t.Fatalf("rows %+v, want %v", got, want)
+	}
+	for k, w := range want {
+		r := rows[k]
+		if r.Item != item || [3]int64{r.Contacted, r.Applied, r.Enrolled} != w {
+			t.Errorf("%s: %+v, want contacted/applied/enrolled %v", k, r, w)
+		}
+	}
+	q.DivisionPrefix = "370114002"
+	got, err = s.ProactiveStats(ctx, q)
+	must(t, err)
+	if len(got) != 1 || got[0].Village != vb {
+		t.Fatalf("town filter: %+v", got)
+	}
+	_, err = s.ProactiveStats(ctx, store.StatsQuery{})
+	wantErr(t, err, store.ErrInvalid)
+}

@@ -110,3 +110,25 @@ func scanFindingFollowUp(s scanner) (store.ScanFinding, error) {
 	}
 	return f, nil
 }
+
+// ProactiveStats implements store.FollowUpStats: the month and the filters are those of the
+// other statistics (statsSQL, over the contact log seen as alias a with created_at).
+func (r reader) ProactiveStats(ctx context.Context, q store.StatsQuery) ([]store.ProactiveStat, error) {
+	month, where, args, err := statsSQL(q)
+	if err != nil {
+		return nil, err
+	}
+	sq := `SELECT a.village, a.item, ` + month + ` AS m,
+	COUNT(DISTINCT CASE WHEN a.status <> 'unreachable' THEN a.id_number END),
+	COUNT(DISTINCT CASE WHEN a.status = 'applied' THEN a.id_number END),
+	COUNT(DISTINCT CASE WHEN a.status = 'applied' AND a.enrolled = 1 THEN a.id_number END)
+FROM (SELECT c.village, c.item, c.id_number, c.status, c.at AS created_at,
+	CASE WHEN EXISTS (SELECT 1 FROM applications p WHERE p.applicant_id = c.id_number AND p.item = c.item AND p.status = 'approved')
+		THEN 1 ELSE 0 END AS enrolled
+	FROM worklist_contacts c) a` + where + ` GROUP BY 1, 2, 3`
+	return collect(ctx, r, sq, args, func(s scanner) (store.ProactiveStat, error) {
+		var x store.ProactiveStat
+		err := s.Scan(&x.Village, &x.Item, &x.Month, &x.Contacted, &x.Applied, &x.Enrolled)
+		return x, err
+	})
+}
