@@ -374,6 +374,17 @@ func TestWorklistsAndAlertsAfterScan(t *testing.T) {
 			}
 		}
 
+		// The monthly statistics count the follow-up: one resident reached, one application
+		// made, none approved yet.
+		status, body = sendRaw(t, h, counter, http.MethodGet, "/v1/statistics?division="+village+"&item="+f.Item, "")
+		var stats service.StatsReport
+		if err := json.Unmarshal([]byte(body), &stats); err != nil || status != http.StatusOK {
+			t.Fatalf("statistics: %d %s", status, body)
+		}
+		if c := stats.Total.ProactiveCoverage; c != (service.ProactiveCoverage{Contacted: 1, Applied: 1, Enrolled: 0}) {
+			t.Fatalf("proactive coverage %+v, want 1 reached, 1 applied, 0 enrolled", c)
+		}
+
 		// An auditor resolves an alert with a note; a counter may not; resolving twice is 409.
 		alerts, _ := getFindings(t, h, auditor, "/v1/alerts?resolved=open", "alerts")
 		if len(alerts) == 0 {
