@@ -223,3 +223,19 @@ test_alerts_for_auditors_and_admins_only if {
 	decide(counter("370114001201"), "alert.read", {"division": "370114001201"}).reason.code == "role_not_permitted"
 	decide(reviewer("370114001000"), "alert.read", {"division": "370114001201"}).reason.code == "role_not_permitted"
 }
+
+test_worklist_contacts_by_cadres_within_jurisdiction if {
+	decide(counter("370114001201"), "worklist.contact", app("370114001201", "elderly_allowance")).allow == true
+	decide(counter("370114001201"), "worklist.contact", app("370114001202", "elderly_allowance")).reason.code == "outside_jurisdiction"
+	decide(reviewer("370114001000"), "worklist.contact", app("370114001201", "elderly_allowance")).allow == true
+	decide(auditor, "worklist.contact", app("370114001201", "elderly_allowance")).reason.code == "read_only_role"
+	decide(department(["*"]), "worklist.contact", app("370114001201", "elderly_allowance")).reason.code == "role_not_permitted"
+}
+
+test_alert_resolution_by_auditors_and_admins_only if {
+	# A supervisor's own record: the read-only auditor may take it.
+	decide(auditor, "alert.resolve", app("370114002201", "elderly_allowance")).allow == true
+	decide(admin, "alert.resolve", app("370114002201", "elderly_allowance")).allow == true
+	decide(counter("370114002201"), "alert.resolve", app("370114002201", "elderly_allowance")).reason.code == "role_not_permitted"
+	decide(reviewer("370114002000"), "alert.resolve", app("370114002201", "elderly_allowance")).reason.code == "role_not_permitted"
+}

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -39,6 +40,7 @@ type fakeHub struct {
 	decisions  map[string]*service.DecisionDetail
 	items      []service.Item
 	dataUse    []service.DataUseRecord
+	findings   []service.FindingView // worklist candidates and alerts (Rule set), in id order
 	nextID     int
 
 	peopleCalls, householdCalls, divisionCalls, itemsCalls atomic.Int64
@@ -152,6 +154,17 @@ func newFake() (*fakeHub, fixture) {
 		{Code: "elderly_allowance", NameZH: "高龄老人补贴", NameEN: "Elderly allowance", Category: "elderly", Fields: []service.FieldSpec{{Name: "name", Label: "姓名", Path: "applicant.name", Autofill: true}}, Levels: []string{"village", "work_area", "town"}, Proactive: true},
 		{Code: "senior_card", NameZH: "老年人优待证", NameEN: "Senior card", Category: "elderly", Levels: []string{"village"}, Instant: true},
 		{Code: "funeral_subsidy", NameZH: "惠民殡葬补贴", NameEN: "Funeral subsidy", Category: "civil"},
+	}
+	for i, fd := range []struct{ id, village, item, rule string }{
+		{fx.head, A, "elderly_allowance", ""}, {fx.spouse, A, "senior_card", ""}, {fx.bHead, B, "elderly_allowance", ""},
+		{fx.son, A, "elderly_allowance", "《山东省老年人权益保障条例》"}, {fx.bSpouse, B, "elderly_allowance", "《山东省老年人权益保障条例》"},
+	} {
+		v := service.FindingView{ID: fmt.Sprint(i + 1), IDNumber: ident.MaskIDNumber(fd.id), Village: fd.village, Item: fd.item,
+			Reasons: []string{"age_80_89"}, ReasonTexts: []service.Reason{{Code: "age_80_89", ZH: "年满80周岁", EN: "Aged 80-89"}}, Rule: fd.rule, ScannedAt: "2026-12-06"}
+		if fd.rule != "" {
+			v.Evidence, v.Sources = []string{"applicant.deceased"}, []string{"province"}
+		}
+		f.findings = append(f.findings, v)
 	}
 	return f, fx
 }
@@ -421,4 +434,72 @@ func (f *fakeHub) DataUseRecords(ctx context.Context, c auth.Caller, id, after s
 		}
 	}
 	return out, "", nil
+}
+
+func (f *fakeHub) listFindings(c auth.Caller, q service.FindingQuery, alerts bool) ([]service.FindingView, string, error) {
+	if alerts && c.Role != "admin" && c.Role != "auditor" {
+		return nil, "", ErrForbidden
+	}
+	scope := cmp.Or(q.Division, c.Jurisdiction, division.DistrictCode)
+	if c.Role != "auditor" && !division.Contains(c.Jurisdiction, scope) {
+		return nil, "", ErrForbidden
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []service.FindingView
+	for _, v := range f.findings {
+		if (v.Rule != "") != alerts || !division.Contains(scope, v.Village) || (q.Item != "" && v.Item != q.Item) {
+			continue
+		}
+		if (q.Resolved == "open" && v.Resolution != nil) || (q.Resolved == "resolved" && v.Resolution == nil) {
+			continue
+		}
+		if q.After != "" && len(v.ID) <= len(q.After) && v.ID <= q.After {
+			continue
+		}
+		if len(out) == q.Limit {
+			return out, out[len(out)-1].ID, nil
+		}
+		out = append(out, v)
+	}
+	return out, "", nil
+}
+
+func (f *fakeHub) Worklists(ctx context.Context, c auth.Caller, q service.FindingQuery) ([]service.FindingView, string, error) {
+	return f.listFindings(c, q, false)
+}
+
+func (f *fakeHub) Alerts(ctx context.Context, c auth.Caller, q service.FindingQuery) ([]service.FindingView, string, error) {
+	return f.listFindings(c, q, true)
+}
+
+func (f *fakeHub) AddContact(ctx context.Context, c auth.Caller, id string, req service.ContactRequest) (service.ContactView, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, v := range f.findings {
+		if v.ID == id && v.Rule == "" {
+			if !visible(c, v.Village) {
+				return service.ContactView{}, ErrForbidden
+			}
+			cv := service.ContactView{Seq: int64(i + 100), Item: v.Item, IDNumber: v.IDNumber, Village: v.Village, Status: req.Status, Note: req.Note, By: c.Subject, Role: c.Role}
+			f.findings[i].Contact = &cv
+			return cv, nil
+		}
+	}
+	return service.ContactView{}, ErrNotFound
+}
+
+func (f *fakeHub) ResolveAlert(ctx context.Context, c auth.Caller, id string, req service.ResolveRequest) (service.FindingView, error) {
+	if c.Role != "admin" && c.Role != "auditor" {
+		return service.FindingView{}, ErrForbidden
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, v := range f.findings {
+		if v.ID == id && v.Rule != "" {
+			f.findings[i].Resolution = &service.ResolutionView{Note: req.Note, By: c.Subject, Role: c.Role}
+			return f.findings[i], nil
+		}
+	}
+	return service.FindingView{}, ErrNotFound
 }

@@ -35,6 +35,8 @@ func TestOpenAPIDocumentsTheContract(t *testing.T) {
 		"/v1/webhooks/subscriptions": {"get", "post"}, "/v1/webhooks/subscriptions/{id}": {"delete"},
 		"/v1/webhooks/deliveries": {"get"}, "/v1/webhooks/deliveries/{id}": {"get"},
 		"/v1/webhooks/deliveries/{id}/redeliver": {"post"},
+		"/v1/alerts":                             {"get"}, "/v1/alerts/{id}/resolve": {"post"},
+		"/v1/worklists/{id}/contacts": {"get", "post"}, "/v1/worklists/{id}/application": {"post"},
 	}
 	for path, methods := range want {
 		ops, ok := doc.Paths[path]

@@ -158,6 +158,8 @@ func (b *builder) query() *graphql.Object {
 					return pageOf(recs, next, func(r *service.DataUseRecord) string { return r.ID }), nil
 				}),
 			},
+			"worklists": b.findingsField(false),
+			"alerts":    b.findingsField(true),
 			"division": {
 				Type:        b.division,
 				Description: "One administrative division by code (按代码查询区划).",
@@ -221,61 +223,63 @@ func (b *builder) mutation() *graphql.Object {
 			"reason":   {Type: nn(tString), Description: "Reason (撤销原因)."},
 		},
 	})
+	fields := graphql.Fields{
+		"apply": {
+			Type:        b.application,
+			Description: "Create an application: pre-fill the form from evidence and decide (提交申请, 表单免填写).",
+			Args:        graphql.FieldConfigArgument{"input": arg(nn(applyIn), "The application (申请内容).")},
+			Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
+				var req service.CreateRequest
+				req.Item, req.Applicant.IDNumber, req.Purpose = str(m, "item"), str(m, "applicantIdNumber"), str(m, "purpose")
+				if subject := str(m, "subjectIdNumber"); subject != "" {
+					req.Subject = &service.SubjectRef{IDNumber: subject}
+				}
+				return changed(p, s)(s.svc.CreateApplication(p.Context, s.caller, req, idemKey(s, m)))
+			}),
+		},
+		"confirm": {
+			Type:        b.application,
+			Description: "Record the applicant's preview and signature; fields may be declined (申请人确认).",
+			Args:        graphql.FieldConfigArgument{"input": arg(nn(confirmIn), "The confirmation (确认内容).")},
+			Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
+				req := service.ConfirmRequest{Signature: str(m, "signature"), Notes: fieldTexts(m["notes"]), Values: fieldTexts(m["values"])}
+				if d, ok := m["declined"].([]any); ok {
+					for _, v := range d {
+						if f, ok := v.(string); ok {
+							req.Declined = append(req.Declined, f)
+						}
+					}
+				}
+				return changed(p, s)(s.svc.Confirm(p.Context, s.caller, str(m, "applicationId"), req, idemKey(s, m)))
+			}),
+		},
+		"review": {
+			Type:        b.application,
+			Description: "Review at the current level; the last level or instant approval issues the permit (审核, 盖章免跑腿).",
+			Args:        graphql.FieldConfigArgument{"input": arg(nn(reviewIn), "The review (审核内容).")},
+			Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
+				req := service.ReviewRequest{Action: str(m, "action"), Comment: str(m, "comment")}
+				return changed(p, s)(s.svc.Review(p.Context, s.caller, str(m, "applicationId"), req, idemKey(s, m)))
+			}),
+		},
+		"revoke": {
+			Type:        b.permit,
+			Description: "Revoke a permit and update the status list (撤销批准文书).",
+			Args:        graphql.FieldConfigArgument{"input": arg(nn(revokeIn), "The revocation (撤销内容).")},
+			Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
+				res, err := s.svc.Revoke(p.Context, s.caller, str(m, "permitId"), service.RevokeRequest{Reason: str(m, "reason")}, "")
+				if err != nil {
+					return nil, err
+				}
+				return &res.View, nil
+			}),
+		},
+	}
+	b.followUpMutations(fields)
 	return graphql.NewObject(graphql.ObjectConfig{
 		Name:        "Mutation",
 		Description: "Changes, mirroring the REST contract (变更入口); run one after another.",
-		Fields: graphql.Fields{
-			"apply": {
-				Type:        b.application,
-				Description: "Create an application: pre-fill the form from evidence and decide (提交申请, 表单免填写).",
-				Args:        graphql.FieldConfigArgument{"input": arg(nn(applyIn), "The application (申请内容).")},
-				Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
-					var req service.CreateRequest
-					req.Item, req.Applicant.IDNumber, req.Purpose = str(m, "item"), str(m, "applicantIdNumber"), str(m, "purpose")
-					if subject := str(m, "subjectIdNumber"); subject != "" {
-						req.Subject = &service.SubjectRef{IDNumber: subject}
-					}
-					return changed(p, s)(s.svc.CreateApplication(p.Context, s.caller, req, idemKey(s, m)))
-				}),
-			},
-			"confirm": {
-				Type:        b.application,
-				Description: "Record the applicant's preview and signature; fields may be declined (申请人确认).",
-				Args:        graphql.FieldConfigArgument{"input": arg(nn(confirmIn), "The confirmation (确认内容).")},
-				Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
-					req := service.ConfirmRequest{Signature: str(m, "signature"), Notes: fieldTexts(m["notes"]), Values: fieldTexts(m["values"])}
-					if d, ok := m["declined"].([]any); ok {
-						for _, v := range d {
-							if f, ok := v.(string); ok {
-								req.Declined = append(req.Declined, f)
-							}
-						}
-					}
-					return changed(p, s)(s.svc.Confirm(p.Context, s.caller, str(m, "applicationId"), req, idemKey(s, m)))
-				}),
-			},
-			"review": {
-				Type:        b.application,
-				Description: "Review at the current level; the last level or instant approval issues the permit (审核, 盖章免跑腿).",
-				Args:        graphql.FieldConfigArgument{"input": arg(nn(reviewIn), "The review (审核内容).")},
-				Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
-					req := service.ReviewRequest{Action: str(m, "action"), Comment: str(m, "comment")}
-					return changed(p, s)(s.svc.Review(p.Context, s.caller, str(m, "applicationId"), req, idemKey(s, m)))
-				}),
-			},
-			"revoke": {
-				Type:        b.permit,
-				Description: "Revoke a permit and update the status list (撤销批准文书).",
-				Args:        graphql.FieldConfigArgument{"input": arg(nn(revokeIn), "The revocation (撤销内容).")},
-				Resolve: mutation(func(p graphql.ResolveParams, s *reqState, m map[string]any) (any, error) {
-					res, err := s.svc.Revoke(p.Context, s.caller, str(m, "permitId"), service.RevokeRequest{Reason: str(m, "reason")}, "")
-					if err != nil {
-						return nil, err
-					}
-					return &res.View, nil
-				}),
-			},
-		},
+		Fields:      fields,
 	})
 }
 

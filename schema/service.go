@@ -81,6 +81,20 @@ type Service interface {
 	// newest first, after the cursor after, at most limit records, and the cursor of the next
 	// page ("" at the end).
 	DataUseRecords(ctx context.Context, c auth.Caller, idNumber, after string, limit int) ([]service.DataUseRecord, string, error)
+
+	// Worklists returns a page of the latest scan's proactive candidates in the caller's
+	// jurisdiction (GET /v1/worklists), ID numbers masked, and the cursor of the next page.
+	Worklists(ctx context.Context, c auth.Caller, q service.FindingQuery) ([]service.FindingView, string, error)
+
+	// Alerts returns a page of the latest scan's supervision alerts (GET /v1/alerts;
+	// auditors and admins), ID numbers masked, and the cursor of the next page.
+	Alerts(ctx context.Context, c auth.Caller, q service.FindingQuery) ([]service.FindingView, string, error)
+
+	// AddContact logs a contact with a worklist candidate (POST /v1/worklists/{id}/contacts).
+	AddContact(ctx context.Context, c auth.Caller, findingID string, req service.ContactRequest) (service.ContactView, error)
+
+	// ResolveAlert resolves a supervision alert with a note (POST /v1/alerts/{id}/resolve).
+	ResolveAlert(ctx context.Context, c auth.Caller, findingID string, req service.ResolveRequest) (service.FindingView, error)
 }
 
 type callerKey struct{}

@@ -33,13 +33,13 @@ type builder struct {
 	costs fieldCosts
 
 	sex, hukou, platform, licenceType, licenceStatus, appStatus, reviewAction, reviewLevel,
-	permitStatus, divisionLevel *graphql.Enum
+	permitStatus, divisionLevel, contactStatus *graphql.Enum
 
 	pageInfo, division, item, itemField, provenance, conflict, conflictValue, issuer, attr,
 	licence, enrolment, person, member, household, decision, decisionReplay, reason, formField, awaiting,
-	review, application, permit, dataUse *graphql.Object
+	review, application, permit, dataUse, finding, contact, resolution *graphql.Object
 
-	itemConn, appConn, dataUseConn *graphql.Object
+	itemConn, appConn, dataUseConn, findingConn *graphql.Object
 }
 
 func enum(name, desc string, values ...[3]string) *graphql.Enum {
@@ -61,6 +61,7 @@ func list(t graphql.Type) *graphql.NonNull { return nn(graphql.NewList(nn(t))) }
 var (
 	tString   = graphql.String
 	tInt      = graphql.Int
+	tBoolean  = graphql.Boolean
 	tBool     = graphql.Boolean
 	tID       = graphql.ID
 	tDateTime = graphql.DateTime
@@ -148,6 +149,11 @@ func isList(t graphql.Type) bool {
 }
 
 func (b *builder) enums() {
+	b.contactStatus = enum("ContactStatus", "What came of contacting a worklist candidate (联系结果).",
+		[3]string{"CONTACTED", "contacted", "Reached and informed (已联系)."},
+		[3]string{"UNREACHABLE", "unreachable", "Could not be reached (联系不上)."},
+		[3]string{"DECLINED", "declined", "Reached; does not want to apply (本人放弃)."},
+		[3]string{"APPLIED", "applied", "An application was made (已申请)."})
 	b.sex = enum("Sex", "Sex as recorded on the population register (性别).",
 		[3]string{"MALE", "M", "Male (男)."}, [3]string{"FEMALE", "F", "Female (女)."})
 	b.hukou = enum("HukouType", "Household registration type (户口性质).",
@@ -725,6 +731,7 @@ func (b *builder) objects() {
 	b.itemConn = b.connection(b.item, "item", "事项")
 	b.appConn = b.connection(b.application, "application", "申请")
 	b.dataUseConn = b.connection(b.dataUse, "data-use record", "数据使用记录")
+	b.findingTypes()
 }
 
 type conflictValueNode struct {

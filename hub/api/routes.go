@@ -31,6 +31,10 @@ type Hub interface {
 	DataUse(ctx context.Context, c auth.Caller, idNumber, after string, limit int) ([]service.DataUseRecord, string, error)
 	Worklists(ctx context.Context, c auth.Caller, q service.FindingQuery) ([]service.FindingView, string, error)
 	Alerts(ctx context.Context, c auth.Caller, q service.FindingQuery) ([]service.FindingView, string, error)
+	ContactLog(ctx context.Context, c auth.Caller, findingID string) ([]service.ContactView, error)
+	AddContact(ctx context.Context, c auth.Caller, findingID string, req service.ContactRequest) (service.ContactView, error)
+	ApplyFromWorklist(ctx context.Context, c auth.Caller, findingID string, req service.WorklistApplyRequest, idemKey string) (service.Outcome[service.ApplicationView], error)
+	ResolveAlert(ctx context.Context, c auth.Caller, findingID string, req service.ResolveRequest) (service.FindingView, error)
 }
 
 var _ Hub = (*service.Hub)(nil)
@@ -116,7 +120,11 @@ func Routes(s *Server, p Parts) {
 		s.HandleFunc("GET /v1/audit/verify", v.authed(v.verifyAudit))
 		s.HandleFunc("GET /v1/residents/{id_number}/data-use", v.authed(v.dataUse))
 		s.HandleFunc("GET /v1/worklists", v.authed(v.findings("candidates", p.Hub.Worklists)))
+		s.HandleFunc("GET /v1/worklists/{id}/contacts", v.authed(v.contactLog))
+		s.HandleFunc("POST /v1/worklists/{id}/contacts", v.authed(v.addContact))
+		s.HandleFunc("POST /v1/worklists/{id}/application", v.authed(v.applyFromWorklist))
 		s.HandleFunc("GET /v1/alerts", v.authed(v.findings("alerts", p.Hub.Alerts)))
+		s.HandleFunc("POST /v1/alerts/{id}/resolve", v.authed(v.resolveAlert))
 	}
 
 	// Department apps: the client registry (administrators) and the token endpoint.

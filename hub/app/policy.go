@@ -43,6 +43,11 @@ func (p policyPort) Item(code string) (service.Item, bool) {
 	return service.Item{}, false
 }
 
+func (p policyPort) ReasonText(code string) (service.Reason, bool) {
+	r, ok := p.e.ReasonText(code)
+	return service.Reason{Code: r.Code, ZH: r.ZH, EN: r.EN}, ok
+}
+
 func (p policyPort) Items() []service.Item {
 	items := p.e.Items()
 	out := make([]service.Item, 0, len(items))

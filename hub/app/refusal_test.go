@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 
 	"sanmian/hub/app/apptest"
@@ -60,6 +61,24 @@ func TestEveryRefusalIsAudited(t *testing.T) {
 		t.Fatal("the resident's household is not in the district")
 	}
 
+	// A worklist candidate and an alert about the resident, as a scan saves them.
+	if err := h.App.Store.ReplaceScanFindings(ctx, "elderly_allowance", "", []store.ScanFinding{
+		{Kind: store.FindingCandidate, Item: "elderly_allowance", IDNumber: id, Village: village, Reasons: []string{"年满80周岁"}, At: "2026-12-06"},
+		{Kind: store.FindingAlert, Item: "elderly_allowance", IDNumber: id, Village: village, Rule: "rule", At: "2026-12-06"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	saved, _, err := h.App.Store.ListScanFindings(ctx, store.FindingFilter{Kind: store.FindingCandidate}, store.Page{})
+	if err != nil || len(saved) != 1 {
+		t.Fatalf("saved candidates %v %v", saved, err)
+	}
+	candidateID := strconv.FormatInt(saved[0].Seq, 10)
+	saved, _, err = h.App.Store.ListScanFindings(ctx, store.FindingFilter{Kind: store.FindingAlert}, store.Page{})
+	if err != nil || len(saved) != 1 {
+		t.Fatalf("saved alerts %v %v", saved, err)
+	}
+	alertID := strconv.FormatInt(saved[0].Seq, 10)
+
 	cases := []struct {
 		method string
 		call   func(ctx context.Context, c auth.Caller) error
@@ -102,6 +121,22 @@ func TestEveryRefusalIsAudited(t *testing.T) {
 		}},
 		{"Alerts", func(ctx context.Context, c auth.Caller) error {
 			_, _, err := hub.Alerts(ctx, c, service.FindingQuery{Division: village})
+			return err
+		}},
+		{"ContactLog", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.ContactLog(ctx, c, candidateID)
+			return err
+		}},
+		{"AddContact", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.AddContact(ctx, c, candidateID, service.ContactRequest{Status: "contacted", Note: "越权记录"})
+			return err
+		}},
+		{"ApplyFromWorklist", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.ApplyFromWorklist(ctx, c, candidateID, service.WorklistApplyRequest{}, "")
+			return err
+		}},
+		{"ResolveAlert", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.ResolveAlert(ctx, c, alertID, service.ResolveRequest{Note: "越权处理"})
 			return err
 		}},
 		{"Statistics", func(ctx context.Context, c auth.Caller) error {

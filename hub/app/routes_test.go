@@ -45,8 +45,10 @@ func TestRoutesServed(t *testing.T) {
 		"GET /v1/webhooks/deliveries/{id}",
 		"GET /v1/webhooks/subscriptions",
 		"GET /v1/worklists",
+		"GET /v1/worklists/{id}/contacts",
 		"GET /{$}", // the counter web UI
 		"POST /oauth/token",
+		"POST /v1/alerts/{id}/resolve",
 		"POST /v1/applications",
 		"POST /v1/applications/{id}/confirm",
 		"POST /v1/applications/{id}/review",
@@ -57,6 +59,8 @@ func TestRoutesServed(t *testing.T) {
 		"POST /v1/permits/{id}/revoke",
 		"POST /v1/webhooks/deliveries/{id}/redeliver",
 		"POST /v1/webhooks/subscriptions",
+		"POST /v1/worklists/{id}/application",
+		"POST /v1/worklists/{id}/contacts",
 	}
 	got := a.Server.Patterns()
 	slices.Sort(got)

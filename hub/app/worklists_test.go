@@ -143,12 +143,66 @@ func TestWorklistsAndAlertsAfterScan(t *testing.T) {
 			if !strings.Contains(row.IDNumber, "*") || len(row.Reasons) == 0 || row.ScannedAt != rep.At {
 				t.Fatalf("row %+v not masked, without reasons or scan date", row)
 			}
+			if len(row.ReasonTexts) != len(row.Reasons) || row.ReasonTexts[0].Code != row.Reasons[0] || row.ReasonTexts[0].ZH == row.Reasons[0] || row.ReasonTexts[0].EN == "" {
+				t.Fatalf("row %+v: reasons without their catalogue texts", row)
+			}
 			got = append(got, key(row.IDNumber, row.Village, row.Item))
 		}
 		slices.Sort(got)
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
 			t.Fatalf("village %s: got %d candidates %v, want %d %v", village, len(got), got, len(want), want)
+		}
+	})
+
+	t.Run("graphql_worklists_same_as_rest", func(t *testing.T) {
+		var got []string
+		after := ""
+		for range 100 {
+			body, _ := json.Marshal(map[string]any{"query": `query($after: String) { worklists(first: 7, after: $after) {
+				edges { node { idNumber villageCode itemCode reasonTexts { zh } } } pageInfo { hasNextPage endCursor } } }`,
+				"variables": map[string]any{"after": after}})
+			status, raw := sendRaw(t, h, counter, http.MethodPost, "/graphql", string(body))
+			var r struct {
+				Data struct {
+					Worklists struct {
+						Edges []struct {
+							Node struct {
+								IDNumber, VillageCode, ItemCode string
+								ReasonTexts                     []struct{ ZH string }
+							}
+						}
+						PageInfo struct {
+							HasNextPage bool
+							EndCursor   string
+						}
+					}
+				}
+				Errors []any
+			}
+			if err := json.Unmarshal([]byte(raw), &r); err != nil || status != http.StatusOK || len(r.Errors) > 0 {
+				t.Fatalf("graphql: %d %s", status, raw)
+			}
+			for _, e := range r.Data.Worklists.Edges {
+				if len(e.Node.ReasonTexts) == 0 || e.Node.ReasonTexts[0].ZH == "" {
+					t.Fatalf("node %+v without reason texts", e.Node)
+				}
+				got = append(got, key(e.Node.IDNumber, e.Node.VillageCode, e.Node.ItemCode))
+			}
+			if !r.Data.Worklists.PageInfo.HasNextPage {
+				break
+			}
+			after = r.Data.Worklists.PageInfo.EndCursor
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("GraphQL worklists of %s: %v, want %v", village, got, want)
+		}
+		// Alerts through GraphQL are refused to the village's reviewer.
+		body, _ := json.Marshal(map[string]any{"query": `{ alerts { edges { node { idNumber } } } }`})
+		if _, raw := sendRaw(t, h, h.Token(t, "reviewer", village), http.MethodPost, "/graphql", string(body)); !strings.Contains(raw, "FORBIDDEN") {
+			t.Fatalf("reviewer reading alerts through GraphQL: %s", raw)
 		}
 	})
 
@@ -270,4 +324,184 @@ func TestWorklistsAndAlertsAfterScan(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("contact_log_application_and_alert_resolution_audited", func(t *testing.T) {
+		f := byVillage[village][0]
+		// The candidate's id as the worklist shows it.
+		rows, _ := getFindings(t, h, counter, "/v1/worklists", "candidates")
+		var row service.FindingView
+		for _, r := range rows {
+			if r.IDNumber == ident.MaskIDNumber(f.IDNumber) && r.Item == f.Item {
+				row = r
+			}
+		}
+		if row.ID == "" || row.Contact != nil {
+			t.Fatalf("candidate %+v: no id, or a contact before any was logged", row)
+		}
+		res, err := h.App.Store.GetResident(ctx, f.IDNumber)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := "/v1/worklists/" + row.ID
+
+		// Bad input is a problem document naming the field; nothing is logged.
+		status, body := sendRaw(t, h, counter, http.MethodPost, base+"/contacts", `{"status":"called","note":"x"}`)
+		if status != http.StatusBadRequest || !strings.Contains(body, `"status"`) || !strings.Contains(body, "invalid-request") {
+			t.Fatalf("bad status: %d %s", status, body)
+		}
+		status, body = sendRaw(t, h, counter, http.MethodPost, base+"/contacts", `{"status":"contacted","extra":1}`)
+		if status != http.StatusBadRequest {
+			t.Fatalf("unknown member: %d %s", status, body)
+		}
+		if status, body = sendRaw(t, h, counter, http.MethodPost, "/v1/worklists/999999999/contacts", `{"status":"contacted"}`); status != http.StatusNotFound {
+			t.Fatalf("unknown candidate: %d %s", status, body)
+		}
+
+		// A note naming the resident and a phone number is stored redacted.
+		note := "已电话联系" + res.Name + "，电话13812345678，本人同意办理"
+		status, body = sendRaw(t, h, counter, http.MethodPost, base+"/contacts", `{"status":"contacted","note":"`+note+`"}`)
+		if status != http.StatusCreated {
+			t.Fatalf("add contact: %d %s", status, body)
+		}
+		var entry service.ContactView
+		if err := json.Unmarshal([]byte(body), &entry); err != nil {
+			t.Fatal(err)
+		}
+		if entry.Status != "contacted" || strings.Contains(entry.Note, res.Name) || strings.Contains(entry.Note, "13812345678") ||
+			!strings.Contains(entry.Note, "本人同意办理") || entry.IDNumber != row.IDNumber || entry.By != "counter-"+village {
+			t.Fatalf("entry %+v", entry)
+		}
+		// Another village's counter and the read-only auditor may not log; both refusals audited.
+		if status, body = sendRaw(t, h, outsider, http.MethodPost, base+"/contacts", `{"status":"declined"}`); status != http.StatusForbidden {
+			t.Fatalf("outsider logging: %d %s", status, body)
+		}
+		if status, body = sendRaw(t, h, auditor, http.MethodPost, base+"/contacts", `{"status":"declined"}`); status != http.StatusForbidden {
+			t.Fatalf("auditor logging: %d %s", status, body)
+		}
+		if status, _ = sendRaw(t, h, outsider, http.MethodGet, base+"/contacts", ""); status != http.StatusForbidden {
+			t.Fatalf("outsider reading the log: %d", status)
+		}
+
+		// One click to the application: created on live evidence, the log gets "applied".
+		status, body = sendRaw(t, h, counter, http.MethodPost, base+"/application", `{}`)
+		if status != http.StatusCreated {
+			t.Fatalf("application from the worklist: %d %s", status, body)
+		}
+		var app service.ApplicationView
+		if err := json.Unmarshal([]byte(body), &app); err != nil {
+			t.Fatal(err)
+		}
+		if app.Item != f.Item || app.Decision.DecisionID == "" || strings.Contains(body, f.IDNumber) {
+			t.Fatalf("application %+v (full ID number in the answer: %v)", app, strings.Contains(body, f.IDNumber))
+		}
+		stored, err := h.App.Store.GetApplication(ctx, app.ID)
+		if err != nil || stored.ApplicantID != f.IDNumber {
+			t.Fatalf("stored application %+v %v", stored, err)
+		}
+		status, body = sendRaw(t, h, counter, http.MethodGet, base+"/contacts", "")
+		var log struct{ Contacts []service.ContactView }
+		if err := json.Unmarshal([]byte(body), &log); err != nil || status != http.StatusOK {
+			t.Fatalf("log: %d %s", status, body)
+		}
+		if len(log.Contacts) != 2 || log.Contacts[0].Status != "applied" || !strings.Contains(log.Contacts[0].Note, app.ID) || log.Contacts[1].Status != "contacted" {
+			t.Fatalf("log %+v", log.Contacts)
+		}
+		rows, _ = getFindings(t, h, counter, "/v1/worklists", "candidates")
+		for _, r := range rows {
+			if r.ID == row.ID && (r.Contact == nil || r.Contact.Status != "applied") {
+				t.Fatalf("worklist row's latest contact %+v", r.Contact)
+			}
+		}
+
+		// The monthly statistics count the follow-up: one resident reached, one application
+		// made, none approved yet.
+		status, body = sendRaw(t, h, counter, http.MethodGet, "/v1/statistics?division="+village+"&item="+f.Item, "")
+		var stats service.StatsReport
+		if err := json.Unmarshal([]byte(body), &stats); err != nil || status != http.StatusOK {
+			t.Fatalf("statistics: %d %s", status, body)
+		}
+		if c := stats.Total.ProactiveCoverage; c != (service.ProactiveCoverage{Contacted: 1, Applied: 1, Enrolled: 0}) {
+			t.Fatalf("proactive coverage %+v, want 1 reached, 1 applied, 0 enrolled", c)
+		}
+
+		// An auditor resolves an alert with a note; a counter may not; resolving twice is 409.
+		alerts, _ := getFindings(t, h, auditor, "/v1/alerts?resolved=open", "alerts")
+		if len(alerts) == 0 {
+			t.Fatal("no open alerts")
+		}
+		a := alerts[0]
+		if status, body = sendRaw(t, h, counter, http.MethodPost, "/v1/alerts/"+a.ID+"/resolve", `{"note":"x"}`); status != http.StatusForbidden {
+			t.Fatalf("counter resolving: %d %s", status, body)
+		}
+		if status, body = sendRaw(t, h, auditor, http.MethodPost, "/v1/alerts/"+a.ID+"/resolve", `{"note":"  "}`); status != http.StatusBadRequest {
+			t.Fatalf("empty note: %d %s", status, body)
+		}
+		status, body = sendRaw(t, h, auditor, http.MethodPost, "/v1/alerts/"+a.ID+"/resolve", `{"note":"已核实：省平台死亡记录属实，已通知停发"}`)
+		var resolved service.FindingView
+		if err := json.Unmarshal([]byte(body), &resolved); err != nil || status != http.StatusOK || resolved.Resolution == nil ||
+			resolved.Resolution.By != "auditor-" || resolved.ID != a.ID {
+			t.Fatalf("resolve: %d %s", status, body)
+		}
+		if status, body = sendRaw(t, h, auditor, http.MethodPost, "/v1/alerts/"+a.ID+"/resolve", `{"note":"again"}`); status != http.StatusConflict {
+			t.Fatalf("second resolution: %d %s", status, body)
+		}
+		done, _ := getFindings(t, h, auditor, "/v1/alerts?resolved=resolved", "alerts")
+		open, _ := getFindings(t, h, auditor, "/v1/alerts?resolved=open", "alerts")
+		if len(done) != 1 || done[0].ID != a.ID || len(open) != len(alerts)-1 {
+			t.Fatalf("after resolving: %d resolved, %d open of %d", len(done), len(open), len(alerts))
+		}
+		if _, status := getFindings(t, h, auditor, "/v1/alerts?resolved=maybe", "alerts"); status != http.StatusBadRequest {
+			t.Fatalf("bad resolved filter: %d", status)
+		}
+
+		// Both follow-ups are in the audit chain, naming the resident by digest only, and the
+		// chain verifies.
+		entries, err := h.App.Store.ListAudit(ctx, 0, 100000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var contacts, resolutions int
+		for _, e := range entries {
+			if strings.Contains(string(e.Details), f.IDNumber) || strings.Contains(string(e.Details), "13812345678") {
+				t.Fatalf("audit entry %d holds personal data: %s", e.Seq, e.Details)
+			}
+			switch {
+			case e.Action == store.AuditContact && e.Subject == h.App.Store.SubjectDigest(f.IDNumber) && e.ActorSub == "counter-"+village:
+				contacts++
+			case e.Action == store.AuditAlertResolution && e.ActorRole == "auditor" && strings.Contains(string(e.Details), "已通知停发"):
+				resolutions++
+			}
+		}
+		if contacts != 2 || resolutions != 1 {
+			t.Fatalf("audit chain: %d contact entries (want 2), %d resolutions (want 1)", contacts, resolutions)
+		}
+		if rep, err := h.App.Store.VerifyAudit(ctx, nil); err != nil || !rep.Intact {
+			t.Fatalf("audit chain does not verify: %+v %v", rep, err)
+		}
+	})
+}
+
+// sendRaw sends method path with token and a JSON body ("" for none) and returns the status
+// and the body.
+func sendRaw(t *testing.T, h *apptest.Hub, token, method, path, body string) (int, string) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, h.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

@@ -124,6 +124,7 @@ type state struct {
 	loadedAt time.Time
 	items    map[string]*selector
 	catalog  []Item
+	reasons  map[string]Reason // the catalogue's reason texts by code (Rule empty)
 	decide   rego.PreparedEvalQuery
 	scan     rego.PreparedEvalQuery
 	access   rego.PreparedEvalQuery
@@ -181,6 +182,13 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 
 // Revision is the revision of the bundle in use (from its .manifest).
 func (e *Engine) Revision() string { return e.state.Load().revision }
+
+// ReasonText returns the catalogue's texts for a reason code (Rule is empty: the rule a
+// reason cites depends on the item), as decisions carry them.
+func (e *Engine) ReasonText(code string) (Reason, bool) {
+	r, ok := e.state.Load().reasons[code]
+	return r, ok
+}
 
 // Items returns the catalogue of the bundle in use, sorted by code. The slice is shared:
 // callers must not modify it.
@@ -374,7 +382,8 @@ func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
 		}
 		return pq, nil
 	}
-	st := &state{revision: b.Manifest.Revision, etag: b.Etag, loadedAt: e.opt.clock(), items: items, catalog: catalog, conflicts: conflicts, compiler: compiler, store: store, base: base}
+	st := &state{revision: b.Manifest.Revision, etag: b.Etag, loadedAt: e.opt.clock(), items: items, catalog: catalog, conflicts: conflicts, compiler: compiler, store: store, base: base,
+		reasons: reasonTexts(cat)}
 	if st.decide, err = prep(PathEligibility); err != nil {
 		return nil, err
 	}
@@ -479,3 +488,16 @@ func (f frozenBase) Get(ref ast.Ref) ast.Value {
 
 // Put implements topdown.BaseCache; the frozen value already holds everything.
 func (frozenBase) Put(ast.Ref, ast.Value) {}
+
+// reasonTexts reads the catalogue's reason texts (catalogue.reasons: code -> {zh, en}).
+func reasonTexts(cat map[string]any) map[string]Reason {
+	raw, _ := cat["reasons"].(map[string]any)
+	out := make(map[string]Reason, len(raw))
+	for code, v := range raw {
+		m, _ := v.(map[string]any)
+		zh, _ := m["zh"].(string)
+		en, _ := m["en"].(string)
+		out[code] = Reason{Code: code, ZH: zh, EN: en}
+	}
+	return out
+}

@@ -77,6 +77,24 @@ func TestEmbeddedDecide(t *testing.T) {
 	}
 }
 
+// TestReasonText: the catalogue's texts of a reason code are those a decision carries.
+func TestReasonText(t *testing.T) {
+	e := newEngine(t)
+	d, err := e.Decide(t.Context(), "elderly_allowance", elder(), decisionTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range d.Reasons {
+		got, ok := e.ReasonText(want.Code)
+		if !ok || got.ZH != want.ZH || got.EN != want.EN || got.Code != want.Code {
+			t.Errorf("ReasonText(%q) = %+v %v, want the decision's %+v", want.Code, got, ok, want)
+		}
+	}
+	if _, ok := e.ReasonText("no_such_reason"); ok {
+		t.Error("an unknown code has a text")
+	}
+}
+
 func TestDecideErrors(t *testing.T) {
 	e := newEngine(t)
 	ctx := t.Context()

@@ -105,6 +105,9 @@ type Policy interface {
 	Item(code string) (Item, bool)
 	// Items returns the catalogue in a stable order.
 	Items() []Item
+	// ReasonText returns the catalogue's Chinese and English texts of a reason code (Rule
+	// empty), as the scan's findings carry codes only.
+	ReasonText(code string) (Reason, bool)
 	// Decide evaluates item for the evidence at the pinned time now.
 	Decide(ctx context.Context, item string, b *evidence.Bundle, now time.Time, requestedBy string) (Decision, error)
 	// Authorize decides whether c may do action on r.

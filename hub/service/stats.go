@@ -40,27 +40,37 @@ type StatsReport struct {
 
 // StatsRow is one line of the monthly table. Months count in China Standard Time, by the
 // month an application was created; its reviews and permit count in that month too.
-// InstantShare is Instant / Approved (0 without approvals). ProactiveCoverage is always null:
-// proactive coverage (worklist candidates contacted, applied, enrolled) needs the worklist
-// contact records, which the store does not keep yet.
+// InstantShare is Instant / Approved (0 without approvals). ProactiveCoverage counts the
+// worklist follow-up of the month from the contact log (see ProactiveCoverage).
 type StatsRow struct {
-	Division          string          `json:"division"`
-	DivisionName      string          `json:"division_name"`
-	Item              string          `json:"item"`
-	ItemName          string          `json:"item_name"`
-	Month             string          `json:"month"`
-	Applications      int64           `json:"applications"`
-	Draft             int64           `json:"draft"`
-	Confirmed         int64           `json:"confirmed"`
-	InReview          int64           `json:"in_review"`
-	Approved          int64           `json:"approved"`
-	Rejected          int64           `json:"rejected"`
-	Returned          int64           `json:"returned"`
-	Instant           int64           `json:"instant"`
-	InstantShare      float64         `json:"instant_share"`
-	Durations         []LevelDuration `json:"durations"`
-	Refusals          []RefusalCount  `json:"refusals"`
-	ProactiveCoverage *struct{}       `json:"proactive_coverage"`
+	Division          string            `json:"division"`
+	DivisionName      string            `json:"division_name"`
+	Item              string            `json:"item"`
+	ItemName          string            `json:"item_name"`
+	Month             string            `json:"month"`
+	Applications      int64             `json:"applications"`
+	Draft             int64             `json:"draft"`
+	Confirmed         int64             `json:"confirmed"`
+	InReview          int64             `json:"in_review"`
+	Approved          int64             `json:"approved"`
+	Rejected          int64             `json:"rejected"`
+	Returned          int64             `json:"returned"`
+	Instant           int64             `json:"instant"`
+	InstantShare      float64           `json:"instant_share"`
+	Durations         []LevelDuration   `json:"durations"`
+	Refusals          []RefusalCount    `json:"refusals"`
+	ProactiveCoverage ProactiveCoverage `json:"proactive_coverage"`
+}
+
+// ProactiveCoverage is the worklist follow-up of a month (主动服务覆盖): the candidates
+// reached (a contact-log entry contacted, declined or applied), those an application was made
+// for, and of those the ones whose application for the item is approved (enrolled). A resident
+// counts once per village, item and month; a row rolled up adds its villages' counts, and the
+// total adds the months.
+type ProactiveCoverage struct {
+	Contacted int64 `json:"contacted"`
+	Applied   int64 `json:"applied"`
+	Enrolled  int64 `json:"enrolled"`
 }
 
 // LevelDuration is the time from application to permit of the permits granted at one level
@@ -131,16 +141,18 @@ func (h *Hub) statistics(ctx context.Context, c auth.Caller, req StatsRequest) (
 		return StatsReport{}, err
 	}
 	q := store.StatsQuery{DivisionPrefix: prefix, Villages: villages, Item: req.Item, From: from, To: to}
-	// The three aggregates are independent reads: run them side by side.
+	// The aggregates are independent reads: run them side by side.
 	var (
 		apps []store.ApplicationStat
 		revs []store.ReviewStat
 		durs []store.PermitDurations
+		pros []store.ProactiveStat
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { apps, err = h.store.ApplicationStats(gctx, q); return err })
 	g.Go(func() (err error) { revs, err = h.store.ReviewStats(gctx, q); return err })
 	g.Go(func() (err error) { durs, err = h.store.PermitDurations(gctx, q); return err })
+	g.Go(func() (err error) { pros, err = h.store.ProactiveStats(gctx, q); return err })
 	if err := g.Wait(); err != nil {
 		return StatsReport{}, err
 	}
@@ -172,6 +184,14 @@ func (h *Hub) statistics(ctx context.Context, c auth.Caller, req StatsRequest) (
 			r.Approved += s.Approved
 			r.Rejected += s.Rejected
 			r.Returned += s.Returned
+		}
+	}
+	for _, s := range pros {
+		for _, a := range []*acc{get(s.Village, s.Item, s.Month), total} {
+			c := &a.row.ProactiveCoverage
+			c.Contacted += s.Contacted
+			c.Applied += s.Applied
+			c.Enrolled += s.Enrolled
 		}
 	}
 	for _, s := range revs {

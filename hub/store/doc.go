@@ -2,8 +2,10 @@
 // district roll, the province's backflow of deaths and licences, the city's enrolments, joined
 // per resident in the scan_residents view; see feeds.go), applications and their reviews,
 // confirmations, policy decisions, permits, idempotency records, the hash-chained audit log
-// with signed checkpoints, data-use records, the offices' sealing keys, and the event outbox
-// with its webhook subscriptions and deliveries (the Webhooks role).
+// with signed checkpoints, data-use records, the offices' sealing keys, the event outbox
+// with its webhook subscriptions and deliveries (the Webhooks role), the latest scan's
+// findings (ScanResults) and what was done about them: the contact log of worklist candidates
+// and the resolutions of alerts (FollowUpReader, FollowUpWriter, FollowUpStats).
 //
 // The Store interface describes the whole persistence; consumers declare smaller interfaces
 // where they use it. Two backends implement it over one shared database/sql implementation

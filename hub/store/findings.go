@@ -20,16 +20,22 @@ type ScanFinding struct {
 	Evidence []string // facts the failing criteria rest on (alerts)
 	Sources  []string // platform of each evidence fact (alerts)
 	At       string   // scan date YYYY-MM-DD
+	// Contact is the latest entry of the candidate's contact log (candidates; nil when none).
+	Contact *Contact
+	// Resolution is the alert's resolution (alerts; nil while open).
+	Resolution *AlertResolution
 }
 
 // FindingFilter selects scan findings. Kind is required; Item "" means every item; the
 // division is DivisionPrefix (village codes starting with it, "" for all) and, when set,
-// Villages (one of these villages).
+// Villages (one of these villages). Resolution (alerts only) is ResolutionAny, ResolutionOpen
+// or ResolutionResolved.
 type FindingFilter struct {
 	Kind           string
 	Item           string
 	DivisionPrefix string
 	Villages       []string
+	Resolution     string
 }
 
 // ScanResults keeps the latest scan results, which the worklist and alert views read.
@@ -40,7 +46,9 @@ type ScanResults interface {
 	// of other items and of villages outside the division stay. Seq is assigned in order.
 	ReplaceScanFindings(ctx context.Context, item, division string, findings []ScanFinding) error
 	// ListScanFindings returns the findings matching f in Seq order, a page at a time: the
-	// next cursor is "" on the last page (limit default 50, at most 1000). An invalid
-	// filter (no kind, non-digit prefix) or cursor is ErrInvalid.
+	// next cursor is "" on the last page (limit default 50, at most 1000), each with its
+	// latest contact (candidates) or resolution (alerts). An invalid filter (no kind,
+	// non-digit prefix, a resolution filter other than the three, or one on candidates) or
+	// cursor is ErrInvalid.
 	ListScanFindings(ctx context.Context, f FindingFilter, p Page) ([]ScanFinding, string, error)
 }

@@ -14,6 +14,7 @@ import (
 // transaction's own writes.
 type Reader interface {
 	ClientReader
+	FollowUpReader
 	// GetResident returns one snapshot row with its enrolments, or ErrNotFound.
 	GetResident(ctx context.Context, idNumber string) (Resident, error)
 	// ScanResidents returns residents matching q ordered by id_number, and the cursor for the
@@ -69,6 +70,7 @@ type Reader interface {
 // Store.Tx all calls commit together.
 type Writer interface {
 	ClientWriter
+	FollowUpWriter
 	// CreateApplication inserts a new application (ID from NewID if empty; Version set to 1;
 	// timestamps set if zero). ErrConflict if the id exists; a *HeldError (ErrSubjectHeld)
 	// naming the holder if a.SubjectKey is set and another application holds (a.Item,
@@ -156,6 +158,7 @@ type Store interface {
 	ScanDataReader
 	StatsReader
 	ScanResults
+	FollowUpStats
 	Webhooks
 
 	// Tx runs fn in one transaction: committed if fn returns nil, rolled back otherwise (and on

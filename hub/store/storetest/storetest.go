@@ -66,6 +66,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"clients_rollback_with_audit", testClientsTxRollback},
 		{"statistics_by_village_item_month", testStats},
 		{"scan_findings_replace_and_list", testScanFindings},
+		{"scan_followups_contacts_and_resolutions", testFollowUps},
+		{"statistics_proactive_coverage", testProactiveStats},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}

@@ -1,5 +1,5 @@
 // Entry point: the token panel, the caller shown in the top bar, and hash routing between
-// the pages (#counter, #review, #permit[/id], #datause). Nothing secret goes in the hash.
+// the pages (#counter, #proactive, #review, #permit[/id], #datause, #audit, #alerts). Nothing secret goes in the hash.
 
 import { getToken, setToken, decodeToken } from "./api.js";
 import { h, ROLE, divisionLabel } from "./labels.js";
@@ -10,8 +10,10 @@ import { initPermit, showPermit } from "./permit.js";
 import { initDataUse } from "./datause.js";
 import { initConsole, showConsole } from "./console.js";
 import { initLanguage } from "./i18n.js";
+import { initProactive, showProactive } from "./proactive.js";
+import { initAlerts, showAlerts } from "./alerts.js";
 
-const PAGES = ["counter", "review", "permit", "datause", "audit"];
+const PAGES = ["counter", "proactive", "review", "permit", "datause", "audit", "alerts"];
 
 function showCaller() {
   const who = document.getElementById("who");
@@ -46,6 +48,8 @@ function route() {
   if (name === "permit" && arg) showPermit(decodeURIComponent(arg));
   if (name === "review" && getToken()) loadList();
   if (name === "audit" && getToken()) showConsole();
+  if (name === "proactive" && getToken()) showProactive();
+  if (name === "alerts" && getToken()) showAlerts();
 }
 
 function init() {
@@ -81,6 +85,8 @@ function init() {
   initPermit();
   initDataUse();
   initConsole();
+  initProactive();
+  initAlerts();
   window.addEventListener("hashchange", route);
   route();
   document.body.dataset.ready = "true";

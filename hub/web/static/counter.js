@@ -102,7 +102,8 @@ async function openApplication(id) {
   }
 }
 
-function renderApplication(app) {
+/** renderApplication shows an application with its form, decision and confirmation. */
+export function renderApplication(app) {
   const box = document.getElementById("application");
   box.replaceChildren();
   box.hidden = false;

@@ -99,6 +99,24 @@ export const EN = {
   "来自审计链中的判定记录；点击判定编号可重放复核。": "Decisions recorded in the audit chain; click a decision ID to replay it.",
   "起始日期": "From", "截止日期": "To",
   "无权查看审计链（仅审计人员）": "Not permitted to read the audit chain (auditors only)",
+  // proactive service and supervision alerts
+  "主动服务": "Proactive service", "监督预警": "Supervision alerts",
+  "最近一次全区扫描发现的可能符合条件但尚未享受待遇的居民（本辖区）。请逐一联系并记录结果；“办理”按实时数据重新判定并生成预填申请。":
+    "Residents of your villages the latest district scan found likely eligible and not yet enrolled. Contact each and log the outcome; \"Apply\" decides again on live data and pre-fills the application.",
+  "最近一次全区扫描发现的在册但已不符合条件的居民，以及事项间的冲突；每条预警列明依据、证据及数据来源。核查后填写处理说明（记入审计链）。":
+    "Residents on a roll the latest district scan no longer finds eligible, and conflicts between items; each alert names its basis, evidence and sources. After checking, enter a resolution note (written to the audit chain).",
+  "刷新名单": "Refresh the list", "身份证号": "ID number", "理由": "Reasons", "最近联系": "Last contact", "加载更多": "Load more",
+  "处理状态": "Resolution", "待处理": "Open", "已处理": "Resolved", "刷新预警": "Refresh alerts", "依据": "Basis",
+  "证据与来源": "Evidence and sources", "处理": "Resolve", "主动服务联系": "Proactive contact", "预警处理": "Alert resolution",
+  "已联系": "Contacted", "联系不上": "Unreachable", "本人放弃": "Declined", "已申请": "Applied", "尚未联系": "Not contacted yet",
+  "联系记录": "Contact log", "办理": "Apply", "加载主动服务名单": "Loading the worklist", "加载联系记录": "Loading the contact log",
+  "例如：已电话告知政策，本人同意办理": "e.g. told about the policy by phone; wishes to apply", "保存联系记录": "Save the entry",
+  "联系结果": "Outcome", "备注": "Note", "记录人": "Logged by", "✔ 已保存，已记入审计日志": "✔ Saved and written to the audit log",
+  "尚无联系记录。": "No contact logged yet.", "办理：按实时数据预填申请": "Apply: pre-fill the application from live data",
+  "办理失败": "Could not make the application", "✔ 已处理": "✔ Resolved",
+  "处理说明（必填，记入审计链）": "Resolution note (required; written to the audit chain)", "请填写处理说明。": "Enter a resolution note.",
+  "处理预警": "Resolving the alert", "无权查看监督预警（仅审计人员）": "Not permitted to read supervision alerts (auditors only)",
+  "加载监督预警": "Loading alerts",
 };
 
 // Texts with numbers or codes inside.
@@ -113,6 +131,7 @@ const PATTERNS = [
   [/^([\w.]+)：(.*) 数据不一致，以(.*)为准$/, (_, f, ps, a) => `${f}: ${ps.split("、").map(en).join(", ")} disagree; ${en(a)} is authoritative`],
   [/^（待(.+)审核：$/, (_, l) => ` (awaiting ${en(l)} review: `], [/^⏳ 已提交，待(.+)审核：$/, (_, l) => `⏳ Submitted, awaiting ${en(l)} review: `],
   [/^已同意，转(.+)审核。$/, (_, l) => `Approved, passed to ${en(l)} review.`], [/^审核意见（(.+)）$/, (_, l) => `Review comment (${en(l)})`],
+  [/^共 (\d+) 人$/, "$1 people"], [/^共 (\d+) 人（扫描日期 ([\d-]+)）$/, "$1 people (scanned $2)"], [/^共 (\d+) 条$/, "$1 in all"],
   [/^有效至 (.*)$/, "valid until $1"], [/^序号 (.*)$/, "Seq $1"], [/^核验时间 (.*)$/, "Verified at $1"],
 ];
 

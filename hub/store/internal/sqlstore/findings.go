@@ -41,10 +41,11 @@ func (db *DB) ReplaceScanFindings(ctx context.Context, item, division string, fi
 	})
 }
 
-func scanFinding(s scanner) (store.ScanFinding, error) {
+func scanFindingCols(s scanner, more ...any) (store.ScanFinding, error) {
 	var f store.ScanFinding
 	var reasons, evidence, sources string
-	if err := s.Scan(&f.Seq, &f.Kind, &f.Item, &f.IDNumber, &f.Village, &reasons, &f.Rule, &evidence, &sources, &f.At); err != nil {
+	dest := append([]any{&f.Seq, &f.Kind, &f.Item, &f.IDNumber, &f.Village, &reasons, &f.Rule, &evidence, &sources, &f.At}, more...)
+	if err := s.Scan(dest...); err != nil {
 		return f, wrap("read scan finding", err)
 	}
 	for _, l := range []struct {
@@ -60,18 +61,26 @@ func scanFinding(s scanner) (store.ScanFinding, error) {
 
 // ListScanFindings implements store.ScanResults.
 func (r reader) ListScanFindings(ctx context.Context, f store.FindingFilter, p store.Page) ([]store.ScanFinding, string, error) {
-	if (f.Kind != store.FindingCandidate && f.Kind != store.FindingAlert) || !digits(f.DivisionPrefix) {
+	badResolution := f.Resolution != store.ResolutionAny && (f.Kind != store.FindingAlert ||
+		(f.Resolution != store.ResolutionOpen && f.Resolution != store.ResolutionResolved))
+	if (f.Kind != store.FindingCandidate && f.Kind != store.FindingAlert) || !digits(f.DivisionPrefix) || badResolution {
 		return nil, "", fmt.Errorf("%w: finding filter %+v", store.ErrInvalid, f)
 	}
-	where, args := []string{"kind = ?"}, []any{f.Kind}
+	where, args := []string{"f.kind = ?"}, []any{f.Kind}
 	if f.Item != "" {
-		where, args = append(where, "item = ?"), append(args, f.Item)
+		where, args = append(where, "f.item = ?"), append(args, f.Item)
 	}
 	if f.DivisionPrefix != "" {
-		where, args = append(where, "village LIKE ?"), append(args, f.DivisionPrefix+"%")
+		where, args = append(where, "f.village LIKE ?"), append(args, f.DivisionPrefix+"%")
+	}
+	switch f.Resolution {
+	case store.ResolutionOpen:
+		where = append(where, "r.at IS NULL")
+	case store.ResolutionResolved:
+		where = append(where, "r.at IS NOT NULL")
 	}
 	if len(f.Villages) > 0 {
-		where = append(where, "village IN "+placeholders(len(f.Villages)))
+		where = append(where, "f.village IN "+placeholders(len(f.Villages)))
 		for _, v := range f.Villages {
 			args = append(args, v)
 		}
@@ -81,11 +90,11 @@ func (r reader) ListScanFindings(ctx context.Context, f store.FindingFilter, p s
 		if err != nil || after < 0 {
 			return nil, "", fmt.Errorf("%w: cursor %q", store.ErrInvalid, p.After)
 		}
-		where, args = append(where, "seq > ?"), append(args, after)
+		where, args = append(where, "f.seq > ?"), append(args, after)
 	}
 	n := limit(p.Limit, 50, 1000)
-	q := `SELECT seq, ` + findingCols + ` FROM scan_findings WHERE ` + strings.Join(where, " AND ") + ` ORDER BY seq LIMIT ` + strconv.Itoa(n)
-	out, err := collect(ctx, r, q, args, scanFinding)
+	q := findingSelect + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY f.seq LIMIT ` + strconv.Itoa(n)
+	out, err := collect(ctx, r, q, args, scanFindingFollowUp)
 	if err != nil || len(out) < n {
 		return out, "", err
 	}
