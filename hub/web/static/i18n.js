@@ -99,6 +99,21 @@ export const EN = {
   "来自审计链中的判定记录；点击判定编号可重放复核。": "Decisions recorded in the audit chain; click a decision ID to replay it.",
   "起始日期": "From", "截止日期": "To",
   "无权查看审计链（仅审计人员）": "Not permitted to read the audit chain (auditors only)",
+  // statistics
+  "三免 · 统计报表": "Sanmian · Statistics", "替代表单报送": "replaces the hand-compiled monthly returns",
+  "返回服务台": "Back to the service counter", "查询条件": "Query", "区划代码": "Division code",
+  "默认：本人辖区": "default: own jurisdiction", "全部事项": "All items", "起始月份": "From month", "截止月份": "To month",
+  "按": "Rows by", "分列": "", "本区划汇总": "the division as a whole", "镇（街道）": "town (subdistrict)", "管区": "Work area",
+  "村（居）": "village (community)", "下载": "Download", "统计结果": "Results",
+  "各月申请数（按办理结果）": "Applications per month (by outcome)", "申请到发证时长（小时，按审核层级）": "Time from application to permit (hours, by review level)",
+  "主动服务覆盖（清单对象已联系、已申请、已享受）：待接入主动扫描工作清单后统计。":
+    "Proactive coverage (worklist candidates contacted, applied, enrolled): counted once the proactive worklist is connected.",
+  "各月申请数": "Applications per month", "办结时长": "Time to permit", "中位数": "Median", "小时": "hours",
+  "申请数": "Applications", "不予批准": "Rejected", "退回": "Returned", "草稿": "Draft", "即时办结": "Instant",
+  "即时办结率": "Instant-approval share", "退回/不予批准审核意见": "Return and rejection reviews", "镇级": "Town",
+  "区划": "Division", "月份": "Month", "合计": "Total", "审核层级": "Review level", "类型": "Type", "原因": "Reason",
+  "件数": "Count", "退回及不予批准的主要原因": "Main reasons for returns and rejections",
+  "请先在服务台页面粘贴访问令牌，再打开统计报表。": "Paste a caller token on the service counter page first, then open the statistics.",
 };
 
 // Texts with numbers or codes inside.
@@ -113,6 +128,7 @@ const PATTERNS = [
   [/^([\w.]+)：(.*) 数据不一致，以(.*)为准$/, (_, f, ps, a) => `${f}: ${ps.split("、").map(en).join(", ")} disagree; ${en(a)} is authoritative`],
   [/^（待(.+)审核：$/, (_, l) => ` (awaiting ${en(l)} review: `], [/^⏳ 已提交，待(.+)审核：$/, (_, l) => `⏳ Submitted, awaiting ${en(l)} review: `],
   [/^已同意，转(.+)审核。$/, (_, l) => `Approved, passed to ${en(l)} review.`], [/^审核意见（(.+)）$/, (_, l) => `Review comment (${en(l)})`],
+  [/^(\S+) 至 (\S+) 统计$/, "statistics $1 to $2"],
   [/^有效至 (.*)$/, "valid until $1"], [/^序号 (.*)$/, "Seq $1"], [/^核验时间 (.*)$/, "Verified at $1"],
 ];
 
