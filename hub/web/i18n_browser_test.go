@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -52,10 +51,11 @@ func TestBrowserEveryPageInEnglish(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := &page{t: t, ctx: ctx}
-	p.do("track requests", chromedp.ActionFunc(func(ctx context.Context) error {
-		_, err := cdppage.AddScriptToEvaluateOnNewDocument(trackFetches).Do(ctx)
-		return err
-	}))
+	p.do("open the tab")
+	if _, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument,
+		cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: trackFetches}); err != nil {
+		t.Fatal(err)
+	}
 	p.do("open the hub's address", chromedp.Navigate(h.URL+"/"))
 	p.until("the UI to start", settled)
 	p.useToken(h.Token(t, "auditor", division.DistrictCode))
