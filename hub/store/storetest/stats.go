@@ -322,3 +322,36 @@ func testStatsFollowWrites(t *testing.T, s store.Store) {
 		t.Fatalf("30 h 7 min in bucket %d s, want 30 h (ten-minute buckets below two days)", durs[0].Seconds)
 	}
 }
+
+// StatsSnapshot returns everything the StatsReader s counts in the year 2026 (China Standard
+// Time), village by village, as sorted lines of text: two snapshots are equal when the
+// statistics are. For comparing the summaries a migration computes with those the store kept.
+func StatsSnapshot(tb testing.TB, s store.StatsReader) []string {
+	tb.Helper()
+	ctx := tb.Context()
+	q := store.StatsQuery{From: time.Date(2026, 1, 1, 0, 0, 0, 0, cst), To: time.Date(2027, 1, 1, 0, 0, 0, 0, cst)}
+	apps, err := s.ApplicationStats(ctx, q)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	revs, err := s.ReviewStats(ctx, q)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	durs, err := s.PermitDurations(ctx, q)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []string
+	for _, x := range apps {
+		out = append(out, fmt.Sprintf("application %+v", x))
+	}
+	for _, x := range revs {
+		out = append(out, fmt.Sprintf("review %+v", x))
+	}
+	for _, x := range durs {
+		out = append(out, fmt.Sprintf("duration %+v", x))
+	}
+	slices.Sort(out)
+	return out
+}
