@@ -104,6 +104,9 @@ func TestBrowserEveryPageInEnglish(t *testing.T) {
 			t.Errorf("%s (%s) is %q after switching to English", pg.Label, pg.Href, lang)
 			continue
 		}
+		// What folds away is checked unfolded.
+		p.do("unfold "+pg.Label, chromedp.Evaluate[chromedp.Void](`window.__quiet = 0; document.querySelectorAll("details").forEach(d => { d.open = true; })`))
+		p.until(pg.Label+" to settle unfolded", settled)
 		left, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](chineseLabels))
 		if err != nil {
 			t.Fatal(err)
