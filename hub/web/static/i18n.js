@@ -114,6 +114,7 @@ export const EN = {
   "区划": "Division", "月份": "Month", "合计": "Total", "审核层级": "Review level", "类型": "Type", "原因": "Reason",
   "件数": "Count", "退回及不予批准的主要原因": "Main reasons for returns and rejections",
   "请先在服务台页面粘贴访问令牌，再打开统计报表。": "Paste a caller token on the service counter page first, then open the statistics.",
+  "上一页": "Previous", "下一页": "Next", "完整表格请下载 CSV 或 Excel": "the whole table is in the CSV and Excel downloads",
 };
 
 // Texts with numbers or codes inside.
@@ -128,7 +129,7 @@ const PATTERNS = [
   [/^([\w.]+)：(.*) 数据不一致，以(.*)为准$/, (_, f, ps, a) => `${f}: ${ps.split("、").map(en).join(", ")} disagree; ${en(a)} is authoritative`],
   [/^（待(.+)审核：$/, (_, l) => ` (awaiting ${en(l)} review: `], [/^⏳ 已提交，待(.+)审核：$/, (_, l) => `⏳ Submitted, awaiting ${en(l)} review: `],
   [/^已同意，转(.+)审核。$/, (_, l) => `Approved, passed to ${en(l)} review.`], [/^审核意见（(.+)）$/, (_, l) => `Review comment (${en(l)})`],
-  [/^(\S+) 至 (\S+) 统计$/, "statistics $1 to $2"],
+  [/^(\S+) 至 (\S+) 统计$/, "statistics $1 to $2"], [/^第 (\d+) \/ (\d+) 页，共 (\d+) 行$/, "page $1 of $2, $3 rows"],
   [/^有效至 (.*)$/, "valid until $1"], [/^序号 (.*)$/, "Seq $1"], [/^核验时间 (.*)$/, "Verified at $1"],
 ];
 

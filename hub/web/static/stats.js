@@ -113,7 +113,24 @@ function cards(t) {
   return c.map(([k, v]) => `<div class="stats-card"><div class="v">${esc(v)}</div><div class="k">${k}</div></div>`).join("");
 }
 
-function table(rep) {
+// PAGE_ROWS is how many rows the table shows at a time: a browser lays out a table of
+// thousands of rows for seconds, and the whole table is in the CSV and Excel downloads.
+const PAGE_ROWS = 200;
+let report = null; // the report shown
+let tablePage = 0;
+
+/** showTable renders page p of the report's table and the pager. */
+function showTable(p) {
+  const pages = Math.max(1, Math.ceil(report.rows.length / PAGE_ROWS));
+  tablePage = Math.min(Math.max(0, p), pages - 1);
+  $("stats-table").innerHTML = table(report, tablePage * PAGE_ROWS, PAGE_ROWS);
+  $("stats-pager").hidden = pages === 1;
+  $("stats-page-info").textContent = `第 ${tablePage + 1} / ${pages} 页，共 ${report.rows.length} 行`;
+  $("stats-prev").disabled = tablePage === 0;
+  $("stats-next").disabled = tablePage === pages - 1;
+}
+
+function table(rep, from, count) {
   const head = ["区划", "事项", "月份", "申请数", "已批准", "不予批准", "退回", "审核中", "即时办结率"];
   for (const [, l] of LEVELS) head.push(`${l} 中位数（小时）`, `${l} P90（小时）`);
   let s = "<thead><tr>" + head.map((h) => `<th>${h}</th>`).join("") + "</tr></thead><tbody>";
@@ -126,7 +143,7 @@ function table(rep) {
     for (const [k] of LEVELS) { const x = d(k); tr += `<td>${x ? x.median_hours : ""}</td><td>${x ? x.p90_hours : ""}</td>`; }
     return tr + "</tr>";
   };
-  for (const r of rep.rows.slice(0, 2000)) s += line(r, "", "");
+  for (const r of rep.rows.slice(from, from + count)) s += line(r, "", "");
   s += line(rep.total, "total", "合计");
   return s + "</tbody>";
 }
@@ -163,7 +180,8 @@ async function run() {
     $("stats-cards").innerHTML = cards(rep.total);
     $("chart-months").innerHTML = monthChart(byMonth(rep.rows));
     $("chart-durations").innerHTML = durationChart(rep.total);
-    $("stats-table").innerHTML = table(rep);
+    report = rep;
+    showTable(0);
     $("stats-reasons").innerHTML = reasons(rep.total);
     paintLegends($("stats-result"));
     $("stats-result").hidden = false;
@@ -215,6 +233,8 @@ async function init() {
     showProblem(e);
   }
   $("stats-form").addEventListener("submit", (ev) => { ev.preventDefault(); run(); });
+  $("stats-prev").addEventListener("click", () => showTable(tablePage - 1));
+  $("stats-next").addEventListener("click", () => showTable(tablePage + 1));
   $("stats-csv").addEventListener("click", () => download("csv"));
   $("stats-xlsx").addEventListener("click", () => download("xlsx"));
   if (!getToken()) {
