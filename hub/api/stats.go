@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 
@@ -94,7 +95,7 @@ func StatsTable(rep service.StatsReport) [][]string {
 	for _, l := range service.StatsLevels[1:] {
 		head = append(head, statsLevelNames[l]+"退回数", statsLevelNames[l]+"不予批准数")
 	}
-	head = append(head, "主动服务覆盖(待接入)")
+	head = append(head, "退回及不予批准主要原因", "主动服务覆盖(待接入)")
 	out := [][]string{head}
 	line := func(row service.StatsRow, label string) []string {
 		i := strconv.FormatInt
@@ -125,12 +126,41 @@ func StatsTable(rep service.StatsReport) [][]string {
 			}
 			rec = append(rec, i(ret, 10), i(rej, 10))
 		}
-		return append(rec, "")
+		return append(rec, refusalReasons(row.Refusals), "")
 	}
 	for _, row := range rep.Rows {
 		out = append(out, line(row, ""))
 	}
 	return append(out, line(rep.Total, "合计"))
+}
+
+// refusalReasons lists the reasons of a row's returns and rejections in one cell:
+// "村级退回：材料不全×12、户籍不符×3；镇级不予批准：……".
+func refusalReasons(refs []service.RefusalCount) string {
+	var parts []string
+	for _, r := range refs {
+		if len(r.Reasons) == 0 {
+			continue
+		}
+		what := "不予批准"
+		if r.Action == "return" {
+			what = "退回"
+		}
+		var rs []string
+		for _, x := range r.Reasons {
+			reason := x.Reason
+			if reason == "" {
+				reason = "（未填写）"
+			}
+			rs = append(rs, reason+"×"+strconv.FormatInt(x.Count, 10))
+		}
+		name := statsLevelNames[r.Level]
+		if name == "" {
+			name = r.Level
+		}
+		parts = append(parts, name+what+"："+strings.Join(rs, "、"))
+	}
+	return strings.Join(parts, "；")
 }
 
 // statsXLSX writes StatsTable as a workbook with one sheet, numbers as numbers.

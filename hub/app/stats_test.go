@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,9 +14,11 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"sanmian/hub/app"
 	"sanmian/hub/auth"
 	"sanmian/hub/division"
 	"sanmian/hub/service"
+	"sanmian/hub/store"
 	"sanmian/hub/store/storetest"
 )
 
@@ -30,16 +33,30 @@ type statsEnv struct {
 	totals storetest.ActivityTotals
 }
 
-// startStatsEnv starts a hub on SQLite and writes a year of activity straight into its store.
-func startStatsEnv(tb testing.TB) *statsEnv {
+// startStatsEnv starts a hub on backend ("sqlite", or "postgres" in a fresh schema of the test
+// database) and writes a year of activity straight into its store.
+func startStatsEnv(tb testing.TB, backend string) *statsEnv {
 	tb.Helper()
-	e := startEnv(tb, envOptions{residents: 20})
+	var e *env
+	switch backend {
+	case "sqlite":
+		e = startEnv(tb, envOptions{residents: 20})
+	case "postgres":
+		dsn := storetest.PostgresDSN(tb)
+		schema := storetest.FreshSchema(tb, dsn)
+		p := startPlatforms(tb, envOptions{residents: 20})
+		cfg, issuer := hubConfig(tb, tb.TempDir(), p, dsn)
+		a, url := startHubWith(tb, cfg, app.WithStoreOptions(store.WithSchema(schema)))
+		e = &env{URL: url, App: a, Platforms: p, Issuer: issuer, Config: cfg}
+	default:
+		tb.Fatalf("backend %q", backend)
+	}
 	start := time.Now()
 	tot, err := storetest.GenerateActivity(tb.Context(), e.App.Store, yearApplications, yearStart)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Logf("generated %d applications, %d permits in %v", tot.Applications, tot.Permits, time.Since(start).Round(time.Millisecond))
+	tb.Logf("%s: generated %d applications, %d permits in %v", backend, tot.Applications, tot.Permits, time.Since(start).Round(time.Millisecond))
 	return &statsEnv{env: e, totals: tot}
 }
 
@@ -88,7 +105,7 @@ func (e *statsEnv) report(tb testing.TB, token, query string) service.StatsRepor
 // the statistics API against what was generated, its CSV and XLSX downloads against its JSON,
 // and that a village counter sees only its village.
 func TestStatisticsYearOfDistrict(t *testing.T) {
-	e := startStatsEnv(t)
+	e := startStatsEnv(t, "sqlite")
 	auditor := e.token(t, auth.RoleAuditor, division.DistrictCode)
 	const year = "from=2026-01&to=2026-12"
 	rep := e.report(t, auditor, "division=370114&"+year)
@@ -122,6 +139,13 @@ func TestStatisticsYearOfDistrict(t *testing.T) {
 		}
 		for _, r := range g.Refusals {
 			refusals += r.Count
+		}
+		// The generator gives every rejection and every return one reason each.
+		for _, r := range g.Refusals {
+			want := map[string]string{"reject": "不符合条件", "return": "材料不全"}[r.Action]
+			if len(r.Reasons) != 1 || r.Reasons[0].Reason != want || r.Reasons[0].Count != r.Count {
+				t.Errorf("%s %s refusals %d with reasons %+v, want all %q", r.Level, r.Action, r.Count, r.Reasons, want)
+			}
 		}
 		if permits != w.Permits || refusals != w.RejectReviews+w.ReturnReviews {
 			t.Errorf("permits %d refusals %d, want %d and %d", permits, refusals, w.Permits, w.RejectReviews+w.ReturnReviews)
@@ -159,6 +183,23 @@ func TestStatisticsYearOfDistrict(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkTable(t, rows, rep.Total.Applications)
+		// The reasons of the returns and rejections, with the API's counts.
+		col := slices.Index(rows[0], "退回及不予批准主要原因")
+		var want []string
+		for _, r := range rep.Total.Refusals {
+			for _, x := range r.Reasons {
+				want = append(want, x.Reason+"×"+strconv.FormatInt(x.Count, 10))
+			}
+		}
+		if last := rows[len(rows)-1]; col < 0 || len(want) == 0 || col >= len(last) {
+			t.Errorf("no reasons column or reasons (column %d, reasons %v)", col, want)
+		} else {
+			for _, w := range want {
+				if !strings.Contains(last[col], w) {
+					t.Errorf("合计 reasons %q lack %q", last[col], w)
+				}
+			}
+		}
 		// Numbers are stored as numbers, so a spreadsheet can sum them.
 		last := len(rows)
 		if typ, err := f.GetCellType("统计", "F"+strconv.Itoa(last)); err != nil || typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
@@ -242,26 +283,32 @@ func checkTable(t *testing.T, rows [][]string, total int64) {
 }
 
 // BenchmarkStatisticsYearOfDistrict measures GET /v1/statistics for the whole district over a
-// year of generated activity (yearApplications applications) on SQLite, as an auditor, and
-// reports the process CPU time per request (hub and client share the process) beside the wall
-// time, as the wall time depends on what else the machine runs.
+// year of generated activity (yearApplications applications) on SQLite and on PostgreSQL (when
+// SANMIAN_TEST_POSTGRES is set), as an auditor, and reports the process CPU time per request
+// (hub, client and, for SQLite, the database share the process) beside the wall time, as the
+// wall time depends on what else the machine runs.
 func BenchmarkStatisticsYearOfDistrict(b *testing.B) {
-	e := startStatsEnv(b)
-	tok := e.token(b, auth.RoleAuditor, division.DistrictCode)
-	for _, c := range []struct{ name, query string }{
-		{"district", "division=370114&from=2026-01&to=2026-12"},
-		{"by_village", "division=370114&by=village&from=2026-01&to=2026-12"},
-		{"csv_by_town", "division=370114&by=town&format=csv&from=2026-01&to=2026-12"},
-		{"xlsx_by_town", "division=370114&by=town&format=xlsx&from=2026-01&to=2026-12"},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			cpu0 := cpuTime()
-			for b.Loop() {
-				if res, body := e.get(b, tok, c.query); res.StatusCode != http.StatusOK {
-					b.Fatal(res.StatusCode, string(body))
-				}
+	for _, backend := range []string{"sqlite", "postgres"} {
+		b.Run(backend, func(b *testing.B) {
+			e := startStatsEnv(b, backend)
+			tok := e.token(b, auth.RoleAuditor, division.DistrictCode)
+			for _, c := range []struct{ name, query string }{
+				{"district", "division=370114&from=2026-01&to=2026-12"},
+				{"by_town", "division=370114&by=town&from=2026-01&to=2026-12"},
+				{"by_village", "division=370114&by=village&from=2026-01&to=2026-12"},
+				{"csv_by_town", "division=370114&by=town&format=csv&from=2026-01&to=2026-12"},
+				{"xlsx_by_town", "division=370114&by=town&format=xlsx&from=2026-01&to=2026-12"},
+			} {
+				b.Run(c.name, func(b *testing.B) {
+					cpu0 := cpuTime()
+					for b.Loop() {
+						if res, body := e.get(b, tok, c.query); res.StatusCode != http.StatusOK {
+							b.Fatal(res.StatusCode, string(body))
+						}
+					}
+					b.ReportMetric(ms(cpuTime()-cpu0)/float64(b.N), "cpu-ms/op")
+				})
 			}
-			b.ReportMetric(ms(cpuTime()-cpu0)/float64(b.N), "cpu-ms/op")
 		})
 	}
 }

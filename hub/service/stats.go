@@ -75,7 +75,9 @@ type ProactiveCoverage struct {
 
 // LevelDuration is the time from application to permit of the permits granted at one level
 // (the level of the last approving review, or "instant"): median and 90th percentile in
-// hours, linearly interpolated between ranks like PostgreSQL's percentile_cont.
+// hours, linearly interpolated between ranks like PostgreSQL's percentile_cont, over the
+// durations rounded down to the store's histogram buckets (store.DurationBucket: the minute
+// below one hour, ten minutes below two days, the hour beyond), so exact to that resolution.
 type LevelDuration struct {
 	Level       string  `json:"level"`
 	Permits     int64   `json:"permits"`
@@ -83,13 +85,24 @@ type LevelDuration struct {
 	P90Hours    float64 `json:"p90_hours"`
 }
 
-// RefusalCount counts the reject or return reviews at one level. Review comments are free
-// text and are not grouped.
+// RefusalCount counts the reject or return reviews at one level, with their most frequent
+// reasons (the reviewers' comments, trimmed and cut after store.MaxReasonRunes characters;
+// identical texts are one reason): at most MaxStatsReasons, most frequent first.
 type RefusalCount struct {
-	Level  string `json:"level"`
-	Action string `json:"action"`
+	Level   string        `json:"level"`
+	Action  string        `json:"action"`
+	Count   int64         `json:"count"`
+	Reasons []ReasonCount `json:"reasons"`
+}
+
+// ReasonCount is how many reject or return reviews gave one reason.
+type ReasonCount struct {
+	Reason string `json:"reason"`
 	Count  int64  `json:"count"`
 }
+
+// MaxStatsReasons is how many reasons a RefusalCount lists.
+const MaxStatsReasons = 5
 
 // StatsLevels are the levels durations and refusals are reported at, in this order.
 var StatsLevels = []string{store.LevelInstant, "village", "work_area", "town"}
@@ -140,12 +153,21 @@ func (h *Hub) statistics(ctx context.Context, c auth.Caller, req StatsRequest) (
 	if _, err := h.authorize(ctx, c, "statistics.read", Resource{Item: req.Item, Division: scope}, ""); err != nil {
 		return StatsReport{}, err
 	}
-	q := store.StatsQuery{DivisionPrefix: prefix, Villages: villages, Item: req.Item, From: from, To: to}
-	// The aggregates are independent reads: run them side by side.
+	// The store adds up the villages of a town or of the district itself; work areas are not a
+	// prefix of their villages' codes and are added up here.
+	digits := 12
+	switch by {
+	case division.LevelDistrict:
+		digits = 6
+	case division.LevelTown:
+		digits = 9
+	}
+	q := store.StatsQuery{DivisionPrefix: prefix, Villages: villages, Item: req.Item, From: from, To: to, VillageDigits: digits}
+	// The three aggregates are independent reads: run them side by side.
 	var (
 		apps []store.ApplicationStat
 		revs []store.ReviewStat
-		durs []store.PermitDurations
+		durs []store.DurationStat
 		pros []store.ProactiveStat
 	)
 	g, gctx := errgroup.WithContext(ctx)
@@ -158,24 +180,19 @@ func (h *Hub) statistics(ctx context.Context, c auth.Caller, req StatsRequest) (
 	}
 
 	type key struct{ div, item, month string }
-	type acc struct {
-		row  StatsRow
-		secs map[string][]int64
-		refs map[[2]string]int64
-	}
-	groups := map[key]*acc{}
-	total := &acc{secs: map[string][]int64{}, refs: map[[2]string]int64{}}
-	get := func(village, item, month string) *acc {
+	groups := map[key]*statsAcc{}
+	total := newStatsAcc(StatsRow{Division: scope})
+	get := func(village, item, month string) *statsAcc {
 		k := key{rollUp(village, by), item, month}
 		a := groups[k]
 		if a == nil {
-			a = &acc{row: StatsRow{Division: k.div, Item: item, Month: month}, secs: map[string][]int64{}, refs: map[[2]string]int64{}}
+			a = newStatsAcc(StatsRow{Division: k.div, Item: item, Month: month})
 			groups[k] = a
 		}
 		return a
 	}
 	for _, s := range apps {
-		for _, a := range []*acc{get(s.Village, s.Item, s.Month), total} {
+		for _, a := range []*statsAcc{get(s.Village, s.Item, s.Month), total} {
 			r := &a.row
 			r.Applications += s.Total
 			r.Draft += s.Draft
@@ -187,7 +204,7 @@ func (h *Hub) statistics(ctx context.Context, c auth.Caller, req StatsRequest) (
 		}
 	}
 	for _, s := range pros {
-		for _, a := range []*acc{get(s.Village, s.Item, s.Month), total} {
+		for _, a := range []*statsAcc{get(s.Village, s.Item, s.Month), total} {
 			c := &a.row.ProactiveCoverage
 			c.Contacted += s.Contacted
 			c.Applied += s.Applied
@@ -195,58 +212,103 @@ func (h *Hub) statistics(ctx context.Context, c auth.Caller, req StatsRequest) (
 		}
 	}
 	for _, s := range revs {
-		for _, a := range []*acc{get(s.Village, s.Item, s.Month), total} {
-			a.refs[[2]string{s.Level, string(s.Action)}] += s.Count
+		for _, a := range []*statsAcc{get(s.Village, s.Item, s.Month), total} {
+			k := [2]string{s.Level, string(s.Action)}
+			if a.refs[k] == nil {
+				a.refs[k] = map[string]int64{}
+			}
+			a.refs[k][s.Reason] += s.Count
 		}
 	}
 	for _, d := range durs {
-		for _, a := range []*acc{get(d.Village, d.Item, d.Month), total} {
-			a.secs[d.Level] = append(a.secs[d.Level], d.Seconds...)
+		for _, a := range []*statsAcc{get(d.Village, d.Item, d.Month), total} {
+			if a.hist[d.Level] == nil {
+				a.hist[d.Level] = map[int64]int64{}
+			}
+			a.hist[d.Level][d.Seconds] += d.Count
 			if d.Level == store.LevelInstant {
-				a.row.Instant += int64(len(d.Seconds))
+				a.row.Instant += d.Count
 			}
 		}
-	}
-	finish := func(a *acc) StatsRow {
-		r := a.row
-		if r.Approved > 0 {
-			r.InstantShare = math.Round(float64(r.Instant)/float64(r.Approved)*10000) / 10000
-		}
-		r.Durations, r.Refusals = []LevelDuration{}, []RefusalCount{}
-		for _, l := range levelsOf(a.secs) {
-			s := a.secs[l]
-			slices.Sort(s)
-			r.Durations = append(r.Durations, LevelDuration{Level: l, Permits: int64(len(s)),
-				MedianHours: hours(percentile(s, 0.5)), P90Hours: hours(percentile(s, 0.9))})
-		}
-		for k, n := range a.refs {
-			r.Refusals = append(r.Refusals, RefusalCount{Level: k[0], Action: k[1], Count: n})
-		}
-		slices.SortFunc(r.Refusals, func(x, y RefusalCount) int {
-			if c := strings.Compare(x.Action, y.Action); c != 0 {
-				return c
-			}
-			return levelRank(x.Level) - levelRank(y.Level)
-		})
-		if r.Division != "" {
-			r.DivisionName = division.FullName(r.Division)
-		}
-		if it, ok := h.policy.Item(r.Item); ok {
-			r.ItemName = it.NameZH
-		}
-		return r
 	}
 	rep := StatsReport{Division: scope, DivisionName: division.FullName(scope), Item: req.Item,
 		From: from.Format("2006-01"), To: to.AddDate(0, -1, 0).Format("2006-01"), By: by.String(), Rows: []StatsRow{}}
 	for _, a := range groups {
-		rep.Rows = append(rep.Rows, finish(a))
+		rep.Rows = append(rep.Rows, h.finishStats(a))
 	}
 	slices.SortFunc(rep.Rows, func(x, y StatsRow) int {
 		return strings.Compare(x.Division+"\x00"+x.Item+"\x00"+x.Month, y.Division+"\x00"+y.Item+"\x00"+y.Month)
 	})
-	total.row.Division = scope
-	rep.Total = finish(total)
+	rep.Total = h.finishStats(total)
 	return rep, nil
+}
+
+// statsAcc accumulates one row of the statistics: the counts, the duration histogram per
+// level (bucket seconds → permits) and the refusals per (level, action) and reason.
+type statsAcc struct {
+	row  StatsRow
+	hist map[string]map[int64]int64
+	refs map[[2]string]map[string]int64
+}
+
+func newStatsAcc(row StatsRow) *statsAcc {
+	return &statsAcc{row: row, hist: map[string]map[int64]int64{}, refs: map[[2]string]map[string]int64{}}
+}
+
+// finishStats computes a row's shares, percentiles and reasons and names its division and item.
+func (h *Hub) finishStats(a *statsAcc) StatsRow {
+	r := a.row
+	if r.Approved > 0 {
+		r.InstantShare = math.Round(float64(r.Instant)/float64(r.Approved)*10000) / 10000
+	}
+	r.Durations, r.Refusals = []LevelDuration{}, []RefusalCount{}
+	for _, l := range levelsOf(a.hist) {
+		hist := sortedHist(a.hist[l])
+		var n int64
+		for _, b := range hist {
+			n += b.Count
+		}
+		r.Durations = append(r.Durations, LevelDuration{Level: l, Permits: n,
+			MedianHours: hours(percentile(hist, n, 0.5)), P90Hours: hours(percentile(hist, n, 0.9))})
+	}
+	for k, reasons := range a.refs {
+		rc := RefusalCount{Level: k[0], Action: k[1], Reasons: []ReasonCount{}}
+		for reason, n := range reasons {
+			rc.Count += n
+			rc.Reasons = append(rc.Reasons, ReasonCount{Reason: reason, Count: n})
+		}
+		slices.SortFunc(rc.Reasons, func(x, y ReasonCount) int {
+			if x.Count != y.Count {
+				return cmpInt64(y.Count, x.Count)
+			}
+			return strings.Compare(x.Reason, y.Reason)
+		})
+		rc.Reasons = rc.Reasons[:min(len(rc.Reasons), MaxStatsReasons)]
+		r.Refusals = append(r.Refusals, rc)
+	}
+	slices.SortFunc(r.Refusals, func(x, y RefusalCount) int {
+		if c := strings.Compare(x.Action, y.Action); c != 0 {
+			return c
+		}
+		return levelRank(x.Level) - levelRank(y.Level)
+	})
+	if r.Division != "" {
+		r.DivisionName = division.FullName(r.Division)
+	}
+	if it, ok := h.policy.Item(r.Item); ok {
+		r.ItemName = it.NameZH
+	}
+	return r
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // monthRange parses the inclusive months from and to ("YYYY-MM") into [start of from, start
@@ -312,7 +374,7 @@ func levelRank(l string) int {
 }
 
 // levelsOf returns the keys of m in StatsLevels order (unknown levels last, by name).
-func levelsOf(m map[string][]int64) []string {
+func levelsOf(m map[string]map[int64]int64) []string {
 	var out []string
 	for l := range m {
 		out = append(out, l)
@@ -326,16 +388,40 @@ func levelsOf(m map[string][]int64) []string {
 	return out
 }
 
-// percentile is the p-th percentile of sorted s, interpolated linearly between ranks
-// (percentile_cont); 0 for an empty s.
-func percentile(s []int64, p float64) float64 {
-	if len(s) == 0 {
+// sortedHist returns the buckets of a histogram (bucket seconds → count) in ascending order.
+func sortedHist(m map[int64]int64) []store.DurationStat {
+	out := make([]store.DurationStat, 0, len(m))
+	for s, n := range m {
+		if n > 0 {
+			out = append(out, store.DurationStat{Seconds: s, Count: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b store.DurationStat) int { return cmpInt64(a.Seconds, b.Seconds) })
+	return out
+}
+
+// percentile is the p-th percentile of the n values of the ascending histogram hist,
+// interpolated linearly between ranks (percentile_cont); 0 for an empty one.
+func percentile(hist []store.DurationStat, n int64, p float64) float64 {
+	if n == 0 {
 		return 0
 	}
-	pos := p * float64(len(s)-1)
-	lo := int(math.Floor(pos))
-	hi := min(lo+1, len(s)-1)
-	return float64(s[lo]) + (pos-float64(lo))*float64(s[hi]-s[lo])
+	pos := p * float64(n-1)
+	lo := int64(math.Floor(pos))
+	at := func(rank int64) float64 { // the value of 0-based rank
+		for _, b := range hist {
+			if rank < b.Count {
+				return float64(b.Seconds)
+			}
+			rank -= b.Count
+		}
+		return float64(hist[len(hist)-1].Seconds)
+	}
+	v := at(lo)
+	if frac := pos - float64(lo); frac > 0 {
+		v += frac * (at(min(lo+1, n-1)) - v)
+	}
+	return v
 }
 
 func hours(sec float64) float64 { return math.Round(sec/3600*100) / 100 }

@@ -7,4 +7,11 @@
 // token once, the browser keeps it in sessionStorage and sends it as a bearer token; it never
 // appears in a URL. UI (mounted by api.Routes) serves the page at "/" and its assets under "/ui/" without
 // shadowing any API route.
+//
+// Every page is in Chinese by default and has the language switch (#lang-switch, i18n.js):
+// in English every interface label is translated through i18n.js's table, and data the hub
+// sends (names of people, divisions and items, purposes, free-text reasons) is marked with one
+// of the classes i18n.js leaves alone (division, item-name, data, mono, reason-text). A page
+// sets body data-ready="true" once it has started. The browser test TestBrowserEveryPageInEnglish
+// opens every page the main menu of index.html links to and holds each one to this.
 package web

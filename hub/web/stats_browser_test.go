@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -39,5 +40,53 @@ func TestBrowserStatistics(t *testing.T) {
 	if got := p.text("#stats-cards"); got == "" {
 		t.Fatal("no summary cards")
 	}
+	// By town the table has a row per town, item and month: shown a page at a time.
+	p.until("the first page", `document.getElementById("stats-page-info").innerText.startsWith("第 1 / ")
+		&& document.querySelectorAll("#stats-table tbody tr").length === 200 + 1`)
+	p.do("next page", chromedp.Click(chromedp.ID("stats-next")))
+	p.until("the second page", `document.getElementById("stats-page-info").innerText.startsWith("第 2 / ")
+		&& !document.getElementById("stats-prev").disabled`)
 	p.shot("statistics")
+}
+
+// TestBrowserStatisticsYearRender measures, in the browser, how long the statistics page takes
+// from the click to the rendered charts and table for the whole district over a year of
+// generated activity (210,000 applications), on SQLite. Generating the year takes minutes, so
+// it runs only when SANMIAN_STATS_YEAR is set; BENCHMARKS.md records its result.
+func TestBrowserStatisticsYearRender(t *testing.T) {
+	if os.Getenv("SANMIAN_STATS_YEAR") == "" {
+		t.Skip("set SANMIAN_STATS_YEAR=1 to generate a year of activity and time the page")
+	}
+	ctx := browser(t)
+	h := apptest.Start(t, apptest.Options{Residents: 200})
+	const n = 210_000
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	if _, err := storetest.GenerateActivity(t.Context(), h.App.Store, n, start); err != nil {
+		t.Fatal(err)
+	}
+	p := &page{t: t, ctx: ctx}
+	p.do("open the hub's address", chromedp.Navigate(h.URL+"/"))
+	p.until("the UI to start", `document.body.dataset.ready === "true"`)
+	p.useToken(h.Token(t, "auditor", "370114"))
+	p.do("open the statistics page", chromedp.Navigate(h.URL+"/ui/stats.html"))
+	p.until("the first report", `document.body.dataset.ready === "true"`)
+	for _, by := range []string{"", "town", "village"} {
+		var ms float64
+		for range 3 {
+			p.do("ask for 2026 by "+by,
+				chromedp.SetValue(chromedp.ID("stats-from"), "2026-01"),
+				chromedp.SetValue(chromedp.ID("stats-to"), "2026-12"),
+				chromedp.SetValue(chromedp.ID("stats-by"), by),
+				chromedp.Evaluate[chromedp.Void](`document.getElementById("stats-table").replaceChildren();
+					window.__t0 = performance.now(); document.getElementById("stats-run").click()`))
+			p.until("the year's total", `[...document.querySelectorAll("#stats-table tr.total td")].some(td => td.innerText === "`+strconv.Itoa(n)+`")
+				&& !!(window.__t1 = window.__t1 || performance.now())`)
+			v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(() => { const d = window.__t1 - window.__t0; window.__t1 = 0; return d; })()`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms = max(ms, v)
+		}
+		t.Logf("by %q: slowest of 3 renders %.0f ms (polled every 50 ms)", by, ms)
+	}
 }

@@ -97,10 +97,7 @@ func Open(ctx context.Context, dsn string, opts ...store.Option) (*Store, error)
 		MaxParams:       65535,
 		UniqueViolation: uniqueViolation,
 		Snapshot:        sql.LevelRepeatableRead,
-		SecondsBetween: func(from, to string) string {
-			return "CAST(ROUND(EXTRACT(EPOCH FROM (" + to + " - " + from + "))) AS BIGINT)"
-		},
-		ChainRound: chainRound,
+		ChainRound:      chainRound,
 	}
 	s, err := sqlstore.New(ctx, d, db, db, o)
 	if err != nil {

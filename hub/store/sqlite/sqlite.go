@@ -48,9 +48,6 @@ var dialect = &sqlstore.Dialect{
 	Snapshot:        sql.LevelDefault, // a read transaction in WAL mode is a snapshot
 	GroupCommit:     true,             // one writer connection: share commits (and fsyncs)
 	CacheStatements: true,             // the driver compiles every query on every call otherwise
-	SecondsBetween: func(from, to string) string {
-		return "CAST(ROUND((julianday(" + to + ") - julianday(" + from + ")) * 86400) AS INTEGER)"
-	},
 }
 
 func mustSub(f fs.FS, dir string) fs.FS {

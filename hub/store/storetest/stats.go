@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -173,8 +174,8 @@ func testStats(t *testing.T, s store.Store) {
 	must(t, err)
 	slices.SortFunc(revs, func(a, b store.ReviewStat) int { return strings.Compare(a.Level, b.Level) })
 	wantRev := []store.ReviewStat{
-		{Village: va, Item: item, Month: "2026-02", Level: "village", Action: store.ReviewReject, Count: 1},
-		{Village: va, Item: item, Month: "2026-02", Level: "work_area", Action: store.ReviewReturn, Count: 1},
+		{Village: va, Item: item, Month: "2026-02", Level: "village", Action: store.ReviewReject, Reason: "c", Count: 1},
+		{Village: va, Item: item, Month: "2026-02", Level: "work_area", Action: store.ReviewReturn, Reason: "c", Count: 1},
 	}
 	if !slices.Equal(revs, wantRev) {
 		t.Fatalf("ReviewStats:\n got %+v\nwant %+v", revs, wantRev)
@@ -182,20 +183,27 @@ func testStats(t *testing.T, s store.Store) {
 
 	durs, err := s.PermitDurations(ctx, q)
 	must(t, err)
-	slices.SortFunc(durs, func(a, b store.PermitDurations) int { return strings.Compare(a.Level, b.Level) })
-	wantDur := []store.PermitDurations{
-		{Village: va, Item: item, Month: "2026-02", Level: store.LevelInstant, Seconds: []int64{600}},
-		{Village: va, Item: item, Month: "2026-02", Level: "village", Seconds: []int64{48 * 3600}},
-		{Village: va, Item: item, Month: "2026-02", Level: "work_area", Seconds: []int64{96 * 3600}},
+	slices.SortFunc(durs, func(a, b store.DurationStat) int { return strings.Compare(a.Level, b.Level) })
+	wantDur := []store.DurationStat{
+		{Village: va, Item: item, Month: "2026-02", Level: store.LevelInstant, Seconds: 600, Count: 1},
+		{Village: va, Item: item, Month: "2026-02", Level: "village", Seconds: 48 * 3600, Count: 1},
+		{Village: va, Item: item, Month: "2026-02", Level: "work_area", Seconds: 96 * 3600, Count: 1},
 	}
-	if len(durs) != len(wantDur) {
-		t.Fatalf("PermitDurations: got %+v, want %+v", durs, wantDur)
+	if !slices.Equal(durs, wantDur) {
+		t.Fatalf("PermitDurations:\n got %+v\nwant %+v", durs, wantDur)
 	}
-	for i := range durs {
-		g, w := durs[i], wantDur[i]
-		if g.Village != w.Village || g.Item != w.Item || g.Month != w.Month || g.Level != w.Level || !slices.Equal(g.Seconds, w.Seconds) {
-			t.Fatalf("PermitDurations[%d]: got %+v, want %+v", i, g, w)
-		}
+
+	// Grouped by the town's part of the village code.
+	town, err := s.ApplicationStats(ctx, store.StatsQuery{From: q.From, To: q.To, VillageDigits: 9})
+	must(t, err)
+	slices.SortFunc(town, func(a, b store.ApplicationStat) int { return strings.Compare(a.Village+a.Month, b.Village+b.Month) })
+	wantTown := []store.ApplicationStat{
+		{Village: va[:9], Item: item, Month: "2026-01", Total: 1, Draft: 1},
+		{Village: va[:9], Item: item, Month: "2026-02", Total: 5, Approved: 3, Rejected: 1, Returned: 1},
+		{Village: vb[:9], Item: item, Month: "2026-02", Total: 1, InReview: 1},
+	}
+	if !slices.Equal(town, wantTown) {
+		t.Fatalf("ApplicationStats by town:\n got %+v\nwant %+v", town, wantTown)
 	}
 
 	// Narrowing by division and item.
@@ -221,7 +229,129 @@ func testStats(t *testing.T, s store.Store) {
 			}
 		})
 	}
-	if _, err := s.ApplicationStats(ctx, store.StatsQuery{}); err == nil {
-		t.Fatal("a query without a range was accepted")
+	for _, bad := range []store.StatsQuery{{}, {From: q.From.Add(time.Hour), To: q.To}, {From: q.From, To: q.To, VillageDigits: 7}} {
+		if _, err := s.ApplicationStats(ctx, bad); !errors.Is(err, store.ErrInvalid) {
+			t.Fatalf("query %+v: %v, want ErrInvalid", bad, err)
+		}
 	}
+}
+
+// testStatsFollowWrites checks that the statistics follow every write that changes them, in
+// the writer's transaction: status changes, reviews with their reasons, permits with their
+// durations; that an application created in the last instant of a month counts in that month;
+// and that a rolled-back transaction leaves them as they were.
+func testStatsFollowWrites(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const v, item = "370114003002", "senior_card"
+	// 2026-04-30 15:59:59.999999 UTC is the last microsecond of April in China.
+	created := time.Date(2026, 4, 30, 15, 59, 59, 999999000, time.UTC)
+	q := store.StatsQuery{Villages: []string{v}, From: time.Date(2026, 4, 1, 0, 0, 0, 0, cst), To: time.Date(2026, 6, 1, 0, 0, 0, 0, cst)}
+	counts := func() map[string]int64 {
+		rows, err := s.ApplicationStats(ctx, q)
+		must(t, err)
+		out := map[string]int64{}
+		for _, r := range rows {
+			out[r.Month+" total"] += r.Total
+			out[r.Month+" in_review"] += r.InReview
+			out[r.Month+" approved"] += r.Approved
+			out[r.Month+" returned"] += r.Returned
+		}
+		return out
+	}
+	a := newApp(v, item, store.StatusInReview)
+	a.CreatedAt = created
+	must(t, s.CreateApplication(ctx, a))
+	if c := counts(); c["2026-04 total"] != 1 || c["2026-04 in_review"] != 1 || c["2026-05 total"] != 0 {
+		t.Fatalf("after create: %v", c)
+	}
+	// A transaction that fails changes nothing.
+	errAbort := errors.New("abort")
+	err := s.Tx(ctx, func(tx store.Txn) error {
+		got, err := tx.GetApplication(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		got.Status = store.StatusApproved
+		if err := tx.UpdateApplication(ctx, &got, got.Version); err != nil {
+			return err
+		}
+		return errAbort
+	})
+	if !errors.Is(err, errAbort) {
+		t.Fatal(err)
+	}
+	if c := counts(); c["2026-04 in_review"] != 1 || c["2026-04 approved"] != 0 {
+		t.Fatalf("after a rolled-back update: %v", c)
+	}
+	// Returned with a reason (white space around it is not part of it), then approved at the
+	// town after 30 hours 7 minutes.
+	must(t, s.AddReview(ctx, &store.Review{ApplicationID: a.ID, Level: "village", Division: v, Action: store.ReviewReturn,
+		Comment: "  材料不全  ", Reviewer: "r", At: created.Add(time.Hour)}))
+	got, err := s.GetApplication(ctx, a.ID)
+	must(t, err)
+	got.Status = store.StatusReturned
+	must(t, s.UpdateApplication(ctx, &got, got.Version))
+	if c := counts(); c["2026-04 total"] != 1 || c["2026-04 in_review"] != 0 || c["2026-04 returned"] != 1 {
+		t.Fatalf("after return: %v", c)
+	}
+	must(t, s.AddReview(ctx, &store.Review{ApplicationID: a.ID, Level: "town", Division: v[:9] + "000", Action: store.ReviewApprove,
+		Comment: "", Reviewer: "r", At: created.Add(30 * time.Hour)}))
+	got, err = s.GetApplication(ctx, a.ID)
+	must(t, err)
+	got.Status, got.PermitID = store.StatusApproved, "p-follow-1"
+	must(t, s.UpdateApplication(ctx, &got, got.Version))
+	p := permitFor(a.ID)
+	p.ID, p.IssuedAt = got.PermitID, created.Add(30*time.Hour+7*time.Minute)
+	must(t, s.InsertPermit(ctx, p))
+	if c := counts(); c["2026-04 total"] != 1 || c["2026-04 returned"] != 0 || c["2026-04 approved"] != 1 {
+		t.Fatalf("after approval: %v", c)
+	}
+	revs, err := s.ReviewStats(ctx, q)
+	must(t, err)
+	if want := []store.ReviewStat{{Village: v, Item: item, Month: "2026-04", Level: "village", Action: store.ReviewReturn,
+		Reason: "材料不全", Count: 1}}; !slices.Equal(revs, want) {
+		t.Fatalf("ReviewStats: got %+v, want %+v", revs, want)
+	}
+	durs, err := s.PermitDurations(ctx, q)
+	must(t, err)
+	if want := []store.DurationStat{{Village: v, Item: item, Month: "2026-04", Level: "town",
+		Seconds: store.DurationBucket(int64((30*time.Hour + 7*time.Minute) / time.Second)), Count: 1}}; !slices.Equal(durs, want) {
+		t.Fatalf("PermitDurations: got %+v, want %+v", durs, want)
+	}
+	if durs[0].Seconds != 30*3600 {
+		t.Fatalf("30 h 7 min in bucket %d s, want 30 h (ten-minute buckets below two days)", durs[0].Seconds)
+	}
+}
+
+// StatsSnapshot returns everything the StatsReader s counts in the year 2026 (China Standard
+// Time), village by village, as sorted lines of text: two snapshots are equal when the
+// statistics are. For comparing the summaries a migration computes with those the store kept.
+func StatsSnapshot(tb testing.TB, s store.StatsReader) []string {
+	tb.Helper()
+	ctx := tb.Context()
+	q := store.StatsQuery{From: time.Date(2026, 1, 1, 0, 0, 0, 0, cst), To: time.Date(2027, 1, 1, 0, 0, 0, 0, cst)}
+	apps, err := s.ApplicationStats(ctx, q)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	revs, err := s.ReviewStats(ctx, q)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	durs, err := s.PermitDurations(ctx, q)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []string
+	for _, x := range apps {
+		out = append(out, fmt.Sprintf("application %+v", x))
+	}
+	for _, x := range revs {
+		out = append(out, fmt.Sprintf("review %+v", x))
+	}
+	for _, x := range durs {
+		out = append(out, fmt.Sprintf("duration %+v", x))
+	}
+	slices.Sort(out)
+	return out
 }

@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"clients_register_rotate_retire_revoke", testClients},
 		{"clients_rollback_with_audit", testClientsTxRollback},
 		{"statistics_by_village_item_month", testStats},
+		{"statistics_follow_writes", testStatsFollowWrites},
 		{"scan_findings_replace_and_list", testScanFindings},
 		{"scan_followups_contacts_and_resolutions", testFollowUps},
 		{"statistics_proactive_coverage", testProactiveStats},

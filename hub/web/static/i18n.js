@@ -117,6 +117,22 @@ export const EN = {
   "处理说明（必填，记入审计链）": "Resolution note (required; written to the audit chain)", "请填写处理说明。": "Enter a resolution note.",
   "处理预警": "Resolving the alert", "无权查看监督预警（仅审计人员）": "Not permitted to read supervision alerts (auditors only)",
   "加载监督预警": "Loading alerts",
+  // statistics
+  "三免 · 统计报表": "Sanmian · Statistics", "替代表单报送": "replaces the hand-compiled monthly returns",
+  "返回服务台": "Back to the service counter", "查询条件": "Query", "区划代码": "Division code",
+  "默认：本人辖区": "default: own jurisdiction", "全部事项": "All items", "起始月份": "From month", "截止月份": "To month",
+  "按": "Rows by", "分列": "", "本区划汇总": "the division as a whole", "镇（街道）": "town (subdistrict)", "管区": "Work area",
+  "村（居）": "village (community)", "下载": "Download", "统计结果": "Results",
+  "各月申请数（按办理结果）": "Applications per month (by outcome)", "申请到发证时长（小时，按审核层级）": "Time from application to permit (hours, by review level)",
+  "主动服务覆盖（清单对象已联系、已申请、已享受）：待接入主动扫描工作清单后统计。":
+    "Proactive coverage (worklist candidates contacted, applied, enrolled): counted once the proactive worklist is connected.",
+  "各月申请数": "Applications per month", "办结时长": "Time to permit", "中位数": "Median", "小时": "hours",
+  "申请数": "Applications", "不予批准": "Rejected", "退回": "Returned", "草稿": "Draft", "即时办结": "Instant",
+  "即时办结率": "Instant-approval share", "退回/不予批准审核意见": "Return and rejection reviews", "镇级": "Town",
+  "区划": "Division", "月份": "Month", "合计": "Total", "审核层级": "Review level", "类型": "Type", "原因": "Reason",
+  "件数": "Count", "退回及不予批准的主要原因": "Main reasons for returns and rejections",
+  "请先在服务台页面粘贴访问令牌，再打开统计报表。": "Paste a caller token on the service counter page first, then open the statistics.",
+  "上一页": "Previous", "下一页": "Next", "完整表格请下载 CSV 或 Excel": "the whole table is in the CSV and Excel downloads",
 };
 
 // Texts with numbers or codes inside.
@@ -132,6 +148,7 @@ const PATTERNS = [
   [/^（待(.+)审核：$/, (_, l) => ` (awaiting ${en(l)} review: `], [/^⏳ 已提交，待(.+)审核：$/, (_, l) => `⏳ Submitted, awaiting ${en(l)} review: `],
   [/^已同意，转(.+)审核。$/, (_, l) => `Approved, passed to ${en(l)} review.`], [/^审核意见（(.+)）$/, (_, l) => `Review comment (${en(l)})`],
   [/^共 (\d+) 人$/, "$1 people"], [/^共 (\d+) 人（扫描日期 ([\d-]+)）$/, "$1 people (scanned $2)"], [/^共 (\d+) 条$/, "$1 in all"],
+  [/^(\S+) 至 (\S+) 统计$/, "statistics $1 to $2"], [/^第 (\d+) \/ (\d+) 页，共 (\d+) 行$/, "page $1 of $2, $3 rows"],
   [/^有效至 (.*)$/, "valid until $1"], [/^序号 (.*)$/, "Seq $1"], [/^核验时间 (.*)$/, "Verified at $1"],
 ];
 

@@ -33,8 +33,9 @@ export async function loadList() {
       h("td", {}, a.awaiting ? LEVEL[a.awaiting.level] || a.awaiting.level : "", own(a) ? h("div", {}, h("small", {}, "非本级")) : ""),
       h("td", {}, fmtTime(a.updated_at)),
       h("td", {}, h("button", { type: "button", class: "open-app", onclick: () => openApp(a.id) }, "打开")))));
-    status.textContent = n ? `本级待审 ${n} 件` : "本级暂无待审申请";
-    if (apps.length > n) status.textContent += `（另有 ${apps.length - n} 件在其他层级审核中）`;
+    // Two text nodes, each translated on its own (the first is already English once rendered).
+    status.replaceChildren(n ? `本级待审 ${n} 件` : "本级暂无待审申请",
+      apps.length > n ? `（另有 ${apps.length - n} 件在其他层级审核中）` : "");
   } catch (e) {
     status.textContent = "";
     showProblem(e, "加载待审列表");

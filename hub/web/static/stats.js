@@ -4,6 +4,8 @@
 // the Authorization header.
 
 import { request, getToken, ProblemError } from "./api.js";
+import { initLanguage } from "./i18n.js";
+import { items, itemName } from "./ui.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -16,6 +18,11 @@ const STATUS = [
   ["draft", "草稿", "#c9d0da"],
 ];
 const LEVELS = [["instant", "即时办结"], ["village", "村级"], ["work_area", "管区"], ["town", "镇级"]];
+const levelName = (l) => (LEVELS.find(([k]) => k === l) || [l, l])[1];
+
+// itemsByCode maps item codes to the catalogue's items (names in both languages), once loaded.
+let itemsByCode = new Map();
+const itemText = (code, fallback) => { const it = itemsByCode.get(code); return it ? itemName(it) : fallback || code; };
 
 function esc(s) {
   return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -91,7 +98,7 @@ function durationChart(total) {
     const x0 = L + i * gw + gw * 0.15;
     [["中位数", x.d.median_hours, "#2f6fd6"], ["P90", x.d.p90_hours, "#b3261e"]].forEach(([name, v, color], j) => {
       const h = (H - T - B) * v / max;
-      s += `<rect x="${(x0 + j * gw * 0.35).toFixed(1)}" y="${(H - B - h).toFixed(1)}" width="${(gw * 0.33).toFixed(1)}" height="${h.toFixed(1)}" fill="${color}"><title>${x.label} ${name}：${v} 小时（${x.d.permits} 件）</title></rect>`;
+      s += `<rect x="${(x0 + j * gw * 0.35).toFixed(1)}" y="${(H - B - h).toFixed(1)}" width="${(gw * 0.33).toFixed(1)}" height="${h.toFixed(1)}" fill="${color}"><title>${x.label} ${name}：${v} 小时 · ${x.d.permits} 件</title></rect>`;
     });
     s += `<text x="${(x0 + gw * 0.35).toFixed(1)}" y="${H - B + 14}" text-anchor="middle">${x.label}</text>`;
   });
@@ -106,19 +113,53 @@ function cards(t) {
   return c.map(([k, v]) => `<div class="stats-card"><div class="v">${esc(v)}</div><div class="k">${k}</div></div>`).join("");
 }
 
-function table(rep) {
+// PAGE_ROWS is how many rows the table shows at a time: a browser lays out a table of
+// thousands of rows for seconds, and the whole table is in the CSV and Excel downloads.
+const PAGE_ROWS = 200;
+let report = null; // the report shown
+let tablePage = 0;
+
+/** showTable renders page p of the report's table and the pager. */
+function showTable(p) {
+  const pages = Math.max(1, Math.ceil(report.rows.length / PAGE_ROWS));
+  tablePage = Math.min(Math.max(0, p), pages - 1);
+  $("stats-table").innerHTML = table(report, tablePage * PAGE_ROWS, PAGE_ROWS);
+  $("stats-pager").hidden = pages === 1;
+  $("stats-page-info").textContent = `第 ${tablePage + 1} / ${pages} 页，共 ${report.rows.length} 行`;
+  $("stats-prev").disabled = tablePage === 0;
+  $("stats-next").disabled = tablePage === pages - 1;
+}
+
+function table(rep, from, count) {
   const head = ["区划", "事项", "月份", "申请数", "已批准", "不予批准", "退回", "审核中", "即时办结率"];
-  for (const [, l] of LEVELS) head.push(l + "中位数(时)", l + "P90(时)");
+  for (const [, l] of LEVELS) head.push(`${l} 中位数（小时）`, `${l} P90（小时）`);
   let s = "<thead><tr>" + head.map((h) => `<th>${h}</th>`).join("") + "</tr></thead><tbody>";
   const line = (r, cls, label) => {
     const d = (k) => (r.durations || []).find((x) => x.level === k);
-    let tr = `<tr class="${cls}"><td class="t">${esc(label ? rep.division_name : r.division_name)}</td><td class="t">${esc(label || r.item_name || r.item)}</td><td class="t">${esc(label ? "" : r.month)}</td>`;
+    let tr = `<tr class="${cls}"><td class="t division">${esc(label ? rep.division_name : r.division_name)}</td>`;
+    tr += label ? `<td class="t">${esc(label)}</td><td class="t"></td>` :
+      `<td class="t item-name">${esc(itemText(r.item, r.item_name))}</td><td class="t">${esc(r.month)}</td>`;
     for (const v of [r.applications, r.approved, r.rejected, r.returned, r.in_review, (r.instant_share * 100).toFixed(1) + "%"]) tr += `<td>${esc(v)}</td>`;
     for (const [k] of LEVELS) { const x = d(k); tr += `<td>${x ? x.median_hours : ""}</td><td>${x ? x.p90_hours : ""}</td>`; }
     return tr + "</tr>";
   };
-  for (const r of rep.rows.slice(0, 2000)) s += line(r, "", "");
+  for (const r of rep.rows.slice(from, from + count)) s += line(r, "", "");
   s += line(rep.total, "total", "合计");
+  return s + "</tbody>";
+}
+
+/** reasons lists the most frequent reasons of the returns and rejections over the whole report. */
+function reasons(total) {
+  let s = "<thead><tr><th>审核层级</th><th>类型</th><th>原因</th><th>件数</th></tr></thead><tbody>";
+  let n = 0;
+  for (const r of total.refusals || []) {
+    for (const x of r.reasons || []) {
+      n++;
+      s += `<tr><td>${esc(levelName(r.level))}</td><td>${r.action === "return" ? "退回" : "不予批准"}</td>` +
+        `<td class="data">${esc(x.reason || "—")}</td><td>${esc(x.count)}</td></tr>`;
+    }
+  }
+  if (!n) s += `<tr><td colspan="4">暂无</td></tr>`;
   return s + "</tbody>";
 }
 
@@ -130,11 +171,18 @@ async function run() {
   showProblem(null);
   try {
     const rep = await request("GET", query(""));
-    $("stats-title").textContent = `${rep.division_name} ${rep.from} 至 ${rep.to} 统计${rep.item ? "（" + (rep.total && rep.rows[0] ? rep.rows[0].item_name : rep.item) + "）" : ""}`;
+    const title = $("stats-title");
+    title.replaceChildren();
+    const div = document.createElement("span");
+    div.className = "division";
+    div.textContent = rep.division_name + (rep.item ? " · " + itemText(rep.item) : "");
+    title.append(div, document.createTextNode(` ${rep.from} 至 ${rep.to} 统计`));
     $("stats-cards").innerHTML = cards(rep.total);
     $("chart-months").innerHTML = monthChart(byMonth(rep.rows));
     $("chart-durations").innerHTML = durationChart(rep.total);
-    $("stats-table").innerHTML = table(rep);
+    report = rep;
+    showTable(0);
+    $("stats-reasons").innerHTML = reasons(rep.total);
     paintLegends($("stats-result"));
     $("stats-result").hidden = false;
   } catch (e) {
@@ -173,24 +221,29 @@ async function init() {
   $("stats-to").value = to;
   $("stats-from").value = `${f.getFullYear()}-${String(f.getMonth() + 1).padStart(2, "0")}`;
   try {
-    const d = await request("GET", "/v1/items", { auth: false });
-    for (const it of d.items || []) {
+    itemsByCode = await items();
+    for (const it of itemsByCode.values()) {
       const o = document.createElement("option");
       o.value = it.code;
-      o.textContent = it.name_zh;
+      o.className = "item-name";
+      o.textContent = itemName(it);
       $("stats-item").append(o);
     }
   } catch (e) {
     showProblem(e);
   }
   $("stats-form").addEventListener("submit", (ev) => { ev.preventDefault(); run(); });
+  $("stats-prev").addEventListener("click", () => showTable(tablePage - 1));
+  $("stats-next").addEventListener("click", () => showTable(tablePage + 1));
   $("stats-csv").addEventListener("click", () => download("csv"));
   $("stats-xlsx").addEventListener("click", () => download("xlsx"));
   if (!getToken()) {
     showProblem(new ProblemError(401, { title: "未登录", detail: "请先在服务台页面粘贴访问令牌，再打开统计报表。" }, ""));
-    return;
+  } else {
+    await run();
   }
-  run();
+  document.body.dataset.ready = "true";
 }
 
+initLanguage();
 init();

@@ -73,9 +73,6 @@ type Dialect struct {
 	// savepoint, committed once (group.go): for a backend whose writes are serialised on one
 	// connection anyway, where each commit costs an fsync.
 	GroupCommit bool
-	// SecondsBetween returns the SQL expression of the whole seconds from one timestamp column
-	// to another (the statistics, stats.go).
-	SecondsBetween func(from, to string) string
 
 	rebound sync.Map // query with ? → rebound query
 }

@@ -3,7 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,60 +16,61 @@ var chinaTime = time.FixedZone("CST", 8*3600)
 // maxStatsMonths bounds the months one statistics query may span.
 const maxStatsMonths = 240
 
-// statsSQL returns the month expression (a CASE over the month boundaries in China Standard
-// Time, cheaper than date functions and the same on both backends), the WHERE clause (over
-// applications aliased a), and the arguments of both, the month's first. Queries group by
-// column position so that the month's arguments are bound once.
-func statsSQL(q store.StatsQuery) (month, where string, args []any, err error) {
+// statsSQL returns the village column of a statistics query over one of the summary tables
+// (the whole code, or its first q.VillageDigits digits), and the WHERE clause with its
+// arguments. The summaries (migration 00012) are kept per (month, village, item) by triggers.
+func statsSQL(q store.StatsQuery) (village, where string, args []any, err error) {
 	if q.From.IsZero() || q.To.IsZero() || !q.From.Before(q.To) {
 		return "", "", nil, fmt.Errorf("%w: statistics need From before To", store.ErrInvalid)
 	}
-	f := q.From.In(chinaTime)
-	var b strings.Builder
-	b.WriteString("CASE")
-	n := 0
-	for m := time.Date(f.Year(), f.Month(), 1, 0, 0, 0, 0, chinaTime); m.Before(q.To); m = m.AddDate(0, 1, 0) {
-		if n++; n > maxStatsMonths {
-			return "", "", nil, fmt.Errorf("%w: statistics span more than %d months", store.ErrInvalid, maxStatsMonths)
-		}
-		b.WriteString(" WHEN a.created_at < ? THEN '" + m.Format("2006-01") + "'")
-		args = append(args, store.NormTime(m.AddDate(0, 1, 0)))
+	from, to := q.From.In(chinaTime), q.To.In(chinaTime)
+	monthStart := func(t time.Time) bool {
+		return t.Day() == 1 && t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
 	}
-	b.WriteString(" END")
-	conds := []string{"a.created_at >= ?", "a.created_at < ?"}
-	args = append(args, store.NormTime(q.From), store.NormTime(q.To))
+	if !monthStart(from) || !monthStart(to) {
+		return "", "", nil, fmt.Errorf("%w: statistics count whole months: From and To must start a month in China Standard Time", store.ErrInvalid)
+	}
+	if from.AddDate(0, maxStatsMonths, 0).Before(to) {
+		return "", "", nil, fmt.Errorf("%w: statistics span more than %d months", store.ErrInvalid, maxStatsMonths)
+	}
+	switch q.VillageDigits {
+	case 0, 12:
+		village = "village"
+	case 6, 9:
+		village = "substr(village, 1, " + strconv.Itoa(q.VillageDigits) + ")"
+	default:
+		return "", "", nil, fmt.Errorf("%w: statistics village digits %d", store.ErrInvalid, q.VillageDigits)
+	}
+	conds := []string{"month >= ?", "month <= ?"}
+	args = append(args, from.Format("2006-01"), to.AddDate(0, -1, 0).Format("2006-01"))
 	if q.Item != "" {
-		conds, args = append(conds, "a.item = ?"), append(args, q.Item)
+		conds, args = append(conds, "item = ?"), append(args, q.Item)
 	}
 	if q.DivisionPrefix != "" {
 		if !digits(q.DivisionPrefix) {
 			return "", "", nil, fmt.Errorf("%w: division prefix %q", store.ErrInvalid, q.DivisionPrefix)
 		}
-		conds, args = append(conds, "a.village LIKE ?"), append(args, q.DivisionPrefix+"%")
+		conds, args = append(conds, "village LIKE ?"), append(args, q.DivisionPrefix+"%")
 	}
 	if len(q.Villages) > 0 {
-		conds = append(conds, "a.village IN "+placeholders(len(q.Villages)))
+		conds = append(conds, "village IN "+placeholders(len(q.Villages)))
 		for _, v := range q.Villages {
 			args = append(args, v)
 		}
 	}
-	return b.String(), " WHERE " + strings.Join(conds, " AND "), args, nil
+	return village, " WHERE " + strings.Join(conds, " AND "), args, nil
 }
 
 // ApplicationStats implements store.StatsReader.
 func (r reader) ApplicationStats(ctx context.Context, q store.StatsQuery) ([]store.ApplicationStat, error) {
-	month, where, args, err := statsSQL(q)
+	village, where, args, err := statsSQL(q)
 	if err != nil {
 		return nil, err
 	}
-	sq := `SELECT a.village, a.item, ` + month + ` AS m, COUNT(*),
-	SUM(CASE WHEN a.status = 'draft' THEN 1 ELSE 0 END),
-	SUM(CASE WHEN a.status = 'confirmed' THEN 1 ELSE 0 END),
-	SUM(CASE WHEN a.status = 'in_review' THEN 1 ELSE 0 END),
-	SUM(CASE WHEN a.status = 'approved' THEN 1 ELSE 0 END),
-	SUM(CASE WHEN a.status = 'rejected' THEN 1 ELSE 0 END),
-	SUM(CASE WHEN a.status = 'returned' THEN 1 ELSE 0 END)
-FROM applications a` + where + ` GROUP BY 1, 2, 3`
+	sq := `SELECT ` + village + `, item, month, SUM(draft + confirmed + in_review + approved + rejected + returned),
+	SUM(draft), SUM(confirmed), SUM(in_review), SUM(approved), SUM(rejected), SUM(returned)
+FROM stats_applications` + where + ` GROUP BY 1, 2, 3
+HAVING SUM(draft + confirmed + in_review + approved + rejected + returned) > 0`
 	return collect(ctx, r, sq, args, func(s scanner) (store.ApplicationStat, error) {
 		var x store.ApplicationStat
 		err := s.Scan(&x.Village, &x.Item, &x.Month, &x.Total, &x.Draft, &x.Confirmed, &x.InReview, &x.Approved,
@@ -80,61 +81,32 @@ FROM applications a` + where + ` GROUP BY 1, 2, 3`
 
 // ReviewStats implements store.StatsReader.
 func (r reader) ReviewStats(ctx context.Context, q store.StatsQuery) ([]store.ReviewStat, error) {
-	month, where, args, err := statsSQL(q)
+	village, where, args, err := statsSQL(q)
 	if err != nil {
 		return nil, err
 	}
-	sq := `SELECT a.village, a.item, ` + month + ` AS m, r.level, r.action, COUNT(*)
-FROM reviews r JOIN applications a ON a.id = r.application_id` + where + ` AND r.action IN ('reject', 'return')
-GROUP BY 1, 2, 3, 4, 5`
+	sq := `SELECT ` + village + `, item, month, level, action, reason, SUM(n)
+FROM stats_refusals` + where + ` GROUP BY 1, 2, 3, 4, 5, 6`
 	return collect(ctx, r, sq, args, func(s scanner) (store.ReviewStat, error) {
 		var x store.ReviewStat
 		var action string
-		err := s.Scan(&x.Village, &x.Item, &x.Month, &x.Level, &action, &x.Count)
+		err := s.Scan(&x.Village, &x.Item, &x.Month, &x.Level, &action, &x.Reason, &x.Count)
 		x.Action = store.ReviewAction(action)
 		return x, err
 	})
 }
 
-// PermitDurations implements store.StatsReader. The groups are formed in Go (one pass, no
-// sort in SQL); each group's seconds are then sorted.
-func (r reader) PermitDurations(ctx context.Context, q store.StatsQuery) ([]store.PermitDurations, error) {
-	month, where, args, err := statsSQL(q)
+// PermitDurations implements store.StatsReader.
+func (r reader) PermitDurations(ctx context.Context, q store.StatsQuery) ([]store.DurationStat, error) {
+	village, where, args, err := statsSQL(q)
 	if err != nil {
 		return nil, err
 	}
-	secs := r.d.SecondsBetween("a.created_at", "p.issued_at")
-	sq := `SELECT a.village, a.item, ` + month + ` AS m,
-	COALESCE((SELECT r.level FROM reviews r WHERE r.application_id = a.id AND r.action = 'approve'
-		ORDER BY r.id DESC LIMIT 1), '` + store.LevelInstant + `') AS lvl, ` + secs + ` AS s
-FROM applications a JOIN permits p ON p.application_id = a.id` + where
-	rows, err := r.q.QueryContext(ctx, r.d.SQL(sq), args...)
-	if err != nil {
-		return nil, wrap("query", err)
-	}
-	defer rows.Close()
-	type key struct{ village, item, month, level string }
-	index := map[key]int{}
-	var out []store.PermitDurations
-	var k key
-	var sec int64
-	for rows.Next() {
-		if err := rows.Scan(&k.village, &k.item, &k.month, &k.level, &sec); err != nil {
-			return nil, wrap("scan", err)
-		}
-		i, ok := index[k]
-		if !ok {
-			i = len(out)
-			index[k] = i
-			out = append(out, store.PermitDurations{Village: k.village, Item: k.item, Month: k.month, Level: k.level})
-		}
-		out[i].Seconds = append(out[i].Seconds, sec)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("rows", err)
-	}
-	for i := range out {
-		slices.Sort(out[i].Seconds)
-	}
-	return out, nil
+	sq := `SELECT ` + village + `, item, month, level, seconds, SUM(n)
+FROM stats_durations` + where + ` GROUP BY 1, 2, 3, 4, 5`
+	return collect(ctx, r, sq, args, func(s scanner) (store.DurationStat, error) {
+		var x store.DurationStat
+		err := s.Scan(&x.Village, &x.Item, &x.Month, &x.Level, &x.Seconds, &x.Count)
+		return x, err
+	})
 }
