@@ -156,6 +156,8 @@ type Store interface {
 	ScanDataReader
 	StatsReader
 	ScanResults
+	ScanDelta
+	BulkLoader
 	Webhooks
 
 	// Tx runs fn in one transaction: committed if fn returns nil, rolled back otherwise (and on
