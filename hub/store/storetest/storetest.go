@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"clients_rollback_with_audit", testClientsTxRollback},
 		{"statistics_by_village_item_month", testStats},
 		{"scan_findings_replace_and_list", testScanFindings},
+		{"scan_changes_tracked_for_delta_scans", testScanChanges},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
