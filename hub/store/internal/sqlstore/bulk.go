@@ -48,8 +48,17 @@ func (w *writer) execEach(ctx context.Context, what, query string, width int, ar
 		return wrap(what, err)
 	}
 	defer st.Close()
-	for len(args) > 0 {
-		if _, err := st.ExecContext(ctx, args[:width]...); err != nil {
+	// The driver watches a cancellable context with a goroutine per statement execution;
+	// per row that costs more than the insert. Cancellation is checked every 1,024 rows
+	// instead (the transaction itself still ends with ctx).
+	ectx := context.WithoutCancel(ctx)
+	for n := 0; len(args) > 0; n++ {
+		if n%1024 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return wrap(what, err)
+			}
+		}
+		if _, err := st.ExecContext(ectx, args[:width]...); err != nil {
 			return wrap(what, err)
 		}
 		args = args[width:]
