@@ -23,6 +23,11 @@ import (
 // syncedTables are the tables the feeds write, whose secondary indexes a bulk load defers.
 var syncedTables = []string{"residents", "resident_enrolments", "resident_province", "resident_city", "resident_child_links"}
 
+// keptIndexes are the indexes the sync's own statements need (a resident's new backflow
+// record replaces the links its previous record stated, found by origin): kept during a bulk
+// load.
+var keptIndexes = []string{"resident_child_links_origin"}
+
 // feedTx runs fn in a plain transaction (never a group-commit savepoint).
 func (db *DB) feedTx(ctx context.Context, fn func(w *writer) error) error {
 	return db.plainTx(ctx, func(t store.Txn) error { return fn(t.(*writer)) })
@@ -90,7 +95,7 @@ func (db *DB) BeginBulkLoad(ctx context.Context) (bool, error) {
 	}
 	err = db.feedTx(ctx, func(w *writer) error {
 		rows, err := w.q.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
-			AND tbl_name IN ('`+joinQuoted(syncedTables)+`') ORDER BY name`)
+			AND tbl_name IN ('`+joinQuoted(syncedTables)+`') AND name NOT IN ('`+joinQuoted(keptIndexes)+`') ORDER BY name`)
 		if err != nil {
 			return wrap("list indexes", err)
 		}
