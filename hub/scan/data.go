@@ -83,7 +83,11 @@ func loadChanged(ctx context.Context, s store.ScanDelta, division string, seq in
 	for _, members := range d.households { // in ID-number order, as a full load has them
 		slices.SortFunc(members, func(a, b int) int { return strings.Compare(d.rows[a].IDNumber, d.rows[b].IDNumber) })
 	}
-	links, err := s.ChangedChildLinks(ctx, division, seq)
+	ids := make([]string, len(d.rows))
+	for i := range d.rows {
+		ids[i] = d.rows[i].IDNumber
+	}
+	links, err := s.ChildLinksOf(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

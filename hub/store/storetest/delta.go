@@ -104,6 +104,17 @@ func testScanChanges(t *testing.T, s store.Store) {
 		t.Fatalf("filtered changed = %v, want %v (20-22 are not on the roll)", f, want)
 	}
 
+	links, err := s.ChildLinksOf(ctx, ids(21, 22, 3))
+	must(t, err)
+	if len(links) != 2 || links[0].ChildID != Resident(20).IDNumber || links[1].ChildID != Resident(20).IDNumber {
+		t.Fatalf("links of 21, 22 and 3: %+v, want the two birth-certificate links to 20", links)
+	}
+	hh, err := s.ChildLinksOf(ctx, ids(3))
+	must(t, err)
+	if len(hh) != 0 {
+		t.Fatalf("links of 3 (a head whose household has no son or daughter): %+v", hh)
+	}
+
 	// Findings of the replaced residents go; the others stay.
 	v := Resident(9).Village
 	finding := func(i int) store.ScanFinding {

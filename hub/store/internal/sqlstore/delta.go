@@ -202,14 +202,35 @@ func (r reader) EachChangedScanResident(ctx context.Context, division string, se
 	return wrap("read scan residents", rows.Err())
 }
 
-// ChangedChildLinks implements store.ScanDelta.
-func (r reader) ChangedChildLinks(ctx context.Context, division string, seq int64) ([]store.ChildLink, error) {
-	rows, err := r.q.QueryContext(ctx, r.d.SQL(deltaCTE+`SELECT parent_id, child_id, source FROM child_links
-		WHERE parent_id IN (SELECT id FROM ld) ORDER BY parent_id, child_id, source`), seq)
-	if err != nil {
-		return nil, wrap("read child links", err)
+// ChildLinksOf implements store.ScanDelta. The parents are bound as a list, not a subquery:
+// the planners push a list into the view's branches (each an index search), a subquery not.
+func (r reader) ChildLinksOf(ctx context.Context, parents []string) ([]store.ChildLink, error) {
+	var out []store.ChildLink
+	for len(parents) > 0 {
+		n := min(len(parents), 10000)
+		var set string
+		var args []any
+		if r.d.ArrayBind {
+			set, args = " = ANY(?::text[])", []any{parents[:n]}
+		} else {
+			set, args = " IN "+placeholders(n), make([]any, n)
+			for i, id := range parents[:n] {
+				args[i] = id
+			}
+		}
+		parents = parents[n:]
+		rows, err := r.q.QueryContext(ctx, r.d.SQL(`SELECT parent_id, child_id, source FROM child_links WHERE parent_id`+set+`
+			ORDER BY parent_id, child_id, source`), args...)
+		if err != nil {
+			return nil, wrap("read child links", err)
+		}
+		ls, err := scanLinks(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ls...)
 	}
-	return scanLinks(rows)
+	return out, nil
 }
 
 // FilterChangedScanResidents implements store.ScanDelta.
