@@ -198,7 +198,7 @@ func BenchmarkDeltaScan(b *testing.B) {
 				b.StopTimer()
 				b.ReportMetric(float64(rep.Residents), "residents/op")
 				// The machine is shared: the process's CPU time is the steadier measure.
-				b.ReportMetric(float64((cpuTime(b)-cpu0).Milliseconds()), "cpu-ms/op")
+				b.ReportMetric(float64((cpuTime(b) - cpu0).Milliseconds()), "cpu-ms/op")
 				if rep.Delta == nil || rep.Delta.Changed < len(touched) {
 					b.Fatal(fmt.Sprintf("delta %+v after %d changes", rep.Delta, len(touched)))
 				}
