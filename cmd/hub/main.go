@@ -51,9 +51,18 @@ func (e *exitError) Unwrap() error { return e.Err }
 // the collector cost about a fifth of the CPU; 400 trades some memory for it (BENCHMARKS.md).
 const defaultGCPercent = 400
 
+// defaultMemoryLimit is the Go heap's soft limit unless GOMEMLIMIT is set: with GOGC=400 a
+// large live heap (the simulators' million-resident district under `hub demo`, the feeds'
+// pages in flight) would otherwise grow to five times its size; near the limit the collector
+// runs as often as it must. SQLite's page cache is outside the Go heap.
+const defaultMemoryLimit = 1 << 30
+
 func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)

@@ -26,6 +26,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	at := fs.String("at", "", "scan date YYYY-MM-DD (default: today in Asia/Shanghai)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	verify := fs.Bool("verify", false, "compare every item with per-resident decisions; exit 1 on any difference")
+	delta := fs.Bool("delta", false, "rescan only the residents whose facts changed since the last saved scan of every item (a full scan when there is none)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -61,7 +62,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		dialect = "postgresql"
 	}
 	r := &scan.Runner{Engine: eng, Store: st}
-	rep, err := r.Run(ctx, scan.Options{Item: *item, Division: *division, At: when, Verify: *verify, Dialect: dialect, Progress: stderr, Reasons: true})
+	rep, err := r.Run(ctx, scan.Options{Item: *item, Division: *division, At: when, Verify: *verify, Dialect: dialect, Progress: stderr, Reasons: true, Delta: *delta})
 	if errors.Is(err, scan.ErrUnknownItem) {
 		return &exitError{Code: 2, Err: err}
 	}
@@ -106,6 +107,9 @@ func isDigitsOnly(s string) bool {
 // one item is scanned) and every alert with its rule, evidence and sources.
 func printReport(w io.Writer, rep *scan.Report, listCandidates bool) {
 	fmt.Fprintf(w, "scan 主动服务/监督预警 at %s: %d residents, %d ms\n", rep.At, rep.Residents, rep.ElapsedMS)
+	if rep.Delta != nil {
+		fmt.Fprintf(w, "delta 增量: %d residents marked changed since change %d (their households and linked children as context)\n", rep.Delta.Changed, rep.Delta.Since)
+	}
 	for _, it := range rep.Items {
 		cross := ""
 		if it.Conflicts > 0 || it.Doubles > 0 {

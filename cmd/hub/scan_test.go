@@ -55,4 +55,24 @@ func TestScanCommandFlagsAndErrors(t *testing.T) {
 		sum.Items[0].Conflicts == nil || sum.Items[0].Doubles == nil {
 		t.Fatalf("summary %+v", sum)
 	}
+
+	// --delta: a full scan while no scan of every item was saved; after one, a delta.
+	for _, wantDelta := range []bool{false, true} {
+		code, out, errOut := runHub(t, t.Context(), "scan", "--data", dir, "--at", "2026-12-06", "--json", "--delta")
+		if code != 0 {
+			t.Fatalf("scan --delta: exit %d %s", code, errOut)
+		}
+		var d struct {
+			Delta *struct {
+				Since   *int64 `json:"since"`
+				Changed *int   `json:"changed"`
+			} `json:"delta"`
+		}
+		if err := json.Unmarshal([]byte(out), &d); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		if (d.Delta != nil) != wantDelta || (wantDelta && (d.Delta.Since == nil || d.Delta.Changed == nil || *d.Delta.Changed != 0)) {
+			t.Fatalf("scan --delta (delta expected %v): %s", wantDelta, out)
+		}
+	}
 }

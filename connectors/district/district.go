@@ -176,11 +176,11 @@ func (c *Client) Changes(ctx context.Context, cursor string, limit int) (ChangeP
 func decodeChanges(b []byte) (ChangePage, error) {
 	var w struct {
 		Changes *[]struct {
-			Seq       *int64          `json:"seq"`
-			Op        *string         `json:"op"`
-			IDNo      *string         `json:"id_no"`
-			ChangedAt *string         `json:"changed_at"`
-			Resident  json.RawMessage `json:"resident"`
+			Seq       *int64    `json:"seq"`
+			Op        *string   `json:"op"`
+			IDNo      *string   `json:"id_no"`
+			ChangedAt *string   `json:"changed_at"`
+			Resident  *resident `json:"resident"` // decoded in the same pass as the page
 		} `json:"changes"`
 		NextCursor *string `json:"next_cursor"`
 		HasMore    *bool   `json:"has_more"`
@@ -214,11 +214,7 @@ func decodeChanges(b []byte) (ChangePage, error) {
 		default:
 			return ChangePage{}, derr(EndpointChanges, "change: op: unknown value")
 		}
-		if len(ch.Resident) > 0 && string(ch.Resident) != "null" {
-			var r resident
-			if err := json.Unmarshal(ch.Resident, &r); err != nil {
-				return ChangePage{}, derr(EndpointChanges, "change: resident: %s", wire.JSONError(err))
-			}
+		if r := ch.Resident; r != nil {
 			rec, err := r.record(EndpointChanges)
 			if err != nil {
 				return ChangePage{}, err

@@ -53,15 +53,15 @@ func (c *Client) Backflow(ctx context.Context, cursor string, size int) (Backflo
 		return BackflowPage{}, &connectors.Error{Platform: Platform, Endpoint: EndpointBackflow, Kind: connectors.ErrInvalidRequest,
 			Err: fmt.Errorf("size must be 1-%d", MaxBackflowPage)}
 	}
-	var raw json.RawMessage
-	found, fetched, err := c.query(ctx, EndpointBackflow, pathBackflow, map[string]any{"yb": cursor, "size": size}, &raw)
+	var w sjhlPage // decoded with the envelope, in one pass over the body
+	found, fetched, err := c.query(ctx, EndpointBackflow, pathBackflow, map[string]any{"yb": cursor, "size": size}, &w)
 	if err != nil {
 		return BackflowPage{}, err
 	}
 	if !found {
 		return BackflowPage{}, connectors.DecodeError(Platform, EndpointBackflow, "backflow: not found")
 	}
-	page, err := decodeBackflow(raw)
+	page, err := checkBackflow(w)
 	if err != nil {
 		return BackflowPage{}, err
 	}
@@ -102,6 +102,11 @@ func decodeBackflow(b []byte) (BackflowPage, error) {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return BackflowPage{}, berr("backflow: %s", wire.JSONError(err))
 	}
+	return checkBackflow(w)
+}
+
+// checkBackflow checks the decoded data of a backflow answer.
+func checkBackflow(w sjhlPage) (BackflowPage, error) {
 	if w.List == nil || w.Xyyb == nil || w.Sfyhx == nil {
 		return BackflowPage{}, berr("backflow: list, xyyb and sfyhx are required")
 	}

@@ -2,6 +2,8 @@ package scan
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"sanmian/hub/evidence"
 	"sanmian/hub/store"
@@ -17,6 +19,7 @@ type row struct {
 // evidence needs: households and parent-child links.
 type data struct {
 	rows       []row
+	n          int              // rows[:n] are evaluated; the rest (a delta scan's context) only feed their evidence
 	index      map[string]int   // ID number → row
 	households map[string][]int // household ID → rows
 	children   map[string][]store.ChildLink
@@ -39,6 +42,52 @@ func load(ctx context.Context, s store.ScanBulkReader, division string) (*data, 
 		return nil, err
 	}
 	links, err := s.AllChildLinks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range links {
+		if _, ok := d.index[l.ParentID]; ok {
+			d.children[l.ParentID] = append(d.children[l.ParentID], l)
+		}
+	}
+	d.links = len(links)
+	d.n = len(d.rows)
+	return d, nil
+}
+
+// loadChanged loads what a delta scan after seq needs: the residents marked changed since
+// (first, rows[:n]) and the household members and children their evidence holds.
+func loadChanged(ctx context.Context, s store.ScanDelta, division string, seq int64) (*data, error) {
+	d := &data{index: map[string]int{}, households: map[string][]int{}, children: map[string][]store.ChildLink{}}
+	var extra []row
+	err := s.EachChangedScanResident(ctx, division, seq, func(r *store.ScanResident, enrolled []string, changed bool) error {
+		if changed {
+			d.rows = append(d.rows, row{ScanResident: *r, enrolled: enrolled})
+			d.enrolments += len(enrolled)
+		} else {
+			extra = append(extra, row{ScanResident: *r, enrolled: enrolled})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.n = len(d.rows)
+	d.rows = append(d.rows, extra...)
+	for i := range d.rows {
+		d.index[d.rows[i].IDNumber] = i
+		if h := d.rows[i].HouseholdID; h != "" {
+			d.households[h] = append(d.households[h], i)
+		}
+	}
+	for _, members := range d.households { // in ID-number order, as a full load has them
+		slices.SortFunc(members, func(a, b int) int { return strings.Compare(d.rows[a].IDNumber, d.rows[b].IDNumber) })
+	}
+	ids := make([]string, len(d.rows))
+	for i := range d.rows {
+		ids[i] = d.rows[i].IDNumber
+	}
+	links, err := s.ChildLinksOf(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

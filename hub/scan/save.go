@@ -8,8 +8,12 @@ import (
 
 // Save persists the report's results as the latest findings of each scanned item in division
 // ("" for the district), replacing that item's previous findings there (one transaction per
-// item). The worklist and alert views read what Save wrote; they never scan.
+// item); a delta scan's results replace only the findings of the residents it rescanned. The
+// worklist and alert views read what Save wrote; they never scan. After a scan of every item
+// over the district, the change sequence it read at becomes the baseline of the next delta
+// scan.
 func Save(ctx context.Context, s store.ScanResults, division string, rep *Report) error {
+	ds, _ := s.(store.ScanDelta)
 	for _, it := range rep.Items {
 		findings := make([]store.ScanFinding, 0, len(it.Worklist)+len(it.AlertList))
 		for _, e := range it.Worklist {
@@ -18,9 +22,18 @@ func Save(ctx context.Context, s store.ScanResults, division string, rep *Report
 		for _, e := range it.AlertList {
 			findings = append(findings, finding(store.FindingAlert, e, rep.At))
 		}
-		if err := s.ReplaceScanFindings(ctx, it.Item, division, findings); err != nil {
+		var err error
+		if rep.Delta != nil && ds != nil {
+			err = ds.ReplaceScanFindingsOf(ctx, it.Item, division, rep.changed, findings)
+		} else {
+			err = s.ReplaceScanFindings(ctx, it.Item, division, findings)
+		}
+		if err != nil {
 			return err
 		}
+	}
+	if rep.tracked && rep.whole && division == "" && ds != nil {
+		return ds.SetScanBaseline(ctx, rep.seq)
 	}
 	return nil
 }

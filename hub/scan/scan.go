@@ -41,6 +41,10 @@ type Options struct {
 	// Reasons fills the reason codes of every worklist candidate (one decision each, as
 	// Runner.Reasons), as the persisted worklists show them.
 	Reasons bool
+	// Delta evaluates only the residents whose facts changed since the last saved scan of
+	// every item over the district (store.ScanDelta); Save merges the results into the saved
+	// findings. Without such a scan it is a full scan.
+	Delta bool
 }
 
 // Entry is one worklist candidate or one alert. ID is masked.
@@ -87,6 +91,13 @@ type Report struct {
 	Items       []ItemResult `json:"items"`
 	Verified    bool         `json:"verified,omitempty"`
 	Differences []Difference `json:"-"`
+	// Delta is set for a delta scan (delta.go).
+	Delta *DeltaSummary `json:"delta,omitempty"`
+
+	tracked bool     // the store tracks changes: Save may advance the baseline
+	seq     int64    // change sequence read before the data
+	whole   bool     // every item, the whole district
+	changed []string // delta: the residents whose findings Save replaces
 }
 
 // Runner runs scans with one policy engine over one store.
@@ -110,12 +121,17 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 			fmt.Fprintf(o.Progress, format+"\n", a...)
 		}
 	}
-	d, err := load(ctx, r.Store, o.Division)
+	sc, err := r.scope(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	d, err := sc.load(ctx, o.Division)
 	if err != nil {
 		return nil, err
 	}
 	progress("loaded %d residents, %d child links (%s)", len(d.rows), d.links, time.Since(start).Round(time.Millisecond))
-	rep := &Report{At: policy.DecisionDate(o.At), Residents: len(d.rows)}
+	rep := &Report{At: policy.DecisionDate(o.At), Residents: d.n}
+	sc.record(rep, o)
 
 	// Proactive worklists: compiled items by the store, the others in one bulk pass.
 	eligible := map[string]map[string]bool{} // item → ID → eligible (before the enrolment check)
@@ -135,7 +151,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 			continue
 		}
 		t := time.Now()
-		ids, _, err := r.Store.FilterScanResidents(ctx, o.Division, where)
+		ids, _, err := sc.filter(ctx, o.Division, where)
 		if err != nil {
 			return nil, err
 		}
@@ -151,9 +167,9 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		for _, c := range goItems {
 			eligible[c] = map[string]bool{}
 		}
-		for i := range d.rows {
+		for i := range d.rows[:d.n] {
 			if i%20000 == 0 && i > 0 {
-				progress("per-resident evaluation: %d/%d residents", i, len(d.rows))
+				progress("per-resident evaluation: %d/%d residents", i, d.n)
 				if err := ctx.Err(); err != nil {
 					return nil, err
 				}
@@ -172,7 +188,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	for _, it := range items {
 		res := ItemResult{Item: it.Code, Evaluated: why[it.Code]}
-		for i := range d.rows {
+		for i := range d.rows[:d.n] {
 			row := &d.rows[i]
 			if eligible[it.Code][row.IDNumber] && !slices.Contains(row.enrolled, it.Code) {
 				res.Worklist = append(res.Worklist, Entry{ID: ident.MaskIDNumber(row.IDNumber), Village: row.Village, Item: it.Code, full: row.IDNumber})
@@ -193,7 +209,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	for k, it := range rep.Items {
 		idx[it.Item] = k
 	}
-	for i := range d.rows {
+	for i := range d.rows[:d.n] {
 		row := &d.rows[i]
 		for _, code := range row.enrolled {
 			k, ok := idx[code]
@@ -304,7 +320,7 @@ func (r *Runner) verify(ctx context.Context, o Options, d *data, rep *Report, pr
 		for _, e := range res.Worklist {
 			got[e.full] = true
 		}
-		for i := range d.rows {
+		for i := range d.rows[:d.n] {
 			row := &d.rows[i]
 			dec, err := r.Engine.Decide(ctx, res.Item, d.bundle(i), o.At)
 			if err != nil {
@@ -316,7 +332,7 @@ func (r *Runner) verify(ctx context.Context, o Options, d *data, rep *Report, pr
 					Scan: yesNo(got[row.IDNumber]), Decision: verdict(dec.Eligible)})
 			}
 		}
-		progress("verify %s: %d residents decided", res.Item, len(d.rows))
+		progress("verify %s: %d residents decided", res.Item, d.n)
 	}
 	progress("verify: %d differences (%s)", len(rep.Differences), time.Since(t).Round(time.Millisecond))
 	rep.Verified = len(rep.Differences) == 0

@@ -159,6 +159,8 @@ type Store interface {
 	StatsReader
 	ScanResults
 	FollowUpStats
+	ScanDelta
+	BulkLoader
 	Webhooks
 
 	// Tx runs fn in one transaction: committed if fn returns nil, rolled back otherwise (and on

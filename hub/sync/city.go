@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"sanmian/connectors/city"
 	"sanmian/hub/store"
@@ -71,7 +72,23 @@ type Store interface {
 // WithPageSize, not WithFeedName; fetching and decoding overlap; the store serialises
 // the writes as it must), and returns the first error, after every feed has stopped. progress
 // may be called from several goroutines at once, one feed's calls in order.
-func All(ctx context.Context, f Feeds, st Store, progress func(Progress), opts ...Option) error {
+//
+// When st is a store.BulkLoader, a first load runs in its bulk mode (secondary indexes built
+// once at the end); the indexes are rebuilt before All returns, also on an error.
+func All(ctx context.Context, f Feeds, st Store, progress func(Progress), opts ...Option) (err error) {
+	if bl, ok := st.(store.BulkLoader); ok {
+		bulk, berr := bl.BeginBulkLoad(ctx)
+		if berr != nil {
+			return fmt.Errorf("sync: begin bulk load: %w", berr)
+		}
+		if bulk {
+			defer func() {
+				if e := bl.EndBulkLoad(context.WithoutCancel(ctx)); e != nil && err == nil {
+					err = fmt.Errorf("sync: end bulk load: %w", e)
+				}
+			}()
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type job func() error

@@ -8,7 +8,14 @@
 // applied together with the cursor after it in one store transaction (upserts, and deletes),
 // so a sync may be killed at any point and run again without losing or duplicating rows, and
 // replaying a page changes nothing. The next page is fetched while the current one is
-// written. Progress is reported after every page.
+// written. Progress is reported after every page. With WithBatchRows (the hub: 50,000 rows)
+// consecutive pages are applied together, with the last page's cursor: a bulk load writes
+// each B-tree page once per transaction, not once per page of changes.
+//
+// All asks a store.BulkLoader for its bulk mode first: on a first load the SQLite store drops
+// the synced tables' secondary indexes and builds them once at the end (also after a load
+// that stopped, when the store next opens). Each applied page also marks, for delta scans,
+// the residents whose scan evidence it changes (store.ScanDelta).
 //
 // The package sits on the hub side: it imports the connectors and the store's role
 // interfaces; the connectors know nothing of the store.

@@ -28,7 +28,7 @@ func openSQLite(tb testing.TB) store.Store {
 }
 
 // BenchmarkSyncAll syncs the three feeds of a 100,000-resident district into a fresh SQLite
-// file per iteration.
+// file per iteration, in the hub's batches (DefaultBatchRows).
 func BenchmarkSyncAll(b *testing.B) {
 	_, f := feeds(b, 100_000, "")
 	for b.Loop() {
@@ -38,7 +38,7 @@ func BenchmarkSyncAll(b *testing.B) {
 			if p.Done {
 				done[p.Feed] = p
 			}
-		}); err != nil {
+		}, hubsync.WithBatchRows(hubsync.DefaultBatchRows)); err != nil {
 			b.Fatal(err)
 		}
 		for name, p := range done {

@@ -27,6 +27,7 @@ type Option func(*options)
 type options struct {
 	limit int
 	feed  string
+	batch int
 }
 
 // WithPageSize sets the number of changes asked per page (default and maximum 5000).
@@ -35,8 +36,18 @@ func WithPageSize(n int) Option { return func(o *options) { o.limit = n } }
 // WithFeedName saves the cursor under name instead of the feed's default name.
 func WithFeedName(name string) Option { return func(o *options) { o.feed = name } }
 
+// WithBatchRows applies consecutive pages together, in one store transaction, until they hold
+// at least n changes (default: every page on its own). A bulk load writes each B-tree page
+// once per transaction: fewer, larger transactions write far less (the hub uses
+// DefaultBatchRows). The cursor saved is the last page's, so a stopped sync resumes after the
+// last applied batch; progress is reported per batch.
+func WithBatchRows(n int) Option { return func(o *options) { o.batch = n } }
+
 // MaxPageSize is the largest page every feed serves.
 const MaxPageSize = 5000
+
+// DefaultBatchRows is the batch the hub's syncs apply per transaction (WithBatchRows).
+const DefaultBatchRows = 50_000
 
 func applyOptions(feed string, opts []Option) (options, error) {
 	o := options{limit: MaxPageSize, feed: feed}
@@ -48,6 +59,9 @@ func applyOptions(feed string, opts []Option) (options, error) {
 	}
 	if o.feed == "" {
 		return o, fmt.Errorf("%w: empty feed name", ErrInvalidOption)
+	}
+	if o.batch < 0 || o.batch > 1_000_000 {
+		return o, fmt.Errorf("%w: batch must be 0-1000000 rows", ErrInvalidOption)
 	}
 	return o, nil
 }
@@ -61,8 +75,9 @@ type page[R any] struct {
 	more             bool
 }
 
-// pipeline runs one feed: read the cursor, then fetch page n+1 while page n is applied,
-// until the feed has no more changes. It returns ctx's error when canceled; what was applied
+// pipeline runs one feed: read the cursor, then fetch page n+1 while page n is applied (with
+// WithBatchRows: the batch after while a batch of pages is applied), until the feed has no
+// more changes. It returns ctx's error when canceled; what was applied
 // stays applied with its cursor.
 func pipeline[R any](ctx context.Context, o options, cursor func(context.Context, string) (string, error),
 	fetch func(ctx context.Context, cursor string, limit int) (page[R], error),
@@ -89,6 +104,21 @@ func pipeline[R any](ctx context.Context, o options, cursor func(context.Context
 	next := get(cur)
 	for {
 		f := <-next
+		pages := 1
+		for f.err == nil && f.page.more && len(f.page.rows) < o.batch {
+			g := <-get(f.page.next)
+			if g.err != nil {
+				f.err = g.err
+				break
+			}
+			f.page.rows = append(f.page.rows, g.page.rows...)
+			f.page.upserts, f.page.deletes = f.page.upserts+g.page.upserts, f.page.deletes+g.page.deletes
+			if g.page.lastSeq > 0 {
+				f.page.lastSeq = g.page.lastSeq
+			}
+			f.page.next, f.page.more = g.page.next, g.page.more
+			pages++
+		}
 		if f.err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -105,7 +135,7 @@ func pipeline[R any](ctx context.Context, o options, cursor func(context.Context
 			}
 			return fmt.Errorf("sync %s: apply page: %w", o.feed, err)
 		}
-		p.Pages++
+		p.Pages += pages
 		p.Rows += f.page.upserts
 		p.Deletes += f.page.deletes
 		if f.page.lastSeq > 0 {

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -124,3 +125,77 @@ func BenchmarkApplySnapshotUpdate(b *testing.B) { storetest.BenchmarkApplySnapsh
 func BenchmarkAuditAppend(b *testing.B)         { storetest.BenchmarkAuditAppend(b, open(b)) }
 func BenchmarkCreateApplication(b *testing.B)   { storetest.BenchmarkCreateApplication(b, open(b)) }
 func BenchmarkApplyFeeds(b *testing.B)          { storetest.BenchmarkApplyFeeds(b, open(b)) }
+
+// indexes lists the secondary indexes of the synced tables.
+func indexes(t *testing.T, s *sqlite.Store) []string {
+	t.Helper()
+	rows, err := s.SQLDB().QueryContext(t.Context(), `SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+		AND tbl_name IN ('residents', 'resident_enrolments', 'resident_province', 'resident_city', 'resident_child_links') ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// TestBulkLoad: a first load drops the synced tables' secondary indexes (but the one the
+// province feed's link replacement reads) and relaxes synchronous; ending it, or reopening the file after a load that did not end, restores both.
+// A store with synced rows, or one tracking changes for delta scans, loads with its indexes.
+func TestBulkLoad(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s := openAt(t, path)
+	want := indexes(t, s)
+	if len(want) < 5 {
+		t.Fatalf("indexes %v", want)
+	}
+	pragma := func(s *sqlite.Store) string {
+		var v string
+		if err := s.SQLDB().QueryRowContext(t.Context(), "PRAGMA synchronous").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, end := range []bool{true, false} {
+		ok, err := s.BeginBulkLoad(t.Context())
+		if err != nil || !ok {
+			t.Fatalf("first load: %v %v", ok, err)
+		}
+		if got := indexes(t, s); !slices.Equal(got, []string{"resident_child_links_origin"}) || pragma(s) != "1" {
+			t.Fatalf("during the load: indexes %v, synchronous %s", got, pragma(s))
+		}
+		if end {
+			if err := s.EndBulkLoad(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		} else { // the process stops: the next open restores
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s = openAt(t, path)
+		}
+		if got := indexes(t, s); !slices.Equal(got, want) || pragma(s) != "2" {
+			t.Fatalf("after the load (ended %v): indexes %v, want %v; synchronous %s", end, got, want, pragma(s))
+		}
+	}
+	if err := s.ApplySnapshot(t.Context(), "district", storetest.Residents(1, 3), "a"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.BeginBulkLoad(t.Context()); err != nil || ok {
+		t.Fatalf("load into synced tables: %v %v, want no bulk mode", ok, err)
+	}
+	fresh := openAt(t, filepath.Join(t.TempDir(), "hub.db"))
+	if _, err := fresh.BeginScanTracking(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := fresh.BeginBulkLoad(t.Context()); err != nil || ok {
+		t.Fatalf("load while tracking changes: %v %v, want no bulk mode", ok, err)
+	}
+}

@@ -148,6 +148,12 @@ func New(ctx context.Context, d *Dialect, w, r *sql.DB, o store.Options) (*DB, e
 		db.stmts = &stmtCache{db: r}
 		db.reader.q = db.stmts
 	}
+	if d.GroupCommit {
+		// A bulk load that did not end (the process stopped) left its indexes dropped.
+		if err := db.restoreIndexes(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return db, nil
 }
 

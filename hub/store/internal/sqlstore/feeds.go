@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"sanmian/hub/store"
@@ -106,11 +107,18 @@ func (w *writer) saveCursor(ctx context.Context, feed, cursor string) error {
 	return wrap("save sync cursor", err)
 }
 
-// ApplyProvinceFacts implements store.BackflowStore.
+// ApplyProvinceFacts implements store.BackflowStore (in a transaction of its own, bulk.go).
 func (db *DB) ApplyProvinceFacts(ctx context.Context, feed string, rows []store.ProvinceFacts, nextCursor string) error {
 	ups, dels, ids := lastWins(rows, func(r *store.ProvinceFacts) string { return r.IDNumber }, func(r *store.ProvinceFacts) bool { return r.Deleted })
-	return db.Tx(ctx, func(t store.Txn) error {
-		w := t.(*writer)
+	slices.SortFunc(ups, func(a, b store.ProvinceFacts) int { return strings.Compare(a.IDNumber, b.IDNumber) })
+	return db.feedTx(ctx, func(w *writer) error {
+		seq, err := w.beginMarks(ctx)
+		if err != nil {
+			return err
+		}
+		if err := w.markChanged(ctx, seq, ids); err != nil {
+			return err
+		}
 		if err := w.deleteIn(ctx, "replace child links", "resident_child_links", "origin", ids); err != nil {
 			return err
 		}
@@ -127,21 +135,28 @@ func (db *DB) ApplyProvinceFacts(ctx context.Context, feed string, rows []store.
 				links = append(links, r.IDNumber, l.Source, l.ParentID, l.ChildID)
 			}
 		}
-		if err := w.insertRows(ctx, "upsert province facts", "INSERT INTO resident_province ("+provinceCols+")", provinceNCols, provinceUpsertTail, args); err != nil {
+		if err := w.writeRows(ctx, "upsert province facts", "INSERT INTO resident_province ("+provinceCols+")", provinceNCols, provinceUpsertTail, args); err != nil {
 			return err
 		}
-		if err := w.insertRows(ctx, "insert child links", "INSERT INTO resident_child_links ("+linkCols+")", 4, " ON CONFLICT DO NOTHING", links); err != nil {
+		if err := w.writeRows(ctx, "insert child links", "INSERT INTO resident_child_links ("+linkCols+")", 4, " ON CONFLICT DO NOTHING", links); err != nil {
+			return err
+		}
+		if err := w.markChanged(ctx, seq, ids); err != nil {
 			return err
 		}
 		return w.saveCursor(ctx, feed, nextCursor)
 	})
 }
 
-// ApplyCityEnrolments implements store.EnrolmentStore.
+// ApplyCityEnrolments implements store.EnrolmentStore (in a transaction of its own, bulk.go).
 func (db *DB) ApplyCityEnrolments(ctx context.Context, feed string, rows []store.CityEnrolment, nextCursor string) error {
-	ups, dels, _ := lastWins(rows, func(r *store.CityEnrolment) string { return r.IDNumber }, func(r *store.CityEnrolment) bool { return r.Deleted })
-	return db.Tx(ctx, func(t store.Txn) error {
-		w := t.(*writer)
+	ups, dels, ids := lastWins(rows, func(r *store.CityEnrolment) string { return r.IDNumber }, func(r *store.CityEnrolment) bool { return r.Deleted })
+	slices.SortFunc(ups, func(a, b store.CityEnrolment) int { return strings.Compare(a.IDNumber, b.IDNumber) })
+	return db.feedTx(ctx, func(w *writer) error {
+		seq, err := w.beginMarks(ctx)
+		if err != nil {
+			return err
+		}
 		if err := w.deleteIn(ctx, "delete city enrolments", "resident_city", "id_number", dels); err != nil {
 			return err
 		}
@@ -150,7 +165,10 @@ func (db *DB) ApplyCityEnrolments(ctx context.Context, feed string, rows []store
 			args = append(args, r.IDNumber, r.Pension, r.PensionSince, r.PensionMonthly, r.Medical, r.MedicalYear,
 				r.Employment, r.UnemployedSince, r.EmploymentDifficulty, r.UpdatedSeq)
 		}
-		if err := w.insertRows(ctx, "upsert city enrolments", "INSERT INTO resident_city ("+cityCols+")", cityNCols, cityUpsertTail, args); err != nil {
+		if err := w.writeRows(ctx, "upsert city enrolments", "INSERT INTO resident_city ("+cityCols+")", cityNCols, cityUpsertTail, args); err != nil {
+			return err
+		}
+		if err := w.markChanged(ctx, seq, ids); err != nil {
 			return err
 		}
 		return w.saveCursor(ctx, feed, nextCursor)

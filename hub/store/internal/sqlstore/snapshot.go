@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"sanmian/hub/store"
@@ -66,17 +67,31 @@ func lastChanges(rows []store.Resident) (upserts []store.Resident, deletes []str
 	return upserts, deletes
 }
 
-// ApplySnapshot implements store.Store: multi-row upserts of at most snapshotChunk rows,
-// enrolments replaced per row, deletes in one statement per chunk of ID numbers (enrolments
-// go with them: ON DELETE CASCADE), and the cursor, all in one transaction.
+// ApplySnapshot implements store.Store: the page's last change per resident, upserts in
+// ID-number order (SQLite: a prepared single-row upsert each; PostgreSQL: unnest arrays in
+// chunks), enrolments replaced per row, deletes in one statement per chunk of ID numbers
+// (enrolments go with them: ON DELETE CASCADE), the changes marked for delta scans, and the
+// cursor, all in one transaction of its own (bulk.go).
 func (db *DB) ApplySnapshot(ctx context.Context, feed string, rows []store.Resident, nextCursor string) error {
 	rows, deletes := lastChanges(rows)
+	slices.SortFunc(rows, func(a, b store.Resident) int { return strings.Compare(a.IDNumber, b.IDNumber) })
+	ids := make([]string, 0, len(rows)+len(deletes))
+	for _, r := range rows {
+		ids = append(ids, r.IDNumber)
+	}
+	ids = append(ids, deletes...)
 	chunk := min(snapshotChunk, db.d.MaxParams/residentNCols)
 	if db.d.ArrayBind {
 		chunk = arrayChunk
 	}
-	return db.Tx(ctx, func(t store.Txn) error {
-		w := t.(*writer)
+	return db.feedTx(ctx, func(w *writer) error {
+		seq, err := w.beginMarks(ctx)
+		if err != nil {
+			return err
+		}
+		if err := w.markChanged(ctx, seq, ids); err != nil { // the households and links before
+			return err
+		}
 		for len(rows) > 0 {
 			n := min(chunk, len(rows))
 			if err := w.upsertResidents(ctx, rows[:n]); err != nil {
@@ -87,9 +102,10 @@ func (db *DB) ApplySnapshot(ctx context.Context, feed string, rows []store.Resid
 		if err := w.deleteResidents(ctx, deletes); err != nil {
 			return err
 		}
-		_, err := w.q.ExecContext(ctx, db.d.SQL(`INSERT INTO sync_cursors (feed, cursor, updated_at) VALUES (?, ?, ?)
-			ON CONFLICT (feed) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`), feed, nextCursor, store.Now())
-		return wrap("save sync cursor", err)
+		if err := w.markChanged(ctx, seq, ids); err != nil { // and after
+			return err
+		}
+		return w.saveCursor(ctx, feed, nextCursor)
 	})
 }
 
@@ -145,13 +161,13 @@ func (w *writer) upsertResidents(ctx context.Context, rows []store.Resident) err
 			enrol = append(enrol, r.IDNumber, item)
 		}
 	}
-	if err := w.insertRows(ctx, "upsert residents", "INSERT INTO residents ("+residentCols+")", residentNCols, residentUpsertTail, args); err != nil {
+	if err := w.writeRows(ctx, "upsert residents", "INSERT INTO residents ("+residentCols+")", residentNCols, residentUpsertTail, args); err != nil {
 		return err
 	}
 	if _, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM resident_enrolments WHERE id_number IN "+placeholders(len(ids))), ids...); err != nil {
 		return wrap("replace enrolments", err)
 	}
-	return w.insertRows(ctx, "insert enrolments", "INSERT INTO resident_enrolments (id_number, item)", 2, " ON CONFLICT DO NOTHING", enrol)
+	return w.writeRows(ctx, "insert enrolments", "INSERT INTO resident_enrolments (id_number, item)", 2, " ON CONFLICT DO NOTHING", enrol)
 }
 
 // residentArraySQL inserts residents from one array parameter per column (PostgreSQL unnest):

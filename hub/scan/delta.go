@@ -1,0 +1,98 @@
+package scan
+
+import (
+	"context"
+	"errors"
+
+	"sanmian/hub/store"
+)
+
+// DeltaSummary describes a delta scan: the change sequence of the saved scan it started from
+// and how many residents were marked changed since.
+type DeltaSummary struct {
+	Since   int64 `json:"since"`
+	Changed int   `json:"changed"`
+}
+
+// scope is what one run reads: the whole division, or with Options.Delta the residents
+// changed since the saved full scan (the store's change tracking, store.ScanDelta).
+type scope struct {
+	st      store.ScanBulkReader
+	ds      store.ScanDelta // nil when the store does not track changes
+	seq     int64           // change sequence read before the data
+	delta   bool
+	since   int64
+	changed []string
+}
+
+// scope turns change tracking on, reads the change sequence the scan starts at and, for a
+// delta scan, the saved baseline and the residents changed since; without a saved full scan
+// a delta scan is a full one.
+func (r *Runner) scope(ctx context.Context, o Options) (*scope, error) {
+	sc := &scope{st: r.Store}
+	ds, ok := r.Store.(store.ScanDelta)
+	if !ok {
+		if o.Delta {
+			return nil, errors.New("scan: this store does not track changes (no delta scan)")
+		}
+		return sc, nil
+	}
+	sc.ds = ds
+	seq, err := ds.BeginScanTracking(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sc.seq = seq
+	if !o.Delta {
+		return sc, nil
+	}
+	base, ok, err := ds.ScanBaseline(ctx)
+	if err != nil || !ok {
+		return sc, err
+	}
+	sc.delta, sc.since = true, base
+	if sc.changed, err = ds.ChangedSince(ctx, base); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// load loads the scope's data (data.n: the rows evaluated).
+func (sc *scope) load(ctx context.Context, division string) (*data, error) {
+	if !sc.delta {
+		return load(ctx, sc.st, division)
+	}
+	d, err := loadChanged(ctx, sc.ds, division, sc.since)
+	if err != nil {
+		return nil, err
+	}
+	// A change marked between the two reads is evaluated too: its findings are replaced.
+	known := make(map[string]bool, len(sc.changed))
+	for _, id := range sc.changed {
+		known[id] = true
+	}
+	for i := range d.rows[:d.n] {
+		if id := d.rows[i].IDNumber; !known[id] {
+			sc.changed = append(sc.changed, id)
+		}
+	}
+	return d, nil
+}
+
+// filter runs a compiled item's SQL filter over the scope.
+func (sc *scope) filter(ctx context.Context, division, where string) ([]string, []string, error) {
+	if !sc.delta {
+		return sc.st.FilterScanResidents(ctx, division, where)
+	}
+	return sc.ds.FilterChangedScanResidents(ctx, division, where, sc.since)
+}
+
+// record notes in rep what Save needs to merge a delta and advance the baseline.
+func (sc *scope) record(rep *Report, o Options) {
+	rep.tracked, rep.seq = sc.ds != nil, sc.seq
+	rep.whole = o.Item == "" && o.Division == ""
+	if sc.delta {
+		rep.Delta = &DeltaSummary{Since: sc.since, Changed: len(sc.changed)}
+		rep.changed = sc.changed
+	}
+}

@@ -1,0 +1,285 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"sanmian/hub/store"
+)
+
+// Change tracking for delta scans (store.ScanDelta).
+
+// beginMarks returns the change sequence this transaction marks with, 0 when tracking is off.
+// On PostgreSQL the tracking flag is read FOR SHARE, so a scan turning tracking on waits for
+// the feed transactions that read it off; the sequence row's lock orders the marking
+// transactions' commits by their sequence.
+func (w *writer) beginMarks(ctx context.Context) (int64, error) {
+	q := `SELECT value FROM scan_state WHERE name = 'tracking'`
+	if w.d.ForUpdate != "" {
+		q += " FOR SHARE"
+	}
+	var on int64
+	if err := w.q.QueryRowContext(ctx, q).Scan(&on); err != nil {
+		return 0, wrap("read scan tracking", err)
+	}
+	if on == 0 {
+		return 0, nil
+	}
+	var seq int64
+	err := w.q.QueryRowContext(ctx, `UPDATE scan_state SET value = value + 1 WHERE name = 'change_seq' RETURNING value`).Scan(&seq)
+	return seq, wrap("next change sequence", err)
+}
+
+// idSet returns the SQL set membership of a column in ids ("IN (?, ...)" or "= ANY(?)") and
+// its arguments.
+func (w *writer) idSet(ids []string) (string, []any) {
+	if w.d.ArrayBind {
+		return " = ANY(?::text[])", []any{ids}
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return " IN " + placeholders(len(ids)), args
+}
+
+// markChanged marks ids, the members of their households and the parents linked to them
+// (as the tables stand now) with seq; nothing when seq is 0 (tracking off). The feeds call
+// it before and after applying a page, so both the old and the new households and links are
+// marked.
+func (w *writer) markChanged(ctx context.Context, seq int64, ids []string) error {
+	if seq == 0 || len(ids) == 0 {
+		return nil
+	}
+	const upsert = " ON CONFLICT (id_number) DO UPDATE SET seq = excluded.seq"
+	for len(ids) > 0 {
+		n := min(len(ids), 5000)
+		part := ids[:n]
+		ids = ids[n:]
+		if w.d.ArrayBind {
+			if _, err := w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO scan_changes (id_number, seq) SELECT DISTINCT u.id, ?::bigint FROM unnest(?::text[]) AS u(id)`+upsert), seq, part); err != nil {
+				return wrap("mark changes", err)
+			}
+		} else {
+			args := make([]any, 0, 2*n)
+			for _, id := range part {
+				args = append(args, id, seq)
+			}
+			if err := w.execEach(ctx, "mark changes", `INSERT INTO scan_changes (id_number, seq) VALUES (?, ?)`+upsert, 2, args); err != nil {
+				return err
+			}
+		}
+		set, a := w.idSet(part)
+		args := append([]any{seq}, a...)
+		args = append(args, a...)
+		args = append(args, a...)
+		cast := "?"
+		if w.d.ArrayBind {
+			cast = "?::bigint"
+		}
+		q := `INSERT INTO scan_changes (id_number, seq) SELECT rel.id, ` + cast + ` FROM (
+			SELECT m.id_number AS id FROM residents r JOIN residents m ON m.household_id = r.household_id
+			WHERE r.household_id <> '' AND r.id_number` + set + `
+			UNION SELECT parent_id FROM resident_child_links WHERE child_id` + set + `
+			UNION SELECT parent_id FROM resident_child_links WHERE origin` + set + `) AS rel WHERE TRUE` + upsert
+		if _, err := w.q.ExecContext(ctx, w.d.SQL(q), args...); err != nil {
+			return wrap("mark related changes", err)
+		}
+	}
+	return nil
+}
+
+// BeginScanTracking implements store.ScanDelta.
+func (db *DB) BeginScanTracking(ctx context.Context) (int64, error) {
+	var seq int64
+	err := db.feedTx(ctx, func(w *writer) error {
+		if _, err := w.q.ExecContext(ctx, `UPDATE scan_state SET value = 1 WHERE name = 'tracking'`); err != nil {
+			return wrap("turn scan tracking on", err)
+		}
+		return wrap("read change sequence", w.q.QueryRowContext(ctx, `SELECT value FROM scan_state WHERE name = 'change_seq'`).Scan(&seq))
+	})
+	return seq, err
+}
+
+// ScanBaseline implements store.ScanDelta.
+func (r reader) ScanBaseline(ctx context.Context) (int64, bool, error) {
+	var seq int64
+	if err := r.q.QueryRowContext(ctx, `SELECT value FROM scan_state WHERE name = 'baseline'`).Scan(&seq); err != nil {
+		return 0, false, wrap("read scan baseline", err)
+	}
+	return seq, seq >= 0, nil
+}
+
+// SetScanBaseline implements store.ScanDelta.
+func (db *DB) SetScanBaseline(ctx context.Context, seq int64) error {
+	if seq < 0 {
+		return fmt.Errorf("%w: scan baseline %d", store.ErrInvalid, seq)
+	}
+	return db.Tx(ctx, func(t store.Txn) error {
+		_, err := t.(*writer).q.ExecContext(ctx, db.d.SQL(`UPDATE scan_state SET value = ? WHERE name = 'baseline'`), seq)
+		return wrap("save scan baseline", err)
+	})
+}
+
+// ChangedSince implements store.ScanDelta.
+func (r reader) ChangedSince(ctx context.Context, seq int64) ([]string, error) {
+	rows, err := r.q.QueryContext(ctx, r.d.SQL(`SELECT id_number FROM scan_changes WHERE seq > ? ORDER BY id_number`), seq)
+	if err != nil {
+		return nil, wrap("read changes", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap("read changes", err)
+		}
+		out = append(out, id)
+	}
+	return out, wrap("read changes", rows.Err())
+}
+
+// deltaCTE defines ch (residents marked after the sequence parameter) and ld (ch, the other
+// members of their households, the children linked to them).
+const deltaCTE = `WITH ch AS (SELECT id_number AS id FROM scan_changes WHERE seq > ?),
+ld AS (SELECT id FROM ch
+	UNION SELECT m.id_number FROM ch JOIN residents r ON r.id_number = ch.id
+		JOIN residents m ON m.household_id = r.household_id WHERE r.household_id <> ''
+	UNION SELECT l.child_id FROM ch JOIN resident_child_links l ON l.parent_id = ch.id) `
+
+// EachChangedScanResident implements store.ScanDelta.
+func (r reader) EachChangedScanResident(ctx context.Context, division string, seq int64, fn func(*store.ScanResident, []string, bool) error) error {
+	enrolled := map[string][]string{}
+	erows, err := r.q.QueryContext(ctx, r.d.SQL(deltaCTE+`SELECT id_number, item FROM resident_enrolments
+		WHERE id_number IN (SELECT id FROM ld) ORDER BY id_number, item`), seq)
+	if err != nil {
+		return wrap("read enrolments", err)
+	}
+	for erows.Next() {
+		var id, item string
+		if err := erows.Scan(&id, &item); err != nil {
+			erows.Close()
+			return wrap("scan enrolment", err)
+		}
+		enrolled[id] = append(enrolled[id], item)
+	}
+	erows.Close()
+	if err := erows.Err(); err != nil {
+		return wrap("read enrolments", err)
+	}
+	rows, err := r.q.QueryContext(ctx, r.d.SQL(deltaCTE+`SELECT `+scanResidentCols+`, id_number IN (SELECT id FROM ch) FROM scan_residents
+		WHERE id_number IN (SELECT id FROM ld) AND village LIKE ? ORDER BY id_number`), seq, division+"%")
+	if err != nil {
+		return wrap("read scan residents", err)
+	}
+	defer rows.Close()
+	var s store.ScanResident
+	for rows.Next() {
+		s = store.ScanResident{}
+		var changed bool
+		p, c := &s.Province, &s.City
+		if err := rows.Scan(
+			&s.IDNumber, &s.Name, &s.Sex, &s.BirthDate, &s.Town, &s.Village, &s.HouseholdID, &s.Relation, &s.HukouType,
+			&s.Deceased, &s.DeceasedSource, &p.DeathDate, &s.Dibao, &s.Tekun, &s.Veteran, &s.InSchool, &s.CollectiveMember,
+			&s.LandMu, &s.HomesteadM2, &s.HouseGrade, &s.DisabilityCategory, &s.DisabilityGrade, &p.DisabilityNumber,
+			&p.DisabilityCategory, &p.DisabilityGrade, &p.DisabilityValidUntil, &p.DisabilityStatus, &p.OnlyChildHonour,
+			&p.SpouseID, &c.Pension, &c.PensionSince, &c.PensionMonthly, &c.Medical, &c.MedicalYear, &c.Employment,
+			&c.UnemployedSince, &c.EmploymentDifficulty, &s.ProvinceSynced, &s.CitySynced, &changed); err != nil {
+			return wrap("scan scan resident", err)
+		}
+		if s.ProvinceSynced {
+			p.IDNumber = s.IDNumber
+			p.Deceased = s.DeceasedSource == "province" || s.DeceasedSource == "both"
+		}
+		if s.CitySynced {
+			c.IDNumber = s.IDNumber
+		}
+		if err := fn(&s, enrolled[s.IDNumber], changed); err != nil {
+			return err
+		}
+	}
+	return wrap("read scan residents", rows.Err())
+}
+
+// ChildLinksOf implements store.ScanDelta. The parents are bound as a list, not a subquery:
+// the planners push a list into the view's branches (each an index search), a subquery not.
+func (r reader) ChildLinksOf(ctx context.Context, parents []string) ([]store.ChildLink, error) {
+	var out []store.ChildLink
+	for len(parents) > 0 {
+		n := min(len(parents), 10000)
+		var set string
+		var args []any
+		if r.d.ArrayBind {
+			set, args = " = ANY(?::text[])", []any{parents[:n]}
+		} else {
+			set, args = " IN "+placeholders(n), make([]any, n)
+			for i, id := range parents[:n] {
+				args[i] = id
+			}
+		}
+		parents = parents[n:]
+		rows, err := r.q.QueryContext(ctx, r.d.SQL(`SELECT parent_id, child_id, source FROM child_links WHERE parent_id`+set+`
+			ORDER BY parent_id, child_id, source`), args...)
+		if err != nil {
+			return nil, wrap("read child links", err)
+		}
+		ls, err := scanLinks(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ls...)
+	}
+	return out, nil
+}
+
+// FilterChangedScanResidents implements store.ScanDelta.
+func (r reader) FilterChangedScanResidents(ctx context.Context, division, where string, seq int64) ([]string, []string, error) {
+	rows, err := r.q.QueryContext(ctx, r.d.SQL(`SELECT id_number, village FROM scan_residents WHERE village LIKE ? AND (`+where+`) AND `+
+		store.ChangedAfterSQL+` ORDER BY id_number`), division+"%", seq)
+	if err != nil {
+		return nil, nil, wrap("filter changed scan residents", err)
+	}
+	defer rows.Close()
+	var ids, villages []string
+	for rows.Next() {
+		var id, v string
+		if err := rows.Scan(&id, &v); err != nil {
+			return nil, nil, wrap("filter changed scan residents", err)
+		}
+		ids, villages = append(ids, id), append(villages, v)
+	}
+	return ids, villages, wrap("filter changed scan residents", rows.Err())
+}
+
+// ReplaceScanFindingsOf implements store.ScanDelta.
+func (db *DB) ReplaceScanFindingsOf(ctx context.Context, item, division string, ids []string, findings []store.ScanFinding) error {
+	if item == "" || !digits(division) {
+		return fmt.Errorf("%w: scan findings need an item and a digit division prefix", store.ErrInvalid)
+	}
+	of := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		of[id] = true
+	}
+	args := make([]any, 0, len(findings)*9)
+	for _, f := range findings {
+		if f.Item != item || !strings.HasPrefix(f.Village, division) || (f.Kind != store.FindingCandidate && f.Kind != store.FindingAlert) || !of[f.IDNumber] {
+			return fmt.Errorf("%w: finding %s/%s outside item %s, division %q or the residents replaced", store.ErrInvalid, f.Kind, f.Item, item, division)
+		}
+		args = append(args, f.Kind, f.Item, f.IDNumber, f.Village, jsonList(f.Reasons), f.Rule, jsonList(f.Evidence), jsonList(f.Sources), f.At)
+	}
+	return db.Tx(ctx, func(t store.Txn) error {
+		w := t.(*writer)
+		rest := ids
+		for len(rest) > 0 {
+			n := min(len(rest), 5000)
+			set, a := w.idSet(rest[:n])
+			rest = rest[n:]
+			if _, err := w.q.ExecContext(ctx, w.d.SQL(`DELETE FROM scan_findings WHERE item = ? AND village LIKE ? AND id_number`+set),
+				append([]any{item, division + "%"}, a...)...); err != nil {
+				return wrap("replace scan findings", err)
+			}
+		}
+		return w.insertRows(ctx, "insert scan findings", "INSERT INTO scan_findings ("+findingCols+")", 9, "", args)
+	})
+}

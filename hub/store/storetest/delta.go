@@ -1,0 +1,140 @@
+package storetest
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"sanmian/hub/store"
+)
+
+// ids returns the ID numbers of Resident(i) for each i, sorted.
+func ids(is ...int) []string {
+	out := make([]string, 0, len(is))
+	for _, i := range is {
+		out = append(out, Resident(i).IDNumber)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// testScanChanges: nothing is marked before tracking starts; then each feed marks the
+// residents it touches, their household members before and after (a move marks both
+// households, a delete the household left) and the parents linked to them; the delta readers
+// and the findings merge see exactly those.
+func testScanChanges(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	must(t, s.ApplySnapshot(ctx, "district", Residents(3, 9), "a")) // households H1 (3-5), H2 (6-8), H3 (9-11)
+	changed := func(after int64, want []string) {
+		t.Helper()
+		got, err := s.ChangedSince(ctx, after)
+		must(t, err)
+		if !slices.Equal(got, want) {
+			t.Fatalf("changed since %d = %v, want %v", after, got, want)
+		}
+	}
+	if _, ok, err := s.ScanBaseline(ctx); err != nil || ok {
+		t.Fatalf("baseline before any scan: ok %v, err %v", ok, err)
+	}
+	changed(-1, nil) // not tracked yet
+	seq0, err := s.BeginScanTracking(ctx)
+	must(t, err)
+	must(t, s.SetScanBaseline(ctx, seq0))
+	if b, ok, err := s.ScanBaseline(ctx); err != nil || !ok || b != seq0 {
+		t.Fatalf("baseline = %d %v %v, want %d", b, ok, err, seq0)
+	}
+	next := func() int64 {
+		t.Helper()
+		seq, err := s.BeginScanTracking(ctx)
+		must(t, err)
+		return seq
+	}
+
+	// The province states the birth certificate of 20: the parents 21 and 22 change too.
+	must(t, s.ApplyProvinceFacts(ctx, "province", []store.ProvinceFacts{ProvinceFacts(20, true)}, "p1"))
+	changed(seq0, ids(20, 21, 22))
+	seq1 := next()
+	// A roll edit of 4 marks the household.
+	r4 := Resident(4)
+	r4.Dibao = !r4.Dibao
+	must(t, s.ApplySnapshot(ctx, "district", []store.Resident{r4}, "b"))
+	changed(seq1, ids(3, 4, 5))
+	seq2 := next()
+	// 7 moves from H2 into H3: both households.
+	r7 := Resident(7)
+	r7.HouseholdID = Resident(9).HouseholdID
+	must(t, s.ApplySnapshot(ctx, "district", []store.Resident{r7}, "c"))
+	changed(seq2, ids(6, 7, 8, 9, 10, 11))
+	seq3 := next()
+	// The city's record of the child 20 marks the parents the links name.
+	must(t, s.ApplyCityEnrolments(ctx, "city", []store.CityEnrolment{CityEnrolment(20)}, "c1"))
+	changed(seq3, ids(20, 21, 22))
+	seq4 := next()
+	// 10 leaves the roll: marked, with the household left behind (now 7, 9, 11).
+	must(t, s.ApplySnapshot(ctx, "district", []store.Resident{{IDNumber: Resident(10).IDNumber, Deleted: true}}, "d"))
+	changed(seq4, ids(7, 9, 10, 11))
+
+	// The delta readers over everything since seq2: changed residents on the roll, with the
+	// rest of their households as context.
+	var got, ctxRows []string
+	must(t, s.EachChangedScanResident(ctx, "", seq2, func(r *store.ScanResident, _ []string, ch bool) error {
+		if ch {
+			got = append(got, r.IDNumber)
+		} else {
+			ctxRows = append(ctxRows, r.IDNumber)
+		}
+		return nil
+	}))
+	if want := ids(6, 7, 8, 9, 11); !slices.Equal(got, want) || len(ctxRows) != 0 {
+		t.Fatalf("changed rows %v (context %v), want %v", got, ctxRows, want)
+	}
+	got, ctxRows = nil, nil
+	must(t, s.EachChangedScanResident(ctx, "", seq1, func(r *store.ScanResident, _ []string, ch bool) error {
+		if !ch {
+			ctxRows = append(ctxRows, r.IDNumber)
+		}
+		return nil
+	}))
+	if len(ctxRows) != 0 {
+		t.Fatalf("context rows %v: every member of a changed household is marked", ctxRows)
+	}
+	f, _, err := s.FilterChangedScanResidents(ctx, "", "scan_residents.dibao = FALSE OR scan_residents.dibao = TRUE", seq3)
+	must(t, err)
+	if want := ids(7, 9, 11); !slices.Equal(f, want) {
+		t.Fatalf("filtered changed = %v, want %v (20-22 are not on the roll)", f, want)
+	}
+
+	links, err := s.ChildLinksOf(ctx, ids(21, 22, 3))
+	must(t, err)
+	if len(links) != 2 || links[0].ChildID != Resident(20).IDNumber || links[1].ChildID != Resident(20).IDNumber {
+		t.Fatalf("links of 21, 22 and 3: %+v, want the two birth-certificate links to 20", links)
+	}
+	hh, err := s.ChildLinksOf(ctx, ids(3))
+	must(t, err)
+	if len(hh) != 0 {
+		t.Fatalf("links of 3 (a head whose household has no son or daughter): %+v", hh)
+	}
+
+	// Findings of the replaced residents go; the others stay.
+	v := Resident(9).Village
+	finding := func(i int) store.ScanFinding {
+		r := Resident(i)
+		return store.ScanFinding{Kind: store.FindingCandidate, Item: "elderly_allowance", IDNumber: r.IDNumber, Village: r.Village, At: "2026-12-06"}
+	}
+	must(t, s.ReplaceScanFindings(ctx, "elderly_allowance", "", []store.ScanFinding{finding(3), finding(9), finding(10)}))
+	must(t, s.ReplaceScanFindingsOf(ctx, "elderly_allowance", "", ids(9, 10, 11), []store.ScanFinding{finding(11)}))
+	err = s.ReplaceScanFindingsOf(ctx, "elderly_allowance", "", ids(9), []store.ScanFinding{finding(3)})
+	if !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("finding of a resident not replaced: %v, want ErrInvalid", err)
+	}
+	all, _, err := s.ListScanFindings(ctx, store.FindingFilter{Kind: store.FindingCandidate}, store.Page{})
+	must(t, err)
+	var left []string
+	for _, f := range all {
+		left = append(left, f.IDNumber)
+	}
+	slices.Sort(left)
+	if want := ids(3, 11); !slices.Equal(left, want) {
+		t.Fatalf("findings after the merge %v, want %v (village %s)", left, want, v)
+	}
+}
