@@ -425,6 +425,24 @@ func (e WebhookDeliveryState) Valid() bool {
 	}
 }
 
+// Defines values for WebhookEventDataPermitStatus.
+const (
+	WebhookEventDataPermitStatusActive  WebhookEventDataPermitStatus = "active"
+	WebhookEventDataPermitStatusRevoked WebhookEventDataPermitStatus = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEventDataPermitStatus enum.
+func (e WebhookEventDataPermitStatus) Valid() bool {
+	switch e {
+	case WebhookEventDataPermitStatusActive:
+		return true
+	case WebhookEventDataPermitStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookEventType.
 const (
 	ApplicationApproved     WebhookEventType = "application.approved"
@@ -677,20 +695,15 @@ type ApplicationConfirm struct {
 
 // ApplicationCreate defines model for ApplicationCreate.
 type ApplicationCreate struct {
-	Applicant struct {
-		// IdNumber 18-character resident ID number (validated with its check character)
-		IdNumber string `json:"id_number"`
-	} `json:"applicant"`
-	Item string `json:"item"`
+	// Applicant A resident named by ID number (in a request; answers show it masked).
+	Applicant PersonRef `json:"applicant"`
+	Item      string    `json:"item"`
 
 	// Purpose Why the data is looked up, printable text on one line; shown in the resident's data-use record with ID numbers, phone numbers and names masked
 	Purpose string `json:"purpose"`
 
 	// Subject Optional. Whom the benefit is for when it is not the applicant: the deceased of a funeral subsidy claimed by a relative (items whose benefit_subject is deceased; any other item answers 400). The evidence and the decision are then the deceased's (death record, paid roll) and the applicant's kinship to them; the application belongs to the deceased's village. Without it, the claim is for the applicant's own death or the one death in the applicant's household within the claim window (400 naming subject.id_number when the household records several).
-	Subject *struct {
-		// IdNumber 18-character ID number of the deceased
-		IdNumber string `json:"id_number"`
-	} `json:"subject,omitempty"`
+	Subject *PersonRef `json:"subject,omitempty"`
 }
 
 // ApplicationPage defines model for ApplicationPage.
@@ -832,6 +845,12 @@ type PermitStatus string
 // PermitRevocation defines model for PermitRevocation.
 type PermitRevocation struct {
 	Reason string `json:"reason"`
+}
+
+// PersonRef A resident named by ID number (in a request; answers show it masked).
+type PersonRef struct {
+	// IdNumber 18-character resident ID number (validated with its check character)
+	IdNumber string `json:"id_number"`
 }
 
 // Problem defines model for Problem.
@@ -1036,6 +1055,33 @@ type WebhookDeliveryLastError string
 
 // WebhookDeliveryState defines model for WebhookDelivery.State.
 type WebhookDeliveryState string
+
+// WebhookEvent The body of a webhook. No personal data beyond the applicant's masked ID number.
+type WebhookEvent struct {
+	Data struct {
+		ApplicantIdMasked string     `json:"applicant_id_masked"`
+		ApplicationId     string     `json:"application_id"`
+		AwaitingDivision  *string    `json:"awaiting_division,omitempty"`
+		AwaitingLevel     *string    `json:"awaiting_level,omitempty"`
+		ExpiresAt         *time.Time `json:"expires_at,omitempty"`
+
+		// Issuer the sealing office's division
+		Issuer       *string                       `json:"issuer,omitempty"`
+		Item         string                        `json:"item"`
+		PermitId     *string                       `json:"permit_id,omitempty"`
+		PermitStatus *WebhookEventDataPermitStatus `json:"permit_status,omitempty"`
+		Status       Status                        `json:"status"`
+		Village      string                        `json:"village"`
+	} `json:"data"`
+
+	// Id the event id; also the webhook-id header
+	Id         string           `json:"id"`
+	OccurredAt time.Time        `json:"occurred_at"`
+	Type       WebhookEventType `json:"type"`
+}
+
+// WebhookEventDataPermitStatus defines model for WebhookEvent.Data.PermitStatus.
+type WebhookEventDataPermitStatus string
 
 // WebhookEventType defines model for WebhookEventType.
 type WebhookEventType string
