@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -84,15 +85,17 @@ func TestDepartmentAppEndToEnd(t *testing.T) {
 	if err != nil || reg.JSON201 == nil {
 		t.Fatalf("register: %v %d %s", err, reg.StatusCode(), reg.Body)
 	}
+	// The webhook URL of the registration is the app's subscription; its secret comes with
+	// the client secret.
 	clientID, clientSecret := reg.JSON201.ClientId, reg.JSON201.ClientSecret
-	sub, err := admin.CreateWebhookSubscriptionWithResponse(ctx, client.WebhookSubscriptionCreate{Subscriber: clientID, Url: hookURL})
-	if err != nil || sub.JSON201 == nil || sub.JSON201.Secret == nil {
-		t.Fatalf("subscribe: %v %d %s", err, sub.StatusCode(), sub.Body)
+	if reg.JSON201.WebhookSecret == nil || reg.JSON201.WebhookSubscriptionId == nil {
+		t.Fatalf("registration with a webhook URL but no subscription: %s", reg.Body)
 	}
+	webhookSecret, subID := *reg.JSON201.WebhookSecret, *reg.JSON201.WebhookSubscriptionId
 
 	idNumber, village := h.Eligible(t, "elderly_allowance")
 	snapshot := filepath.Join(t.TempDir(), "snapshot.json")
-	env := map[string]string{"DEPTAPP_CLIENT_SECRET": clientSecret, "DEPTAPP_WEBHOOK_SECRET": *sub.JSON201.Secret}
+	env := map[string]string{"DEPTAPP_CLIENT_SECRET": clientSecret, "DEPTAPP_WEBHOOK_SECRET": webhookSecret}
 	var out, errOut lockedBuffer
 	done := make(chan int, 1)
 	go func() {
@@ -160,7 +163,6 @@ func TestDepartmentAppEndToEnd(t *testing.T) {
 		t.Fatalf("no permit.issued webhook in the output:\n%s", got)
 	}
 	// The worker records the answer after the app has acted on the event: wait for it.
-	subID := *sub.JSON201.Id
 	var last []byte
 	for delivered := false; !delivered; {
 		ds, err := admin.ListWebhookDeliveriesWithResponse(ctx, &client.ListWebhookDeliveriesParams{Subscription: &subID})
@@ -200,6 +202,24 @@ func TestDepartmentAppEndToEnd(t *testing.T) {
 	if res, err := offline.Verify(ctx, permit.JSON200.Token); err != nil || !res.Valid || res.Claims.PermitID != permitID {
 		t.Fatalf("offline verification in the test: %+v, %v", res, err)
 	}
+	// Revoking the app refuses its credentials and ends its webhooks: the permit's
+	// revocation below queues nothing for it, and nothing of it stays pending.
+	if rc, err := admin.RevokeClientWithResponse(ctx, clientID); err != nil || rc.JSON200 == nil {
+		t.Fatalf("revoke the client: %v %d %s", err, rc.StatusCode(), rc.Body)
+	}
+	_, err = (&client.TokenSource{HubURL: h.URL, ClientID: clientID, ClientSecret: clientSecret}).Token(ctx)
+	var te *client.TokenError
+	if !errors.As(err, &te) || te.Status != http.StatusUnauthorized || te.Code != "invalid_client" {
+		t.Fatalf("token for a revoked client: %v, want 401 invalid_client", err)
+	}
+	deliveries := func() []client.WebhookDelivery {
+		ds, err := admin.ListWebhookDeliveriesWithResponse(ctx, &client.ListWebhookDeliveriesParams{Subscription: &subID})
+		if err != nil || ds.JSON200 == nil || ds.JSON200.Deliveries == nil {
+			t.Fatalf("deliveries: %v %d %s", err, ds.StatusCode(), ds.Body)
+		}
+		return *ds.JSON200.Deliveries
+	}
+	before := deliveries()
 	v, ok := division.Lookup(village)
 	if !ok {
 		t.Fatalf("village %s unknown", village)
@@ -211,6 +231,15 @@ func TestDepartmentAppEndToEnd(t *testing.T) {
 	rv, err := reviewer.RevokePermitWithResponse(ctx, permitID, nil, client.PermitRevocation{Reason: "测试撤销"})
 	if err != nil || rv.JSON200 == nil {
 		t.Fatalf("revoke: %v %d %s", err, rv.StatusCode(), rv.Body)
+	}
+	after := deliveries()
+	if len(after) != len(before) {
+		t.Fatalf("%d deliveries to the revoked app after the permit's revocation, %d before", len(after), len(before))
+	}
+	for _, d := range after {
+		if d.State == nil || *d.State == "pending" || (*d.State == "dead" && (d.LastError == nil || *d.LastError != "client_revoked")) {
+			t.Fatalf("a delivery to the revoked app: %+v", d)
+		}
 	}
 	online, err := permitverify.New(permitverify.Config{HubURL: h.URL})
 	if err != nil {

@@ -1,6 +1,6 @@
 // Command deptapp is an example department app built on the Sanmian SDK. Given the client
-// credentials an administrator issued when registering it (POST /v1/clients) and the
-// secret of its webhook subscription, it:
+// credentials and the webhook signing secret an administrator received when registering it
+// with its webhook URL (POST /v1/clients), it:
 //
 //  1. takes a caller token from the hub by OAuth2 client credentials (sdk/client.TokenSource);
 //  2. receives the hub's webhooks on -listen, checking each Standard Webhooks signature

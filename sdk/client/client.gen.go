@@ -373,19 +373,22 @@ func (e VerificationStatus) Valid() bool {
 
 // Defines values for WebhookDeliveryLastError.
 const (
-	BadSecret WebhookDeliveryLastError = "bad_secret"
-	Connect   WebhookDeliveryLastError = "connect"
-	Other     WebhookDeliveryLastError = "other"
-	Status3xx WebhookDeliveryLastError = "status_3xx"
-	Status4xx WebhookDeliveryLastError = "status_4xx"
-	Status5xx WebhookDeliveryLastError = "status_5xx"
-	Timeout   WebhookDeliveryLastError = "timeout"
+	BadSecret     WebhookDeliveryLastError = "bad_secret"
+	ClientRevoked WebhookDeliveryLastError = "client_revoked"
+	Connect       WebhookDeliveryLastError = "connect"
+	Other         WebhookDeliveryLastError = "other"
+	Status3xx     WebhookDeliveryLastError = "status_3xx"
+	Status4xx     WebhookDeliveryLastError = "status_4xx"
+	Status5xx     WebhookDeliveryLastError = "status_5xx"
+	Timeout       WebhookDeliveryLastError = "timeout"
 )
 
 // Valid indicates whether the value is a known member of the WebhookDeliveryLastError enum.
 func (e WebhookDeliveryLastError) Valid() bool {
 	switch e {
 	case BadSecret:
+		return true
+	case ClientRevoked:
 		return true
 	case Connect:
 		return true
@@ -899,9 +902,15 @@ type RegisteredClient struct {
 		ExpiresAt *time.Time `json:"expires_at,omitempty"`
 		Id        string     `json:"id"`
 	} `json:"secrets"`
-	Status     RegisteredClientStatus `json:"status"`
-	Uscc       string                 `json:"uscc"`
-	WebhookUrl *string                `json:"webhook_url,omitempty"`
+	Status RegisteredClientStatus `json:"status"`
+	Uscc   string                 `json:"uscc"`
+
+	// WebhookSecret with webhook_url: the subscription's signing secret (whsec_ and base64), shown once
+	WebhookSecret *string `json:"webhook_secret,omitempty"`
+
+	// WebhookSubscriptionId with webhook_url: the app's webhook subscription (every event type, the app's items)
+	WebhookSubscriptionId *string `json:"webhook_subscription_id,omitempty"`
+	WebhookUrl            *string `json:"webhook_url,omitempty"`
 }
 
 // RegisteredClientStatus defines model for RegisteredClient.Status.
@@ -1030,9 +1039,11 @@ type VerifyRequest struct {
 // WebhookDelivery defines model for WebhookDelivery.
 type WebhookDelivery struct {
 	// Attempts attempts since created or redelivered
-	Attempts   *int                      `json:"attempts,omitempty"`
-	EventId    *string                   `json:"event_id,omitempty"`
-	Id         *string                   `json:"id,omitempty"`
+	Attempts *int    `json:"attempts,omitempty"`
+	EventId  *string `json:"event_id,omitempty"`
+	Id       *string `json:"id,omitempty"`
+
+	// LastError client_revoked: dead-lettered when the subscribing app was revoked
 	LastError  *WebhookDeliveryLastError `json:"last_error,omitempty"`
 	LastStatus *int                      `json:"last_status,omitempty"`
 	Log        *[]struct {
@@ -1050,7 +1061,7 @@ type WebhookDelivery struct {
 	UpdatedAt      *time.Time            `json:"updated_at,omitempty"`
 }
 
-// WebhookDeliveryLastError defines model for WebhookDelivery.LastError.
+// WebhookDeliveryLastError client_revoked: dead-lettered when the subscribing app was revoked
 type WebhookDeliveryLastError string
 
 // WebhookDeliveryState defines model for WebhookDelivery.State.
@@ -1528,7 +1539,9 @@ type ClientInterface interface {
 	// RegisterClientWithBody Register a department app (administrators)
 	//
 	// Registers an app and issues its client credentials. The secret is shown in this answer
-	// only (`Cache-Control: no-store`); the hub keeps a digest. The registration is recorded
+	// only (`Cache-Control: no-store`); the hub keeps a digest. A `webhook_url` is the app's
+	// webhook subscription, stored with it (every event type, the app's items): the answer
+	// carries its id and signing secret (also shown once), and revoking the app ends it. The registration is recorded
 	// in the audit chain. `Idempotency-Key` is not honoured on the client routes: a replayed
 	// answer would have to keep the secret; a retried registration registers a second app
 	// (list the apps and revoke the extra one).
@@ -1541,7 +1554,9 @@ type ClientInterface interface {
 	// RegisterClient Register a department app (administrators)
 	//
 	// Registers an app and issues its client credentials. The secret is shown in this answer
-	// only (`Cache-Control: no-store`); the hub keeps a digest. The registration is recorded
+	// only (`Cache-Control: no-store`); the hub keeps a digest. A `webhook_url` is the app's
+	// webhook subscription, stored with it (every event type, the app's items): the answer
+	// carries its id and signing secret (also shown once), and revoking the app ends it. The registration is recorded
 	// in the audit chain. `Idempotency-Key` is not honoured on the client routes: a replayed
 	// answer would have to keep the secret; a retried registration registers a second app
 	// (list the apps and revoke the extra one).
@@ -1558,7 +1573,9 @@ type ClientInterface interface {
 
 	// RevokeClient Revoke a department app at once (administrators)
 	//
-	// From this answer on, the app takes no token and none of its tokens is honoured (401).
+	// From this answer on, the app takes no token and none of its tokens is honoured (401), and
+	// no webhook goes to it: its subscriptions become inactive and their pending deliveries are
+	// dead-lettered (`last_error` `client_revoked`).
 	//
 	// Corresponds with POST /v1/clients/{id}/revoke (the `RevokeClient` operationId).
 	RevokeClient(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2126,7 +2143,9 @@ func (c *HubClient) ListClients(ctx context.Context, reqEditors ...RequestEditor
 // RegisterClientWithBody Register a department app (administrators)
 //
 // Registers an app and issues its client credentials. The secret is shown in this answer
-// only (`Cache-Control: no-store`); the hub keeps a digest. The registration is recorded
+// only (`Cache-Control: no-store`); the hub keeps a digest. A `webhook_url` is the app's
+// webhook subscription, stored with it (every event type, the app's items): the answer
+// carries its id and signing secret (also shown once), and revoking the app ends it. The registration is recorded
 // in the audit chain. `Idempotency-Key` is not honoured on the client routes: a replayed
 // answer would have to keep the secret; a retried registration registers a second app
 // (list the apps and revoke the extra one).
@@ -2149,7 +2168,9 @@ func (c *HubClient) RegisterClientWithBody(ctx context.Context, contentType stri
 // RegisterClient Register a department app (administrators)
 //
 // Registers an app and issues its client credentials. The secret is shown in this answer
-// only (`Cache-Control: no-store`); the hub keeps a digest. The registration is recorded
+// only (`Cache-Control: no-store`); the hub keeps a digest. A `webhook_url` is the app's
+// webhook subscription, stored with it (every event type, the app's items): the answer
+// carries its id and signing secret (also shown once), and revoking the app ends it. The registration is recorded
 // in the audit chain. `Idempotency-Key` is not honoured on the client routes: a replayed
 // answer would have to keep the secret; a retried registration registers a second app
 // (list the apps and revoke the extra one).
@@ -2186,7 +2207,9 @@ func (c *HubClient) GetClient(ctx context.Context, id ID, reqEditors ...RequestE
 
 // RevokeClient Revoke a department app at once (administrators)
 //
-// From this answer on, the app takes no token and none of its tokens is honoured (401).
+// From this answer on, the app takes no token and none of its tokens is honoured (401), and
+// no webhook goes to it: its subscriptions become inactive and their pending deliveries are
+// dead-lettered (`last_error` `client_revoked`).
 //
 // Corresponds with POST /v1/clients/{id}/revoke (the `RevokeClient` operationId).
 func (c *HubClient) RevokeClient(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4587,7 +4610,9 @@ type ClientWithResponsesInterface interface {
 	// RegisterClientWithBodyWithResponse Register a department app (administrators)
 	//
 	// Registers an app and issues its client credentials. The secret is shown in this answer
-	// only (`Cache-Control: no-store`); the hub keeps a digest. The registration is recorded
+	// only (`Cache-Control: no-store`); the hub keeps a digest. A `webhook_url` is the app's
+	// webhook subscription, stored with it (every event type, the app's items): the answer
+	// carries its id and signing secret (also shown once), and revoking the app ends it. The registration is recorded
 	// in the audit chain. `Idempotency-Key` is not honoured on the client routes: a replayed
 	// answer would have to keep the secret; a retried registration registers a second app
 	// (list the apps and revoke the extra one).
@@ -4600,7 +4625,9 @@ type ClientWithResponsesInterface interface {
 	// RegisterClientWithResponse Register a department app (administrators)
 	//
 	// Registers an app and issues its client credentials. The secret is shown in this answer
-	// only (`Cache-Control: no-store`); the hub keeps a digest. The registration is recorded
+	// only (`Cache-Control: no-store`); the hub keeps a digest. A `webhook_url` is the app's
+	// webhook subscription, stored with it (every event type, the app's items): the answer
+	// carries its id and signing secret (also shown once), and revoking the app ends it. The registration is recorded
 	// in the audit chain. `Idempotency-Key` is not honoured on the client routes: a replayed
 	// answer would have to keep the secret; a retried registration registers a second app
 	// (list the apps and revoke the extra one).
@@ -4619,7 +4646,9 @@ type ClientWithResponsesInterface interface {
 
 	// RevokeClientWithResponse Revoke a department app at once (administrators)
 	//
-	// From this answer on, the app takes no token and none of its tokens is honoured (401).
+	// From this answer on, the app takes no token and none of its tokens is honoured (401), and
+	// no webhook goes to it: its subscriptions become inactive and their pending deliveries are
+	// dead-lettered (`last_error` `client_revoked`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7106,7 +7135,9 @@ func (c *ClientWithResponses) ListClientsWithResponse(ctx context.Context, reqEd
 // RegisterClientWithBodyWithResponse Register a department app (administrators)
 //
 // Registers an app and issues its client credentials. The secret is shown in this answer
-// only (`Cache-Control: no-store`); the hub keeps a digest. The registration is recorded
+// only (`Cache-Control: no-store`); the hub keeps a digest. A `webhook_url` is the app's
+// webhook subscription, stored with it (every event type, the app's items): the answer
+// carries its id and signing secret (also shown once), and revoking the app ends it. The registration is recorded
 // in the audit chain. `Idempotency-Key` is not honoured on the client routes: a replayed
 // answer would have to keep the secret; a retried registration registers a second app
 // (list the apps and revoke the extra one).
@@ -7125,7 +7156,9 @@ func (c *ClientWithResponses) RegisterClientWithBodyWithResponse(ctx context.Con
 // RegisterClientWithResponse Register a department app (administrators)
 //
 // Registers an app and issues its client credentials. The secret is shown in this answer
-// only (`Cache-Control: no-store`); the hub keeps a digest. The registration is recorded
+// only (`Cache-Control: no-store`); the hub keeps a digest. A `webhook_url` is the app's
+// webhook subscription, stored with it (every event type, the app's items): the answer
+// carries its id and signing secret (also shown once), and revoking the app ends it. The registration is recorded
 // in the audit chain. `Idempotency-Key` is not honoured on the client routes: a replayed
 // answer would have to keep the secret; a retried registration registers a second app
 // (list the apps and revoke the extra one).
@@ -7156,7 +7189,9 @@ func (c *ClientWithResponses) GetClientWithResponse(ctx context.Context, id ID, 
 
 // RevokeClientWithResponse Revoke a department app at once (administrators)
 //
-// From this answer on, the app takes no token and none of its tokens is honoured (401).
+// From this answer on, the app takes no token and none of its tokens is honoured (401), and
+// no webhook goes to it: its subscriptions become inactive and their pending deliveries are
+// dead-lettered (`last_error` `client_revoked`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
