@@ -1402,6 +1402,11 @@ type ClientInterface interface {
 	// retired or expired secret, an unknown or revoked client), `invalid_request`,
 	// `unsupported_grant_type`, `invalid_scope` (400).
 	//
+	// The endpoint itself is rate limited per hub replica: per client id from one address (2
+	// requests per second, burst 20) and per address (20 per second, burst 100), granted or
+	// refused requests alike; over either, 429 with `Retry-After` and a problem document
+	// (`urn:sanmian:problem:rate-limited`). Reuse a token for its `expires_in`.
+	//
 	// A token the hub minted is checked against the registry on every request: once the app
 	// is revoked its tokens are refused (401) at once. Each app has a rate limit (requests per
 	// second and burst) applied to requests with its tokens, per hub replica: over it the
@@ -1430,6 +1435,11 @@ type ClientInterface interface {
 	// path outside `/v1`): `invalid_client` (401, with `WWW-Authenticate`; a wrong,
 	// retired or expired secret, an unknown or revoked client), `invalid_request`,
 	// `unsupported_grant_type`, `invalid_scope` (400).
+	//
+	// The endpoint itself is rate limited per hub replica: per client id from one address (2
+	// requests per second, burst 20) and per address (20 per second, burst 100), granted or
+	// refused requests alike; over either, 429 with `Retry-After` and a problem document
+	// (`urn:sanmian:problem:rate-limited`). Reuse a token for its `expires_in`.
 	//
 	// A token the hub minted is checked against the registry on every request: once the app
 	// is revoked its tokens are refused (401) at once. Each app has a rate limit (requests per
@@ -1836,6 +1846,11 @@ func (c *HubClient) GetMetrics(ctx context.Context, reqEditors ...RequestEditorF
 // retired or expired secret, an unknown or revoked client), `invalid_request`,
 // `unsupported_grant_type`, `invalid_scope` (400).
 //
+// The endpoint itself is rate limited per hub replica: per client id from one address (2
+// requests per second, burst 20) and per address (20 per second, burst 100), granted or
+// refused requests alike; over either, 429 with `Retry-After` and a problem document
+// (`urn:sanmian:problem:rate-limited`). Reuse a token for its `expires_in`.
+//
 // A token the hub minted is checked against the registry on every request: once the app
 // is revoked its tokens are refused (401) at once. Each app has a rate limit (requests per
 // second and burst) applied to requests with its tokens, per hub replica: over it the
@@ -1874,6 +1889,11 @@ func (c *HubClient) RequestTokenWithBody(ctx context.Context, contentType string
 // path outside `/v1`): `invalid_client` (401, with `WWW-Authenticate`; a wrong,
 // retired or expired secret, an unknown or revoked client), `invalid_request`,
 // `unsupported_grant_type`, `invalid_scope` (400).
+//
+// The endpoint itself is rate limited per hub replica: per client id from one address (2
+// requests per second, burst 20) and per address (20 per second, burst 100), granted or
+// refused requests alike; over either, 429 with `Retry-After` and a problem document
+// (`urn:sanmian:problem:rate-limited`). Reuse a token for its `expires_in`.
 //
 // A token the hub minted is checked against the registry on every request: once the app
 // is revoked its tokens are refused (401) at once. Each app has a rate limit (requests per
@@ -4455,6 +4475,11 @@ type ClientWithResponsesInterface interface {
 	// retired or expired secret, an unknown or revoked client), `invalid_request`,
 	// `unsupported_grant_type`, `invalid_scope` (400).
 	//
+	// The endpoint itself is rate limited per hub replica: per client id from one address (2
+	// requests per second, burst 20) and per address (20 per second, burst 100), granted or
+	// refused requests alike; over either, 429 with `Retry-After` and a problem document
+	// (`urn:sanmian:problem:rate-limited`). Reuse a token for its `expires_in`.
+	//
 	// A token the hub minted is checked against the registry on every request: once the app
 	// is revoked its tokens are refused (401) at once. Each app has a rate limit (requests per
 	// second and burst) applied to requests with its tokens, per hub replica: over it the
@@ -4483,6 +4508,11 @@ type ClientWithResponsesInterface interface {
 	// path outside `/v1`): `invalid_client` (401, with `WWW-Authenticate`; a wrong,
 	// retired or expired secret, an unknown or revoked client), `invalid_request`,
 	// `unsupported_grant_type`, `invalid_scope` (400).
+	//
+	// The endpoint itself is rate limited per hub replica: per client id from one address (2
+	// requests per second, burst 20) and per address (20 per second, burst 100), granted or
+	// refused requests alike; over either, 429 with `Retry-After` and a problem document
+	// (`urn:sanmian:problem:rate-limited`). Reuse a token for its `expires_in`.
 	//
 	// A token the hub minted is checked against the registry on every request: once the app
 	// is revoked its tokens are refused (401) at once. Each app has a rate limit (requests per
@@ -5015,6 +5045,11 @@ type RequestTokenResponse200Headers struct {
 	CacheControl *string
 }
 
+// RequestTokenResponse429Headers the declared response headers of an HTTP 429 response for RequestToken
+type RequestTokenResponse429Headers struct {
+	RetryAfter *int
+}
+
 type RequestTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5024,8 +5059,12 @@ type RequestTokenResponse struct {
 	JSON400 *OAuthError
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *OAuthError
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *RequestTokenResponse200Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RequestTokenResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5041,6 +5080,11 @@ func (r RequestTokenResponse) GetJSON400() *OAuthError {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r RequestTokenResponse) GetJSON401() *OAuthError {
 	return r.JSON401
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RequestTokenResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetBody returns the raw response body bytes
@@ -6878,6 +6922,11 @@ func (c *ClientWithResponses) GetMetricsWithResponse(ctx context.Context, reqEdi
 // retired or expired secret, an unknown or revoked client), `invalid_request`,
 // `unsupported_grant_type`, `invalid_scope` (400).
 //
+// The endpoint itself is rate limited per hub replica: per client id from one address (2
+// requests per second, burst 20) and per address (20 per second, burst 100), granted or
+// refused requests alike; over either, 429 with `Retry-After` and a problem document
+// (`urn:sanmian:problem:rate-limited`). Reuse a token for its `expires_in`.
+//
 // A token the hub minted is checked against the registry on every request: once the app
 // is revoked its tokens are refused (401) at once. Each app has a rate limit (requests per
 // second and burst) applied to requests with its tokens, per hub replica: over it the
@@ -6912,6 +6961,11 @@ func (c *ClientWithResponses) RequestTokenWithBodyWithResponse(ctx context.Conte
 // path outside `/v1`): `invalid_client` (401, with `WWW-Authenticate`; a wrong,
 // retired or expired secret, an unknown or revoked client), `invalid_request`,
 // `unsupported_grant_type`, `invalid_scope` (400).
+//
+// The endpoint itself is rate limited per hub replica: per client id from one address (2
+// requests per second, burst 20) and per address (20 per second, burst 100), granted or
+// refused requests alike; over either, 429 with `Retry-After` and a problem document
+// (`urn:sanmian:problem:rate-limited`). Reuse a token for its `expires_in`.
 //
 // A token the hub minted is checked against the registry on every request: once the app
 // is revoked its tokens are refused (401) at once. Each app has a rate limit (requests per
@@ -7662,6 +7716,13 @@ func ParseRequestTokenResponse(rsp *http.Response) (*RequestTokenResponse, error
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	}
 
 	switch {
@@ -7675,6 +7736,16 @@ func ParseRequestTokenResponse(rsp *http.Response) (*RequestTokenResponse, error
 			headers.CacheControl = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 429:
+		var headers RequestTokenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

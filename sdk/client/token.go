@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,9 +31,10 @@ type TokenSource struct {
 
 // TokenError is the hub's refusal of a token request (RFC 6749 section 5.2).
 type TokenError struct {
-	Status      int    // HTTP status: 400 or 401
-	Code        string // invalid_client, invalid_request, invalid_scope, unsupported_grant_type, ...
+	Status      int    // HTTP status: 400, 401, or 429 when the endpoint's rate limit is reached
+	Code        string // invalid_client, invalid_request, invalid_scope, unsupported_grant_type, ...; rate_limited with 429
 	Description string
+	RetryAfter  time.Duration // with 429: how long to wait (the Retry-After header)
 }
 
 func (e *TokenError) Error() string {
@@ -88,6 +90,15 @@ func (s *TokenSource) Token(ctx context.Context) (string, error) {
 		return "", oauthError(resp.StatusCode(), resp.JSON400)
 	case resp.JSON401 != nil:
 		return "", oauthError(resp.StatusCode(), resp.JSON401)
+	case resp.StatusCode() == http.StatusTooManyRequests:
+		te := &TokenError{Status: http.StatusTooManyRequests, Code: "rate_limited", RetryAfter: time.Second}
+		if n, err := strconv.Atoi(resp.HTTPResponse.Header.Get("Retry-After")); err == nil && n > 0 {
+			te.RetryAfter = time.Duration(n) * time.Second
+		}
+		if p := resp.ApplicationproblemJSON429; p != nil && p.Detail != nil {
+			te.Description = *p.Detail
+		}
+		return "", te
 	default:
 		return "", fmt.Errorf("token endpoint: status %d", resp.StatusCode())
 	}
