@@ -217,13 +217,21 @@ func Verify(token string, keys jwk.Set, now time.Time, opts ...Option) (Result, 
 		res.Status = StatusUnchecked
 		return res, nil
 	}
-	if uri != claims.Status.StatusList.URI {
-		return Result{Status: StatusInvalid, Claims: &claims, Kid: kid}, fmt.Errorf("%w: list is for another uri", ErrStatusList)
+	return checkRevocation(res, uri, list)
+}
+
+// checkRevocation applies list, the trusted status list at uri, to res, a valid result of a
+// revocable permit.
+func checkRevocation(res Result, uri string, list *StatusList) (Result, error) {
+	ref := res.Claims.Status.StatusList
+	if uri != ref.URI {
+		return Result{Status: StatusInvalid, Claims: res.Claims, Kid: res.Kid}, fmt.Errorf("%w: list is for another uri", ErrStatusList)
 	}
-	revoked, err := list.Revoked(claims.Status.StatusList.Idx)
+	revoked, err := list.Revoked(ref.Idx)
 	if err != nil {
-		return Result{Status: StatusInvalid, Claims: &claims, Kid: kid}, err
+		return Result{Status: StatusInvalid, Claims: res.Claims, Kid: res.Kid}, err
 	}
+	res.Status = StatusActive
 	if revoked {
 		res.Valid, res.Status, res.Reason = false, StatusRevoked, ReasonRevoked
 	}

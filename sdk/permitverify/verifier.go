@@ -203,7 +203,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Result, error) {
 	if err != nil {
 		return Result{Status: StatusInvalid, Claims: res.Claims, Kid: res.Kid}, err
 	}
-	return Verify(token, keys, now, WithLeeway(v.leeway), WithStatusList(uri, list))
+	return checkRevocation(res, uri, list)
 }
 
 // Refresh fetches the key set now (online only), whatever its cache time.

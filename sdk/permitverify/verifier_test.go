@@ -22,7 +22,7 @@ import (
 // fakeHub publishes a real keyring's JWKS and status list like the hub does, counting the
 // requests, with a clock the test moves.
 type fakeHub struct {
-	t        *testing.T
+	t        testing.TB
 	kr       *seal.Keyring
 	srv      *httptest.Server
 	list     *seal.StatusList
@@ -36,7 +36,7 @@ type fakeHub struct {
 
 const town = "370114001000"
 
-func newFakeHub(t *testing.T) *fakeHub {
+func newFakeHub(t testing.TB) *fakeHub {
 	t.Helper()
 	h := &fakeHub{t: t, now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), jwksCC: "public, max-age=300"}
 	master, err := seal.ParseMasterKey(base64.StdEncoding.EncodeToString(make([]byte, 32)))
@@ -111,7 +111,7 @@ func (h *fakeHub) seal(idx int) string {
 	return tok
 }
 
-func (h *fakeHub) verifier(t *testing.T) *permitverify.Verifier {
+func (h *fakeHub) verifier(t testing.TB) *permitverify.Verifier {
 	t.Helper()
 	v, err := permitverify.New(permitverify.Config{HubURL: h.srv.URL, Now: h.clock})
 	if err != nil {
@@ -325,4 +325,38 @@ func forgeKid(t *testing.T, tok, kid string) string {
 	}
 	t.Fatal("not a JWS")
 	return ""
+}
+
+// BenchmarkVerifier: verifying one permit with its revocation check, online with the key
+// set and status list cached, and offline from a snapshot.
+//
+//	go test -run '^$' -bench Verifier -benchmem ./sdk/permitverify/
+func BenchmarkVerifier(b *testing.B) {
+	h := newFakeHub(b)
+	tok := h.seal(42)
+	ctx := context.Background()
+	online := h.verifier(b)
+	snap, err := online.Snapshot(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	offline, err := permitverify.NewOffline(snap, permitverify.OfflineConfig{Now: h.clock})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		v    *permitverify.Verifier
+	}{{"online_cached", online}, {"offline", offline}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if res, err := tc.v.Verify(ctx, tok); err != nil || !res.Valid {
+					b.Fatalf("%+v, %v", res, err)
+				}
+			}
+		})
+	}
+	if n := h.jwksHits.Load() + h.listHits.Load(); n != 2 {
+		b.Fatalf("%d fetches, want the snapshot's 2", n)
+	}
 }
