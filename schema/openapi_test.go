@@ -88,4 +88,3 @@ func TestOpenAPIOperationIDs(t *testing.T) {
 		t.Fatalf("only %d operations read", n)
 	}
 }
-
