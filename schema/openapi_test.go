@@ -51,3 +51,42 @@ func TestOpenAPIDocumentsTheContract(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPIOperationIDs: every operation has an operationId, unique in the document: it
+// names the operation's method in the generated SDK (sdk/client).
+func TestOpenAPIOperationIDs(t *testing.T) {
+	b, err := OpenAPIJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			OperationID string `json:"operationId"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	n := 0
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			if method == "parameters" {
+				continue
+			}
+			n++
+			where := strings.ToUpper(method) + " " + path
+			switch {
+			case op.OperationID == "":
+				t.Errorf("%s has no operationId", where)
+			case seen[op.OperationID] != "":
+				t.Errorf("%s and %s share operationId %s", seen[op.OperationID], where, op.OperationID)
+			default:
+				seen[op.OperationID] = where
+			}
+		}
+	}
+	if n < 30 {
+		t.Fatalf("only %d operations read", n)
+	}
+}

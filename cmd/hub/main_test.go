@@ -26,6 +26,7 @@ import (
 	"sanmian/hub/seal/sealtest"
 	"sanmian/hub/store"
 	"sanmian/hub/store/sqlite"
+	"sanmian/sdk/permitverify"
 )
 
 // runHub runs the command line in-process and returns the exit code and output.
@@ -177,6 +178,42 @@ func TestVerifyCommand(t *testing.T) {
 	}
 	if code, out, errOut := runHub(t, t.Context(), "verify", "--jwks", jwksFile, tok); code != 0 || !strings.Contains(out, "VALID") || strings.Contains(out, "11010519491231002X") {
 		t.Fatalf("valid permit: %d %q %q", code, out, errOut)
+	}
+	// From an SDK snapshot (key set and status list), offline; a revocable permit is checked.
+	const statusURI = "https://hub.example.test/v1/permits/status"
+	if _, err := kr.EnsureOffice(t.Context(), "370114"); err != nil {
+		t.Fatal(err)
+	}
+	revocable, _, err := kr.Seal(t.Context(), office, seal.PermitClaims{PermitID: "p2", Item: "senior_card",
+		HolderIDNumber: "11010519491231002X", Status: seal.NewStatusClaim(3, statusURI)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, _ := seal.NewStatusList(0)
+	if err := list.Set(3, true); err != nil {
+		t.Fatal(err)
+	}
+	listTok, err := kr.SignStatusList(t.Context(), "370114", statusURI, list, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, err = kr.JWKS(t.Context()) // now with the district's key
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapFile := filepath.Join(dir, "snapshot.json")
+	snap := &permitverify.Snapshot{TakenAt: time.Now(), JWKS: jwks, StatusLists: map[string]string{statusURI: listTok}}
+	if err := snap.WriteFile(snapFile); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runHub(t, t.Context(), "verify", "--snapshot", snapFile, tok); code != 0 || !strings.Contains(out, "VALID") {
+		t.Fatalf("snapshot, permit without status: %d %q %q", code, out, errOut)
+	}
+	if code, out, errOut := runHub(t, t.Context(), "verify", "--snapshot", snapFile, revocable); code != 1 || !strings.Contains(out, "INVALID 无效: revoked") {
+		t.Fatalf("snapshot, revoked permit: %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := runHub(t, t.Context(), "verify", "--snapshot", filepath.Join(dir, "none.json"), tok); code != 1 || errOut == "" {
+		t.Fatalf("missing snapshot: %d %q", code, errOut)
 	}
 	// Change one character inside the signature (not the last, whose low bits are padding).
 	i := len(tok) - 10

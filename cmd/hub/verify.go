@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"sanmian/hub/seal"
+	"sanmian/sdk/permitverify"
 )
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -25,9 +26,10 @@ func verifyCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs := newFlagSet("verify", stderr)
 	jwks := fs.String("jwks", "http://127.0.0.1:8080/.well-known/jwks.json", "the hub's public keys: a JWKS file or URL")
 	status := fs.String("status", "", `revocation status list: a file or URL, or "permit" to fetch the URL the permit names (default: not checked)`)
+	snapshot := fs.String("snapshot", "", "verify offline from a saved verification snapshot (sdk/permitverify; key set and status lists) instead of --jwks and --status")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: hub verify [--jwks URL|FILE] [--status URL|FILE|permit] TOKEN|-")
+		fmt.Fprintln(stderr, "Usage: hub verify [--jwks URL|FILE] [--status URL|FILE|permit] [--snapshot FILE] TOKEN|-")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -49,6 +51,9 @@ func verifyCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 
+	if *snapshot != "" {
+		return verifySnapshot(ctx, *snapshot, token, *asJSON, stdout)
+	}
 	var opts []seal.VerifyOption
 	if *status != "" {
 		src := *status
@@ -77,6 +82,34 @@ func verifyCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		_ = enc.Encode(res)
 	} else {
 		printVerification(stdout, res, *status != "")
+	}
+	if !res.Valid {
+		return &exitError{Code: 1}
+	}
+	return nil
+}
+
+// verifySnapshot verifies token with a snapshot file alone (the SDK's offline mode): the
+// revocation check is made whenever the permit names a status list.
+func verifySnapshot(ctx context.Context, path, token string, asJSON bool, stdout io.Writer) error {
+	snap, err := permitverify.ReadSnapshotFile(path)
+	if err != nil {
+		return &exitError{Code: 1, Err: err}
+	}
+	v, err := permitverify.NewOffline(snap, permitverify.OfflineConfig{})
+	if err != nil {
+		return &exitError{Code: 1, Err: err}
+	}
+	res, err := v.Verify(ctx, token)
+	if err != nil {
+		return &exitError{Code: 1, Err: err}
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(res)
+	} else {
+		printVerification(stdout, res, true)
 	}
 	if !res.Valid {
 		return &exitError{Code: 1}

@@ -37,7 +37,8 @@ const TokenPath = "/oauth/token"
 const maxTokenForm = 8 << 10
 
 type clientRoutes struct {
-	reg Clients
+	reg   Clients
+	limit *tokenLimiter
 }
 
 func (cr clientRoutes) register(w http.ResponseWriter, r *http.Request, c auth.Caller) {
@@ -202,6 +203,10 @@ func safeParam(k string) string {
 func (cr clientRoutes) token(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
+	if wait, ok := cr.limit.addr(r); !ok {
+		writeTokenRateLimited(w, r, wait)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxTokenForm))
 	if err != nil {
 		writeOAuthError(w, oauthErr(http.StatusBadRequest, "invalid_request", "body unreadable or larger than 8 KiB"))
@@ -210,6 +215,10 @@ func (cr clientRoutes) token(w http.ResponseWriter, r *http.Request) {
 	tr, oe := parseTokenRequest(r.Header.Get("Authorization"), r.Header.Get("Content-Type"), r.URL.RawQuery, body)
 	if oe != nil {
 		writeOAuthError(w, oe)
+		return
+	}
+	if wait, ok := cr.limit.client(r, tr.ClientID); !ok {
+		writeTokenRateLimited(w, r, wait)
 		return
 	}
 	tok, err := cr.reg.Token(r.Context(), tr.ClientID, tr.Secret, tr.Scope)

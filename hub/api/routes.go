@@ -129,7 +129,7 @@ func Routes(s *Server, p Parts) {
 
 	// Department apps: the client registry (administrators) and the token endpoint.
 	if p.Clients != nil {
-		cr := clientRoutes{reg: p.Clients}
+		cr := clientRoutes{reg: p.Clients, limit: newTokenLimiter()}
 		v := &restV1{hub: p.Hub, authn: p.Authn}
 		s.HandleFunc("POST "+TokenPath, cr.token)
 		s.HandleFunc("POST /v1/clients", v.authed(cr.register))

@@ -207,8 +207,8 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 		Webhooks:  a.Hub,
 	})
 
-	a.Webhooks = webhook.NewWorker(a.Store, append([]webhook.Option{webhook.WithLogger(o.log)}, o.webhookOpts...)...)
-	if !o.manualWebhooks {
+	a.Webhooks = webhook.NewWorker(a.Store, slices.Concat([]webhook.Option{webhook.WithLogger(o.log)}, cfg.Webhooks.Options(), o.webhookOpts)...)
+	if !o.manualWebhooks && cfg.Webhooks.On() {
 		whCtx, stopWebhooks := context.WithCancel(context.WithoutCancel(ctx))
 		whDone := make(chan struct{})
 		go func() {

@@ -18,6 +18,11 @@
 // (golang.org/x/time/rate, one token bucket per client and replica: with N replicas behind a
 // balancer an app may reach up to N times its limit).
 //
+// An app's webhook URL is its webhook subscription: registering the app stores the
+// subscription (every event type, the app's items, a fresh signing secret returned with the
+// client secret) in the same transaction, and revoking the app ends it (no further event is
+// queued for it and its pending deliveries are dead-lettered as client_revoked).
+//
 // Every change to the registry is recorded in the audit chain in the transaction that makes
 // it. Token issuance is not audited (it changes nothing and would flood the chain); the
 // calls made with the tokens are, as every call is.

@@ -21,6 +21,7 @@ import (
 	"sanmian/hub/auth"
 	"sanmian/hub/ident"
 	"sanmian/hub/store"
+	"sanmian/hub/webhook"
 )
 
 // Actions are the access actions a department app may be granted: the department role's
@@ -141,6 +142,11 @@ type Registered struct {
 	View
 	SecretID     string `json:"secret_id"`
 	ClientSecret string `json:"client_secret"`
+	// The app's webhook subscription, made from its webhook URL (every event type, the
+	// app's items), and its Standard Webhooks signing secret, shown this once; empty when
+	// the registration names no webhook URL.
+	WebhookSubscriptionID string `json:"webhook_subscription_id,omitempty"`
+	WebhookSecret         string `json:"webhook_secret,omitempty"`
 }
 
 // RotateRequest is the (optional) body of POST /v1/clients/{id}/secrets.
@@ -179,19 +185,38 @@ func (r *Registry) Register(ctx context.Context, c auth.Caller, req RegisterRequ
 	now := r.now()
 	cl.ID, cl.CreatedAt, cl.CreatedBy = "app_"+store.NewID(), now, c.Subject
 	sec := &store.ClientSecret{ID: "sec_" + store.NewID(), Hash: hash, CreatedAt: now}
+	// The webhook URL is the app's subscription, stored with it: revoking the app ends it.
+	var sub *store.Subscription
+	if cl.WebhookURL != "" {
+		sub = &store.Subscription{Subscriber: cl.ID, URL: cl.WebhookURL, Secret: webhook.NewSecret(), Active: true, CreatedAt: now}
+		if !slices.Contains(cl.Items, "*") {
+			sub.Items = slices.Sorted(slices.Values(cl.Items))
+		}
+	}
 	err = r.st.Tx(ctx, func(tx store.Txn) error {
 		if err := tx.CreateClient(ctx, cl, sec); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, r.audit(c, "register", cl.ID, map[string]any{
+		details := map[string]any{
 			"name": cl.Name, "uscc": cl.USCC, "items": cl.Items, "actions": cl.Actions,
 			"rate_limit": cl.RateLimit, "burst": cl.Burst, "webhook_url": cl.WebhookURL, "secret_id": sec.ID,
-		}))
+		}
+		if sub != nil {
+			if err := tx.CreateSubscription(ctx, sub); err != nil {
+				return err
+			}
+			details["webhook_subscription"] = sub.ID
+		}
+		return tx.AppendAudit(ctx, r.audit(c, "register", cl.ID, details))
 	})
 	if err != nil {
 		return Registered{}, err
 	}
-	return Registered{View: view(*cl, []store.ClientSecret{*sec}, now), SecretID: sec.ID, ClientSecret: secret}, nil
+	out := Registered{View: view(*cl, []store.ClientSecret{*sec}, now), SecretID: sec.ID, ClientSecret: secret}
+	if sub != nil {
+		out.WebhookSubscriptionID, out.WebhookSecret = sub.ID, sub.Secret
+	}
+	return out, nil
 }
 
 // List returns every registered client (administrators only).
@@ -298,8 +323,9 @@ func (r *Registry) RetireSecret(ctx context.Context, c auth.Caller, id, secretID
 	return err
 }
 
-// Revoke revokes the client: from the moment it returns, no token is issued to it and none
-// of its tokens is honoured.
+// Revoke revokes the client: from the moment it returns, no token is issued to it, none of
+// its tokens is honoured, and no webhook goes to it (its subscriptions end and their pending
+// deliveries are dead-lettered as client_revoked).
 func (r *Registry) Revoke(ctx context.Context, c auth.Caller, id string) (View, error) {
 	if err := admin(c); err != nil {
 		return View{}, err

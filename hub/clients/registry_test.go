@@ -3,6 +3,8 @@ package clients_test
 import (
 	"errors"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +26,7 @@ func (c *clock) now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); ret
 func (c *clock) advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 type fixture struct {
+	st    store.Store
 	reg   *clients.Registry
 	authn *clients.Authenticator
 	clk   *clock
@@ -54,7 +57,7 @@ func newFixture(t testing.TB) *fixture {
 	clk := &clock{t: time.Now()}
 	reg := clients.New(st, hubIss, clients.Config{}, clients.WithClock(clk.now),
 		clients.WithItems(func(code string) bool { return code == "elderly_allowance" || code == "senior_card" }))
-	return &fixture{reg: reg, authn: reg.Authenticator(v), clk: clk, ext: ext}
+	return &fixture{st: st, reg: reg, authn: reg.Authenticator(v), clk: clk, ext: ext}
 }
 
 func uscc(t testing.TB) string {
@@ -111,6 +114,26 @@ func TestRegisterValidation(t *testing.T) {
 		}
 		if out.RateLimit != (clients.RateLimit{RequestsPerSecond: clients.DefaultRate, Burst: clients.DefaultBurst}) || out.WebhookURL != req.WebhookURL {
 			t.Fatalf("registered %+v", out.View)
+		}
+		// The webhook URL is the app's subscription, for its items; revoking the app ends it.
+		sub, err := f.st.GetSubscription(t.Context(), out.WebhookSubscriptionID)
+		if err != nil {
+			t.Fatalf("subscription %q of the registration: %v", out.WebhookSubscriptionID, err)
+		}
+		if sub.Subscriber != out.ID || sub.URL != req.WebhookURL || !sub.Active || sub.Secret != out.WebhookSecret ||
+			!strings.HasPrefix(out.WebhookSecret, "whsec_") || !slices.Equal(sub.Items, req.Items) || len(sub.EventTypes) != 0 {
+			t.Fatalf("subscription %+v for registration %+v", sub, out)
+		}
+		if _, err := f.reg.Revoke(t.Context(), admin, out.ID); err != nil {
+			t.Fatal(err)
+		}
+		if sub, err := f.st.GetSubscription(t.Context(), out.WebhookSubscriptionID); err != nil || sub.Active {
+			t.Fatalf("after the revocation: %+v, %v", sub, err)
+		}
+		noHook := request(t)
+		noHook.WebhookURL = ""
+		if out, err := f.reg.Register(t.Context(), admin, noHook); err != nil || out.WebhookSubscriptionID != "" || out.WebhookSecret != "" {
+			t.Fatalf("registration without a webhook URL: %+v, %v", out, err)
 		}
 	})
 	t.Run("not_admin", func(t *testing.T) {

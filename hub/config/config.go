@@ -22,6 +22,7 @@ import (
 	"sanmian/hub/policy"
 	"sanmian/hub/seal"
 	"sanmian/hub/telemetry"
+	"sanmian/hub/webhook"
 )
 
 // EnvPrefix is the one prefix of the environment variables the hub reads: ${SANMIAN_...}
@@ -71,6 +72,8 @@ type Config struct {
 	Clients clients.Config `yaml:"clients,omitempty"`
 	// Telemetry turns on OpenTelemetry tracing to an OTLP collector (off by default).
 	Telemetry telemetry.Config `yaml:"telemetry,omitempty"`
+	// Webhooks configures this replica's webhook delivery worker.
+	Webhooks webhook.Config `yaml:"webhooks,omitempty"`
 }
 
 // Upstreams configures the three platform connectors, each with its package's Config.
@@ -262,6 +265,7 @@ func (c *Config) Validate() error {
 		{"upstreams.district", c.Upstreams.District}, {"auth", c.Auth}, {"policy", c.Policy}, {"keys", c.Keys},
 		{"clients", c.Clients},
 		{"telemetry", c.Telemetry},
+		{"webhooks", c.Webhooks},
 		{"evidence", c.Evidence},
 	} {
 		if err := s.v.Validate(); err != nil {

@@ -324,3 +324,57 @@ func TestEvidenceSection(t *testing.T) {
 		})
 	}
 }
+
+func TestWebhooksSection(t *testing.T) {
+	t.Run("round_trip", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "hub.yaml")
+		want := validConfig()
+		off := false
+		want.Webhooks.Enabled = &off
+		want.Webhooks.PollInterval = 2 * time.Second
+		want.Webhooks.Concurrency = 32
+		want.Webhooks.Timeout = 5 * time.Second
+		want.Webhooks.RetrySchedule = []time.Duration{time.Minute, time.Hour, 24 * time.Hour}
+		if err := want.Write(path); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Webhooks, want.Webhooks) || got.Webhooks.On() {
+			t.Fatalf("webhooks after a round trip = %+v, want %+v", got.Webhooks, want.Webhooks)
+		}
+		if !validConfig().Webhooks.On() {
+			t.Fatal("the worker is off by default")
+		}
+	})
+	for _, tc := range []struct {
+		name, section, want string
+	}{
+		{"schedule_under_a_day", "webhooks: {retry_schedule: [5s, 1h]}", "webhooks: webhook: invalid configuration: retry_schedule adds up to 1h0m5s; deliveries must be retried for at least 24h0m0s"},
+		{"schedule_nonpositive", "webhooks: {retry_schedule: [0s, 30h]}", "retry_schedule[0] must be positive"},
+		{"concurrency_too_high", "webhooks: {concurrency: 1000}", "concurrency must be between 0 (default 16) and 256"},
+		{"poll_negative", "webhooks: {poll_interval: -1s}", "poll_interval must be between"},
+		{"timeout_too_long", "webhooks: {timeout: 2m}", "timeout must be between"},
+		{"unknown_setting", "webhooks: {backoff: 5s}", "field backoff not found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "hub.yaml")
+			if err := validConfig().Write(path); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, append(b, []byte(tc.section+"\n")...), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err = Load(path)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Load = %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -8,7 +8,7 @@
 // Validate: upstreams.province is province.Config, upstreams.city city.Config,
 // upstreams.district district.Config (each with a resilience.Config), auth is auth.Config,
 // policy is policy.Config, keys is seal.Config, clients is clients.Config, telemetry is
-// telemetry.Config and evidence is cache.Config (its kinds checked against
+// telemetry.Config, webhooks is webhook.Config and evidence is cache.Config (its kinds checked against
 // assembly.CacheKinds). Config.Validate runs them all and reports
 // every problem at once.
 //
@@ -64,4 +64,9 @@
 //	telemetry.protocol                  telemetry.Setup: otlptracehttp or otlptracegrpc
 //	telemetry.sample_ratio              telemetry.NewProvider: the ParentBased(TraceIDRatioBased) sampler
 //	telemetry.service_name              telemetry.NewProvider: the service.name resource attribute
+//	webhooks.enabled                    app.New: whether this replica runs webhook.Worker.Run
+//	webhooks.poll_interval              webhook.Config.Options: webhook.WithPollInterval
+//	webhooks.concurrency                webhook.Config.Options: webhook.WithBatch
+//	webhooks.timeout                    webhook.Config.Options: webhook.WithTimeout
+//	webhooks.retry_schedule             webhook.Config.Options: webhook.WithSchedule
 package config

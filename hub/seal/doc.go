@@ -23,7 +23,9 @@
 // Verification needs only the JWKS: any JOSE library that supports EdDSA
 // verifies a permit with it, and the tests do so also with plain
 // crypto/ed25519. Verify additionally checks that the kid belongs to the
-// office in iss.
+// office in iss. The verification code (claims, Verify, status lists) is
+// sanmian/sdk/permitverify, which department apps import; this package
+// names it (verify.go) and adds the sealing side.
 //
 // Revocation uses the IETF OAuth "Token Status List" draft
 // (draft-ietf-oauth-status-list): a permit carries

@@ -1,6 +1,10 @@
 package seal
 
-import "errors"
+import (
+	"errors"
+
+	"sanmian/sdk/permitverify"
+)
 
 // Sentinel errors. Messages name offices and kids, never key material or
 // an ID number.
@@ -44,13 +48,8 @@ var (
 	// parsed or written, or holds a key that cannot be used.
 	ErrStore = errors.New("seal: key store")
 
-	// ErrJWKS is returned by Verify and VerifyOffline when no usable key
-	// set was given or it could not be read or parsed.
-	ErrJWKS = errors.New("seal: key set unusable")
-
-	// ErrStatusList is returned when a status list (or its token) is
-	// malformed, too large, not signed by a key in the key set, expired, or
-	// for another URI; and by StatusList.Set/Revoked for an index out of
-	// range.
-	ErrStatusList = errors.New("seal: status list unusable")
+	// ErrJWKS and ErrStatusList are permitverify's: verification could not be
+	// carried out for want of a usable key set or status list.
+	ErrJWKS       = permitverify.ErrJWKS
+	ErrStatusList = permitverify.ErrStatusList
 )

@@ -34,23 +34,6 @@ func makeKid(office string, at time.Time, n int) string {
 	return fmt.Sprintf("%s-%d-%d", office, at.In(chinaTime).Year(), n)
 }
 
-// KidOffice returns the office code a kid names ("370114001000" for
-// "370114001000-2026-1") and whether kid has the form
-// "<office>-<year>-<n>".
-func KidOffice(kid string) (string, bool) {
-	parts := strings.Split(kid, "-")
-	if len(parts) != 3 || !ValidOfficeCode(parts[0]) {
-		return "", false
-	}
-	if y, err := strconv.Atoi(parts[1]); err != nil || y < 2000 || y > 9999 || len(parts[1]) != 4 {
-		return "", false
-	}
-	if n, err := strconv.Atoi(parts[2]); err != nil || n < 1 || strconv.Itoa(n) != parts[2] {
-		return "", false
-	}
-	return parts[0], true
-}
-
 // kidGeneration returns n of "<office>-<year>-<n>" when kid is of office
 // in year, else 0.
 func kidGeneration(kid, office string, year int) int {

@@ -82,7 +82,13 @@ type ClientWriter interface {
 	// RetireClientSecret ends one secret at at (or keeps an earlier end). ErrNotFound if
 	// the client has no such secret.
 	RetireClientSecret(ctx context.Context, clientID, secretID string, at time.Time) error
-	// RevokeClient sets a client's status to revoked at at. ErrNotFound if absent; revoking
-	// a revoked client changes nothing and is not an error.
+	// RevokeClient sets a client's status to revoked at at, and ends its webhooks: every
+	// subscription whose subscriber is the client id becomes inactive (no delivery is
+	// created for later events) and each of their pending deliveries is dead-lettered with
+	// last error ClientRevokedError (a worker's lease on one is lost). ErrNotFound if
+	// absent; revoking a revoked client changes nothing more and is not an error.
 	RevokeClient(ctx context.Context, id string, at time.Time) error
+	// CreateSubscription is Webhooks.CreateSubscription inside a transaction: a registered
+	// client's webhook URL is stored as its subscription with the client.
+	CreateSubscription(ctx context.Context, s *Subscription) error
 }

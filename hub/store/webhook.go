@@ -110,6 +110,10 @@ type DeliveryOutcome struct {
 	NextAt     time.Time
 }
 
+// ClientRevokedError is the last error of a delivery dead-lettered because its subscriber,
+// a registered client, was revoked (see ClientWriter.RevokeClient).
+const ClientRevokedError = "client_revoked"
+
 // Webhooks is the store's role for webhook subscriptions and the delivery of outbox events.
 // Events enter through Writer.EnqueueEvent, inside the business transaction.
 //

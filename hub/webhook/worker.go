@@ -160,7 +160,7 @@ func (w *Worker) deliver(ctx context.Context, d store.ClaimedDelivery) error {
 	}
 	err := w.st.FinishDelivery(context.WithoutCancel(ctx), o)
 	if errors.Is(err, store.ErrLeaseLost) {
-		w.log.Warn("webhook: lease lost during a delivery; another worker retries it", "delivery", d.ID)
+		w.log.Warn("webhook: lease lost during a delivery (another worker took it over, or its subscriber was revoked)", "delivery", d.ID)
 		return nil
 	}
 	return err

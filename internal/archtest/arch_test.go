@@ -71,6 +71,15 @@ var rules = []rule{
 		except: []string{"sanmian/connectors/sim/..."},
 	},
 	{
+		// The SDK and the example apps are what department apps import: nothing of the
+		// server, only the one leaf the key sets are parsed with.
+		name:       "sdk_reaches_no_server",
+		from:       []string{"sanmian/sdk/...", "sanmian/examples/..."},
+		to:         []string{"sanmian/hub/...", "sanmian/connectors/...", "sanmian/cmd/...", "sanmian/policies/...", "sanmian/schema/...", "sanmian/internal/..."},
+		except:     []string{"sanmian/hub/auth/jwk"},
+		transitive: true,
+	},
+	{
 		name:    "nothing_imports_cmd",
 		from:    []string{"sanmian/..."},
 		notFrom: []string{"sanmian/cmd/..."},
@@ -194,6 +203,9 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"service_imports_no_connectors", graph{"sanmian/hub/service": {"sanmian/connectors"}}},
 		{"simulators_share_no_types_with_connectors", graph{"sanmian/connectors/sim": {"sanmian/connectors/internal/wire"}}},
 		{"nothing_imports_cmd", graph{"sanmian/hub/app": {"sanmian/cmd/hub"}}},
+		{"sdk_reaches_no_server", graph{
+			"sanmian/sdk/permitverify": {"sanmian/hub/auth/jwk", "sanmian/hub/seal"},
+		}},
 	} {
 		t.Run(tc.rule, func(t *testing.T) {
 			i := slices.IndexFunc(rules, func(r rule) bool { return r.name == tc.rule })

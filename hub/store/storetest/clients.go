@@ -122,3 +122,57 @@ func testClientsTxRollback(t *testing.T, s store.Store) {
 		t.Fatalf("audit %+v", entries)
 	}
 }
+
+// testClientRevokeEndsWebhooks: a client's subscription created with it in one transaction
+// is delivered to until the client is revoked; then the subscription is inactive, its
+// pending deliveries (also one leased by a worker) are dead-lettered as client_revoked, later
+// events create no delivery for it, and other subscribers are untouched.
+func testClientRevokeEndsWebhooks(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c, sec := newClient("cl-hook")
+	sub := &store.Subscription{ID: "sub-cl-hook", Subscriber: "cl-hook", URL: "https://example.test/hook",
+		Secret: "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0", Active: true}
+	must(t, s.Tx(ctx, func(tx store.Txn) error {
+		if err := tx.CreateClient(ctx, c, sec); err != nil {
+			return err
+		}
+		return tx.CreateSubscription(ctx, sub)
+	}))
+	other := subscription("other", nil, nil, true)
+	must(t, s.CreateSubscription(ctx, other))
+	now := time.Now().UTC()
+	enqueue(t, s, "application.created", "elderly_allowance", now.Add(-2*time.Second))
+	enqueue(t, s, "permit.issued", "elderly_allowance", now.Add(-time.Second))
+	claimed, err := s.ClaimDeliveries(ctx, now, time.Minute, 10)
+	must(t, err)
+	leased := slices.IndexFunc(claimed, func(d store.ClaimedDelivery) bool { return d.SubscriptionID == sub.ID })
+	if len(claimed) != 4 || leased < 0 {
+		t.Fatalf("claimed %d deliveries, want 4 with the client's", len(claimed))
+	}
+	must(t, s.Tx(ctx, func(tx store.Txn) error { return tx.RevokeClient(ctx, "cl-hook", now) }))
+
+	got, err := s.GetSubscription(ctx, sub.ID)
+	must(t, err)
+	if got.Active {
+		t.Fatal("the revoked client's subscription is still active")
+	}
+	for _, d := range deliveriesOf(t, s, store.DeliveryFilter{SubscriptionID: sub.ID}) {
+		if d.State != store.DeliveryDead || d.LastError != store.ClientRevokedError {
+			t.Fatalf("delivery %d of the revoked client: %s %q, want dead %q", d.ID, d.State, d.LastError, store.ClientRevokedError)
+		}
+	}
+	if ds := deliveriesOf(t, s, store.DeliveryFilter{SubscriptionID: other.ID, State: store.DeliveryPending}); len(ds) != 2 {
+		t.Fatalf("the other subscriber has %d pending deliveries, want 2", len(ds))
+	}
+	// The worker that held a lease on one finds it lost.
+	err = s.FinishDelivery(ctx, store.DeliveryOutcome{ID: claimed[leased].ID, ClaimToken: claimed[leased].ClaimToken,
+		Attempt: store.DeliveryAttempt{Attempt: 1, StatusCode: 204}, State: store.DeliveryDelivered})
+	wantErr(t, err, store.ErrLeaseLost)
+	enqueue(t, s, "permit.revoked", "elderly_allowance", now)
+	if n := len(deliveriesOf(t, s, store.DeliveryFilter{SubscriptionID: sub.ID})); n != 2 {
+		t.Fatalf("%d deliveries for the revoked client after a later event, want still 2", n)
+	}
+	if n := len(deliveriesOf(t, s, store.DeliveryFilter{SubscriptionID: other.ID})); n != 3 {
+		t.Fatalf("%d deliveries for the other subscriber, want 3", n)
+	}
+}

@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"office_key_concurrent_ensure_one_active", testOfficeKeyEnsureRace},
 		{"clients_register_rotate_retire_revoke", testClients},
 		{"clients_rollback_with_audit", testClientsTxRollback},
+		{"clients_revoke_ends_webhooks", testClientRevokeEndsWebhooks},
 		{"statistics_by_village_item_month", testStats},
 		{"statistics_follow_writes", testStatsFollowWrites},
 		{"scan_findings_replace_and_list", testScanFindings},

@@ -139,9 +139,11 @@ func (w *writer) RevokeClient(ctx context.Context, id string, at time.Time) erro
 	if n == 0 {
 		var one int
 		err := w.q.QueryRowContext(ctx, w.d.SQL(`SELECT 1 FROM clients WHERE id = ?`), id).Scan(&one)
-		return wrap("client "+id, err)
+		if err != nil {
+			return wrap("client "+id, err)
+		}
 	}
-	return nil
+	return w.endSubscriptions(ctx, id)
 }
 
 // CreateClient implements store.ClientWriter.

@@ -74,6 +74,11 @@ func checkSet(field string, list []string) error {
 
 // CreateSubscription implements store.Webhooks.
 func (db *DB) CreateSubscription(ctx context.Context, s *store.Subscription) error {
+	return db.do(ctx, func(w *writer) error { return w.CreateSubscription(ctx, s) })
+}
+
+// CreateSubscription implements store.Writer.
+func (w *writer) CreateSubscription(ctx context.Context, s *store.Subscription) error {
 	if err := checkSet("event types", s.EventTypes); err != nil {
 		return err
 	}
@@ -87,14 +92,26 @@ func (db *DB) CreateSubscription(ctx context.Context, s *store.Subscription) err
 		s.CreatedAt = store.Now()
 	}
 	s.CreatedAt = store.NormTime(s.CreatedAt)
-	return db.do(ctx, func(w *writer) error {
-		_, err := w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO webhook_subscriptions (`+subscriptionCols+`) VALUES `+placeholders(8)),
-			s.ID, s.Subscriber, s.URL, s.Secret, joinSet(s.EventTypes), joinSet(s.Items), s.Active, s.CreatedAt)
-		if isUnique(w.d, err) {
-			return fmt.Errorf("insert subscription %s: %w", s.ID, store.ErrConflict)
-		}
-		return wrap("insert subscription", err)
-	})
+	_, err := w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO webhook_subscriptions (`+subscriptionCols+`) VALUES `+placeholders(8)),
+		s.ID, s.Subscriber, s.URL, s.Secret, joinSet(s.EventTypes), joinSet(s.Items), s.Active, s.CreatedAt)
+	if isUnique(w.d, err) {
+		return fmt.Errorf("insert subscription %s: %w", s.ID, store.ErrConflict)
+	}
+	return wrap("insert subscription", err)
+}
+
+// endSubscriptions deactivates the subscriber's subscriptions and dead-letters their pending
+// deliveries (last error ClientRevokedError), releasing any lease: a worker holding one loses
+// it.
+func (w *writer) endSubscriptions(ctx context.Context, subscriber string) error {
+	if _, err := w.q.ExecContext(ctx, w.d.SQL(`UPDATE webhook_deliveries
+		SET state = 'dead', claimed_until = 0, claim_token = '', last_error = ?, updated_at = ?
+		WHERE state = 'pending' AND subscription_id IN (SELECT id FROM webhook_subscriptions WHERE subscriber = ?)`),
+		store.ClientRevokedError, store.Now(), subscriber); err != nil {
+		return wrap("end deliveries", err)
+	}
+	_, err := w.q.ExecContext(ctx, w.d.SQL(`UPDATE webhook_subscriptions SET active = ? WHERE subscriber = ?`), false, subscriber)
+	return wrap("end subscriptions", err)
 }
 
 // GetSubscription implements store.Webhooks.

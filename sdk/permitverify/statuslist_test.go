@@ -1,4 +1,4 @@
-package seal
+package permitverify
 
 import (
 	"bytes"
@@ -117,4 +117,13 @@ func FuzzDecodeStatusList(f *testing.F) {
 			t.Fatalf("re-encoding a decoded list failed: %v", err)
 		}
 	})
+}
+
+func mustList(t testing.TB, n int) *StatusList {
+	t.Helper()
+	l, err := NewStatusList(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

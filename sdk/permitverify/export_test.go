@@ -1,0 +1,3 @@
+package permitverify
+
+var CacheAge = cacheAge
