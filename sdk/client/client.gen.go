@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for ApplicationAwaitingLevel.
@@ -119,6 +120,30 @@ func (e ClientRegistrationActions) Valid() bool {
 	case ClientRegistrationActionsPermitStatus:
 		return true
 	case ClientRegistrationActionsPermitVerify:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ContactStatus.
+const (
+	ContactStatusApplied     ContactStatus = "applied"
+	ContactStatusContacted   ContactStatus = "contacted"
+	ContactStatusDeclined    ContactStatus = "declined"
+	ContactStatusUnreachable ContactStatus = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the ContactStatus enum.
+func (e ContactStatus) Valid() bool {
+	switch e {
+	case ContactStatusApplied:
+		return true
+	case ContactStatusContacted:
+		return true
+	case ContactStatusDeclined:
+		return true
+	case ContactStatusUnreachable:
 		return true
 	default:
 		return false
@@ -563,6 +588,24 @@ func (e RequestToken401JSONResponseBodyError) Valid() bool {
 	}
 }
 
+// Defines values for ListAlertsParamsResolved.
+const (
+	Open     ListAlertsParamsResolved = "open"
+	Resolved ListAlertsParamsResolved = "resolved"
+)
+
+// Valid indicates whether the value is a known member of the ListAlertsParamsResolved enum.
+func (e ListAlertsParamsResolved) Valid() bool {
+	switch e {
+	case Open:
+		return true
+	case Resolved:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetStatisticsParamsBy.
 const (
 	GetStatisticsParamsByDistrict GetStatisticsParamsBy = "district"
@@ -623,6 +666,30 @@ func (e ListWebhookDeliveriesParamsState) Valid() bool {
 	case ListWebhookDeliveriesParamsStateDelivered:
 		return true
 	case ListWebhookDeliveriesParamsStatePending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AddWorklistContactJSONBodyStatus.
+const (
+	AddWorklistContactJSONBodyStatusApplied     AddWorklistContactJSONBodyStatus = "applied"
+	AddWorklistContactJSONBodyStatusContacted   AddWorklistContactJSONBodyStatus = "contacted"
+	AddWorklistContactJSONBodyStatusDeclined    AddWorklistContactJSONBodyStatus = "declined"
+	AddWorklistContactJSONBodyStatusUnreachable AddWorklistContactJSONBodyStatus = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the AddWorklistContactJSONBodyStatus enum.
+func (e AddWorklistContactJSONBodyStatus) Valid() bool {
+	switch e {
+	case AddWorklistContactJSONBodyStatusApplied:
+		return true
+	case AddWorklistContactJSONBodyStatusContacted:
+		return true
+	case AddWorklistContactJSONBodyStatusDeclined:
+		return true
+	case AddWorklistContactJSONBodyStatusUnreachable:
 		return true
 	default:
 		return false
@@ -767,6 +834,55 @@ type ClientRegistration struct {
 
 // ClientRegistrationActions defines model for ClientRegistration.Actions.
 type ClientRegistrationActions string
+
+// Contact One entry of a candidate's contact log.
+type Contact struct {
+	At *time.Time `json:"at,omitempty"`
+	By *string    `json:"by,omitempty"`
+
+	// IdNumber masked
+	IdNumber *string `json:"id_number,omitempty"`
+	Item     *string `json:"item,omitempty"`
+
+	// Note ID numbers, phone numbers and the resident's name masked
+	Note    *string        `json:"note,omitempty"`
+	Role    *string        `json:"role,omitempty"`
+	Seq     *int           `json:"seq,omitempty"`
+	Status  *ContactStatus `json:"status,omitempty"`
+	Village *string        `json:"village,omitempty"`
+}
+
+// ContactStatus defines model for Contact.Status.
+type ContactStatus string
+
+// Finding A worklist candidate or a supervision alert of the latest scan.
+type Finding struct {
+	// Contact One entry of a candidate's contact log.
+	Contact  *Contact  `json:"contact,omitempty"`
+	Evidence *[]string `json:"evidence,omitempty"`
+
+	// Id names the finding in the follow-up calls until the next scan
+	Id *string `json:"id,omitempty"`
+
+	// IdNumber masked
+	IdNumber *string   `json:"id_number,omitempty"`
+	Item     *string   `json:"item,omitempty"`
+	Reasons  *[]string `json:"reasons,omitempty"`
+
+	// Resolution an alert's resolution (absent while open)
+	Resolution *struct {
+		At   *time.Time `json:"at,omitempty"`
+		By   *string    `json:"by,omitempty"`
+		Note *string    `json:"note,omitempty"`
+		Role *string    `json:"role,omitempty"`
+	} `json:"resolution,omitempty"`
+
+	// Rule the legal basis (alerts)
+	Rule      *string             `json:"rule,omitempty"`
+	ScannedAt *openapi_types.Date `json:"scanned_at,omitempty"`
+	Sources   *[]string           `json:"sources,omitempty"`
+	Village   *string             `json:"village,omitempty"`
+}
 
 // IssuedSecret defines model for IssuedSecret.
 type IssuedSecret struct {
@@ -954,7 +1070,9 @@ type StatsRow struct {
 	DivisionName *string `json:"division_name,omitempty"`
 	Draft        *int    `json:"draft,omitempty"`
 	Durations    *[]struct {
-		Level       *string  `json:"level,omitempty"`
+		Level *string `json:"level,omitempty"`
+
+		// MedianHours percentile_cont over the durations rounded down to the minute below 1 h, to 10 minutes below 2 days, to the hour beyond
 		MedianHours *float32 `json:"median_hours,omitempty"`
 		P90Hours    *float32 `json:"p90_hours,omitempty"`
 		Permits     *int     `json:"permits,omitempty"`
@@ -966,12 +1084,27 @@ type StatsRow struct {
 	ItemName     *string  `json:"item_name,omitempty"`
 	Month        *string  `json:"month,omitempty"`
 
-	// ProactiveCoverage not computed yet (needs worklist contact records)
-	ProactiveCoverage any `json:"proactive_coverage,omitempty"`
-	Refusals          *[]struct {
+	// ProactiveCoverage worklist follow-up of the month from the contact log (each resident once per village, item and month)
+	ProactiveCoverage *struct {
+		// Applied candidates an application was made for
+		Applied *int `json:"applied,omitempty"`
+
+		// Contacted candidates reached (contacted, declined or applied)
+		Contacted *int `json:"contacted,omitempty"`
+
+		// Enrolled of those
+		Enrolled *int `json:"enrolled,omitempty"`
+	} `json:"proactive_coverage,omitempty"`
+	Refusals *[]struct {
 		Action *StatsRowRefusalsAction `json:"action,omitempty"`
 		Count  *int                    `json:"count,omitempty"`
 		Level  *string                 `json:"level,omitempty"`
+
+		// Reasons the most frequent reasons (review comments, trimmed, first 60 characters), at most 5, most frequent first
+		Reasons *[]struct {
+			Count  *int    `json:"count,omitempty"`
+			Reason *string `json:"reason,omitempty"`
+		} `json:"reasons,omitempty"`
 	} `json:"refusals,omitempty"`
 	Rejected *int `json:"rejected,omitempty"`
 	Returned *int `json:"returned,omitempty"`
@@ -1160,6 +1293,17 @@ type ListAlertsParams struct {
 	// After cursor from the previous page (its `next`)
 	After *string `form:"after,omitempty" json:"after,omitempty"`
 	Limit *int    `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Resolved only open or only resolved alerts; default both
+	Resolved *ListAlertsParamsResolved `form:"resolved,omitempty" json:"resolved,omitempty"`
+}
+
+// ListAlertsParamsResolved defines parameters for ListAlerts.
+type ListAlertsParamsResolved string
+
+// ResolveAlertJSONBody defines parameters for ResolveAlert.
+type ResolveAlertJSONBody struct {
+	Note string `json:"note"`
 }
 
 // ListApplicationsParams defines parameters for ListApplications.
@@ -1262,8 +1406,33 @@ type ListWorklistsParams struct {
 	Limit *int    `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ApplyFromWorklistJSONBody defines parameters for ApplyFromWorklist.
+type ApplyFromWorklistJSONBody struct {
+	// Purpose default 主动服务：<item name>
+	Purpose *string `json:"purpose,omitempty"`
+}
+
+// ApplyFromWorklistParams defines parameters for ApplyFromWorklist.
+type ApplyFromWorklistParams struct {
+	// IdempotencyKey Repeat-safe key; a repeated request returns the first result and creates nothing new.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// AddWorklistContactJSONBody defines parameters for AddWorklistContact.
+type AddWorklistContactJSONBody struct {
+	// Note free text
+	Note   *string                          `json:"note,omitempty"`
+	Status AddWorklistContactJSONBodyStatus `json:"status"`
+}
+
+// AddWorklistContactJSONBodyStatus defines parameters for AddWorklistContact.
+type AddWorklistContactJSONBodyStatus string
+
 // RequestTokenFormdataRequestBody defines body for RequestToken for application/x-www-form-urlencoded ContentType.
 type RequestTokenFormdataRequestBody = TokenRequest
+
+// ResolveAlertJSONRequestBody defines body for ResolveAlert for application/json ContentType.
+type ResolveAlertJSONRequestBody ResolveAlertJSONBody
 
 // CreateApplicationJSONRequestBody defines body for CreateApplication for application/json ContentType.
 type CreateApplicationJSONRequestBody = ApplicationCreate
@@ -1288,6 +1457,12 @@ type RevokePermitJSONRequestBody = PermitRevocation
 
 // CreateWebhookSubscriptionJSONRequestBody defines body for CreateWebhookSubscription for application/json ContentType.
 type CreateWebhookSubscriptionJSONRequestBody = WebhookSubscriptionCreate
+
+// ApplyFromWorklistJSONRequestBody defines body for ApplyFromWorklist for application/json ContentType.
+type ApplyFromWorklistJSONRequestBody ApplyFromWorklistJSONBody
+
+// AddWorklistContactJSONRequestBody defines body for AddWorklistContact for application/json ContentType.
+type AddWorklistContactJSONRequestBody AddWorklistContactJSONBody
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -1469,6 +1644,32 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/alerts (the `ListAlerts` operationId).
 	ListAlerts(ctx context.Context, params *ListAlertsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResolveAlertWithBody Resolve a supervision alert with a note (auditors and admins)
+	//
+	// `id` is the alert's `id` in GET /v1/alerts. Action `alert.resolve`, a supervisor's own
+	// record: the read-only auditor may take it. The note is required and stored redacted; the
+	// resolution is written to the audit chain (action `alert_resolution`) and the resident's
+	// data-use record in one transaction. It covers the same alert (resident, item, village)
+	// in later scans. 409 when already resolved.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/alerts/{id}/resolve (the `ResolveAlert` operationId).
+	ResolveAlertWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResolveAlert Resolve a supervision alert with a note (auditors and admins)
+	//
+	// `id` is the alert's `id` in GET /v1/alerts. Action `alert.resolve`, a supervisor's own
+	// record: the read-only auditor may take it. The note is required and stored redacted; the
+	// resolution is written to the audit chain (action `alert_resolution`) and the resident's
+	// data-use record in one transaction. It covers the same alert (resident, item, village)
+	// in later scans. 409 when already resolved.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/alerts/{id}/resolve (the `ResolveAlert` operationId).
+	ResolveAlert(ctx context.Context, id ID, body ResolveAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListApplications List applications visible to the caller
 	//
@@ -1690,7 +1891,10 @@ type ClientInterface interface {
 	// of approvals, time from application to permit (median and 90th percentile in hours) by the
 	// level that granted it (`instant`, `village`, `work_area`, `town`), and reject/return reviews
 	// per level. An application's reviews and permit count in the month it was created.
-	// `proactive_coverage` is always null for now. Action `statistics.read`: counters and
+	// `proactive_coverage` counts the worklist follow-up from the contact log, by the month of
+	// the entry: candidates reached (contacted, declined or applied), those an application was
+	// made for, and of those the ones whose application is approved (enrolled); JSON only, not
+	// yet in the CSV/XLSX columns. Action `statistics.read`: counters and
 	// reviewers within their jurisdiction, auditors and administrators everywhere.
 	// `format=csv` (UTF-8 with a byte order mark) and `format=xlsx` download the same table with
 	// Chinese column headers and a last row 合计 with the totals.
@@ -1765,6 +1969,66 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/worklists (the `ListWorklists` operationId).
 	ListWorklists(ctx context.Context, params *ListWorklistsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApplyFromWorklistWithBody Make the application for a worklist candidate — decided again on live evidence
+	//
+	// Creates the application for the candidate's item and resident exactly as POST
+	// /v1/applications does (live evidence, pre-filled form, a new decision: the scan's finding
+	// is only why the cadre called), without the full ID number passing through the browser.
+	// Needs `worklist.read` on the candidate and `application.create`. A new application adds
+	// an `applied` entry naming it to the candidate's contact log.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/worklists/{id}/application (the `ApplyFromWorklist` operationId).
+	ApplyFromWorklistWithBody(ctx context.Context, id ID, params *ApplyFromWorklistParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApplyFromWorklist Make the application for a worklist candidate — decided again on live evidence
+	//
+	// Creates the application for the candidate's item and resident exactly as POST
+	// /v1/applications does (live evidence, pre-filled form, a new decision: the scan's finding
+	// is only why the cadre called), without the full ID number passing through the browser.
+	// Needs `worklist.read` on the candidate and `application.create`. A new application adds
+	// an `applied` entry naming it to the candidate's contact log.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/worklists/{id}/application (the `ApplyFromWorklist` operationId).
+	ApplyFromWorklist(ctx context.Context, id ID, params *ApplyFromWorklistParams, body ApplyFromWorklistJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListWorklistContacts The contact log of a worklist candidate (主动服务联系记录), newest first
+	//
+	// `id` is the candidate's `id` in GET /v1/worklists; it names the candidate until the next
+	// scan replaces the findings (then 404: reload the list). The log belongs to the resident
+	// and the item and is kept across scans. Same access as the worklist (the candidate's
+	// village in the caller's jurisdiction); recorded in the resident's data-use record.
+	//
+	// Corresponds with GET /v1/worklists/{id}/contacts (the `ListWorklistContacts` operationId).
+	ListWorklistContacts(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddWorklistContactWithBody Log a contact with a worklist candidate (contacted, unreachable, declined, applied)
+	//
+	// Counters and reviewers whose jurisdiction contains the candidate's village
+	// (`worklist.contact`). The note is stored with ID numbers, phone numbers and the resident's
+	// name masked. The entry is written to the audit chain (action `contact`) and to the
+	// resident's data-use record, in one transaction.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/worklists/{id}/contacts (the `AddWorklistContact` operationId).
+	AddWorklistContactWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddWorklistContact Log a contact with a worklist candidate (contacted, unreachable, declined, applied)
+	//
+	// Counters and reviewers whose jurisdiction contains the candidate's village
+	// (`worklist.contact`). The note is stored with ID numbers, phone numbers and the resident's
+	// name masked. The entry is written to the audit chain (action `contact`) and to the
+	// resident's data-use record, in one transaction.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/worklists/{id}/contacts (the `AddWorklistContact` operationId).
+	AddWorklistContact(ctx context.Context, id ID, body AddWorklistContactJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetJWKS Public keys of every sealing office (kid names office and key)
@@ -1954,6 +2218,52 @@ func (c *HubClient) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn
 // Corresponds with GET /v1/alerts (the `ListAlerts` operationId).
 func (c *HubClient) ListAlerts(ctx context.Context, params *ListAlertsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListAlertsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResolveAlertWithBody Resolve a supervision alert with a note (auditors and admins)
+//
+// `id` is the alert's `id` in GET /v1/alerts. Action `alert.resolve`, a supervisor's own
+// record: the read-only auditor may take it. The note is required and stored redacted; the
+// resolution is written to the audit chain (action `alert_resolution`) and the resident's
+// data-use record in one transaction. It covers the same alert (resident, item, village)
+// in later scans. 409 when already resolved.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/alerts/{id}/resolve (the `ResolveAlert` operationId).
+func (c *HubClient) ResolveAlertWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResolveAlertRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResolveAlert Resolve a supervision alert with a note (auditors and admins)
+//
+// `id` is the alert's `id` in GET /v1/alerts. Action `alert.resolve`, a supervisor's own
+// record: the read-only auditor may take it. The note is required and stored redacted; the
+// resolution is written to the audit chain (action `alert_resolution`) and the resident's
+// data-use record in one transaction. It covers the same alert (resident, item, village)
+// in later scans. 409 when already resolved.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/alerts/{id}/resolve (the `ResolveAlert` operationId).
+func (c *HubClient) ResolveAlert(ctx context.Context, id ID, body ResolveAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResolveAlertRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2474,7 +2784,10 @@ func (c *HubClient) GetDataUse(ctx context.Context, idNumber string, params *Get
 // of approvals, time from application to permit (median and 90th percentile in hours) by the
 // level that granted it (`instant`, `village`, `work_area`, `town`), and reject/return reviews
 // per level. An application's reviews and permit count in the month it was created.
-// `proactive_coverage` is always null for now. Action `statistics.read`: counters and
+// `proactive_coverage` counts the worklist follow-up from the contact log, by the month of
+// the entry: candidates reached (contacted, declined or applied), those an application was
+// made for, and of those the ones whose application is approved (enrolled); JSON only, not
+// yet in the CSV/XLSX columns. Action `statistics.read`: counters and
 // reviewers within their jurisdiction, auditors and administrators everywhere.
 // `format=csv` (UTF-8 with a byte order mark) and `format=xlsx` download the same table with
 // Chinese column headers and a last row 合计 with the totals.
@@ -2630,6 +2943,116 @@ func (c *HubClient) DeleteWebhookSubscription(ctx context.Context, id ID, reqEdi
 // Corresponds with GET /v1/worklists (the `ListWorklists` operationId).
 func (c *HubClient) ListWorklists(ctx context.Context, params *ListWorklistsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListWorklistsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApplyFromWorklistWithBody Make the application for a worklist candidate — decided again on live evidence
+//
+// Creates the application for the candidate's item and resident exactly as POST
+// /v1/applications does (live evidence, pre-filled form, a new decision: the scan's finding
+// is only why the cadre called), without the full ID number passing through the browser.
+// Needs `worklist.read` on the candidate and `application.create`. A new application adds
+// an `applied` entry naming it to the candidate's contact log.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/worklists/{id}/application (the `ApplyFromWorklist` operationId).
+func (c *HubClient) ApplyFromWorklistWithBody(ctx context.Context, id ID, params *ApplyFromWorklistParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApplyFromWorklistRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApplyFromWorklist Make the application for a worklist candidate — decided again on live evidence
+//
+// Creates the application for the candidate's item and resident exactly as POST
+// /v1/applications does (live evidence, pre-filled form, a new decision: the scan's finding
+// is only why the cadre called), without the full ID number passing through the browser.
+// Needs `worklist.read` on the candidate and `application.create`. A new application adds
+// an `applied` entry naming it to the candidate's contact log.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/worklists/{id}/application (the `ApplyFromWorklist` operationId).
+func (c *HubClient) ApplyFromWorklist(ctx context.Context, id ID, params *ApplyFromWorklistParams, body ApplyFromWorklistJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApplyFromWorklistRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListWorklistContacts The contact log of a worklist candidate (主动服务联系记录), newest first
+//
+// `id` is the candidate's `id` in GET /v1/worklists; it names the candidate until the next
+// scan replaces the findings (then 404: reload the list). The log belongs to the resident
+// and the item and is kept across scans. Same access as the worklist (the candidate's
+// village in the caller's jurisdiction); recorded in the resident's data-use record.
+//
+// Corresponds with GET /v1/worklists/{id}/contacts (the `ListWorklistContacts` operationId).
+func (c *HubClient) ListWorklistContacts(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWorklistContactsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddWorklistContactWithBody Log a contact with a worklist candidate (contacted, unreachable, declined, applied)
+//
+// Counters and reviewers whose jurisdiction contains the candidate's village
+// (`worklist.contact`). The note is stored with ID numbers, phone numbers and the resident's
+// name masked. The entry is written to the audit chain (action `contact`) and to the
+// resident's data-use record, in one transaction.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/worklists/{id}/contacts (the `AddWorklistContact` operationId).
+func (c *HubClient) AddWorklistContactWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddWorklistContactRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddWorklistContact Log a contact with a worklist candidate (contacted, unreachable, declined, applied)
+//
+// Counters and reviewers whose jurisdiction contains the candidate's village
+// (`worklist.contact`). The note is stored with ID numbers, phone numbers and the resident's
+// name masked. The entry is written to the audit chain (action `contact`) and to the
+// resident's data-use record, in one transaction.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/worklists/{id}/contacts (the `AddWorklistContact` operationId).
+func (c *HubClient) AddWorklistContact(ctx context.Context, id ID, body AddWorklistContactJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddWorklistContactRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2918,6 +3341,18 @@ func NewListAlertsRequest(server string, params *ListAlertsParams) (*http.Reques
 
 		}
 
+		if params.Resolved != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "resolved", *params.Resolved, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -2928,6 +3363,53 @@ func NewListAlertsRequest(server string, params *ListAlertsParams) (*http.Reques
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewResolveAlertRequest calls the generic ResolveAlert builder with application/json body
+func NewResolveAlertRequest(server string, id ID, body ResolveAlertJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResolveAlertRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewResolveAlertRequestWithBody constructs an http.Request for the ResolveAlert method, with any body, and a specified content type
+func NewResolveAlertRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/alerts/%s/resolve", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -4384,6 +4866,149 @@ func NewListWorklistsRequest(server string, params *ListWorklistsParams) (*http.
 	return req, nil
 }
 
+// NewApplyFromWorklistRequest calls the generic ApplyFromWorklist builder with application/json body
+func NewApplyFromWorklistRequest(server string, id ID, params *ApplyFromWorklistParams, body ApplyFromWorklistJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewApplyFromWorklistRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewApplyFromWorklistRequestWithBody constructs an http.Request for the ApplyFromWorklist method, with any body, and a specified content type
+func NewApplyFromWorklistRequestWithBody(server string, id ID, params *ApplyFromWorklistParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/worklists/%s/application", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListWorklistContactsRequest constructs an http.Request for the ListWorklistContacts method
+func NewListWorklistContactsRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/worklists/%s/contacts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddWorklistContactRequest calls the generic AddWorklistContact builder with application/json body
+func NewAddWorklistContactRequest(server string, id ID, body AddWorklistContactJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddWorklistContactRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAddWorklistContactRequestWithBody constructs an http.Request for the AddWorklistContact method, with any body, and a specified content type
+func NewAddWorklistContactRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/worklists/%s/contacts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 func (c *HubClient) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -4548,6 +5173,32 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/alerts (the `ListAlerts` operationId).
 	ListAlertsWithResponse(ctx context.Context, params *ListAlertsParams, reqEditors ...RequestEditorFn) (*ListAlertsResponse, error)
+
+	// ResolveAlertWithBodyWithResponse Resolve a supervision alert with a note (auditors and admins)
+	//
+	// `id` is the alert's `id` in GET /v1/alerts. Action `alert.resolve`, a supervisor's own
+	// record: the read-only auditor may take it. The note is required and stored redacted; the
+	// resolution is written to the audit chain (action `alert_resolution`) and the resident's
+	// data-use record in one transaction. It covers the same alert (resident, item, village)
+	// in later scans. 409 when already resolved.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/alerts/{id}/resolve (the `ResolveAlert` operationId).
+	ResolveAlertWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResolveAlertResponse, error)
+
+	// ResolveAlertWithResponse Resolve a supervision alert with a note (auditors and admins)
+	//
+	// `id` is the alert's `id` in GET /v1/alerts. Action `alert.resolve`, a supervisor's own
+	// record: the read-only auditor may take it. The note is required and stored redacted; the
+	// resolution is written to the audit chain (action `alert_resolution`) and the resident's
+	// data-use record in one transaction. It covers the same alert (resident, item, village)
+	// in later scans. 409 when already resolved.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/alerts/{id}/resolve (the `ResolveAlert` operationId).
+	ResolveAlertWithResponse(ctx context.Context, id ID, body ResolveAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveAlertResponse, error)
 
 	// ListApplicationsWithResponse List applications visible to the caller
 	//
@@ -4799,7 +5450,10 @@ type ClientWithResponsesInterface interface {
 	// of approvals, time from application to permit (median and 90th percentile in hours) by the
 	// level that granted it (`instant`, `village`, `work_area`, `town`), and reject/return reviews
 	// per level. An application's reviews and permit count in the month it was created.
-	// `proactive_coverage` is always null for now. Action `statistics.read`: counters and
+	// `proactive_coverage` counts the worklist follow-up from the contact log, by the month of
+	// the entry: candidates reached (contacted, declined or applied), those an application was
+	// made for, and of those the ones whose application is approved (enrolled); JSON only, not
+	// yet in the CSV/XLSX columns. Action `statistics.read`: counters and
 	// reviewers within their jurisdiction, auditors and administrators everywhere.
 	// `format=csv` (UTF-8 with a byte order mark) and `format=xlsx` download the same table with
 	// Chinese column headers and a last row 合计 with the totals.
@@ -4888,6 +5542,68 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/worklists (the `ListWorklists` operationId).
 	ListWorklistsWithResponse(ctx context.Context, params *ListWorklistsParams, reqEditors ...RequestEditorFn) (*ListWorklistsResponse, error)
+
+	// ApplyFromWorklistWithBodyWithResponse Make the application for a worklist candidate — decided again on live evidence
+	//
+	// Creates the application for the candidate's item and resident exactly as POST
+	// /v1/applications does (live evidence, pre-filled form, a new decision: the scan's finding
+	// is only why the cadre called), without the full ID number passing through the browser.
+	// Needs `worklist.read` on the candidate and `application.create`. A new application adds
+	// an `applied` entry naming it to the candidate's contact log.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/worklists/{id}/application (the `ApplyFromWorklist` operationId).
+	ApplyFromWorklistWithBodyWithResponse(ctx context.Context, id ID, params *ApplyFromWorklistParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApplyFromWorklistResponse, error)
+
+	// ApplyFromWorklistWithResponse Make the application for a worklist candidate — decided again on live evidence
+	//
+	// Creates the application for the candidate's item and resident exactly as POST
+	// /v1/applications does (live evidence, pre-filled form, a new decision: the scan's finding
+	// is only why the cadre called), without the full ID number passing through the browser.
+	// Needs `worklist.read` on the candidate and `application.create`. A new application adds
+	// an `applied` entry naming it to the candidate's contact log.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/worklists/{id}/application (the `ApplyFromWorklist` operationId).
+	ApplyFromWorklistWithResponse(ctx context.Context, id ID, params *ApplyFromWorklistParams, body ApplyFromWorklistJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyFromWorklistResponse, error)
+
+	// ListWorklistContactsWithResponse The contact log of a worklist candidate (主动服务联系记录), newest first
+	//
+	// `id` is the candidate's `id` in GET /v1/worklists; it names the candidate until the next
+	// scan replaces the findings (then 404: reload the list). The log belongs to the resident
+	// and the item and is kept across scans. Same access as the worklist (the candidate's
+	// village in the caller's jurisdiction); recorded in the resident's data-use record.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/worklists/{id}/contacts (the `ListWorklistContacts` operationId).
+	ListWorklistContactsWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ListWorklistContactsResponse, error)
+
+	// AddWorklistContactWithBodyWithResponse Log a contact with a worklist candidate (contacted, unreachable, declined, applied)
+	//
+	// Counters and reviewers whose jurisdiction contains the candidate's village
+	// (`worklist.contact`). The note is stored with ID numbers, phone numbers and the resident's
+	// name masked. The entry is written to the audit chain (action `contact`) and to the
+	// resident's data-use record, in one transaction.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/worklists/{id}/contacts (the `AddWorklistContact` operationId).
+	AddWorklistContactWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddWorklistContactResponse, error)
+
+	// AddWorklistContactWithResponse Log a contact with a worklist candidate (contacted, unreachable, declined, applied)
+	//
+	// Counters and reviewers whose jurisdiction contains the candidate's village
+	// (`worklist.contact`). The note is stored with ID numbers, phone numbers and the resident's
+	// name masked. The entry is written to the audit chain (action `contact`) and to the
+	// resident's data-use record, in one transaction.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/worklists/{id}/contacts (the `AddWorklistContact` operationId).
+	AddWorklistContactWithResponse(ctx context.Context, id ID, body AddWorklistContactJSONRequestBody, reqEditors ...RequestEditorFn) (*AddWorklistContactResponse, error)
 }
 
 // GetJWKSResponse200Headers the declared response headers of an HTTP 200 response for GetJWKS
@@ -5187,10 +5903,23 @@ func (r GetReadyzResponse) ContentType() string {
 type ListAlertsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Alerts *[]Finding `json:"alerts,omitempty"`
+		Next   *string    `json:"next,omitempty"`
+	}
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *Problem
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAlertsResponse) GetJSON200() *struct {
+	Alerts *[]Finding `json:"alerts,omitempty"`
+	Next   *string    `json:"next,omitempty"`
+} {
+	return r.JSON200
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -5226,6 +5955,75 @@ func (r ListAlertsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListAlertsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ResolveAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Finding
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResolveAlertResponse) GetJSON200() *Finding {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ResolveAlertResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ResolveAlertResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ResolveAlertResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ResolveAlertResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ResolveAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResolveAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResolveAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResolveAlertResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6806,10 +7604,27 @@ func (r DeleteWebhookSubscriptionResponse) ContentType() string {
 type ListWorklistsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Candidates *[]Finding `json:"candidates,omitempty"`
+
+		// Next cursor of the next page, empty on the last
+		Next *string `json:"next,omitempty"`
+	}
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *Problem
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListWorklistsResponse) GetJSON200() *struct {
+	Candidates *[]Finding `json:"candidates,omitempty"`
+
+	// Next cursor of the next page, empty on the last
+	Next *string `json:"next,omitempty"`
+} {
+	return r.JSON200
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -6845,6 +7660,196 @@ func (r ListWorklistsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListWorklistsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ApplyFromWorklistResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Application
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ApplyFromWorklistResponse) GetJSON201() *Application {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ApplyFromWorklistResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ApplyFromWorklistResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ApplyFromWorklistResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ApplyFromWorklistResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r ApplyFromWorklistResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ApplyFromWorklistResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ApplyFromWorklistResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ApplyFromWorklistResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListWorklistContactsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Contacts *[]Contact `json:"contacts,omitempty"`
+	}
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListWorklistContactsResponse) GetJSON200() *struct {
+	Contacts *[]Contact `json:"contacts,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListWorklistContactsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListWorklistContactsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ListWorklistContactsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListWorklistContactsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListWorklistContactsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListWorklistContactsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AddWorklistContactResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Contact
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddWorklistContactResponse) GetJSON201() *Contact {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AddWorklistContactResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r AddWorklistContactResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AddWorklistContactResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r AddWorklistContactResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddWorklistContactResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddWorklistContactResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddWorklistContactResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7024,6 +8029,44 @@ func (c *ClientWithResponses) ListAlertsWithResponse(ctx context.Context, params
 		return nil, err
 	}
 	return ParseListAlertsResponse(rsp)
+}
+
+// ResolveAlertWithBodyWithResponse Resolve a supervision alert with a note (auditors and admins)
+//
+// `id` is the alert's `id` in GET /v1/alerts. Action `alert.resolve`, a supervisor's own
+// record: the read-only auditor may take it. The note is required and stored redacted; the
+// resolution is written to the audit chain (action `alert_resolution`) and the resident's
+// data-use record in one transaction. It covers the same alert (resident, item, village)
+// in later scans. 409 when already resolved.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/alerts/{id}/resolve (the `ResolveAlert` operationId).
+func (c *ClientWithResponses) ResolveAlertWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResolveAlertResponse, error) {
+	rsp, err := c.ResolveAlertWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResolveAlertResponse(rsp)
+}
+
+// ResolveAlertWithResponse Resolve a supervision alert with a note (auditors and admins)
+//
+// `id` is the alert's `id` in GET /v1/alerts. Action `alert.resolve`, a supervisor's own
+// record: the read-only auditor may take it. The note is required and stored redacted; the
+// resolution is written to the audit chain (action `alert_resolution`) and the resident's
+// data-use record in one transaction. It covers the same alert (resident, item, village)
+// in later scans. 409 when already resolved.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/alerts/{id}/resolve (the `ResolveAlert` operationId).
+func (c *ClientWithResponses) ResolveAlertWithResponse(ctx context.Context, id ID, body ResolveAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveAlertResponse, error) {
+	rsp, err := c.ResolveAlert(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResolveAlertResponse(rsp)
 }
 
 // ListApplicationsWithResponse List applications visible to the caller
@@ -7450,7 +8493,10 @@ func (c *ClientWithResponses) GetDataUseWithResponse(ctx context.Context, idNumb
 // of approvals, time from application to permit (median and 90th percentile in hours) by the
 // level that granted it (`instant`, `village`, `work_area`, `town`), and reject/return reviews
 // per level. An application's reviews and permit count in the month it was created.
-// `proactive_coverage` is always null for now. Action `statistics.read`: counters and
+// `proactive_coverage` counts the worklist follow-up from the contact log, by the month of
+// the entry: candidates reached (contacted, declined or applied), those an application was
+// made for, and of those the ones whose application is approved (enrolled); JSON only, not
+// yet in the CSV/XLSX columns. Action `statistics.read`: counters and
 // reviewers within their jurisdiction, auditors and administrators everywhere.
 // `format=csv` (UTF-8 with a byte order mark) and `format=xlsx` download the same table with
 // Chinese column headers and a last row 合计 with the totals.
@@ -7592,6 +8638,98 @@ func (c *ClientWithResponses) ListWorklistsWithResponse(ctx context.Context, par
 		return nil, err
 	}
 	return ParseListWorklistsResponse(rsp)
+}
+
+// ApplyFromWorklistWithBodyWithResponse Make the application for a worklist candidate — decided again on live evidence
+//
+// Creates the application for the candidate's item and resident exactly as POST
+// /v1/applications does (live evidence, pre-filled form, a new decision: the scan's finding
+// is only why the cadre called), without the full ID number passing through the browser.
+// Needs `worklist.read` on the candidate and `application.create`. A new application adds
+// an `applied` entry naming it to the candidate's contact log.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/worklists/{id}/application (the `ApplyFromWorklist` operationId).
+func (c *ClientWithResponses) ApplyFromWorklistWithBodyWithResponse(ctx context.Context, id ID, params *ApplyFromWorklistParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApplyFromWorklistResponse, error) {
+	rsp, err := c.ApplyFromWorklistWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApplyFromWorklistResponse(rsp)
+}
+
+// ApplyFromWorklistWithResponse Make the application for a worklist candidate — decided again on live evidence
+//
+// Creates the application for the candidate's item and resident exactly as POST
+// /v1/applications does (live evidence, pre-filled form, a new decision: the scan's finding
+// is only why the cadre called), without the full ID number passing through the browser.
+// Needs `worklist.read` on the candidate and `application.create`. A new application adds
+// an `applied` entry naming it to the candidate's contact log.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/worklists/{id}/application (the `ApplyFromWorklist` operationId).
+func (c *ClientWithResponses) ApplyFromWorklistWithResponse(ctx context.Context, id ID, params *ApplyFromWorklistParams, body ApplyFromWorklistJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyFromWorklistResponse, error) {
+	rsp, err := c.ApplyFromWorklist(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApplyFromWorklistResponse(rsp)
+}
+
+// ListWorklistContactsWithResponse The contact log of a worklist candidate (主动服务联系记录), newest first
+//
+// `id` is the candidate's `id` in GET /v1/worklists; it names the candidate until the next
+// scan replaces the findings (then 404: reload the list). The log belongs to the resident
+// and the item and is kept across scans. Same access as the worklist (the candidate's
+// village in the caller's jurisdiction); recorded in the resident's data-use record.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/worklists/{id}/contacts (the `ListWorklistContacts` operationId).
+func (c *ClientWithResponses) ListWorklistContactsWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ListWorklistContactsResponse, error) {
+	rsp, err := c.ListWorklistContacts(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListWorklistContactsResponse(rsp)
+}
+
+// AddWorklistContactWithBodyWithResponse Log a contact with a worklist candidate (contacted, unreachable, declined, applied)
+//
+// Counters and reviewers whose jurisdiction contains the candidate's village
+// (`worklist.contact`). The note is stored with ID numbers, phone numbers and the resident's
+// name masked. The entry is written to the audit chain (action `contact`) and to the
+// resident's data-use record, in one transaction.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/worklists/{id}/contacts (the `AddWorklistContact` operationId).
+func (c *ClientWithResponses) AddWorklistContactWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddWorklistContactResponse, error) {
+	rsp, err := c.AddWorklistContactWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddWorklistContactResponse(rsp)
+}
+
+// AddWorklistContactWithResponse Log a contact with a worklist candidate (contacted, unreachable, declined, applied)
+//
+// Counters and reviewers whose jurisdiction contains the candidate's village
+// (`worklist.contact`). The note is stored with ID numbers, phone numbers and the resident's
+// name masked. The entry is written to the audit chain (action `contact`) and to the
+// resident's data-use record, in one transaction.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/worklists/{id}/contacts (the `AddWorklistContact` operationId).
+func (c *ClientWithResponses) AddWorklistContactWithResponse(ctx context.Context, id ID, body AddWorklistContactJSONRequestBody, reqEditors ...RequestEditorFn) (*AddWorklistContactResponse, error) {
+	rsp, err := c.AddWorklistContact(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddWorklistContactResponse(rsp)
 }
 
 // ParseGetJWKSResponse parses an HTTP response from a GetJWKSWithResponse call
@@ -7797,8 +8935,15 @@ func ParseListAlertsResponse(rsp *http.Response) (*ListAlertsResponse, error) {
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		break // No content-type
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Alerts *[]Finding `json:"alerts,omitempty"`
+			Next   *string    `json:"next,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest Problem
@@ -7813,6 +8958,60 @@ func ParseListAlertsResponse(rsp *http.Response) (*ListAlertsResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseResolveAlertResponse parses an HTTP response from a ResolveAlertWithResponse call
+func ParseResolveAlertResponse(rsp *http.Response) (*ResolveAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResolveAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Finding
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	}
 
@@ -9011,8 +10210,17 @@ func ParseListWorklistsResponse(rsp *http.Response) (*ListWorklistsResponse, err
 	}
 
 	switch {
-	case rsp.StatusCode == 200:
-		break // No content-type
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Candidates *[]Finding `json:"candidates,omitempty"`
+
+			// Next cursor of the next page, empty on the last
+			Next *string `json:"next,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest Problem
@@ -9027,6 +10235,149 @@ func ParseListWorklistsResponse(rsp *http.Response) (*ListWorklistsResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseApplyFromWorklistResponse parses an HTTP response from a ApplyFromWorklistWithResponse call
+func ParseApplyFromWorklistResponse(rsp *http.Response) (*ApplyFromWorklistResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ApplyFromWorklistResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Application
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListWorklistContactsResponse parses an HTTP response from a ListWorklistContactsWithResponse call
+func ParseListWorklistContactsResponse(rsp *http.Response) (*ListWorklistContactsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListWorklistContactsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Contacts *[]Contact `json:"contacts,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAddWorklistContactResponse parses an HTTP response from a AddWorklistContactWithResponse call
+func ParseAddWorklistContactResponse(rsp *http.Response) (*AddWorklistContactResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddWorklistContactResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Contact
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
 
 	}
 
