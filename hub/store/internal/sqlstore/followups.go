@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 
 	"sanmian/hub/store"
 )
@@ -111,21 +112,31 @@ func scanFindingFollowUp(s scanner) (store.ScanFinding, error) {
 	return f, nil
 }
 
-// ProactiveStats implements store.FollowUpStats: the month and the filters are those of the
-// other statistics (statsSQL, over the contact log seen as alias a with created_at).
+// ProactiveStats implements store.FollowUpStats: the months, villages and filters are those of
+// the other statistics (statsSQL), over the contact log with each entry's month in China
+// Standard Time.
 func (r reader) ProactiveStats(ctx context.Context, q store.StatsQuery) ([]store.ProactiveStat, error) {
-	month, where, args, err := statsSQL(q)
+	village, where, args, err := statsSQL(q)
 	if err != nil {
 		return nil, err
 	}
-	sq := `SELECT a.village, a.item, ` + month + ` AS m,
-	COUNT(DISTINCT CASE WHEN a.status <> 'unreachable' THEN a.id_number END),
-	COUNT(DISTINCT CASE WHEN a.status = 'applied' THEN a.id_number END),
-	COUNT(DISTINCT CASE WHEN a.status = 'applied' AND a.enrolled = 1 THEN a.id_number END)
-FROM (SELECT c.village, c.item, c.id_number, c.status, c.at AS created_at,
+	var month strings.Builder
+	month.WriteString("CASE")
+	var margs []any
+	for m := q.From.In(chinaTime); m.Before(q.To); m = m.AddDate(0, 1, 0) {
+		month.WriteString(" WHEN c.at < ? THEN '" + m.Format("2006-01") + "'")
+		margs = append(margs, store.NormTime(m.AddDate(0, 1, 0)))
+	}
+	month.WriteString(" END")
+	args = append(append(margs, store.NormTime(q.From), store.NormTime(q.To)), args...)
+	sq := `SELECT ` + village + `, item, month,
+	COUNT(DISTINCT CASE WHEN status <> 'unreachable' THEN id_number END),
+	COUNT(DISTINCT CASE WHEN status = 'applied' THEN id_number END),
+	COUNT(DISTINCT CASE WHEN status = 'applied' AND enrolled = 1 THEN id_number END)
+FROM (SELECT c.village, c.item, c.id_number, c.status, ` + month.String() + ` AS month,
 	CASE WHEN EXISTS (SELECT 1 FROM applications p WHERE p.applicant_id = c.id_number AND p.item = c.item AND p.status = 'approved')
 		THEN 1 ELSE 0 END AS enrolled
-	FROM worklist_contacts c) a` + where + ` GROUP BY 1, 2, 3`
+	FROM worklist_contacts c WHERE c.at >= ? AND c.at < ?) a` + where + ` GROUP BY 1, 2, 3`
 	return collect(ctx, r, sq, args, func(s scanner) (store.ProactiveStat, error) {
 		var x store.ProactiveStat
 		err := s.Scan(&x.Village, &x.Item, &x.Month, &x.Contacted, &x.Applied, &x.Enrolled)
