@@ -15,3 +15,38 @@ result := {
 	"eligible": sort([code | some code, v in verdicts; v == true]),
 	"undetermined": sort([code | some code, v in verdicts; v == null]),
 }
+
+# decidable(code, r) holds when the decision for item code on the evidence the district scan
+# rebuilds from a synced row r of scan_residents (hub/scan) has nothing uncertain and no
+# generic failure: the province's record is synced (every item needs province.person), the
+# city's too when the item needs city.insurance, neither platform records a death (a death the
+# province records fails every item but the funeral subsidy, one only the village roll records
+# conflicts with the province), and no field the item needs is blank. The scan compiles, per
+# item without per_resident reason in data.sanmian.criteria, decidable with every
+# criteria.clears.<item> criterion on the row into one SQL filter: the item's eligibility,
+# stated once in the criteria.
+decidable(code, r) if {
+	r.province_synced == true
+	r.deceased == false
+	city_synced(code, r)
+	filled(code, "birth_date", r.birth_date)
+	filled(code, "sex", r.sex)
+	filled(code, "hukou_type", r.hukou_type)
+	filled(code, "village", r.village)
+	filled(code, "id_number", r.id_number)
+	filled(code, "marital", r.spouse_id) # the scan's evidence is married when a spouse is on record
+}
+
+city_synced(code, _) if not catalogue.items[code].needs["city.insurance"]
+
+city_synced(code, r) if {
+	catalogue.items[code].needs["city.insurance"]
+	r.city_synced == true
+}
+
+filled(code, field, _) if not eligibility.static_of(code).blank[field]
+
+filled(code, field, v) if {
+	eligibility.static_of(code).blank[field]
+	v != ""
+}
