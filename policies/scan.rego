@@ -29,12 +29,12 @@ decidable(code, r) if {
 	r.province_synced == true
 	r.deceased == false
 	city_synced(code, r)
-	filled(code, "birth_date", r.birth_date)
-	filled(code, "sex", r.sex)
-	filled(code, "hukou_type", r.hukou_type)
-	filled(code, "village", r.village)
-	filled(code, "id_number", r.id_number)
-	filled(code, "marital", r.spouse_id) # the scan's evidence is married when a spouse is on record
+	filled(code, "birth_date", r)
+	filled(code, "sex", r)
+	filled(code, "hukou_type", r)
+	filled(code, "village", r)
+	filled(code, "id_number", r)
+	filled(code, "marital", r)
 }
 
 city_synced(code, _) if not catalogue.items[code].needs["city.insurance"]
@@ -44,9 +44,11 @@ city_synced(code, r) if {
 	r.city_synced == true
 }
 
+# filled: the field, when the item needs it filled, is not blank in the row (the scan's
+# evidence is married when a spouse is on record).
 filled(code, field, _) if not eligibility.static_of(code).blank[field]
 
-filled(code, field, v) if {
+filled(code, field, r) if {
 	eligibility.static_of(code).blank[field]
-	v != ""
+	r[object.get({"marital": "spouse_id"}, field, field)] != ""
 }

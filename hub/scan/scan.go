@@ -1,11 +1,14 @@
 // Package scan runs the district scans over the synced scan data: proactive worklists (for
 // every proactive item, the residents the policy finds eligible who are not enrolled, per
 // village) and supervision alerts (residents on an item's roll the policy no longer finds
-// eligible). Each proactive item's rule is compiled by OPA partial evaluation into a SQL filter
-// the store runs (policies/scan_sql.rego); an item without a compiled form is evaluated per
-// resident with the same eligibility rules (one scan evaluation per resident for all such
-// items) on evidence rebuilt from the synced rows. Verify compares every item with
-// per-resident decisions on the same facts.
+// eligible). An item whose criteria rest on the applicant alone is compiled by OPA partial
+// evaluation from those criteria themselves (policies/criteria.rego, the same functions the
+// live decision calls) into one SQL filter the store runs, for the worklist (eligible and not
+// on the roll) and for supervision (on the roll and not eligible: only those enrolments are
+// decided, for their reasons); an item whose criteria read the household or the children is
+// evaluated per resident with the same eligibility rules (one scan evaluation per resident for
+// all such items) on evidence rebuilt from the synced rows, and the report says why. Verify
+// compares every item, worklist and alerts, with per-resident decisions on the same facts.
 package scan
 
 import (
@@ -104,42 +107,58 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 			fmt.Fprintf(o.Progress, format+"\n", a...)
 		}
 	}
-	d, err := load(ctx, r.Store, o.Division)
-	if err != nil {
-		return nil, err
-	}
-	progress("loaded %d residents, %d child links (%s)", len(d.rows), d.links, time.Since(start).Round(time.Millisecond))
-	rep := &Report{At: policy.DecisionDate(o.At), Residents: len(d.rows)}
+	rep := &Report{At: policy.DecisionDate(o.At)}
 
-	// Proactive worklists: compiled items by the store, the others in one bulk pass.
-	eligible := map[string]map[string]bool{} // item → ID → eligible (before the enrolment check)
+	// Proactive worklists: the items with criteria over the applicant's facts compiled to
+	// SQL and run by the store (eligible and not on the roll), the others in one bulk pass.
+	compiled := map[string]string{} // item → SQL filter of eligibility (enrolment aside)
+	worklists := map[string][]Entry{}
+	suspects := map[string][]string{} // item → enrolled residents the filter does not hold for
 	var goItems []string
 	why := map[string]string{}
+	perResident := r.Engine.PerResident()
 	for _, it := range items {
-		if o.Dialect == "" {
-			why[it.Code], goItems = "go: no SQL dialect", append(goItems, it.Code)
-			continue
-		}
-		where, err := r.Engine.CompileSQL(ctx, "data.sanmian.scansql.candidate."+it.Code, []string{"input.scan_residents"}, o.Dialect, o.At)
-		if err == nil && !r.stated(it.Code) {
-			err = errors.New("no compiled criteria in data.sanmian.scansql")
-		}
+		where, err := r.compile(ctx, it.Code, o, perResident)
 		if err != nil {
 			why[it.Code], goItems = "go: "+shortWhy(err), append(goItems, it.Code)
 			continue
 		}
 		t := time.Now()
-		ids, _, err := r.Store.FilterScanResidents(ctx, o.Division, where)
+		ids, villages, err := r.Store.FilterScanEnrolment(ctx, o.Division, it.Code, where, false)
 		if err != nil {
 			return nil, err
 		}
-		set := make(map[string]bool, len(ids))
-		for _, id := range ids {
-			set[id] = true
+		wl := make([]Entry, len(ids))
+		for k, id := range ids {
+			wl[k] = Entry{ID: ident.MaskIDNumber(id), Village: villages[k], Item: it.Code, full: id}
 		}
-		eligible[it.Code], why[it.Code] = set, "sql"
-		progress("%s: sql, %d eligible (%s)", it.Code, len(ids), time.Since(t).Round(time.Millisecond))
+		ids, _, err = r.Store.FilterScanEnrolment(ctx, o.Division, it.Code, where, true)
+		if err != nil {
+			return nil, err
+		}
+		compiled[it.Code], worklists[it.Code], suspects[it.Code], why[it.Code] = where, wl, ids, "sql"
+		progress("%s: sql, %d candidates, %d enrolments to check (%s)", it.Code, len(wl), len(ids), time.Since(t).Round(time.Millisecond))
 	}
+
+	// The synced rows in memory: for the items evaluated per resident, for the decisions on
+	// the enrolments the compiled filters single out (their reasons), and for reasons and
+	// verification.
+	needRows := len(goItems) > 0 || o.Reasons || o.Verify
+	for _, ids := range suspects {
+		needRows = needRows || len(ids) > 0
+	}
+	var d *data
+	if needRows {
+		if d, err = load(ctx, r.Store, o.Division); err != nil {
+			return nil, err
+		}
+		rep.Residents = len(d.rows)
+		progress("loaded %d residents, %d child links (%s)", len(d.rows), d.links, time.Since(start).Round(time.Millisecond))
+	} else if rep.Residents, err = r.Store.CountScanResidents(ctx, o.Division); err != nil {
+		return nil, err
+	}
+
+	eligible := map[string]map[string]bool{} // go item → ID → eligible (before the enrolment check)
 	if len(goItems) > 0 {
 		t := time.Now()
 		for _, c := range goItems {
@@ -166,10 +185,14 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	for _, it := range items {
 		res := ItemResult{Item: it.Code, Evaluated: why[it.Code]}
-		for i := range d.rows {
-			row := &d.rows[i]
-			if eligible[it.Code][row.IDNumber] && !slices.Contains(row.enrolled, it.Code) {
-				res.Worklist = append(res.Worklist, Entry{ID: ident.MaskIDNumber(row.IDNumber), Village: row.Village, Item: it.Code, full: row.IDNumber})
+		if _, ok := compiled[it.Code]; ok {
+			res.Worklist = worklists[it.Code]
+		} else {
+			for i := range d.rows {
+				row := &d.rows[i]
+				if eligible[it.Code][row.IDNumber] && !slices.Contains(row.enrolled, it.Code) {
+					res.Worklist = append(res.Worklist, Entry{ID: ident.MaskIDNumber(row.IDNumber), Village: row.Village, Item: it.Code, full: row.IDNumber})
+				}
 			}
 		}
 		res.Candidates = len(res.Worklist)
@@ -181,47 +204,39 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		rep.Items = append(rep.Items, res)
 	}
 
-	// Supervision: every enrolment of an item in scope, decided as if the resident applied
-	// afresh (without the enrolment itself, which the rules refuse as already_enrolled).
-	idx := map[string]int{}
-	for k, it := range rep.Items {
-		idx[it.Item] = k
-	}
-	for i := range d.rows {
-		row := &d.rows[i]
-		for _, code := range row.enrolled {
-			k, ok := idx[code]
-			if !ok {
-				continue
+	// Supervision: every enrolment of an item in scope (of a compiled item, those its filter
+	// does not hold for), decided as if the resident applied afresh (without the enrolment
+	// itself, which the rules refuse as already_enrolled).
+	decided := 0
+	for k := range rep.Items {
+		code := rep.Items[k].Item
+		var rows []int
+		if _, ok := compiled[code]; ok {
+			for _, id := range suspects[code] {
+				if i, ok := d.index[id]; ok {
+					rows = append(rows, i)
+				}
 			}
-			ev := d.bundle(i)
-			ev.Applicant.Rolls.Enrolled = slices.DeleteFunc(slices.Clone(ev.Applicant.Rolls.Enrolled), func(s string) bool { return s == code })
-			dec, err := r.Engine.Decide(ctx, code, ev, o.At)
+		} else if d != nil {
+			for i := range d.rows {
+				if slices.Contains(d.rows[i].enrolled, code) {
+					rows = append(rows, i)
+				}
+			}
+		}
+		for _, i := range rows {
+			a, err := r.alert(ctx, d, i, code, o.At)
 			if err != nil {
 				return nil, err
 			}
-			if dec.Eligible == nil || *dec.Eligible {
-				continue
-			}
-			a := Entry{ID: ident.MaskIDNumber(row.IDNumber), Village: row.Village, Item: code, full: row.IDNumber}
-			for _, re := range dec.Reasons {
-				if strings.HasSuffix(re.Code, "already_enrolled") {
-					continue // the enrolment itself (an insurance item's own record), not a lost eligibility
-				}
-				a.Reasons = append(a.Reasons, re.Code)
-				a.Rule = re.Rule
-				f, src := evidenceOf(re.Code, row)
-				a.Evidence, a.Sources = append(a.Evidence, f), append(a.Sources, src)
-			}
-			if len(a.Reasons) > 0 {
-				rep.Items[k].AlertList = append(rep.Items[k].AlertList, a)
+			if a != nil {
+				rep.Items[k].AlertList = append(rep.Items[k].AlertList, *a)
 			}
 		}
-	}
-	for k := range rep.Items {
+		decided += len(rows)
 		rep.Items[k].Alerts = len(rep.Items[k].AlertList)
 	}
-	progress("supervision: %d enrolments decided", d.enrolments)
+	progress("supervision: %d enrolments decided", decided)
 
 	if o.Verify {
 		if err := r.verify(ctx, o, d, rep, progress); err != nil {
@@ -233,15 +248,56 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
-// stated reports whether the compiled scan package states criteria for code (an item it does
-// not state would compile to "never" and silently empty the worklist).
-func (r *Runner) stated(code string) bool {
-	for _, c := range r.Engine.RuleNames("sanmian.scansql", "candidate") {
-		if c == code {
-			return true
-		}
+// compile returns the SQL filter of item code's eligibility on a row of scan_residents, the
+// enrolment aside: the generic conditions of a decision on the row's evidence
+// (data.sanmian.scan.decidable) and every criterion the criteria package states for the item,
+// compiled by OPA partial evaluation. It fails, saying why, for an item the criteria package
+// evaluates per resident or states no criteria for.
+func (r *Runner) compile(ctx context.Context, code string, o Options, perResident map[string]string) (string, error) {
+	if o.Dialect == "" {
+		return "", errors.New("no SQL dialect")
 	}
-	return false
+	if why, ok := perResident[code]; ok {
+		return "", errors.New(why)
+	}
+	crit := r.Engine.Criteria(code)
+	if len(crit) == 0 {
+		return "", fmt.Errorf("no criteria stated over the applicant's facts in data.%s", policy.CriteriaPackage)
+	}
+	q := fmt.Sprintf("data.sanmian.scan.decidable(%q, input.scan_residents)", code)
+	for _, c := range crit {
+		q += fmt.Sprintf("; data.%s.clears.%s.%s(input.scan_residents)", policy.CriteriaPackage, code, c)
+	}
+	return r.Engine.CompileSQL(ctx, q, []string{"input.scan_residents"}, o.Dialect, o.At)
+}
+
+// alert decides resident i's enrolment in code as if they applied afresh and returns the
+// alert when the decision is a definite refusal, nil otherwise.
+func (r *Runner) alert(ctx context.Context, d *data, i int, code string, at time.Time) (*Entry, error) {
+	row := &d.rows[i]
+	ev := d.bundle(i)
+	ev.Applicant.Rolls.Enrolled = slices.DeleteFunc(slices.Clone(ev.Applicant.Rolls.Enrolled), func(s string) bool { return s == code })
+	dec, err := r.Engine.Decide(ctx, code, ev, at)
+	if err != nil {
+		return nil, err
+	}
+	if dec.Eligible == nil || *dec.Eligible {
+		return nil, nil
+	}
+	a := Entry{ID: ident.MaskIDNumber(row.IDNumber), Village: row.Village, Item: code, full: row.IDNumber}
+	for _, re := range dec.Reasons {
+		if strings.HasSuffix(re.Code, "already_enrolled") {
+			continue // the enrolment itself (an insurance item's own record), not a lost eligibility
+		}
+		a.Reasons = append(a.Reasons, re.Code)
+		a.Rule = re.Rule
+		f, src := evidenceOf(re.Code, row)
+		a.Evidence, a.Sources = append(a.Evidence, f), append(a.Sources, src)
+	}
+	if len(a.Reasons) == 0 {
+		return nil, nil
+	}
+	return &a, nil
 }
 
 func (r *Runner) items(code string) ([]policy.Item, error) {
@@ -309,6 +365,24 @@ func (r *Runner) verify(ctx context.Context, o Options, d *data, rep *Report, pr
 					Scan: yesNo(got[row.IDNumber]), Decision: verdict(dec.Eligible)})
 			}
 		}
+		alerted := map[string]bool{}
+		for _, e := range res.AlertList {
+			alerted[e.full] = true
+		}
+		for i := range d.rows {
+			row := &d.rows[i]
+			if !slices.Contains(row.enrolled, res.Item) {
+				continue
+			}
+			a, err := r.alert(ctx, d, i, res.Item, o.At)
+			if err != nil {
+				return err
+			}
+			if (a != nil) != alerted[row.IDNumber] {
+				rep.Differences = append(rep.Differences, Difference{Item: res.Item + " (supervision)", ID: ident.MaskIDNumber(row.IDNumber),
+					Scan: alertOrNot(alerted[row.IDNumber]), Decision: alertOrNot(a != nil)})
+			}
+		}
 		progress("verify %s: %d residents decided", res.Item, len(d.rows))
 	}
 	progress("verify: %d differences (%s)", len(rep.Differences), time.Since(t).Round(time.Millisecond))
@@ -324,6 +398,13 @@ func yesNo(b bool) string {
 		return "candidate"
 	}
 	return "not a candidate"
+}
+
+func alertOrNot(b bool) string {
+	if b {
+		return "alert"
+	}
+	return "no alert"
 }
 
 func verdict(e *bool) string {

@@ -143,4 +143,11 @@ type ScanBulkReader interface {
 	// view's columns in the store's dialect (as compiled from a policy), ordered by ID number.
 	// where is trusted code, never user input.
 	FilterScanResidents(ctx context.Context, division, where string) (ids, villages []string, err error)
+	// FilterScanEnrolment is FilterScanResidents for one item's roll: with enrolled false,
+	// the rows that satisfy where and are not on item's roll (a worklist); with enrolled
+	// true, the rows on item's roll that do NOT satisfy where (a supervision check). A
+	// division of a town or finer reads that town's data only (on PostgreSQL its partition).
+	FilterScanEnrolment(ctx context.Context, division, item, where string, enrolled bool) (ids, villages []string, err error)
+	// CountScanResidents counts the scan_residents rows in division.
+	CountScanResidents(ctx context.Context, division string) (int, error)
 }
