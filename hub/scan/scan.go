@@ -109,46 +109,74 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep := &Report{At: policy.DecisionDate(o.At)}
 
-	// Proactive worklists: the items with criteria over the applicant's facts compiled to
-	// SQL and run by the store (eligible and not on the roll), the others in one bulk pass.
-	compiled := map[string]string{} // item → SQL filter of eligibility (enrolment aside)
-	worklists := map[string][]Entry{}
-	suspects := map[string][]string{} // item → enrolled residents the filter does not hold for
+	// Proactive worklists and supervision: the items with criteria over the applicant's facts
+	// compiled to SQL and run by the store in one pass, the others in one bulk pass below.
 	var goItems []string
 	why := map[string]string{}
-	perResident := r.Engine.PerResident()
+	cp, err := r.compileAll(ctx, items, o, why)
+	if err != nil {
+		return nil, err
+	}
 	for _, it := range items {
-		where, err := r.compile(ctx, it.Code, o, perResident)
-		if err != nil {
-			why[it.Code], goItems = "go: "+shortWhy(err), append(goItems, it.Code)
-			continue
+		if why[it.Code] != "sql" {
+			goItems = append(goItems, it.Code)
 		}
+	}
+	worklists := map[string][]Entry{}
+	alerts := map[string][]Entry{}
+	var undecided []row // enrolled residents a compiled filter flags without deciding (uncertain evidence)
+	var undecidedItems [][]string
+	if len(cp.filters) > 0 {
 		t := time.Now()
-		ids, villages, err := r.Store.FilterScanEnrolment(ctx, o.Division, it.Code, where, false)
+		err := r.Store.ScanPass(ctx, o.Division, cp.filters, cp.exprs, func(sr *store.ScanResident, enrolled []string, vals []bool) error {
+			var pending []string
+			for k, f := range cp.filters {
+				c := &cp.items[k]
+				on := slices.Contains(enrolled, f.Item)
+				switch {
+				case !on && vals[c.eligible]:
+					worklists[f.Item] = append(worklists[f.Item], Entry{ID: ident.MaskIDNumber(sr.IDNumber), Village: sr.Village, Item: f.Item, full: sr.IDNumber})
+				case on && !vals[c.keeps]:
+					if a := cp.alert(c, sr, vals); a != nil {
+						alerts[f.Item] = append(alerts[f.Item], *a)
+					} else if !vals[c.decidable] {
+						pending = append(pending, f.Item)
+					}
+				}
+			}
+			if len(pending) > 0 {
+				undecided = append(undecided, row{ScanResident: *sr, enrolled: slices.Clone(enrolled)})
+				undecidedItems = append(undecidedItems, pending)
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		wl := make([]Entry, len(ids))
-		for k, id := range ids {
-			wl[k] = Entry{ID: ident.MaskIDNumber(id), Village: villages[k], Item: it.Code, full: id}
+		progress("%d items compiled to SQL, one pass: %d enrolments on uncertain evidence to decide (%s)", len(cp.filters), len(undecided), time.Since(t).Round(time.Millisecond))
+	}
+	// The enrolments a compiled filter flags on uncertain evidence are decided one by one
+	// (the criteria of a compiled item read neither household nor children).
+	if len(undecided) > 0 {
+		ud := &data{rows: undecided, index: map[string]int{}, households: map[string][]int{}, children: map[string][]store.ChildLink{}}
+		for i := range ud.rows {
+			ud.index[ud.rows[i].IDNumber] = i
+			for _, code := range undecidedItems[i] {
+				a, err := r.alert(ctx, ud, i, code, o.At)
+				if err != nil {
+					return nil, err
+				}
+				if a != nil {
+					alerts[code] = append(alerts[code], *a)
+				}
+			}
 		}
-		ids, _, err = r.Store.FilterScanEnrolment(ctx, o.Division, it.Code, where, true)
-		if err != nil {
-			return nil, err
-		}
-		compiled[it.Code], worklists[it.Code], suspects[it.Code], why[it.Code] = where, wl, ids, "sql"
-		progress("%s: sql, %d candidates, %d enrolments to check (%s)", it.Code, len(wl), len(ids), time.Since(t).Round(time.Millisecond))
 	}
 
-	// The synced rows in memory: for the items evaluated per resident, for the decisions on
-	// the enrolments the compiled filters single out (their reasons), and for reasons and
+	// The synced rows in memory: for the items evaluated per resident, and for reasons and
 	// verification.
-	needRows := len(goItems) > 0 || o.Reasons || o.Verify
-	for _, ids := range suspects {
-		needRows = needRows || len(ids) > 0
-	}
 	var d *data
-	if needRows {
+	if len(goItems) > 0 || o.Reasons || o.Verify {
 		if d, err = load(ctx, r.Store, o.Division); err != nil {
 			return nil, err
 		}
@@ -185,7 +213,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	for _, it := range items {
 		res := ItemResult{Item: it.Code, Evaluated: why[it.Code]}
-		if _, ok := compiled[it.Code]; ok {
+		if why[it.Code] == "sql" {
 			res.Worklist = worklists[it.Code]
 		} else {
 			for i := range d.rows {
@@ -204,39 +232,33 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		rep.Items = append(rep.Items, res)
 	}
 
-	// Supervision: every enrolment of an item in scope (of a compiled item, those its filter
-	// does not hold for), decided as if the resident applied afresh (without the enrolment
-	// itself, which the rules refuse as already_enrolled).
+	// Supervision of the items evaluated per resident: every enrolment, decided as if the
+	// resident applied afresh (without the enrolment itself, which the rules refuse as
+	// already_enrolled). The compiled items' alerts come from the pass above.
 	decided := 0
 	for k := range rep.Items {
 		code := rep.Items[k].Item
-		var rows []int
-		if _, ok := compiled[code]; ok {
-			for _, id := range suspects[code] {
-				if i, ok := d.index[id]; ok {
-					rows = append(rows, i)
-				}
-			}
-		} else if d != nil {
+		if why[code] == "sql" {
+			rep.Items[k].AlertList = alerts[code]
+		} else {
 			for i := range d.rows {
-				if slices.Contains(d.rows[i].enrolled, code) {
-					rows = append(rows, i)
+				if !slices.Contains(d.rows[i].enrolled, code) {
+					continue
+				}
+				decided++
+				a, err := r.alert(ctx, d, i, code, o.At)
+				if err != nil {
+					return nil, err
+				}
+				if a != nil {
+					rep.Items[k].AlertList = append(rep.Items[k].AlertList, *a)
 				}
 			}
 		}
-		for _, i := range rows {
-			a, err := r.alert(ctx, d, i, code, o.At)
-			if err != nil {
-				return nil, err
-			}
-			if a != nil {
-				rep.Items[k].AlertList = append(rep.Items[k].AlertList, *a)
-			}
-		}
-		decided += len(rows)
+		sort.Slice(rep.Items[k].AlertList, func(i, j int) bool { return rep.Items[k].AlertList[i].full < rep.Items[k].AlertList[j].full })
 		rep.Items[k].Alerts = len(rep.Items[k].AlertList)
 	}
-	progress("supervision: %d enrolments decided", decided)
+	progress("supervision: %d enrolments of per-resident items decided", decided)
 
 	if o.Verify {
 		if err := r.verify(ctx, o, d, rep, progress); err != nil {
@@ -248,27 +270,129 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
-// compile returns the SQL filter of item code's eligibility on a row of scan_residents, the
-// enrolment aside: the generic conditions of a decision on the row's evidence
-// (data.sanmian.scan.decidable) and every criterion the criteria package states for the item,
-// compiled by OPA partial evaluation. It fails, saying why, for an item the criteria package
-// evaluates per resident or states no criteria for.
-func (r *Runner) compile(ctx context.Context, code string, o Options, perResident map[string]string) (string, error) {
-	if o.Dialect == "" {
-		return "", errors.New("no SQL dialect")
+// compiledItem is one compiled item's place in a scan pass: the indexes of its expressions
+// (the generic conditions, eligibility, what keeps an enrolment from a supervision check,
+// and each criterion's clearance).
+type compiledItem struct {
+	code                       string
+	rule                       string
+	decidable, eligible, keeps int
+	criteria                   []string
+	clears                     []int
+}
+
+// compiled is the scan pass of the compiled items.
+type compiled struct {
+	filters []store.ItemFilter
+	items   []compiledItem
+	exprs   []string
+}
+
+// expr returns the index of the SQL expression x in the pass (identical expressions, such as
+// the generic conditions most items share, are evaluated once).
+func (c *compiled) expr(x string) int {
+	if k := slices.Index(c.exprs, x); k >= 0 {
+		return k
 	}
-	if why, ok := perResident[code]; ok {
-		return "", errors.New(why)
+	c.exprs = append(c.exprs, x)
+	return len(c.exprs) - 1
+}
+
+// compileAll compiles, for every item in items that the criteria package states criteria for
+// and does not evaluate per resident, the SQL of: the generic conditions of a decision on the
+// row's evidence (data.sanmian.scan.decidable), each criterion clears.<item>.<code>, the
+// conjunction of both (eligibility, the roll aside), and the conjunction without the criteria
+// that refuse the item's own record (*already_enrolled), which is what keeps an enrolment from
+// an alert, as Runner.alert drops those reasons. why records "sql" or "go: <why>" per item.
+func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options, why map[string]string) (*compiled, error) {
+	perResident := r.Engine.PerResident()
+	c := &compiled{}
+	for _, it := range items {
+		code := it.Code
+		crit := r.Engine.Criteria(code)
+		switch {
+		case o.Dialect == "":
+			why[code] = "go: no SQL dialect"
+			continue
+		case perResident[code] != "":
+			why[code] = "go: " + perResident[code]
+			continue
+		case len(crit) == 0:
+			why[code] = "go: no criteria stated over the applicant's facts in data." + policy.CriteriaPackage
+			continue
+		}
+		sql := func(q string) (string, error) {
+			return r.Engine.CompileSQL(ctx, q, []string{"input.scan_residents"}, o.Dialect, o.At)
+		}
+		dec := fmt.Sprintf("data.sanmian.scan.decidable(%q, input.scan_residents)", code)
+		all, keep := dec, dec
+		ci := compiledItem{code: code, rule: it.Basis.Cite, criteria: crit}
+		var parts []string
+		for _, cr := range crit {
+			q := fmt.Sprintf("data.%s.clears.%s.%s(input.scan_residents)", policy.CriteriaPackage, code, cr)
+			all += "; " + q
+			if !strings.HasSuffix(cr, "already_enrolled") {
+				keep += "; " + q
+			}
+			parts = append(parts, q)
+		}
+		eligible, err := sql(all)
+		if err == nil {
+			var keeps, d string
+			if keeps, err = sql(keep); err == nil {
+				if d, err = sql(dec); err == nil {
+					ci.eligible, ci.keeps, ci.decidable = c.expr(eligible), c.expr(keeps), c.expr(d)
+					c.filters = append(c.filters, store.ItemFilter{Item: code, Eligible: eligible, Keeps: keeps})
+				}
+			}
+		}
+		for _, q := range parts {
+			if err != nil {
+				break
+			}
+			var x string
+			if x, err = sql(q); err == nil {
+				ci.clears = append(ci.clears, c.expr(x))
+			}
+		}
+		if err != nil {
+			if len(c.filters) > 0 && c.filters[len(c.filters)-1].Item == code {
+				c.filters = c.filters[:len(c.filters)-1]
+			}
+			why[code] = "go: " + shortWhy(err)
+			continue
+		}
+		c.items = append(c.items, ci)
+		why[code] = "sql"
 	}
-	crit := r.Engine.Criteria(code)
-	if len(crit) == 0 {
-		return "", fmt.Errorf("no criteria stated over the applicant's facts in data.%s", policy.CriteriaPackage)
+	return c, nil
+}
+
+// alert is the supervision alert of a compiled item on a row the pass selected for it (on
+// the roll, not kept), when the row's evidence is certain (decidable): the decision would
+// refuse with every criterion the row does not clear, sorted, as the policy orders its
+// reasons. It returns nil for a row on uncertain evidence, which is decided instead, except a
+// death the province records, which refuses every item with that reason alone.
+func (c *compiled) alert(ci *compiledItem, sr *store.ScanResident, vals []bool) *Entry {
+	a := &Entry{ID: ident.MaskIDNumber(sr.IDNumber), Village: sr.Village, Item: ci.code, Rule: ci.rule, full: sr.IDNumber}
+	rw := &row{ScanResident: *sr}
+	switch {
+	case sr.DeceasedSource == "province" || sr.DeceasedSource == "both":
+		a.Reasons = []string{"deceased"}
+	case vals[ci.decidable]:
+		for k, cr := range ci.criteria {
+			if !vals[ci.clears[k]] && !strings.HasSuffix(cr, "already_enrolled") {
+				a.Reasons = append(a.Reasons, cr)
+			}
+		}
+	default:
+		return nil
 	}
-	q := fmt.Sprintf("data.sanmian.scan.decidable(%q, input.scan_residents)", code)
-	for _, c := range crit {
-		q += fmt.Sprintf("; data.%s.clears.%s.%s(input.scan_residents)", policy.CriteriaPackage, code, c)
+	for _, re := range a.Reasons {
+		f, src := evidenceOf(re, rw)
+		a.Evidence, a.Sources = append(a.Evidence, f), append(a.Sources, src)
 	}
-	return r.Engine.CompileSQL(ctx, q, []string{"input.scan_residents"}, o.Dialect, o.At)
+	return a
 }
 
 // alert decides resident i's enrolment in code as if they applied afresh and returns the

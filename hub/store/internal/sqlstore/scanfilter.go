@@ -2,6 +2,10 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
+	"strings"
+
+	"sanmian/hub/store"
 )
 
 // townLen is the length of a town's division code, the partition key of residents on
@@ -17,32 +21,77 @@ func divisionFilter(division string) (string, []any) {
 	return "scan_residents.village LIKE ?", []any{division + "%"}
 }
 
-// FilterScanEnrolment implements store.ScanBulkReader.
-func (r reader) FilterScanEnrolment(ctx context.Context, division, item, where string, enrolled bool) ([]string, []string, error) {
-	cond, args := divisionFilter(division)
-	q := `SELECT scan_residents.id_number, scan_residents.village FROM scan_residents WHERE ` + cond +
-		` AND (` + where + `) AND NOT EXISTS (SELECT 1 FROM resident_enrolments e WHERE e.item = ? AND e.id_number = scan_residents.id_number)`
-	if enrolled {
-		q = `SELECT scan_residents.id_number, scan_residents.village FROM scan_residents JOIN resident_enrolments e
-			ON e.id_number = scan_residents.id_number AND e.item = ? WHERE ` + cond + ` AND NOT (` + where + `)`
-		args = append([]any{item}, args...)
-	} else {
-		args = append(args, item)
+// ScanPass implements store.ScanBulkReader. Each filter contributes
+//
+//	(Eligible AND NOT on the roll) OR (NOT Keeps AND on the roll)
+//
+// to the row selection, the cheap column test first so that the roll is looked up (an index
+// probe) only for the rows the test leaves.
+func (r reader) ScanPass(ctx context.Context, division string, filters []store.ItemFilter, exprs []string, fn func(*store.ScanResident, []string, []bool) error) error {
+	if len(filters) == 0 {
+		return nil
 	}
-	rows, err := r.q.QueryContext(ctx, r.d.SQL(q+` ORDER BY scan_residents.id_number`), args...)
+	cond, args := divisionFilter(division)
+	var sel []string
+	var selArgs []any
+	for _, f := range filters {
+		on := `EXISTS (SELECT 1 FROM resident_enrolments e WHERE e.id_number = scan_residents.id_number AND e.item = ?)`
+		sel = append(sel, `((`+f.Eligible+`) AND NOT `+on+`)`, `(NOT (`+f.Keeps+`) AND `+on+`)`)
+		selArgs = append(selArgs, f.Item, f.Item)
+	}
+	agg := "group_concat(e.item, ',')"
+	if r.d.Name == "postgres" {
+		agg = "string_agg(e.item, ',' ORDER BY e.item)"
+	}
+	cols := scanResidentCols
+	cols = "scan_residents." + strings.ReplaceAll(cols, ", ", ", scan_residents.")
+	cols += `, COALESCE((SELECT ` + agg + ` FROM resident_enrolments e WHERE e.id_number = scan_residents.id_number), '')`
+	for _, x := range exprs {
+		cols += `, (` + x + `)`
+	}
+	q := `SELECT ` + cols + ` FROM scan_residents WHERE ` + cond + ` AND (` + strings.Join(sel, " OR ") + `) ORDER BY scan_residents.id_number`
+	rows, err := r.q.QueryContext(ctx, r.d.SQL(q), append(args, selArgs...)...)
 	if err != nil {
-		return nil, nil, wrap("filter scan enrolment", err)
+		return wrap("scan pass", err)
 	}
 	defer rows.Close()
-	var ids, villages []string
+	var s store.ScanResident
+	var enrolled string
+	vals := make([]bool, len(exprs))
+	dest := make([]any, 0, 40+len(exprs))
 	for rows.Next() {
-		var id, v string
-		if err := rows.Scan(&id, &v); err != nil {
-			return nil, nil, wrap("filter scan enrolment", err)
+		s = store.ScanResident{}
+		p, c := &s.Province, &s.City
+		dest = append(dest[:0],
+			&s.IDNumber, &s.Name, &s.Sex, &s.BirthDate, &s.Town, &s.Village, &s.HouseholdID, &s.Relation, &s.HukouType,
+			&s.Deceased, &s.DeceasedSource, &p.DeathDate, &s.Dibao, &s.Tekun, &s.Veteran, &s.InSchool, &s.CollectiveMember,
+			&s.LandMu, &s.HomesteadM2, &s.HouseGrade, &s.DisabilityCategory, &s.DisabilityGrade, &p.DisabilityNumber,
+			&p.DisabilityCategory, &p.DisabilityGrade, &p.DisabilityValidUntil, &p.DisabilityStatus, &p.OnlyChildHonour,
+			&p.SpouseID, &c.Pension, &c.PensionSince, &c.PensionMonthly, &c.Medical, &c.MedicalYear, &c.Employment,
+			&c.UnemployedSince, &c.EmploymentDifficulty, &s.ProvinceSynced, &s.CitySynced, &enrolled)
+		for k := range vals {
+			dest = append(dest, &vals[k])
 		}
-		ids, villages = append(ids, id), append(villages, v)
+		if err := rows.Scan(dest...); err != nil {
+			return wrap("scan pass", err)
+		}
+		if s.ProvinceSynced {
+			p.IDNumber = s.IDNumber
+			p.Deceased = s.DeceasedSource == "province" || s.DeceasedSource == "both"
+		}
+		if s.CitySynced {
+			c.IDNumber = s.IDNumber
+		}
+		var items []string
+		if enrolled != "" {
+			items = strings.Split(enrolled, ",")
+			slices.Sort(items)
+		}
+		if err := fn(&s, items, vals); err != nil {
+			return err
+		}
 	}
-	return ids, villages, wrap("filter scan enrolment", rows.Err())
+	return wrap("scan pass", rows.Err())
 }
 
 // CountScanResidents implements store.ScanBulkReader.
