@@ -3,13 +3,19 @@
 # description: |
 #   One evaluation per resident returns every proactive item the resident is likely eligible for
 #   (主动服务 / 免申即享) and those that are undetermined. Input: {"now", "evidence"} as for
-#   eligibility, without "item".
+#   eligibility, without "item"; optionally "items", the item codes to evaluate.
 package sanmian.scan
 
 import data.sanmian.catalogue
 import data.sanmian.eligibility
 
-verdicts := {code: eligibility.verdict_of(code) | some code, it in catalogue.items; it.proactive}
+verdicts := {code: eligibility.verdict_of(code) | some code, it in catalogue.items; it.proactive; scanned(code)}
+
+# scanned: every proactive item, or those input.items names when it is present (the district
+# scan evaluates per resident only the items it does not compile to SQL).
+scanned(_) if not input.items
+
+scanned(code) if code in input.items
 
 result := {
 	"eligible": sort([code | some code, v in verdicts; v == true]),

@@ -199,7 +199,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 					return nil, err
 				}
 			}
-			sr, err := r.Engine.Scan(ctx, d.bundle(i), o.At)
+			sr, err := r.Engine.ScanItems(ctx, d.bundle(i), o.At, goItems)
 			if err != nil {
 				return nil, err
 			}
