@@ -134,9 +134,9 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 				c := &cp.items[k]
 				on := slices.Contains(enrolled, f.Item)
 				switch {
-				case !on && vals[c.eligible]:
+				case !on && c.eligible(vals):
 					worklists[f.Item] = append(worklists[f.Item], Entry{ID: ident.MaskIDNumber(sr.IDNumber), Village: sr.Village, Item: f.Item, full: sr.IDNumber})
-				case on && !vals[c.keeps]:
+				case on && !c.keeps(vals):
 					if a := cp.alert(c, sr, vals); a != nil {
 						alerts[f.Item] = append(alerts[f.Item], *a)
 					} else if !vals[c.decidable] {
@@ -271,14 +271,31 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 }
 
 // compiledItem is one compiled item's place in a scan pass: the indexes of its expressions
-// (the generic conditions, eligibility, what keeps an enrolment from a supervision check,
-// and each criterion's clearance).
+// (the generic conditions and each criterion's clearance).
 type compiledItem struct {
-	code                       string
-	rule                       string
-	decidable, eligible, keeps int
-	criteria                   []string
-	clears                     []int
+	code      string
+	rule      string
+	decidable int
+	criteria  []string
+	clears    []int
+}
+
+// eligible and keeps are the item's filters on a selected row, from the values of their
+// parts (the pass selects rows with the whole filters and returns the parts only).
+func (ci *compiledItem) eligible(vals []bool) bool { return ci.holds(vals, true) }
+
+func (ci *compiledItem) keeps(vals []bool) bool { return ci.holds(vals, false) }
+
+func (ci *compiledItem) holds(vals []bool, ownRecord bool) bool {
+	if !vals[ci.decidable] {
+		return false
+	}
+	for k, cr := range ci.criteria {
+		if !vals[ci.clears[k]] && (ownRecord || !strings.HasSuffix(cr, "already_enrolled")) {
+			return false
+		}
+	}
+	return true
 }
 
 // compiled is the scan pass of the compiled items.
@@ -324,24 +341,26 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 		sql := func(q string) (string, error) {
 			return r.Engine.CompileSQL(ctx, q, []string{"input.scan_residents"}, o.Dialect, o.At)
 		}
+		// The item's criteria first, the generic conditions last: the criteria are the
+		// selective part, so the store rejects most rows on their first comparison.
 		dec := fmt.Sprintf("data.sanmian.scan.decidable(%q, input.scan_residents)", code)
-		all, keep := dec, dec
+		var all, keep, parts []string
 		ci := compiledItem{code: code, rule: it.Basis.Cite, criteria: crit}
-		var parts []string
 		for _, cr := range crit {
 			q := fmt.Sprintf("data.%s.clears.%s.%s(input.scan_residents)", policy.CriteriaPackage, code, cr)
-			all += "; " + q
+			all = append(all, q)
 			if !strings.HasSuffix(cr, "already_enrolled") {
-				keep += "; " + q
+				keep = append(keep, q)
 			}
 			parts = append(parts, q)
 		}
-		eligible, err := sql(all)
+		all, keep = append(all, dec), append(keep, dec)
+		eligible, err := sql(strings.Join(all, "; "))
 		if err == nil {
 			var keeps, d string
-			if keeps, err = sql(keep); err == nil {
+			if keeps, err = sql(strings.Join(keep, "; ")); err == nil {
 				if d, err = sql(dec); err == nil {
-					ci.eligible, ci.keeps, ci.decidable = c.expr(eligible), c.expr(keeps), c.expr(d)
+					ci.decidable = c.expr(d)
 					c.filters = append(c.filters, store.ItemFilter{Item: code, Eligible: eligible, Keeps: keeps})
 				}
 			}
