@@ -32,24 +32,35 @@ func (r reader) ScanPass(ctx context.Context, division string, filters []store.I
 		return nil
 	}
 	cond, args := divisionFilter(division)
+	// SQLite probes the roll per item (a primary-key lookup, only for the rows the cheap test
+	// leaves); PostgreSQL reads each row's roll once (a lateral aggregate: it plans a
+	// correlated EXISTS per item as a subplan run for every row).
+	pg := r.d.Name == "postgres"
+	from := `scan_residents`
+	rolls := `COALESCE((SELECT group_concat(e.item, ',') FROM resident_enrolments e WHERE e.id_number = scan_residents.id_number), '')`
+	if pg {
+		from += ` LEFT JOIN LATERAL (SELECT ',' || string_agg(e.item, ',' ORDER BY e.item) || ',' AS items
+			FROM resident_enrolments e WHERE e.id_number = scan_residents.id_number) er ON TRUE`
+		rolls = `COALESCE(trim(BOTH ',' FROM er.items), '')`
+	}
 	var sel []string
 	var selArgs []any
 	for _, f := range filters {
 		on := `EXISTS (SELECT 1 FROM resident_enrolments e WHERE e.id_number = scan_residents.id_number AND e.item = ?)`
+		item := any(f.Item)
+		if pg {
+			on, item = `COALESCE(strpos(er.items, ?), 0) > 0`, ","+f.Item+","
+		}
 		sel = append(sel, `((`+f.Eligible+`) AND NOT `+on+`)`, `(NOT (`+f.Keeps+`) AND `+on+`)`)
-		selArgs = append(selArgs, f.Item, f.Item)
-	}
-	agg := "group_concat(e.item, ',')"
-	if r.d.Name == "postgres" {
-		agg = "string_agg(e.item, ',' ORDER BY e.item)"
+		selArgs = append(selArgs, item, item)
 	}
 	cols := scanResidentCols
 	cols = "scan_residents." + strings.ReplaceAll(cols, ", ", ", scan_residents.")
-	cols += `, COALESCE((SELECT ` + agg + ` FROM resident_enrolments e WHERE e.id_number = scan_residents.id_number), '')`
+	cols += `, ` + rolls
 	for _, x := range exprs {
 		cols += `, (` + x + `)`
 	}
-	q := `SELECT ` + cols + ` FROM scan_residents WHERE ` + cond + ` AND (` + strings.Join(sel, " OR ") + `) ORDER BY scan_residents.id_number`
+	q := `SELECT ` + cols + ` FROM ` + from + ` WHERE ` + cond + ` AND (` + strings.Join(sel, " OR ") + `) ORDER BY scan_residents.id_number`
 	rows, err := r.q.QueryContext(ctx, r.d.SQL(q), append(args, selArgs...)...)
 	if err != nil {
 		return wrap("scan pass", err)
