@@ -187,6 +187,27 @@ func TestScanVerifyGeneratedDistrict(t *testing.T) {
 			if total == 0 || alerts == 0 {
 				t.Fatalf("%d candidates and %d alerts on a generated district", total, alerts)
 			}
+			// A town's scan (on PostgreSQL its partition) agrees with the decisions too and
+			// finds the town's share of the district's worklists.
+			town := rep.Items[0].Worklist[0].Village[:9]
+			trep, err := r.Run(t.Context(), scan.Options{At: day("2026-12-06"), Dialect: be.dialect, Verify: true, Division: town})
+			if err != nil {
+				t.Fatalf("town %s: %v (%d differences)", town, err, len(trep.Differences))
+			}
+			for k, it := range trep.Items {
+				want := 0
+				for _, e := range rep.Items[k].Worklist {
+					if strings.HasPrefix(e.Village, town) {
+						want++
+					}
+				}
+				if it.Candidates != want {
+					t.Errorf("town %s %s: %d candidates, the district scan has %d there", town, it.Item, it.Candidates, want)
+				}
+			}
+			if trep.Residents == 0 || trep.Residents >= rep.Residents {
+				t.Errorf("town %s: %d residents of %d", town, trep.Residents, rep.Residents)
+			}
 		})
 	}
 }
