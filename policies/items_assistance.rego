@@ -5,8 +5,8 @@
 package sanmian.eligibility
 
 import data.sanmian.catalogue
+import data.sanmian.criteria
 import data.sanmian.lib
-import input.evidence.applicant.insurance
 import input.evidence.applicant.rolls
 
 poor := {"code": "not_dibao_or_tekun", "fields": ["applicant.rolls.dibao", "applicant.rolls.tekun"]}
@@ -51,22 +51,22 @@ unable_to_work if best_grade <= catalogue.items.extreme_poverty_support.params.m
 pass.temporary_assistance contains "means_test_at_review"
 
 # 医疗救助: on the 低保 or 特困 roll and insured in resident medical insurance.
-fail.medical_assistance contains poor if not on_assistance
+fail.medical_assistance contains poor if not criteria.clears.medical_assistance.not_dibao_or_tekun(facts)
 
 fail.medical_assistance contains {"code": "no_medical_insurance", "fields": ["applicant.insurance.medical"]} if {
-	insurance.medical != "enrolled"
+	not criteria.clears.medical_assistance.no_medical_insurance(facts)
 }
 
 # 困难家庭学生资助: in school and on the 低保 or 特困 roll.
 fail.student_aid contains {"code": "not_in_school", "fields": ["applicant.rolls.in_school"]} if {
-	object.get(rolls, "in_school", "") == ""
+	not criteria.clears.student_aid.not_in_school(facts)
 }
 
-fail.student_aid contains poor if not on_assistance
+fail.student_aid contains poor if not criteria.clears.student_aid.not_dibao_or_tekun(facts)
 
 amount.student_aid := {"level": rolls.in_school, "annual_yuan": catalogue.items.student_aid.params.annual_yuan_by_level[rolls.in_school]}
 
 # 困难群众冬季取暖补贴: on the 低保 or 特困 roll.
-fail.winter_heating_subsidy contains poor if not on_assistance
+fail.winter_heating_subsidy contains poor if not criteria.clears.winter_heating_subsidy.not_dibao_or_tekun(facts)
 
 amount.winter_heating_subsidy := {"annual_yuan": catalogue.items.winter_heating_subsidy.params.annual_yuan}

@@ -5,9 +5,9 @@
 package sanmian.eligibility
 
 import data.sanmian.catalogue
+import data.sanmian.criteria
 import data.sanmian.lib
 import input.evidence.applicant
-import input.evidence.applicant.rolls
 
 disability_licences := lib.valid_licences_of(applicant, "disability", input.now)
 
@@ -17,23 +17,23 @@ best_grade := min([lib.grade(l) | some l in disability_licences]) if count(disab
 no_certificate := {"code": "no_valid_disability_certificate", "fields": ["applicant.licences.disability"]}
 
 # 困难残疾人生活补贴: certified disability in a 低保 household.
-fail.hardship_disability_subsidy contains no_certificate if count(disability_licences) == 0
+fail.hardship_disability_subsidy contains no_certificate if not criteria.clears.hardship_disability_subsidy.no_valid_disability_certificate(facts)
 
 fail.hardship_disability_subsidy contains {"code": "not_dibao_household", "fields": ["applicant.rolls.dibao"]} if {
-	not rolls.dibao
+	not criteria.clears.hardship_disability_subsidy.not_dibao_household(facts)
 }
 
 amount.hardship_disability_subsidy := {"monthly_yuan": catalogue.items.hardship_disability_subsidy.params.monthly_yuan}
 
 # 重度残疾人护理补贴: certified disability of grade 1 or 2, not in 特困供养.
-fail.severe_disability_care_subsidy contains no_certificate if count(disability_licences) == 0
+fail.severe_disability_care_subsidy contains no_certificate if not criteria.clears.severe_disability_care_subsidy.no_valid_disability_certificate(facts)
 
 fail.severe_disability_care_subsidy contains {"code": "disability_grade_too_low", "fields": ["applicant.licences.disability"]} if {
-	best_grade > catalogue.items.severe_disability_care_subsidy.params.max_grade
+	not criteria.clears.severe_disability_care_subsidy.disability_grade_too_low(facts)
 }
 
 fail.severe_disability_care_subsidy contains {"code": "in_tekun", "fields": ["applicant.rolls.tekun"]} if {
-	rolls.tekun == true
+	not criteria.clears.severe_disability_care_subsidy.in_tekun(facts)
 }
 
 amount.severe_disability_care_subsidy := {
@@ -43,33 +43,16 @@ amount.severe_disability_care_subsidy := {
 
 # 残疾人证换领: a disability certificate that is expired or expires within the renewal window.
 fail.disability_certificate_renewal contains {"code": "no_disability_certificate", "fields": ["applicant.licences.disability"]} if {
-	count(lib.licences_of(applicant, "disability")) == 0
+	not criteria.clears.disability_certificate_renewal.no_disability_certificate(facts)
 }
 
 fail.disability_certificate_renewal contains {"code": "certificate_not_due", "fields": ["applicant.licences.disability"]} if {
-	count(lib.licences_of(applicant, "disability")) > 0
-	not renewal_due
-}
-
-renewal_due if {
-	some l in lib.licences_of(applicant, "disability")
-	l.status == "expired"
-}
-
-renewal_due if {
-	some l in lib.licences_of(applicant, "disability")
-	l.status == "valid"
-	u := object.get(l, "valid_until", "")
-	u != ""
-	lib.days_between(input.now, u) <= catalogue.config.disability_renewal_window_days
+	not criteria.clears.disability_certificate_renewal.certificate_not_due(facts)
 }
 
 # 残疾人辅助器具适配: certified disability of a category devices serve.
-fail.assistive_device_fitting contains no_certificate if count(disability_licences) == 0
+fail.assistive_device_fitting contains no_certificate if not criteria.clears.assistive_device_fitting.no_valid_disability_certificate(facts)
 
 fail.assistive_device_fitting contains {"code": "category_not_covered", "fields": ["applicant.licences.disability"]} if {
-	count(disability_licences) > 0
-	every l in disability_licences {
-		not object.get(object.get(l, "attrs", {}), "category", "") in catalogue.items.assistive_device_fitting.params.categories
-	}
+	not criteria.clears.assistive_device_fitting.category_not_covered(facts)
 }

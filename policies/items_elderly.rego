@@ -3,10 +3,11 @@
 package sanmian.eligibility
 
 import data.sanmian.catalogue
+import data.sanmian.criteria
 
 # 高龄老人补贴: 80 or older on the decision date (eligible ON the 80th birthday); tiered amount.
 fail.elderly_allowance contains {"code": "age_below_min", "fields": ["applicant.birth_date"]} if {
-	age < catalogue.items.elderly_allowance.params.min_age
+	not criteria.clears.elderly_allowance.age_below_min(facts)
 }
 
 pass.elderly_allowance contains elderly_tier.reason
@@ -22,5 +23,5 @@ elderly_tier := t if {
 
 # 老年人优待证: 60 or older.
 fail.senior_card contains {"code": "age_below_min", "fields": ["applicant.birth_date"]} if {
-	age < catalogue.items.senior_card.params.min_age
+	not criteria.clears.senior_card.age_below_min(facts)
 }

@@ -5,21 +5,21 @@
 package sanmian.eligibility
 
 import data.sanmian.catalogue
+import data.sanmian.criteria
 import data.sanmian.lib
 import input.evidence.applicant
-import input.evidence.applicant.insurance
 import input.evidence.applicant.rolls
 
 # 义务兵家庭优待金
 fail.conscript_family_allowance contains {"code": "not_conscript_family", "fields": ["applicant.rolls.veteran"]} if {
-	object.get(rolls, "veteran", "") != "conscript_family"
+	not criteria.clears.conscript_family_allowance.not_conscript_family(facts)
 }
 
 amount.conscript_family_allowance := {"annual_yuan": catalogue.items.conscript_family_allowance.params.annual_yuan}
 
 # 重点优抚对象定期抚恤补助
 fail.entitled_group_pension contains {"code": "not_entitled_group", "fields": ["applicant.rolls.veteran"]} if {
-	not object.get(rolls, "veteran", "") in catalogue.items.entitled_group_pension.params.categories
+	not criteria.clears.entitled_group_pension.not_entitled_group(facts)
 }
 
 # 农村宅基地申请: adult, agricultural hukou, collective member, household without a homestead.
@@ -84,42 +84,37 @@ amount.farmland_protection_subsidy := {
 	"annual_yuan": rolls.land_mu * catalogue.items.farmland_protection_subsidy.params.yuan_per_mu,
 }
 
-# Statutory labour age (simplified: men under 60, women under 50).
-above_labour_age if age >= catalogue.config.labour_age_max[applicant.sex]
-
 # 公益性岗位申请: recognised employment difficulty, of working age.
 fail.public_welfare_job contains {"code": "no_employment_difficulty", "fields": ["applicant.insurance.employment_difficulty"]} if {
-	insurance.employment_difficulty != true
+	not criteria.clears.public_welfare_job.no_employment_difficulty(facts)
 }
 
 fail.public_welfare_job contains {"code": "age_below_min", "fields": ["applicant.birth_date"]} if {
-	age < catalogue.items.public_welfare_job.params.min_age
+	not criteria.clears.public_welfare_job.age_below_min(facts)
 }
 
-fail.public_welfare_job contains {"code": "above_labour_age", "fields": ["applicant.birth_date", "applicant.sex"]} if above_labour_age
+fail.public_welfare_job contains {"code": "above_labour_age", "fields": ["applicant.birth_date", "applicant.sex"]} if {
+	not criteria.clears.public_welfare_job.above_labour_age(facts)
+}
 
 # 就业困难人员认定: registered unemployed, of working age, with a difficulty factor (women 40+,
 # men 50+, certified disability or 低保 household), not yet recognised.
 fail.employment_difficulty_recognition contains {"code": "already_recognised", "fields": ["applicant.insurance.employment_difficulty"]} if {
-	insurance.employment_difficulty == true
+	not criteria.clears.employment_difficulty_recognition.already_recognised(facts)
 }
 
 fail.employment_difficulty_recognition contains {"code": "not_registered_unemployed", "fields": ["applicant.insurance.employment"]} if {
-	insurance.employment != "unemployed_registered"
+	not criteria.clears.employment_difficulty_recognition.not_registered_unemployed(facts)
 }
 
 fail.employment_difficulty_recognition contains {"code": "age_below_min", "fields": ["applicant.birth_date"]} if {
-	age < catalogue.items.employment_difficulty_recognition.params.min_age
+	not criteria.clears.employment_difficulty_recognition.age_below_min(facts)
 }
 
-fail.employment_difficulty_recognition contains {"code": "above_labour_age", "fields": ["applicant.birth_date", "applicant.sex"]} if above_labour_age
+fail.employment_difficulty_recognition contains {"code": "above_labour_age", "fields": ["applicant.birth_date", "applicant.sex"]} if {
+	not criteria.clears.employment_difficulty_recognition.above_labour_age(facts)
+}
 
 fail.employment_difficulty_recognition contains {"code": "no_difficulty_factor", "fields": ["applicant.birth_date", "applicant.sex", "applicant.licences.disability", "applicant.rolls.dibao"]} if {
-	not difficulty_factor
+	not criteria.clears.employment_difficulty_recognition.no_difficulty_factor(facts)
 }
-
-difficulty_factor if age >= catalogue.config.employment_difficulty_age[applicant.sex]
-
-difficulty_factor if count(disability_licences) > 0
-
-difficulty_factor if rolls.dibao == true

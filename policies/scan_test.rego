@@ -54,3 +54,9 @@ test_scan_verdict_matches_decision if {
 		}
 	}
 }
+
+test_scan_restricted_to_items if {
+	p := fx.person({"birth_date": "1940-03-01", "insurance": {"pension": "enrolled", "medical": "enrolled", "medical_year": 2026}, "rolls": {"land_mu": 2}})
+	r := data.sanmian.scan.result with input as {"now": fx.now, "evidence": fx.evidence(p, []), "items": ["senior_card", "farmland_protection_subsidy"]}
+	r.eligible == ["farmland_protection_subsidy", "senior_card"]
+}

@@ -186,6 +186,12 @@ func (e *Engine) Authorize(ctx context.Context, caller Caller, action string, re
 // Scan evaluates every proactive item for one resident in a single evaluation. It keeps no
 // record: a scan hit becomes a decision only when an application is made.
 func (e *Engine) Scan(ctx context.Context, ev *evidence.Bundle, now time.Time) (*ScanResult, error) {
+	return e.ScanItems(ctx, ev, now, nil)
+}
+
+// ScanItems is Scan restricted to the proactive items in items (every proactive item when
+// items is nil).
+func (e *Engine) ScanItems(ctx context.Context, ev *evidence.Bundle, now time.Time, items []string) (*ScanResult, error) {
 	if ev == nil {
 		return nil, ErrNoEvidence
 	}
@@ -193,7 +199,11 @@ func (e *Engine) Scan(ctx context.Context, ev *evidence.Bundle, now time.Time) (
 		return nil, ErrNoClock
 	}
 	st := e.state.Load()
-	raw, err := json.Marshal(map[string]any{"now": DecisionDate(now), "evidence": ev})
+	in := map[string]any{"now": DecisionDate(now), "evidence": ev}
+	if items != nil {
+		in["items"] = items
+	}
+	raw, err := json.Marshal(in)
 	if err != nil {
 		return nil, fmt.Errorf("%w: encode input: %v", ErrEvaluation, err)
 	}

@@ -86,3 +86,61 @@ func (e *Engine) RuleNames(pkg, head string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// CriteriaPackage is the package stating the items' criteria over the applicant's facts
+// (policies/criteria.rego): clears.<item>.<code>(f) and per_resident.
+const CriteriaPackage = "sanmian.criteria"
+
+// Criteria returns the sorted failure codes of the criteria stated for item in the criteria
+// package (the functions clears.<item>.<code>), none when the item has no criteria there.
+func (e *Engine) Criteria(item string) []string {
+	st := e.state.Load()
+	seen := map[string]bool{}
+	for _, m := range st.compiler.Modules {
+		if m.Package.Path.String() != "data."+CriteriaPackage {
+			continue
+		}
+		for _, r := range m.Rules {
+			ref := r.Head.Ref()
+			if len(ref) != 3 || ref[0].Value.Compare(ast.Var("clears")) != 0 || ref[1].Value.Compare(ast.String(item)) != 0 {
+				continue
+			}
+			if s, ok := ref[2].Value.(ast.String); ok {
+				seen[string(s)] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// PerResident returns the criteria package's per_resident object: the items whose criteria
+// read more than the applicant's facts, with what they read.
+func (e *Engine) PerResident() map[string]string {
+	st := e.state.Load()
+	out := map[string]string{}
+	for _, m := range st.compiler.Modules {
+		if m.Package.Path.String() != "data."+CriteriaPackage {
+			continue
+		}
+		for _, r := range m.Rules {
+			if r.Head.Ref().String() != "per_resident" || r.Head.Value == nil {
+				continue
+			}
+			if obj, ok := r.Head.Value.Value.(ast.Object); ok {
+				obj.Foreach(func(k, v *ast.Term) {
+					ks, ok1 := k.Value.(ast.String)
+					vs, ok2 := v.Value.(ast.String)
+					if ok1 && ok2 {
+						out[string(ks)] = string(vs)
+					}
+				})
+			}
+		}
+	}
+	return out
+}

@@ -34,6 +34,22 @@ const (
 //
 // Evidence of these alerts names district roll entries as "<item>:<masked ID number>" and the
 // household as "household:<household number>"; every source is the district.
+// crossChecks reports whether a scan of items runs cross checks (a declared conflict led by one
+// of them, or an item paid for a household or a death), which need the synced rows in memory.
+func (r *Runner) crossChecks(items []policy.Item) bool {
+	for _, it := range items {
+		if it.BenefitSubject == policy.SubjectHousehold || it.BenefitSubject == policy.SubjectDeceased {
+			return true
+		}
+		for _, c := range r.Engine.Conflicts() {
+			if c.Items[0] == it.Code {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (r *Runner) crossCheck(d *data, rep *Report) {
 	idx := make(map[string]int, len(rep.Items))
 	for k, it := range rep.Items {
@@ -45,7 +61,7 @@ func (r *Runner) crossCheck(d *data, rep *Report) {
 			continue
 		}
 		res := &rep.Items[k]
-		for i := range d.rows {
+		for i := range d.rows[:d.n] {
 			row := &d.rows[i]
 			var held []string
 			for _, ic := range c.Items {
@@ -101,7 +117,7 @@ func householdDoubles(d *data, res *ItemResult, cite string) {
 		kept = append(kept, a)
 	}
 	res.AlertList = kept
-	for i := range d.rows {
+	for i := range d.rows[:d.n] {
 		h := d.rows[i].HouseholdID
 		if h == "" || !slices.Contains(d.rows[i].enrolled, res.Item) {
 			continue
@@ -125,6 +141,9 @@ func householdDoubles(d *data, res *ItemResult, cite string) {
 			}
 			return a - b
 		})
+		if on[0] >= d.n {
+			continue // a delta scan's context row: reported when that member is scanned
+		}
 		o := &d.rows[on[0]]
 		a := Entry{ID: ident.MaskIDNumber(o.IDNumber), Village: o.Village, Item: res.Item,
 			Reasons: []string{ReasonDoubleEnrolment}, Rule: cite, full: o.IDNumber,

@@ -23,6 +23,7 @@ type scope struct {
 	delta   bool
 	since   int64
 	changed []string
+	set     map[string]bool // changed, as a set (evaluates)
 }
 
 // scope turns change tracking on, reads the change sequence the scan starts at and, for a
@@ -79,12 +80,25 @@ func (sc *scope) load(ctx context.Context, division string) (*data, error) {
 	return d, nil
 }
 
-// filter runs a compiled item's SQL filter over the scope.
-func (sc *scope) filter(ctx context.Context, division, where string) ([]string, []string, error) {
+// pass is the store.PassScope of the compiled pass over division: every resident, or with a
+// delta the residents marked since the baseline.
+func (sc *scope) pass(division string) store.PassScope {
+	return store.PassScope{Division: division, Delta: sc.delta, ChangedAfter: sc.since}
+}
+
+// evaluates reports whether the scan evaluates resident id: always, or with a delta when it
+// is among the residents read as changed (one marked after that read is the next delta's).
+func (sc *scope) evaluates(id string) bool {
 	if !sc.delta {
-		return sc.st.FilterScanResidents(ctx, division, where)
+		return true
 	}
-	return sc.ds.FilterChangedScanResidents(ctx, division, where, sc.since)
+	if sc.set == nil {
+		sc.set = make(map[string]bool, len(sc.changed))
+		for _, c := range sc.changed {
+			sc.set[c] = true
+		}
+	}
+	return sc.set[id]
 }
 
 // record notes in rep what Save needs to merge a delta and advance the baseline.

@@ -1,11 +1,14 @@
 // Package scan runs the district scans over the synced scan data: proactive worklists (for
 // every proactive item, the residents the policy finds eligible who are not enrolled, per
 // village) and supervision alerts (residents on an item's roll the policy no longer finds
-// eligible). Each proactive item's rule is compiled by OPA partial evaluation into a SQL filter
-// the store runs (policies/scan_sql.rego); an item without a compiled form is evaluated per
-// resident with the same eligibility rules (one scan evaluation per resident for all such
-// items) on evidence rebuilt from the synced rows. Verify compares every item with
-// per-resident decisions on the same facts.
+// eligible). An item whose criteria rest on the applicant alone is compiled by OPA partial
+// evaluation from those criteria themselves (policies/criteria.rego, the same functions the
+// live decision calls) into one SQL filter the store runs, for the worklist (eligible and not
+// on the roll) and for supervision (on the roll and not eligible: only those enrolments are
+// decided, for their reasons); an item whose criteria read the household or the children is
+// evaluated per resident with the same eligibility rules (one scan evaluation per resident for
+// all such items) on evidence rebuilt from the synced rows, and the report says why. Verify
+// compares every item, worklist and alerts, with per-resident decisions on the same facts.
 package scan
 
 import (
@@ -121,47 +124,94 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 			fmt.Fprintf(o.Progress, format+"\n", a...)
 		}
 	}
+	rep := &Report{At: policy.DecisionDate(o.At)}
 	sc, err := r.scope(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	d, err := sc.load(ctx, o.Division)
+	sc.record(rep, o)
+
+	// Proactive worklists and supervision: the items with criteria over the applicant's facts
+	// compiled to SQL and run by the store in one pass, the others in one bulk pass below.
+	var goItems []string
+	why := map[string]string{}
+	cp, err := r.compileAll(ctx, items, o, why)
 	if err != nil {
 		return nil, err
 	}
-	progress("loaded %d residents, %d child links (%s)", len(d.rows), d.links, time.Since(start).Round(time.Millisecond))
-	rep := &Report{At: policy.DecisionDate(o.At), Residents: d.n}
-	sc.record(rep, o)
-
-	// Proactive worklists: compiled items by the store, the others in one bulk pass.
-	eligible := map[string]map[string]bool{} // item → ID → eligible (before the enrolment check)
-	var goItems []string
-	why := map[string]string{}
 	for _, it := range items {
-		if o.Dialect == "" {
-			why[it.Code], goItems = "go: no SQL dialect", append(goItems, it.Code)
-			continue
+		if why[it.Code] != "sql" {
+			goItems = append(goItems, it.Code)
 		}
-		where, err := r.Engine.CompileSQL(ctx, "data.sanmian.scansql.candidate."+it.Code, []string{"input.scan_residents"}, o.Dialect, o.At)
-		if err == nil && !r.stated(it.Code) {
-			err = errors.New("no compiled criteria in data.sanmian.scansql")
-		}
-		if err != nil {
-			why[it.Code], goItems = "go: "+shortWhy(err), append(goItems, it.Code)
-			continue
-		}
+	}
+	worklists := map[string][]Entry{}
+	alerts := map[string][]Entry{}
+	var undecided []row // enrolled residents a compiled filter flags without deciding (uncertain evidence)
+	var undecidedItems [][]string
+	if len(cp.filters) > 0 {
 		t := time.Now()
-		ids, _, err := sc.filter(ctx, o.Division, where)
+		err := r.Store.ScanPass(ctx, sc.pass(o.Division), cp.filters, cp.exprs, func(sr *store.ScanResident, enrolled []string, vals []bool) error {
+			if !sc.evaluates(sr.IDNumber) {
+				return nil // marked after this scan began: the next delta scan takes it
+			}
+			var pending []string
+			for k, f := range cp.filters {
+				c := &cp.items[k]
+				on := slices.Contains(enrolled, f.Item)
+				switch {
+				case !on && c.eligible(vals):
+					worklists[f.Item] = append(worklists[f.Item], Entry{ID: ident.MaskIDNumber(sr.IDNumber), Village: sr.Village, Item: f.Item, full: sr.IDNumber})
+				case on && !c.keeps(vals):
+					if a := cp.alert(c, sr, vals); a != nil {
+						alerts[f.Item] = append(alerts[f.Item], *a)
+					} else if !vals[c.decidable] {
+						pending = append(pending, f.Item)
+					}
+				}
+			}
+			if len(pending) > 0 {
+				undecided = append(undecided, row{ScanResident: *sr, enrolled: slices.Clone(enrolled)})
+				undecidedItems = append(undecidedItems, pending)
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		set := make(map[string]bool, len(ids))
-		for _, id := range ids {
-			set[id] = true
-		}
-		eligible[it.Code], why[it.Code] = set, "sql"
-		progress("%s: sql, %d eligible (%s)", it.Code, len(ids), time.Since(t).Round(time.Millisecond))
+		progress("%d items compiled to SQL, one pass: %d enrolments on uncertain evidence to decide (%s)", len(cp.filters), len(undecided), time.Since(t).Round(time.Millisecond))
 	}
+	// The enrolments a compiled filter flags on uncertain evidence are decided one by one
+	// (the criteria of a compiled item read neither household nor children).
+	if len(undecided) > 0 {
+		ud := &data{rows: undecided, index: map[string]int{}, households: map[string][]int{}, children: map[string][]store.ChildLink{}}
+		for i := range ud.rows {
+			ud.index[ud.rows[i].IDNumber] = i
+			for _, code := range undecidedItems[i] {
+				a, err := r.alert(ctx, ud, i, code, o.At)
+				if err != nil {
+					return nil, err
+				}
+				if a != nil {
+					alerts[code] = append(alerts[code], *a)
+				}
+			}
+		}
+	}
+
+	// The synced rows in memory: for the items evaluated per resident, and for reasons and
+	// verification.
+	var d *data
+	if len(goItems) > 0 || o.Reasons || o.Verify || r.crossChecks(items) || sc.delta {
+		if d, err = sc.load(ctx, o.Division); err != nil {
+			return nil, err
+		}
+		rep.Residents = d.n
+		progress("loaded %d residents, %d child links (%s)", len(d.rows), d.links, time.Since(start).Round(time.Millisecond))
+	} else if rep.Residents, err = r.Store.CountScanResidents(ctx, o.Division); err != nil {
+		return nil, err
+	}
+
+	eligible := map[string]map[string]bool{} // go item → ID → eligible (before the enrolment check)
 	if len(goItems) > 0 {
 		t := time.Now()
 		for _, c := range goItems {
@@ -174,7 +224,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 					return nil, err
 				}
 			}
-			sr, err := r.Engine.Scan(ctx, d.bundle(i), o.At)
+			sr, err := r.Engine.ScanItems(ctx, d.bundle(i), o.At, goItems)
 			if err != nil {
 				return nil, err
 			}
@@ -188,10 +238,14 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	for _, it := range items {
 		res := ItemResult{Item: it.Code, Evaluated: why[it.Code]}
-		for i := range d.rows[:d.n] {
-			row := &d.rows[i]
-			if eligible[it.Code][row.IDNumber] && !slices.Contains(row.enrolled, it.Code) {
-				res.Worklist = append(res.Worklist, Entry{ID: ident.MaskIDNumber(row.IDNumber), Village: row.Village, Item: it.Code, full: row.IDNumber})
+		if why[it.Code] == "sql" {
+			res.Worklist = worklists[it.Code]
+		} else {
+			for i := range d.rows[:d.n] {
+				row := &d.rows[i]
+				if eligible[it.Code][row.IDNumber] && !slices.Contains(row.enrolled, it.Code) {
+					res.Worklist = append(res.Worklist, Entry{ID: ident.MaskIDNumber(row.IDNumber), Village: row.Village, Item: it.Code, full: row.IDNumber})
+				}
 			}
 		}
 		res.Candidates = len(res.Worklist)
@@ -203,48 +257,38 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		rep.Items = append(rep.Items, res)
 	}
 
-	// Supervision: every enrolment of an item in scope, decided as if the resident applied
-	// afresh (without the enrolment itself, which the rules refuse as already_enrolled).
-	idx := map[string]int{}
-	for k, it := range rep.Items {
-		idx[it.Item] = k
-	}
-	for i := range d.rows[:d.n] {
-		row := &d.rows[i]
-		for _, code := range row.enrolled {
-			k, ok := idx[code]
-			if !ok {
-				continue
-			}
-			ev := d.bundle(i)
-			ev.Applicant.Rolls.Enrolled = slices.DeleteFunc(slices.Clone(ev.Applicant.Rolls.Enrolled), func(s string) bool { return s == code })
-			dec, err := r.Engine.Decide(ctx, code, ev, o.At)
-			if err != nil {
-				return nil, err
-			}
-			if dec.Eligible == nil || *dec.Eligible {
-				continue
-			}
-			a := Entry{ID: ident.MaskIDNumber(row.IDNumber), Village: row.Village, Item: code, full: row.IDNumber}
-			for _, re := range dec.Reasons {
-				if strings.HasSuffix(re.Code, "already_enrolled") {
-					continue // the enrolment itself (an insurance item's own record), not a lost eligibility
+	// Supervision of the items evaluated per resident: every enrolment, decided as if the
+	// resident applied afresh (without the enrolment itself, which the rules refuse as
+	// already_enrolled). The compiled items' alerts come from the pass above.
+	decided := 0
+	for k := range rep.Items {
+		code := rep.Items[k].Item
+		if why[code] == "sql" {
+			rep.Items[k].AlertList = alerts[code]
+		} else {
+			for i := range d.rows[:d.n] {
+				if !slices.Contains(d.rows[i].enrolled, code) {
+					continue
 				}
-				a.Reasons = append(a.Reasons, re.Code)
-				a.Rule = re.Rule
-				f, src := evidenceOf(re.Code, row)
-				a.Evidence, a.Sources = append(a.Evidence, f), append(a.Sources, src)
-			}
-			if len(a.Reasons) > 0 {
-				rep.Items[k].AlertList = append(rep.Items[k].AlertList, a)
+				decided++
+				a, err := r.alert(ctx, d, i, code, o.At)
+				if err != nil {
+					return nil, err
+				}
+				if a != nil {
+					rep.Items[k].AlertList = append(rep.Items[k].AlertList, *a)
+				}
 			}
 		}
 	}
-	r.crossCheck(d, rep)
+	if d != nil {
+		r.crossCheck(d, rep)
+	}
 	for k := range rep.Items {
+		sort.SliceStable(rep.Items[k].AlertList, func(i, j int) bool { return rep.Items[k].AlertList[i].full < rep.Items[k].AlertList[j].full })
 		rep.Items[k].Alerts = len(rep.Items[k].AlertList)
 	}
-	progress("supervision: %d enrolments decided", d.enrolments)
+	progress("supervision: %d enrolments of per-resident items decided", decided)
 
 	if o.Verify {
 		if err := r.verify(ctx, o, d, rep, progress); err != nil {
@@ -256,15 +300,177 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
-// stated reports whether the compiled scan package states criteria for code (an item it does
-// not state would compile to "never" and silently empty the worklist).
-func (r *Runner) stated(code string) bool {
-	for _, c := range r.Engine.RuleNames("sanmian.scansql", "candidate") {
-		if c == code {
-			return true
+// compiledItem is one compiled item's place in a scan pass: the indexes of its expressions
+// (the generic conditions and each criterion's clearance).
+type compiledItem struct {
+	code      string
+	rule      string
+	decidable int
+	criteria  []string
+	clears    []int
+}
+
+// eligible and keeps are the item's filters on a selected row, from the values of their
+// parts (the pass selects rows with the whole filters and returns the parts only).
+func (ci *compiledItem) eligible(vals []bool) bool { return ci.holds(vals, true) }
+
+func (ci *compiledItem) keeps(vals []bool) bool { return ci.holds(vals, false) }
+
+func (ci *compiledItem) holds(vals []bool, ownRecord bool) bool {
+	if !vals[ci.decidable] {
+		return false
+	}
+	for k, cr := range ci.criteria {
+		if !vals[ci.clears[k]] && (ownRecord || !strings.HasSuffix(cr, "already_enrolled")) {
+			return false
 		}
 	}
-	return false
+	return true
+}
+
+// compiled is the scan pass of the compiled items.
+type compiled struct {
+	filters []store.ItemFilter
+	items   []compiledItem
+	exprs   []string
+}
+
+// expr returns the index of the SQL expression x in the pass (identical expressions, such as
+// the generic conditions most items share, are evaluated once).
+func (c *compiled) expr(x string) int {
+	if k := slices.Index(c.exprs, x); k >= 0 {
+		return k
+	}
+	c.exprs = append(c.exprs, x)
+	return len(c.exprs) - 1
+}
+
+// compileAll compiles, for every item in items that the criteria package states criteria for
+// and does not evaluate per resident, the SQL of: the generic conditions of a decision on the
+// row's evidence (data.sanmian.scan.decidable), each criterion clears.<item>.<code>, the
+// conjunction of both (eligibility, the roll aside), and the conjunction without the criteria
+// that refuse the item's own record (*already_enrolled), which is what keeps an enrolment from
+// an alert, as Runner.alert drops those reasons. why records "sql" or "go: <why>" per item.
+func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options, why map[string]string) (*compiled, error) {
+	perResident := r.Engine.PerResident()
+	c := &compiled{}
+	for _, it := range items {
+		code := it.Code
+		crit := r.Engine.Criteria(code)
+		switch {
+		case o.Dialect == "":
+			why[code] = "go: no SQL dialect"
+			continue
+		case perResident[code] != "":
+			why[code] = "go: " + perResident[code]
+			continue
+		case len(crit) == 0:
+			why[code] = "go: no criteria stated over the applicant's facts in data." + policy.CriteriaPackage
+			continue
+		}
+		sql := func(q string) (string, error) {
+			return r.Engine.CompileSQL(ctx, q, []string{"input.scan_residents"}, o.Dialect, o.At)
+		}
+		// The item's criteria first, the generic conditions last: the criteria are the
+		// selective part, so the store rejects most rows on their first comparison.
+		dec := fmt.Sprintf("data.sanmian.scan.decidable(%q, input.scan_residents)", code)
+		var all, keep, parts []string
+		ci := compiledItem{code: code, rule: it.Basis.Cite, criteria: crit}
+		for _, cr := range crit {
+			q := fmt.Sprintf("data.%s.clears.%s.%s(input.scan_residents)", policy.CriteriaPackage, code, cr)
+			all = append(all, q)
+			if !strings.HasSuffix(cr, "already_enrolled") {
+				keep = append(keep, q)
+			}
+			parts = append(parts, q)
+		}
+		all, keep = append(all, dec), append(keep, dec)
+		eligible, err := sql(strings.Join(all, "; "))
+		if err == nil {
+			var keeps, d string
+			if keeps, err = sql(strings.Join(keep, "; ")); err == nil {
+				if d, err = sql(dec); err == nil {
+					ci.decidable = c.expr(d)
+					c.filters = append(c.filters, store.ItemFilter{Item: code, Eligible: eligible, Keeps: keeps})
+				}
+			}
+		}
+		for _, q := range parts {
+			if err != nil {
+				break
+			}
+			var x string
+			if x, err = sql(q); err == nil {
+				ci.clears = append(ci.clears, c.expr(x))
+			}
+		}
+		if err != nil {
+			if len(c.filters) > 0 && c.filters[len(c.filters)-1].Item == code {
+				c.filters = c.filters[:len(c.filters)-1]
+			}
+			why[code] = "go: " + shortWhy(err)
+			continue
+		}
+		c.items = append(c.items, ci)
+		why[code] = "sql"
+	}
+	return c, nil
+}
+
+// alert is the supervision alert of a compiled item on a row the pass selected for it (on
+// the roll, not kept), when the row's evidence is certain (decidable): the decision would
+// refuse with every criterion the row does not clear, sorted, as the policy orders its
+// reasons. It returns nil for a row on uncertain evidence, which is decided instead, except a
+// death the province records, which refuses every item with that reason alone.
+func (c *compiled) alert(ci *compiledItem, sr *store.ScanResident, vals []bool) *Entry {
+	a := &Entry{ID: ident.MaskIDNumber(sr.IDNumber), Village: sr.Village, Item: ci.code, Rule: ci.rule, full: sr.IDNumber}
+	rw := &row{ScanResident: *sr}
+	switch {
+	case sr.DeceasedSource == "province" || sr.DeceasedSource == "both":
+		a.Reasons = []string{"deceased"}
+	case vals[ci.decidable]:
+		for k, cr := range ci.criteria {
+			if !vals[ci.clears[k]] && !strings.HasSuffix(cr, "already_enrolled") {
+				a.Reasons = append(a.Reasons, cr)
+			}
+		}
+	default:
+		return nil
+	}
+	for _, re := range a.Reasons {
+		f, src := evidenceOf(re, rw)
+		a.Evidence, a.Sources = append(a.Evidence, f), append(a.Sources, src)
+	}
+	return a
+}
+
+// alert decides resident i's enrolment in code as if they applied afresh and returns the
+// alert when the decision is a definite refusal, nil otherwise.
+func (r *Runner) alert(ctx context.Context, d *data, i int, code string, at time.Time) (*Entry, error) {
+	row := &d.rows[i]
+	ev := d.bundle(i)
+	ev.Applicant.Rolls.Enrolled = slices.DeleteFunc(slices.Clone(ev.Applicant.Rolls.Enrolled), func(s string) bool { return s == code })
+	dec, err := r.Engine.Decide(ctx, code, ev, at)
+	if err != nil {
+		return nil, err
+	}
+	if dec.Eligible == nil || *dec.Eligible {
+		return nil, nil
+	}
+	a := Entry{ID: ident.MaskIDNumber(row.IDNumber), Village: row.Village, Item: code, full: row.IDNumber}
+	for _, re := range dec.Reasons {
+		if strings.HasSuffix(re.Code, "already_enrolled") {
+			continue // the enrolment itself (an insurance item's own record), not a lost eligibility
+		}
+		a.Reasons = append(a.Reasons, re.Code)
+		a.Rule = re.Rule
+		f, src := evidenceOf(re.Code, row)
+		a.Evidence, a.Sources = append(a.Evidence, f), append(a.Sources, src)
+	}
+	if len(a.Reasons) == 0 {
+		return nil, nil
+	}
+	return &a, nil
 }
 
 func (r *Runner) items(code string) ([]policy.Item, error) {
@@ -332,6 +538,24 @@ func (r *Runner) verify(ctx context.Context, o Options, d *data, rep *Report, pr
 					Scan: yesNo(got[row.IDNumber]), Decision: verdict(dec.Eligible)})
 			}
 		}
+		alerted := map[string]bool{}
+		for _, e := range res.AlertList {
+			alerted[e.full] = true
+		}
+		for i := range d.rows[:d.n] {
+			row := &d.rows[i]
+			if !slices.Contains(row.enrolled, res.Item) {
+				continue
+			}
+			a, err := r.alert(ctx, d, i, res.Item, o.At)
+			if err != nil {
+				return err
+			}
+			if (a != nil) != alerted[row.IDNumber] {
+				rep.Differences = append(rep.Differences, Difference{Item: res.Item + " (supervision)", ID: ident.MaskIDNumber(row.IDNumber),
+					Scan: alertOrNot(alerted[row.IDNumber]), Decision: alertOrNot(a != nil)})
+			}
+		}
 		progress("verify %s: %d residents decided", res.Item, d.n)
 	}
 	progress("verify: %d differences (%s)", len(rep.Differences), time.Since(t).Round(time.Millisecond))
@@ -347,6 +571,13 @@ func yesNo(b bool) string {
 		return "candidate"
 	}
 	return "not a candidate"
+}
+
+func alertOrNot(b bool) string {
+	if b {
+		return "alert"
+	}
+	return "no alert"
 }
 
 func verdict(e *bool) string {

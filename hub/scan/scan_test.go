@@ -3,6 +3,8 @@ package scan_test
 import (
 	"errors"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,10 +134,21 @@ func TestScanElderlyAllowanceBirthdayAndDeceasedAlert(t *testing.T) {
 	}
 }
 
+// compiledItems are the proactive items whose criteria rest on the applicant's facts alone:
+// the scan compiles them to SQL from the criteria themselves.
+var compiledItems = []string{
+	"assistive_device_fitting", "conscript_family_allowance", "disability_certificate_renewal", "elderly_allowance",
+	"employment_difficulty_recognition", "entitled_group_pension", "hardship_disability_subsidy", "medical_assistance",
+	"medical_insurance_enrolment", "pension_insurance_enrolment", "public_welfare_job", "resident_pension_claim",
+	"senior_card", "severe_disability_care_subsidy", "student_aid", "winter_heating_subsidy",
+}
+
 // TestScanVerifyGeneratedDistrict syncs a generated district from the simulated platforms
-// and checks every proactive item, compiled or not, against per-resident decisions.
+// and checks every proactive item, compiled or not, worklist and alerts, against
+// per-resident decisions; the items whose criteria rest on the applicant are compiled to SQL,
+// the others say why they are evaluated per resident.
 func TestScanVerifyGeneratedDistrict(t *testing.T) {
-	const n = 1500
+	const n = 2500
 	_, feeds := synctest.Feeds(t, sim.Config{Residents: n, Seed: 5})
 	eng := engine(t)
 	for _, be := range backends {
@@ -155,12 +168,45 @@ func TestScanVerifyGeneratedDistrict(t *testing.T) {
 			if rep.Residents != n || !rep.Verified {
 				t.Fatalf("residents %d verified %v", rep.Residents, rep.Verified)
 			}
-			total := 0
+			total, alerts := 0, 0
 			for _, it := range rep.Items {
 				total += it.Candidates
+				alerts += it.Alerts
+				switch {
+				case slices.Contains(compiledItems, it.Item):
+					if it.Evaluated != "sql" {
+						t.Errorf("%s evaluated %q, want sql", it.Item, it.Evaluated)
+					}
+				case !strings.HasPrefix(it.Evaluated, "go: ") || len(it.Evaluated) < 10:
+					t.Errorf("%s evaluated %q, want go with the reason", it.Item, it.Evaluated)
+				}
 			}
-			if total == 0 {
-				t.Fatal("no candidates at all on a generated district")
+			if len(rep.Items) != len(compiledItems)+7 {
+				t.Errorf("%d items scanned", len(rep.Items))
+			}
+			if total == 0 || alerts == 0 {
+				t.Fatalf("%d candidates and %d alerts on a generated district", total, alerts)
+			}
+			// A town's scan (on PostgreSQL its partition) agrees with the decisions too and
+			// finds the town's share of the district's worklists.
+			town := rep.Items[0].Worklist[0].Village[:9]
+			trep, err := r.Run(t.Context(), scan.Options{At: day("2026-12-06"), Dialect: be.dialect, Verify: true, Division: town})
+			if err != nil {
+				t.Fatalf("town %s: %v (%d differences)", town, err, len(trep.Differences))
+			}
+			for k, it := range trep.Items {
+				want := 0
+				for _, e := range rep.Items[k].Worklist {
+					if strings.HasPrefix(e.Village, town) {
+						want++
+					}
+				}
+				if it.Candidates != want {
+					t.Errorf("town %s %s: %d candidates, the district scan has %d there", town, it.Item, it.Candidates, want)
+				}
+			}
+			if trep.Residents == 0 || trep.Residents >= rep.Residents {
+				t.Errorf("town %s: %d residents of %d", town, trep.Residents, rep.Residents)
 			}
 		})
 	}

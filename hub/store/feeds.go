@@ -79,6 +79,22 @@ type ScanResident struct {
 	CitySynced     bool
 }
 
+// PassScope is what a ScanPass reads: the residents of Division (a code prefix, "" for the
+// district), and with Delta only those marked changed after ChangedAfter (ChangedAfterSQL).
+type PassScope struct {
+	Division     string
+	Delta        bool
+	ChangedAfter int64
+}
+
+// ItemFilter is one item's compiled filters for ScanBulkReader.ScanPass: Eligible and Keeps
+// are boolean SQL expressions over the scan_residents view (alias scan_residents).
+type ItemFilter struct {
+	Item     string // the item whose roll is consulted
+	Eligible string // the resident is eligible, the roll aside
+	Keeps    string // an enrolment needs no supervision check
+}
+
 // FeedCounts are the row counts of the synced scan data.
 type FeedCounts struct {
 	Residents, Province, City, ChildLinks int64
@@ -143,4 +159,15 @@ type ScanBulkReader interface {
 	// view's columns in the store's dialect (as compiled from a policy), ordered by ID number.
 	// where is trusted code, never user input.
 	FilterScanResidents(ctx context.Context, division, where string) (ids, villages []string, err error)
+	// ScanPass runs the compiled filters of several items in one pass over the
+	// scan_residents rows in division: it selects the rows that are on some filter's worklist
+	// (Eligible holds, the resident is not on Item's roll) or supervision list (on Item's roll,
+	// Keeps does not hold), and calls fn for each, ordered by ID number, with its enrolments
+	// (sorted) and the values of exprs (boolean SQL expressions over the view, evaluated on
+	// the selected rows only). A division of a town or finer reads that town's data only (on
+	// PostgreSQL its partition). The row passed to fn is reused. Filters and exprs are
+	// trusted code, never user input.
+	ScanPass(ctx context.Context, scope PassScope, filters []ItemFilter, exprs []string, fn func(r *ScanResident, enrolled []string, vals []bool) error) error
+	// CountScanResidents counts the scan_residents rows in division.
+	CountScanResidents(ctx context.Context, division string) (int, error)
 }

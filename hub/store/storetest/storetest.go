@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"province_facts_roundtrip_links_and_deletes", testProvinceFacts},
 		{"city_enrolments_roundtrip_and_deletes", testCityEnrolments},
 		{"scan_residents_view_joins_feeds", testScanView},
+		{"scan_pass", testScanPass},
 		{"child_links_from_licences_and_households", testChildLinks},
 		{"application_create_get_update_version", testApplicationVersion},
 		{"application_list_filters_and_paging", testApplicationList},

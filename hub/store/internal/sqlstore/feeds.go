@@ -296,7 +296,8 @@ func (r reader) EachScanResident(ctx context.Context, division string, fn func(*
 	if err := erows.Err(); err != nil {
 		return wrap("read enrolments", err)
 	}
-	rows, err := r.q.QueryContext(ctx, r.d.SQL(`SELECT `+scanResidentCols+` FROM scan_residents WHERE village LIKE ? ORDER BY id_number`), division+"%")
+	cond, args := divisionFilter(division)
+	rows, err := r.q.QueryContext(ctx, r.d.SQL(`SELECT `+scanResidentCols+` FROM scan_residents WHERE `+cond+` ORDER BY id_number`), args...)
 	if err != nil {
 		return wrap("read scan residents", err)
 	}
@@ -339,7 +340,8 @@ func (r reader) AllChildLinks(ctx context.Context) ([]store.ChildLink, error) {
 
 // FilterScanResidents implements store.ScanBulkReader.
 func (r reader) FilterScanResidents(ctx context.Context, division, where string) ([]string, []string, error) {
-	rows, err := r.q.QueryContext(ctx, r.d.SQL(`SELECT id_number, village FROM scan_residents WHERE village LIKE ? AND (`+where+`) ORDER BY id_number`), division+"%")
+	cond, args := divisionFilter(division)
+	rows, err := r.q.QueryContext(ctx, r.d.SQL(`SELECT id_number, village FROM scan_residents WHERE `+cond+` AND (`+where+`) ORDER BY id_number`), args...)
 	if err != nil {
 		return nil, nil, wrap("filter scan residents", err)
 	}

@@ -1,0 +1,68 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+
+	"sanmian/hub/store"
+)
+
+// testScanPass: one pass selects each filter's worklist (Eligible holds, not on the item's
+// roll) and supervision list (on the roll, Keeps does not hold), with the rows' enrolments and
+// the values of the expressions; a numeric column compares with the quoted literal a policy
+// compiler writes for a number; a town or village division reads that division only.
+func testScanPass(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	res := Residents(1, 36)
+	res[1].Enrolled = []string{"x_item", "y_item"} // resident 2: grade 3, enrolled
+	res[3].Enrolled = []string{"x_item"}           // resident 4: grade 1, enrolled
+	must(t, s.ApplySnapshot(ctx, "district", res, "d"))
+	var facts []store.ProvinceFacts
+	for _, i := range []int{2, 4, 6, 8} { // grades 3, 1, 3, 1
+		f := ProvinceFacts(i, false)
+		f.Deceased, f.DeathDate = false, ""
+		facts = append(facts, f)
+	}
+	must(t, s.ApplyProvinceFacts(ctx, store.FeedProvinceBackflow, facts, "p"))
+	grade := "scan_residents.province_synced = TRUE AND scan_residents.disability_grade <= '2'"
+	filters := []store.ItemFilter{{Item: "x_item", Eligible: grade, Keeps: grade}}
+	id := func(i int) string { return Resident(i).IDNumber }
+	type got struct {
+		id, village string
+		enrolled    string
+		vals        string
+	}
+	for _, tc := range []struct {
+		name, division string
+		want           []got
+	}{
+		// resident 8: eligible, not enrolled (worklist); resident 2: enrolled, not kept
+		// (supervision); resident 4: enrolled and kept, not selected.
+		{"district", "", []got{{id(2), Resident(2).Village, "[x_item y_item]", "[false true]"}, {id(8), Resident(8).Village, "[]", "[true true]"}}},
+		{"town", Resident(8).Village[:9], []got{{id(8), Resident(8).Village, "[]", "[true true]"}}},
+		{"village", Resident(2).Village, []got{{id(2), Resident(2).Village, "[x_item y_item]", "[false true]"}}},
+		{"other_town", Resident(7).Village[:9], nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var rows []got
+			err := s.ScanPass(ctx, store.PassScope{Division: tc.division}, filters, []string{grade, "scan_residents.id_number <> ''"}, func(r *store.ScanResident, enrolled []string, vals []bool) error {
+				rows = append(rows, got{r.IDNumber, r.Village, fmt.Sprint(enrolled), fmt.Sprint(vals)})
+				if r.ProvinceSynced != true || r.Province.DisabilityNumber == "" {
+					t.Errorf("row %s without its province facts: %+v", r.IDNumber, r.Province)
+				}
+				return nil
+			})
+			must(t, err)
+			if fmt.Sprint(rows) != fmt.Sprint(tc.want) {
+				t.Fatalf("rows %v\nwant %v", rows, tc.want)
+			}
+		})
+	}
+	for division, want := range map[string]int{"": 36, "370114": 36, Resident(8).Village[:9]: 2, Resident(8).Village: 1, "370114999": 0} {
+		n, err := s.CountScanResidents(ctx, division)
+		must(t, err)
+		if n != want {
+			t.Fatalf("CountScanResidents(%q) = %d, want %d", division, n, want)
+		}
+	}
+}

@@ -1,0 +1,49 @@
+# Facts: the applicant's facts the item criteria (policies/criteria.rego) are stated over,
+# derived from the evidence and named as the columns of the synced scan data (scan_residents),
+# where the district scan binds the same criteria to a row.
+package sanmian.eligibility
+
+import data.sanmian.lib
+import input.evidence.applicant
+
+# facts of the applicant. An absent value is the column's empty value ("", 0 or false): the
+# criteria that read it then rest on evidence the decision already holds uncertain (missing or
+# blank), so no refusal rests on the default. The disability certificate is the one the scan
+# data holds for a person: the valid one of the most severe grade, else the first on record.
+facts := {
+	"birth_date": object.get(applicant, "birth_date", ""),
+	"sex": object.get(applicant, "sex", ""),
+	"dibao": object.get(rolls_of, "dibao", false),
+	"tekun": object.get(rolls_of, "tekun", false),
+	"veteran": object.get(rolls_of, "veteran", ""),
+	"in_school": object.get(rolls_of, "in_school", ""),
+	"pension": object.get(insurance_of, "pension", ""),
+	"medical": object.get(insurance_of, "medical", ""),
+	"medical_year": object.get(insurance_of, "medical_year", 0),
+	"employment": object.get(insurance_of, "employment", ""),
+	"employment_difficulty": object.get(insurance_of, "employment_difficulty", false),
+	"disability_status": object.get(disability_fact, "status", ""),
+	"disability_valid_until": object.get(disability_fact, "valid_until", ""),
+	"disability_grade": grade_or_zero(disability_fact),
+	"disability_category": object.get(object.get(disability_fact, "attrs", {}), "category", ""),
+}
+
+rolls_of := applicant.rolls if is_object(applicant.rolls)
+
+else := {}
+
+insurance_of := applicant.insurance if is_object(applicant.insurance)
+
+else := {}
+
+disability_fact := best[0] if {
+	best := [l | some l in disability_licences; lib.grade(l) == best_grade]
+	count(best) > 0
+} else := all[0] if {
+	all := lib.licences_of(applicant, "disability")
+	count(all) > 0
+} else := {}
+
+grade_or_zero(l) := g if {
+	g := lib.grade(l)
+} else := 0
