@@ -281,6 +281,15 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 			}
 		}
 	}
+	progress("supervision: %d enrolments of per-resident items decided", decided)
+
+	// Verification compares what the policy decides (worklists and alerts per resident); the
+	// cross checks below (conflicts between items, doubles on one subject) are not decisions
+	// of one resident, so they come after it.
+	var verr error
+	if o.Verify {
+		verr = r.verify(ctx, o, d, rep, progress)
+	}
 	if d != nil {
 		r.crossCheck(d, rep)
 	}
@@ -288,13 +297,9 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		sort.SliceStable(rep.Items[k].AlertList, func(i, j int) bool { return rep.Items[k].AlertList[i].full < rep.Items[k].AlertList[j].full })
 		rep.Items[k].Alerts = len(rep.Items[k].AlertList)
 	}
-	progress("supervision: %d enrolments of per-resident items decided", decided)
-
-	if o.Verify {
-		if err := r.verify(ctx, o, d, rep, progress); err != nil {
-			rep.ElapsedMS = time.Since(start).Milliseconds()
-			return rep, err
-		}
+	if verr != nil {
+		rep.ElapsedMS = time.Since(start).Milliseconds()
+		return rep, verr
 	}
 	rep.ElapsedMS = time.Since(start).Milliseconds()
 	return rep, nil
