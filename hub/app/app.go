@@ -180,7 +180,8 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 	}
 	a.conns = conns
 	a.closers = append(a.closers, conns.Close)
-	a.Hub = service.New(a.Store, policyPort{a.Policy}, evidencePort{c: conns, store: a.Store}, sl, service.WithLogger(o.log))
+	a.Hub = service.New(a.Store, policyPort{a.Policy}, evidencePort{c: conns, store: a.Store}, sl, service.WithLogger(o.log),
+		service.WithWhatIf(whatIfPort{live: a.Policy, store: a.Store, cfg: cfg.Policy, log: o.log}))
 	a.Clients = clients.New(a.Store, hubIssuer, cfg.Clients, clients.WithItems(func(code string) bool {
 		_, err := a.Hub.Item(code)
 		return err == nil
@@ -191,6 +192,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 		Authn:   a.Authn,
 		Clients: a.Clients,
 		Stats:   a.Hub,
+		Auditor: a.Hub,
 		Keys:    sl,
 		GraphQL: graphQLHandler(a.Hub, o.log),
 		UI:      web.UI{},

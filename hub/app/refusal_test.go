@@ -104,6 +104,14 @@ func TestEveryRefusalIsAudited(t *testing.T) {
 			_, _, err := hub.Alerts(ctx, c, service.FindingQuery{Division: village})
 			return err
 		}},
+		{"WhatIf", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.WhatIf(ctx, c, service.WhatIfRequest{Bundle: []byte("candidate"), Division: village})
+			return err
+		}},
+		{"ListDecisions", func(ctx context.Context, c auth.Caller) error {
+			_, _, err := hub.ListDecisions(ctx, c, service.DecisionQuery{Division: village})
+			return err
+		}},
 		{"Statistics", func(ctx context.Context, c auth.Caller) error {
 			_, err := hub.Statistics(ctx, c, service.StatsRequest{Division: village})
 			return err

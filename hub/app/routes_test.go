@@ -34,6 +34,7 @@ func TestRoutesServed(t *testing.T) {
 		"GET /v1/audit/verify",
 		"GET /v1/clients",
 		"GET /v1/clients/{id}",
+		"GET /v1/decisions",
 		"GET /v1/items",
 		"GET /v1/items/{code}",
 		"GET /v1/permits/status",
@@ -57,6 +58,7 @@ func TestRoutesServed(t *testing.T) {
 		"POST /v1/permits/{id}/revoke",
 		"POST /v1/webhooks/deliveries/{id}/redeliver",
 		"POST /v1/webhooks/subscriptions",
+		"POST /v1/whatif",
 	}
 	got := a.Server.Patterns()
 	slices.Sort(got)
