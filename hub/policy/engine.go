@@ -58,6 +58,7 @@ type options struct {
 	recorder Recorder
 	divs     map[string]any
 	topdown  bool
+	onSwap   func(ctx context.Context, previous, revision string)
 }
 
 // FromFS loads the bundle from fsys (an OPA bundle directory tree). The default is the
@@ -111,6 +112,13 @@ func WithDivisionData(d map[string]any) Option { return func(o *options) { o.div
 // the planned form run by package irvm. Decisions are the same either way (the differential
 // tests check it); topdown is the reference, irvm several times faster.
 func WithTopdown() Option { return func(o *options) { o.topdown = true } }
+
+// WithActivationHook calls fn after Reload (or Watch) has activated a new bundle in place of
+// a loaded one, with both revisions (the first load at New is not an activation of a
+// replacement and does not call it). The hub audits activations with it.
+func WithActivationHook(fn func(ctx context.Context, previous, revision string)) Option {
+	return func(o *options) { o.onSwap = fn }
+}
 
 // Recorder stores decision records. Implementations must be safe for concurrent use.
 type Recorder interface {
@@ -242,6 +250,9 @@ func (e *Engine) Reload(ctx context.Context) (bool, error) {
 	prev := e.state.Swap(st)
 	if prev != nil {
 		e.opt.logger.InfoContext(ctx, "policy bundle activated", "revision", st.revision, "previous", prev.revision)
+		if e.opt.onSwap != nil {
+			e.opt.onSwap(ctx, prev.revision, st.revision)
+		}
 	}
 	return true, nil
 }
