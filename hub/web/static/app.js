@@ -9,6 +9,7 @@ import { initReview, loadList } from "./review.js";
 import { initPermit, showPermit } from "./permit.js";
 import { initDataUse } from "./datause.js";
 import { initConsole, showConsole } from "./console.js";
+import { initWhatIf } from "./whatif.js";
 import { initLanguage } from "./i18n.js";
 
 const PAGES = ["counter", "review", "permit", "datause", "audit"];
@@ -81,6 +82,7 @@ function init() {
   initPermit();
   initDataUse();
   initConsole();
+  initWhatIf();
   window.addEventListener("hashchange", route);
   route();
   document.body.dataset.ready = "true";

@@ -85,4 +85,5 @@ export function divisionLabel(code) {
 export const AUDIT_ACTION = {
   lookup: "数据查询", decision: "政策判定", refusal: "拒绝访问", confirmation: "申请人确认", review: "审核",
   permit: "签发批文", revocation: "撤销批文", replay: "判定重放", key: "密钥", sync: "数据同步", verify: "核验审计链",
+  policy: "政策试算与启用",
 };
