@@ -146,6 +146,7 @@ func Routes(s *Server, p Parts) {
 		v := &restV1{hub: p.Hub, authn: p.Authn}
 		a := auditorRoutes{hub: p.Auditor}
 		s.HandleFunc("POST /v1/whatif", v.authed(a.whatIf))
+		s.HandleFunc("GET /v1/whatif/{id}", v.authed(a.whatIfResult))
 		s.HandleFunc("GET /v1/decisions", v.authed(a.decisions))
 	}
 

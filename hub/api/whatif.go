@@ -22,7 +22,8 @@ import (
 // Auditor is what the auditor console's REST routes need of the hub service (*service.Hub):
 // the policy what-if and the list of recorded decisions.
 type Auditor interface {
-	WhatIf(ctx context.Context, c auth.Caller, req service.WhatIfRequest) (*service.WhatIfReport, error)
+	StartWhatIf(ctx context.Context, c auth.Caller, req service.WhatIfRequest) (service.WhatIfJob, error)
+	WhatIfResult(ctx context.Context, c auth.Caller, id string) (service.WhatIfJob, error)
 	ListDecisions(ctx context.Context, c auth.Caller, q service.DecisionQuery) ([]service.DecisionSummary, string, error)
 }
 
@@ -32,10 +33,31 @@ type auditorRoutes struct{ hub Auditor }
 
 // whatIf serves POST /v1/whatif: the body is the candidate bundle, either the gzipped tarball
 // itself (Content-Type application/gzip) or a multipart/form-data upload with the file in the
-// field "bundle". Query: at, item, division, format (json, csv or xlsx). The run is
-// synchronous: it answers when the two scans are done.
+// field "bundle". Query: at, item, division. The candidate is loaded (a bundle the hub refuses
+// is a 400) and the run goes on in the background: 202 with Location /v1/whatif/{id}.
 func (a auditorRoutes) whatIf(w http.ResponseWriter, r *http.Request, c auth.Caller) {
-	q, ok := queryParams(w, r, "at", "item", "division", "format")
+	q, ok := queryParams(w, r, "at", "item", "division")
+	if !ok {
+		return
+	}
+	bundle, ok := readBundle(w, r)
+	if !ok {
+		return
+	}
+	job, err := a.hub.StartWhatIf(r.Context(), c, service.WhatIfRequest{Bundle: bundle, At: q["at"], Item: q["item"], Division: q["division"]})
+	if err != nil {
+		WriteServiceError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/whatif/"+job.ID)
+	w.Header().Set("Retry-After", "1")
+	WriteJSON(w, http.StatusAccepted, job)
+}
+
+// whatIfResult serves GET /v1/whatif/{id}: the job (status, progress, and once done the
+// report); format=csv or xlsx downloads the finished report (409 while it runs).
+func (a auditorRoutes) whatIfResult(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+	q, ok := queryParams(w, r, "format")
 	if !ok {
 		return
 	}
@@ -46,33 +68,38 @@ func (a auditorRoutes) whatIf(w http.ResponseWriter, r *http.Request, c auth.Cal
 		writeParamProblem(w, r, "format", "must be json, csv or xlsx")
 		return
 	}
-	bundle, ok := readBundle(w, r)
-	if !ok {
-		return
-	}
-	rep, err := a.hub.WhatIf(r.Context(), c, service.WhatIfRequest{Bundle: bundle, At: q["at"], Item: q["item"], Division: q["division"]})
+	job, err := a.hub.WhatIfResult(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		WriteServiceError(w, r, err)
 		return
 	}
+	if format == "" || format == "json" {
+		if job.Status == service.WhatIfRunning {
+			w.Header().Set("Retry-After", "1")
+		}
+		WriteJSON(w, http.StatusOK, job)
+		return
+	}
+	if job.Report == nil {
+		WriteServiceError(w, r, &service.StateError{Detail: "the what-if is " + job.Status + ", no report to download"})
+		return
+	}
+	rep := job.Report
 	name := fmt.Sprintf("whatif-%s-%s-%s", rep.Division, rep.At, sanitizeName(rep.CandidateRevision))
-	switch format {
-	case "csv":
+	if format == "csv" {
 		var b bytes.Buffer
 		b.WriteString("\uFEFF") // so that spreadsheet programs read the file as UTF-8
 		cw := csv.NewWriter(&b)
 		_ = cw.WriteAll(WhatIfTable(rep)) // writes to memory
 		writeDownload(w, mediaCSV, name+".csv", b.Bytes())
-	case "xlsx":
-		body, err := whatIfXLSX(rep)
-		if err != nil {
-			WriteServiceError(w, r, err)
-			return
-		}
-		writeDownload(w, mediaXLSX, name+".xlsx", body)
-	default:
-		WriteJSON(w, http.StatusOK, rep)
+		return
 	}
+	body, err := whatIfXLSX(rep)
+	if err != nil {
+		WriteServiceError(w, r, err)
+		return
+	}
+	writeDownload(w, mediaXLSX, name+".xlsx", body)
 }
 
 // readBundle reads the uploaded bundle: the body itself (application/gzip,

@@ -104,8 +104,12 @@ func TestEveryRefusalIsAudited(t *testing.T) {
 			_, _, err := hub.Alerts(ctx, c, service.FindingQuery{Division: village})
 			return err
 		}},
-		{"WhatIf", func(ctx context.Context, c auth.Caller) error {
-			_, err := hub.WhatIf(ctx, c, service.WhatIfRequest{Bundle: []byte("candidate"), Division: village})
+		{"StartWhatIf", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.StartWhatIf(ctx, c, service.WhatIfRequest{Bundle: []byte("candidate"), Division: village})
+			return err
+		}},
+		{"WhatIfResult", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.WhatIfResult(ctx, c, "no-such-job")
 			return err
 		}},
 		{"ListDecisions", func(ctx context.Context, c auth.Caller) error {

@@ -45,6 +45,7 @@ func TestRoutesServed(t *testing.T) {
 		"GET /v1/webhooks/deliveries",
 		"GET /v1/webhooks/deliveries/{id}",
 		"GET /v1/webhooks/subscriptions",
+		"GET /v1/whatif/{id}",
 		"GET /v1/worklists",
 		"GET /{$}", // the counter web UI
 		"POST /oauth/token",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"sanmian/hub/policy"
 	"sanmian/hub/scan"
@@ -25,7 +26,9 @@ type whatIfPort struct {
 
 var _ service.WhatIfRunner = whatIfPort{}
 
-func (w whatIfPort) WhatIf(ctx context.Context, bundle []byte, q service.WhatIfQuery) (*service.WhatIfReport, error) {
+// LoadCandidate builds the candidate engine: signature verification as configured, the
+// bundle's own tests and the differential check, as for the live bundle.
+func (w whatIfPort) LoadCandidate(ctx context.Context, bundle []byte) (service.WhatIfCandidate, error) {
 	opts, err := w.cfg.CandidateOptions()
 	if err != nil {
 		return nil, err
@@ -34,12 +37,33 @@ func (w whatIfPort) WhatIf(ctx context.Context, bundle []byte, q service.WhatIfQ
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", service.ErrBadBundle, err)
 	}
+	return whatIfCandidate{port: w, cand: cand, live: w.live.Revision()}, nil
+}
+
+type whatIfCandidate struct {
+	port whatIfPort
+	cand *policy.Engine
+	live string
+}
+
+func (c whatIfCandidate) Revisions() (string, string) { return c.live, c.cand.Revision() }
+
+// progressWriter hands each progress line of the scan to fn.
+type progressWriter func(string)
+
+func (p progressWriter) Write(b []byte) (int, error) {
+	p(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
+func (c whatIfCandidate) Run(ctx context.Context, q service.WhatIfQuery, progress func(string)) (*service.WhatIfReport, error) {
+	w := c.port
 	dialect := "sqlite"
 	if w.store.Backend() == "postgres" {
 		dialect = "postgresql"
 	}
 	r := &scan.Runner{Engine: w.live, Store: w.store}
-	rep, err := r.WhatIf(ctx, cand, scan.Options{Item: q.Item, Division: q.Division, At: q.At, Dialect: dialect})
+	rep, err := r.WhatIf(ctx, c.cand, scan.Options{Item: q.Item, Division: q.Division, At: q.At, Dialect: dialect, Progress: progressWriter(progress)})
 	if errors.Is(err, scan.ErrUnknownItem) {
 		return nil, fmt.Errorf("%w: %v", service.ErrUnknownScanItem, err)
 	}

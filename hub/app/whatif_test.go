@@ -10,13 +10,16 @@ import (
 	"io/fs"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"sanmian/hub/app/apptest"
+	"sanmian/hub/ident"
 	"sanmian/hub/auth"
 	"sanmian/hub/service"
 	"sanmian/hub/store"
@@ -143,14 +146,20 @@ func TestWhatIfAPI(t *testing.T) {
 		during = out.View
 	}()
 	resp, body := post(t, u, auditor, "application/gzip", bundle)
+	if resp.StatusCode != http.StatusAccepted || !strings.HasPrefix(resp.Header.Get("Location"), "/v1/whatif/") {
+		t.Fatalf("status %d location %q: %s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	job := h.URL + resp.Header.Get("Location")
+	// One what-if at a time.
+	if resp, _ := post(t, u, auditor, "application/gzip", bundle); resp.StatusCode != http.StatusConflict {
+		t.Fatalf("a second what-if while one runs: status %d, want 409", resp.StatusCode)
+	}
+	// Another auditor cannot read this one's job.
+	if resp, _ := get(t, job, h.Token(t, "auditor", "370114001000")); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("another auditor reading the job: status %d, want 404", resp.StatusCode)
+	}
+	rep := pollWhatIf(t, job, auditor)
 	wg.Wait()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d: %s", resp.StatusCode, body)
-	}
-	var rep service.WhatIfReport
-	if err := json.Unmarshal(body, &rep); err != nil {
-		t.Fatal(err)
-	}
 	if rep.LiveRevision != live || !strings.HasPrefix(rep.CandidateRevision, "candidate-75-") || rep.Gains == 0 || rep.Losses != 0 ||
 		len(rep.Changes) < rep.Gains || !strings.HasPrefix(rep.CandidateDigest, "sha256:") {
 		t.Fatalf("report: live %s candidate %s gains %d losses %d changes %d", rep.LiveRevision, rep.CandidateRevision, rep.Gains, rep.Losses, len(rep.Changes))
@@ -159,9 +168,7 @@ func TestWhatIfAPI(t *testing.T) {
 		if !strings.Contains(ch.IDNumber, "********") || ch.VillageName == "" || ch.Item != "elderly_allowance" {
 			t.Fatalf("change %+v: not masked or without village name", ch)
 		}
-		if strings.Contains(string(body), `"FullID"`) {
-			t.Fatal("the full ID field is serialised")
-		}
+
 	}
 	if during.Decision.Revision != live || h.App.Policy.Revision() != live {
 		t.Fatalf("decision during the what-if carries %q, engine %q, want the live %q", during.Decision.Revision, h.App.Policy.Revision(), live)
@@ -185,14 +192,22 @@ func TestWhatIfAPI(t *testing.T) {
 	if audited != 1 {
 		t.Fatalf("%d what-if audit entries with both revisions, want 1", audited)
 	}
+	// The data-use record of a resident the report names (found by masked ID and village).
+	ch := rep.Changes[0]
+	var full string
+	for i := range h.Sim.Data.Persons {
+		p := &h.Sim.Data.Persons[i]
+		if ident.MaskIDNumber(p.ID) == ch.IDNumber && h.Sim.Data.Village(p).Code == ch.Village {
+			full = p.ID
+		}
+	}
+	uses, _, err := h.App.Store.ListDataUse(ctx, full, store.Page{})
+	if err != nil || full == "" || !slices.ContainsFunc(uses, func(u store.DataUse) bool { return u.Purpose == service.PurposeWhatIf && u.Sub == "auditor-" }) {
+		t.Fatalf("no what-if data-use record for %s (%v)", ch.IDNumber, err)
+	}
 
-	// Multipart upload and the downloads.
-	var mp bytes.Buffer
-	mw := multipart.NewWriter(&mp)
-	fw, _ := mw.CreateFormFile("bundle", "candidate.tar.gz")
-	_, _ = fw.Write(bundle)
-	_ = mw.Close()
-	resp, csvBody := post(t, u+"&format=csv", auditor, mw.FormDataContentType(), mp.Bytes())
+	// The downloads of the finished job.
+	resp, csvBody := get(t, job+"?format=csv", auditor)
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv: status %d %s", resp.StatusCode, csvBody)
 	}
@@ -211,7 +226,7 @@ func TestWhatIfAPI(t *testing.T) {
 			t.Fatalf("csv row %v", r)
 		}
 	}
-	resp, xb := post(t, u+"&format=xlsx", auditor, "application/gzip", bundle)
+	resp, xb := get(t, job+"?format=xlsx", auditor)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("xlsx: status %d", resp.StatusCode)
 	}
@@ -227,6 +242,20 @@ func TestWhatIfAPI(t *testing.T) {
 	sum, err := f.GetRows("汇总")
 	if err != nil || sum[len(sum)-1][1] != "合计" || sum[len(sum)-1][4] != strings.TrimSpace(jsonInt(rep.Gains)) {
 		t.Fatalf("xlsx 汇总 total %v, want gains %d (%v)", sum[len(sum)-1], rep.Gains, err)
+	}
+
+	// A multipart upload starts a what-if as well.
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	fw, _ := mw.CreateFormFile("bundle", "candidate.tar.gz")
+	_, _ = fw.Write(bundle)
+	_ = mw.Close()
+	resp, body = post(t, u, auditor, mw.FormDataContentType(), mp.Bytes())
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("multipart: status %d %s", resp.StatusCode, body)
+	}
+	if again := pollWhatIf(t, h.URL+resp.Header.Get("Location"), auditor); again.Gains != rep.Gains || again.CandidateDigest != rep.CandidateDigest {
+		t.Fatalf("multipart upload: %d gains digest %s, want %d %s", again.Gains, again.CandidateDigest, rep.Gains, rep.CandidateDigest)
 	}
 
 	// Refusals and bad bundles.
@@ -287,4 +316,34 @@ func jsonInt(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func counterCaller(village string) auth.Caller {
 	return auth.Caller{Subject: "counter-" + village, Issuer: auth.DemoIssuerName, Role: auth.RoleCounter, Jurisdiction: village}
+}
+
+// pollWhatIf reads the job at url until it is done and returns its report; the JSON never
+// carries a full ID field.
+func pollWhatIf(t *testing.T, url, token string) service.WhatIfReport {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		resp, body := get(t, url, token)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("job: status %d %s", resp.StatusCode, body)
+		}
+		var job service.WhatIfJob
+		if err := json.Unmarshal(body, &job); err != nil {
+			t.Fatal(err)
+		}
+		switch job.Status {
+		case service.WhatIfDone:
+			if job.Report == nil || strings.Contains(string(body), "FullID") {
+				t.Fatalf("done without a report, or with full IDs: %.300s", body)
+			}
+			return *job.Report
+		case service.WhatIfFailed:
+			t.Fatalf("what-if failed: %s", job.Error)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("what-if still %s after 3 minutes (%s)", job.Status, job.Progress)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

@@ -29,6 +29,7 @@ type Hub struct {
 	now      func() time.Time
 	log      *slog.Logger
 	whatif   WhatIfRunner
+	jobs     whatIfJobs
 }
 
 // Option configures a Hub.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"sanmian/hub/auth"
@@ -37,12 +38,21 @@ type WhatIfQuery struct {
 	Division string // a division code prefix ("" for the district)
 }
 
-// WhatIfRunner runs the district scan with the live policy and with a candidate bundle that it
-// loads (under the live bundle's verification rules) but never activates. A bundle that
-// cannot be read, verified or compiled, or fails its own tests, is an error wrapping
-// ErrBadBundle; an item the scan does not know, one wrapping ErrUnknownScanItem.
+// WhatIfRunner loads candidate bundles for policy what-ifs (app: a separate policy engine
+// under the live bundle's verification rules, never activated). A bundle that cannot be read,
+// verified or compiled, or fails its own tests, is an error wrapping ErrBadBundle.
 type WhatIfRunner interface {
-	WhatIf(ctx context.Context, bundle []byte, q WhatIfQuery) (*WhatIfReport, error)
+	LoadCandidate(ctx context.Context, bundle []byte) (WhatIfCandidate, error)
+}
+
+// WhatIfCandidate is a loaded candidate bundle.
+type WhatIfCandidate interface {
+	// Revisions are the live and the candidate bundle's revisions.
+	Revisions() (live, candidate string)
+	// Run runs the district scan with the live policy and with the candidate on the synced
+	// data and compares them; progress receives progress lines. An item the scan does not
+	// know is an error wrapping ErrUnknownScanItem.
+	Run(ctx context.Context, q WhatIfQuery, progress func(string)) (*WhatIfReport, error)
 }
 
 // Errors a WhatIfRunner wraps.
@@ -108,29 +118,68 @@ type WhatIfChange struct {
 	FullID      string   `json:"-"`
 }
 
-// WhatIf evaluates a candidate policy bundle against the synced district beside the live
-// policy (policy.whatif: auditors and administrators), never activating it. The run is
-// audited with both revisions and the candidate's digest, and every resident the report
-// names gets a data-use record.
-func (h *Hub) WhatIf(ctx context.Context, c auth.Caller, req WhatIfRequest) (_ *WhatIfReport, err error) {
+// What-if job states.
+const (
+	WhatIfRunning = "running"
+	WhatIfDone    = "done"
+	WhatIfFailed  = "failed"
+)
+
+// WhatIfJob is one policy what-if run: started by StartWhatIf, read by WhatIfResult until
+// the hub restarts (jobs live in the hub process; the last few finished ones are kept).
+type WhatIfJob struct {
+	ID                string        `json:"id"`
+	Status            string        `json:"status"`
+	Progress          string        `json:"progress"` // the latest progress line
+	LiveRevision      string        `json:"live_revision"`
+	CandidateRevision string        `json:"candidate_revision"`
+	CandidateDigest   string        `json:"candidate_digest"`
+	At                string        `json:"at"`
+	Item              string        `json:"item,omitempty"`
+	Division          string        `json:"division"`
+	StartedAt         time.Time     `json:"started_at"`
+	FinishedAt        *time.Time    `json:"finished_at,omitempty"`
+	Error             string        `json:"error,omitempty"`
+	Report            *WhatIfReport `json:"report,omitempty"`
+
+	owner string // issuer and subject of the caller who started it
+}
+
+// whatIfJobs holds the jobs of this hub process.
+type whatIfJobs struct {
+	mu   sync.Mutex
+	jobs map[string]*WhatIfJob
+	ids  []string // oldest first
+}
+
+// maxWhatIfJobs is how many jobs (finished or not) a hub keeps.
+const maxWhatIfJobs = 20
+
+// StartWhatIf starts a policy what-if (policy.whatif: auditors and administrators): the
+// candidate bundle is loaded now (a bundle the hub refuses is an *InvalidError on the field
+// "bundle"), the two scans run in the background, one what-if at a time per hub (another
+// while one runs is a *StateError). The start is audited with both revisions and the
+// candidate's digest; when the run is done every resident the report names gets a data-use
+// record.
+func (h *Hub) StartWhatIf(ctx context.Context, c auth.Caller, req WhatIfRequest) (_ WhatIfJob, err error) {
 	defer h.auditRefusal(ctx, c, &err)
 	if len(req.Bundle) == 0 {
-		return nil, &InvalidError{Field: "bundle", Detail: "a candidate bundle (gzipped tarball) is required"}
+		return WhatIfJob{}, &InvalidError{Field: "bundle", Detail: "a candidate bundle (gzipped tarball) is required"}
 	}
 	if len(req.Bundle) > MaxBundleBytes {
-		return nil, &InvalidError{Field: "bundle", Detail: fmt.Sprintf("larger than %d bytes", MaxBundleBytes)}
+		return WhatIfJob{}, &InvalidError{Field: "bundle", Detail: fmt.Sprintf("larger than %d bytes", MaxBundleBytes)}
 	}
 	at := h.now().In(cst)
 	if req.At != "" {
 		t, perr := time.ParseInLocation(time.DateOnly, req.At, cst)
 		if perr != nil {
-			return nil, &InvalidError{Field: "at", Detail: "want YYYY-MM-DD"}
+			return WhatIfJob{}, &InvalidError{Field: "at", Detail: "want YYYY-MM-DD"}
 		}
 		at = t.Add(12 * time.Hour)
 	}
 	if req.Item != "" {
 		if it, ok := h.policy.Item(req.Item); !ok || !it.Proactive {
-			return nil, &InvalidError{Field: "item", Detail: "not a proactive item code of the catalogue"}
+			return WhatIfJob{}, &InvalidError{Field: "item", Detail: "not a proactive item code of the catalogue"}
 		}
 	}
 	scope := req.Division
@@ -141,7 +190,7 @@ func (h *Hub) WhatIf(ctx context.Context, c auth.Caller, req WhatIfRequest) (_ *
 	if scope != division.DistrictCode {
 		d, ok := division.Lookup(scope)
 		if !ok || (d.Level != division.LevelTown && d.Level != division.LevelVillage) {
-			return nil, &InvalidError{Field: "division", Detail: "not the district, a town or a village of the district"}
+			return WhatIfJob{}, &InvalidError{Field: "division", Detail: "not the district, a town or a village of the district"}
 		}
 		prefix = scope
 		if d.Level == division.LevelTown {
@@ -149,22 +198,126 @@ func (h *Hub) WhatIf(ctx context.Context, c auth.Caller, req WhatIfRequest) (_ *
 		}
 	}
 	if _, err := h.authorize(ctx, c, "policy.whatif", Resource{Item: req.Item, Division: scope}, ""); err != nil {
-		return nil, err
+		return WhatIfJob{}, err
 	}
 	if h.whatif == nil {
-		return nil, errors.New("service: policy what-if is not configured")
+		return WhatIfJob{}, errors.New("service: policy what-if is not configured")
 	}
-	rep, err := h.whatif.WhatIf(ctx, req.Bundle, WhatIfQuery{At: at, Item: req.Item, Division: prefix})
-	switch {
-	case errors.Is(err, ErrBadBundle):
-		return nil, &InvalidError{Field: "bundle", Detail: err.Error()}
-	case errors.Is(err, ErrUnknownScanItem):
-		return nil, &InvalidError{Field: "item", Detail: "not an item of the candidate's scan"}
-	case err != nil:
-		return nil, err
+	if h.whatIfRunning() {
+		return WhatIfJob{}, &StateError{Detail: "another policy what-if is running on this hub; try again when it is done"}
+	}
+	cand, err := h.whatif.LoadCandidate(ctx, req.Bundle)
+	if errors.Is(err, ErrBadBundle) {
+		return WhatIfJob{}, &InvalidError{Field: "bundle", Detail: err.Error()}
+	}
+	if err != nil {
+		return WhatIfJob{}, err
 	}
 	sum := sha256.Sum256(req.Bundle)
-	rep.CandidateDigest, rep.Division = "sha256:"+hex.EncodeToString(sum[:]), scope
+	live, candRev := cand.Revisions()
+	job := &WhatIfJob{ID: store.NewID(), Status: WhatIfRunning, Progress: "", LiveRevision: live, CandidateRevision: candRev,
+		CandidateDigest: "sha256:" + hex.EncodeToString(sum[:]), At: at.Format(time.DateOnly), Item: req.Item, Division: scope,
+		StartedAt: h.now().UTC(), owner: c.Issuer + "\x00" + c.Subject}
+	details := mustJSON(map[string]any{"operation": "whatif", "job": job.ID, "live_revision": live, "candidate_revision": candRev,
+		"candidate_digest": job.CandidateDigest, "at": job.At, "item": req.Item, "division": scope})
+	if err := h.store.AppendAudit(ctx, &store.AuditEntry{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditPolicy,
+		Item: req.Item, Details: details}); err != nil {
+		return WhatIfJob{}, fmt.Errorf("service: audit what-if: %w", err)
+	}
+	if !h.addWhatIf(job) {
+		return WhatIfJob{}, &StateError{Detail: "another policy what-if is running on this hub; try again when it is done"}
+	}
+	view := *job
+	go h.runWhatIf(context.WithoutCancel(ctx), c, job, cand, WhatIfQuery{At: at, Item: req.Item, Division: prefix})
+	return view, nil
+}
+
+// WhatIfResult returns a what-if job as it stands (policy.whatif), with its report once done.
+// Only the caller who started it may read it; for anyone else it does not exist.
+func (h *Hub) WhatIfResult(ctx context.Context, c auth.Caller, id string) (_ WhatIfJob, err error) {
+	defer h.auditRefusal(ctx, c, &err)
+	h.jobs.mu.Lock()
+	j, ok := h.jobs.jobs[id]
+	var view WhatIfJob
+	if ok {
+		view = *j
+	}
+	h.jobs.mu.Unlock()
+	res := Resource{Division: division.DistrictCode}
+	if ok {
+		res = Resource{Item: view.Item, Division: view.Division}
+	}
+	if _, err := h.authorize(ctx, c, "policy.whatif", res, ""); err != nil {
+		return WhatIfJob{}, err
+	}
+	if !ok || view.owner != c.Issuer+"\x00"+c.Subject {
+		return WhatIfJob{}, &NotFoundError{What: "what-if", ID: auditValue(id)}
+	}
+	return view, nil
+}
+
+func (h *Hub) whatIfRunning() bool {
+	h.jobs.mu.Lock()
+	defer h.jobs.mu.Unlock()
+	for _, j := range h.jobs.jobs {
+		if j.Status == WhatIfRunning {
+			return true
+		}
+	}
+	return false
+}
+
+// addWhatIf registers a new running job unless one is running; it drops the oldest finished
+// jobs beyond maxWhatIfJobs.
+func (h *Hub) addWhatIf(job *WhatIfJob) bool {
+	h.jobs.mu.Lock()
+	defer h.jobs.mu.Unlock()
+	if h.jobs.jobs == nil {
+		h.jobs.jobs = map[string]*WhatIfJob{}
+	}
+	for _, j := range h.jobs.jobs {
+		if j.Status == WhatIfRunning {
+			return false
+		}
+	}
+	h.jobs.jobs[job.ID], h.jobs.ids = job, append(h.jobs.ids, job.ID)
+	for len(h.jobs.ids) > maxWhatIfJobs {
+		delete(h.jobs.jobs, h.jobs.ids[0])
+		h.jobs.ids = h.jobs.ids[1:]
+	}
+	return true
+}
+
+func (h *Hub) runWhatIf(ctx context.Context, c auth.Caller, job *WhatIfJob, cand WhatIfCandidate, q WhatIfQuery) {
+	set := func(f func(j *WhatIfJob)) {
+		h.jobs.mu.Lock()
+		defer h.jobs.mu.Unlock()
+		f(job)
+	}
+	rep, err := cand.Run(ctx, q, func(line string) { set(func(j *WhatIfJob) { j.Progress = line }) })
+	if err == nil {
+		err = h.finishWhatIf(ctx, c, job, rep)
+	}
+	now := h.now().UTC()
+	set(func(j *WhatIfJob) {
+		j.FinishedAt = &now
+		if err != nil {
+			j.Status, j.Error = WhatIfFailed, "the what-if failed"
+			if errors.Is(err, ErrUnknownScanItem) {
+				j.Error = "the item is not a proactive item of the candidate's scan"
+			}
+			return
+		}
+		j.Status, j.Report = WhatIfDone, rep
+	})
+	if err != nil {
+		h.log.ErrorContext(ctx, "policy what-if failed", "job", job.ID, "err", err.Error())
+	}
+}
+
+// finishWhatIf names the items and villages and records the data use of every resident named.
+func (h *Hub) finishWhatIf(ctx context.Context, c auth.Caller, job *WhatIfJob, rep *WhatIfReport) error {
+	rep.CandidateDigest, rep.Division = job.CandidateDigest, job.Division
 	for k := range rep.Items {
 		if it, ok := h.policy.Item(rep.Items[k].Item); ok {
 			rep.Items[k].ItemName = it.NameZH
@@ -176,14 +329,7 @@ func (h *Hub) WhatIf(ctx context.Context, c auth.Caller, req WhatIfRequest) (_ *
 	for k := range rep.Changes {
 		rep.Changes[k].VillageName = divisionName(rep.Changes[k].Village)
 	}
-	details := mustJSON(map[string]any{"operation": "whatif", "live_revision": rep.LiveRevision, "candidate_revision": rep.CandidateRevision,
-		"candidate_digest": rep.CandidateDigest, "at": rep.At, "item": req.Item, "division": scope,
-		"gains": rep.Gains, "losses": rep.Losses, "cleared": rep.Cleared})
-	err = h.store.Tx(ctx, func(tx store.Txn) error {
-		if err := tx.AppendAudit(ctx, &store.AuditEntry{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditPolicy,
-			Item: req.Item, Details: details}); err != nil {
-			return err
-		}
+	err := h.store.Tx(ctx, func(tx store.Txn) error {
 		for _, ch := range rep.Changes {
 			if err := tx.RecordDataUse(ctx, &store.DataUse{IDNumber: ch.FullID, Sub: c.Subject, Role: c.Role, Org: c.Issuer,
 				Item: ch.Item, Purpose: PurposeWhatIf}); err != nil {
@@ -193,9 +339,9 @@ func (h *Hub) WhatIf(ctx context.Context, c auth.Caller, req WhatIfRequest) (_ *
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("service: record what-if: %w", err)
+		return fmt.Errorf("service: record what-if data use: %w", err)
 	}
-	return rep, nil
+	return nil
 }
 
 func divisionName(code string) string {
