@@ -94,6 +94,10 @@ func TestBrowserPolicyWhatIf(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if resp.StatusCode != 202 {
+		t.Fatalf("API what-if: %d %.300s", resp.StatusCode, body)
+	}
+	loc := resp.Header.Get("Location")
 	var want struct {
 		Gains    int `json:"gains"`
 		Villages []struct {
@@ -101,8 +105,19 @@ func TestBrowserPolicyWhatIf(t *testing.T) {
 		} `json:"villages"`
 		Changes []json.RawMessage `json:"changes"`
 	}
-	if resp.StatusCode != 200 || json.Unmarshal(body, &want) != nil || want.Gains == 0 {
-		t.Fatalf("API what-if: %d %.300s", resp.StatusCode, body)
+	for deadline := time.Now().Add(3 * time.Minute); ; {
+		st, job := h.call("GET", loc, auditor, nil)
+		if st != 200 || job["status"] == "failed" || time.Now().After(deadline) {
+			t.Fatalf("what-if job: %d %v", st, job)
+		}
+		if job["status"] == "done" {
+			b, _ := json.Marshal(job["report"])
+			if err := json.Unmarshal(b, &want); err != nil || want.Gains == 0 {
+				t.Fatalf("report %.300s (%v)", b, err)
+			}
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 
 	// An application, for the decisions view's division filter.

@@ -103,7 +103,7 @@ export const EN = {
     "Recorded policy decisions (filtering by division leaves out eligibility checks without an application); click a decision ID to replay it.",
   "区划代码": "Division code", "镇、管区或村代码": "Town, work-area or village code", "加载更多": "Load more",
   "已显示": "Showing", "无权查看判定列表（仅审计人员）": "Not permitted to list decisions (auditors only)",
-  "政策试算": "Policy what-if", "政策试算与启用": "Policy what-if and activation",
+  "政策试算": "Policy what-if", "正在加载候选政策包…": "Loading the candidate bundle…", "试算失败": "The what-if failed", "政策试算与启用": "Policy what-if and activation",
   "上传候选政策包（.tar.gz），在同一测算日期、同一批同步数据上与现行政策对比：谁将新增符合、谁将不再符合。候选政策不会启用；每次试算记入审计日志。":
     "Upload a candidate policy bundle (.tar.gz) to compare it with the live policy on the same synced data at the same date: who would gain and who would lose eligibility. The candidate is never activated; every run is audited.",
   "候选政策包": "Candidate bundle", "测算日期": "Scan date", "全部主动服务事项": "Every proactive item", "镇或村代码，空为全区": "Town or village code; empty for the district",

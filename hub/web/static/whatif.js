@@ -1,9 +1,9 @@
 // 政策试算: the policy what-if in the auditor's console. A candidate bundle (.tar.gz) is
-// uploaded with the scan date, item and division (POST /v1/whatif); the hub runs the district
+// uploaded with the scan date, item and division (POST /v1/whatif, then the job polled); the hub runs the district
 // scan with the live policy and with the candidate (never activated) and answers who would
 // gain and who would lose eligibility. Shown as totals, a per-item table, a chart per village
 // (inline SVG, nothing loaded from elsewhere) and the changes with masked ID numbers; the CSV
-// and XLSX downloads run the same what-if again with format=csv or xlsx.
+// and XLSX downloads read the finished job (GET /v1/whatif/{id}?format=csv or xlsx).
 
 import { getToken, ProblemError } from "./api.js";
 import { h, divisionLabel } from "./labels.js";
@@ -23,30 +23,27 @@ export function initWhatIf() {
   }).catch(() => {});
   document.getElementById("whatif-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    busy(document.getElementById("whatif-run"), () => run("json"));
+    busy(document.getElementById("whatif-run"), run);
   });
 }
 
-function query(format) {
+function query() {
   const p = new URLSearchParams();
   for (const [k, id] of [["at", "whatif-at"], ["item", "whatif-item"], ["division", "whatif-division"]]) {
     const v = document.getElementById(id).value.trim();
     if (v) p.set(k, v);
   }
-  if (format !== "json") p.set("format", format);
   return "/v1/whatif?" + p.toString();
 }
 
-// post sends the chosen bundle; it resolves to the fetch response (checked for errors).
-async function post(format) {
-  const file = document.getElementById("whatif-bundle").files[0];
-  if (!file) throw new ProblemError(400, { title: t("请选择候选政策包（.tar.gz）") }, "");
+let jobURL = ""; // the finished job the downloads read
+
+async function call(method, path, body, contentType) {
+  const headers = { Authorization: "Bearer " + getToken(), Accept: "application/json, application/problem+json" };
+  if (contentType) headers["Content-Type"] = contentType;
   let resp;
   try {
-    resp = await fetch(query(format), {
-      method: "POST", credentials: "omit", cache: "no-store", body: file,
-      headers: { Authorization: "Bearer " + getToken(), "Content-Type": "application/gzip", Accept: "application/json, application/problem+json" },
-    });
+    resp = await fetch(path, { method, credentials: "omit", cache: "no-store", body, headers });
   } catch {
     throw new ProblemError(0, { title: "网络错误 / Network error" }, "");
   }
@@ -58,29 +55,47 @@ async function post(format) {
   return resp;
 }
 
-async function run(format) {
+// run uploads the bundle (POST /v1/whatif answers 202 with the job's Location) and polls the
+// job until it is done, showing its progress.
+async function run() {
   clearProblem();
   const status = document.getElementById("whatif-status");
-  status.textContent = t("正在试算…（现行政策与候选政策各扫描一遍）");
+  const file = document.getElementById("whatif-bundle").files[0];
   try {
-    const resp = await post(format);
-    if (format === "json") {
-      render(await resp.json());
-      status.textContent = "";
-      return;
+    if (!file) throw new ProblemError(400, { title: t("请选择候选政策包（.tar.gz）") }, "");
+    status.textContent = t("正在加载候选政策包…");
+    const resp = await call("POST", query(), file, "application/gzip");
+    const loc = resp.headers.get("Location");
+    status.textContent = t("正在试算…（现行政策与候选政策各扫描一遍）");
+    for (;;) {
+      const job = await (await call("GET", loc)).json();
+      if (job.status === "done") { jobURL = loc; render(job.report); status.textContent = ""; return; }
+      if (job.status === "failed") throw new ProblemError(500, { title: t("试算失败"), detail: job.error || "" }, "");
+      status.replaceChildren(h("span", {}, "正在试算…（现行政策与候选政策各扫描一遍）"), " ", h("span", { class: "data" }, job.progress || ""));
+      await new Promise((r) => setTimeout(r, 1000));
     }
+  } catch (e) {
+    status.textContent = "";
+    showProblem(e, "政策试算");
+  }
+}
+
+// download fetches the finished job's report as CSV or XLSX.
+async function download(format) {
+  clearProblem();
+  const status = document.getElementById("whatif-status");
+  try {
+    const resp = await call("GET", `${jobURL}?format=${format}`);
     const cd = resp.headers.get("Content-Disposition") || "";
     const name = (cd.match(/filename="([^"]+)"/) || [])[1] || "whatif." + format;
     const url = URL.createObjectURL(await resp.blob());
-    const a = h("a", { href: url, download: name, id: "whatif-downloaded", "data-name": name });
+    const a = h("a", { href: url, download: name });
     document.body.append(a);
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
-    status.textContent = "";
     status.dataset.downloaded = name;
   } catch (e) {
-    status.textContent = "";
     showProblem(e, "政策试算");
   }
 }
@@ -116,8 +131,8 @@ function render(rep) {
     h("h3", {}, "名单变化"), changes,
     rep.changes.length > shown.length ? h("p", { class: "hint" }, h("span", {}, "仅显示前"), " 500 ", h("span", {}, "条，完整名单请下载。")) : "",
     h("div", { class: "actions" },
-      h("button", { type: "button", id: "whatif-csv", onclick: (ev) => busy(ev.target, () => run("csv")) }, "下载 CSV"),
-      h("button", { type: "button", id: "whatif-xlsx", onclick: (ev) => busy(ev.target, () => run("xlsx")) }, "下载 XLSX")));
+      h("button", { type: "button", id: "whatif-csv", onclick: (ev) => busy(ev.target, () => download("csv")) }, "下载 CSV"),
+      h("button", { type: "button", id: "whatif-xlsx", onclick: (ev) => busy(ev.target, () => download("xlsx")) }, "下载 XLSX")));
 }
 
 // chart draws, per village (the 30 with the most changes), bars of gains, losses and cleared
