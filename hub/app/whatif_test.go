@@ -19,8 +19,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"sanmian/hub/app/apptest"
-	"sanmian/hub/ident"
 	"sanmian/hub/auth"
+	"sanmian/hub/ident"
 	"sanmian/hub/service"
 	"sanmian/hub/store"
 	"sanmian/policies"
