@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/user"
 	"strings"
 	"time"
 
 	"sanmian/hub/policy"
 	"sanmian/hub/scan"
+	"sanmian/hub/store"
 )
 
 // runWhatIf evaluates a candidate policy bundle against the synced district with the district
@@ -82,6 +87,20 @@ func runWhatIf(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	// Who ran which candidate against which live revision goes into the audit chain, as for
+	// the API.
+	operator := "unknown"
+	if u, err := user.Current(); err == nil {
+		operator = u.Username
+	}
+	sum := sha256.Sum256(candBytes(*bundlePath))
+	details, _ := json.Marshal(map[string]any{"operation": "whatif", "via": "cli", "live_revision": rep.LiveRevision,
+		"candidate_revision": rep.CandidateRevision, "candidate_digest": "sha256:" + hex.EncodeToString(sum[:]), "at": rep.At,
+		"item": *item, "division": *division, "gains": rep.Gains, "losses": rep.Losses, "cleared": rep.Cleared})
+	if err := st.AppendAudit(ctx, &store.AuditEntry{ActorSub: "cli:" + operator, ActorRole: "system", Action: store.AuditPolicy,
+		Item: *item, Details: details}); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -115,4 +134,14 @@ func printWhatIf(w io.Writer, rep *scan.WhatIfReport) {
 			fmt.Fprintf(w, "%-7s %s %s village %s%s: %s; rule %s\n", c.Change, c.Item, c.ID, c.Village, on, strings.Join(c.Reasons, ","), c.Rule)
 		}
 	}
+}
+
+// candBytes is the candidate's content for its digest: the tarball file, or nothing for a
+// directory (whose revision the report names).
+func candBytes(path string) []byte {
+	if fi, err := os.Stat(path); err != nil || fi.IsDir() {
+		return nil
+	}
+	b, _ := os.ReadFile(path)
+	return b
 }

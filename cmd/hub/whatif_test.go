@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"sanmian/hub/store"
+	"sanmian/hub/store/sqlite"
 	"sanmian/policies"
 )
 
@@ -107,5 +109,27 @@ func TestWhatIfCommand(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "candidate policy candidate-") {
 		t.Fatalf("no progress naming the candidate: %q", errOut)
+	}
+	// The run is in the audit chain with both revisions.
+	st, err := sqlite.Open(t.Context(), filepath.Join(dir, "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	entries, err := st.ListAudit(t.Context(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var audited int
+	for _, e := range entries {
+		var d map[string]any
+		_ = json.Unmarshal(e.Details, &d)
+		if e.Action == store.AuditPolicy && d["candidate_revision"] == rep.CandidateRevision && d["live_revision"] == rep.LiveRevision &&
+			strings.HasPrefix(e.ActorSub, "cli:") {
+			audited++
+		}
+	}
+	if audited != 1 {
+		t.Fatalf("%d audit entries of the what-if, want 1", audited)
 	}
 }

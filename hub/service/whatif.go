@@ -11,6 +11,7 @@ import (
 
 	"sanmian/hub/auth"
 	"sanmian/hub/division"
+	"sanmian/hub/ident"
 	"sanmian/hub/store"
 )
 
@@ -311,7 +312,7 @@ func (h *Hub) runWhatIf(ctx context.Context, c auth.Caller, job *WhatIfJob, cand
 		j.Status, j.Report = WhatIfDone, rep
 	})
 	if err != nil {
-		h.log.ErrorContext(ctx, "policy what-if failed", "job", job.ID, "err", err.Error())
+		h.log.ErrorContext(ctx, "policy what-if failed", "job", job.ID, "err", ident.RedactText(err.Error()))
 	}
 }
 
