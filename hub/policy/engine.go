@@ -113,9 +113,10 @@ func WithDivisionData(d map[string]any) Option { return func(o *options) { o.div
 // tests check it); topdown is the reference, irvm several times faster.
 func WithTopdown() Option { return func(o *options) { o.topdown = true } }
 
-// WithActivationHook calls fn after Reload (or Watch) has activated a new bundle in place of
-// a loaded one, with both revisions (the first load at New is not an activation of a
-// replacement and does not call it). The hub audits activations with it.
+// WithActivationHook calls fn after Reload (or Watch) has activated a bundle of another
+// revision in place of a loaded one, with both revisions (the first load at New, and a
+// directory re-read with the same revision, do not call it). The hub audits activations with
+// it.
 func WithActivationHook(fn func(ctx context.Context, previous, revision string)) Option {
 	return func(o *options) { o.onSwap = fn }
 }
@@ -250,7 +251,7 @@ func (e *Engine) Reload(ctx context.Context) (bool, error) {
 	prev := e.state.Swap(st)
 	if prev != nil {
 		e.opt.logger.InfoContext(ctx, "policy bundle activated", "revision", st.revision, "previous", prev.revision)
-		if e.opt.onSwap != nil {
+		if e.opt.onSwap != nil && prev.revision != st.revision {
 			e.opt.onSwap(ctx, prev.revision, st.revision)
 		}
 	}
