@@ -12,7 +12,6 @@ import { t } from "./i18n.js";
 
 const CHANGE = { gain: "新增符合", loss: "不再符合", cleared: "预警消除" };
 const COLOR = { gain: "#2e7d32", loss: "#b3261e", cleared: "#2f6fd6" };
-const SVG = "http://www.w3.org/2000/svg";
 
 export function initWhatIf() {
   const at = document.getElementById("whatif-at");
@@ -148,7 +147,11 @@ function chart(villages) {
   if (!rows.length) return h("p", { class: "hint" }, "没有村（社区）发生变化。");
   const W = 720, L = 120, R = 40, bar = 16, gap = 8, H = rows.length * (bar + gap) + 10;
   const max = Math.max(1, ...rows.map((r) => r.gain + r.loss + r.cleared));
-  const svg = document.createElementNS(SVG, "svg");
+  // An <svg> parsed from markup is in the SVG namespace; its children are made in the same.
+  const holder = document.createElement("div");
+  holder.innerHTML = "<svg></svg>";
+  const svg = holder.firstChild;
+  const SVG = svg.namespaceURI;
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   svg.setAttribute("role", "img");
   svg.setAttribute("id", "whatif-chart");
