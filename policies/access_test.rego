@@ -239,3 +239,19 @@ test_alert_resolution_by_auditors_and_admins_only if {
 	decide(counter("370114002201"), "alert.resolve", app("370114002201", "elderly_allowance")).reason.code == "role_not_permitted"
 	decide(reviewer("370114002000"), "alert.resolve", app("370114002201", "elderly_allowance")).reason.code == "role_not_permitted"
 }
+
+# policy.whatif and decision.list: auditors (read-only: a what-if changes nothing) and
+# administrators, for the whole district; counters, reviewers and department apps are refused.
+test_whatif_and_decision_list_auditor_and_admin if {
+	some action in ["policy.whatif", "decision.list"]
+	decide(auditor, action, {"division": "370114"}).allow == true
+	decide(admin, action, {"division": "370114001201", "item": "elderly_allowance"}).allow == true
+	decide(auditor, action, {"division": "370114002000"}).unmask_id == false
+}
+
+test_whatif_and_decision_list_refused_to_cadres_and_apps if {
+	some action in ["policy.whatif", "decision.list"]
+	decide(counter("370114001201"), action, {"division": "370114001201"}).reason.code == "role_not_permitted"
+	decide(reviewer("370114"), action, {"division": "370114"}).reason.code == "role_not_permitted"
+	decide(department(["*"]), action, {"division": "370114", "item": "elderly_allowance"}).reason.code == "role_not_permitted"
+}

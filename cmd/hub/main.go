@@ -27,6 +27,7 @@ var commands = []command{
 	{"sim", "run the three simulated data platforms alone", runSim},
 	{"token", "mint a caller token with the demo issuer key", runToken},
 	{"scan", "proactive scan: worklists per village of residents likely eligible and not enrolled", runScan},
+	{"whatif", "policy what-if: who would gain or lose eligibility under a candidate bundle (never activated)", runWhatIf},
 	{"verify", "verify a permit offline with a JWKS; exit 0 valid, 1 invalid", runVerify},
 	{"audit", "audit log tools: `hub audit verify` checks the hash chain and checkpoints", runAudit},
 	{"keys", "sealing keys: `hub keys list`, `rotate --office CODE`, `revoke --kid KID`", runKeys},

@@ -76,6 +76,8 @@ type Parts struct {
 	Stats Statistics
 	// PublicURL is the hub's external base URL, printed on permits.
 	PublicURL string
+	// Auditor serves the auditor console's policy what-if and decision list.
+	Auditor Auditor
 	// Webhooks administers the webhook subscriptions of department apps and their deliveries
 	// (behind bearer authentication, like the REST routes).
 	Webhooks WebhookAdmin
@@ -144,6 +146,16 @@ func Routes(s *Server, p Parts) {
 	if p.Stats != nil {
 		v := &restV1{hub: p.Hub, authn: p.Authn}
 		s.HandleFunc("GET /v1/statistics", v.authed(statsRoutes{stats: p.Stats}.get))
+	}
+
+	// Auditor console: policy what-if (a candidate bundle uploaded, never activated) and the
+	// recorded decisions.
+	if p.Auditor != nil {
+		v := &restV1{hub: p.Hub, authn: p.Authn}
+		a := auditorRoutes{hub: p.Auditor}
+		s.HandleFunc("POST /v1/whatif", v.authed(a.whatIf))
+		s.HandleFunc("GET /v1/whatif/{id}", v.authed(a.whatIfResult))
+		s.HandleFunc("GET /v1/decisions", v.authed(a.decisions))
 	}
 
 	// Webhook administration (/v1/webhooks).

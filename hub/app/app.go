@@ -9,6 +9,7 @@ package app
 import (
 	"context"
 	"crypto"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -149,7 +150,23 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 	if err != nil {
 		return nil, fmt.Errorf("app: policy: %w", err)
 	}
-	a.Policy, err = policy.New(ctx, append(popts, policy.WithLogger(o.log))...)
+	// Publishing a bundle to the configured source is the administrators' act of activating
+	// it; the hub records each activation in the audit chain with both revisions.
+	source := "embedded"
+	switch {
+	case cfg.Policy.Dir != "":
+		source = "dir"
+	case cfg.Policy.URL != "":
+		source = "url"
+	}
+	activated := func(ctx context.Context, previous, revision string) {
+		e := &store.AuditEntry{ActorSub: "hub", ActorRole: "system", Action: store.AuditPolicy,
+			Details: mustJSON(map[string]any{"operation": "activate", "previous_revision": previous, "revision": revision, "source": source})}
+		if err := a.Store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
+			o.log.ErrorContext(ctx, "audit policy activation", "err", err, "revision", revision)
+		}
+	}
+	a.Policy, err = policy.New(ctx, append(popts, policy.WithLogger(o.log), policy.WithActivationHook(activated))...)
 	if err != nil {
 		return nil, fmt.Errorf("app: policy bundle: %w", err)
 	}
@@ -180,7 +197,8 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 	}
 	a.conns = conns
 	a.closers = append(a.closers, conns.Close)
-	a.Hub = service.New(a.Store, policyPort{a.Policy}, evidencePort{c: conns, store: a.Store}, sl, service.WithLogger(o.log))
+	a.Hub = service.New(a.Store, policyPort{a.Policy}, evidencePort{c: conns, store: a.Store}, sl, service.WithLogger(o.log),
+		service.WithWhatIf(whatIfPort{live: a.Policy, store: a.Store, cfg: cfg.Policy, log: o.log}))
 	a.Clients = clients.New(a.Store, hubIssuer, cfg.Clients, clients.WithItems(func(code string) bool {
 		_, err := a.Hub.Item(code)
 		return err == nil
@@ -191,6 +209,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (a *App, err e
 		Authn:   a.Authn,
 		Clients: a.Clients,
 		Stats:   a.Hub,
+		Auditor: a.Hub,
 		Keys:    sl,
 		GraphQL: graphQLHandler(a.Hub, o.log),
 		UI:      web.UI{},
@@ -273,4 +292,12 @@ func (a *App) Close() error {
 	}
 	a.closers = nil
 	return errors.Join(errs...)
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -336,4 +337,49 @@ func startServer(t *testing.T, a *app.App) string {
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// TestPolicyActivationAudited: a new bundle published to the configured directory and
+// activated (Reload, as the watcher does) is recorded in the audit chain with the previous
+// and the new revision; a reload of the same revision records nothing more.
+func TestPolicyActivationAudited(t *testing.T) {
+	dir := signedBundleDir(t, "act-1", "", "", "")
+	a, err := newApp(t, loadWithSettings(t, demoSettings(t), "policy: {dir: "+dir+"}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := signedBundleDir(t, "act-2", "", "", "")
+	b, err := os.ReadFile(filepath.Join(next, ".manifest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".manifest"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Policy.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if a.Policy.Revision() != "act-2" {
+		t.Fatalf("revision %q after reload", a.Policy.Revision())
+	}
+	if _, err := a.Policy.Reload(t.Context()); err != nil { // the watcher re-reads the same revision
+		t.Fatal(err)
+	}
+	entries, err := a.Store.ListAudit(t.Context(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		if e.Action == store.AuditPolicy {
+			var d map[string]any
+			if err := json.Unmarshal(e.Details, &d); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, fmt.Sprintf("%s %v %v→%v %v", e.ActorRole, d["operation"], d["previous_revision"], d["revision"], d["source"]))
+		}
+	}
+	if len(got) != 1 || got[0] != "system activate act-1→act-2 dir" {
+		t.Fatalf("policy audit entries %q, want one activation act-1→act-2", got)
+	}
 }

@@ -139,6 +139,18 @@ func TestEveryRefusalIsAudited(t *testing.T) {
 			_, err := hub.ResolveAlert(ctx, c, alertID, service.ResolveRequest{Note: "越权处理"})
 			return err
 		}},
+		{"StartWhatIf", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.StartWhatIf(ctx, c, service.WhatIfRequest{Bundle: []byte("candidate"), Division: village})
+			return err
+		}},
+		{"WhatIfResult", func(ctx context.Context, c auth.Caller) error {
+			_, err := hub.WhatIfResult(ctx, c, "no-such-job")
+			return err
+		}},
+		{"ListDecisions", func(ctx context.Context, c auth.Caller) error {
+			_, _, err := hub.ListDecisions(ctx, c, service.DecisionQuery{Division: village})
+			return err
+		}},
 		{"Statistics", func(ctx context.Context, c auth.Caller) error {
 			_, err := hub.Statistics(ctx, c, service.StatsRequest{Division: village})
 			return err

@@ -34,6 +34,7 @@ func TestRoutesServed(t *testing.T) {
 		"GET /v1/audit/verify",
 		"GET /v1/clients",
 		"GET /v1/clients/{id}",
+		"GET /v1/decisions",
 		"GET /v1/items",
 		"GET /v1/items/{code}",
 		"GET /v1/permits/status",
@@ -44,6 +45,7 @@ func TestRoutesServed(t *testing.T) {
 		"GET /v1/webhooks/deliveries",
 		"GET /v1/webhooks/deliveries/{id}",
 		"GET /v1/webhooks/subscriptions",
+		"GET /v1/whatif/{id}",
 		"GET /v1/worklists",
 		"GET /v1/worklists/{id}/contacts",
 		"GET /{$}", // the counter web UI
@@ -59,6 +61,7 @@ func TestRoutesServed(t *testing.T) {
 		"POST /v1/permits/{id}/revoke",
 		"POST /v1/webhooks/deliveries/{id}/redeliver",
 		"POST /v1/webhooks/subscriptions",
+		"POST /v1/whatif",
 		"POST /v1/worklists/{id}/application",
 		"POST /v1/worklists/{id}/contacts",
 	}

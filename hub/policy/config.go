@@ -79,6 +79,14 @@ func (c Config) verified() bool { return c.VerificationKey != "" || c.Verificati
 // URL); the embedded bundle never changes.
 func (c Config) Watched() bool { return c.Dir != "" || c.URL != "" }
 
+// CandidateOptions are the options to load a candidate bundle from another source (FromDir,
+// FromTarball) under the same rules as the live one: the same signature verification and
+// evaluator, never polled. A candidate is evaluated, never activated.
+func (c Config) CandidateOptions() ([]Option, error) {
+	c.Dir, c.URL, c.PollInterval = "", "", 0
+	return c.Options()
+}
+
 // Options turns the configuration into engine options; it reads VerificationKeyFile.
 func (c Config) Options() ([]Option, error) {
 	if err := c.Validate(); err != nil {

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,6 +49,7 @@ type options struct {
 	fsys     fs.FS
 	dir      string
 	url      string
+	tarball  []byte
 	poll     time.Duration
 	verify   *bundle.VerificationConfig
 	client   *http.Client
@@ -55,6 +58,7 @@ type options struct {
 	recorder Recorder
 	divs     map[string]any
 	topdown  bool
+	onSwap   func(ctx context.Context, previous, revision string)
 }
 
 // FromFS loads the bundle from fsys (an OPA bundle directory tree). The default is the
@@ -69,6 +73,11 @@ func FromDir(dir string) Option { return func(o *options) { o.dir = dir } }
 // FromURL loads the bundle from an OPA bundle service: GET url returns the bundle as a gzipped
 // tarball; the engine sends If-None-Match with the last ETag and treats 304 as unchanged.
 func FromURL(url string) Option { return func(o *options) { o.url = url } }
+
+// FromTarball loads the bundle from a gzipped tarball held in memory (as `opa build` writes
+// it and a bundle service serves it): a candidate bundle a file or an upload holds. Reload
+// reads the same bytes again. Signatures are verified as with the other sources.
+func FromTarball(b []byte) Option { return func(o *options) { o.tarball = b } }
 
 // WithPollInterval sets how often Watch polls the source (default DefaultPollInterval).
 func WithPollInterval(d time.Duration) Option { return func(o *options) { o.poll = d } }
@@ -103,6 +112,14 @@ func WithDivisionData(d map[string]any) Option { return func(o *options) { o.div
 // the planned form run by package irvm. Decisions are the same either way (the differential
 // tests check it); topdown is the reference, irvm several times faster.
 func WithTopdown() Option { return func(o *options) { o.topdown = true } }
+
+// WithActivationHook calls fn after Reload (or Watch) has activated a bundle of another
+// revision in place of a loaded one, with both revisions (the first load at New, and a
+// directory re-read with the same revision, do not call it). The hub audits activations with
+// it.
+func WithActivationHook(fn func(ctx context.Context, previous, revision string)) Option {
+	return func(o *options) { o.onSwap = fn }
+}
 
 // Recorder stores decision records. Implementations must be safe for concurrent use.
 type Recorder interface {
@@ -148,13 +165,13 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 		o(&e.opt)
 	}
 	n := 0
-	for _, set := range []bool{e.opt.fsys != nil, e.opt.dir != "", e.opt.url != ""} {
+	for _, set := range []bool{e.opt.fsys != nil, e.opt.dir != "", e.opt.url != "", e.opt.tarball != nil} {
 		if set {
 			n++
 		}
 	}
 	if n > 1 {
-		return nil, fmt.Errorf("%w: choose one bundle source (FS, directory or URL)", ErrConfig)
+		return nil, fmt.Errorf("%w: choose one bundle source (FS, directory, URL or tarball)", ErrConfig)
 	}
 	if n == 0 {
 		e.opt.fsys = policies.Bundle
@@ -216,6 +233,11 @@ func (e *Engine) Reload(ctx context.Context) (bool, error) {
 		}
 	case e.opt.dir != "":
 		b, err = e.read(bundle.NewDirectoryLoader(e.opt.dir))
+	case e.opt.tarball != nil:
+		if len(e.opt.tarball) > maxBundleBytes {
+			return false, fmt.Errorf("%w: bundle larger than %d bytes", ErrBundle, maxBundleBytes)
+		}
+		b, err = e.read(bundle.NewTarballLoaderWithBaseURL(bytes.NewReader(e.opt.tarball), ""))
 	default:
 		var l bundle.DirectoryLoader
 		l, err = bundle.NewFSLoader(e.opt.fsys)
@@ -240,6 +262,9 @@ func (e *Engine) Reload(ctx context.Context) (bool, error) {
 	prev := e.state.Swap(st)
 	if prev != nil {
 		e.opt.logger.InfoContext(ctx, "policy bundle activated", "revision", st.revision, "previous", prev.revision)
+		if e.opt.onSwap != nil && prev.revision != st.revision {
+			e.opt.onSwap(ctx, prev.revision, st.revision)
+		}
 	}
 	return true, nil
 }
@@ -500,4 +525,25 @@ func reasonTexts(cat map[string]any) map[string]Reason {
 		out[code] = Reason{Code: code, ZH: zh, EN: en}
 	}
 	return out
+}
+
+// FromPath loads a bundle from a path that is either a bundle directory (FromDir) or a
+// gzipped bundle tarball file (FromTarball), as a candidate bundle is handed over. A path
+// that does not exist or cannot be read is an error wrapping ErrBundle.
+func FromPath(path string) (Option, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	if fi.IsDir() {
+		return FromDir(path), nil
+	}
+	if fi.Size() > maxBundleBytes {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrBundle, path, maxBundleBytes)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	return FromTarball(b), nil
 }

@@ -1,7 +1,9 @@
 package policy
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +11,8 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -821,5 +825,78 @@ func TestConfig(t *testing.T) {
 	}
 	if opts, err := (Config{Dir: "../../policies"}).Options(); err != nil || newEngine(t, opts...).Revision() == "" {
 		t.Errorf("dir config: %v", err)
+	}
+}
+
+// TestFromTarballAndPath: a candidate bundle loads from a gzipped tarball in memory or from a
+// path (directory or file); a missing path or bytes that are no bundle are ErrBundle.
+func TestFromTarballAndPath(t *testing.T) {
+	dir := bundleDir(t, "tar-1", nil)
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		if err := tw.WriteHeader(&tar.Header{Name: "/" + filepath.ToSlash(rel), Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		_, err = tw.Write(b)
+		return err
+	})
+	if err == nil {
+		err = tw.Close()
+	}
+	if err == nil {
+		err = gz.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := newEngine(t, FromTarball(buf.Bytes())); e.Revision() != "tar-1" {
+		t.Fatalf("tarball revision %q", e.Revision())
+	}
+	file := filepath.Join(t.TempDir(), "b.tar.gz")
+	if err := os.WriteFile(file, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{file, dir} {
+		opt, err := FromPath(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := newEngine(t, opt); e.Revision() != "tar-1" {
+			t.Fatalf("%s: revision %q", p, e.Revision())
+		}
+	}
+	if _, err := FromPath(filepath.Join(dir, "absent")); !errors.Is(err, ErrBundle) {
+		t.Fatalf("absent path: %v", err)
+	}
+	if _, err := New(t.Context(), FromTarball([]byte("not a bundle"))); !errors.Is(err, ErrBundle) {
+		t.Fatalf("garbage: %v", err)
+	}
+}
+
+// TestActivationHook: the hook hears of a new revision activated by Reload, with both
+// revisions, and not of the first load or of a re-read of the same revision.
+func TestActivationHook(t *testing.T) {
+	dir := bundleDir(t, "hook-1", nil)
+	var got []string
+	e := newEngine(t, FromDir(dir), WithActivationHook(func(_ context.Context, prev, rev string) { got = append(got, prev+"→"+rev) }))
+	if _, err := e.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	setBundle(t, dir, "hook-2", nil)
+	if _, err := e.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != "hook-1→hook-2" {
+		t.Fatalf("activations %q, want one hook-1→hook-2", got)
 	}
 }

@@ -28,6 +28,8 @@ type Hub struct {
 	sealer   Sealer
 	now      func() time.Time
 	log      *slog.Logger
+	whatif   WhatIfRunner
+	jobs     whatIfJobs
 }
 
 // Option configures a Hub.
@@ -35,6 +37,10 @@ type Option func(*Hub)
 
 // WithClock sets the clock (default time.Now); decisions pin the time they read from it.
 func WithClock(now func() time.Time) Option { return func(h *Hub) { h.now = now } }
+
+// WithWhatIf sets the runner of policy what-ifs (app: the district scan with the live engine
+// and a candidate's); without it WhatIf fails after authorisation.
+func WithWhatIf(r WhatIfRunner) Option { return func(h *Hub) { h.whatif = r } }
 
 // WithLogger sets the logger. Personal data is never logged.
 func WithLogger(l *slog.Logger) Option { return func(h *Hub) { h.log = l } }

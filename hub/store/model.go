@@ -115,12 +115,29 @@ type Decision struct {
 	Result        json.RawMessage // stored byte for byte
 	RequestedBy   string
 	At            time.Time
+	// Outcome is derived by the store from Result's "eligible" on insert: OutcomeEligible,
+	// OutcomeIneligible or OutcomeUndetermined (null or absent).
+	Outcome string
 }
 
-// DecisionFilter selects decisions; zero fields do not filter.
+// Decision outcomes (Decision.Outcome).
+const (
+	OutcomeEligible     = "eligible"
+	OutcomeIneligible   = "ineligible"
+	OutcomeUndetermined = "undetermined"
+)
+
+// DecisionFilter selects decisions; zero fields do not filter. DivisionPrefix and Villages
+// select decisions of applications in those villages (a decision without an application is
+// then left out); From and To bound At (From inclusive, To exclusive).
 type DecisionFilter struct {
-	ApplicationID string
-	Item          string
+	ApplicationID  string
+	Item           string
+	Revision       string
+	Outcome        string
+	DivisionPrefix string
+	Villages       []string
+	From, To       time.Time
 }
 
 // PermitStatus is a permit's revocation status.
@@ -185,6 +202,7 @@ const (
 	AuditReplay       AuditAction = "replay"  // an auditor replayed a recorded decision
 	AuditWebhook      AuditAction = "webhook" // an administrator changed a webhook subscription or redelivered
 	AuditVerify       AuditAction = "verify"  // an auditor verified the chain and its checkpoints
+	AuditPolicy       AuditAction = "policy"  // a policy what-if was run, or a bundle revision activated
 )
 
 // AuditEntry is one link of the hash-chained audit log. AppendAudit fills Seq, PrevHash, Hash

@@ -218,14 +218,14 @@ func TestBrowserAuditConsole(t *testing.T) {
 	change := func(id, v string) chromedp.Action[chromedp.Void] {
 		return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const e = document.getElementById(%q); e.value = %q; e.dispatchEvent(new Event("change")); })()`, id, v))
 	}
-	p.do("filter the decisions", change("dec-item", "elderly_allowance"), change("dec-outcome", "true"), change("dec-from", today), change("dec-to", today))
+	p.do("filter the decisions", change("dec-item", "elderly_allowance"), change("dec-outcome", "eligible"), change("dec-from", today), change("dec-to", today))
 	p.until("the decision in the list", fmt.Sprintf(`!!document.querySelector('#decisions-table tr[data-decision=%q]')`, decisionID))
 	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#decisions-table tbody tr").length`)); n < 1 {
 		t.Fatal("no decision listed")
 	}
-	p.do("filter by another outcome", change("dec-outcome", "false"))
+	p.do("filter by another outcome", change("dec-outcome", "ineligible"))
 	p.until("the decision filtered out", fmt.Sprintf(`!document.querySelector('#decisions-table tr[data-decision=%q]')`, decisionID))
-	p.do("filter by an earlier day", change("dec-outcome", "true"), change("dec-from", "2000-01-01"), change("dec-to", "2000-01-02"))
+	p.do("filter by an earlier day", change("dec-outcome", "eligible"), change("dec-from", "2000-01-01"), change("dec-to", "2000-01-02"))
 	p.until("nothing that day", `document.querySelectorAll("#decisions-table tbody tr").length === 0`)
 	p.do("back to today", change("dec-from", today), change("dec-to", today))
 	p.until("the decision again", fmt.Sprintf(`!!document.querySelector('#decisions-table tr[data-decision=%q] a')`, decisionID))

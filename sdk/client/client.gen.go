@@ -606,6 +606,27 @@ func (e ListAlertsParamsResolved) Valid() bool {
 	}
 }
 
+// Defines values for ListDecisionsParamsOutcome.
+const (
+	Eligible     ListDecisionsParamsOutcome = "eligible"
+	Ineligible   ListDecisionsParamsOutcome = "ineligible"
+	Undetermined ListDecisionsParamsOutcome = "undetermined"
+)
+
+// Valid indicates whether the value is a known member of the ListDecisionsParamsOutcome enum.
+func (e ListDecisionsParamsOutcome) Valid() bool {
+	switch e {
+	case Eligible:
+		return true
+	case Ineligible:
+		return true
+	case Undetermined:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetStatisticsParamsBy.
 const (
 	GetStatisticsParamsByDistrict GetStatisticsParamsBy = "district"
@@ -632,19 +653,19 @@ func (e GetStatisticsParamsBy) Valid() bool {
 
 // Defines values for GetStatisticsParamsFormat.
 const (
-	Csv  GetStatisticsParamsFormat = "csv"
-	Json GetStatisticsParamsFormat = "json"
-	Xlsx GetStatisticsParamsFormat = "xlsx"
+	GetStatisticsParamsFormatCsv  GetStatisticsParamsFormat = "csv"
+	GetStatisticsParamsFormatJson GetStatisticsParamsFormat = "json"
+	GetStatisticsParamsFormatXlsx GetStatisticsParamsFormat = "xlsx"
 )
 
 // Valid indicates whether the value is a known member of the GetStatisticsParamsFormat enum.
 func (e GetStatisticsParamsFormat) Valid() bool {
 	switch e {
-	case Csv:
+	case GetStatisticsParamsFormatCsv:
 		return true
-	case Json:
+	case GetStatisticsParamsFormatJson:
 		return true
-	case Xlsx:
+	case GetStatisticsParamsFormatXlsx:
 		return true
 	default:
 		return false
@@ -666,6 +687,27 @@ func (e ListWebhookDeliveriesParamsState) Valid() bool {
 	case ListWebhookDeliveriesParamsStateDelivered:
 		return true
 	case ListWebhookDeliveriesParamsStatePending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetWhatIfParamsFormat.
+const (
+	GetWhatIfParamsFormatCsv  GetWhatIfParamsFormat = "csv"
+	GetWhatIfParamsFormatJson GetWhatIfParamsFormat = "json"
+	GetWhatIfParamsFormatXlsx GetWhatIfParamsFormat = "xlsx"
+)
+
+// Valid indicates whether the value is a known member of the GetWhatIfParamsFormat enum.
+func (e GetWhatIfParamsFormat) Valid() bool {
+	switch e {
+	case GetWhatIfParamsFormatCsv:
+		return true
+	case GetWhatIfParamsFormatJson:
+		return true
+	case GetWhatIfParamsFormatXlsx:
 		return true
 	default:
 		return false
@@ -1344,6 +1386,25 @@ type ListAuditEntriesParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ListDecisionsParams defines parameters for ListDecisions.
+type ListDecisionsParams struct {
+	Item     *string                     `form:"item,omitempty" json:"item,omitempty"`
+	Division *string                     `form:"division,omitempty" json:"division,omitempty"`
+	Outcome  *ListDecisionsParamsOutcome `form:"outcome,omitempty" json:"outcome,omitempty"`
+	From     *openapi_types.Date         `form:"from,omitempty" json:"from,omitempty"`
+	To       *openapi_types.Date         `form:"to,omitempty" json:"to,omitempty"`
+
+	// Revision policy bundle revision
+	Revision *string `form:"revision,omitempty" json:"revision,omitempty"`
+
+	// After cursor from the previous page (its `next`)
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+	Limit *int    `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListDecisionsParamsOutcome defines parameters for ListDecisions.
+type ListDecisionsParamsOutcome string
+
 // RevokePermitParams defines parameters for RevokePermit.
 type RevokePermitParams struct {
 	// IdempotencyKey Repeat-safe key; a repeated request returns the first result and creates nothing new.
@@ -1394,6 +1455,31 @@ type ListWebhookDeliveriesParams struct {
 
 // ListWebhookDeliveriesParamsState defines parameters for ListWebhookDeliveries.
 type ListWebhookDeliveriesParamsState string
+
+// StartWhatIfMultipartBody defines parameters for StartWhatIf.
+type StartWhatIfMultipartBody struct {
+	Bundle openapi_types.File `json:"bundle"`
+}
+
+// StartWhatIfParams defines parameters for StartWhatIf.
+type StartWhatIfParams struct {
+	// At scan date YYYY-MM-DD; default today in Asia/Shanghai
+	At *openapi_types.Date `form:"at,omitempty" json:"at,omitempty"`
+
+	// Item one proactive item; default every proactive item
+	Item *string `form:"item,omitempty" json:"item,omitempty"`
+
+	// Division the district (default), a town or a village
+	Division *string `form:"division,omitempty" json:"division,omitempty"`
+}
+
+// GetWhatIfParams defines parameters for GetWhatIf.
+type GetWhatIfParams struct {
+	Format *GetWhatIfParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// GetWhatIfParamsFormat defines parameters for GetWhatIf.
+type GetWhatIfParamsFormat string
 
 // ListWorklistsParams defines parameters for ListWorklists.
 type ListWorklistsParams struct {
@@ -1457,6 +1543,9 @@ type RevokePermitJSONRequestBody = PermitRevocation
 
 // CreateWebhookSubscriptionJSONRequestBody defines body for CreateWebhookSubscription for application/json ContentType.
 type CreateWebhookSubscriptionJSONRequestBody = WebhookSubscriptionCreate
+
+// StartWhatIfMultipartRequestBody defines body for StartWhatIf for multipart/form-data ContentType.
+type StartWhatIfMultipartRequestBody StartWhatIfMultipartBody
 
 // ApplyFromWorklistJSONRequestBody defines body for ApplyFromWorklist for application/json ContentType.
 type ApplyFromWorklistJSONRequestBody ApplyFromWorklistJSONBody
@@ -1820,6 +1909,18 @@ type ClientInterface interface {
 	// Corresponds with DELETE /v1/clients/{id}/secrets/{sid} (the `RetireClientSecret` operationId).
 	RetireClientSecret(ctx context.Context, id ID, sid string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListDecisions Recorded decisions for auditors, filtered and paged
+	//
+	// Auditors and admins (action `decision.list`). Newest first. `division` selects
+	// decisions of applications in that division (district, town, work area or village;
+	// eligibility checks without an application are then left out). `from` and `to` are dates
+	// in Asia/Shanghai, both inclusive. The applicant's ID number is masked and every
+	// applicant shown gets a data-use record (purpose 判定审计). Open one with GraphQL
+	// `decision(id)` to see its recorded input and replay it.
+	//
+	// Corresponds with GET /v1/decisions (the `ListDecisions` operationId).
+	ListDecisions(ctx context.Context, params *ListDecisionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListItems The item catalogue
 	//
 	// Corresponds with GET /v1/items (the `ListItems` operationId).
@@ -1960,6 +2061,46 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /v1/webhooks/subscriptions/{id} (the `DeleteWebhookSubscription` operationId).
 	DeleteWebhookSubscription(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartWhatIfWithBody Start a policy what-if — who would gain or lose eligibility under a candidate policy bundle (never activated)
+	//
+	// Auditors and admins (action `policy.whatif`, a read: nothing changes). The request body
+	// is the candidate bundle as a gzipped tarball (OPA bundle layout, as `opa build` writes
+	// it and the bundle service serves it), either the body itself (`application/gzip`) or the
+	// file field `bundle` of `multipart/form-data`; at most 16 MiB. The candidate is loaded
+	// now into a separate policy engine under the live bundle's rules (signature verification
+	// when configured, its own Rego tests and the differential check must pass; otherwise
+	// 400 with the reason) and is never activated: decisions made during and after the run
+	// carry the live revision. The start is audited (action `policy`, operation `whatif`: who,
+	// the job, the live and candidate revisions, the candidate's sha256, the date, item and
+	// division).
+	//
+	// The run goes on in the background: 202 with `Location: /v1/whatif/{id}`, polled with
+	// GET. It runs the district scan (`hub scan`: proactive worklists and supervision alerts
+	// over the synced data, at the pinned date) once with the live policy and once with the
+	// candidate, and compares. One what-if runs at a time per hub (another meanwhile: 409).
+	// Jobs live in the hub process that started them (the last 20 are kept).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/whatif (the `StartWhatIf` operationId).
+	StartWhatIfWithBody(ctx context.Context, params *StartWhatIfParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetWhatIf A policy what-if job — status, progress, and the report once done
+	//
+	// Only the caller who started the job may read it (anyone else: 404). `status` is
+	// `running` (with the latest `progress` line and Retry-After), `done` (with `report`) or
+	// `failed` (with `error`). A `gain` is a resident not on the item's roll who joins the
+	// worklist; a `loss` is a resident who leaves it or, on the roll, becomes a supervision
+	// alert; `cleared` is an enrolled resident's alert the candidate no longer raises. Each
+	// change names the reason codes that changed and the rule (legal basis) they cite. ID
+	// numbers are masked; every resident named got a data-use record (purpose 政策试算) when
+	// the run finished. `format=csv` (UTF-8 with BOM, Chinese headers, one row per change) or
+	// `format=xlsx` (sheets 汇总 per village and item with 合计, and 明细 the changes)
+	// downloads the finished report (409 while running).
+	//
+	// Corresponds with GET /v1/whatif/{id} (the `GetWhatIf` operationId).
+	GetWhatIf(ctx context.Context, id string, params *GetWhatIfParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListWorklists Proactive-service worklists (residents likely eligible and not enrolled) per village
 	//
@@ -2613,6 +2754,28 @@ func (c *HubClient) RetireClientSecret(ctx context.Context, id ID, sid string, r
 	return c.Client.Do(req)
 }
 
+// ListDecisions Recorded decisions for auditors, filtered and paged
+//
+// Auditors and admins (action `decision.list`). Newest first. `division` selects
+// decisions of applications in that division (district, town, work area or village;
+// eligibility checks without an application are then left out). `from` and `to` are dates
+// in Asia/Shanghai, both inclusive. The applicant's ID number is masked and every
+// applicant shown gets a data-use record (purpose 判定审计). Open one with GraphQL
+// `decision(id)` to see its recorded input and replay it.
+//
+// Corresponds with GET /v1/decisions (the `ListDecisions` operationId).
+func (c *HubClient) ListDecisions(ctx context.Context, params *ListDecisionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDecisionsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListItems The item catalogue
 //
 // Corresponds with GET /v1/items (the `ListItems` operationId).
@@ -2924,6 +3087,66 @@ func (c *HubClient) CreateWebhookSubscription(ctx context.Context, body CreateWe
 // Corresponds with DELETE /v1/webhooks/subscriptions/{id} (the `DeleteWebhookSubscription` operationId).
 func (c *HubClient) DeleteWebhookSubscription(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteWebhookSubscriptionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartWhatIfWithBody Start a policy what-if — who would gain or lose eligibility under a candidate policy bundle (never activated)
+//
+// Auditors and admins (action `policy.whatif`, a read: nothing changes). The request body
+// is the candidate bundle as a gzipped tarball (OPA bundle layout, as `opa build` writes
+// it and the bundle service serves it), either the body itself (`application/gzip`) or the
+// file field `bundle` of `multipart/form-data`; at most 16 MiB. The candidate is loaded
+// now into a separate policy engine under the live bundle's rules (signature verification
+// when configured, its own Rego tests and the differential check must pass; otherwise
+// 400 with the reason) and is never activated: decisions made during and after the run
+// carry the live revision. The start is audited (action `policy`, operation `whatif`: who,
+// the job, the live and candidate revisions, the candidate's sha256, the date, item and
+// division).
+//
+// The run goes on in the background: 202 with `Location: /v1/whatif/{id}`, polled with
+// GET. It runs the district scan (`hub scan`: proactive worklists and supervision alerts
+// over the synced data, at the pinned date) once with the live policy and once with the
+// candidate, and compares. One what-if runs at a time per hub (another meanwhile: 409).
+// Jobs live in the hub process that started them (the last 20 are kept).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/whatif (the `StartWhatIf` operationId).
+func (c *HubClient) StartWhatIfWithBody(ctx context.Context, params *StartWhatIfParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartWhatIfRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetWhatIf A policy what-if job — status, progress, and the report once done
+//
+// Only the caller who started the job may read it (anyone else: 404). `status` is
+// `running` (with the latest `progress` line and Retry-After), `done` (with `report`) or
+// `failed` (with `error`). A `gain` is a resident not on the item's roll who joins the
+// worklist; a `loss` is a resident who leaves it or, on the roll, becomes a supervision
+// alert; `cleared` is an enrolled resident's alert the candidate no longer raises. Each
+// change names the reason codes that changed and the rule (legal basis) they cite. ID
+// numbers are masked; every resident named got a data-use record (purpose 政策试算) when
+// the run finished. `format=csv` (UTF-8 with BOM, Chinese headers, one row per change) or
+// `format=xlsx` (sheets 汇总 per village and item with 合计, and 明细 the changes)
+// downloads the finished report (409 while running).
+//
+// Corresponds with GET /v1/whatif/{id} (the `GetWhatIf` operationId).
+func (c *HubClient) GetWhatIf(ctx context.Context, id string, params *GetWhatIfParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetWhatIfRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4072,6 +4295,144 @@ func NewRetireClientSecretRequest(server string, id ID, sid string) (*http.Reque
 	return req, nil
 }
 
+// NewListDecisionsRequest constructs an http.Request for the ListDecisions method
+func NewListDecisionsRequest(server string, params *ListDecisionsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/decisions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Item != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "item", *params.Item, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Division != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "division", *params.Division, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Outcome != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "outcome", *params.Outcome, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Revision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "revision", *params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListItemsRequest constructs an http.Request for the ListItems method
 func NewListItemsRequest(server string) (*http.Request, error) {
 	var err error
@@ -4776,6 +5137,147 @@ func NewDeleteWebhookSubscriptionRequest(server string, id ID) (*http.Request, e
 	return req, nil
 }
 
+// NewStartWhatIfRequestWithBody constructs an http.Request for the StartWhatIf method, with any body, and a specified content type
+func NewStartWhatIfRequestWithBody(server string, params *StartWhatIfParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/whatif")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.At != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "at", *params.At, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Item != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "item", *params.Item, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Division != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "division", *params.Division, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetWhatIfRequest constructs an http.Request for the GetWhatIf method
+func NewGetWhatIfRequest(server string, id string, params *GetWhatIfParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/whatif/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListWorklistsRequest constructs an http.Request for the ListWorklists method
 func NewListWorklistsRequest(server string, params *ListWorklistsParams) (*http.Request, error) {
 	var err error
@@ -5367,6 +5869,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /v1/clients/{id}/secrets/{sid} (the `RetireClientSecret` operationId).
 	RetireClientSecretWithResponse(ctx context.Context, id ID, sid string, reqEditors ...RequestEditorFn) (*RetireClientSecretResponse, error)
 
+	// ListDecisionsWithResponse Recorded decisions for auditors, filtered and paged
+	//
+	// Auditors and admins (action `decision.list`). Newest first. `division` selects
+	// decisions of applications in that division (district, town, work area or village;
+	// eligibility checks without an application are then left out). `from` and `to` are dates
+	// in Asia/Shanghai, both inclusive. The applicant's ID number is masked and every
+	// applicant shown gets a data-use record (purpose 判定审计). Open one with GraphQL
+	// `decision(id)` to see its recorded input and replay it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/decisions (the `ListDecisions` operationId).
+	ListDecisionsWithResponse(ctx context.Context, params *ListDecisionsParams, reqEditors ...RequestEditorFn) (*ListDecisionsResponse, error)
+
 	// ListItemsWithResponse The item catalogue
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5531,6 +6047,48 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /v1/webhooks/subscriptions/{id} (the `DeleteWebhookSubscription` operationId).
 	DeleteWebhookSubscriptionWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*DeleteWebhookSubscriptionResponse, error)
+
+	// StartWhatIfWithBodyWithResponse Start a policy what-if — who would gain or lose eligibility under a candidate policy bundle (never activated)
+	//
+	// Auditors and admins (action `policy.whatif`, a read: nothing changes). The request body
+	// is the candidate bundle as a gzipped tarball (OPA bundle layout, as `opa build` writes
+	// it and the bundle service serves it), either the body itself (`application/gzip`) or the
+	// file field `bundle` of `multipart/form-data`; at most 16 MiB. The candidate is loaded
+	// now into a separate policy engine under the live bundle's rules (signature verification
+	// when configured, its own Rego tests and the differential check must pass; otherwise
+	// 400 with the reason) and is never activated: decisions made during and after the run
+	// carry the live revision. The start is audited (action `policy`, operation `whatif`: who,
+	// the job, the live and candidate revisions, the candidate's sha256, the date, item and
+	// division).
+	//
+	// The run goes on in the background: 202 with `Location: /v1/whatif/{id}`, polled with
+	// GET. It runs the district scan (`hub scan`: proactive worklists and supervision alerts
+	// over the synced data, at the pinned date) once with the live policy and once with the
+	// candidate, and compares. One what-if runs at a time per hub (another meanwhile: 409).
+	// Jobs live in the hub process that started them (the last 20 are kept).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/whatif (the `StartWhatIf` operationId).
+	StartWhatIfWithBodyWithResponse(ctx context.Context, params *StartWhatIfParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartWhatIfResponse, error)
+
+	// GetWhatIfWithResponse A policy what-if job — status, progress, and the report once done
+	//
+	// Only the caller who started the job may read it (anyone else: 404). `status` is
+	// `running` (with the latest `progress` line and Retry-After), `done` (with `report`) or
+	// `failed` (with `error`). A `gain` is a resident not on the item's roll who joins the
+	// worklist; a `loss` is a resident who leaves it or, on the roll, becomes a supervision
+	// alert; `cleared` is an enrolled resident's alert the candidate no longer raises. Each
+	// change names the reason codes that changed and the rule (legal basis) they cite. ID
+	// numbers are masked; every resident named got a data-use record (purpose 政策试算) when
+	// the run finished. `format=csv` (UTF-8 with BOM, Chinese headers, one row per change) or
+	// `format=xlsx` (sheets 汇总 per village and item with 合计, and 明细 the changes)
+	// downloads the finished report (409 while running).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/whatif/{id} (the `GetWhatIf` operationId).
+	GetWhatIfWithResponse(ctx context.Context, id string, params *GetWhatIfParams, reqEditors ...RequestEditorFn) (*GetWhatIfResponse, error)
 
 	// ListWorklistsWithResponse Proactive-service worklists (residents likely eligible and not enrolled) per village
 	//
@@ -6853,6 +7411,54 @@ func (r RetireClientSecretResponse) ContentType() string {
 	return ""
 }
 
+type ListDecisionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListDecisionsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListDecisionsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDecisionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDecisionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDecisionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDecisionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListItemsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7595,6 +8201,130 @@ func (r DeleteWebhookSubscriptionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r DeleteWebhookSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type StartWhatIfResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StartWhatIfResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r StartWhatIfResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r StartWhatIfResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r StartWhatIfResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r StartWhatIfResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetBody returns the raw response body bytes
+func (r StartWhatIfResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StartWhatIfResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StartWhatIfResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StartWhatIfResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetWhatIfResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetWhatIfResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetWhatIfResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r GetWhatIfResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetBody returns the raw response body bytes
+func (r GetWhatIfResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetWhatIfResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetWhatIfResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetWhatIfResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8350,6 +9080,26 @@ func (c *ClientWithResponses) RetireClientSecretWithResponse(ctx context.Context
 	return ParseRetireClientSecretResponse(rsp)
 }
 
+// ListDecisionsWithResponse Recorded decisions for auditors, filtered and paged
+//
+// Auditors and admins (action `decision.list`). Newest first. `division` selects
+// decisions of applications in that division (district, town, work area or village;
+// eligibility checks without an application are then left out). `from` and `to` are dates
+// in Asia/Shanghai, both inclusive. The applicant's ID number is masked and every
+// applicant shown gets a data-use record (purpose 判定审计). Open one with GraphQL
+// `decision(id)` to see its recorded input and replay it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/decisions (the `ListDecisions` operationId).
+func (c *ClientWithResponses) ListDecisionsWithResponse(ctx context.Context, params *ListDecisionsParams, reqEditors ...RequestEditorFn) (*ListDecisionsResponse, error) {
+	rsp, err := c.ListDecisions(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDecisionsResponse(rsp)
+}
+
 // ListItemsWithResponse The item catalogue
 //
 // Returns a wrapper object for the known response body format(s).
@@ -8621,6 +9371,60 @@ func (c *ClientWithResponses) DeleteWebhookSubscriptionWithResponse(ctx context.
 		return nil, err
 	}
 	return ParseDeleteWebhookSubscriptionResponse(rsp)
+}
+
+// StartWhatIfWithBodyWithResponse Start a policy what-if — who would gain or lose eligibility under a candidate policy bundle (never activated)
+//
+// Auditors and admins (action `policy.whatif`, a read: nothing changes). The request body
+// is the candidate bundle as a gzipped tarball (OPA bundle layout, as `opa build` writes
+// it and the bundle service serves it), either the body itself (`application/gzip`) or the
+// file field `bundle` of `multipart/form-data`; at most 16 MiB. The candidate is loaded
+// now into a separate policy engine under the live bundle's rules (signature verification
+// when configured, its own Rego tests and the differential check must pass; otherwise
+// 400 with the reason) and is never activated: decisions made during and after the run
+// carry the live revision. The start is audited (action `policy`, operation `whatif`: who,
+// the job, the live and candidate revisions, the candidate's sha256, the date, item and
+// division).
+//
+// The run goes on in the background: 202 with `Location: /v1/whatif/{id}`, polled with
+// GET. It runs the district scan (`hub scan`: proactive worklists and supervision alerts
+// over the synced data, at the pinned date) once with the live policy and once with the
+// candidate, and compares. One what-if runs at a time per hub (another meanwhile: 409).
+// Jobs live in the hub process that started them (the last 20 are kept).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/whatif (the `StartWhatIf` operationId).
+func (c *ClientWithResponses) StartWhatIfWithBodyWithResponse(ctx context.Context, params *StartWhatIfParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartWhatIfResponse, error) {
+	rsp, err := c.StartWhatIfWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartWhatIfResponse(rsp)
+}
+
+// GetWhatIfWithResponse A policy what-if job — status, progress, and the report once done
+//
+// Only the caller who started the job may read it (anyone else: 404). `status` is
+// `running` (with the latest `progress` line and Retry-After), `done` (with `report`) or
+// `failed` (with `error`). A `gain` is a resident not on the item's roll who joins the
+// worklist; a `loss` is a resident who leaves it or, on the roll, becomes a supervision
+// alert; `cleared` is an enrolled resident's alert the candidate no longer raises. Each
+// change names the reason codes that changed and the rule (legal basis) they cite. ID
+// numbers are masked; every resident named got a data-use record (purpose 政策试算) when
+// the run finished. `format=csv` (UTF-8 with BOM, Chinese headers, one row per change) or
+// `format=xlsx` (sheets 汇总 per village and item with 合计, and 明细 the changes)
+// downloads the finished report (409 while running).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/whatif/{id} (the `GetWhatIf` operationId).
+func (c *ClientWithResponses) GetWhatIfWithResponse(ctx context.Context, id string, params *GetWhatIfParams, reqEditors ...RequestEditorFn) (*GetWhatIfResponse, error) {
+	rsp, err := c.GetWhatIf(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetWhatIfResponse(rsp)
 }
 
 // ListWorklistsWithResponse Proactive-service worklists (residents likely eligible and not enrolled) per village
@@ -9665,6 +10469,42 @@ func ParseRetireClientSecretResponse(rsp *http.Response) (*RetireClientSecretRes
 	return response, nil
 }
 
+// ParseListDecisionsResponse parses an HTTP response from a ListDecisionsWithResponse call
+func ParseListDecisionsResponse(rsp *http.Response) (*ListDecisionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDecisionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListItemsResponse parses an HTTP response from a ListItemsWithResponse call
 func ParseListItemsResponse(rsp *http.Response) (*ListItemsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10190,6 +11030,106 @@ func ParseDeleteWebhookSubscriptionResponse(rsp *http.Response) (*DeleteWebhookS
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseStartWhatIfResponse parses an HTTP response from a StartWhatIfWithResponse call
+func ParseStartWhatIfResponse(rsp *http.Response) (*StartWhatIfResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StartWhatIfResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 202:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetWhatIfResponse parses an HTTP response from a GetWhatIfWithResponse call
+func ParseGetWhatIfResponse(rsp *http.Response) (*GetWhatIfResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetWhatIfResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	}
 

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"application_list_filters_and_paging", testApplicationList},
 		{"reviews_and_confirmations", testReviewsConfirmations},
 		{"decisions_bytes_kept_and_paging", testDecisions},
+		{"decisions_filtered_for_auditors", testDecisionFilters},
 		{"permit_unique_per_application_and_revocation", testPermits},
 		{"permit_concurrent_final_approval", testPermitRace},
 		{"subject_hold_refuses_second_application", testSubjectHold},
@@ -570,6 +571,55 @@ func testDecisions(t *testing.T, s store.Store) {
 	must(t, err)
 	if len(page) != 3 {
 		t.Fatalf("decisions of app-1 = %d, want 3", len(page))
+	}
+}
+
+// testDecisionFilters: the decision list filters by revision, outcome (derived from the
+// result), time and the village of the decision's application; filters combine.
+func testDecisionFilters(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a1 := newApp("370114001201", "senior_card", store.StatusApproved)
+	a2 := newApp("370114002201", "senior_card", store.StatusRejected)
+	must(t, s.CreateApplication(ctx, a1))
+	must(t, s.CreateApplication(ctx, a2))
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i, d := range []struct {
+		app, rev, result string
+	}{
+		{a1.ID, "rev-a", `{"eligible":true}`},
+		{a2.ID, "rev-a", `{"eligible":false,"reasons":[]}`},
+		{a2.ID, "rev-b", `{"eligible":null}`},
+		{"", "rev-b", `{"reasons":[]}`},
+	} {
+		must(t, s.InsertDecision(ctx, &store.Decision{ID: fmt.Sprintf("flt-%d", i), ApplicationID: d.app, Item: "senior_card",
+			Path: "sanmian/eligibility/decision", Revision: d.rev, Result: json.RawMessage(d.result), At: base.Add(time.Duration(i) * 24 * time.Hour)}))
+	}
+	ids := func(f store.DecisionFilter) []string {
+		f.Item = "senior_card"
+		page, _, err := s.ListDecisions(ctx, f, store.Page{Limit: 100})
+		must(t, err)
+		var out []string
+		for _, d := range page {
+			out = append(out, d.ID+":"+d.Outcome)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		f    store.DecisionFilter
+		want []string
+	}{
+		{"all", store.DecisionFilter{}, []string{"flt-3:undetermined", "flt-2:undetermined", "flt-1:ineligible", "flt-0:eligible"}},
+		{"revision", store.DecisionFilter{Revision: "rev-a"}, []string{"flt-1:ineligible", "flt-0:eligible"}},
+		{"outcome", store.DecisionFilter{Outcome: store.OutcomeUndetermined}, []string{"flt-3:undetermined", "flt-2:undetermined"}},
+		{"town_prefix", store.DecisionFilter{DivisionPrefix: "370114002"}, []string{"flt-2:undetermined", "flt-1:ineligible"}},
+		{"villages", store.DecisionFilter{Villages: []string{"370114001201"}}, []string{"flt-0:eligible"}},
+		{"from_to", store.DecisionFilter{From: base.Add(24 * time.Hour), To: base.Add(3 * 24 * time.Hour)}, []string{"flt-2:undetermined", "flt-1:ineligible"}},
+		{"combined", store.DecisionFilter{Revision: "rev-b", DivisionPrefix: "370114"}, []string{"flt-2:undetermined"}},
+	} {
+		if got := ids(tc.f); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import { initReview, loadList } from "./review.js";
 import { initPermit, showPermit } from "./permit.js";
 import { initDataUse } from "./datause.js";
 import { initConsole, showConsole } from "./console.js";
+import { initWhatIf } from "./whatif.js";
 import { initLanguage } from "./i18n.js";
 import { initProactive, showProactive } from "./proactive.js";
 import { initAlerts, showAlerts } from "./alerts.js";
@@ -87,6 +88,7 @@ function init() {
   initConsole();
   initProactive();
   initAlerts();
+  initWhatIf();
   window.addEventListener("hashchange", route);
   route();
   document.body.dataset.ready = "true";

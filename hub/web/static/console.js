@@ -17,9 +17,10 @@ export function initConsole() {
   document.getElementById("chain-verify").addEventListener("click", (ev) => busy(ev.target, loadChain));
   document.getElementById("audit-action").addEventListener("change", renderEntries);
   document.getElementById("audit-refusals").addEventListener("change", renderEntries);
-  for (const id of ["dec-item", "dec-outcome", "dec-from", "dec-to", "dec-revision"]) {
-    document.getElementById(id).addEventListener("change", renderDecisions);
+  for (const id of ["dec-item", "dec-division", "dec-outcome", "dec-from", "dec-to", "dec-revision"]) {
+    document.getElementById(id).addEventListener("change", () => renderDecisions(false));
   }
+  document.getElementById("dec-more").addEventListener("click", (ev) => busy(ev.target, () => renderDecisions(true)));
   items().then((m) => {
     const sel = document.getElementById("dec-item");
     sel.append(...[...m.values()].map((it) => h("option", { value: it.code, class: "item-name" }, itemName(it))));
@@ -111,7 +112,7 @@ async function loadChain() {
   const keep = rsel.value;
   rsel.replaceChildren(rsel.options[0], ...revs.map((r) => h("option", { value: r }, r)));
   rsel.value = revs.includes(keep) ? keep : "";
-  renderDecisions();
+  renderDecisions(false);
 }
 
 // localDay is an entry's date (YYYY-MM-DD) in local time, as the date inputs give it.
@@ -119,29 +120,44 @@ function localDay(s) {
   return fmtTime(s).slice(0, 10);
 }
 
-// renderDecisions lists the decisions recorded in the chain, filtered by item, outcome,
-// date and policy revision; each opens in the replay panel.
-function renderDecisions() {
-  const item = document.getElementById("dec-item").value;
-  const outcome = document.getElementById("dec-outcome").value;
-  const from = document.getElementById("dec-from").value;
-  const to = document.getElementById("dec-to").value;
-  const rev = document.getElementById("dec-revision").value;
-  const list = entries.filter((e) => {
-    if (e.action !== "decision" || !e.details || typeof e.details.decision_id !== "string") return false;
-    const d = e.details, day = localDay(e.at);
-    return (!item || e.item === item) && (!outcome || String(d.eligible ?? null) === outcome) &&
-      (!from || day >= from) && (!to || day <= to) && (!rev || d.revision === rev);
-  }).reverse();
-  const shown = list.slice(0, 300);
-  document.querySelector("#decisions-table tbody").replaceChildren(...shown.map((e) => h("tr", { "data-decision": e.details.decision_id },
-    h("td", {}, fmtTime(e.at)), h("td", {}, e.item ? itemLabel(e.item) : ""),
-    h("td", {}, h("span", {}, verdict(e.details.eligible ?? null))), h("td", { class: "mono" }, e.details.revision || ""),
-    h("td", { class: "mono" }, e.actor || ""),
-    h("td", {}, h("a", { href: "#audit", class: "mono open-decision", onclick: (ev) => { ev.preventDefault(); document.getElementById("decision-id").value = e.details.decision_id; openDecision(); } }, e.details.decision_id)))));
-  const count = document.getElementById("dec-count");
-  count.replaceChildren(h("span", {}, "共"), ` ${list.length} `, h("span", {}, "条"));
+// renderDecisions lists the recorded decisions through GET /v1/decisions, filtered by item,
+// division, outcome, date and policy revision, newest first, a page at a time; each opens in
+// the replay panel. The applicant's ID number comes masked.
+let decNext = "";
+let decSeq = 0;
+async function renderDecisions(more) {
+  const params = new URLSearchParams();
+  for (const [k, id] of [["item", "dec-item"], ["division", "dec-division"], ["outcome", "dec-outcome"], ["from", "dec-from"], ["to", "dec-to"], ["revision", "dec-revision"]]) {
+    const v = document.getElementById(id).value.trim();
+    if (v) params.set(k, v);
+  }
+  params.set("limit", "100");
+  if (more === true && decNext) params.set("after", decNext);
+  const seq = ++decSeq;
+  const tbody = document.querySelector("#decisions-table tbody");
+  let d;
+  try {
+    d = await request("GET", "/v1/decisions?" + params.toString());
+  } catch (e) {
+    if (seq !== decSeq) return;
+    if (e.status === 403) { tbody.replaceChildren(); document.getElementById("dec-count").replaceChildren(h("span", {}, "无权查看判定列表（仅审计人员）")); return; }
+    showProblem(e, "政策判定");
+    return;
+  }
+  if (seq !== decSeq) return; // a newer filter answered first
+  decNext = d.next || "";
+  const rows = (d.decisions || []).map((x) => h("tr", { "data-decision": x.decision_id, "data-village": x.village || "" },
+    h("td", {}, fmtTime(x.decided_at)), h("td", {}, x.item ? itemLabel(x.item) : ""),
+    h("td", {}, x.village ? divisionLabel(x.village) : "—"), h("td", { class: "mono" }, x.applicant || "—"),
+    h("td", {}, h("span", {}, OUTCOME[x.outcome] || x.outcome)), h("td", { class: "mono" }, x.revision || ""),
+    h("td", {}, h("a", { href: "#audit", class: "mono open-decision", onclick: (ev) => { ev.preventDefault(); document.getElementById("decision-id").value = x.decision_id; openDecision(); } }, x.decision_id))));
+  if (more === true) tbody.append(...rows); else tbody.replaceChildren(...rows);
+  const n = tbody.querySelectorAll("tr").length;
+  document.getElementById("dec-more").hidden = !decNext;
+  document.getElementById("dec-count").replaceChildren(h("span", {}, "已显示"), ` ${n} `, h("span", {}, "条"));
 }
+
+const OUTCOME = { eligible: "符合", ineligible: "不符合", undetermined: "待定" };
 
 function renderEntries() {
   const action = document.getElementById("audit-action").value;

@@ -133,6 +133,23 @@ export const EN = {
   "件数": "Count", "退回及不予批准的主要原因": "Main reasons for returns and rejections",
   "请先在服务台页面粘贴访问令牌，再打开统计报表。": "Paste a caller token on the service counter page first, then open the statistics.",
   "上一页": "Previous", "下一页": "Next", "完整表格请下载 CSV 或 Excel": "the whole table is in the CSV and Excel downloads",
+  "已记录的政策判定（按申请所在村筛选时，不含未形成申请的资格查询）；点击判定编号可重放复核。":
+    "Recorded policy decisions (filtering by division leaves out eligibility checks without an application); click a decision ID to replay it.",
+  "区划代码": "Division code", "镇、管区或村代码": "Town, work-area or village code", "加载更多": "Load more",
+  "已显示": "Showing", "无权查看判定列表（仅审计人员）": "Not permitted to list decisions (auditors only)",
+  "政策试算": "Policy what-if", "正在加载候选政策包…": "Loading the candidate bundle…", "试算失败": "The what-if failed", "政策试算与启用": "Policy what-if and activation",
+  "上传候选政策包（.tar.gz），在同一测算日期、同一批同步数据上与现行政策对比：谁将新增符合、谁将不再符合。候选政策不会启用；每次试算记入审计日志。":
+    "Upload a candidate policy bundle (.tar.gz) to compare it with the live policy on the same synced data at the same date: who would gain and who would lose eligibility. The candidate is never activated; every run is audited.",
+  "候选政策包": "Candidate bundle", "测算日期": "Scan date", "全部主动服务事项": "Every proactive item", "镇或村代码，空为全区": "Town or village code; empty for the district",
+  "开始试算": "Run what-if", "请选择候选政策包（.tar.gz）": "Choose a candidate bundle (.tar.gz)",
+  "正在试算…（现行政策与候选政策各扫描一遍）": "Running… (one scan with the live policy, one with the candidate)",
+  "现行政策版本": "Live revision", "候选政策版本": "Candidate revision", "居民数": "Residents", "新增符合": "Gains", "不再符合": "Losses",
+  "预警消除": "Alerts cleared", "用时": "Time", "按事项": "By item", "按村（社区）": "By village", "名单变化": "Changes",
+  "现行名单": "Live worklist", "试算名单": "Candidate worklist", "现行预警": "Live alerts", "试算预警": "Candidate alerts",
+  "身份证号": "ID number", "变化": "Change", "已在册": "Enrolled", "原因": "Reasons", "政策依据": "Legal basis",
+  "候选政策与现行政策的结果没有差别。": "The candidate and the live policy give the same results.", "仅显示前": "Showing the first",
+  "条，完整名单请下载。": "rows; download for the full list.", "下载 CSV": "Download CSV", "下载 XLSX": "Download XLSX",
+  "没有村（社区）发生变化。": "No village changes.", "各村试算变化": "What-if changes per village",
 };
 
 // Texts with numbers or codes inside.

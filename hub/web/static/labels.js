@@ -86,5 +86,6 @@ export const AUDIT_ACTION = {
   lookup: "数据查询", decision: "政策判定", refusal: "拒绝访问", confirmation: "申请人确认", review: "审核",
   permit: "签发批文", revocation: "撤销批文", replay: "判定重放", key: "密钥", sync: "数据同步", verify: "核验审计链",
   contact: "主动服务联系", alert_resolution: "预警处理",
+  policy: "政策试算与启用",
 };
 export const CONTACT_STATUS = { contacted: "已联系", unreachable: "联系不上", declined: "本人放弃", applied: "已申请" };

@@ -23,7 +23,7 @@ const (
 	residentCols    = "id_number, name, sex, birth_date, hukou_type, village, household_id, relation, deceased, dibao, tekun, disability_category, disability_grade, veteran, land_mu, updated_seq, town, in_school, collective_member, homestead_m2, house_grade"
 	residentNCols   = 21
 	applicationCols = "id, item, applicant_id, village, status, form, decision, awaiting_level, awaiting_division, permit_id, created_by, created_at, updated_at, version, subject_key"
-	decisionCols    = "decision_id, application_id, item, path, revision, input_digest, input, result, requested_by, at, seq"
+	decisionCols    = "decision_id, application_id, item, path, revision, input_digest, input, result, requested_by, at, outcome, seq"
 	permitCols      = "id, application_id, token, kid, item, issuer, issued_at, expires_at, status, revoked_at, revocation_reason, status_list_index"
 	auditCols       = "seq, at, actor_sub, actor_role, action, subject, item, purpose, application_id, details, prev_hash, hash"
 	dataUseCols     = "id, subject_digest, sub, role, org, item, purpose, application_id, at"
@@ -317,7 +317,7 @@ type decisionRow struct {
 func scanDecision(s scanner) (decisionRow, error) {
 	var d decisionRow
 	var in, res []byte
-	err := s.Scan(&d.ID, &d.ApplicationID, &d.Item, &d.Path, &d.Revision, &d.InputDigest, &in, &res, &d.RequestedBy, &d.At, &d.seq)
+	err := s.Scan(&d.ID, &d.ApplicationID, &d.Item, &d.Path, &d.Revision, &d.InputDigest, &in, &res, &d.RequestedBy, &d.At, &d.Outcome, &d.seq)
 	d.Input, d.Result, d.At = in, res, d.At.UTC()
 	return d, wrap("read decision", err)
 }
@@ -337,6 +337,31 @@ func (r reader) ListDecisions(ctx context.Context, f store.DecisionFilter, p sto
 	}
 	if f.Item != "" {
 		q, args = q+" AND item = ?", append(args, f.Item)
+	}
+	if f.Revision != "" {
+		q, args = q+" AND revision = ?", append(args, f.Revision)
+	}
+	if f.Outcome != "" {
+		q, args = q+" AND outcome = ?", append(args, f.Outcome)
+	}
+	if !f.From.IsZero() {
+		q, args = q+" AND at >= ?", append(args, f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q, args = q+" AND at < ?", append(args, f.To.UTC())
+	}
+	if f.DivisionPrefix != "" || len(f.Villages) > 0 {
+		sub := " AND application_id IN (SELECT id FROM applications WHERE 1 = 1"
+		if f.DivisionPrefix != "" {
+			sub, args = sub+" AND village LIKE ?", append(args, f.DivisionPrefix+"%")
+		}
+		if len(f.Villages) > 0 {
+			sub += " AND village IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(f.Villages)), ", ") + ")"
+			for _, v := range f.Villages {
+				args = append(args, v)
+			}
+		}
+		q += sub + ")"
 	}
 	if p.After != "" {
 		after, err := strconv.ParseInt(p.After, 10, 64)

@@ -297,9 +297,9 @@ func (w *writer) InsertDecision(ctx context.Context, d *store.Decision) error {
 	if err != nil {
 		return err
 	}
-	d.At = stamp(d.At)
-	_, err = w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO decisions (decision_id, application_id, item, path, revision, input_digest, input, result, requested_by, at)
-		VALUES `+placeholders(10)), d.ID, d.ApplicationID, d.Item, d.Path, d.Revision, d.InputDigest, in, res, d.RequestedBy, d.At)
+	d.At, d.Outcome = stamp(d.At), decisionOutcome(d.Result)
+	_, err = w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO decisions (decision_id, application_id, item, path, revision, input_digest, input, result, requested_by, at, outcome)
+		VALUES `+placeholders(11)), d.ID, d.ApplicationID, d.Item, d.Path, d.Revision, d.InputDigest, in, res, d.RequestedBy, d.At, d.Outcome)
 	return w.uniqueErr("insert decision", err, "", nil)
 }
 
@@ -527,4 +527,19 @@ func looksLikeIDNumber(s string) bool {
 	}
 	c := s[17]
 	return c >= '0' && c <= '9' || c == 'X' || c == 'x'
+}
+
+// decisionOutcome is a decision's outcome from its result's "eligible" (true, false, or null
+// or absent: undetermined).
+func decisionOutcome(result []byte) string {
+	var r struct {
+		Eligible *bool `json:"eligible"`
+	}
+	if json.Unmarshal(result, &r) != nil || r.Eligible == nil {
+		return store.OutcomeUndetermined
+	}
+	if *r.Eligible {
+		return store.OutcomeEligible
+	}
+	return store.OutcomeIneligible
 }
