@@ -40,7 +40,8 @@ type fakeHub struct {
 	decisions  map[string]*service.DecisionDetail
 	items      []service.Item
 	dataUse    []service.DataUseRecord
-	findings   []service.FindingView // worklist candidates and alerts (Rule set), in id order
+	findings   []service.FindingView            // worklist candidates and alerts (Rule set), in id order
+	contacts   map[string][]service.ContactView // contact logs by finding id, newest first
 	nextID     int
 
 	peopleCalls, householdCalls, divisionCalls, itemsCalls atomic.Int64
@@ -92,6 +93,7 @@ func newFake() (*fakeHub, fixture) {
 		people: map[string]*evidence.Person{}, prov: map[string]map[string]evidence.Provenance{},
 		conflicts: map[string][]evidence.Conflict{}, households: map[string]*service.HouseholdView{},
 		apps: map[string]*service.ApplicationDetail{}, idem: map[string]string{}, permits: map[string]*service.PermitView{}, decisions: map[string]*service.DecisionDetail{},
+		contacts: map[string][]service.ContactView{},
 	}
 	fetched := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	licence := func(typ, number string, attrs map[string]any) evidence.Licence {
@@ -473,6 +475,20 @@ func (f *fakeHub) Alerts(ctx context.Context, c auth.Caller, q service.FindingQu
 	return f.listFindings(c, q, true)
 }
 
+func (f *fakeHub) ContactLog(ctx context.Context, c auth.Caller, id string) ([]service.ContactView, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, v := range f.findings {
+		if v.ID == id && v.Rule == "" {
+			if !visible(c, v.Village) {
+				return nil, ErrForbidden
+			}
+			return slices.Clone(f.contacts[id]), nil
+		}
+	}
+	return nil, ErrNotFound
+}
+
 func (f *fakeHub) AddContact(ctx context.Context, c auth.Caller, id string, req service.ContactRequest) (service.ContactView, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -483,6 +499,7 @@ func (f *fakeHub) AddContact(ctx context.Context, c auth.Caller, id string, req 
 			}
 			cv := service.ContactView{Seq: int64(i + 100), Item: v.Item, IDNumber: v.IDNumber, Village: v.Village, Status: req.Status, Note: req.Note, By: c.Subject, Role: c.Role}
 			f.findings[i].Contact = &cv
+			f.contacts[id] = append([]service.ContactView{cv}, f.contacts[id]...)
 			return cv, nil
 		}
 	}

@@ -113,6 +113,35 @@ func (b *builder) findingsField(alerts bool) *graphql.Field {
 	}
 }
 
+// contactLogField is the contactLog query: a worklist candidate's contact log, newest first,
+// as GET /v1/worklists/{id}/contacts (authorised, and recorded in the resident's data-use
+// record, by the same service method).
+func (b *builder) contactLogField() *graphql.Field {
+	return &graphql.Field{
+		Type:        list(b.contact),
+		Description: "A worklist candidate's contact log, newest first; recorded in the resident's data-use record (主动服务联系记录).",
+		Args:        graphql.FieldConfigArgument{"findingId": arg(nn(tID), "The candidate's id (名单编号).")},
+		Resolve: func(p graphql.ResolveParams) (any, error) {
+			s, err := st(p)
+			if err != nil {
+				return nil, err
+			}
+			id, _ := p.Args["findingId"].(string)
+			return async(p, func() (any, error) {
+				log, err := s.svc.ContactLog(p.Context, s.caller, id)
+				if err != nil {
+					return nil, s.svcErr(err)
+				}
+				out := make([]*service.ContactView, len(log))
+				for i := range log {
+					out[i] = &log[i]
+				}
+				return out, nil
+			}), nil
+		},
+	}
+}
+
 // followUpMutations are the contact-log and alert-resolution mutations.
 func (b *builder) followUpMutations(f graphql.Fields) {
 	contactIn := graphql.NewInputObject(graphql.InputObjectConfig{

@@ -96,4 +96,23 @@ func TestWorklistsAndAlerts(t *testing.T) {
 	if len(r.Errors) == 0 {
 		t.Fatalf("unknown status accepted: %s", raw)
 	}
+
+	// The contact log, newest first; refused to another village's counter; unknown ids are
+	// NOT_FOUND.
+	_, r, raw = post(t, h, c, q(`mutation { addContact(input: {findingId: "1", status: APPLIED, note: "已申请"}) { status } }`, nil))
+	if len(r.Errors) > 0 {
+		t.Fatalf("addContact: %s", raw)
+	}
+	_, r, raw = post(t, h, c, q(`query($id: ID!) { contactLog(findingId: $id) { seq status note actor itemCode } }`, map[string]any{"id": "1"}))
+	log := asList(dig(r.Data, "contactLog"))
+	if len(r.Errors) > 0 || len(log) != 2 || dig(log[0], "status") != "APPLIED" || dig(log[1], "status") != "UNREACHABLE" || dig(log[1], "note") != "电话未接通" {
+		t.Fatalf("contactLog: %s", raw)
+	}
+	counterB := &auth.Caller{Subject: "cadre-b", Issuer: "demo", Role: "counter", Jurisdiction: fx.villageB.Code}
+	if _, r, raw = post(t, h, counterB, q(`{ contactLog(findingId: "1") { status } }`, nil)); !r.hasCode(CodeForbidden) || dig(r.Data, "contactLog") != nil {
+		t.Fatalf("other village's contact log: %s", raw)
+	}
+	if _, r, raw = post(t, h, c, q(`{ contactLog(findingId: "999") { status } }`, nil)); !r.hasCode(CodeNotFound) {
+		t.Fatalf("unknown finding: %s", raw)
+	}
 }

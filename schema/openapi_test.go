@@ -2,8 +2,13 @@ package schema
 
 import (
 	"encoding/json"
+	"maps"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"sanmian/hub/service"
 )
 
 // TestOpenAPIDocumentsTheContract checks the document parses and names every path of the
@@ -88,5 +93,83 @@ func TestOpenAPIOperationIDs(t *testing.T) {
 	}
 	if n < 30 {
 		t.Fatalf("only %d operations read", n)
+	}
+}
+
+// TestOpenAPIFindingSchemas: the worklist, alert and contact-log responses are named schemas
+// (so the generated SDK has their types), and each schema names exactly the JSON members of
+// the service type the server sends.
+func TestOpenAPIFindingSchemas(t *testing.T) {
+	b, err := OpenAPIJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type schemaDoc struct {
+		Ref        string         `json:"$ref"`
+		Properties map[string]any `json:"properties"`
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]struct {
+				Content map[string]struct {
+					Schema schemaDoc `json:"schema"`
+				} `json:"content"`
+			} `json:"responses"`
+		} `json:"paths"`
+		Components struct {
+			Schemas map[string]schemaDoc `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, method, code, schema string }{
+		{"/v1/worklists", "get", "200", "WorklistPage"},
+		{"/v1/alerts", "get", "200", "AlertPage"},
+		{"/v1/worklists/{id}/contacts", "get", "200", "ContactLog"},
+		{"/v1/worklists/{id}/contacts", "post", "201", "Contact"},
+		{"/v1/alerts/{id}/resolve", "post", "200", "Finding"},
+	} {
+		got := doc.Paths[c.path][c.method].Responses[c.code].Content["application/json"].Schema.Ref
+		if got != "#/components/schemas/"+c.schema {
+			t.Errorf("%s %s %s: schema %q, want %s", strings.ToUpper(c.method), c.path, c.code, got, c.schema)
+		}
+	}
+	members := func(v any) []string {
+		var out []string
+		typ := reflect.TypeOf(v)
+		for i := range typ.NumField() {
+			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+			if name != "" && name != "-" {
+				out = append(out, name)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	for name, v := range map[string]any{
+		"Finding": service.FindingView{}, "Contact": service.ContactView{}, "AlertResolution": service.ResolutionView{},
+		"ReasonText": service.Reason{},
+		"WorklistPage": struct {
+			Candidates []service.FindingView `json:"candidates"`
+			Next       string                `json:"next"`
+		}{},
+		"AlertPage": struct {
+			Alerts []service.FindingView `json:"alerts"`
+			Next   string                `json:"next"`
+		}{},
+		"ContactLog": struct {
+			Contacts []service.ContactView `json:"contacts"`
+		}{},
+	} {
+		s, ok := doc.Components.Schemas[name]
+		if !ok {
+			t.Errorf("no schema %s", name)
+			continue
+		}
+		got := slices.Sorted(maps.Keys(s.Properties))
+		if want := members(v); !slices.Equal(got, want) {
+			t.Errorf("schema %s has %v, the server sends %v", name, got, want)
+		}
 	}
 }

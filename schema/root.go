@@ -158,8 +158,9 @@ func (b *builder) query() *graphql.Object {
 					return pageOf(recs, next, func(r *service.DataUseRecord) string { return r.ID }), nil
 				}),
 			},
-			"worklists": b.findingsField(false),
-			"alerts":    b.findingsField(true),
+			"worklists":  b.findingsField(false),
+			"alerts":     b.findingsField(true),
+			"contactLog": b.contactLogField(),
 			"division": {
 				Type:        b.division,
 				Description: "One administrative division by code (按代码查询区划).",

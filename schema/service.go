@@ -90,6 +90,10 @@ type Service interface {
 	// auditors and admins), ID numbers masked, and the cursor of the next page.
 	Alerts(ctx context.Context, c auth.Caller, q service.FindingQuery) ([]service.FindingView, string, error)
 
+	// ContactLog returns a worklist candidate's contact log, newest first
+	// (GET /v1/worklists/{id}/contacts).
+	ContactLog(ctx context.Context, c auth.Caller, findingID string) ([]service.ContactView, error)
+
 	// AddContact logs a contact with a worklist candidate (POST /v1/worklists/{id}/contacts).
 	AddContact(ctx context.Context, c auth.Caller, findingID string, req service.ContactRequest) (service.ContactView, error)
 

@@ -95,7 +95,7 @@ func StatsTable(rep service.StatsReport) [][]string {
 	for _, l := range service.StatsLevels[1:] {
 		head = append(head, statsLevelNames[l]+"退回数", statsLevelNames[l]+"不予批准数")
 	}
-	head = append(head, "退回及不予批准主要原因", "主动服务覆盖(待接入)")
+	head = append(head, "主动服务已联系", "主动服务已申请", "主动服务已享受", "退回及不予批准主要原因")
 	out := [][]string{head}
 	line := func(row service.StatsRow, label string) []string {
 		i := strconv.FormatInt
@@ -126,7 +126,8 @@ func StatsTable(rep service.StatsReport) [][]string {
 			}
 			rec = append(rec, i(ret, 10), i(rej, 10))
 		}
-		return append(rec, refusalReasons(row.Refusals), "")
+		pc := row.ProactiveCoverage
+		return append(rec, i(pc.Contacted, 10), i(pc.Applied, 10), i(pc.Enrolled, 10), refusalReasons(row.Refusals))
 	}
 	for _, row := range rep.Rows {
 		out = append(out, line(row, ""))

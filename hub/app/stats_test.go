@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -106,6 +107,7 @@ func (e *statsEnv) report(tb testing.TB, token, query string) service.StatsRepor
 // and that a village counter sees only its village.
 func TestStatisticsYearOfDistrict(t *testing.T) {
 	e := startStatsEnv(t, "sqlite")
+	coverage := addFollowUps(t, e.App.Store, 40)
 	auditor := e.token(t, auth.RoleAuditor, division.DistrictCode)
 	const year = "from=2026-01&to=2026-12"
 	rep := e.report(t, auditor, "division=370114&"+year)
@@ -150,6 +152,9 @@ func TestStatisticsYearOfDistrict(t *testing.T) {
 		if permits != w.Permits || refusals != w.RejectReviews+w.ReturnReviews {
 			t.Errorf("permits %d refusals %d, want %d and %d", permits, refusals, w.Permits, w.RejectReviews+w.ReturnReviews)
 		}
+		if g.ProactiveCoverage != coverage {
+			t.Errorf("proactive coverage %+v, want %+v", g.ProactiveCoverage, coverage)
+		}
 	})
 
 	t.Run("csv_parses_and_totals_match_json", func(t *testing.T) {
@@ -165,7 +170,7 @@ func TestStatisticsYearOfDistrict(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkTable(t, recs, rep.Total.Applications)
+		checkTable(t, recs, rep.Total)
 	})
 
 	t.Run("xlsx_opens_and_totals_match_json", func(t *testing.T) {
@@ -182,7 +187,7 @@ func TestStatisticsYearOfDistrict(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkTable(t, rows, rep.Total.Applications)
+		checkTable(t, rows, rep.Total)
 		// The reasons of the returns and rejections, with the API's counts.
 		col := slices.Index(rows[0], "退回及不予批准主要原因")
 		var want []string
@@ -254,9 +259,9 @@ func TestStatisticsYearOfDistrict(t *testing.T) {
 	})
 }
 
-// checkTable checks a downloaded table: Chinese header, a 合计 row whose 申请数 is total, and
-// data rows that add up to it.
-func checkTable(t *testing.T, rows [][]string, total int64) {
+// checkTable checks a downloaded table: Chinese header, a 合计 row whose 申请数 and proactive
+// coverage columns are total's, and data rows that add up to them.
+func checkTable(t *testing.T, rows [][]string, total service.StatsRow) {
 	t.Helper()
 	if len(rows) < 3 || rows[0][5] != "申请数" || rows[0][0] != "区划代码" {
 		t.Fatalf("table head %v (%d rows)", rows[0], len(rows))
@@ -265,21 +270,75 @@ func checkTable(t *testing.T, rows [][]string, total int64) {
 	if last[3] != "合计" {
 		t.Fatalf("last row %v, want the 合计 row", last)
 	}
-	got, err := strconv.ParseInt(last[5], 10, 64)
-	if err != nil || got != total {
-		t.Fatalf("合计 申请数 %q, want %d", last[5], total)
-	}
-	var sum int64
-	for _, r := range rows[1 : len(rows)-1] {
-		n, err := strconv.ParseInt(r[5], 10, 64)
-		if err != nil {
-			t.Fatalf("row %v: %v", r, err)
+	pc := total.ProactiveCoverage
+	for _, c := range []struct {
+		head string
+		want int64
+	}{
+		{"申请数", total.Applications}, {"主动服务已联系", pc.Contacted}, {"主动服务已申请", pc.Applied}, {"主动服务已享受", pc.Enrolled},
+	} {
+		col := slices.Index(rows[0], c.head)
+		if col < 0 {
+			t.Fatalf("no column %s in %v", c.head, rows[0])
 		}
-		sum += n
+		got, err := strconv.ParseInt(last[col], 10, 64)
+		if err != nil || got != c.want {
+			t.Fatalf("合计 %s %q, want %d", c.head, last[col], c.want)
+		}
+		var sum int64
+		for _, r := range rows[1 : len(rows)-1] {
+			n, err := strconv.ParseInt(r[col], 10, 64)
+			if err != nil {
+				t.Fatalf("row %v: %s: %v", r, c.head, err)
+			}
+			sum += n
+		}
+		if sum != c.want {
+			t.Fatalf("%s: rows add up to %d, want %d", c.head, sum, c.want)
+		}
 	}
-	if sum != total {
-		t.Fatalf("rows add up to %d, want %d", sum, total)
+}
+
+// addFollowUps writes contact-log entries for n groups of the applicants GenerateActivity
+// made (each group's entries in its applications' month and village) and returns the proactive
+// coverage they should count: per group, an approved applicant contacted and then applied
+// (contacted, applied, enrolled), a rejected applicant applied (contacted, applied), a draft's
+// applicant contacted then declined (contacted once), and an in-review applicant unreachable
+// (not counted).
+func addFollowUps(t *testing.T, s store.Store, n int) service.ProactiveCoverage {
+	t.Helper()
+	ctx := t.Context()
+	villages := division.Villages()
+	span := yearStart.AddDate(1, 0, 0).Sub(yearStart)
+	var want service.ProactiveCoverage
+	for g := range n {
+		for _, c := range []struct {
+			k        int
+			statuses []string
+		}{
+			{6, []string{store.ContactContacted, store.ContactApplied}},
+			{4, []string{store.ContactApplied}},
+			{0, []string{store.ContactContacted, store.ContactDeclined}},
+			{2, []string{store.ContactUnreachable}},
+		} {
+			// Application i of GenerateActivity, whose applicant and item recur only every
+			// 30,000 applications with the same outcome.
+			i := 20*g*(yearApplications/20/n) + c.k
+			created := yearStart.Add(time.Duration(int64(span) / int64(yearApplications) * int64(i)))
+			for j, st := range c.statuses {
+				err := s.AddContact(ctx, &store.Contact{Item: storetest.ActivityItems[i%len(storetest.ActivityItems)],
+					IDNumber: fmt.Sprintf("370114%08d%04d", 19400101+i%30, i%10000), Village: villages[i%len(villages)].Code,
+					Status: st, ActorSub: "counter-gen", ActorRole: auth.RoleCounter, At: created.Add(time.Duration(j+1) * time.Minute)})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		want.Contacted += 3
+		want.Applied += 2
+		want.Enrolled++
 	}
+	return want
 }
 
 // BenchmarkStatisticsYearOfDistrict measures GET /v1/statistics for the whole district over a

@@ -406,6 +406,66 @@ func TestWorklistsAndAlertsAfterScan(t *testing.T) {
 		if len(log.Contacts) != 2 || log.Contacts[0].Status != "applied" || !strings.Contains(log.Contacts[0].Note, app.ID) || log.Contacts[1].Status != "contacted" {
 			t.Fatalf("log %+v", log.Contacts)
 		}
+		// GraphQL's contactLog is the same log, recorded in the resident's data-use record as
+		// the REST read is; another village's counter is refused, and the refusal audited.
+		countUses := func() int {
+			uses, _, err := h.App.Store.ListDataUse(ctx, f.IDNumber, store.Page{Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(slices.DeleteFunc(uses, func(u store.DataUse) bool {
+				return u.Purpose != service.PurposeContact || u.Sub != "counter-"+village || u.Item != f.Item
+			}))
+		}
+		usesBefore := countUses()
+		gqlBody, _ := json.Marshal(map[string]any{"query": `query($id: ID!) { contactLog(findingId: $id) { seq status note actor role itemCode } }`,
+			"variables": map[string]any{"id": row.ID}})
+		status, raw := sendRaw(t, h, counter, http.MethodPost, "/graphql", string(gqlBody))
+		var gl struct {
+			Data struct {
+				ContactLog []struct {
+					Seq                                 int64
+					Status, Note, Actor, Role, ItemCode string
+				}
+			}
+			Errors []any
+		}
+		if err := json.Unmarshal([]byte(raw), &gl); err != nil || status != http.StatusOK || len(gl.Errors) > 0 || len(gl.Data.ContactLog) != len(log.Contacts) {
+			t.Fatalf("graphql contactLog: %d %s", status, raw)
+		}
+		for i, e := range gl.Data.ContactLog {
+			w := log.Contacts[i]
+			if e.Seq != w.Seq || e.Status != strings.ToUpper(w.Status) || e.Note != w.Note || e.Actor != w.By || e.Role != w.Role || e.ItemCode != w.Item {
+				t.Fatalf("graphql entry %d %+v, REST %+v", i, e, w)
+			}
+		}
+		if strings.Contains(raw, f.IDNumber) || strings.Contains(raw, res.Name) {
+			t.Fatalf("graphql contact log shows the full ID number or the name: %s", raw)
+		}
+		if got := countUses(); got != usesBefore+1 {
+			t.Fatalf("data-use records of the contact log: %d after the GraphQL read, want %d", got, usesBefore+1)
+		}
+		refusalsOf := func(sub string) int {
+			entries, err := h.App.Store.ListAudit(ctx, 0, 100000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, e := range entries {
+				if e.Action == store.AuditRefusal && e.ActorSub == sub {
+					n++
+				}
+			}
+			return n
+		}
+		refusalsBefore := refusalsOf("counter-" + other)
+		if _, raw := sendRaw(t, h, outsider, http.MethodPost, "/graphql", string(gqlBody)); !strings.Contains(raw, "FORBIDDEN") || strings.Contains(raw, `"seq"`) {
+			t.Fatalf("outsider reading the log through GraphQL: %s", raw)
+		}
+		if got := refusalsOf("counter-" + other); got != refusalsBefore+1 {
+			t.Fatalf("outsider's refusals %d, want %d", got, refusalsBefore+1)
+		}
+
 		rows, _ = getFindings(t, h, counter, "/v1/worklists", "candidates")
 		for _, r := range rows {
 			if r.ID == row.ID && (r.Contact == nil || r.Contact.Status != "applied") {

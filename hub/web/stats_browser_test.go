@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"testing"
@@ -9,6 +10,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"sanmian/hub/app/apptest"
+	"sanmian/hub/division"
+	"sanmian/hub/store"
 	"sanmian/hub/store/storetest"
 )
 
@@ -22,12 +25,28 @@ func TestBrowserStatistics(t *testing.T) {
 	if _, err := storetest.GenerateActivity(t.Context(), h.App.Store, n, start); err != nil {
 		t.Fatal(err)
 	}
+	// Proactive coverage from the contact log: the applicant of generated application 6
+	// (approved at once) contacted and applied, of application 0 (a draft) contacted, of
+	// application 2 (in review) unreachable: 2 contacted, 1 applied, 1 enrolled.
+	for _, c := range []struct {
+		i        int
+		statuses []string
+	}{{6, []string{store.ContactContacted, store.ContactApplied}}, {0, []string{store.ContactContacted}}, {2, []string{store.ContactUnreachable}}} {
+		for j, st := range c.statuses {
+			if err := h.App.Store.AddContact(t.Context(), &store.Contact{Item: storetest.ActivityItems[c.i%len(storetest.ActivityItems)],
+				IDNumber: fmt.Sprintf("370114%08d%04d", 19400101+c.i%30, c.i%10000), Village: division.Villages()[c.i%len(division.Villages())].Code,
+				Status: st, ActorSub: "counter-gen", ActorRole: "counter", At: start.Add(time.Duration(j+1) * time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	p := &page{t: t, ctx: ctx}
 	p.do("open the hub's address", chromedp.Navigate(h.URL+"/"))
 	p.until("the UI to start", `document.body.dataset.ready === "true"`)
 	p.useToken(h.Token(t, "auditor", "370114"))
 	p.do("open the statistics page", chromedp.Navigate(h.URL+"/ui/stats.html"))
 	p.until("the first report", `!document.getElementById("stats-result").hidden`)
+	p.until("the proactive coverage cards", `[...document.querySelectorAll("#stats-coverage .stats-card .v")].map(e => e.innerText).join(",") === "2,1,1"`)
 	p.do("ask for 2026 by town",
 		chromedp.SetValue(chromedp.ID("stats-from"), "2026-01"),
 		chromedp.SetValue(chromedp.ID("stats-to"), "2026-12"),
@@ -37,6 +56,7 @@ func TestBrowserStatistics(t *testing.T) {
 	p.until("twelve months of bars", `document.querySelectorAll("#chart-months svg text").length >= 12 + 5`)
 	// The generator grants permits at once or after the town's review: two levels, two bars each.
 	p.until("duration bars per level", `document.querySelectorAll("#chart-durations svg rect").length === 2 * 2`)
+	p.until("the coverage in the table's total row", `[...document.querySelectorAll("#stats-table tr.total td.coverage")].map(e => e.innerText).join(",") === "2,1,1"`)
 	if got := p.text("#stats-cards"); got == "" {
 		t.Fatal("no summary cards")
 	}

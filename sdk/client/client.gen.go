@@ -738,6 +738,24 @@ func (e AddWorklistContactJSONBodyStatus) Valid() bool {
 	}
 }
 
+// AlertPage A page of GET /v1/alerts.
+type AlertPage struct {
+	Alerts []Finding `json:"alerts"`
+
+	// Next cursor of the next page, empty on the last
+	Next string `json:"next"`
+}
+
+// AlertResolution An auditor's resolution of a supervision alert (absent while the alert is open).
+type AlertResolution struct {
+	At *time.Time `json:"at,omitempty"`
+	By *string    `json:"by,omitempty"`
+
+	// Note redacted
+	Note *string `json:"note,omitempty"`
+	Role *string `json:"role,omitempty"`
+}
+
 // Application defines model for Application.
 type Application struct {
 	Applicant struct {
@@ -897,6 +915,11 @@ type Contact struct {
 // ContactStatus defines model for Contact.Status.
 type ContactStatus string
 
+// ContactLog A worklist candidate's contact log, newest first (GET /v1/worklists/{id}/contacts).
+type ContactLog struct {
+	Contacts []Contact `json:"contacts"`
+}
+
 // Finding A worklist candidate or a supervision alert of the latest scan.
 type Finding struct {
 	// Contact One entry of a candidate's contact log.
@@ -907,17 +930,17 @@ type Finding struct {
 	Id *string `json:"id,omitempty"`
 
 	// IdNumber masked
-	IdNumber *string   `json:"id_number,omitempty"`
-	Item     *string   `json:"item,omitempty"`
-	Reasons  *[]string `json:"reasons,omitempty"`
+	IdNumber *string `json:"id_number,omitempty"`
+	Item     *string `json:"item,omitempty"`
 
-	// Resolution an alert's resolution (absent while open)
-	Resolution *struct {
-		At   *time.Time `json:"at,omitempty"`
-		By   *string    `json:"by,omitempty"`
-		Note *string    `json:"note,omitempty"`
-		Role *string    `json:"role,omitempty"`
-	} `json:"resolution,omitempty"`
+	// ReasonTexts the reasons' texts from the catalogue, in the order of reasons
+	ReasonTexts *[]ReasonText `json:"reason_texts,omitempty"`
+
+	// Reasons the policy's reason codes
+	Reasons *[]string `json:"reasons,omitempty"`
+
+	// Resolution An auditor's resolution of a supervision alert (absent while the alert is open).
+	Resolution *AlertResolution `json:"resolution,omitempty"`
 
 	// Rule the legal basis (alerts)
 	Rule      *string             `json:"rule,omitempty"`
@@ -1039,6 +1062,16 @@ type RateLimit struct {
 
 	// RequestsPerSecond sustained requests per second (per hub replica)
 	RequestsPerSecond float32 `json:"requests_per_second"`
+}
+
+// ReasonText A reason code with its Chinese and English texts from the catalogue.
+type ReasonText struct {
+	Code string `json:"code"`
+	En   string `json:"en"`
+
+	// Rule the rule that gave the reason
+	Rule *string `json:"rule,omitempty"`
+	Zh   string  `json:"zh"`
 }
 
 // RegisteredClient defines model for RegisteredClient.
@@ -1301,6 +1334,14 @@ type WebhookSubscriptionCreate struct {
 
 	// Url absolute http(s) URL
 	Url string `json:"url"`
+}
+
+// WorklistPage A page of GET /v1/worklists.
+type WorklistPage struct {
+	Candidates []Finding `json:"candidates"`
+
+	// Next cursor of the next page, empty on the last
+	Next string `json:"next"`
 }
 
 // ID defines model for ID.
@@ -1994,8 +2035,8 @@ type ClientInterface interface {
 	// per level. An application's reviews and permit count in the month it was created.
 	// `proactive_coverage` counts the worklist follow-up from the contact log, by the month of
 	// the entry: candidates reached (contacted, declined or applied), those an application was
-	// made for, and of those the ones whose application is approved (enrolled); JSON only, not
-	// yet in the CSV/XLSX columns. Action `statistics.read`: counters and
+	// made for, and of those the ones whose application is approved (enrolled); the CSV/XLSX
+	// columns 主动服务已联系, 主动服务已申请 and 主动服务已享受. Action `statistics.read`: counters and
 	// reviewers within their jurisdiction, auditors and administrators everywhere.
 	// `format=csv` (UTF-8 with a byte order mark) and `format=xlsx` download the same table with
 	// Chinese column headers and a last row 合计 with the totals.
@@ -2949,8 +2990,8 @@ func (c *HubClient) GetDataUse(ctx context.Context, idNumber string, params *Get
 // per level. An application's reviews and permit count in the month it was created.
 // `proactive_coverage` counts the worklist follow-up from the contact log, by the month of
 // the entry: candidates reached (contacted, declined or applied), those an application was
-// made for, and of those the ones whose application is approved (enrolled); JSON only, not
-// yet in the CSV/XLSX columns. Action `statistics.read`: counters and
+// made for, and of those the ones whose application is approved (enrolled); the CSV/XLSX
+// columns 主动服务已联系, 主动服务已申请 and 主动服务已享受. Action `statistics.read`: counters and
 // reviewers within their jurisdiction, auditors and administrators everywhere.
 // `format=csv` (UTF-8 with a byte order mark) and `format=xlsx` download the same table with
 // Chinese column headers and a last row 合计 with the totals.
@@ -5968,8 +6009,8 @@ type ClientWithResponsesInterface interface {
 	// per level. An application's reviews and permit count in the month it was created.
 	// `proactive_coverage` counts the worklist follow-up from the contact log, by the month of
 	// the entry: candidates reached (contacted, declined or applied), those an application was
-	// made for, and of those the ones whose application is approved (enrolled); JSON only, not
-	// yet in the CSV/XLSX columns. Action `statistics.read`: counters and
+	// made for, and of those the ones whose application is approved (enrolled); the CSV/XLSX
+	// columns 主动服务已联系, 主动服务已申请 and 主动服务已享受. Action `statistics.read`: counters and
 	// reviewers within their jurisdiction, auditors and administrators everywhere.
 	// `format=csv` (UTF-8 with a byte order mark) and `format=xlsx` download the same table with
 	// Chinese column headers and a last row 合计 with the totals.
@@ -6462,10 +6503,7 @@ type ListAlertsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *struct {
-		Alerts *[]Finding `json:"alerts,omitempty"`
-		Next   *string    `json:"next,omitempty"`
-	}
+	JSON200 *AlertPage
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *Problem
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -6473,10 +6511,7 @@ type ListAlertsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListAlertsResponse) GetJSON200() *struct {
-	Alerts *[]Finding `json:"alerts,omitempty"`
-	Next   *string    `json:"next,omitempty"`
-} {
+func (r ListAlertsResponse) GetJSON200() *AlertPage {
 	return r.JSON200
 }
 
@@ -8335,12 +8370,7 @@ type ListWorklistsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *struct {
-		Candidates *[]Finding `json:"candidates,omitempty"`
-
-		// Next cursor of the next page, empty on the last
-		Next *string `json:"next,omitempty"`
-	}
+	JSON200 *WorklistPage
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *Problem
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -8348,12 +8378,7 @@ type ListWorklistsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListWorklistsResponse) GetJSON200() *struct {
-	Candidates *[]Finding `json:"candidates,omitempty"`
-
-	// Next cursor of the next page, empty on the last
-	Next *string `json:"next,omitempty"`
-} {
+func (r ListWorklistsResponse) GetJSON200() *WorklistPage {
 	return r.JSON200
 }
 
@@ -8469,9 +8494,7 @@ type ListWorklistContactsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *struct {
-		Contacts *[]Contact `json:"contacts,omitempty"`
-	}
+	JSON200 *ContactLog
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Problem
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
@@ -8479,9 +8502,7 @@ type ListWorklistContactsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListWorklistContactsResponse) GetJSON200() *struct {
-	Contacts *[]Contact `json:"contacts,omitempty"`
-} {
+func (r ListWorklistContactsResponse) GetJSON200() *ContactLog {
 	return r.JSON200
 }
 
@@ -9245,8 +9266,8 @@ func (c *ClientWithResponses) GetDataUseWithResponse(ctx context.Context, idNumb
 // per level. An application's reviews and permit count in the month it was created.
 // `proactive_coverage` counts the worklist follow-up from the contact log, by the month of
 // the entry: candidates reached (contacted, declined or applied), those an application was
-// made for, and of those the ones whose application is approved (enrolled); JSON only, not
-// yet in the CSV/XLSX columns. Action `statistics.read`: counters and
+// made for, and of those the ones whose application is approved (enrolled); the CSV/XLSX
+// columns 主动服务已联系, 主动服务已申请 and 主动服务已享受. Action `statistics.read`: counters and
 // reviewers within their jurisdiction, auditors and administrators everywhere.
 // `format=csv` (UTF-8 with a byte order mark) and `format=xlsx` download the same table with
 // Chinese column headers and a last row 合计 with the totals.
@@ -9740,10 +9761,7 @@ func ParseListAlertsResponse(rsp *http.Response) (*ListAlertsResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest struct {
-			Alerts *[]Finding `json:"alerts,omitempty"`
-			Next   *string    `json:"next,omitempty"`
-		}
+		var dest AlertPage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -11151,12 +11169,7 @@ func ParseListWorklistsResponse(rsp *http.Response) (*ListWorklistsResponse, err
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest struct {
-			Candidates *[]Finding `json:"candidates,omitempty"`
-
-			// Next cursor of the next page, empty on the last
-			Next *string `json:"next,omitempty"`
-		}
+		var dest WorklistPage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -11250,9 +11263,7 @@ func ParseListWorklistContactsResponse(rsp *http.Response) (*ListWorklistContact
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest struct {
-			Contacts *[]Contact `json:"contacts,omitempty"`
-		}
+		var dest ContactLog
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -124,8 +124,9 @@ export const EN = {
   "按": "Rows by", "分列": "", "本区划汇总": "the division as a whole", "镇（街道）": "town (subdistrict)", "管区": "Work area",
   "村（居）": "village (community)", "下载": "Download", "统计结果": "Results",
   "各月申请数（按办理结果）": "Applications per month (by outcome)", "申请到发证时长（小时，按审核层级）": "Time from application to permit (hours, by review level)",
-  "主动服务覆盖（清单对象已联系、已申请、已享受）：待接入主动扫描工作清单后统计。":
-    "Proactive coverage (worklist candidates contacted, applied, enrolled): counted once the proactive worklist is connected.",
+  "主动服务覆盖": "Proactive coverage", "已享受": "Enrolled",
+  "主动服务名单对象的跟进（按联系记录的月份统计）：已联系（含本人放弃），已申请，已享受（申请已批准）。":
+    "Follow-up of the proactive worklist's candidates (counted by the month of the contact-log entry): contacted (including those who declined), applied, enrolled (application approved).",
   "各月申请数": "Applications per month", "办结时长": "Time to permit", "中位数": "Median", "小时": "hours",
   "申请数": "Applications", "不予批准": "Rejected", "退回": "Returned", "草稿": "Draft", "即时办结": "Instant",
   "即时办结率": "Instant-approval share", "退回/不予批准审核意见": "Return and rejection reviews", "镇级": "Town",

@@ -113,6 +113,13 @@ function cards(t) {
   return c.map(([k, v]) => `<div class="stats-card"><div class="v">${esc(v)}</div><div class="k">${k}</div></div>`).join("");
 }
 
+/** coverageCards shows the proactive coverage of the report (worklist follow-up). */
+function coverageCards(t) {
+  const c = t.proactive_coverage || {};
+  return [["已联系", c.contacted], ["已申请", c.applied], ["已享受", c.enrolled]]
+    .map(([k, v]) => `<div class="stats-card" data-coverage="${k}"><div class="v">${esc(v ?? 0)}</div><div class="k">${k}</div></div>`).join("");
+}
+
 // PAGE_ROWS is how many rows the table shows at a time: a browser lays out a table of
 // thousands of rows for seconds, and the whole table is in the CSV and Excel downloads.
 const PAGE_ROWS = 200;
@@ -133,6 +140,7 @@ function showTable(p) {
 function table(rep, from, count) {
   const head = ["区划", "事项", "月份", "申请数", "已批准", "不予批准", "退回", "审核中", "即时办结率"];
   for (const [, l] of LEVELS) head.push(`${l} 中位数（小时）`, `${l} P90（小时）`);
+  head.push("主动服务 已联系", "主动服务 已申请", "主动服务 已享受");
   let s = "<thead><tr>" + head.map((h) => `<th>${h}</th>`).join("") + "</tr></thead><tbody>";
   const line = (r, cls, label) => {
     const d = (k) => (r.durations || []).find((x) => x.level === k);
@@ -141,6 +149,8 @@ function table(rep, from, count) {
       `<td class="t item-name">${esc(itemText(r.item, r.item_name))}</td><td class="t">${esc(r.month)}</td>`;
     for (const v of [r.applications, r.approved, r.rejected, r.returned, r.in_review, (r.instant_share * 100).toFixed(1) + "%"]) tr += `<td>${esc(v)}</td>`;
     for (const [k] of LEVELS) { const x = d(k); tr += `<td>${x ? x.median_hours : ""}</td><td>${x ? x.p90_hours : ""}</td>`; }
+    const pc = r.proactive_coverage || {};
+    for (const v of [pc.contacted, pc.applied, pc.enrolled]) tr += `<td class="coverage">${esc(v ?? 0)}</td>`;
     return tr + "</tr>";
   };
   for (const r of rep.rows.slice(from, from + count)) s += line(r, "", "");
@@ -178,6 +188,7 @@ async function run() {
     div.textContent = rep.division_name + (rep.item ? " · " + itemText(rep.item) : "");
     title.append(div, document.createTextNode(` ${rep.from} 至 ${rep.to} 统计`));
     $("stats-cards").innerHTML = cards(rep.total);
+    $("stats-coverage").innerHTML = coverageCards(rep.total);
     $("chart-months").innerHTML = monthChart(byMonth(rep.rows));
     $("chart-durations").innerHTML = durationChart(rep.total);
     report = rep;
