@@ -1,7 +1,6 @@
 package scan_test
 
 import (
-	"fmt"
 	"os"
 	"slices"
 	"strconv"
@@ -200,7 +199,7 @@ func BenchmarkDeltaScan(b *testing.B) {
 				// The machine is shared: the process's CPU time is the steadier measure.
 				b.ReportMetric(float64((cpuTime(b) - cpu0).Milliseconds()), "cpu-ms/op")
 				if rep.Delta == nil || rep.Delta.Changed < len(touched) {
-					b.Fatal(fmt.Sprintf("delta %+v after %d changes", rep.Delta, len(touched)))
+					b.Fatalf("delta %+v after %d changes", rep.Delta, len(touched))
 				}
 				b.StartTimer()
 			}

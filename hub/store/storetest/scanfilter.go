@@ -47,7 +47,7 @@ func testScanPass(t *testing.T, s store.Store) {
 			var rows []got
 			err := s.ScanPass(ctx, store.PassScope{Division: tc.division}, filters, []string{grade, "scan_residents.id_number <> ''"}, func(r *store.ScanResident, enrolled []string, vals []bool) error {
 				rows = append(rows, got{r.IDNumber, r.Village, fmt.Sprint(enrolled), fmt.Sprint(vals)})
-				if r.ProvinceSynced != true || r.Province.DisabilityNumber == "" {
+				if !r.ProvinceSynced || r.Province.DisabilityNumber == "" {
 					t.Errorf("row %s without its province facts: %+v", r.IDNumber, r.Province)
 				}
 				return nil
