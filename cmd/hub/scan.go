@@ -33,16 +33,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() > 0 {
 		return &exitError{Code: 2, Err: fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
-	when := time.Now()
-	if *at != "" {
-		t, err := time.ParseInLocation(time.DateOnly, *at, cst)
-		if err != nil {
-			return &exitError{Code: 2, Err: fmt.Errorf("--at %q: want YYYY-MM-DD", *at)}
-		}
-		when = t.Add(12 * time.Hour)
-	}
-	if d := *division; d != "" && (!isDigitsOnly(d) || (len(d) != 6 && len(d) != 9 && len(d) != 12)) {
-		return &exitError{Code: 2, Err: fmt.Errorf("--division %q: want a 6-, 9- or 12-digit division code", d)}
+	when, err := scanWhen(*at, *division)
+	if err != nil {
+		return err
 	}
 	cfg, st, err := cf.openStore(ctx)
 	if err != nil {
@@ -143,4 +136,21 @@ func printReport(w io.Writer, rep *scan.Report, listCandidates bool) {
 	if rep.Verified {
 		fmt.Fprintln(w, "\nverified: every item agrees with per-resident decisions on the same facts")
 	}
+}
+
+// scanWhen checks the --at and --division flags of a scan or what-if: the scan time (noon of
+// the --at date in China Standard Time, now without it) or an exit-2 error naming the flag.
+func scanWhen(at, division string) (time.Time, error) {
+	when := time.Now()
+	if at != "" {
+		t, err := time.ParseInLocation(time.DateOnly, at, cst)
+		if err != nil {
+			return time.Time{}, &exitError{Code: 2, Err: fmt.Errorf("--at %q: want YYYY-MM-DD", at)}
+		}
+		when = t.Add(12 * time.Hour)
+	}
+	if d := division; d != "" && (!isDigitsOnly(d) || (len(d) != 6 && len(d) != 9 && len(d) != 12)) {
+		return time.Time{}, &exitError{Code: 2, Err: fmt.Errorf("--division %q: want a 6-, 9- or 12-digit division code", d)}
+	}
+	return when, nil
 }

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/user"
 	"strings"
-	"time"
 
 	"sanmian/hub/policy"
 	"sanmian/hub/scan"
@@ -38,16 +37,9 @@ func runWhatIf(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *bundlePath == "" {
 		return &exitError{Code: 2, Err: errors.New("--bundle is required: a bundle directory or a bundle .tar.gz")}
 	}
-	when := time.Now()
-	if *at != "" {
-		t, err := time.ParseInLocation(time.DateOnly, *at, cst)
-		if err != nil {
-			return &exitError{Code: 2, Err: fmt.Errorf("--at %q: want YYYY-MM-DD", *at)}
-		}
-		when = t.Add(12 * time.Hour)
-	}
-	if d := *division; d != "" && (!isDigitsOnly(d) || (len(d) != 6 && len(d) != 9 && len(d) != 12)) {
-		return &exitError{Code: 2, Err: fmt.Errorf("--division %q: want a 6-, 9- or 12-digit division code", d)}
+	when, err := scanWhen(*at, *division)
+	if err != nil {
+		return err
 	}
 	src, err := policy.FromPath(*bundlePath)
 	if err != nil {

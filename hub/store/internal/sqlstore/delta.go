@@ -150,23 +150,10 @@ ld AS (SELECT id FROM ch
 
 // EachChangedScanResident implements store.ScanDelta.
 func (r reader) EachChangedScanResident(ctx context.Context, division string, seq int64, fn func(*store.ScanResident, []string, bool) error) error {
-	enrolled := map[string][]string{}
-	erows, err := r.q.QueryContext(ctx, r.d.SQL(deltaCTE+`SELECT id_number, item FROM resident_enrolments
-		WHERE id_number IN (SELECT id FROM ld) ORDER BY id_number, item`), seq)
+	enrolled, err := r.enrolments(ctx, deltaCTE+`SELECT id_number, item FROM resident_enrolments
+		WHERE id_number IN (SELECT id FROM ld) ORDER BY id_number, item`, seq)
 	if err != nil {
-		return wrap("read enrolments", err)
-	}
-	for erows.Next() {
-		var id, item string
-		if err := erows.Scan(&id, &item); err != nil {
-			erows.Close()
-			return wrap("scan enrolment", err)
-		}
-		enrolled[id] = append(enrolled[id], item)
-	}
-	erows.Close()
-	if err := erows.Err(); err != nil {
-		return wrap("read enrolments", err)
+		return err
 	}
 	rows, err := r.q.QueryContext(ctx, r.d.SQL(deltaCTE+`SELECT `+scanResidentCols+`, id_number IN (SELECT id FROM ch) FROM scan_residents
 		WHERE id_number IN (SELECT id FROM ld) AND village LIKE ? ORDER BY id_number`), seq, division+"%")

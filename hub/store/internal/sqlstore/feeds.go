@@ -279,22 +279,9 @@ func (r reader) CountFeeds(ctx context.Context) (store.FeedCounts, error) {
 
 // EachScanResident implements store.ScanBulkReader.
 func (r reader) EachScanResident(ctx context.Context, division string, fn func(*store.ScanResident, []string) error) error {
-	enrolled := map[string][]string{}
-	erows, err := r.q.QueryContext(ctx, r.d.SQL(`SELECT id_number, item FROM resident_enrolments ORDER BY id_number, item`))
+	enrolled, err := r.enrolments(ctx, `SELECT id_number, item FROM resident_enrolments ORDER BY id_number, item`)
 	if err != nil {
-		return wrap("read enrolments", err)
-	}
-	for erows.Next() {
-		var id, item string
-		if err := erows.Scan(&id, &item); err != nil {
-			erows.Close()
-			return wrap("scan enrolment", err)
-		}
-		enrolled[id] = append(enrolled[id], item)
-	}
-	erows.Close()
-	if err := erows.Err(); err != nil {
-		return wrap("read enrolments", err)
+		return err
 	}
 	cond, args := divisionFilter(division)
 	rows, err := r.q.QueryContext(ctx, r.d.SQL(`SELECT `+scanResidentCols+` FROM scan_residents WHERE `+cond+` ORDER BY id_number`), args...)
@@ -355,4 +342,23 @@ func (r reader) FilterScanResidents(ctx context.Context, division, where string)
 		ids, villages = append(ids, id), append(villages, v)
 	}
 	return ids, villages, wrap("filter scan residents", rows.Err())
+}
+
+// enrolments reads (id_number, item) rows of query, ordered by ID number, into each
+// resident's items.
+func (r reader) enrolments(ctx context.Context, query string, args ...any) (map[string][]string, error) {
+	enrolled := map[string][]string{}
+	rows, err := r.q.QueryContext(ctx, r.d.SQL(query), args...)
+	if err != nil {
+		return nil, wrap("read enrolments", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, item string
+		if err := rows.Scan(&id, &item); err != nil {
+			return nil, wrap("scan enrolment", err)
+		}
+		enrolled[id] = append(enrolled[id], item)
+	}
+	return enrolled, wrap("read enrolments", rows.Err())
 }
