@@ -53,8 +53,10 @@ func plan(residents int, quick bool) []bench {
 			{"district scan, compiled, SQLite (" + n + " residents)", "BenchmarkDistrictScan/sqlite/compiled", []string{"scan-ms", "residents"}},
 			{"district scan, compiled, PostgreSQL (" + n + " residents)", "BenchmarkDistrictScan/postgres/compiled", []string{"scan-ms", "residents"}},
 			{"district scan, per resident, SQLite (one town; district extrapolated)", "BenchmarkDistrictScan/sqlite/per_resident", []string{"us/resident", "district-s"}},
-			{"delta scan after 1,000 changes, SQLite", "BenchmarkDistrictScan/sqlite/delta", []string{"scan-ms", "residents"}},
-			{"delta scan after 1,000 changes, PostgreSQL", "BenchmarkDistrictScan/postgres/delta", []string{"scan-ms", "residents"}},
+		}},
+		{pkg: "./hub/scan", pattern: "^BenchmarkDeltaScan$", benchtime: "3x", env: []string{"SANMIAN_BENCH_RESIDENTS=" + n}, rows: []row{
+			{"delta scan after 1,000 changes, every item, SQLite (" + n + " residents)", "BenchmarkDeltaScan/all_items", []string{"ns/op", "cpu-ms/op", "residents/op"}},
+			{"delta scan after 1,000 changes, elderly allowance, SQLite", "BenchmarkDeltaScan/elderly_allowance", []string{"ns/op", "cpu-ms/op", "residents/op"}},
 		}},
 		{pkg: "./hub/policy", pattern: "^BenchmarkDecide$", benchtime: dec, rows: []row{
 			{"one decision, evidence in hand (elderly allowance, irvm)", "BenchmarkDecide/irvm/elderly_allowance", []string{"ns/op", "allocs/op"}},
@@ -150,7 +152,7 @@ func format(v float64, unit string) string {
 		return fmt.Sprintf("%.1f µs", v/1e3)
 	case unit == "cpu-ns/op":
 		return fmt.Sprintf("%.1f µs CPU", v/1e3)
-	case unit == "residents" || unit == "allocs/op":
+	case unit == "residents" || unit == "residents/op" || unit == "allocs/op":
 		return fmt.Sprintf("%.0f %s", v, unit)
 	case v >= 100:
 		return fmt.Sprintf("%.0f %s", v, unit)
