@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -551,8 +552,8 @@ func TestWebhooksBackoffUntilReceiverRecovers(t *testing.T) {
 }
 
 // TestWebhooksTwoReplicasPostgres runs two hub replicas on one PostgreSQL schema, each with
-// its own delivery worker, while 200 create+confirm flows go through them (created at one,
-// confirmed at the other). Every event in the outbox reaches each of two subscribers exactly
+// its own delivery worker, while 200 create+confirm flows (SANMIAN_WEBHOOK_FLOWS, e.g. 1000
+// for the full run) go through them (created at one, confirmed at the other). Every event in the outbox reaches each of two subscribers exactly
 // once, and no webhook is ever in flight twice at once.
 func TestWebhooksTwoReplicasPostgres(t *testing.T) {
 	dsn := storetest.PostgresDSN(t)
@@ -575,7 +576,12 @@ func TestWebhooksTwoReplicasPostgres(t *testing.T) {
 	admin.subscribe(recv, "/x", nil, nil)
 	admin.subscribe(recv, "/y", nil, nil)
 
-	const n = 200
+	n := 200
+	if v := os.Getenv("SANMIAN_WEBHOOK_FLOWS"); v != "" {
+		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
+			t.Fatalf("SANMIAN_WEBHOOK_FLOWS=%q: want a positive number", v)
+		}
+	}
 	flows := instantFlows(p, a.Hub.Items(), n)
 	rs := make([]resident, len(flows))
 	for i, f := range flows {
