@@ -558,7 +558,15 @@ func TestWebhooksBackoffUntilReceiverRecovers(t *testing.T) {
 func TestWebhooksTwoReplicasPostgres(t *testing.T) {
 	dsn := storetest.PostgresDSN(t)
 	schema := storetest.FreshSchema(t, dsn)
-	p := startPlatforms(t, envOptions{residents: 3000, faults: "none"})
+	n, residents := 200, 3000
+	if v := os.Getenv("SANMIAN_WEBHOOK_FLOWS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
+			t.Fatalf("SANMIAN_WEBHOOK_FLOWS=%q: want a positive number", v)
+		}
+		residents = max(residents, 20*n) // enough residents likely eligible for an instant item
+	}
+	p := startPlatforms(t, envOptions{residents: residents, faults: "none"})
 	cfg, issuer := hubConfig(t, t.TempDir(), p, dsn)
 	cfg.PublicURL = "http://127.0.0.1"
 	wopts := func(replica string) app.Option {
@@ -576,13 +584,10 @@ func TestWebhooksTwoReplicasPostgres(t *testing.T) {
 	admin.subscribe(recv, "/x", nil, nil)
 	admin.subscribe(recv, "/y", nil, nil)
 
-	n := 200
-	if v := os.Getenv("SANMIAN_WEBHOOK_FLOWS"); v != "" {
-		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
-			t.Fatalf("SANMIAN_WEBHOOK_FLOWS=%q: want a positive number", v)
-		}
-	}
 	flows := instantFlows(p, a.Hub.Items(), n)
+	if len(flows) < n {
+		t.Fatalf("the %d-resident district has %d instant flows, want %d", residents, len(flows), n)
+	}
 	rs := make([]resident, len(flows))
 	for i, f := range flows {
 		rs[i] = resident{ID: f.ID, Village: f.Village}
