@@ -151,3 +151,21 @@ func (r reader) CountScanResidents(ctx context.Context, division string) (int, e
 	err := r.q.QueryRowContext(ctx, r.d.SQL(`SELECT COUNT(*) FROM scan_residents WHERE `+cond), args...).Scan(&n)
 	return n, wrap("count scan residents", err)
 }
+
+// passWorkMem is the PostgreSQL work_mem of a whole-district pass: the hash aggregate of the
+// rolls fits in memory instead of spilling to disk in batches (BENCHMARKS.md).
+const passWorkMem = "64MB"
+
+// ScanPass implements store.ScanBulkReader. On PostgreSQL a whole-district pass runs in a
+// read-only snapshot with its own work_mem (SET LOCAL: this transaction only).
+func (db *DB) ScanPass(ctx context.Context, scope store.PassScope, filters []store.ItemFilter, exprs []string, fn func(*store.ScanResident, []string, []bool) error) error {
+	if db.d.Name != "postgres" || scope.Division != "" || scope.Delta || len(filters) == 0 {
+		return db.reader.ScanPass(ctx, scope, filters, exprs, fn)
+	}
+	return db.snapshot(ctx, func(q queryer) error {
+		if _, err := q.ExecContext(ctx, "SET LOCAL work_mem = '"+passWorkMem+"'"); err != nil {
+			return wrap("scan pass", err)
+		}
+		return reader{q: q, d: db.d, key: db.subjectKey}.ScanPass(ctx, scope, filters, exprs, fn)
+	})
+}
