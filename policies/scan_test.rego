@@ -60,3 +60,28 @@ test_scan_restricted_to_items if {
 	r := data.sanmian.scan.result with input as {"now": fx.now, "evidence": fx.evidence(p, []), "items": ["senior_card", "farmland_protection_subsidy"]}
 	r.eligible == ["farmland_protection_subsidy", "senior_card"]
 }
+
+# Entry conditions (data.yaml entry_only, policies/README.md): every code an item lists is a
+# reason code of the catalogue (hub/scan's tests check it is a criterion the item states), and the pension items list the
+# conditions to join them.
+test_entry_only_codes_are_item_criteria if {
+	every it in data.sanmian.catalogue.items {
+		every c in object.get(it, "entry_only", []) {
+			data.sanmian.catalogue.reasons[c]
+		}
+	}
+	"age_above_max" in data.sanmian.catalogue.items.pension_insurance_enrolment.entry_only
+	"pension_already_receiving" in data.sanmian.catalogue.items.resident_pension_claim.entry_only
+	not "age_below_min" in data.sanmian.catalogue.items.resident_pension_claim.entry_only
+}
+
+# The live decision still refuses an application on an entry condition: a 65-year-old may not
+# enrol in the pension scheme, a pensioner may not claim again.
+test_entry_only_still_refuses_applications if {
+	old := fx.person({"birth_date": "1960-01-01", "insurance": {"pension": "not_enrolled", "employment": "not_in_labour_force"}})
+	d := eligibility.decision with input as {"now": fx.now, "item": "pension_insurance_enrolment", "evidence": fx.evidence(old, [])}
+	"age_above_max" in fx.codes(d)
+	p := fx.person({"birth_date": "1950-01-01", "insurance": {"pension": "receiving"}})
+	c := eligibility.decision with input as {"now": fx.now, "item": "resident_pension_claim", "evidence": fx.evidence(p, [])}
+	fx.codes(c) == {"pension_already_receiving"}
+}

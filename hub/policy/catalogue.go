@@ -29,6 +29,15 @@ type Item struct {
 	Needs          map[string][]string `json:"needs"` // evidence kind → needs paths
 	Form           []FormField         `json:"form"`
 	Params         map[string]any      `json:"params,omitempty"`
+	// EntryOnly are the failure codes of conditions to join the item, not to stay on it:
+	// supervision ignores them on a resident already on the roll (policies/README.md).
+	EntryOnly []string `json:"entry_only,omitempty"`
+}
+
+// OwnRecord reports whether failure code does not make a resident on the item's roll
+// ineligible to stay: the item's own record (*already_enrolled) or an entry-only condition.
+func (it *Item) OwnRecord(code string) bool {
+	return strings.HasSuffix(code, "already_enrolled") || slices.Contains(it.EntryOnly, code)
 }
 
 // Benefit subjects (Item.BenefitSubject): whom an item's benefit is for.
@@ -70,6 +79,7 @@ func parseCatalogue(cat map[string]any) (map[string]*selector, []Item, error) {
 	if len(items) == 0 {
 		return nil, nil, fmt.Errorf("%w: empty catalogue", ErrBundle)
 	}
+	reasons, _ := cat["reasons"].(map[string]any)
 	sels := make(map[string]*selector, len(items))
 	list := make([]Item, 0, len(items))
 	for code, it := range items {
@@ -87,6 +97,11 @@ func parseCatalogue(cat map[string]any) (map[string]*selector, []Item, error) {
 		for _, k := range it.StaleKinds {
 			if _, ok := it.Needs[k]; !ok {
 				return nil, nil, fmt.Errorf("%w: item %s: stale_kinds names %q, which the item does not need", ErrBundle, code, k)
+			}
+		}
+		for _, c := range it.EntryOnly {
+			if _, ok := reasons[c]; !ok {
+				return nil, nil, fmt.Errorf("%w: item %s: entry_only names %q, which is not a reason code", ErrBundle, code, c)
 			}
 		}
 		s, err := newSelector(it.Needs)

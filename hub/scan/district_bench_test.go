@@ -3,6 +3,7 @@ package scan_test
 import (
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,7 +76,10 @@ func benchScan(b *testing.B, r *scan.Runner, o scan.Options, district int) {
 	b.Helper()
 	var rep *scan.Report
 	var err error
+	var progress strings.Builder // the steps' times (the compiled pass, the per-resident items)
+	o.Progress = &progress
 	for b.Loop() {
+		progress.Reset()
 		if rep, err = r.Run(b.Context(), o); err != nil {
 			b.Fatal(err)
 		}
@@ -93,7 +97,11 @@ func benchScan(b *testing.B, r *scan.Runner, o scan.Options, district int) {
 	for _, it := range rep.Items {
 		how[evaluatedBy(it.Evaluated)]++
 	}
-	b.Logf("dialect %q division %q: %d residents, %d items (%v)", o.Dialect, o.Division, rep.Residents, len(rep.Items), how)
+	alerts, candidates := 0, 0
+	for _, it := range rep.Items {
+		alerts, candidates = alerts+it.Alerts, candidates+it.Candidates
+	}
+	b.Logf("dialect %q division %q: %d residents, %d items (%v), %d candidates, %d alerts\n%s", o.Dialect, o.Division, rep.Residents, len(rep.Items), how, candidates, alerts, progress.String())
 }
 
 // evaluatedBy is "sql" or "go" from an ItemResult's Evaluated ("go: <why>").

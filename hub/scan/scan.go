@@ -310,6 +310,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 type compiledItem struct {
 	code      string
 	rule      string
+	item      policy.Item
 	decidable int
 	criteria  []string
 	clears    []int
@@ -326,7 +327,7 @@ func (ci *compiledItem) holds(vals []bool, ownRecord bool) bool {
 		return false
 	}
 	for k, cr := range ci.criteria {
-		if !vals[ci.clears[k]] && (ownRecord || !strings.HasSuffix(cr, "already_enrolled")) {
+		if !vals[ci.clears[k]] && (ownRecord || !ci.item.OwnRecord(cr)) {
 			return false
 		}
 	}
@@ -354,7 +355,8 @@ func (c *compiled) expr(x string) int {
 // and does not evaluate per resident, the SQL of: the generic conditions of a decision on the
 // row's evidence (data.sanmian.scan.decidable), each criterion clears.<item>.<code>, the
 // conjunction of both (eligibility, the roll aside), and the conjunction without the criteria
-// that refuse the item's own record (*already_enrolled), which is what keeps an enrolment from
+// that refuse the item's own record (*already_enrolled and the catalogue's entry_only codes:
+// conditions to join, not to stay), which is what keeps an enrolment from
 // an alert, as Runner.alert drops those reasons. why records "sql" or "go: <why>" per item.
 func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options, why map[string]string) (*compiled, error) {
 	perResident := r.Engine.PerResident()
@@ -380,11 +382,11 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 		// selective part, so the store rejects most rows on their first comparison.
 		dec := fmt.Sprintf("data.sanmian.scan.decidable(%q, input.scan_residents)", code)
 		var all, keep, parts []string
-		ci := compiledItem{code: code, rule: it.Basis.Cite, criteria: crit}
+		ci := compiledItem{code: code, rule: it.Basis.Cite, item: it, criteria: crit}
 		for _, cr := range crit {
 			q := fmt.Sprintf("data.%s.clears.%s.%s(input.scan_residents)", policy.CriteriaPackage, code, cr)
 			all = append(all, q)
-			if !strings.HasSuffix(cr, "already_enrolled") {
+			if !it.OwnRecord(cr) {
 				keep = append(keep, q)
 			}
 			parts = append(parts, q)
@@ -435,7 +437,7 @@ func (c *compiled) alert(ci *compiledItem, sr *store.ScanResident, vals []bool) 
 		a.Reasons = []string{"deceased"}
 	case vals[ci.decidable]:
 		for k, cr := range ci.criteria {
-			if !vals[ci.clears[k]] && !strings.HasSuffix(cr, "already_enrolled") {
+			if !vals[ci.clears[k]] && !ci.item.OwnRecord(cr) {
 				a.Reasons = append(a.Reasons, cr)
 			}
 		}
@@ -462,10 +464,17 @@ func (r *Runner) alert(ctx context.Context, d *data, i int, code string, at time
 	if dec.Eligible == nil || *dec.Eligible {
 		return nil, nil
 	}
+	var it policy.Item
+	for _, x := range r.Engine.Items() {
+		if x.Code == code {
+			it = x
+			break
+		}
+	}
 	a := Entry{ID: ident.MaskIDNumber(row.IDNumber), Village: row.Village, Item: code, full: row.IDNumber}
 	for _, re := range dec.Reasons {
-		if strings.HasSuffix(re.Code, "already_enrolled") {
-			continue // the enrolment itself (an insurance item's own record), not a lost eligibility
+		if it.OwnRecord(re.Code) {
+			continue // the enrolment itself or a condition to join (entry_only), not a lost eligibility
 		}
 		a.Reasons = append(a.Reasons, re.Code)
 		a.Rule = re.Rule

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 
 	"sanmian/hub/store"
@@ -35,26 +36,61 @@ func (r reader) ScanPass(ctx context.Context, scope store.PassScope, filters []s
 	if scope.Delta {
 		cond, args = cond+" AND "+store.ChangedAfterSQL, append(args, scope.ChangedAfter)
 	}
-	// SQLite probes the roll per item (a primary-key lookup, only for the rows the cheap test
-	// leaves); PostgreSQL reads each row's roll once (a lateral aggregate: it plans a
-	// correlated EXISTS per item as a subplan run for every row).
+	// How each row's roll is read. A pass over the whole district aggregates every roll once
+	// and joins it (PostgreSQL hashes both; SQLite reads the aggregate in key order), a
+	// string test per item instead of an index probe per item and row. A narrower pass (a
+	// town, a delta) reads only its rows' rolls: SQLite probes the roll per item (a
+	// primary-key lookup, only for the rows the cheap test leaves); PostgreSQL reads each
+	// row's roll once (a lateral aggregate: it plans a correlated EXISTS per item as a subplan
+	// run for every row).
 	pg := r.d.Name == "postgres"
+	agg := scope.Division == "" && !scope.Delta
 	from := `scan_residents`
 	rolls := `COALESCE((SELECT group_concat(e.item, ',') FROM resident_enrolments e WHERE e.id_number = scan_residents.id_number), '')`
-	if pg {
+	// Aggregated, each row's rolls of the filters' items are also a bit mask (filter k is bit
+	// k; a roll entry is unique per resident and item, so the sum is the mask).
+	mask := agg && len(filters) <= 62
+	switch {
+	case agg:
+		concat := `group_concat(item, ',')`
+		if pg {
+			concat = `string_agg(item, ',')`
+		}
+		bits := `0`
+		if mask {
+			var when []string
+			for k, f := range filters {
+				when = append(when, `WHEN '`+strings.ReplaceAll(f.Item, "'", "''")+`' THEN `+strconv.FormatInt(int64(1)<<k, 10))
+			}
+			bits = `CAST(SUM(CASE item ` + strings.Join(when, " ") + ` ELSE 0 END) AS BIGINT)`
+		}
+		from += ` LEFT JOIN (SELECT id_number, ',' || ` + concat + ` || ',' AS items, ` + bits + ` AS mask
+			FROM resident_enrolments GROUP BY id_number) er ON er.id_number = scan_residents.id_number`
+		rolls = `COALESCE(er.items, '')`
+	case pg:
 		from += ` LEFT JOIN LATERAL (SELECT ',' || string_agg(e.item, ',' ORDER BY e.item) || ',' AS items
 			FROM resident_enrolments e WHERE e.id_number = scan_residents.id_number) er ON TRUE`
 		rolls = `COALESCE(trim(BOTH ',' FROM er.items), '')`
 	}
 	var sel []string
 	var selArgs []any
-	for _, f := range filters {
+	for k, f := range filters {
 		on := `EXISTS (SELECT 1 FROM resident_enrolments e WHERE e.id_number = scan_residents.id_number AND e.item = ?)`
 		item := any(f.Item)
-		if pg {
+		switch {
+		case mask:
+			on, item = `(COALESCE(er.mask, 0) & ?) <> 0`, int64(1)<<k
+		case pg:
 			on, item = `COALESCE(strpos(er.items, ?), 0) > 0`, ","+f.Item+","
+		case agg:
+			on, item = `COALESCE(instr(er.items, ?), 0) > 0`, ","+f.Item+","
 		}
-		sel = append(sel, `((`+f.Eligible+`) AND NOT `+on+`)`, `(NOT (`+f.Keeps+`) AND `+on+`)`)
+		if pg || agg {
+			// The roll is a string test here, cheaper than the criteria: it goes first.
+			sel = append(sel, `(NOT `+on+` AND (`+f.Eligible+`))`, `(`+on+` AND NOT (`+f.Keeps+`))`)
+		} else {
+			sel = append(sel, `((`+f.Eligible+`) AND NOT `+on+`)`, `(NOT (`+f.Keeps+`) AND `+on+`)`)
+		}
 		selArgs = append(selArgs, item, item)
 	}
 	cols := scanResidentCols
@@ -97,7 +133,7 @@ func (r reader) ScanPass(ctx context.Context, scope store.PassScope, filters []s
 			c.IDNumber = s.IDNumber
 		}
 		var items []string
-		if enrolled != "" {
+		if enrolled = strings.Trim(enrolled, ","); enrolled != "" {
 			items = strings.Split(enrolled, ",")
 			slices.Sort(items)
 		}
@@ -114,4 +150,22 @@ func (r reader) CountScanResidents(ctx context.Context, division string) (int, e
 	var n int
 	err := r.q.QueryRowContext(ctx, r.d.SQL(`SELECT COUNT(*) FROM scan_residents WHERE `+cond), args...).Scan(&n)
 	return n, wrap("count scan residents", err)
+}
+
+// passWorkMem is the PostgreSQL work_mem of a whole-district pass: the hash aggregate of the
+// rolls fits in memory instead of spilling to disk in batches (BENCHMARKS.md).
+const passWorkMem = "64MB"
+
+// ScanPass implements store.ScanBulkReader. On PostgreSQL a whole-district pass runs in a
+// read-only snapshot with its own work_mem (SET LOCAL: this transaction only).
+func (db *DB) ScanPass(ctx context.Context, scope store.PassScope, filters []store.ItemFilter, exprs []string, fn func(*store.ScanResident, []string, []bool) error) error {
+	if db.d.Name != "postgres" || scope.Division != "" || scope.Delta || len(filters) == 0 {
+		return db.reader.ScanPass(ctx, scope, filters, exprs, fn)
+	}
+	return db.snapshot(ctx, func(q queryer) error {
+		if _, err := q.ExecContext(ctx, "SET LOCAL work_mem = '"+passWorkMem+"'"); err != nil {
+			return wrap("scan pass", err)
+		}
+		return reader{q: q, d: db.d, key: db.subjectKey}.ScanPass(ctx, scope, filters, exprs, fn)
+	})
 }
