@@ -186,6 +186,42 @@ clears.employment_difficulty_recognition.no_difficulty_factor(f) if certified(f)
 
 clears.employment_difficulty_recognition.no_difficulty_factor(f) if f.dibao == true
 
+# The items below also read the household or the children (per_resident): the criteria here
+# are those that rest on the applicant alone, which the live rules call as the other items do;
+# the district scan compiles them into a screen, so that only the residents who clear them are
+# evaluated per resident for the rest.
+
+# 农村部分计划生育家庭奖励扶助: agricultural hukou, 60+, born on/after 1933-01-01 (and a qualifying
+# family, per resident).
+clears.rural_family_planning_reward.not_agricultural_hukou(f) if f.hukou_type == "agricultural"
+
+clears.rural_family_planning_reward.age_below_min(f) if at_least(f, catalogue.items.rural_family_planning_reward.params.min_age)
+
+clears.rural_family_planning_reward.born_before_1933(f) if {
+	f.birth_date >= catalogue.items.rural_family_planning_reward.params.born_on_or_after
+}
+
+# 独生子女父母奖励: a valid only-child honour certificate (and the child under 18, per resident).
+clears.only_child_parent_reward.no_only_child_honour(f) if f.only_child_honour == true
+
+# 特困人员救助供养: unable to work: 60+, under 16, or a certified disability of grade 1-2 (and no
+# working-age supporter in the household, per resident).
+clears.extreme_poverty_support.able_to_work_no_supporter_check(f) if at_least(f, catalogue.items.extreme_poverty_support.params.elderly_age)
+
+clears.extreme_poverty_support.able_to_work_no_supporter_check(f) if below(f, catalogue.items.extreme_poverty_support.params.minor_age)
+
+clears.extreme_poverty_support.able_to_work_no_supporter_check(f) if {
+	certified(f)
+	f.disability_grade <= catalogue.items.extreme_poverty_support.params.max_disability_grade
+}
+
+# 农村危房改造: the house graded C or D (and a household in hardship, per resident).
+clears.dilapidated_house_renovation.house_safe(f) if f.house_grade in catalogue.items.dilapidated_house_renovation.params.grades
+
+# 耕地地力保护补贴: contracted farmland on the district roll (granted once per household, per
+# resident).
+clears.farmland_protection_subsidy.no_farmland(f) if f.land_mu > 0
+
 # per_resident names the proactive items whose criteria read more than the applicant's own
 # facts, with what they read: the district scan evaluates them per resident (one evaluation
 # per resident for all of them) and says why.

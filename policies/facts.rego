@@ -13,6 +13,7 @@ import input.evidence.applicant
 facts := {
 	"birth_date": object.get(applicant, "birth_date", ""),
 	"sex": object.get(applicant, "sex", ""),
+	"hukou_type": object.get(applicant, "hukou_type", ""),
 	"dibao": object.get(rolls_of, "dibao", false),
 	"tekun": object.get(rolls_of, "tekun", false),
 	"veteran": object.get(rolls_of, "veteran", ""),
@@ -26,9 +27,21 @@ facts := {
 	"disability_valid_until": object.get(disability_fact, "valid_until", ""),
 	"disability_grade": grade_or_zero(disability_fact),
 	"disability_category": object.get(object.get(disability_fact, "attrs", {}), "category", ""),
+	"only_child_honour": count(honour_licences) > 0,
+	"house_grade": object.get(homestead_of, "house_grade", ""),
+	"land_mu": land_mu_of,
 }
 
 rolls_of := applicant.rolls if is_object(applicant.rolls)
+
+else := {}
+
+# land_mu_of: the contracted farmland on the district roll, 0 when the roll states none.
+land_mu_of := rolls_of.land_mu if is_number(rolls_of.land_mu)
+
+else := 0
+
+homestead_of := rolls_of.homestead if is_object(rolls_of.homestead)
 
 else := {}
 

@@ -29,7 +29,7 @@ fail.extreme_poverty_support contains {"code": "already_enrolled", "fields": ["a
 }
 
 fail.extreme_poverty_support contains {"code": "able_to_work_no_supporter_check", "fields": ["applicant.birth_date", "applicant.licences.disability"]} if {
-	not unable_to_work
+	not criteria.clears.extreme_poverty_support.able_to_work_no_supporter_check(facts)
 }
 
 fail.extreme_poverty_support contains {"code": "has_supporter", "fields": ["household.birth_date", "household.deceased"]} if {
@@ -40,12 +40,6 @@ fail.extreme_poverty_support contains {"code": "has_supporter", "fields": ["hous
 	a >= p.supporter_min_age
 	a <= p.supporter_max_age
 }
-
-unable_to_work if age >= catalogue.items.extreme_poverty_support.params.elderly_age
-
-unable_to_work if age < catalogue.items.extreme_poverty_support.params.minor_age
-
-unable_to_work if best_grade <= catalogue.items.extreme_poverty_support.params.max_disability_grade
 
 # 临时救助: any living resident may apply; need is assessed at review.
 pass.temporary_assistance contains "means_test_at_review"

@@ -7,6 +7,7 @@
 package sanmian.eligibility
 
 import data.sanmian.catalogue
+import data.sanmian.criteria
 import data.sanmian.lib
 import input.evidence.applicant
 
@@ -45,15 +46,15 @@ family_type := "one_child" if {
 
 # 农村部分计划生育家庭奖励扶助: agricultural hukou, 60+, born on/after 1933-01-01, qualifying family.
 fail.rural_family_planning_reward contains {"code": "not_agricultural_hukou", "fields": ["applicant.hukou_type"]} if {
-	applicant.hukou_type != "agricultural"
+	not criteria.clears.rural_family_planning_reward.not_agricultural_hukou(facts)
 }
 
 fail.rural_family_planning_reward contains {"code": "age_below_min", "fields": ["applicant.birth_date"]} if {
-	age < catalogue.items.rural_family_planning_reward.params.min_age
+	not criteria.clears.rural_family_planning_reward.age_below_min(facts)
 }
 
 fail.rural_family_planning_reward contains {"code": "born_before_1933", "fields": ["applicant.birth_date"]} if {
-	applicant.birth_date < catalogue.items.rural_family_planning_reward.params.born_on_or_after
+	not criteria.clears.rural_family_planning_reward.born_before_1933(facts)
 }
 
 fail.rural_family_planning_reward contains {"code": "family_not_qualifying", "fields": family_fields} if {
@@ -142,7 +143,7 @@ amount.family_planning_special_support := {"monthly_yuan": catalogue.items.famil
 honour_licences := lib.valid_licences_of(applicant, "only_child_honour", input.now)
 
 fail.only_child_parent_reward contains {"code": "no_only_child_honour", "fields": ["applicant.licences.only_child_honour"]} if {
-	count(honour_licences) == 0
+	not criteria.clears.only_child_parent_reward.no_only_child_honour(facts)
 }
 
 fail.only_child_parent_reward contains {"code": "child_adult", "fields": ["applicant.licences.only_child_honour"]} if {

@@ -42,7 +42,7 @@ fail.homestead_application contains {"code": "has_homestead", "fields": ["applic
 # 农村危房改造: house graded C or D in a household in hardship: 低保, 特困 or a 残疾人家庭 (a
 # living member, the applicant or another, holds a valid disability certificate).
 fail.dilapidated_house_renovation contains {"code": "house_safe", "fields": ["applicant.rolls.homestead"]} if {
-	not object.get(object.get(rolls, "homestead", {}), "house_grade", "") in catalogue.items.dilapidated_house_renovation.params.grades
+	not criteria.clears.dilapidated_house_renovation.house_safe(facts)
 }
 
 fail.dilapidated_house_renovation contains {"code": "not_hardship_household", "fields": ["applicant.rolls.dibao", "applicant.rolls.tekun", "applicant.licences.disability", "household.rolls.tekun", "household.licences.disability"]} if {
@@ -76,7 +76,7 @@ fail.collective_membership contains {"code": "already_collective_member", "field
 
 # 耕地地力保护补贴: contracted farmland on the district roll.
 fail.farmland_protection_subsidy contains {"code": "no_farmland", "fields": ["applicant.rolls.land_mu"]} if {
-	object.get(rolls, "land_mu", 0) <= 0
+	not criteria.clears.farmland_protection_subsidy.no_farmland(facts)
 }
 
 amount.farmland_protection_subsidy := {

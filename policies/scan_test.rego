@@ -85,3 +85,13 @@ test_entry_only_still_refuses_applications if {
 	c := eligibility.decision with input as {"now": fx.now, "item": "resident_pension_claim", "evidence": fx.evidence(p, [])}
 	fx.codes(c) == {"pension_already_receiving"}
 }
+
+# The facts the screens read, from evidence without rolls or homestead: the columns' empty
+# values.
+test_facts_of_screens_without_rolls if {
+	f := data.sanmian.eligibility.facts with input as {"now": "2026-12-06", "evidence": {"applicant": {"id_number": "x", "birth_date": "1950-01-01", "licences": []}}}
+	f.hukou_type == ""
+	f.only_child_honour == false
+	f.house_grade == ""
+	f.land_mu == 0
+}

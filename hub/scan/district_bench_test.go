@@ -35,7 +35,9 @@ func benchResidents(b *testing.B) int {
 //     `hub scan` runs it;
 //   - per_resident: the same scan with every item evaluated per resident in Go, over one
 //     town (the whole district would take minutes): reported per resident and extrapolated
-//     to the district.
+//     to the district;
+//   - town: the compiled scan of one town, which on PostgreSQL reads that town's partition
+//     only: the cost per partition.
 //
 // Metrics: scan-ms (one scan), residents (scanned), us/resident, district-s (extrapolated
 // to the residents synced).
@@ -63,7 +65,7 @@ func BenchmarkDistrictScan(b *testing.B) {
 			r := &scan.Runner{Engine: eng, Store: st}
 			for _, mode := range []struct {
 				name, dialect, division string
-			}{{"compiled", be.dialect, ""}, {"per_resident", "", town}} {
+			}{{"compiled", be.dialect, ""}, {"per_resident", "", town}, {"town", be.dialect, town}} {
 				b.Run(mode.name, func(b *testing.B) {
 					benchScan(b, r, scan.Options{At: at, Dialect: mode.dialect, Division: mode.division}, n)
 				})

@@ -148,11 +148,20 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	alerts := map[string][]Entry{}
 	var undecided []row // enrolled residents a compiled filter flags without deciding (uncertain evidence)
 	var undecidedItems [][]string
-	if len(cp.filters) > 0 {
+	screened := map[string]map[string]bool{} // screened item → ID → cleared the screen, not on the roll
+	for _, s := range cp.screens {
+		screened[s.item] = map[string]bool{}
+	}
+	if len(cp.filters)+len(cp.screens) > 0 {
 		t := time.Now()
-		err := r.Store.ScanPass(ctx, sc.pass(o.Division), cp.filters, cp.exprs, func(sr *store.ScanResident, enrolled []string, vals []bool) error {
+		err := r.Store.ScanPass(ctx, sc.pass(o.Division), cp.passFilters(), cp.exprs, func(sr *store.ScanResident, enrolled []string, vals []bool) error {
 			if !sc.evaluates(sr.IDNumber) {
 				return nil // marked after this scan began: the next delta scan takes it
+			}
+			for _, s := range cp.screens {
+				if vals[s.expr] && !slices.Contains(enrolled, s.item) {
+					screened[s.item][sr.IDNumber] = true
+				}
 			}
 			var pending []string
 			for k, f := range cp.filters {
@@ -178,7 +187,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		progress("%d items compiled to SQL, one pass: %d enrolments on uncertain evidence to decide (%s)", len(cp.filters), len(undecided), time.Since(t).Round(time.Millisecond))
+		progress("%d items compiled to SQL and %d screens of per-resident items, one pass: %d enrolments on uncertain evidence to decide (%s)", len(cp.filters), len(cp.screens), len(undecided), time.Since(t).Round(time.Millisecond))
 	}
 	// The enrolments a compiled filter flags on uncertain evidence are decided one by one
 	// (the criteria of a compiled item read neither household nor children).
@@ -214,25 +223,9 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	eligible := map[string]map[string]bool{} // go item → ID → eligible (before the enrolment check)
 	if len(goItems) > 0 {
 		t := time.Now()
-		for _, c := range goItems {
-			eligible[c] = map[string]bool{}
-		}
-		for i := range d.rows[:d.n] {
-			if i%20000 == 0 && i > 0 {
-				progress("per-resident evaluation: %d/%d residents", i, d.n)
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
-			}
-			sr, err := r.Engine.ScanItems(ctx, d.bundle(i), o.At, goItems)
-			if err != nil {
-				return nil, err
-			}
-			for _, c := range sr.Eligible {
-				if set, ok := eligible[c]; ok {
-					set[d.rows[i].IDNumber] = true
-				}
-			}
+		var err error
+		if eligible, err = r.perResident(ctx, d, o.At, goItems, screened, progress); err != nil {
+			return nil, err
 		}
 		progress("%d items evaluated per resident (%s)", len(goItems), time.Since(t).Round(time.Millisecond))
 	}
@@ -260,28 +253,30 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	// Supervision of the items evaluated per resident: every enrolment, decided as if the
 	// resident applied afresh (without the enrolment itself, which the rules refuse as
 	// already_enrolled). The compiled items' alerts come from the pass above.
-	decided := 0
+	var enrolments []enrolment
 	for k := range rep.Items {
 		code := rep.Items[k].Item
 		if why[code] == "sql" {
 			rep.Items[k].AlertList = alerts[code]
-		} else {
-			for i := range d.rows[:d.n] {
-				if !slices.Contains(d.rows[i].enrolled, code) {
-					continue
-				}
-				decided++
-				a, err := r.alert(ctx, d, i, code, o.At)
-				if err != nil {
-					return nil, err
-				}
-				if a != nil {
-					rep.Items[k].AlertList = append(rep.Items[k].AlertList, *a)
-				}
+			continue
+		}
+		for i := range d.rows[:d.n] {
+			if slices.Contains(d.rows[i].enrolled, code) {
+				enrolments = append(enrolments, enrolment{item: k, row: i})
 			}
 		}
 	}
-	progress("supervision: %d enrolments of per-resident items decided", decided)
+	if len(enrolments) > 0 {
+		t := time.Now()
+		found, err := r.supervise(ctx, d, o.At, rep.Items, enrolments)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range found {
+			rep.Items[a.item].AlertList = append(rep.Items[a.item].AlertList, a.alert)
+		}
+		progress("supervision: %d enrolments of per-resident items decided (%s)", len(enrolments), time.Since(t).Round(time.Millisecond))
+	}
 
 	// Verification compares what the policy decides (worklists and alerts per resident); the
 	// cross checks below (conflicts between items, doubles on one subject) are not decisions
@@ -334,11 +329,33 @@ func (ci *compiledItem) holds(vals []bool, ownRecord bool) bool {
 	return true
 }
 
-// compiled is the scan pass of the compiled items.
+// compiled is the scan pass of the compiled items, with the screens of the items evaluated
+// per resident.
 type compiled struct {
 	filters []store.ItemFilter
 	items   []compiledItem
 	exprs   []string
+	screens []screen
+}
+
+// screen is a per-resident item's criteria over the applicant's facts, compiled with the
+// generic conditions into one filter (expression expr of the pass): a resident who does not
+// clear it is not eligible, whatever the household or the children, so only those who do are
+// evaluated per resident for the item's worklist. (Supervision decides every enrolment.)
+type screen struct {
+	item   string
+	expr   int
+	filter string
+}
+
+// passFilters is what the store's pass selects: the compiled items' filters, and for each
+// screen the residents who clear it and are not on the roll (no Keeps: no supervision rows).
+func (c *compiled) passFilters() []store.ItemFilter {
+	out := slices.Clone(c.filters)
+	for _, s := range c.screens {
+		out = append(out, store.ItemFilter{Item: s.item, Eligible: s.filter})
+	}
+	return out
 }
 
 // expr returns the index of the SQL expression x in the pass (identical expressions, such as
@@ -370,6 +387,14 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 			continue
 		case perResident[code] != "":
 			why[code] = "go: " + perResident[code]
+			if len(crit) > 0 {
+				// The criteria over the applicant alone screen the residents to evaluate.
+				if err := c.screen(ctx, r.Engine, code, crit, o); err != nil {
+					why[code] += "; no screen: " + shortWhy(err)
+				} else {
+					why[code] += fmt.Sprintf("; screened in SQL by %d criteria over the applicant (%s)", len(crit), strings.Join(crit, ", "))
+				}
+			}
 			continue
 		case len(crit) == 0:
 			why[code] = "go: no criteria stated over the applicant's facts in data." + policy.CriteriaPackage
@@ -422,6 +447,22 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 		why[code] = "sql"
 	}
 	return c, nil
+}
+
+// screen compiles per-resident item code's criteria over the applicant (crit) with the generic
+// conditions into a screen of the pass.
+func (c *compiled) screen(ctx context.Context, eng *policy.Engine, code string, crit []string, o Options) error {
+	qs := make([]string, 0, len(crit)+1)
+	for _, cr := range crit {
+		qs = append(qs, fmt.Sprintf("data.%s.clears.%s.%s(input.scan_residents)", policy.CriteriaPackage, code, cr))
+	}
+	qs = append(qs, fmt.Sprintf("data.sanmian.scan.decidable(%q, input.scan_residents)", code))
+	x, err := eng.CompileSQL(ctx, strings.Join(qs, "; "), []string{"input.scan_residents"}, o.Dialect, o.At)
+	if err != nil {
+		return err
+	}
+	c.screens = append(c.screens, screen{item: code, expr: c.expr(x), filter: x})
+	return nil
 }
 
 // alert is the supervision alert of a compiled item on a row the pass selected for it (on

@@ -92,7 +92,7 @@ type PassScope struct {
 type ItemFilter struct {
 	Item     string // the item whose roll is consulted
 	Eligible string // the resident is eligible, the roll aside
-	Keeps    string // an enrolment needs no supervision check
+	Keeps    string // an enrolment needs no supervision check; "" selects no enrolment (a screen)
 }
 
 // FeedCounts are the row counts of the synced scan data.
@@ -162,7 +162,7 @@ type ScanBulkReader interface {
 	// ScanPass runs the compiled filters of several items in one pass over the
 	// scan_residents rows in division: it selects the rows that are on some filter's worklist
 	// (Eligible holds, the resident is not on Item's roll) or supervision list (on Item's roll,
-	// Keeps does not hold), and calls fn for each, ordered by ID number, with its enrolments
+	// Keeps does not hold; no enrolment when Keeps is ""), and calls fn for each, ordered by ID number, with its enrolments
 	// (sorted) and the values of exprs (boolean SQL expressions over the view, evaluated on
 	// the selected rows only). A division of a town or finer reads that town's data only (on
 	// PostgreSQL its partition). The row passed to fn is reused. Filters and exprs are

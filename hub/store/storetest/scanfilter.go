@@ -8,7 +8,8 @@ import (
 )
 
 // testScanPass: one pass selects each filter's worklist (Eligible holds, not on the item's
-// roll) and supervision list (on the roll, Keeps does not hold), with the rows' enrolments and
+// roll) and supervision list (on the roll, Keeps does not hold; none for a screen, whose Keeps
+// is ""), with the rows' enrolments and
 // the values of the expressions; a numeric column compares with the quoted literal a policy
 // compiler writes for a number; a town or village division reads that division only.
 func testScanPass(t *testing.T, s store.Store) {
@@ -57,6 +58,19 @@ func testScanPass(t *testing.T, s store.Store) {
 				t.Fatalf("rows %v\nwant %v", rows, tc.want)
 			}
 		})
+	}
+	// A screen (Keeps "") selects its worklist only: resident 2, enrolled and not kept, is not
+	// selected; resident 8 is.
+	for _, division := range []string{"", Resident(8).Village[:9]} {
+		var ids []string
+		err := s.ScanPass(ctx, store.PassScope{Division: division}, []store.ItemFilter{{Item: "x_item", Eligible: grade}}, []string{grade}, func(r *store.ScanResident, _ []string, _ []bool) error {
+			ids = append(ids, r.IDNumber)
+			return nil
+		})
+		must(t, err)
+		if fmt.Sprint(ids) != fmt.Sprint([]string{id(8)}) {
+			t.Fatalf("screen over %q selected %v, want [%s]", division, ids, id(8))
+		}
 	}
 	for division, want := range map[string]int{"": 36, "370114": 36, Resident(8).Village[:9]: 2, Resident(8).Village: 1, "370114999": 0} {
 		n, err := s.CountScanResidents(ctx, division)

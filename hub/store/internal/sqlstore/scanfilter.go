@@ -87,11 +87,20 @@ func (r reader) ScanPass(ctx context.Context, scope store.PassScope, filters []s
 		}
 		if pg || agg {
 			// The roll is a string test here, cheaper than the criteria: it goes first.
-			sel = append(sel, `(NOT `+on+` AND (`+f.Eligible+`))`, `(`+on+` AND NOT (`+f.Keeps+`))`)
+			sel = append(sel, `(NOT `+on+` AND (`+f.Eligible+`))`)
 		} else {
-			sel = append(sel, `((`+f.Eligible+`) AND NOT `+on+`)`, `(NOT (`+f.Keeps+`) AND `+on+`)`)
+			sel = append(sel, `((`+f.Eligible+`) AND NOT `+on+`)`)
 		}
-		selArgs = append(selArgs, item, item)
+		selArgs = append(selArgs, item)
+		if f.Keeps == "" {
+			continue // a screen: no supervision rows
+		}
+		if pg || agg {
+			sel = append(sel, `(`+on+` AND NOT (`+f.Keeps+`))`)
+		} else {
+			sel = append(sel, `(NOT (`+f.Keeps+`) AND `+on+`)`)
+		}
+		selArgs = append(selArgs, item)
 	}
 	cols := scanResidentCols
 	cols = "scan_residents." + strings.ReplaceAll(cols, ", ", ", scan_residents.")

@@ -1,0 +1,134 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// perResident evaluates the items goItems per resident over d.rows[:d.n], on as many workers
+// as the process has processors: a resident for every item without a screen, and for an item
+// with one (screened, from the store's pass) only when the resident cleared it, not on the
+// roll; a resident with nothing to evaluate is skipped. It returns item → ID → eligible.
+func (r *Runner) perResident(ctx context.Context, d *data, at time.Time, goItems []string, screened map[string]map[string]bool, progress func(string, ...any)) (map[string]map[string]bool, error) {
+	eligible := make(map[string]map[string]bool, len(goItems))
+	var always []string
+	for _, c := range goItems {
+		eligible[c] = map[string]bool{}
+		if _, ok := screened[c]; !ok {
+			always = append(always, c)
+		}
+	}
+	itemsOf := func(i int, buf []string) []string {
+		buf = append(buf[:0], always...)
+		for _, c := range goItems {
+			if set, ok := screened[c]; ok && set[d.rows[i].IDNumber] {
+				buf = append(buf, c)
+			}
+		}
+		return buf
+	}
+	total := d.n
+	if len(always) == 0 {
+		total = 0
+		for i := range d.rows[:d.n] {
+			if len(itemsOf(i, nil)) > 0 {
+				total++
+			}
+		}
+	}
+	progress("per-resident evaluation of %d items: %d of %d residents to evaluate (%d items unscreened)", len(goItems), total, d.n, len(always))
+
+	workers := runtime.GOMAXPROCS(0)
+	found := make([][][2]int, workers) // per worker: (row, item index) of every eligible verdict
+	index := make(map[string]int, len(goItems))
+	for k, c := range goItems {
+		index[c] = k
+	}
+	var done atomic.Int64
+	var mu sync.Mutex // progress lines from the workers
+	g, gctx := errgroup.WithContext(ctx)
+	for w := range workers {
+		g.Go(func() error {
+			var buf []string
+			for i := w; i < d.n; i += workers {
+				buf = itemsOf(i, buf)
+				if len(buf) == 0 {
+					continue
+				}
+				sr, err := r.Engine.ScanItems(gctx, d.bundle(i), at, buf)
+				if err != nil {
+					return err
+				}
+				for _, c := range sr.Eligible {
+					if k, ok := index[c]; ok {
+						found[w] = append(found[w], [2]int{i, k})
+					}
+				}
+				if n := done.Add(1); n%20000 == 0 {
+					if err := gctx.Err(); err != nil {
+						return err
+					}
+					mu.Lock()
+					progress("per-resident evaluation: %d/%d residents", n, total)
+					mu.Unlock()
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("per-resident evaluation: %w", err)
+	}
+	for _, f := range found {
+		for _, x := range f {
+			eligible[goItems[x[1]]][d.rows[x[0]].IDNumber] = true
+		}
+	}
+	return eligible, nil
+}
+
+// enrolment is resident row's enrolment in the item of the report's Items[item].
+type enrolment struct{ item, row int }
+
+// itemAlert is an alert on the item of the report's Items[item].
+type itemAlert struct {
+	item  int
+	alert Entry
+}
+
+// supervise decides every enrolment (Runner.alert) on as many workers as the process has
+// processors and returns the alerts in the order of enrolments.
+func (r *Runner) supervise(ctx context.Context, d *data, at time.Time, items []ItemResult, enrolments []enrolment) ([]itemAlert, error) {
+	workers := runtime.GOMAXPROCS(0)
+	out := make([]*Entry, len(enrolments))
+	g, gctx := errgroup.WithContext(ctx)
+	for w := range workers {
+		g.Go(func() error {
+			for k := w; k < len(enrolments); k += workers {
+				e := enrolments[k]
+				a, err := r.alert(gctx, d, e.row, items[e.item].Item, at)
+				if err != nil {
+					return err
+				}
+				out[k] = a
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("supervision: %w", err)
+	}
+	var found []itemAlert
+	for k, a := range out {
+		if a != nil {
+			found = append(found, itemAlert{item: enrolments[k].item, alert: *a})
+		}
+	}
+	return found, nil
+}
