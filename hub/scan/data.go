@@ -27,6 +27,11 @@ type data struct {
 	enrolments int
 }
 
+// childLinksOf is the part of store.ScanDelta a division's load uses when the store has it.
+type childLinksOf interface {
+	ChildLinksOf(ctx context.Context, parents []string) ([]store.ChildLink, error)
+}
+
 func load(ctx context.Context, s store.ScanBulkReader, division string) (*data, error) {
 	d := &data{index: map[string]int{}, households: map[string][]int{}, children: map[string][]store.ChildLink{}}
 	err := s.EachScanResident(ctx, division, func(r *store.ScanResident, enrolled []string) error {
@@ -41,7 +46,18 @@ func load(ctx context.Context, s store.ScanBulkReader, division string) (*data, 
 	if err != nil {
 		return nil, err
 	}
-	links, err := s.AllChildLinks(ctx)
+	var links []store.ChildLink
+	if cl, ok := s.(childLinksOf); ok && division != "" {
+		// A town or a village: only its residents' links (those of other parents are dropped
+		// below anyway), not the district's.
+		ids := make([]string, len(d.rows))
+		for i := range d.rows {
+			ids[i] = d.rows[i].IDNumber
+		}
+		links, err = cl.ChildLinksOf(ctx, ids)
+	} else {
+		links, err = s.AllChildLinks(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
