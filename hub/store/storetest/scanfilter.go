@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"sanmian/hub/store"
@@ -70,6 +71,27 @@ func testScanPass(t *testing.T, s store.Store) {
 		must(t, err)
 		if fmt.Sprint(ids) != fmt.Sprint([]string{id(8)}) {
 			t.Fatalf("screen over %q selected %v, want [%s]", division, ids, id(8))
+		}
+	}
+	// EachScanResident reads a division's rows with their own enrolments, nothing outside it.
+	for _, division := range []string{"", Resident(2).Village[:9], Resident(2).Village, Resident(7).Village[:9]} {
+		got := map[string]string{}
+		must(t, s.EachScanResident(ctx, division, func(r *store.ScanResident, enrolled []string) error {
+			if !strings.HasPrefix(r.Village, division) {
+				t.Errorf("EachScanResident(%q) read %s of village %s", division, r.IDNumber, r.Village)
+			}
+			got[r.IDNumber] = fmt.Sprint(enrolled)
+			return nil
+		}))
+		n, err := s.CountScanResidents(ctx, division)
+		must(t, err)
+		if len(got) != n || n == 0 {
+			t.Fatalf("EachScanResident(%q) read %d rows, CountScanResidents %d", division, len(got), n)
+		}
+		for i, want := range map[int]string{2: "[x_item y_item]", 4: "[x_item]", 8: "[]"} {
+			if g, ok := got[id(i)]; ok && g != want || !ok && strings.HasPrefix(Resident(i).Village, division) {
+				t.Fatalf("EachScanResident(%q): resident %d enrolled %q (read: %v), want %s", division, i, g, ok, want)
+			}
 		}
 	}
 	for division, want := range map[string]int{"": 36, "370114": 36, Resident(8).Village[:9]: 2, Resident(8).Village: 1, "370114999": 0} {
