@@ -279,7 +279,7 @@ func (r reader) CountFeeds(ctx context.Context) (store.FeedCounts, error) {
 
 // EachScanResident implements store.ScanBulkReader.
 func (r reader) EachScanResident(ctx context.Context, division string, fn func(*store.ScanResident, []string) error) error {
-	cond, args := divisionFilter(division)
+	cond, args := r.divisionFilter(division)
 	eq := `SELECT id_number, item FROM resident_enrolments ORDER BY id_number, item`
 	var eargs []any
 	if division != "" { // the division's rolls only (on PostgreSQL from its partition)
@@ -334,7 +334,7 @@ func (r reader) AllChildLinks(ctx context.Context) ([]store.ChildLink, error) {
 
 // FilterScanResidents implements store.ScanBulkReader.
 func (r reader) FilterScanResidents(ctx context.Context, division, where string) ([]string, []string, error) {
-	cond, args := divisionFilter(division)
+	cond, args := r.divisionFilter(division)
 	rows, err := r.q.QueryContext(ctx, r.d.SQL(`SELECT id_number, village FROM scan_residents WHERE `+cond+` AND (`+where+`) ORDER BY id_number`), args...)
 	if err != nil {
 		return nil, nil, wrap("filter scan residents", err)

@@ -14,8 +14,15 @@ import (
 const townLen = 9
 
 // divisionFilter is the condition selecting division on the scan_residents view: the village
-// prefix, and for a town or finer the town itself, so that PostgreSQL reads one partition.
-func divisionFilter(division string) (string, []any) {
+// prefix, and for a town or finer the town itself, so that PostgreSQL reads one partition. On
+// SQLite the prefix is a range of the village index (LIKE, case-insensitive there, cannot use
+// it): from the prefix up to the prefix with its last byte incremented, in SQLite's bytewise
+// text order.
+func (r reader) divisionFilter(division string) (string, []any) {
+	if division != "" && r.d.Name != "postgres" && division[len(division)-1] < 0xff {
+		upper := division[:len(division)-1] + string([]byte{division[len(division)-1] + 1})
+		return "scan_residents.village >= ? AND scan_residents.village < ?", []any{division, upper}
+	}
 	if len(division) >= townLen {
 		return "scan_residents.town = ? AND scan_residents.village LIKE ?", []any{division[:townLen], division + "%"}
 	}
@@ -32,7 +39,7 @@ func (r reader) ScanPass(ctx context.Context, scope store.PassScope, filters []s
 	if len(filters) == 0 {
 		return nil
 	}
-	cond, args := divisionFilter(scope.Division)
+	cond, args := r.divisionFilter(scope.Division)
 	if scope.Delta {
 		cond, args = cond+" AND "+store.ChangedAfterSQL, append(args, scope.ChangedAfter)
 	}
@@ -155,7 +162,7 @@ func (r reader) ScanPass(ctx context.Context, scope store.PassScope, filters []s
 
 // CountScanResidents implements store.ScanBulkReader.
 func (r reader) CountScanResidents(ctx context.Context, division string) (int, error) {
-	cond, args := divisionFilter(division)
+	cond, args := r.divisionFilter(division)
 	var n int
 	err := r.q.QueryRowContext(ctx, r.d.SQL(`SELECT COUNT(*) FROM scan_residents WHERE `+cond), args...).Scan(&n)
 	return n, wrap("count scan residents", err)
