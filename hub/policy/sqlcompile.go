@@ -20,6 +20,21 @@ import (
 // rule uses something the SQL target cannot express.
 func (e *Engine) CompileSQL(ctx context.Context, query string, unknowns []string, dialect string, now time.Time) (string, error) {
 	st := e.state.Load()
+	// The result depends on the bundle (st), the query, the unknowns, the dialect and the
+	// decision date only (input is {"now"}); errors are not cached.
+	key := strings.Join(append([]string{query, dialect, DecisionDate(now)}, unknowns...), "\x00")
+	if s, ok := st.compiled.Load(key); ok {
+		return s.(string), nil
+	}
+	s, err := st.compileSQL(ctx, query, unknowns, dialect, now)
+	if err != nil {
+		return "", err
+	}
+	st.compiled.Store(key, s)
+	return s, nil
+}
+
+func (st *state) compileSQL(ctx context.Context, query string, unknowns []string, dialect string, now time.Time) (string, error) {
 	q, err := ast.ParseBody(query)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrCompile, err)

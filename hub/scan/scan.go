@@ -135,9 +135,13 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	// compiled to SQL and run by the store in one pass, the others in one bulk pass below.
 	var goItems []string
 	why := map[string]string{}
+	tc := time.Now()
 	cp, err := r.compileAll(ctx, items, o, why)
 	if err != nil {
 		return nil, err
+	}
+	if len(cp.filters)+len(cp.screens) > 0 {
+		progress("compiled %d items and %d screens to SQL (%s)", len(cp.filters), len(cp.screens), time.Since(tc).Round(time.Millisecond))
 	}
 	for _, it := range items {
 		if why[it.Code] != "sql" {
@@ -211,11 +215,12 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	// verification.
 	var d *data
 	if len(goItems) > 0 || o.Reasons || o.Verify || r.crossChecks(items) || sc.delta {
+		tl := time.Now()
 		if d, err = sc.load(ctx, o.Division); err != nil {
 			return nil, err
 		}
 		rep.Residents = d.n
-		progress("loaded %d residents, %d child links (%s)", len(d.rows), d.links, time.Since(start).Round(time.Millisecond))
+		progress("loaded %d residents, %d child links (%s)", len(d.rows), d.links, time.Since(tl).Round(time.Millisecond))
 	} else if rep.Residents, err = r.Store.CountScanResidents(ctx, o.Division); err != nil {
 		return nil, err
 	}
