@@ -135,11 +135,20 @@ func New(ctx context.Context, d *Dialect, w, r *sql.DB, o store.Options) (*DB, e
 	if err != nil {
 		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
-		// Without a session locker (SQLite) another process may have applied the same
-		// migration between our version check and our transaction: check again once.
-		if _, err2 := p.Up(ctx); err2 != nil {
-			return nil, fmt.Errorf("store: migrate: %w", errors.Join(err, err2))
+	// Without a session locker (SQLite) another process may have applied the same migration
+	// between our version check and our transaction: check again, as long as someone else
+	// moves the version on (with several openers, one may collide on more than one version).
+	var errs []error
+	for attempt := 0; ; attempt++ {
+		before, _ := p.GetDBVersion(ctx)
+		_, err := p.Up(ctx)
+		if err == nil {
+			break
+		}
+		errs = append(errs, err)
+		after, verr := p.GetDBVersion(ctx)
+		if d.SessionLocker != nil || verr != nil || after <= before || attempt >= 32 {
+			return nil, fmt.Errorf("store: migrate: %w", errors.Join(errs...))
 		}
 	}
 	db := &DB{w: w, r: r, d: d, subjectKey: o.SubjectKey, log: o.Logger}
