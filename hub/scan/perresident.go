@@ -2,7 +2,6 @@ package scan
 
 import (
 	"context"
-	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -11,15 +10,38 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// perResident evaluates the items goItems per resident over d.rows[:d.n], on as many workers
-// as the process has processors: a resident for every item without a screen, and for an item
-// with one (screened, from the store's pass) only when the resident cleared it, not on the
-// roll; a resident with nothing to evaluate is skipped. It returns item → ID → eligible.
+// forEach calls fn for i in [0, n) on as many workers as the process has processors (worker w
+// takes i = w, w+workers, ...), and returns the first error; the others stop at their next
+// call once the context is cancelled.
+func forEach(ctx context.Context, n int, fn func(ctx context.Context, worker, i int) error) (workers int, err error) {
+	workers = runtime.GOMAXPROCS(0)
+	g, gctx := errgroup.WithContext(ctx)
+	for w := range workers {
+		g.Go(func() error {
+			for i := w; i < n; i += workers {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				if err := fn(gctx, w, i); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return workers, g.Wait()
+}
+
+// perResident evaluates the items goItems per resident over d.rows[:d.n], on every processor:
+// a resident for every item without a screen, and for an item with one (screened, from the
+// store's pass) only when the resident cleared it, not on the roll; a resident with nothing
+// to evaluate is skipped. It returns item → ID → eligible.
 func (r *Runner) perResident(ctx context.Context, d *data, at time.Time, goItems []string, screened map[string]map[string]bool, progress func(string, ...any)) (map[string]map[string]bool, error) {
 	eligible := make(map[string]map[string]bool, len(goItems))
+	index := make(map[string]int, len(goItems))
 	var always []string
-	for _, c := range goItems {
-		eligible[c] = map[string]bool{}
+	for k, c := range goItems {
+		eligible[c], index[c] = map[string]bool{}, k
 		if _, ok := screened[c]; !ok {
 			always = append(always, c)
 		}
@@ -46,44 +68,32 @@ func (r *Runner) perResident(ctx context.Context, d *data, at time.Time, goItems
 
 	workers := runtime.GOMAXPROCS(0)
 	found := make([][][2]int, workers) // per worker: (row, item index) of every eligible verdict
-	index := make(map[string]int, len(goItems))
-	for k, c := range goItems {
-		index[c] = k
-	}
+	bufs := make([][]string, workers)
 	var done atomic.Int64
 	var mu sync.Mutex // progress lines from the workers
-	g, gctx := errgroup.WithContext(ctx)
-	for w := range workers {
-		g.Go(func() error {
-			var buf []string
-			for i := w; i < d.n; i += workers {
-				buf = itemsOf(i, buf)
-				if len(buf) == 0 {
-					continue
-				}
-				sr, err := r.Engine.ScanItems(gctx, d.bundle(i), at, buf)
-				if err != nil {
-					return err
-				}
-				for _, c := range sr.Eligible {
-					if k, ok := index[c]; ok {
-						found[w] = append(found[w], [2]int{i, k})
-					}
-				}
-				if n := done.Add(1); n%20000 == 0 {
-					if err := gctx.Err(); err != nil {
-						return err
-					}
-					mu.Lock()
-					progress("per-resident evaluation: %d/%d residents", n, total)
-					mu.Unlock()
-				}
-			}
+	_, err := forEach(ctx, d.n, func(ctx context.Context, w, i int) error {
+		bufs[w] = itemsOf(i, bufs[w])
+		if len(bufs[w]) == 0 {
 			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("per-resident evaluation: %w", err)
+		}
+		sr, err := r.Engine.ScanItems(ctx, d.bundle(i), at, bufs[w])
+		if err != nil {
+			return err
+		}
+		for _, c := range sr.Eligible {
+			if k, ok := index[c]; ok {
+				found[w] = append(found[w], [2]int{i, k})
+			}
+		}
+		if n := done.Add(1); n%20000 == 0 {
+			mu.Lock()
+			progress("per-resident evaluation: %d/%d residents", n, total)
+			mu.Unlock()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, f := range found {
 		for _, x := range f {
@@ -102,27 +112,18 @@ type itemAlert struct {
 	alert Entry
 }
 
-// supervise decides every enrolment (Runner.alert) on as many workers as the process has
-// processors and returns the alerts in the order of enrolments.
+// supervise decides every enrolment (Runner.alert) on every processor and returns the alerts
+// in the order of enrolments.
 func (r *Runner) supervise(ctx context.Context, d *data, at time.Time, items []ItemResult, enrolments []enrolment) ([]itemAlert, error) {
-	workers := runtime.GOMAXPROCS(0)
 	out := make([]*Entry, len(enrolments))
-	g, gctx := errgroup.WithContext(ctx)
-	for w := range workers {
-		g.Go(func() error {
-			for k := w; k < len(enrolments); k += workers {
-				e := enrolments[k]
-				a, err := r.alert(gctx, d, e.row, items[e.item].Item, at)
-				if err != nil {
-					return err
-				}
-				out[k] = a
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("supervision: %w", err)
+	_, err := forEach(ctx, len(enrolments), func(ctx context.Context, _, k int) error {
+		e := enrolments[k]
+		a, err := r.alert(ctx, d, e.row, items[e.item].Item, at)
+		out[k] = a
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	var found []itemAlert
 	for k, a := range out {

@@ -586,7 +586,13 @@ func (r *Runner) verify(ctx context.Context, o Options, d *data, rep *Report, pr
 		for _, e := range res.Worklist {
 			got[e.full] = true
 		}
-		for i := range d.rows[:d.n] {
+		alerted := map[string]bool{}
+		for _, e := range res.AlertList {
+			alerted[e.full] = true
+		}
+		// Every resident decided on every processor; the differences in row order.
+		diffs := make([][]Difference, d.n)
+		_, err := forEach(ctx, d.n, func(ctx context.Context, _, i int) error {
 			row := &d.rows[i]
 			dec, err := r.Engine.Decide(ctx, res.Item, d.bundle(i), o.At)
 			if err != nil {
@@ -594,27 +600,27 @@ func (r *Runner) verify(ctx context.Context, o Options, d *data, rep *Report, pr
 			}
 			want := dec.Eligible != nil && *dec.Eligible && !slices.Contains(row.enrolled, res.Item)
 			if want != got[row.IDNumber] {
-				rep.Differences = append(rep.Differences, Difference{Item: res.Item, ID: ident.MaskIDNumber(row.IDNumber),
+				diffs[i] = append(diffs[i], Difference{Item: res.Item, ID: ident.MaskIDNumber(row.IDNumber),
 					Scan: yesNo(got[row.IDNumber]), Decision: verdict(dec.Eligible)})
 			}
-		}
-		alerted := map[string]bool{}
-		for _, e := range res.AlertList {
-			alerted[e.full] = true
-		}
-		for i := range d.rows[:d.n] {
-			row := &d.rows[i]
 			if !slices.Contains(row.enrolled, res.Item) {
-				continue
+				return nil
 			}
 			a, err := r.alert(ctx, d, i, res.Item, o.At)
 			if err != nil {
 				return err
 			}
 			if (a != nil) != alerted[row.IDNumber] {
-				rep.Differences = append(rep.Differences, Difference{Item: res.Item + " (supervision)", ID: ident.MaskIDNumber(row.IDNumber),
+				diffs[i] = append(diffs[i], Difference{Item: res.Item + " (supervision)", ID: ident.MaskIDNumber(row.IDNumber),
 					Scan: alertOrNot(alerted[row.IDNumber]), Decision: alertOrNot(a != nil)})
 			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, ds := range diffs {
+			rep.Differences = append(rep.Differences, ds...)
 		}
 		progress("verify %s: %d residents decided", res.Item, d.n)
 	}
