@@ -604,6 +604,10 @@ func (r *Runner) verify(ctx context.Context, o Options, d *data, rep *Report, pr
 					Scan: yesNo(got[row.IDNumber]), Decision: verdict(dec.Eligible)})
 			}
 			if !slices.Contains(row.enrolled, res.Item) {
+				if alerted[row.IDNumber] { // supervision is of enrolments only
+					diffs[i] = append(diffs[i], Difference{Item: res.Item + " (supervision)", ID: ident.MaskIDNumber(row.IDNumber),
+						Scan: "alert", Decision: "not on the roll"})
+				}
 				return nil
 			}
 			a, err := r.alert(ctx, d, i, res.Item, o.At)
