@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/xuri/excelize/v2"
-
 	"sanmian/hub/auth"
 	"sanmian/hub/service"
 )
@@ -164,39 +162,7 @@ func refusalReasons(refs []service.RefusalCount) string {
 	return strings.Join(parts, "；")
 }
 
-// statsXLSX writes StatsTable as a workbook with one sheet, numbers as numbers.
+// statsXLSX writes StatsTable as a workbook with one sheet, the counts and shares as numbers.
 func statsXLSX(rep service.StatsReport) ([]byte, error) {
-	f := excelize.NewFile()
-	defer f.Close()
-	const sheet = "统计"
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return nil, fmt.Errorf("api: xlsx: %w", err)
-	}
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return nil, fmt.Errorf("api: xlsx: %w", err)
-	}
-	for r, rec := range StatsTable(rep) {
-		cells := make([]any, len(rec))
-		for c, v := range rec {
-			cells[c] = v
-			if r > 0 && c >= 5 && v != "" {
-				if n, err := strconv.ParseFloat(v, 64); err == nil {
-					cells[c] = n
-				}
-			}
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, r+1)
-		if err := sw.SetRow(cell, cells); err != nil {
-			return nil, fmt.Errorf("api: xlsx: %w", err)
-		}
-	}
-	if err := sw.Flush(); err != nil {
-		return nil, fmt.Errorf("api: xlsx: %w", err)
-	}
-	var b bytes.Buffer
-	if _, err := f.WriteTo(&b); err != nil {
-		return nil, fmt.Errorf("api: xlsx: %w", err)
-	}
-	return b.Bytes(), nil
+	return workbook(sheet{"统计", StatsTable(rep), 5})
 }

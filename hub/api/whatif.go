@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/xuri/excelize/v2"
-
 	"sanmian/hub/auth"
 	"sanmian/hub/service"
 )
@@ -210,51 +208,7 @@ func WhatIfVillageTable(rep *service.WhatIfReport) [][]string {
 // whatIfXLSX writes a workbook with two sheets: 汇总 (WhatIfVillageTable, counts as numbers)
 // and 明细 (WhatIfTable).
 func whatIfXLSX(rep *service.WhatIfReport) ([]byte, error) {
-	f := excelize.NewFile()
-	defer f.Close()
-	sheets := []struct {
-		name    string
-		rows    [][]string
-		numFrom int
-	}{{"汇总", WhatIfVillageTable(rep), 4}, {"明细", WhatIfTable(rep), -1}}
-	for k, s := range sheets {
-		var err error
-		if k == 0 {
-			err = f.SetSheetName("Sheet1", s.name)
-		} else {
-			_, err = f.NewSheet(s.name)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("api: xlsx: %w", err)
-		}
-		sw, err := f.NewStreamWriter(s.name)
-		if err != nil {
-			return nil, fmt.Errorf("api: xlsx: %w", err)
-		}
-		for r, rec := range s.rows {
-			cells := make([]any, len(rec))
-			for c, v := range rec {
-				cells[c] = v
-				if r > 0 && s.numFrom >= 0 && c >= s.numFrom {
-					if n, err := strconv.Atoi(v); err == nil {
-						cells[c] = n
-					}
-				}
-			}
-			cell, _ := excelize.CoordinatesToCellName(1, r+1)
-			if err := sw.SetRow(cell, cells); err != nil {
-				return nil, fmt.Errorf("api: xlsx: %w", err)
-			}
-		}
-		if err := sw.Flush(); err != nil {
-			return nil, fmt.Errorf("api: xlsx: %w", err)
-		}
-	}
-	var b bytes.Buffer
-	if _, err := f.WriteTo(&b); err != nil {
-		return nil, fmt.Errorf("api: xlsx: %w", err)
-	}
-	return b.Bytes(), nil
+	return workbook(sheet{"汇总", WhatIfVillageTable(rep), 4}, sheet{"明细", WhatIfTable(rep), -1})
 }
 
 func multipartReader(r io.Reader, boundary string) *multipart.Reader {
