@@ -267,11 +267,12 @@ func (r *Runner) explain(ctx context.Context, candidate *policy.Engine, o Option
 			d.children[l.ParentID] = append(d.children[l.ParentID], l)
 		}
 	}
-	for k := range changes {
+	// Each change is explained on its own (two decisions), on every processor.
+	_, err = forEach(ctx, len(changes), func(ctx context.Context, _, k int) error {
 		ch := &changes[k]
 		i, ok := d.index[ch.full]
 		if !ok {
-			continue
+			return nil
 		}
 		decide := func(e *policy.Engine) (*policy.Decision, error) {
 			ev := d.bundle(i)
@@ -301,6 +302,10 @@ func (r *Runner) explain(ctx context.Context, candidate *policy.Engine, o Option
 		if ch.Reasons == nil {
 			ch.Reasons = []string{}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if o.Progress != nil {
 		fmt.Fprintf(o.Progress, "explained %d changes on %d rows (%s)\n", len(changes), len(d.rows), time.Since(t).Round(time.Millisecond))
