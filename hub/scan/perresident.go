@@ -10,11 +10,11 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// forEach calls fn for i in [0, n) on as many workers as the process has processors (worker w
-// takes i = w, w+workers, ...), and returns the first error; the others stop at their next
-// call once the context is cancelled.
-func forEach(ctx context.Context, n int, fn func(ctx context.Context, worker, i int) error) (workers int, err error) {
-	workers = runtime.GOMAXPROCS(0)
+// forEach calls fn for i in [0, n) on workers() goroutines (worker w takes i = w,
+// w+workers, ...), and returns the first error; the others stop at their next call once the
+// context is cancelled.
+func forEach(ctx context.Context, n int, fn func(ctx context.Context, worker, i int) error) error {
+	workers := workers()
 	g, gctx := errgroup.WithContext(ctx)
 	for w := range workers {
 		g.Go(func() error {
@@ -29,8 +29,11 @@ func forEach(ctx context.Context, n int, fn func(ctx context.Context, worker, i 
 			return nil
 		})
 	}
-	return workers, g.Wait()
+	return g.Wait()
 }
+
+// workers is the number of forEach's workers: one per processor the process may use.
+func workers() int { return runtime.GOMAXPROCS(0) }
 
 // perResident evaluates the items goItems per resident over d.rows[:d.n], on every processor:
 // a resident for every item without a screen, and for an item with one (screened, from the
@@ -66,12 +69,11 @@ func (r *Runner) perResident(ctx context.Context, d *data, at time.Time, goItems
 	}
 	progress("per-resident evaluation of %d items: %d of %d residents to evaluate (%d items unscreened)", len(goItems), total, d.n, len(always))
 
-	workers := runtime.GOMAXPROCS(0)
-	found := make([][][2]int, workers) // per worker: (row, item index) of every eligible verdict
-	bufs := make([][]string, workers)
+	found := make([][][2]int, workers()) // per worker: (row, item index) of every eligible verdict
+	bufs := make([][]string, workers())
 	var done atomic.Int64
 	var mu sync.Mutex // progress lines from the workers
-	_, err := forEach(ctx, d.n, func(ctx context.Context, w, i int) error {
+	err := forEach(ctx, d.n, func(ctx context.Context, w, i int) error {
 		bufs[w] = itemsOf(i, bufs[w])
 		if len(bufs[w]) == 0 {
 			return nil
@@ -116,7 +118,7 @@ type itemAlert struct {
 // in the order of enrolments.
 func (r *Runner) supervise(ctx context.Context, d *data, at time.Time, items []ItemResult, enrolments []enrolment) ([]itemAlert, error) {
 	out := make([]*Entry, len(enrolments))
-	_, err := forEach(ctx, len(enrolments), func(ctx context.Context, _, k int) error {
+	err := forEach(ctx, len(enrolments), func(ctx context.Context, _, k int) error {
 		e := enrolments[k]
 		a, err := r.alert(ctx, d, e.row, items[e.item].Item, at)
 		out[k] = a

@@ -592,18 +592,19 @@ func (r *Runner) verify(ctx context.Context, o Options, d *data, rep *Report, pr
 		}
 		// Every resident decided on every processor; the differences in row order.
 		diffs := make([][]Difference, d.n)
-		_, err := forEach(ctx, d.n, func(ctx context.Context, _, i int) error {
+		err := forEach(ctx, d.n, func(ctx context.Context, _, i int) error {
 			row := &d.rows[i]
 			dec, err := r.Engine.Decide(ctx, res.Item, d.bundle(i), o.At)
 			if err != nil {
 				return err
 			}
-			want := dec.Eligible != nil && *dec.Eligible && !slices.Contains(row.enrolled, res.Item)
+			on := slices.Contains(row.enrolled, res.Item)
+			want := dec.Eligible != nil && *dec.Eligible && !on
 			if want != got[row.IDNumber] {
 				diffs[i] = append(diffs[i], Difference{Item: res.Item, ID: ident.MaskIDNumber(row.IDNumber),
 					Scan: yesNo(got[row.IDNumber]), Decision: verdict(dec.Eligible)})
 			}
-			if !slices.Contains(row.enrolled, res.Item) {
+			if !on {
 				if alerted[row.IDNumber] { // supervision is of enrolments only
 					diffs[i] = append(diffs[i], Difference{Item: res.Item + " (supervision)", ID: ident.MaskIDNumber(row.IDNumber),
 						Scan: "alert", Decision: "not on the roll"})

@@ -268,7 +268,7 @@ func (r *Runner) explain(ctx context.Context, candidate *policy.Engine, o Option
 		}
 	}
 	// Each change is explained on its own (two decisions), on every processor.
-	_, err = forEach(ctx, len(changes), func(ctx context.Context, _, k int) error {
+	err = forEach(ctx, len(changes), func(ctx context.Context, _, k int) error {
 		ch := &changes[k]
 		i, ok := d.index[ch.full]
 		if !ok {

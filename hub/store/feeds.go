@@ -162,11 +162,11 @@ type ScanBulkReader interface {
 	// ScanPass runs the compiled filters of several items in one pass over the
 	// scan_residents rows in division: it selects the rows that are on some filter's worklist
 	// (Eligible holds, the resident is not on Item's roll) or supervision list (on Item's roll,
-	// Keeps does not hold; no enrolment when Keeps is ""), and calls fn for each, ordered by ID number, with its enrolments
-	// (sorted) and the values of exprs (boolean SQL expressions over the view, evaluated on
-	// the selected rows only). A division of a town or finer reads that town's data only (on
-	// PostgreSQL its partition). The row passed to fn is reused. Filters and exprs are
-	// trusted code, never user input.
+	// Keeps does not hold; no enrolment when Keeps is ""), and calls fn for each, ordered by
+	// ID number, with its enrolments (sorted) and the values of exprs (boolean SQL
+	// expressions over the view, evaluated on the selected rows only). A division of a town
+	// or finer reads that town's data only (on PostgreSQL its partition). The row passed to
+	// fn is reused. Filters and exprs are trusted code, never user input.
 	ScanPass(ctx context.Context, scope PassScope, filters []ItemFilter, exprs []string, fn func(r *ScanResident, enrolled []string, vals []bool) error) error
 	// CountScanResidents counts the scan_residents rows in division.
 	CountScanResidents(ctx context.Context, division string) (int, error)

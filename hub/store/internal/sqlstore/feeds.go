@@ -279,18 +279,12 @@ func (r reader) CountFeeds(ctx context.Context) (store.FeedCounts, error) {
 
 // EachScanResident implements store.ScanBulkReader.
 func (r reader) EachScanResident(ctx context.Context, division string, fn func(*store.ScanResident, []string) error) error {
-	cond, args := r.divisionFilter(division)
-	eq := `SELECT id_number, item FROM resident_enrolments ORDER BY id_number, item`
-	var eargs []any
-	if division != "" { // the division's rolls only (on PostgreSQL from its partition)
-		eq = `SELECT e.id_number, e.item FROM resident_enrolments e JOIN residents r ON r.id_number = e.id_number
-			WHERE ` + strings.ReplaceAll(cond, "scan_residents.", "r.") + ` ORDER BY e.id_number, e.item`
-		eargs = args
-	}
-	enrolled, err := r.enrolments(ctx, eq, eargs...)
+	src, eargs := r.divisionRolls(division) // the division's rolls only (on PostgreSQL from its partition)
+	enrolled, err := r.enrolments(ctx, `SELECT id_number, item FROM `+src+` er ORDER BY id_number, item`, eargs...)
 	if err != nil {
 		return err
 	}
+	cond, args := r.divisionFilter(division)
 	rows, err := r.q.QueryContext(ctx, r.d.SQL(`SELECT `+scanResidentCols+` FROM scan_residents WHERE `+cond+` ORDER BY id_number`), args...)
 	if err != nil {
 		return wrap("read scan residents", err)

@@ -19,14 +19,30 @@ const townLen = 9
 // it): from the prefix up to the prefix with its last byte incremented, in SQLite's bytewise
 // text order.
 func (r reader) divisionFilter(division string) (string, []any) {
+	return r.divisionOf("scan_residents", division)
+}
+
+// divisionOf is divisionFilter on the table or view alias (residents or scan_residents).
+func (r reader) divisionOf(alias, division string) (string, []any) {
 	if division != "" && r.d.Name != "postgres" && division[len(division)-1] < 0xff {
 		upper := division[:len(division)-1] + string([]byte{division[len(division)-1] + 1})
-		return "scan_residents.village >= ? AND scan_residents.village < ?", []any{division, upper}
+		return alias + ".village >= ? AND " + alias + ".village < ?", []any{division, upper}
 	}
 	if len(division) >= townLen {
-		return "scan_residents.town = ? AND scan_residents.village LIKE ?", []any{division[:townLen], division + "%"}
+		return alias + ".town = ? AND " + alias + ".village LIKE ?", []any{division[:townLen], division + "%"}
 	}
-	return "scan_residents.village LIKE ?", []any{division + "%"}
+	return alias + ".village LIKE ?", []any{division + "%"}
+}
+
+// divisionRolls is the source of the enrolments (id_number, item) of division's residents:
+// the table itself for the district ("").
+func (r reader) divisionRolls(division string) (string, []any) {
+	if division == "" {
+		return "resident_enrolments", nil
+	}
+	cond, args := r.divisionOf("residents", division)
+	return `(SELECT e.id_number, e.item FROM resident_enrolments e JOIN residents ON residents.id_number = e.id_number
+		WHERE ` + cond + `)`, args
 }
 
 // ScanPass implements store.ScanBulkReader. Each filter contributes
@@ -74,13 +90,8 @@ func (r reader) ScanPass(ctx context.Context, scope store.PassScope, filters []s
 			}
 			bits = `CAST(SUM(CASE item ` + strings.Join(when, " ") + ` ELSE 0 END) AS BIGINT)`
 		}
-		src := `resident_enrolments`
-		if scope.Division != "" { // the division's rolls only
-			rc, ra := r.divisionFilter(scope.Division)
-			src = `(SELECT e.id_number, e.item FROM resident_enrolments e JOIN residents ON residents.id_number = e.id_number
-				WHERE ` + strings.ReplaceAll(rc, "scan_residents.", "residents.") + `)`
-			aggArgs = ra
-		}
+		var src string
+		src, aggArgs = r.divisionRolls(scope.Division)
 		from += ` LEFT JOIN (SELECT id_number, ',' || ` + concat + ` || ',' AS items, ` + bits + ` AS mask
 			FROM ` + src + ` GROUP BY id_number) er ON er.id_number = scan_residents.id_number`
 		rolls = `COALESCE(er.items, '')`
