@@ -27,11 +27,6 @@ type data struct {
 	enrolments int
 }
 
-// childLinksOf is the part of store.ScanDelta a division's load uses when the store has it.
-type childLinksOf interface {
-	ChildLinksOf(ctx context.Context, parents []string) ([]store.ChildLink, error)
-}
-
 func load(ctx context.Context, s store.ScanBulkReader, division string) (*data, error) {
 	d := &data{index: map[string]int{}, households: map[string][]int{}, children: map[string][]store.ChildLink{}}
 	err := s.EachScanResident(ctx, division, func(r *store.ScanResident, enrolled []string) error {
@@ -47,14 +42,10 @@ func load(ctx context.Context, s store.ScanBulkReader, division string) (*data, 
 		return nil, err
 	}
 	var links []store.ChildLink
-	if cl, ok := s.(childLinksOf); ok && division != "" {
+	if division != "" {
 		// A town or a village: only its residents' links (those of other parents are dropped
 		// below anyway), not the district's.
-		ids := make([]string, len(d.rows))
-		for i := range d.rows {
-			ids[i] = d.rows[i].IDNumber
-		}
-		links, err = cl.ChildLinksOf(ctx, ids)
+		links, err = s.ChildLinksOf(ctx, d.ids())
 	} else {
 		links, err = s.AllChildLinks(ctx)
 	}
@@ -73,11 +64,27 @@ func load(ctx context.Context, s store.ScanBulkReader, division string) (*data, 
 
 // loadChanged loads what a delta scan after seq needs: the residents marked changed since
 // (first, rows[:n]) and the household members and children their evidence holds.
-func loadChanged(ctx context.Context, s store.ScanDelta, division string, seq int64) (*data, error) {
+func loadChanged(ctx context.Context, s store.ScanDelta, links store.ScanBulkReader, division string, seq int64) (*data, error) {
+	return loadContext(ctx, links, func(fn func(*store.ScanResident, []string, bool) error) error {
+		return s.EachChangedScanResident(ctx, division, seq, fn)
+	})
+}
+
+// loadOf loads what deciding the residents ids needs: their rows (first, rows[:n]) and the
+// household members and children their evidence holds, in division.
+func loadOf(ctx context.Context, s store.ScanBulkReader, division string, ids []string) (*data, error) {
+	return loadContext(ctx, s, func(fn func(*store.ScanResident, []string, bool) error) error {
+		return s.EachScanResidentOf(ctx, division, ids, fn)
+	})
+}
+
+// loadContext loads the rows walk yields, those it names first (rows[:n]) and the rest as
+// their evidence's context, with the child links of all of them.
+func loadContext(ctx context.Context, s store.ScanBulkReader, walk func(func(*store.ScanResident, []string, bool) error) error) (*data, error) {
 	d := &data{index: map[string]int{}, households: map[string][]int{}, children: map[string][]store.ChildLink{}}
 	var extra []row
-	err := s.EachChangedScanResident(ctx, division, seq, func(r *store.ScanResident, enrolled []string, changed bool) error {
-		if changed {
+	err := walk(func(r *store.ScanResident, enrolled []string, named bool) error {
+		if named {
 			d.rows = append(d.rows, row{ScanResident: *r, enrolled: enrolled})
 			d.enrolments += len(enrolled)
 		} else {
@@ -99,11 +106,7 @@ func loadChanged(ctx context.Context, s store.ScanDelta, division string, seq in
 	for _, members := range d.households { // in ID-number order, as a full load has them
 		slices.SortFunc(members, func(a, b int) int { return strings.Compare(d.rows[a].IDNumber, d.rows[b].IDNumber) })
 	}
-	ids := make([]string, len(d.rows))
-	for i := range d.rows {
-		ids[i] = d.rows[i].IDNumber
-	}
-	links, err := s.ChildLinksOf(ctx, ids)
+	links, err := s.ChildLinksOf(ctx, d.ids())
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +117,15 @@ func loadChanged(ctx context.Context, s store.ScanDelta, division string, seq in
 	}
 	d.links = len(links)
 	return d, nil
+}
+
+// ids returns the ID numbers of the rows, in row order.
+func (d *data) ids() []string {
+	ids := make([]string, len(d.rows))
+	for i := range d.rows {
+		ids[i] = d.rows[i].IDNumber
+	}
+	return ids
 }
 
 // person is the evidence model of a synced row: the province's facts where it is the

@@ -63,7 +63,7 @@ func (sc *scope) load(ctx context.Context, division string) (*data, error) {
 	if !sc.delta {
 		return load(ctx, sc.st, division)
 	}
-	d, err := loadChanged(ctx, sc.ds, division, sc.since)
+	d, err := loadChanged(ctx, sc.ds, sc.st, division, sc.since)
 	if err != nil {
 		return nil, err
 	}

@@ -30,9 +30,6 @@ type ScanDelta interface {
 	// evidence (changed false), the other members of their households and the children they
 	// are linked to; all in division.
 	EachChangedScanResident(ctx context.Context, division string, seq int64, fn func(r *ScanResident, enrolled []string, changed bool) error) error
-	// ChildLinksOf returns the child_links rows (licences and household relations) whose
-	// parent is one of parents, ordered by parent, child and source.
-	ChildLinksOf(ctx context.Context, parents []string) ([]ChildLink, error)
 	// FilterChangedScanResidents is FilterScanResidents restricted to the residents marked
 	// after seq (the same filter with one more condition, ChangedAfterSQL).
 	FilterChangedScanResidents(ctx context.Context, division, where string, seq int64) (ids, villages []string, err error)

@@ -65,8 +65,9 @@ type CityEnrolment struct {
 	Deleted              bool
 }
 
-// ScanResident is one row of the scan_residents view: a resident of the district roll with
-// the province's and the city's facts joined. Deceased is true when the province or the
+// ScanResident is one row of scan_residents: a resident of the district roll with the
+// province's and the city's facts joined (a view on PostgreSQL; on SQLite a table the store
+// keeps current with every page a feed applies, so that a pass reads one B-tree). Deceased is true when the province or the
 // village roll records the death; DeceasedSource is "province", "district", "both" or "".
 type ScanResident struct {
 	Resident
@@ -152,8 +153,16 @@ type ScanBulkReader interface {
 	// in (sorted). The row passed to fn is reused: fn copies what it keeps. An error from fn
 	// stops the walk and is returned.
 	EachScanResident(ctx context.Context, division string, fn func(r *ScanResident, enrolled []string) error) error
+	// EachScanResidentOf is EachScanResident restricted to the residents ids (named true)
+	// and, as context for their evidence (named false), the other members of their
+	// households and the children linked to them; all in division, ordered by ID number. An
+	// ID number not on the roll is skipped.
+	EachScanResidentOf(ctx context.Context, division string, ids []string, fn func(r *ScanResident, enrolled []string, named bool) error) error
 	// AllChildLinks returns every link of the child_links view.
 	AllChildLinks(ctx context.Context) ([]ChildLink, error)
+	// ChildLinksOf returns the child_links rows (licences and household relations) whose
+	// parent is one of parents, ordered by parent, child and source.
+	ChildLinksOf(ctx context.Context, parents []string) ([]ChildLink, error)
 	// FilterScanResidents returns the ID numbers and villages of the scan_residents rows
 	// (alias scan_residents) in division that satisfy where, a boolean SQL expression over the
 	// view's columns in the store's dialect (as compiled from a policy), ordered by ID number.

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"errors"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -197,5 +198,56 @@ func TestBulkLoad(t *testing.T) {
 	}
 	if ok, err := fresh.BeginBulkLoad(t.Context()); err != nil || ok {
 		t.Fatalf("load while tracking changes: %v %v, want no bulk mode", ok, err)
+	}
+}
+
+// TestBulkLoadScanRows: the pages of a first load leave scan_residents to the load's end,
+// which rebuilds it from the synced tables; so does the next open when the load did not end.
+func TestBulkLoadScanRows(t *testing.T) {
+	for _, end := range []bool{true, false} {
+		path := filepath.Join(t.TempDir(), "hub.db")
+		s := openAt(t, path)
+		if ok, err := s.BeginBulkLoad(t.Context()); err != nil || !ok {
+			t.Fatalf("first load: %v %v", ok, err)
+		}
+		if err := s.ApplySnapshot(t.Context(), "district", storetest.Residents(1, 3), "a"); err != nil {
+			t.Fatal(err)
+		}
+		p := storetest.ProvinceFacts(2, false)
+		p.Deceased, p.DeathDate = true, "2026-10-01"
+		if err := s.ApplyProvinceFacts(t.Context(), store.FeedProvinceBackflow, []store.ProvinceFacts{p}, "p"); err != nil {
+			t.Fatal(err)
+		}
+		if end {
+			if err := s.EndBulkLoad(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s = openAt(t, path)
+		}
+		var ids []string
+		err := s.EachScanResident(t.Context(), "", func(r *store.ScanResident, _ []string) error {
+			ids = append(ids, r.IDNumber)
+			if r.IDNumber == p.IDNumber && (!r.Deceased || r.DeceasedSource != "province") {
+				t.Errorf("resident 2 after the load (ended %v): deceased %v (%q), want the province's death", end, r.Deceased, r.DeceasedSource)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) != 3 {
+			t.Fatalf("after the load (ended %v): %d scan rows, want 3", end, len(ids))
+		}
+		// After the load every page keeps the rows current again.
+		if err := s.ApplySnapshot(t.Context(), "district", []store.Resident{{IDNumber: ids[0], Deleted: true}}, "b"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetScanResident(t.Context(), ids[0]); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("scan row of a resident deleted after the load: %v", err)
+		}
 	}
 }

@@ -115,6 +115,30 @@ func testScanChanges(t *testing.T, s store.Store) {
 		t.Fatalf("links of 3 (a head whose household has no son or daughter): %+v", hh)
 	}
 
+	// The residents named by ID number (one not on the roll), with their households (H1; H3,
+	// which 7 moved into and 10 left) as context; restricted to a division, its rows only.
+	of := func(division string, named []string) (got, context []string) {
+		t.Helper()
+		must(t, s.EachScanResidentOf(ctx, division, named, func(r *store.ScanResident, _ []string, n bool) error {
+			if n {
+				got = append(got, r.IDNumber)
+			} else {
+				context = append(context, r.IDNumber)
+			}
+			return nil
+		}))
+		return got, context
+	}
+	if got, context := of("", append(ids(4, 9), "370114999999999999")); !slices.Equal(got, ids(4, 9)) || !slices.Equal(context, ids(3, 5, 7, 11)) {
+		t.Fatalf("rows of 4, 9 and one not on the roll: named %v, context %v; want %v and %v", got, context, ids(4, 9), ids(3, 5, 7, 11))
+	}
+	if got, context := of(Resident(4).Village, ids(4, 9)); !slices.Equal(got, ids(4)) || len(context) != 0 {
+		t.Fatalf("rows of 4 and 9 in 4's village: named %v, context %v; want %v alone", got, context, ids(4))
+	}
+	if got, context := of("", nil); len(got)+len(context) != 0 {
+		t.Fatalf("rows of no resident: %v %v", got, context)
+	}
+
 	// Findings of the replaced residents go; the others stay.
 	v := Resident(9).Village
 	finding := func(i int) store.ScanFinding {

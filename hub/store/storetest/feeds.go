@@ -250,6 +250,39 @@ func testScanView(t *testing.T, s store.Store) {
 	if _, err := s.GetScanResident(ctx, Resident(99).IDNumber); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("scan row of a resident not on the roll: %v", err)
 	}
+
+	// The rows follow every feed, in any order: a death the province records later, a city
+	// record deleted, the province's record of someone who reaches the roll afterwards, a
+	// change of rolls, a resident leaving the roll.
+	d2 := ProvinceFacts(2, false)
+	d2.Deceased, d2.DeathDate = true, "2026-11-30"
+	must(t, s.ApplyProvinceFacts(ctx, store.FeedProvinceBackflow, []store.ProvinceFacts{d2, ProvinceFacts(7, false)}, "p2"))
+	must(t, s.ApplyCityEnrolments(ctx, store.FeedCityEnrolments, []store.CityEnrolment{{IDNumber: Resident(2).IDNumber, Deleted: true}}, "c2"))
+	got, err = s.GetScanResident(ctx, Resident(2).IDNumber)
+	must(t, err)
+	if !got.Deceased || got.DeceasedSource != "province" || got.Province.DeathDate != "2026-11-30" || got.CitySynced {
+		t.Fatalf("after the province's death record and the city's delete: deceased %v (%q, %q), city synced %v",
+			got.Deceased, got.DeceasedSource, got.Province.DeathDate, got.CitySynced)
+	}
+	r6 := Resident(6)
+	r6.Enrolled = []string{"senior_card", "elderly_allowance"}
+	must(t, s.ApplySnapshot(ctx, "district", []store.Resident{Resident(7), r6, {IDNumber: Resident(4).IDNumber, Deleted: true}}, "e"))
+	if got, err = s.GetScanResident(ctx, Resident(7).IDNumber); err != nil || !got.ProvinceSynced {
+		t.Fatalf("resident 7, whose province record came first: province synced %v, %v", got.ProvinceSynced, err)
+	}
+	if _, err := s.GetScanResident(ctx, Resident(4).IDNumber); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("scan row of a resident who left the roll: %v", err)
+	}
+	var rolls []string
+	must(t, s.EachScanResident(ctx, r6.Village, func(r *store.ScanResident, enrolled []string) error {
+		if r.IDNumber == r6.IDNumber {
+			rolls = enrolled
+		}
+		return nil
+	}))
+	if !slices.Equal(rolls, []string{"elderly_allowance", "senior_card"}) {
+		t.Fatalf("rolls of resident 6 after the roll changed: %v", rolls)
+	}
 }
 
 func testChildLinks(t *testing.T, s store.Store) {

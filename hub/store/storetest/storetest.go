@@ -39,7 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"snapshot_resident_moves_town", testResidentMovesTown},
 		{"province_facts_roundtrip_links_and_deletes", testProvinceFacts},
 		{"city_enrolments_roundtrip_and_deletes", testCityEnrolments},
-		{"scan_residents_view_joins_feeds", testScanView},
+		{"scan_residents_join_and_follow_the_feeds", testScanView},
 		{"scan_pass", testScanPass},
 		{"child_links_from_licences_and_households", testChildLinks},
 		{"application_create_get_update_version", testApplicationVersion},

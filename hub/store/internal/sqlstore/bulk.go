@@ -21,7 +21,7 @@ import (
 // cursor is in the same transaction as its rows, so a lost commit is synced again).
 
 // syncedTables are the tables the feeds write, whose secondary indexes a bulk load defers.
-var syncedTables = []string{"residents", "resident_enrolments", "resident_province", "resident_city", "resident_child_links"}
+var syncedTables = []string{"residents", "resident_enrolments", "resident_province", "resident_city", "resident_child_links", "scan_residents"}
 
 // keptIndexes are the indexes the sync's own statements need (a resident's new backflow
 // record replaces the links its previous record stated, found by origin): kept during a bulk
@@ -153,9 +153,32 @@ func (db *DB) EndBulkLoad(ctx context.Context) error {
 	return db.restoreIndexes(ctx)
 }
 
-// restoreIndexes creates the indexes a bulk load dropped, each in its own transaction with
-// the removal of its record.
+// scanIndex is the index of the scan_residents table (Dialect.ScanTable). While a bulk load
+// has it dropped, the feeds leave the table to the load's end, which rebuilds it.
+const scanIndex = "scan_residents_village"
+
+// restoreIndexes rebuilds scan_residents if the load deferred it, then creates the indexes a
+// bulk load dropped, each in its own transaction with the removal of its record. A crash in
+// between leaves the records, and the next open does both again.
 func (db *DB) restoreIndexes(ctx context.Context) error {
+	if db.d.ScanTable {
+		var deferred bool
+		if err := db.w.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bulk_load_indexes WHERE name = '`+scanIndex+`')`).Scan(&deferred); err != nil {
+			return wrap("check scan rows", err)
+		}
+		if deferred {
+			err := db.feedTx(ctx, func(w *writer) error {
+				if _, err := w.q.ExecContext(ctx, `DELETE FROM scan_residents`); err != nil {
+					return wrap("rebuild scan rows", err)
+				}
+				_, err := w.q.ExecContext(ctx, `INSERT INTO scan_residents SELECT * FROM scan_source ORDER BY id_number`)
+				return wrap("rebuild scan rows", err)
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
 	rows, err := db.w.QueryContext(ctx, `SELECT name, sql FROM bulk_load_indexes ORDER BY name`)
 	if err != nil {
 		return wrap("list dropped indexes", err)

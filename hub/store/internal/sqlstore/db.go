@@ -51,6 +51,9 @@ type Dialect struct {
 	// ArrayBind: the driver binds Go slices as SQL arrays (pgx), so bulk writes pass one
 	// array per column to unnest instead of a multi-row VALUES list.
 	ArrayBind bool
+	// ScanTable: scan_residents is a table the feeds keep current (each page rebuilds the rows
+	// of the residents it touches from the view scan_source), not a view.
+	ScanTable bool
 	// MaxParams is the most bind parameters one statement may carry.
 	MaxParams int
 	// UniqueViolation reports whether err is a unique-constraint violation and returns text

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -42,6 +43,35 @@ func (w *writer) idSet(ids []string) (string, []any) {
 		args[i] = id
 	}
 	return " IN " + placeholders(len(ids)), args
+}
+
+// refreshScanRows rebuilds the scan_residents rows of ids from scan_source where
+// scan_residents is a table (Dialect.ScanTable; a view is always current). Every page a feed
+// applies calls it after its writes, in the same transaction: a row is the resident's own
+// district, province and city records and rolls, so the residents a page touches are the rows
+// it changes.
+func (w *writer) refreshScanRows(ctx context.Context, ids []string) error {
+	if !w.d.ScanTable || len(ids) == 0 {
+		return nil
+	}
+	// A first load rebuilds the whole table once at its end (rebuildScanRows) instead: the
+	// three feeds touch every resident three times, page by page.
+	var deferred bool
+	if err := w.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bulk_load_indexes WHERE name = '`+scanIndex+`')`).Scan(&deferred); err != nil || deferred {
+		return wrap("refresh scan rows", err)
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), 5000)
+		set, args := w.idSet(ids[:n])
+		ids = ids[n:]
+		if _, err := w.q.ExecContext(ctx, w.d.SQL(`DELETE FROM scan_residents WHERE id_number`+set), args...); err != nil {
+			return wrap("refresh scan rows", err)
+		}
+		if _, err := w.q.ExecContext(ctx, w.d.SQL(`INSERT INTO scan_residents SELECT * FROM scan_source WHERE id_number`+set), args...); err != nil {
+			return wrap("refresh scan rows", err)
+		}
+	}
+	return nil
 }
 
 // markChanged marks ids, the members of their households and the parents linked to them
@@ -140,56 +170,55 @@ func (r reader) ChangedSince(ctx context.Context, seq int64) ([]string, error) {
 	return out, wrap("read changes", rows.Err())
 }
 
-// deltaCTE defines ch (residents marked after the sequence parameter) and ld (ch, the other
-// members of their households, the children linked to them).
-const deltaCTE = `WITH ch AS (SELECT id_number AS id FROM scan_changes WHERE seq > ?),
+// contextCTE defines ch (the residents named by the query chosen) and ld (ch, the other
+// members of their households, the children linked to them): what rebuilding ch's evidence
+// reads.
+func contextCTE(chosen string) string {
+	return `WITH ch AS (` + chosen + `),
 ld AS (SELECT id FROM ch
 	UNION SELECT m.id_number FROM ch JOIN residents r ON r.id_number = ch.id
 		JOIN residents m ON m.household_id = r.household_id WHERE r.household_id <> ''
 	UNION SELECT l.child_id FROM ch JOIN resident_child_links l ON l.parent_id = ch.id) `
+}
 
 // EachChangedScanResident implements store.ScanDelta.
 func (r reader) EachChangedScanResident(ctx context.Context, division string, seq int64, fn func(*store.ScanResident, []string, bool) error) error {
-	enrolled, err := r.enrolments(ctx, deltaCTE+`SELECT id_number, item FROM resident_enrolments
-		WHERE id_number IN (SELECT id FROM ld) ORDER BY id_number, item`, seq)
+	return r.eachInContext(ctx, contextCTE(`SELECT id_number AS id FROM scan_changes WHERE seq > ?`), seq, division, fn)
+}
+
+// EachScanResidentOf implements store.ScanBulkReader. The ID numbers are bound as one
+// parameter: a text array on PostgreSQL, a JSON array on SQLite.
+func (r reader) EachScanResidentOf(ctx context.Context, division string, ids []string, fn func(*store.ScanResident, []string, bool) error) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if r.d.ArrayBind {
+		return r.eachInContext(ctx, contextCTE(`SELECT unnest(?::text[]) AS id`), ids, division, fn)
+	}
+	list, err := json.Marshal(ids)
 	if err != nil {
 		return err
 	}
-	rows, err := r.q.QueryContext(ctx, r.d.SQL(deltaCTE+`SELECT `+scanResidentCols+`, id_number IN (SELECT id FROM ch) FROM scan_residents
-		WHERE id_number IN (SELECT id FROM ld) AND village LIKE ? ORDER BY id_number`), seq, division+"%")
-	if err != nil {
-		return wrap("read scan residents", err)
-	}
-	defer rows.Close()
-	var s store.ScanResident
-	for rows.Next() {
-		s = store.ScanResident{}
-		var changed bool
-		p, c := &s.Province, &s.City
-		if err := rows.Scan(
-			&s.IDNumber, &s.Name, &s.Sex, &s.BirthDate, &s.Town, &s.Village, &s.HouseholdID, &s.Relation, &s.HukouType,
-			&s.Deceased, &s.DeceasedSource, &p.DeathDate, &s.Dibao, &s.Tekun, &s.Veteran, &s.InSchool, &s.CollectiveMember,
-			&s.LandMu, &s.HomesteadM2, &s.HouseGrade, &s.DisabilityCategory, &s.DisabilityGrade, &p.DisabilityNumber,
-			&p.DisabilityCategory, &p.DisabilityGrade, &p.DisabilityValidUntil, &p.DisabilityStatus, &p.OnlyChildHonour,
-			&p.SpouseID, &c.Pension, &c.PensionSince, &c.PensionMonthly, &c.Medical, &c.MedicalYear, &c.Employment,
-			&c.UnemployedSince, &c.EmploymentDifficulty, &s.ProvinceSynced, &s.CitySynced, &changed); err != nil {
-			return wrap("scan scan resident", err)
-		}
-		if s.ProvinceSynced {
-			p.IDNumber = s.IDNumber
-			p.Deceased = s.DeceasedSource == "province" || s.DeceasedSource == "both"
-		}
-		if s.CitySynced {
-			c.IDNumber = s.IDNumber
-		}
-		if err := fn(&s, enrolled[s.IDNumber], changed); err != nil {
-			return err
-		}
-	}
-	return wrap("read scan residents", rows.Err())
+	return r.eachInContext(ctx, contextCTE(`SELECT value AS id FROM json_each(?)`), string(list), division, fn)
 }
 
-// ChildLinksOf implements store.ScanDelta. The parents are bound as a list, not a subquery:
+// eachInContext calls fn for the scan_residents rows of cte's ld in division, ordered by ID
+// number, with whether each is in ch; arg is cte's one parameter.
+func (r reader) eachInContext(ctx context.Context, cte string, arg any, division string, fn func(*store.ScanResident, []string, bool) error) error {
+	args := []any{arg, division + "%"}
+	const where = ` FROM scan_residents WHERE id_number IN (SELECT id FROM ld) AND village LIKE ? ORDER BY id_number`
+	if r.d.ScanTable {
+		return r.eachScanRow(ctx, cte+`SELECT `+scanResidentCols+`, rolls, id_number IN (SELECT id FROM ch)`+where, args, nil, fn)
+	}
+	enrolled, err := r.enrolments(ctx, cte+`SELECT id_number, item FROM resident_enrolments
+		WHERE id_number IN (SELECT id FROM ld) ORDER BY id_number, item`, arg)
+	if err != nil {
+		return err
+	}
+	return r.eachScanRow(ctx, cte+`SELECT `+scanResidentCols+`, '', id_number IN (SELECT id FROM ch)`+where, args, enrolled, fn)
+}
+
+// ChildLinksOf implements store.ScanBulkReader. The parents are bound as a list, not a subquery:
 // the planners push a list into the view's branches (each an index search), a subquery not.
 func (r reader) ChildLinksOf(ctx context.Context, parents []string) ([]store.ChildLink, error) {
 	var out []store.ChildLink

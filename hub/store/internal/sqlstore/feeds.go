@@ -141,6 +141,9 @@ func (db *DB) ApplyProvinceFacts(ctx context.Context, feed string, rows []store.
 		if err := w.writeRows(ctx, "insert child links", "INSERT INTO resident_child_links ("+linkCols+")", 4, " ON CONFLICT DO NOTHING", links); err != nil {
 			return err
 		}
+		if err := w.refreshScanRows(ctx, ids); err != nil {
+			return err
+		}
 		if err := w.markChanged(ctx, seq, ids); err != nil {
 			return err
 		}
@@ -166,6 +169,9 @@ func (db *DB) ApplyCityEnrolments(ctx context.Context, feed string, rows []store
 				r.Employment, r.UnemployedSince, r.EmploymentDifficulty, r.UpdatedSeq)
 		}
 		if err := w.writeRows(ctx, "upsert city enrolments", "INSERT INTO resident_city ("+cityCols+")", cityNCols, cityUpsertTail, args); err != nil {
+			return err
+		}
+		if err := w.refreshScanRows(ctx, ids); err != nil {
 			return err
 		}
 		if err := w.markChanged(ctx, seq, ids); err != nil {
@@ -235,27 +241,39 @@ const scanResidentCols = "id_number, name, sex, birth_date, town, village, house
 	"disability_valid_until, disability_status, only_child_honour, spouse_id, pension, pension_since, pension_monthly, " +
 	"medical, medical_year, employment, unemployed_since, employment_difficulty, province_synced, city_synced"
 
-// GetScanResident implements store.ScanDataReader.
-func (r reader) GetScanResident(ctx context.Context, idNumber string) (store.ScanResident, error) {
-	var s store.ScanResident
+// scanResidentDest returns where a row of scanResidentCols is scanned into s, then extra.
+func scanResidentDest(s *store.ScanResident, extra ...any) []any {
 	p, c := &s.Province, &s.City
-	err := r.q.QueryRowContext(ctx, r.d.SQL(`SELECT `+scanResidentCols+` FROM scan_residents WHERE id_number = ?`), idNumber).Scan(
+	return append([]any{
 		&s.IDNumber, &s.Name, &s.Sex, &s.BirthDate, &s.Town, &s.Village, &s.HouseholdID, &s.Relation, &s.HukouType,
 		&s.Deceased, &s.DeceasedSource, &p.DeathDate, &s.Dibao, &s.Tekun, &s.Veteran, &s.InSchool, &s.CollectiveMember,
 		&s.LandMu, &s.HomesteadM2, &s.HouseGrade, &s.DisabilityCategory, &s.DisabilityGrade, &p.DisabilityNumber,
 		&p.DisabilityCategory, &p.DisabilityGrade, &p.DisabilityValidUntil, &p.DisabilityStatus, &p.OnlyChildHonour,
 		&p.SpouseID, &c.Pension, &c.PensionSince, &c.PensionMonthly, &c.Medical, &c.MedicalYear, &c.Employment,
-		&c.UnemployedSince, &c.EmploymentDifficulty, &s.ProvinceSynced, &s.CitySynced)
+		&c.UnemployedSince, &c.EmploymentDifficulty, &s.ProvinceSynced, &s.CitySynced,
+	}, extra...)
+}
+
+// completeScanResident sets what a scanned row implies: the platform records' ID numbers and
+// the province's word on a death.
+func completeScanResident(s *store.ScanResident) {
+	if s.ProvinceSynced {
+		s.Province.IDNumber = s.IDNumber
+		s.Province.Deceased = s.DeceasedSource == "province" || s.DeceasedSource == "both"
+	}
+	if s.CitySynced {
+		s.City.IDNumber = s.IDNumber
+	}
+}
+
+// GetScanResident implements store.ScanDataReader.
+func (r reader) GetScanResident(ctx context.Context, idNumber string) (store.ScanResident, error) {
+	var s store.ScanResident
+	err := r.q.QueryRowContext(ctx, r.d.SQL(`SELECT `+scanResidentCols+` FROM scan_residents WHERE id_number = ?`), idNumber).Scan(scanResidentDest(&s)...)
 	if err != nil {
 		return s, wrap("read scan resident", err)
 	}
-	if s.ProvinceSynced {
-		p.IDNumber = s.IDNumber
-		p.Deceased = s.DeceasedSource == "province" || s.DeceasedSource == "both"
-	}
-	if s.CitySynced {
-		c.IDNumber = s.IDNumber
-	}
+	completeScanResident(&s)
 	return s, nil
 }
 
@@ -279,38 +297,43 @@ func (r reader) CountFeeds(ctx context.Context) (store.FeedCounts, error) {
 
 // EachScanResident implements store.ScanBulkReader.
 func (r reader) EachScanResident(ctx context.Context, division string, fn func(*store.ScanResident, []string) error) error {
+	cond, args := r.divisionFilter(division)
+	each := func(s *store.ScanResident, enrolled []string, _ bool) error { return fn(s, enrolled) }
+	if r.d.ScanTable {
+		return r.eachScanRow(ctx, `SELECT `+scanResidentCols+`, rolls, FALSE FROM scan_residents WHERE `+cond+` ORDER BY id_number`, args, nil, each)
+	}
 	src, eargs := r.divisionRolls(division) // the division's rolls only (on PostgreSQL from its partition)
 	enrolled, err := r.enrolments(ctx, `SELECT id_number, item FROM `+src+` er ORDER BY id_number, item`, eargs...)
 	if err != nil {
 		return err
 	}
-	cond, args := r.divisionFilter(division)
-	rows, err := r.q.QueryContext(ctx, r.d.SQL(`SELECT `+scanResidentCols+` FROM scan_residents WHERE `+cond+` ORDER BY id_number`), args...)
+	return r.eachScanRow(ctx, `SELECT `+scanResidentCols+`, '', FALSE FROM scan_residents WHERE `+cond+` ORDER BY id_number`, args, enrolled, each)
+}
+
+// eachScanRow runs query, which selects scanResidentCols, the rolls (",a,b,"; an empty
+// string when enrolled is given: the rolls by ID number) and a flag, and calls fn for each
+// row with its enrolments, sorted.
+func (r reader) eachScanRow(ctx context.Context, query string, args []any, enrolled map[string][]string, fn func(*store.ScanResident, []string, bool) error) error {
+	rows, err := r.q.QueryContext(ctx, r.d.SQL(query), args...)
 	if err != nil {
 		return wrap("read scan residents", err)
 	}
 	defer rows.Close()
 	var s store.ScanResident
+	var rolls string
+	var flag bool
+	dest := scanResidentDest(&s, &rolls, &flag)
 	for rows.Next() {
-		s = store.ScanResident{}
-		p, c := &s.Province, &s.City
-		if err := rows.Scan(
-			&s.IDNumber, &s.Name, &s.Sex, &s.BirthDate, &s.Town, &s.Village, &s.HouseholdID, &s.Relation, &s.HukouType,
-			&s.Deceased, &s.DeceasedSource, &p.DeathDate, &s.Dibao, &s.Tekun, &s.Veteran, &s.InSchool, &s.CollectiveMember,
-			&s.LandMu, &s.HomesteadM2, &s.HouseGrade, &s.DisabilityCategory, &s.DisabilityGrade, &p.DisabilityNumber,
-			&p.DisabilityCategory, &p.DisabilityGrade, &p.DisabilityValidUntil, &p.DisabilityStatus, &p.OnlyChildHonour,
-			&p.SpouseID, &c.Pension, &c.PensionSince, &c.PensionMonthly, &c.Medical, &c.MedicalYear, &c.Employment,
-			&c.UnemployedSince, &c.EmploymentDifficulty, &s.ProvinceSynced, &s.CitySynced); err != nil {
+		s, flag = store.ScanResident{}, false
+		if err := rows.Scan(dest...); err != nil {
 			return wrap("scan scan resident", err)
 		}
-		if s.ProvinceSynced {
-			p.IDNumber = s.IDNumber
-			p.Deceased = s.DeceasedSource == "province" || s.DeceasedSource == "both"
+		completeScanResident(&s)
+		items := splitRolls(rolls)
+		if enrolled != nil {
+			items = enrolled[s.IDNumber]
 		}
-		if s.CitySynced {
-			c.IDNumber = s.IDNumber
-		}
-		if err := fn(&s, enrolled[s.IDNumber]); err != nil {
+		if err := fn(&s, items, flag); err != nil {
 			return err
 		}
 	}

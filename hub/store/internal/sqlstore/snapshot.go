@@ -102,6 +102,9 @@ func (db *DB) ApplySnapshot(ctx context.Context, feed string, rows []store.Resid
 		if err := w.deleteResidents(ctx, deletes); err != nil {
 			return err
 		}
+		if err := w.refreshScanRows(ctx, ids); err != nil {
+			return err
+		}
 		if err := w.markChanged(ctx, seq, ids); err != nil { // and after
 			return err
 		}
