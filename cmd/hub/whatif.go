@@ -12,6 +12,8 @@ import (
 	"os/user"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"sanmian/hub/policy"
 	"sanmian/hub/scan"
 	"sanmian/hub/store"
@@ -54,18 +56,25 @@ func runWhatIf(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
 	}
-	live, err := policy.New(ctx, popts...)
-	if err != nil {
-		return err
-	}
 	copts, err := cfg.Policy.CandidateOptions()
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
 	}
-	fmt.Fprintf(stderr, "loading candidate bundle %s\n", *bundlePath)
-	cand, err := policy.New(ctx, append(copts, src)...)
-	if err != nil {
-		return &exitError{Code: 2, Err: fmt.Errorf("candidate bundle refused: %w", err)}
+	// Both bundles load at once: each is checked (its Rego tests, the differential corpus)
+	// on a processor of its own.
+	fmt.Fprintf(stderr, "loading the live and the candidate bundle %s\n", *bundlePath)
+	var live, cand *policy.Engine
+	var g errgroup.Group
+	g.Go(func() (err error) {
+		live, err = policy.New(ctx, popts...)
+		return err
+	})
+	cand, cerr := policy.New(ctx, append(copts, src)...)
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if cerr != nil {
+		return &exitError{Code: 2, Err: fmt.Errorf("candidate bundle refused: %w", cerr)}
 	}
 	dialect := "sqlite"
 	if st.Backend() == "postgres" {

@@ -150,8 +150,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	worklists := map[string][]Entry{}
 	alerts := map[string][]Entry{}
-	var undecided []row // enrolled residents a compiled filter flags without deciding (uncertain evidence)
-	var undecidedItems [][]string
+	var und undecided
 	screened := map[string]map[string]bool{} // screened item → ID → cleared the screen, not on the roll
 	for _, s := range cp.screens {
 		screened[s.item] = map[string]bool{}
@@ -167,62 +166,44 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 					screened[s.item][sr.IDNumber] = true
 				}
 			}
-			var pending []string
-			for k, f := range cp.filters {
-				c := &cp.items[k]
-				on := slices.Contains(enrolled, f.Item)
-				switch {
-				case !on && c.eligible(vals):
-					worklists[f.Item] = append(worklists[f.Item], Entry{ID: ident.MaskIDNumber(sr.IDNumber), Village: sr.Village, Item: f.Item, full: sr.IDNumber})
-				case on && !c.keeps(vals):
-					if a := cp.alert(c, sr, vals); a != nil {
-						alerts[f.Item] = append(alerts[f.Item], *a)
-					} else if !vals[c.decidable] {
-						pending = append(pending, f.Item)
-					}
-				}
-			}
-			if len(pending) > 0 {
-				undecided = append(undecided, row{ScanResident: *sr, enrolled: slices.Clone(enrolled)})
-				undecidedItems = append(undecidedItems, pending)
-			}
+			und.add(sr, enrolled, cp.classify(sr, enrolled, vals, worklists, alerts))
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
-		progress("%d items compiled to SQL and %d screens of per-resident items, one pass: %d enrolments on uncertain evidence to decide (%s)", len(cp.filters), len(cp.screens), len(undecided), time.Since(t).Round(time.Millisecond))
+		progress("%d items compiled to SQL and %d screens of per-resident items, one pass: %d enrolments on uncertain evidence to decide (%s)", len(cp.filters), len(cp.screens), len(und.rows), time.Since(t).Round(time.Millisecond))
 	}
-	// The enrolments a compiled filter flags on uncertain evidence are decided one by one
-	// (the criteria of a compiled item read neither household nor children).
-	if len(undecided) > 0 {
-		ud := &data{rows: undecided, index: map[string]int{}, households: map[string][]int{}, children: map[string][]store.ChildLink{}}
-		for i := range ud.rows {
-			ud.index[ud.rows[i].IDNumber] = i
-			for _, code := range undecidedItems[i] {
-				a, err := r.alert(ctx, ud, i, code, o.At)
-				if err != nil {
-					return nil, err
-				}
-				if a != nil {
-					alerts[code] = append(alerts[code], *a)
-				}
-			}
-		}
+	if err := und.decide(ctx, r, o.At, alerts); err != nil {
+		return nil, err
 	}
 
-	// The synced rows in memory: for the items evaluated per resident, and for reasons and
-	// verification.
+	// The synced rows in memory: for the items evaluated per resident, cross checks and
+	// verification; for the reasons alone, only the worklists' residents and their context.
 	var d *data
-	if len(goItems) > 0 || o.Reasons || o.Verify || r.crossChecks(items) || sc.delta {
+	if len(goItems) > 0 || o.Verify || r.crossChecks(items) || sc.delta {
 		tl := time.Now()
 		if d, err = sc.load(ctx, o.Division); err != nil {
 			return nil, err
 		}
 		rep.Residents = d.n
 		progress("loaded %d residents, %d child links (%s)", len(d.rows), d.links, time.Since(tl).Round(time.Millisecond))
-	} else if rep.Residents, err = r.Store.CountScanResidents(ctx, o.Division); err != nil {
-		return nil, err
+	} else {
+		if rep.Residents, err = r.Store.CountScanResidents(ctx, o.Division); err != nil {
+			return nil, err
+		}
+		if o.Reasons {
+			var ids []string
+			for _, w := range worklists {
+				for _, e := range w {
+					ids = append(ids, e.full)
+				}
+			}
+			slices.Sort(ids)
+			if d, err = loadOf(ctx, r.Store, o.Division, slices.Compact(ids)); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	eligible := map[string]map[string]bool{} // go item → ID → eligible (before the enrolment check)
@@ -290,7 +271,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Verify {
 		verr = r.verify(ctx, o, d, rep, progress)
 	}
-	if d != nil {
+	if r.crossChecks(items) {
 		r.crossCheck(d, rep)
 	}
 	for k := range rep.Items {
@@ -303,6 +284,60 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.ElapsedMS = time.Since(start).Milliseconds()
 	return rep, nil
+}
+
+// undecided are the enrolled residents a compiled filter flags without deciding (uncertain
+// evidence), with the items to decide for each.
+type undecided struct {
+	rows  []row
+	items [][]string
+}
+
+func (u *undecided) add(sr *store.ScanResident, enrolled, items []string) {
+	if len(items) > 0 {
+		u.rows = append(u.rows, row{ScanResident: *sr, enrolled: slices.Clone(enrolled)})
+		u.items = append(u.items, items)
+	}
+}
+
+// decide decides the enrolments one by one with r's policy (the criteria of a compiled item
+// read neither household nor children) and adds the alerts.
+func (u *undecided) decide(ctx context.Context, r *Runner, at time.Time, alerts map[string][]Entry) error {
+	ud := &data{rows: u.rows, index: map[string]int{}, households: map[string][]int{}, children: map[string][]store.ChildLink{}}
+	for i := range ud.rows {
+		ud.index[ud.rows[i].IDNumber] = i
+		for _, code := range u.items[i] {
+			a, err := r.alert(ctx, ud, i, code, at)
+			if err != nil {
+				return err
+			}
+			if a != nil {
+				alerts[code] = append(alerts[code], *a)
+			}
+		}
+	}
+	return nil
+}
+
+// classify adds a row of the pass to the compiled items' worklists (not on the roll,
+// eligible) and alerts (on the roll, not kept, on certain evidence) and returns the items
+// whose enrolment it holds on uncertain evidence, to be decided one by one.
+func (c *compiled) classify(sr *store.ScanResident, enrolled []string, vals []bool, worklists, alerts map[string][]Entry) (pending []string) {
+	for k := range c.items {
+		ci := &c.items[k]
+		on := slices.Contains(enrolled, ci.code)
+		switch {
+		case !on && ci.eligible(vals):
+			worklists[ci.code] = append(worklists[ci.code], Entry{ID: ident.MaskIDNumber(sr.IDNumber), Village: sr.Village, Item: ci.code, full: sr.IDNumber})
+		case on && !ci.keeps(vals):
+			if a := c.alert(ci, sr, vals); a != nil {
+				alerts[ci.code] = append(alerts[ci.code], *a)
+			} else if !vals[ci.decidable] {
+				pending = append(pending, ci.code)
+			}
+		}
+	}
+	return pending
 }
 
 // compiledItem is one compiled item's place in a scan pass: the indexes of its expressions
@@ -553,7 +588,12 @@ func (r *Runner) Reasons(ctx context.Context, s store.ScanBulkReader, division s
 	if len(res.Worklist) == 0 {
 		return nil
 	}
-	d, err := load(ctx, s, division)
+	ids := make([]string, len(res.Worklist))
+	for k, e := range res.Worklist {
+		ids[k] = e.full
+	}
+	slices.Sort(ids)
+	d, err := loadOf(ctx, s, division, slices.Compact(ids))
 	if err != nil {
 		return err
 	}

@@ -96,15 +96,19 @@ func (r *Runner) WhatIf(ctx context.Context, candidate *policy.Engine, o Options
 		}
 	}
 	liveRev, candRev := r.Engine.Revision(), candidate.Revision()
-	progress("live policy %s", liveRev)
-	live, err := r.Run(ctx, o)
+	live, cand, why, err := r.onePass(ctx, candidate, o, progress)
 	if err != nil {
 		return nil, err
 	}
-	progress("candidate policy %s", candRev)
-	cand, err := (&Runner{Engine: candidate, Store: r.Store}).Run(ctx, o)
-	if err != nil {
-		return nil, err
+	if live == nil {
+		progress("live policy %s", liveRev)
+		if live, err = r.Run(ctx, o); err != nil {
+			return nil, err
+		}
+		progress("candidate policy %s", candRev)
+		if cand, err = (&Runner{Engine: candidate, Store: r.Store}).Run(ctx, o); err != nil {
+			return nil, err
+		}
 	}
 	rep := &WhatIfReport{At: live.At, Division: o.Division, LiveRevision: liveRev, CandidateRevision: candRev, Residents: live.Residents}
 
@@ -168,7 +172,17 @@ func (r *Runner) WhatIf(ctx context.Context, candidate *policy.Engine, o Options
 			}
 		}
 	}
-	if err := r.explain(ctx, candidate, o, rep.Changes); err != nil {
+	// The changes the pass explained take its reasons; the others are decided again.
+	var todo []*Change
+	for k := range rep.Changes {
+		ch := &rep.Changes[k]
+		if w, ok := why[changeKey{ch.Item, ch.full, ch.Change}]; ok {
+			ch.Reasons, ch.Rule = w.reasons, w.rule
+		} else {
+			todo = append(todo, ch)
+		}
+	}
+	if err := r.explain(ctx, candidate, o, todo); err != nil {
 		return nil, err
 	}
 
@@ -226,50 +240,24 @@ func (r *Runner) WhatIf(ctx context.Context, candidate *policy.Engine, o Options
 
 // explain decides each changed resident's item with both engines, on evidence rebuilt from
 // the synced rows as the scan does, and keeps the reasons that changed. Only the rows the
-// changes need are kept in memory: the changed residents' villages (their households) and
-// their children wherever they live.
-func (r *Runner) explain(ctx context.Context, candidate *policy.Engine, o Options, changes []Change) error {
+// changes need are read: the changed residents, their households and their children.
+func (r *Runner) explain(ctx context.Context, candidate *policy.Engine, o Options, changes []*Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
 	t := time.Now()
-	villages, parents := map[string]bool{}, map[string]bool{}
+	ids := make([]string, 0, len(changes))
 	for _, ch := range changes {
-		villages[ch.Village], parents[ch.full] = true, true
+		ids = append(ids, ch.full)
 	}
-	links, err := r.Store.AllChildLinks(ctx)
+	slices.Sort(ids)
+	d, err := loadOf(ctx, r.Store, o.Division, slices.Compact(ids))
 	if err != nil {
 		return err
-	}
-	children := map[string]bool{}
-	for _, l := range links {
-		if parents[l.ParentID] {
-			children[l.ChildID] = true
-		}
-	}
-	d := &data{index: map[string]int{}, households: map[string][]int{}, children: map[string][]store.ChildLink{}}
-	err = r.Store.EachScanResident(ctx, o.Division, func(row0 *store.ScanResident, enrolled []string) error {
-		if !villages[row0.Village] && !children[row0.IDNumber] {
-			return nil
-		}
-		d.index[row0.IDNumber] = len(d.rows)
-		if row0.HouseholdID != "" {
-			d.households[row0.HouseholdID] = append(d.households[row0.HouseholdID], len(d.rows))
-		}
-		d.rows = append(d.rows, row{ScanResident: *row0, enrolled: slices.Clone(enrolled)})
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, l := range links {
-		if _, ok := d.index[l.ParentID]; ok {
-			d.children[l.ParentID] = append(d.children[l.ParentID], l)
-		}
 	}
 	// Each change is explained on its own (two decisions), on every processor.
 	err = forEach(ctx, len(changes), func(ctx context.Context, _, k int) error {
-		ch := &changes[k]
+		ch := changes[k]
 		i, ok := d.index[ch.full]
 		if !ok {
 			return nil
@@ -311,6 +299,126 @@ func (r *Runner) explain(ctx context.Context, candidate *policy.Engine, o Option
 		fmt.Fprintf(o.Progress, "explained %d changes on %d rows (%s)\n", len(changes), len(d.rows), time.Since(t).Round(time.Millisecond))
 	}
 	return nil
+}
+
+// changeKey names one change: item, resident (full ID number), kind.
+type changeKey struct{ item, id, kind string }
+
+// explanation is the reasons and rule of one change.
+type explanation struct {
+	reasons []string
+	rule    string
+}
+
+// onePass runs the live and the candidate scans as one pass of the store when every item
+// compiles to SQL under both policies and neither needs the synced rows in memory (cross
+// checks): both policies' filters and expressions side by side, each row classified by both.
+// It also explains the changes of residents not on the roll from the same values: the
+// criteria the refusing policy's filter does not clear (a decision on certain evidence
+// refuses with exactly those, sorted). It returns nil reports when the pass does not apply.
+func (r *Runner) onePass(ctx context.Context, candidate *policy.Engine, o Options, progress func(string, ...any)) (live, cand *Report, why map[changeKey]explanation, err error) {
+	if o.Dialect == "" || o.Delta {
+		return nil, nil, nil, nil
+	}
+	cr := &Runner{Engine: candidate, Store: r.Store}
+	items, err := r.items(o.Item)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	citems, err := cr.items(o.Item)
+	if err != nil || len(citems) != len(items) || r.crossChecks(items) || cr.crossChecks(citems) {
+		return nil, nil, nil, nil
+	}
+	for k := range items {
+		if items[k].Code != citems[k].Code {
+			return nil, nil, nil, nil
+		}
+	}
+	t := time.Now()
+	lwhy, cwhy := map[string]string{}, map[string]string{}
+	lp, err := r.compileAll(ctx, items, o, lwhy)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cp, err := cr.compileAll(ctx, citems, o, cwhy)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(lp.items) != len(items) || len(cp.items) != len(items) {
+		return nil, nil, nil, nil // an item evaluated per resident under one of them
+	}
+	// The candidate's expressions follow the live ones in the pass.
+	off := len(lp.exprs)
+	for k := range cp.items {
+		ci := &cp.items[k]
+		ci.decidable += off
+		ci.clears = slices.Clone(ci.clears)
+		for j := range ci.clears {
+			ci.clears[j] += off
+		}
+	}
+	filters := append(slices.Clone(lp.filters), cp.filters...)
+	exprs := append(slices.Clone(lp.exprs), cp.exprs...)
+	progress("live policy %s and candidate policy %s: %d items compiled to SQL, one pass (%s)", r.Engine.Revision(), candidate.Revision(), len(items), time.Since(t).Round(time.Millisecond))
+
+	type side struct {
+		cp               *compiled
+		worklists, alert map[string][]Entry
+		und              undecided
+	}
+	sides := [2]*side{{cp: lp, worklists: map[string][]Entry{}, alert: map[string][]Entry{}}, {cp: cp, worklists: map[string][]Entry{}, alert: map[string][]Entry{}}}
+	why = map[changeKey]explanation{}
+	t = time.Now()
+	err = r.Store.ScanPass(ctx, store.PassScope{Division: o.Division}, filters, exprs, func(sr *store.ScanResident, enrolled []string, vals []bool) error {
+		for _, sd := range sides {
+			sd.und.add(sr, enrolled, sd.cp.classify(sr, enrolled, vals, sd.worklists, sd.alert))
+		}
+		for k := range lp.items {
+			l, c := &lp.items[k], &cp.items[k]
+			le, ce := l.eligible(vals), c.eligible(vals)
+			if le == ce || slices.Contains(enrolled, l.code) || !vals[l.decidable] || !vals[c.decidable] {
+				continue // no change, or one the pass does not explain (on the roll, uncertain evidence)
+			}
+			kind, from := Gain, l
+			if le {
+				kind, from = Loss, c
+			}
+			var ex explanation
+			for j, code := range from.criteria {
+				if !vals[from.clears[j]] && code != "already_enrolled" { // as changed leaves it out
+					ex.reasons = append(ex.reasons, code)
+				}
+			}
+			if len(ex.reasons) > 0 {
+				ex.rule = from.rule
+				why[changeKey{l.code, sr.IDNumber, kind}] = ex
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	n, err := r.Store.CountScanResidents(ctx, o.Division)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	reps := [2]*Report{}
+	for s, sd := range sides {
+		if err := sd.und.decide(ctx, []*Runner{r, cr}[s], o.At, sd.alert); err != nil {
+			return nil, nil, nil, err
+		}
+		rep := &Report{At: policy.DecisionDate(o.At), Residents: n}
+		for _, it := range items {
+			res := ItemResult{Item: it.Code, Evaluated: "sql", Worklist: sd.worklists[it.Code], AlertList: sd.alert[it.Code]}
+			sort.SliceStable(res.AlertList, func(i, j int) bool { return res.AlertList[i].full < res.AlertList[j].full })
+			res.Candidates, res.Alerts = len(res.Worklist), len(res.AlertList)
+			rep.Items = append(rep.Items, res)
+		}
+		reps[s] = rep
+	}
+	progress("one pass over %d residents, both policies' worklists and alerts; %d changes explained by its values (%s)", n, len(why), time.Since(t).Round(time.Millisecond))
+	return reps[0], reps[1], why, nil
 }
 
 // changed returns the reasons of from that to does not give (by code, the already_enrolled

@@ -225,6 +225,67 @@ func TestWhatIfElderlyAge75(t *testing.T) {
 	}
 }
 
+// TestWhatIfOnePassMatchesDecisions: for a compiled item the what-if is one pass of the store
+// with both policies' filters, the changes of residents not on the roll explained by the
+// pass's values. Evaluated per resident in Go instead (no SQL dialect), every change explained
+// by two decisions, it reports the same changes with the same reasons and rules: lowering the
+// age (gains, and enrolled residents aged 75-79 cleared) and raising it back (losses).
+func TestWhatIfOnePassMatchesDecisions(t *testing.T) {
+	_, feeds := synctest.Feeds(t, sim.Config{Residents: 1500, Seed: 5})
+	live := engine(t)
+	cand, err := policy.New(t.Context(), policy.FromDir(candidateAge75(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := day("2026-12-06")
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			st := be.open(t)
+			if err := hubsync.All(t.Context(), feeds, st, nil); err != nil {
+				t.Fatal(err)
+			}
+			for _, dir := range []struct {
+				name     string
+				from, to *policy.Engine
+				kind     string
+			}{{"lower", live, cand, scan.Gain}, {"raise", cand, live, scan.Loss}} {
+				r := &scan.Runner{Engine: dir.from, Store: st}
+				var log strings.Builder
+				got, err := r.WhatIf(t.Context(), dir.to, scan.Options{At: at, Dialect: be.dialect, Item: "elderly_allowance", Progress: &log})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(log.String(), "and candidate") {
+					t.Fatalf("%s: the what-if did not run as one pass:\n%s", dir.name, log.String())
+				}
+				want, err := r.WhatIf(t.Context(), dir.to, scan.Options{At: at, Item: "elderly_allowance"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				kinds := map[string]int{}
+				for _, ch := range got.Changes {
+					kinds[ch.Change]++
+				}
+				if kinds[dir.kind] == 0 {
+					t.Fatalf("%s: no %s to compare (%v)", dir.name, dir.kind, kinds)
+				}
+				if len(got.Changes) != len(want.Changes) || got.Gains != want.Gains || got.Losses != want.Losses || got.Cleared != want.Cleared {
+					t.Fatalf("%s: one pass %d changes (%d/%d/%d), per resident %d (%d/%d/%d)", dir.name, len(got.Changes), got.Gains, got.Losses, got.Cleared,
+						len(want.Changes), want.Gains, want.Losses, want.Cleared)
+				}
+				for k, g := range got.Changes {
+					w := want.Changes[k]
+					if g.IDNumber() != w.IDNumber() || g.Item != w.Item || g.Village != w.Village || g.Change != w.Change || g.Enrolled != w.Enrolled ||
+						!slices.Equal(g.Reasons, w.Reasons) || g.Rule != w.Rule {
+						t.Errorf("%s: change %d: one pass %+v, per resident %+v", dir.name, k, g, w)
+					}
+				}
+				t.Logf("%s %s: %v", be.name, dir.name, kinds)
+			}
+		})
+	}
+}
+
 // TestWhatIfSameBundleNoChanges: the live bundle as its own candidate changes nothing.
 func TestWhatIfSameBundleNoChanges(t *testing.T) {
 	_, feeds := synctest.Feeds(t, sim.Config{Residents: 300, Seed: 9})
