@@ -6,10 +6,13 @@ import (
 	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"io"
 	"io/fs"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"sanmian/hub/app"
 	"sanmian/hub/app/apptest"
 	"sanmian/hub/auth"
 	"sanmian/hub/ident"
@@ -242,6 +246,24 @@ func TestWhatIfAPI(t *testing.T) {
 	sum, err := f.GetRows("汇总")
 	if err != nil || sum[len(sum)-1][1] != "合计" || sum[len(sum)-1][4] != strings.TrimSpace(jsonInt(rep.Gains)) {
 		t.Fatalf("xlsx 汇总 total %v, want gains %d (%v)", sum[len(sum)-1], rep.Gains, err)
+	}
+
+	// The finished job outlives the hub process: another hub on the same store (a replica, or
+	// this one after a restart) serves it to its owner only.
+	other, err := app.New(ctx, h.App.Config, app.WithLogger(slog.New(slog.DiscardHandler)), app.WithManualWebhooks(), app.WithCheckpointInterval(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	owner := auth.Caller{Subject: "auditor-", Issuer: auth.DemoIssuerName, Role: auth.RoleAuditor}
+	stored, err := other.Hub.WhatIfResult(ctx, owner, path.Base(job))
+	if err != nil || stored.Status != service.WhatIfDone || stored.Report == nil || stored.Report.Gains != rep.Gains ||
+		len(stored.Report.Changes) != len(rep.Changes) || stored.Report.CandidateDigest != rep.CandidateDigest {
+		t.Fatalf("the job from another hub: %v, status %s", err, stored.Status)
+	}
+	owner.Subject = "auditor-2"
+	if _, err := other.Hub.WhatIfResult(ctx, owner, path.Base(job)); !errors.As(err, new(*service.NotFoundError)) {
+		t.Fatalf("another auditor reading the stored job: %v, want not found", err)
 	}
 
 	// A multipart upload starts a what-if as well.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -126,8 +128,10 @@ const (
 	WhatIfFailed  = "failed"
 )
 
-// WhatIfJob is one policy what-if run: started by StartWhatIf, read by WhatIfResult until
-// the hub restarts (jobs live in the hub process; the last few finished ones are kept).
+// WhatIfJob is one policy what-if run: started by StartWhatIf, read by WhatIfResult. The hub
+// that runs it holds it in memory and saves it in the store when it starts, every
+// whatIfHeartbeat while it runs and when it ends, so that its result outlives the process
+// and any replica serves it (the store keeps the last store.WhatIfKept).
 type WhatIfJob struct {
 	ID                string        `json:"id"`
 	Status            string        `json:"status"`
@@ -218,7 +222,7 @@ func (h *Hub) StartWhatIf(ctx context.Context, c auth.Caller, req WhatIfRequest)
 	live, candRev := cand.Revisions()
 	job := &WhatIfJob{ID: store.NewID(), Status: WhatIfRunning, Progress: "", LiveRevision: live, CandidateRevision: candRev,
 		CandidateDigest: "sha256:" + hex.EncodeToString(sum[:]), At: at.Format(time.DateOnly), Item: req.Item, Division: scope,
-		StartedAt: h.now().UTC(), owner: c.Issuer + "\x00" + c.Subject}
+		StartedAt: h.now().UTC(), owner: whatIfOwner(c)}
 	details := mustJSON(map[string]any{"operation": "whatif", "job": job.ID, "live_revision": live, "candidate_revision": candRev,
 		"candidate_digest": job.CandidateDigest, "at": job.At, "item": req.Item, "division": scope})
 	if err := h.store.AppendAudit(ctx, &store.AuditEntry{ActorSub: c.Subject, ActorRole: c.Role, Action: store.AuditPolicy,
@@ -227,6 +231,10 @@ func (h *Hub) StartWhatIf(ctx context.Context, c auth.Caller, req WhatIfRequest)
 	}
 	if !h.addWhatIf(job) {
 		return WhatIfJob{}, &StateError{Detail: "another policy what-if is running on this hub; try again when it is done"}
+	}
+	if err := h.saveWhatIf(ctx, job); err != nil {
+		h.dropWhatIf(job.ID)
+		return WhatIfJob{}, err
 	}
 	view := *job
 	go h.runWhatIf(context.WithoutCancel(ctx), c, job, cand, WhatIfQuery{At: at, Item: req.Item, Division: prefix})
@@ -244,6 +252,12 @@ func (h *Hub) WhatIfResult(ctx context.Context, c auth.Caller, id string) (_ Wha
 		view = *j
 	}
 	h.jobs.mu.Unlock()
+	if !ok { // run by another process, or by this one before a restart
+		var err error
+		if view, ok, err = h.storedWhatIf(ctx, id); err != nil {
+			return WhatIfJob{}, err
+		}
+	}
 	res := Resource{Division: division.DistrictCode}
 	if ok {
 		res = Resource{Item: view.Item, Division: view.Division}
@@ -251,10 +265,63 @@ func (h *Hub) WhatIfResult(ctx context.Context, c auth.Caller, id string) (_ Wha
 	if _, err := h.authorize(ctx, c, "policy.whatif", res, ""); err != nil {
 		return WhatIfJob{}, err
 	}
-	if !ok || view.owner != c.Issuer+"\x00"+c.Subject {
+	if !ok || view.owner != whatIfOwner(c) {
 		return WhatIfJob{}, &NotFoundError{What: "what-if", ID: auditValue(id)}
 	}
 	return view, nil
+}
+
+// whatIfHeartbeat is how often a running what-if is saved (with its progress); a job the
+// store holds as running that was not saved for whatIfStale was cut off by its hub stopping.
+const (
+	whatIfHeartbeat = 30 * time.Second
+	whatIfStale     = 4 * whatIfHeartbeat
+)
+
+// whatIfOwner is who may read a what-if: the caller's issuer and subject.
+func whatIfOwner(c auth.Caller) string { return string(mustJSON([]string{c.Issuer, c.Subject})) }
+
+// saveWhatIf saves the job as it stands in the store.
+func (h *Hub) saveWhatIf(ctx context.Context, job *WhatIfJob) error {
+	h.jobs.mu.Lock()
+	view := *job
+	h.jobs.mu.Unlock()
+	b, err := json.Marshal(view)
+	if err != nil {
+		return fmt.Errorf("service: save what-if: %w", err)
+	}
+	if err := h.store.SaveWhatIf(ctx, &store.WhatIfRecord{ID: view.ID, Owner: view.owner, Status: view.Status, Job: b}); err != nil {
+		return fmt.Errorf("service: save what-if: %w", err)
+	}
+	return nil
+}
+
+// storedWhatIf reads a job from the store; ok is false when there is none. A job still
+// running there that its hub has not saved for whatIfStale is reported failed.
+func (h *Hub) storedWhatIf(ctx context.Context, id string) (WhatIfJob, bool, error) {
+	rec, err := h.store.GetWhatIf(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return WhatIfJob{}, false, nil
+	}
+	if err != nil {
+		return WhatIfJob{}, false, fmt.Errorf("service: read what-if: %w", err)
+	}
+	var job WhatIfJob
+	if err := json.Unmarshal(rec.Job, &job); err != nil {
+		return WhatIfJob{}, false, fmt.Errorf("service: read what-if %s: %w", auditValue(id), err)
+	}
+	job.owner = rec.Owner
+	if job.Status == WhatIfRunning && h.now().Sub(rec.Updated) > whatIfStale {
+		job.Status, job.Error = WhatIfFailed, "the what-if was cut off: the hub running it stopped before it finished; start it again"
+	}
+	return job, true, nil
+}
+
+func (h *Hub) dropWhatIf(id string) {
+	h.jobs.mu.Lock()
+	defer h.jobs.mu.Unlock()
+	delete(h.jobs.jobs, id)
+	h.jobs.ids = slices.DeleteFunc(h.jobs.ids, func(x string) bool { return x == id })
 }
 
 func (h *Hub) whatIfRunning() bool {
@@ -295,10 +362,28 @@ func (h *Hub) runWhatIf(ctx context.Context, c auth.Caller, job *WhatIfJob, cand
 		defer h.jobs.mu.Unlock()
 		f(job)
 	}
+	beat := time.NewTicker(whatIfHeartbeat)
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-done:
+				return
+			case <-beat.C:
+				if err := h.saveWhatIf(ctx, job); err != nil {
+					h.log.WarnContext(ctx, "policy what-if not saved", "job", job.ID, "err", ident.RedactText(err.Error()))
+				}
+			}
+		}
+	}()
 	rep, err := cand.Run(ctx, q, func(line string) { set(func(j *WhatIfJob) { j.Progress = line }) })
 	if err == nil {
 		err = h.finishWhatIf(ctx, c, job, rep)
 	}
+	beat.Stop()
+	close(done)
+	<-stopped // no heartbeat may save the running job over its end
 	now := h.now().UTC()
 	set(func(j *WhatIfJob) {
 		j.FinishedAt = &now
@@ -313,6 +398,9 @@ func (h *Hub) runWhatIf(ctx context.Context, c auth.Caller, job *WhatIfJob, cand
 	})
 	if err != nil {
 		h.log.ErrorContext(ctx, "policy what-if failed", "job", job.ID, "err", ident.RedactText(err.Error()))
+	}
+	if err := h.saveWhatIf(ctx, job); err != nil {
+		h.log.ErrorContext(ctx, "policy what-if result not saved", "job", job.ID, "err", ident.RedactText(err.Error()))
 	}
 }
 

@@ -162,6 +162,7 @@ type Store interface {
 	ScanDelta
 	BulkLoader
 	Webhooks
+	WhatIfJobs
 
 	// Tx runs fn in one transaction: committed if fn returns nil, rolled back otherwise (and on
 	// panic). Inside fn use tx only: a write through the Store (or a nested Tx) would wait for

@@ -2120,7 +2120,9 @@ type ClientInterface interface {
 	// GET. It runs the district scan (`hub scan`: proactive worklists and supervision alerts
 	// over the synced data, at the pinned date) once with the live policy and once with the
 	// candidate, and compares. One what-if runs at a time per hub (another meanwhile: 409).
-	// Jobs live in the hub process that started them (the last 20 are kept).
+	// Jobs are kept in the store (the last 50): a finished job outlives the hub process that
+	// ran it and every replica on the same database serves it; one whose hub stopped before
+	// it finished reads as failed.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3155,7 +3157,9 @@ func (c *HubClient) DeleteWebhookSubscription(ctx context.Context, id ID, reqEdi
 // GET. It runs the district scan (`hub scan`: proactive worklists and supervision alerts
 // over the synced data, at the pinned date) once with the live policy and once with the
 // candidate, and compares. One what-if runs at a time per hub (another meanwhile: 409).
-// Jobs live in the hub process that started them (the last 20 are kept).
+// Jobs are kept in the store (the last 50): a finished job outlives the hub process that
+// ran it and every replica on the same database serves it; one whose hub stopped before
+// it finished reads as failed.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6106,7 +6110,9 @@ type ClientWithResponsesInterface interface {
 	// GET. It runs the district scan (`hub scan`: proactive worklists and supervision alerts
 	// over the synced data, at the pinned date) once with the live policy and once with the
 	// candidate, and compares. One what-if runs at a time per hub (another meanwhile: 409).
-	// Jobs live in the hub process that started them (the last 20 are kept).
+	// Jobs are kept in the store (the last 50): a finished job outlives the hub process that
+	// ran it and every replica on the same database serves it; one whose hub stopped before
+	// it finished reads as failed.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9411,7 +9417,9 @@ func (c *ClientWithResponses) DeleteWebhookSubscriptionWithResponse(ctx context.
 // GET. It runs the district scan (`hub scan`: proactive worklists and supervision alerts
 // over the synced data, at the pinned date) once with the live policy and once with the
 // candidate, and compares. One what-if runs at a time per hub (another meanwhile: 409).
-// Jobs live in the hub process that started them (the last 20 are kept).
+// Jobs are kept in the store (the last 50): a finished job outlives the hub process that
+// ran it and every replica on the same database serves it; one whose hub stopped before
+// it finished reads as failed.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //

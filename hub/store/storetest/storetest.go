@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"scan_followups_contacts_and_resolutions", testFollowUps},
 		{"statistics_proactive_coverage", testProactiveStats},
 		{"scan_changes_tracked_for_delta_scans", testScanChanges},
+		{"whatif_jobs_kept", testWhatIfJobs},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
