@@ -70,9 +70,13 @@ func loadChanged(ctx context.Context, s store.ScanDelta, links store.ScanBulkRea
 	})
 }
 
-// loadOf loads what deciding the residents ids needs: their rows (first, rows[:n]) and the
-// household members and children their evidence holds, in division.
+// loadOf loads what deciding the residents ids (in any order, repeats allowed) needs: their
+// rows (first, rows[:n]) and the household members and children their evidence holds, in
+// division.
 func loadOf(ctx context.Context, s store.ScanBulkReader, division string, ids []string) (*data, error) {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
 	return loadContext(ctx, s, func(fn func(*store.ScanResident, []string, bool) error) error {
 		return s.EachScanResidentOf(ctx, division, ids, fn)
 	})

@@ -199,8 +199,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 					ids = append(ids, e.full)
 				}
 			}
-			slices.Sort(ids)
-			if d, err = loadOf(ctx, r.Store, o.Division, slices.Compact(ids)); err != nil {
+			if d, err = loadOf(ctx, r.Store, o.Division, ids); err != nil {
 				return nil, err
 			}
 		}
@@ -592,8 +591,7 @@ func (r *Runner) Reasons(ctx context.Context, s store.ScanBulkReader, division s
 	for k, e := range res.Worklist {
 		ids[k] = e.full
 	}
-	slices.Sort(ids)
-	d, err := loadOf(ctx, s, division, slices.Compact(ids))
+	d, err := loadOf(ctx, s, division, ids)
 	if err != nil {
 		return err
 	}

@@ -250,8 +250,7 @@ func (r *Runner) explain(ctx context.Context, candidate *policy.Engine, o Option
 	for _, ch := range changes {
 		ids = append(ids, ch.full)
 	}
-	slices.Sort(ids)
-	d, err := loadOf(ctx, r.Store, o.Division, slices.Compact(ids))
+	d, err := loadOf(ctx, r.Store, o.Division, ids)
 	if err != nil {
 		return err
 	}

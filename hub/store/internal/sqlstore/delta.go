@@ -54,7 +54,7 @@ func (w *writer) refreshScanRows(ctx context.Context, ids []string) error {
 	if !w.d.ScanTable || len(ids) == 0 {
 		return nil
 	}
-	// A first load rebuilds the whole table once at its end (rebuildScanRows) instead: the
+	// A first load rebuilds the whole table once at its end (restoreIndexes) instead: the
 	// three feeds touch every resident three times, page by page.
 	var deferred bool
 	if err := w.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bulk_load_indexes WHERE name = '`+scanIndex+`')`).Scan(&deferred); err != nil || deferred {
