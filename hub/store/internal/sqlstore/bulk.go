@@ -157,13 +157,20 @@ func (db *DB) EndBulkLoad(ctx context.Context) error {
 // has it dropped, the feeds leave the table to the load's end, which rebuilds it.
 const scanIndex = "scan_residents_village"
 
+// scanRowsDeferred reports whether a bulk load has left scan_residents to its end.
+func scanRowsDeferred(ctx context.Context, q queryer) (bool, error) {
+	var deferred bool
+	err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bulk_load_indexes WHERE name = '`+scanIndex+`')`).Scan(&deferred)
+	return deferred, err
+}
+
 // restoreIndexes rebuilds scan_residents if the load deferred it, then creates the indexes a
 // bulk load dropped, each in its own transaction with the removal of its record. A crash in
 // between leaves the records, and the next open does both again.
 func (db *DB) restoreIndexes(ctx context.Context) error {
 	if db.d.ScanTable {
-		var deferred bool
-		if err := db.w.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bulk_load_indexes WHERE name = '`+scanIndex+`')`).Scan(&deferred); err != nil {
+		deferred, err := scanRowsDeferred(ctx, db.w)
+		if err != nil {
 			return wrap("check scan rows", err)
 		}
 		if deferred {

@@ -56,8 +56,7 @@ func (w *writer) refreshScanRows(ctx context.Context, ids []string) error {
 	}
 	// A first load rebuilds the whole table once at its end (restoreIndexes) instead: the
 	// three feeds touch every resident three times, page by page.
-	var deferred bool
-	if err := w.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bulk_load_indexes WHERE name = '`+scanIndex+`')`).Scan(&deferred); err != nil || deferred {
+	if deferred, err := scanRowsDeferred(ctx, w.q); err != nil || deferred {
 		return wrap("refresh scan rows", err)
 	}
 	for len(ids) > 0 {
