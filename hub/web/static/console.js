@@ -155,6 +155,7 @@ async function renderDecisions(more) {
   const n = tbody.querySelectorAll("tr").length;
   document.getElementById("dec-more").hidden = !decNext;
   document.getElementById("dec-count").replaceChildren(h("span", {}, "已显示"), ` ${n} `, h("span", {}, "条"));
+  document.getElementById("decisions-table").dataset.query = params.toString(); // the filter the rows answer
 }
 
 const OUTCOME = { eligible: "符合", ineligible: "不符合", undetermined: "待定" };
