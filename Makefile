@@ -4,7 +4,7 @@ SHELL := /bin/bash
 OPA := go tool opa
 export SANMIAN_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: help demo deps test test-go policy-check vet lint fmt bench bench-all bench-policy fuzz
+.PHONY: help demo deps test test-go test-year policy-check vet lint fmt bench bench-all bench-policy fuzz
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -19,8 +19,12 @@ deps: ## Install what the tests need on a fresh machine (Chromium for the browse
 	  echo "installing chromium for the browser tests"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test-go: ## Go unit, conformance and integration tests, with the race detector.
+test-go: ## Go unit, conformance and integration tests, with the race detector; then test-year.
 	go test -race -count=1 -timeout 60m ./...
+	$(MAKE) --no-print-directory test-year
+
+test-year: ## The statistics test on a full year of activity (210,000 applications), without the race detector.
+	go test -count=1 -timeout 20m -run '^TestStatisticsYearOfDistrict$$' ./hub/app/
 
 policy-check: ## opa check --strict and opa test --coverage on policies/ with the pinned OPA.
 	@if ls policies/*.rego >/dev/null 2>&1; then \
