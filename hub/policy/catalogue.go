@@ -115,6 +115,33 @@ func parseCatalogue(cat map[string]any) (map[string]*selector, []Item, error) {
 	return sels, list, nil
 }
 
+// proactiveSelector is the selector of the proactive items' needs together: what one scan
+// evaluation of all of them (Engine.ScanItems) gives the policy, each item reading within it
+// the part its own selector gives a decision.
+func proactiveSelector(catalog []Item) (*selector, error) {
+	needs := map[string][]string{}
+	for _, it := range catalog {
+		if !it.Proactive {
+			continue
+		}
+		for kind, paths := range it.Needs {
+			for _, p := range paths {
+				if !slices.Contains(needs[kind], p) {
+					needs[kind] = append(needs[kind], p)
+				}
+			}
+			if _, ok := needs[kind]; !ok {
+				needs[kind] = []string{}
+			}
+		}
+	}
+	s, err := newSelector(needs)
+	if err != nil {
+		return nil, fmt.Errorf("%w: proactive items: %v", ErrBundle, err)
+	}
+	return s, nil
+}
+
 // selector is the part of an evidence bundle one item may see (its declared needs).
 type selector struct {
 	kinds      map[string]bool // evidence kinds ("district.rolls") the item needs

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -199,19 +198,18 @@ func (e *Engine) ScanItems(ctx context.Context, ev *evidence.Bundle, now time.Ti
 		return nil, ErrNoClock
 	}
 	st := e.state.Load()
-	in := map[string]any{"now": DecisionDate(now), "evidence": ev}
+	// The input is built as an AST value, as a decision's is (selector.minimise): encoding
+	// the bundle to JSON and parsing it back was half of a scan evaluation's cost.
+	kv := make([][2]*ast.Term, 0, 3)
+	kv = append(kv, pair("now", ast.StringTerm(DecisionDate(now))), pair("evidence", st.scanSel.minimise(ev)))
 	if items != nil {
-		in["items"] = items
+		codes := make([]*ast.Term, len(items))
+		for i, c := range items {
+			codes[i] = str(c)
+		}
+		kv = append(kv, pair("items", ast.ArrayTerm(codes...)))
 	}
-	raw, err := json.Marshal(in)
-	if err != nil {
-		return nil, fmt.Errorf("%w: encode input: %v", ErrEvaluation, err)
-	}
-	val, err := ast.ValueFromReader(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("%w: parse input: %v", ErrEvaluation, err)
-	}
-	res, err := evalValue(ctx, st, PathScan, val, now)
+	res, err := evalValue(ctx, st, PathScan, ast.NewObject(kv...), now)
 	if err != nil {
 		return nil, err
 	}

@@ -140,6 +140,7 @@ type state struct {
 	etag     string
 	loadedAt time.Time
 	items    map[string]*selector
+	scanSel  *selector // the proactive items' needs together: the evidence a scan evaluation sees
 	catalog  []Item
 	reasons  map[string]Reason // the catalogue's reason texts by code (Rule empty)
 	decide   rego.PreparedEvalQuery
@@ -358,6 +359,10 @@ func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
+	scanSel, err := proactiveSelector(catalog)
+	if err != nil {
+		return nil, err
+	}
 	conflicts, err := parseConflicts(cat, catalog)
 	if err != nil {
 		return nil, err
@@ -412,7 +417,7 @@ func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
 		}
 		return pq, nil
 	}
-	st := &state{revision: b.Manifest.Revision, etag: b.Etag, loadedAt: e.opt.clock(), items: items, catalog: catalog, conflicts: conflicts, compiler: compiler, store: store, base: base, compiled: &sync.Map{},
+	st := &state{revision: b.Manifest.Revision, etag: b.Etag, loadedAt: e.opt.clock(), items: items, scanSel: scanSel, catalog: catalog, conflicts: conflicts, compiler: compiler, store: store, base: base, compiled: &sync.Map{},
 		reasons: reasonTexts(cat)}
 	if st.decide, err = prep(PathEligibility); err != nil {
 		return nil, err
