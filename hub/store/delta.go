@@ -33,10 +33,10 @@ type ScanDelta interface {
 	// FilterChangedScanResidents is FilterScanResidents restricted to the residents marked
 	// after seq (the same filter with one more condition, ChangedAfterSQL).
 	FilterChangedScanResidents(ctx context.Context, division, where string, seq int64) (ids, villages []string, err error)
-	// ReplaceScanFindingsOf replaces the findings of item in division of the residents ids by
-	// findings (each must be of item, in division and of one of ids, else ErrInvalid and
-	// nothing changes); every other finding stays.
-	ReplaceScanFindingsOf(ctx context.Context, item, division string, ids []string, findings []ScanFinding) error
+	// ReplaceScanFindingsOf replaces, in one transaction, the findings of items in division
+	// of the residents ids by findings (each must be of one of items, in division and of one
+	// of ids, else ErrInvalid and nothing changes); every other finding stays.
+	ReplaceScanFindingsOf(ctx context.Context, items []string, division string, ids []string, findings []ScanFinding) error
 }
 
 // ChangedAfterSQL is the condition, in either dialect with one ? parameter (the sequence),

@@ -145,20 +145,36 @@ func testScanChanges(t *testing.T, s store.Store) {
 		r := Resident(i)
 		return store.ScanFinding{Kind: store.FindingCandidate, Item: "elderly_allowance", IDNumber: r.IDNumber, Village: r.Village, At: "2026-12-06"}
 	}
+	card := func(i int) store.ScanFinding {
+		f := finding(i)
+		f.Item = "senior_card"
+		return f
+	}
 	must(t, s.ReplaceScanFindings(ctx, "elderly_allowance", "", []store.ScanFinding{finding(3), finding(9), finding(10)}))
-	must(t, s.ReplaceScanFindingsOf(ctx, "elderly_allowance", "", ids(9, 10, 11), []store.ScanFinding{finding(11)}))
-	err = s.ReplaceScanFindingsOf(ctx, "elderly_allowance", "", ids(9), []store.ScanFinding{finding(3)})
-	if !errors.Is(err, store.ErrInvalid) {
-		t.Fatalf("finding of a resident not replaced: %v, want ErrInvalid", err)
+	must(t, s.ReplaceScanFindings(ctx, "senior_card", "", []store.ScanFinding{card(3), card(9), card(10)}))
+	must(t, s.ReplaceScanFindings(ctx, "funeral_subsidy", "", []store.ScanFinding{{Kind: store.FindingCandidate, Item: "funeral_subsidy",
+		IDNumber: Resident(9).IDNumber, Village: v, At: "2026-12-06"}}))
+	must(t, s.ReplaceScanFindingsOf(ctx, []string{"elderly_allowance", "senior_card"}, "", ids(9, 10, 11), []store.ScanFinding{finding(11), card(10)}))
+	for _, bad := range [][]store.ScanFinding{{finding(3)}, {card(10), {Kind: store.FindingCandidate, Item: "funeral_subsidy", IDNumber: Resident(9).IDNumber, Village: v, At: "2026-12-06"}}} {
+		err = s.ReplaceScanFindingsOf(ctx, []string{"elderly_allowance", "senior_card"}, "", ids(9, 10), bad)
+		if !errors.Is(err, store.ErrInvalid) {
+			t.Fatalf("a finding of a resident or an item not replaced: %v, want ErrInvalid", err)
+		}
+	}
+	if err := s.ReplaceScanFindingsOf(ctx, nil, "", ids(9), nil); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("no items: %v, want ErrInvalid", err)
 	}
 	all, _, err := s.ListScanFindings(ctx, store.FindingFilter{Kind: store.FindingCandidate}, store.Page{})
 	must(t, err)
 	var left []string
 	for _, f := range all {
-		left = append(left, f.IDNumber)
+		left = append(left, f.Item+":"+f.IDNumber)
 	}
 	slices.Sort(left)
-	if want := ids(3, 11); !slices.Equal(left, want) {
+	want := []string{"elderly_allowance:" + Resident(3).IDNumber, "elderly_allowance:" + Resident(11).IDNumber,
+		"funeral_subsidy:" + Resident(9).IDNumber, "senior_card:" + Resident(10).IDNumber, "senior_card:" + Resident(3).IDNumber}
+	slices.Sort(want)
+	if !slices.Equal(left, want) {
 		t.Fatalf("findings after the merge %v, want %v (village %s)", left, want, v)
 	}
 }

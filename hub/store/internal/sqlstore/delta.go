@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"sanmian/hub/store"
@@ -268,9 +269,9 @@ func (r reader) FilterChangedScanResidents(ctx context.Context, division, where 
 }
 
 // ReplaceScanFindingsOf implements store.ScanDelta.
-func (db *DB) ReplaceScanFindingsOf(ctx context.Context, item, division string, ids []string, findings []store.ScanFinding) error {
-	if item == "" || !digits(division) {
-		return fmt.Errorf("%w: scan findings need an item and a digit division prefix", store.ErrInvalid)
+func (db *DB) ReplaceScanFindingsOf(ctx context.Context, items []string, division string, ids []string, findings []store.ScanFinding) error {
+	if len(items) == 0 || slices.Contains(items, "") || !digits(division) {
+		return fmt.Errorf("%w: scan findings need items and a digit division prefix", store.ErrInvalid)
 	}
 	of := make(map[string]bool, len(ids))
 	for _, id := range ids {
@@ -278,20 +279,23 @@ func (db *DB) ReplaceScanFindingsOf(ctx context.Context, item, division string, 
 	}
 	args := make([]any, 0, len(findings)*9)
 	for _, f := range findings {
-		if f.Item != item || !strings.HasPrefix(f.Village, division) || (f.Kind != store.FindingCandidate && f.Kind != store.FindingAlert) || !of[f.IDNumber] {
-			return fmt.Errorf("%w: finding %s/%s outside item %s, division %q or the residents replaced", store.ErrInvalid, f.Kind, f.Item, item, division)
+		if !slices.Contains(items, f.Item) || !strings.HasPrefix(f.Village, division) || (f.Kind != store.FindingCandidate && f.Kind != store.FindingAlert) || !of[f.IDNumber] {
+			return fmt.Errorf("%w: finding %s/%s outside items %v, division %q or the residents replaced", store.ErrInvalid, f.Kind, f.Item, items, division)
 		}
 		args = append(args, f.Kind, f.Item, f.IDNumber, f.Village, jsonList(f.Reasons), f.Rule, jsonList(f.Evidence), jsonList(f.Sources), f.At)
 	}
 	return db.Tx(ctx, func(t store.Txn) error {
 		w := t.(*writer)
+		// One statement per 5,000 residents for every item: a statement per item looked
+		// the same residents up once per item.
+		itemSet, itemArgs := w.idSet(items)
 		rest := ids
 		for len(rest) > 0 {
 			n := min(len(rest), 5000)
 			set, a := w.idSet(rest[:n])
 			rest = rest[n:]
-			if _, err := w.q.ExecContext(ctx, w.d.SQL(`DELETE FROM scan_findings WHERE item = ? AND village LIKE ? AND id_number`+set),
-				append([]any{item, division + "%"}, a...)...); err != nil {
+			q := `DELETE FROM scan_findings WHERE item` + itemSet + ` AND village LIKE ? AND id_number` + set
+			if _, err := w.q.ExecContext(ctx, w.d.SQL(q), append(append(slices.Clone(itemArgs), division+"%"), a...)...); err != nil {
 				return wrap("replace scan findings", err)
 			}
 		}
