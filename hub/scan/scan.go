@@ -214,6 +214,8 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		progress("%d items evaluated per resident (%s)", len(goItems), time.Since(t).Round(time.Millisecond))
 	}
+	var reasoned int // worklist entries given their reasons by a decision, and the time it took
+	var reasonTime time.Duration
 	for _, it := range items {
 		res := ItemResult{Item: it.Code, Evaluated: why[it.Code]}
 		if why[it.Code] == "sql" {
@@ -228,11 +230,16 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		res.Candidates = len(res.Worklist)
 		if o.Reasons {
+			t := time.Now()
 			if err := r.fillReasons(ctx, d, o.At, &res); err != nil {
 				return nil, err
 			}
+			reasoned, reasonTime = reasoned+len(res.Worklist), reasonTime+time.Since(t)
 		}
 		rep.Items = append(rep.Items, res)
+	}
+	if reasoned > 0 {
+		progress("reasons of %d worklist entries (%s)", reasoned, reasonTime.Round(time.Millisecond))
 	}
 
 	// Supervision of the items evaluated per resident: every enrolment, decided as if the
@@ -599,10 +606,11 @@ func (r *Runner) Reasons(ctx context.Context, s store.ScanBulkReader, division s
 }
 
 func (r *Runner) fillReasons(ctx context.Context, d *data, at time.Time, res *ItemResult) error {
-	for k := range res.Worklist {
+	// On every processor: each entry is decided and written by one worker.
+	return forEach(ctx, len(res.Worklist), func(ctx context.Context, _, k int) error {
 		i, ok := d.index[res.Worklist[k].full]
 		if !ok {
-			continue
+			return nil
 		}
 		dec, err := r.Engine.Decide(ctx, res.Item, d.bundle(i), at)
 		if err != nil {
@@ -612,8 +620,8 @@ func (r *Runner) fillReasons(ctx context.Context, d *data, at time.Time, res *It
 		for _, re := range dec.Reasons {
 			res.Worklist[k].Reasons = append(res.Worklist[k].Reasons, re.Code)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func (r *Runner) verify(ctx context.Context, o Options, d *data, rep *Report, progress func(string, ...any)) error {
