@@ -16,6 +16,7 @@ import (
 	"github.com/graphql-go/graphql/language/location"
 
 	"sanmian/hub/auth"
+	"sanmian/hub/division"
 	"sanmian/hub/evidence"
 	"sanmian/hub/ident"
 	"sanmian/hub/service"
@@ -442,7 +443,7 @@ func age(r *evidence.Person, now time.Time) any {
 	if err != nil {
 		return nil
 	}
-	on := now.In(cst)
+	on := now.In(division.Zone)
 	on = time.Date(on.Year(), on.Month(), on.Day(), 0, 0, 0, 0, time.UTC)
 	if r.Deceased && r.DeathDate != "" {
 		if d, err := time.Parse(time.DateOnly, r.DeathDate); err == nil {
@@ -451,8 +452,6 @@ func age(r *evidence.Person, now time.Time) any {
 	}
 	return ident.AgeOn(b, on)
 }
-
-var cst = time.FixedZone("CST", 8*60*60)
 
 // personProvenance lists the provenance entries of the fields the caller may see, sorted by
 // field path, each with the conflicts about that field.

@@ -10,12 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"sanmian/hub/division"
 	"sanmian/hub/policy"
 	"sanmian/hub/scan"
 )
-
-// cst is the calendar of scan dates (China Standard Time, as decisions).
-var cst = time.FixedZone("CST", 8*3600)
 
 // runScan runs the proactive worklists and supervision alerts over the synced district.
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -140,16 +138,16 @@ func printReport(w io.Writer, rep *scan.Report, listCandidates bool) {
 
 // scanWhen checks the --at and --division flags of a scan or what-if: the scan time (noon of
 // the --at date in China Standard Time, now without it) or an exit-2 error naming the flag.
-func scanWhen(at, division string) (time.Time, error) {
+func scanWhen(at, divisionCode string) (time.Time, error) {
 	when := time.Now()
 	if at != "" {
-		t, err := time.ParseInLocation(time.DateOnly, at, cst)
+		t, err := time.ParseInLocation(time.DateOnly, at, division.Zone)
 		if err != nil {
 			return time.Time{}, &exitError{Code: 2, Err: fmt.Errorf("--at %q: want YYYY-MM-DD", at)}
 		}
 		when = t.Add(12 * time.Hour)
 	}
-	if d := division; d != "" && (!isDigitsOnly(d) || (len(d) != 6 && len(d) != 9 && len(d) != 12)) {
+	if d := divisionCode; d != "" && (!isDigitsOnly(d) || (len(d) != 6 && len(d) != 9 && len(d) != 12)) {
 		return time.Time{}, &exitError{Code: 2, Err: fmt.Errorf("--division %q: want a 6-, 9- or 12-digit division code", d)}
 	}
 	return when, nil

@@ -10,6 +10,7 @@ import (
 
 	"sanmian/connectors/sim/synth"
 	"sanmian/hub/app/apptest"
+	"sanmian/hub/division"
 )
 
 // The independent eligibility oracle.
@@ -360,7 +361,7 @@ func maskID(id string) string {
 func TestOracleAgreesOnCleanEvidence(t *testing.T) {
 	h := apptest.Start(t, apptest.Options{Residents: 4000, Seed: 13})
 	d := h.Sim.Data
-	cst := time.FixedZone("CST", 8*3600)
+	cst := division.Zone
 	now := synth.DateOf(time.Now().In(cst))
 	o := &oracle{d: d, now: now}
 

@@ -30,7 +30,7 @@ import (
 // on the full year without it (test-year).
 var yearApplications = map[bool]int{false: 210_000, true: 42_000}[underRace]
 
-var yearStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+var yearStart = time.Date(2026, 1, 1, 0, 0, 0, 0, division.Zone)
 
 type statsEnv struct {
 	*env

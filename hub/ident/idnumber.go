@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"sanmian/hub/division"
 )
 
 // Sex is the sex encoded in an ID number's sequence: SexMale ('M') for an odd
@@ -66,11 +68,6 @@ var provinceCodes = map[string]bool{
 	"61": true, "62": true, "63": true, "64": true, "65": true,
 	"71": true, "81": true, "82": true,
 }
-
-// chinaTime is China Standard Time (UTC+8, no daylight saving), the zone in
-// which "today" is judged for birth dates. A fixed zone avoids depending on
-// the host's time zone database.
-var chinaTime = time.FixedZone("CST", 8*60*60)
 
 // now is the clock used to judge "not after today"; tests replace it.
 var now = time.Now
@@ -195,7 +192,7 @@ func checkBirthRange(date time.Time) error {
 	if date.Before(minBirth) {
 		return fmt.Errorf("ident: id number: before 1880: %w", ErrBirthDate)
 	}
-	ty, tm, td := now().In(chinaTime).Date()
+	ty, tm, td := now().In(division.Zone).Date()
 	if date.After(time.Date(ty, tm, td, 0, 0, 0, 0, time.UTC)) {
 		return fmt.Errorf("ident: id number: in the future: %w", ErrBirthDate)
 	}

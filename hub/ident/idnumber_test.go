@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sanmian/hub/division"
 )
 
 // published is the GB 11643-1999 example number, widely reproduced.
@@ -193,7 +195,7 @@ func TestIDCheckChar(t *testing.T) {
 
 func TestNewIDNumber(t *testing.T) {
 	fixClock(t)
-	cst := time.FixedZone("CST", 8*3600)
+	cst := division.Zone
 	tests := []struct {
 		name    string
 		addr    string

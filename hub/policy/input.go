@@ -9,14 +9,12 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"sanmian/hub/division"
 	"sanmian/hub/evidence"
 )
 
-// zone is the decision clock's calendar: dates are taken in China Standard Time (UTC+8).
-var zone = time.FixedZone("CST", 8*3600)
-
 // DecisionDate is the calendar date ("YYYY-MM-DD") of t in China Standard Time: input.now.
-func DecisionDate(t time.Time) string { return t.In(zone).Format(time.DateOnly) }
+func DecisionDate(t time.Time) string { return t.In(division.Zone).Format(time.DateOnly) }
 
 // minimise returns the subset of ev the item declares, as the AST object the policy reads as
 // input.evidence: the applicant's and household members' needed fields and licence types, the

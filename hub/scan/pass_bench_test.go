@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sanmian/connectors/sim"
+	"sanmian/hub/division"
 	"sanmian/hub/policy"
 	"sanmian/hub/store"
 	"sanmian/hub/store/sqlite"
@@ -35,7 +36,7 @@ func BenchmarkCompiledPass(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	at := time.Date(2026, 12, 6, 12, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	at := time.Date(2026, 12, 6, 12, 0, 0, 0, division.Zone)
 	for _, be := range []struct {
 		name, dialect string
 		open          func(testing.TB) store.Store

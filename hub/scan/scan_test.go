@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sanmian/connectors/sim"
+	"sanmian/hub/division"
 	"sanmian/hub/policy"
 	"sanmian/hub/scan"
 	"sanmian/hub/store"
@@ -18,7 +19,7 @@ import (
 	"sanmian/hub/sync/synctest"
 )
 
-var cst = time.FixedZone("CST", 8*3600)
+var cst = division.Zone
 
 func day(s string) time.Time {
 	t, err := time.ParseInLocation(time.DateOnly, s, cst)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"sanmian/hub/auth/jwk"
+	"sanmian/hub/division"
 	"sanmian/hub/ident"
 )
 
@@ -184,7 +185,7 @@ func (k *Keyring) create(ctx context.Context, office string, put func(KeyRecord)
 			return "", err
 		}
 		n := 1
-		year := now.In(chinaTime).Year()
+		year := now.In(division.Zone).Year()
 		for _, r := range recs {
 			if g := kidGeneration(r.Kid, office, year); g >= n {
 				n = g + 1

@@ -26,12 +26,9 @@ func checkOffice(code string) error {
 	return nil
 }
 
-// chinaTime is China Standard Time, in which a kid's year is counted.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 // makeKid returns "<office>-<year>-<n>".
 func makeKid(office string, at time.Time, n int) string {
-	return fmt.Sprintf("%s-%d-%d", office, at.In(chinaTime).Year(), n)
+	return fmt.Sprintf("%s-%d-%d", office, at.In(division.Zone).Year(), n)
 }
 
 // kidGeneration returns n of "<office>-<year>-<n>" when kid is of office

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	qrcode "github.com/skip2/go-qrcode"
+
+	"sanmian/hub/division"
 )
 
 // printTemplateText is the printable permit page: self-contained HTML with
@@ -106,14 +108,14 @@ func cnDate(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(chinaTime).Format("2006年01月02日")
+	return t.In(division.Zone).Format("2006年01月02日")
 }
 
 func cnDateTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(chinaTime).Format("2006-01-02 15:04")
+	return t.In(division.Zone).Format("2006-01-02 15:04")
 }
 
 func orCode(name, code string) string {

@@ -71,7 +71,7 @@ func (h *Hub) ListDecisions(ctx context.Context, c auth.Caller, q DecisionQuery)
 		if d.value == "" {
 			continue
 		}
-		t, perr := time.ParseInLocation(time.DateOnly, d.value, cst)
+		t, perr := time.ParseInLocation(time.DateOnly, d.value, division.Zone)
 		if perr != nil {
 			return nil, "", &InvalidError{Field: d.field, Detail: "want YYYY-MM-DD"}
 		}

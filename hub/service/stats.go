@@ -110,8 +110,6 @@ var StatsLevels = []string{store.LevelInstant, "village", "work_area", "town"}
 // maxStatsMonths bounds the range of one statistics request.
 const maxStatsMonths = 36
 
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 // Statistics computes the monthly statistics, authorised by the access policy
 // ("statistics.read" on the division: counters and reviewers within their jurisdiction).
 func (h *Hub) Statistics(ctx context.Context, c auth.Caller, req StatsRequest) (_ StatsReport, err error) {
@@ -315,7 +313,7 @@ func cmpInt64(a, b int64) int {
 // of the month after to) in China Standard Time.
 func monthRange(from, to string, now time.Time) (time.Time, time.Time, error) {
 	parse := func(field, s string) (time.Time, error) {
-		t, err := time.ParseInLocation("2006-01", s, chinaTime)
+		t, err := time.ParseInLocation("2006-01", s, division.Zone)
 		if err != nil {
 			return t, &InvalidError{Field: field, Detail: "must be a month YYYY-MM"}
 		}
@@ -323,8 +321,8 @@ func monthRange(from, to string, now time.Time) (time.Time, time.Time, error) {
 	}
 	var end time.Time
 	if to == "" {
-		n := now.In(chinaTime)
-		end = time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, chinaTime)
+		n := now.In(division.Zone)
+		end = time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, division.Zone)
 	} else {
 		var err error
 		if end, err = parse("to", to); err != nil {

@@ -98,10 +98,10 @@ func TestMonthRange(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if g := f.In(chinaTime).Format("2006-01-02"); g != tc.wantFrom {
+			if g := f.In(division.Zone).Format("2006-01-02"); g != tc.wantFrom {
 				t.Errorf("from %s, want %s", g, tc.wantFrom)
 			}
-			if g := to.In(chinaTime).Format("2006-01-02"); g != tc.wantTo {
+			if g := to.In(division.Zone).Format("2006-01-02"); g != tc.wantTo {
 				t.Errorf("to %s, want %s", g, tc.wantTo)
 			}
 		})

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"sanmian/hub/division"
 	"sanmian/hub/evidence"
 	"sanmian/hub/store"
 )
@@ -84,12 +85,10 @@ func withinDays(date string, now time.Time, days int) bool {
 	if err != nil || days <= 0 {
 		return true
 	}
-	today, _ := time.Parse(time.DateOnly, now.In(cst).Format(time.DateOnly))
+	today, _ := time.Parse(time.DateOnly, now.In(division.Zone).Format(time.DateOnly))
 	n := int(today.Sub(d).Hours() / 24)
 	return n >= 0 && n <= days
 }
-
-var cst = time.FixedZone("CST", 8*3600)
 
 // claimantView is the evidence as the form of a claim for a named deceased reads it: the
 // claimant as the applicant (their record from the deceased's household or children, when the

@@ -174,9 +174,9 @@ func (h *Hub) StartWhatIf(ctx context.Context, c auth.Caller, req WhatIfRequest)
 	if len(req.Bundle) > MaxBundleBytes {
 		return WhatIfJob{}, &InvalidError{Field: "bundle", Detail: fmt.Sprintf("larger than %d bytes", MaxBundleBytes)}
 	}
-	at := h.now().In(cst)
+	at := h.now().In(division.Zone)
 	if req.At != "" {
-		t, perr := time.ParseInLocation(time.DateOnly, req.At, cst)
+		t, perr := time.ParseInLocation(time.DateOnly, req.At, division.Zone)
 		if perr != nil {
 			return WhatIfJob{}, &InvalidError{Field: "at", Detail: "want YYYY-MM-DD"}
 		}

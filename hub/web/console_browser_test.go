@@ -215,7 +215,7 @@ func TestBrowserAuditConsole(t *testing.T) {
 
 	// The decisions in the chain, filtered by item, outcome and date; one opens for replay.
 	// The day is the district's (UTC+8), as the hub reads from and to, whatever the machine's zone.
-	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	today := time.Now().In(division.Zone).Format(time.DateOnly)
 	// shown waits until the list answers the filter set last, not an earlier one still on the page.
 	shown := func(what, want, cond string) {
 		p.until(what, fmt.Sprintf(`(() => { const q = new URLSearchParams(document.getElementById("decisions-table").dataset.query || "");

@@ -46,7 +46,7 @@ type navPage struct {
 func TestBrowserEveryPageInEnglish(t *testing.T) {
 	ctx := browser(t)
 	h := apptest.Start(t, apptest.Options{Residents: 200})
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, division.Zone)
 	if _, err := storetest.GenerateActivity(t.Context(), h.App.Store, 600, start); err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func TestBrowserStatistics(t *testing.T) {
 	ctx := browser(t) // fail or skip before the hub starts
 	h := apptest.Start(t, apptest.Options{Residents: 200})
 	const n = 6000
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, division.Zone)
 	if _, err := storetest.GenerateActivity(t.Context(), h.App.Store, n, start); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestBrowserStatisticsYearRender(t *testing.T) {
 	ctx := browser(t)
 	h := apptest.Start(t, apptest.Options{Residents: 200})
 	const n = 210_000
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, division.Zone)
 	if _, err := storetest.GenerateActivity(t.Context(), h.App.Store, n, start); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"github.com/pressly/goose/v3"
 
+	"sanmian/hub/division"
 	"sanmian/hub/store/migrations"
 	"sanmian/hub/store/storetest"
 )
@@ -22,7 +23,7 @@ func TestStatsSummaryBackfill(t *testing.T) {
 	dsn := testDSN(t)
 	schema := freshSchema(t, dsn)
 	s := openIn(t, dsn, schema)
-	if _, err := storetest.GenerateActivity(t.Context(), s, 3000, time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))); err != nil {
+	if _, err := storetest.GenerateActivity(t.Context(), s, 3000, time.Date(2026, 1, 1, 0, 0, 0, 0, division.Zone)); err != nil {
 		t.Fatal(err)
 	}
 	kept := storetest.StatsSnapshot(t, s)

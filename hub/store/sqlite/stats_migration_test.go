@@ -10,6 +10,7 @@ import (
 
 	"github.com/pressly/goose/v3"
 
+	"sanmian/hub/division"
 	"sanmian/hub/store/migrations"
 	"sanmian/hub/store/storetest"
 )
@@ -20,7 +21,7 @@ import (
 func TestStatsSummaryBackfill(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
 	s := openAt(t, path)
-	if _, err := storetest.GenerateActivity(t.Context(), s, 3000, time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))); err != nil {
+	if _, err := storetest.GenerateActivity(t.Context(), s, 3000, time.Date(2026, 1, 1, 0, 0, 0, 0, division.Zone)); err != nil {
 		t.Fatal(err)
 	}
 	kept := storetest.StatsSnapshot(t, s)

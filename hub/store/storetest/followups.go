@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"sanmian/hub/division"
 	"sanmian/hub/store"
 )
 
@@ -154,7 +155,7 @@ func testProactiveStats(t *testing.T, s store.Store) {
 	inReview.ApplicantID = "D"
 	must(t, s.CreateApplication(ctx, inReview))
 
-	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	from := time.Date(2026, 1, 1, 0, 0, 0, 0, division.Zone)
 	q := store.StatsQuery{From: from, To: from.AddDate(0, 2, 0)}
 	got, err := s.ProactiveStats(ctx, q)
 	must(t, err)

@@ -13,9 +13,6 @@ import (
 	"sanmian/hub/store"
 )
 
-// cst is China Standard Time, in which the statistics count months.
-var cst = time.FixedZone("CST", 8*3600)
-
 // ActivityItems are the items GenerateActivity spreads applications over (catalogue codes).
 var ActivityItems = []string{"elderly_allowance", "senior_card", "minimum_living_allowance", "funeral_subsidy",
 	"hardship_disability_subsidy", "medical_insurance_enrolment"}
@@ -156,7 +153,7 @@ func testStats(t *testing.T, s store.Store) {
 			must(t, s.InsertPermit(ctx, p))
 		}
 	}
-	q := store.StatsQuery{From: time.Date(2026, 1, 1, 0, 0, 0, 0, cst), To: time.Date(2026, 3, 1, 0, 0, 0, 0, cst)}
+	q := store.StatsQuery{From: time.Date(2026, 1, 1, 0, 0, 0, 0, division.Zone), To: time.Date(2026, 3, 1, 0, 0, 0, 0, division.Zone)}
 
 	apps, err := s.ApplicationStats(ctx, q)
 	must(t, err)
@@ -245,7 +242,7 @@ func testStatsFollowWrites(t *testing.T, s store.Store) {
 	const v, item = "370114003002", "senior_card"
 	// 2026-04-30 15:59:59.999999 UTC is the last microsecond of April in China.
 	created := time.Date(2026, 4, 30, 15, 59, 59, 999999000, time.UTC)
-	q := store.StatsQuery{Villages: []string{v}, From: time.Date(2026, 4, 1, 0, 0, 0, 0, cst), To: time.Date(2026, 6, 1, 0, 0, 0, 0, cst)}
+	q := store.StatsQuery{Villages: []string{v}, From: time.Date(2026, 4, 1, 0, 0, 0, 0, division.Zone), To: time.Date(2026, 6, 1, 0, 0, 0, 0, division.Zone)}
 	counts := func() map[string]int64 {
 		rows, err := s.ApplicationStats(ctx, q)
 		must(t, err)
@@ -329,7 +326,7 @@ func testStatsFollowWrites(t *testing.T, s store.Store) {
 func StatsSnapshot(tb testing.TB, s store.StatsReader) []string {
 	tb.Helper()
 	ctx := tb.Context()
-	q := store.StatsQuery{From: time.Date(2026, 1, 1, 0, 0, 0, 0, cst), To: time.Date(2027, 1, 1, 0, 0, 0, 0, cst)}
+	q := store.StatsQuery{From: time.Date(2026, 1, 1, 0, 0, 0, 0, division.Zone), To: time.Date(2027, 1, 1, 0, 0, 0, 0, division.Zone)}
 	apps, err := s.ApplicationStats(ctx, q)
 	if err != nil {
 		tb.Fatal(err)

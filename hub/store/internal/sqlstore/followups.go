@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"sanmian/hub/division"
 	"sanmian/hub/store"
 )
 
@@ -123,7 +124,7 @@ func (r reader) ProactiveStats(ctx context.Context, q store.StatsQuery) ([]store
 	var month strings.Builder
 	month.WriteString("CASE")
 	var margs []any
-	for m := q.From.In(chinaTime); m.Before(q.To); m = m.AddDate(0, 1, 0) {
+	for m := q.From.In(division.Zone); m.Before(q.To); m = m.AddDate(0, 1, 0) {
 		month.WriteString(" WHEN c.at < ? THEN '" + m.Format("2006-01") + "'")
 		margs = append(margs, store.NormTime(m.AddDate(0, 1, 0)))
 	}

@@ -7,11 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"sanmian/hub/division"
 	"sanmian/hub/store"
 )
-
-// chinaTime is China Standard Time, in which the statistics count months.
-var chinaTime = time.FixedZone("CST", 8*3600)
 
 // maxStatsMonths bounds the months one statistics query may span.
 const maxStatsMonths = 240
@@ -23,7 +21,7 @@ func statsSQL(q store.StatsQuery) (village, where string, args []any, err error)
 	if q.From.IsZero() || q.To.IsZero() || !q.From.Before(q.To) {
 		return "", "", nil, fmt.Errorf("%w: statistics need From before To", store.ErrInvalid)
 	}
-	from, to := q.From.In(chinaTime), q.To.In(chinaTime)
+	from, to := q.From.In(division.Zone), q.To.In(division.Zone)
 	monthStart := func(t time.Time) bool {
 		return t.Day() == 1 && t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
 	}
