@@ -125,14 +125,13 @@ func proactiveSelector(catalog []Item) (*selector, error) {
 			continue
 		}
 		for kind, paths := range it.Needs {
+			have := needs[kind]
 			for _, p := range paths {
-				if !slices.Contains(needs[kind], p) {
-					needs[kind] = append(needs[kind], p)
+				if !slices.Contains(have, p) {
+					have = append(have, p)
 				}
 			}
-			if _, ok := needs[kind]; !ok {
-				needs[kind] = []string{}
-			}
+			needs[kind] = have // the kind is needed even with no path
 		}
 	}
 	s, err := newSelector(needs)
