@@ -2,6 +2,7 @@ package district
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"sanmian/connectors/internal/wire"
@@ -28,9 +29,37 @@ type resident struct {
 	Deceased           *string   `json:"deceased"`
 	Programs           *[]string `json:"programs"`
 	// Optional fields some feed versions carry.
-	HukouType *string    `json:"hukou_type"`
-	LandMu    *float64   `json:"land_mu"`
-	Homestead *homestead `json:"homestead"`
+	HukouType  *string      `json:"hukou_type"`
+	LandMu     *float64     `json:"land_mu"`
+	Homestead  *homestead   `json:"homestead"`
+	OtherRolls *[]rollEntry `json:"other_rolls"`
+}
+
+// rollEntry is the wire form of one entry of another village's subsidy roll.
+type rollEntry struct {
+	VillageCode *string `json:"village_code"`
+	Program     *string `json:"program"`
+}
+
+// otherRolls decodes the other villages' roll entries: each a village code and a known
+// programme.
+func otherRolls(in []rollEntry) ([]RollEntry, error) {
+	out := make([]RollEntry, 0, len(in))
+	for _, e := range in {
+		if e.VillageCode == nil || e.Program == nil {
+			return nil, errors.New("village_code and program are required")
+		}
+		v, err := wire.DivisionCode(*e.VillageCode)
+		if err != nil {
+			return nil, fmt.Errorf("village_code: %w", err)
+		}
+		code, ok := programmes[*e.Program]
+		if !ok {
+			return nil, errors.New("program: unknown programme")
+		}
+		out = append(out, RollEntry{Item: code, Village: v})
+	}
+	return out, nil
 }
 
 // homestead is the wire form of a household's homestead record.

@@ -87,6 +87,37 @@ func TestDecodeChanges(t *testing.T) {
 	}
 }
 
+// TestDecodeChangesOtherRolls reads other villages' roll entries into item codes and refuses
+// an entry without a village, with a malformed village code or an unknown programme.
+func TestDecodeChangesOtherRolls(t *testing.T) {
+	withRolls := func(rolls string) []byte {
+		rec := strings.Replace(validResident, `"programs":`, `"other_rolls":`+rolls+`,"programs":`, 1)
+		return []byte(`{"changes":[{"seq":1,"op":"upsert","id_no":"110101199003074258","changed_at":"2026-11-01T08:00:00+08:00","resident":` +
+			rec + `}],"next_cursor":"djE6MQ","has_more":false}`)
+	}
+	p, err := decodeChanges(withRolls(`[{"village_code":"370114008201","program":"高龄老人补贴"},{"village_code":"370114009202","program":"独生子女父母奖励"}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []RollEntry{{Item: "elderly_allowance", Village: "370114008201"}, {Item: "only_child_parent_reward", Village: "370114009202"}}
+	if got := p.Changes[0].OtherRolls; !slices.Equal(got, want) {
+		t.Fatalf("other rolls %+v, want %+v", got, want)
+	}
+	if p, err := decodeChanges(withRolls(`[]`)); err != nil || len(p.Changes[0].OtherRolls) != 0 {
+		t.Fatalf("empty other_rolls: %+v %v", p.Changes[0].OtherRolls, err)
+	}
+	for name, rolls := range map[string]string{
+		"no_village":      `[{"program":"高龄老人补贴"}]`,
+		"bad_village":     `[{"village_code":"3701140082","program":"高龄老人补贴"}]`,
+		"unknown_program": `[{"village_code":"370114008201","program":"养老金"}]`,
+		"not_a_list":      `{"village_code":"370114008201"}`,
+	} {
+		if _, err := decodeChanges(withRolls(rolls)); !errors.Is(err, connectors.ErrDecode) {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
+
 func FuzzDecodeResident(f *testing.F) {
 	f.Add([]byte(validResident))
 	f.Fuzz(func(t *testing.T, b []byte) {

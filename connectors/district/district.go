@@ -137,6 +137,15 @@ type Change struct {
 	HukouType string
 	LandMu    *float64
 	Homestead *evidence.Homestead // the household's homestead record, when the feed carries one
+	// OtherRolls are the entries of other villages' rolls that still name the resident, when
+	// the feed carries them (the resident's own village's rolls are Resident.Rolls.Enrolled).
+	OtherRolls []RollEntry
+}
+
+// RollEntry is one entry of a village's subsidy roll: the item (hub item code) and the
+// village (12-digit code) that pays it.
+type RollEntry struct {
+	Item, Village string
 }
 
 // ChangePage is one page of the change feed.
@@ -232,6 +241,11 @@ func decodeChanges(b []byte) (ChangePage, error) {
 			if r.Homestead != nil {
 				if c.Homestead, err = r.Homestead.record(); err != nil {
 					return ChangePage{}, derr(EndpointChanges, "change: resident.homestead: %v", err)
+				}
+			}
+			if r.OtherRolls != nil {
+				if c.OtherRolls, err = otherRolls(*r.OtherRolls); err != nil {
+					return ChangePage{}, derr(EndpointChanges, "change: resident.other_rolls: %v", err)
 				}
 			}
 		} else if c.Op == "upsert" {

@@ -168,6 +168,16 @@ type districtResident struct {
 	HukouType *string            `json:"hukou_type,omitempty"`
 	LandMu    *float64           `json:"land_mu,omitempty"`
 	Homestead *districtHomestead `json:"homestead,omitempty"`
+	// OtherRolls: entries of other villages' rolls that still name the person (absent when
+	// none).
+	OtherRolls []districtRollEntry `json:"other_rolls,omitempty"`
+}
+
+// districtRollEntry is one entry of a village's subsidy roll: the village and the programme
+// by its Chinese name.
+type districtRollEntry struct {
+	VillageCode string `json:"village_code"`
+	Program     string `json:"program"`
 }
 
 func (d *district) record(p *synth.Person) districtResident {
@@ -349,7 +359,7 @@ func (d *district) changes(w http.ResponseWriter, r *http.Request) {
 	last := after
 	for _, c := range chs {
 		p := &d.data.Persons[c.Person]
-		rec := d.feedRecord(p)
+		rec := d.feedRecord(c.Person)
 		resp.Changes = append(resp.Changes, districtChange{Seq: c.Seq, Op: c.Op, IDNo: p.ID, ChangedAt: d.updatedAt, Resident: &rec})
 		last = c.Seq
 	}
@@ -358,8 +368,10 @@ func (d *district) changes(w http.ResponseWriter, r *http.Request) {
 }
 
 // feedRecord is the resident record as the change feed carries it: the resident endpoint's
-// fields plus hukou type, land (mu) and the household's homestead, if any.
-func (d *district) feedRecord(p *synth.Person) districtResident {
+// fields plus hukou type, land (mu), the household's homestead, if any, and the other
+// villages' roll entries naming the person, if any.
+func (d *district) feedRecord(i int32) districtResident {
+	p := &d.data.Persons[i]
 	rec := d.record(p)
 	hukou := "non_agricultural"
 	if p.Agricultural {
@@ -379,6 +391,9 @@ func (d *district) feedRecord(p *synth.Person) districtResident {
 		}
 	}
 	rec.LandMu = &land
+	for _, o := range d.data.OtherRolls(i) {
+		rec.OtherRolls = append(rec.OtherRolls, districtRollEntry{VillageCode: d.data.VillageAt(o.Village).Code, Program: synth.Programs[o.Program].Name})
+	}
 	return rec
 }
 

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -271,5 +272,66 @@ func TestDistrictFeedCarriesHukouLandHomestead(t *testing.T) {
 	r := do(t, c, districtGet(t, p, key, "/open/v1/residents/"+pg.Changes[0].IDNo))
 	if rec := decode[map[string]any](t, r); rec["hukou_type"] != nil || rec["land_mu"] != nil {
 		t.Fatalf("the resident endpoint gained feed fields: %v", rec)
+	}
+}
+
+// TestDistrictFeedCarriesOtherRolls checks other_rolls against the generator's account of the
+// rolls: exactly the residents it lists as paid by two villages carry entries, each naming
+// the village the province's register still shows and a programme they receive at home.
+func TestDistrictFeedCarriesOtherRolls(t *testing.T) {
+	d, err := synth.Generate(synth.Config{Residents: 30_000, Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, i := range d.Inconsistent(synth.InconsistencyRollInTwoVillages) {
+		want[d.Persons[i].ID] = true
+	}
+	if len(want) < 3 {
+		t.Fatalf("%d residents paid by two villages: too few to test", len(want))
+	}
+	p := start(t, sim.Config{District: d})
+	c := newClient(t, 5*time.Second)
+	key := p.Credentials.DistrictAPIKey
+	type feedPage struct {
+		Changes []struct {
+			IDNo     string `json:"id_no"`
+			Resident struct {
+				Programs   []string `json:"programs"`
+				OtherRolls *[]struct {
+					VillageCode string `json:"village_code"`
+					Program     string `json:"program"`
+				} `json:"other_rolls"`
+			} `json:"resident"`
+		} `json:"changes"`
+		NextCursor string `json:"next_cursor"`
+		HasMore    bool   `json:"has_more"`
+	}
+	seen := 0
+	for cursor, more := "", true; more; {
+		pg := decode[feedPage](t, do(t, c, districtGet(t, p, key, "/open/v1/changes?limit=5000&cursor="+cursor)))
+		for _, ch := range pg.Changes {
+			rolls := ch.Resident.OtherRolls
+			if (rolls != nil) != want[ch.IDNo] {
+				t.Fatalf("%s: other_rolls %v, generator lists the resident: %v", ch.IDNo, rolls, want[ch.IDNo])
+			}
+			if rolls == nil {
+				continue
+			}
+			seen++
+			per, _, _ := p.Data.PersonByID(ch.IDNo)
+			for _, e := range *rolls {
+				if e.VillageCode != p.Data.HukouVillage(per).Code || e.VillageCode == p.Data.Village(per).Code {
+					t.Fatalf("%s: entry of village %s; register %s, roll %s", ch.IDNo, e.VillageCode, p.Data.HukouVillage(per).Code, p.Data.Village(per).Code)
+				}
+				if !slices.Contains(ch.Resident.Programs, e.Program) {
+					t.Fatalf("%s: other village pays %s, which the home village does not", ch.IDNo, e.Program)
+				}
+			}
+		}
+		cursor, more = pg.NextCursor, pg.HasMore
+	}
+	if seen != len(want) {
+		t.Fatalf("%d residents with other_rolls in the feed, generator lists %d", seen, len(want))
 	}
 }

@@ -115,3 +115,38 @@ func (d *District) PersonSeq(i int32) uint64 {
 	}
 	return uint64(i) + 1
 }
+
+// OtherRoll is one entry of another village's roll naming a person: the programme (index in
+// Programs) and the village (index, as Household.Village) that still pays it.
+type OtherRoll struct {
+	Program int
+	Village int16
+}
+
+// villagePaidPrograms are the allowances a village pays a person from its own roll (not a
+// household's, not a death's, not an insurance registration): the rolls a village that a
+// person moved away from may fail to update.
+var villagePaidPrograms = []int{ProgElderlyAllowance, ProgRuralFamilyPlanningReward, ProgFamilyPlanningSpecialSupport,
+	ProgOnlyChildParentReward, ProgHardshipDisabilitySubsidy, ProgSevereDisabilityCareSubsidy}
+
+// OtherRolls returns the entries of other villages' rolls that name person i (derived, not
+// stored): for about half of the living persons of a household that moved between villages,
+// the old village (the one the province's register still shows) never took them off its
+// rolls, so each village-paid allowance they receive in their new village is paid by the old
+// one too (InconsistencyRollInTwoVillages). nil for everyone else.
+func (d *District) OtherRolls(i int32) []OtherRoll {
+	p := &d.Persons[i]
+	if p.Death != 0 || p.Household < 0 || p.HukouVillage == d.Households[p.Household].Village {
+		return nil
+	}
+	if d.hashRand(i, 0x6f72).IntN(2) != 0 {
+		return nil
+	}
+	var out []OtherRoll
+	for _, pr := range villagePaidPrograms {
+		if p.IsEnrolled(pr) {
+			out = append(out, OtherRoll{Program: pr, Village: p.HukouVillage})
+		}
+	}
+	return out
+}

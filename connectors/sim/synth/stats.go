@@ -30,12 +30,16 @@ const (
 	// InconsistencyHouseholdDoubleEnrolment: a resident is on the farmland protection
 	// subsidy roll with another member of the household (the subsidy is paid per household).
 	InconsistencyHouseholdDoubleEnrolment = "household_double_enrolment"
+	// InconsistencyRollInTwoVillages: a living resident is paid one allowance by two
+	// villages: the village their household moved away from still has them on its roll
+	// (District.OtherRolls).
+	InconsistencyRollInTwoVillages = "roll_in_two_villages"
 )
 
 // InconsistencyKinds lists the kinds in a fixed order.
 var InconsistencyKinds = []string{InconsistencyDeathProvinceOnly, InconsistencyExpiredDisabilityLicence,
 	InconsistencyMovedBetweenVillages, InconsistencyExpiredIDCard, InconsistencyConflictingRolls,
-	InconsistencyHouseholdDoubleEnrolment}
+	InconsistencyHouseholdDoubleEnrolment, InconsistencyRollInTwoVillages}
 
 // inconsistent reports whether person i shows the given kind.
 func (d *District) inconsistent(i int32, kind string, ref Date) bool {
@@ -52,6 +56,8 @@ func (d *District) inconsistent(i int32, kind string, ref Date) bool {
 	case InconsistencyConflictingRolls:
 		both := uint32(1)<<ProgExtremePovertySupport | 1<<ProgMinimumLivingAllowance
 		return p.Death == 0 && p.Enrolled&both == both
+	case InconsistencyRollInTwoVillages:
+		return len(d.OtherRolls(i)) > 0
 	case InconsistencyHouseholdDoubleEnrolment:
 		if !p.IsEnrolled(ProgFarmlandProtectionSubsidy) {
 			return false
