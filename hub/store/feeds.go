@@ -179,4 +179,7 @@ type ScanBulkReader interface {
 	ScanPass(ctx context.Context, scope PassScope, filters []ItemFilter, exprs []string, fn func(r *ScanResident, enrolled []string, vals []bool) error) error
 	// CountScanResidents counts the scan_residents rows in division.
 	CountScanResidents(ctx context.Context, division string) (int, error)
+	// OtherRolls returns the entries of other villages' rolls (Resident.OtherRolls) of the
+	// residents whose own village is in division, ordered by ID number, item and village.
+	OtherRolls(ctx context.Context, division string) ([]OtherRoll, error)
 }

@@ -21,4 +21,22 @@ type Resident struct {
 	HouseGrade       string
 	UpdatedSeq       int64
 	Deleted          bool
+	// OtherRolls are the entries of other villages' rolls that still name the resident
+	// (Enrolled is their own village's); replaced with the row.
+	OtherRolls []RollEntry
+}
+
+// RollEntry is one entry of a village's subsidy roll: the item and the village (12-digit
+// code) whose roll it is.
+type RollEntry struct {
+	Item, Village string
+}
+
+// OtherRoll is a resident's entry on another village's roll as the supervision scan reads it,
+// with the resident's own village and whether that village's roll has them on the item too.
+type OtherRoll struct {
+	IDNumber string
+	RollEntry
+	HomeVillage  string
+	HomeEnrolled bool
 }

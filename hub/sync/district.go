@@ -49,7 +49,8 @@ func District(ctx context.Context, feed DistrictFeed, st store.ResidentFeedStore
 
 // Row maps one upsert change to a resident row (District turns a delete change into a row
 // with only the ID number, the seq and Deleted set). Sex and birth date come from the ID
-// number; hukou type, land and homestead from the feed when it carries them.
+// number; hukou type, land, homestead and other villages' roll entries from the feed when it
+// carries them.
 func Row(c district.Change) store.Resident {
 	r := c.Resident
 	row := store.Resident{IDNumber: c.IDNumber, HukouType: c.HukouType, UpdatedSeq: c.Seq}
@@ -61,6 +62,9 @@ func Row(c district.Change) store.Resident {
 	}
 	if c.Homestead != nil {
 		row.HomesteadM2, row.HouseGrade = c.Homestead.AreaM2, c.Homestead.HouseGrade
+	}
+	for _, e := range c.OtherRolls {
+		row.OtherRolls = append(row.OtherRolls, store.RollEntry{Item: e.Item, Village: e.Village})
 	}
 	if r == nil {
 		return row

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"snapshot_deletes", testSnapshotDeletes},
 		{"snapshot_scan_filters", testScanResidents},
 		{"snapshot_resident_moves_town", testResidentMovesTown},
+		{"snapshot_other_villages_rolls", testOtherRolls},
 		{"province_facts_roundtrip_links_and_deletes", testProvinceFacts},
 		{"city_enrolments_roundtrip_and_deletes", testCityEnrolments},
 		{"scan_residents_join_and_follow_the_feeds", testScanView},
@@ -299,6 +300,50 @@ func testSnapshotDeletes(t *testing.T, s store.Store) {
 				}
 			}
 		})
+	}
+}
+
+// testOtherRolls: other villages' roll entries are written with the resident, read by
+// division of the resident's own village with whether that village's roll has them on the
+// item too, replaced by the resident's next record and deleted with the resident.
+func testOtherRolls(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a, b, c := Resident(501), Resident(502), Resident(505) // 505: on the elderly roll at home, 501 on none
+	a.OtherRolls = []store.RollEntry{{Item: "senior_card", Village: "370114009201"}, {Item: "elderly_allowance", Village: "370114002203"}}
+	c.OtherRolls = []store.RollEntry{{Item: "elderly_allowance", Village: "370114002203"}}
+	must(t, s.ApplySnapshot(ctx, "district", []store.Resident{a, b, c}, "1"))
+	got, err := s.OtherRolls(ctx, "")
+	must(t, err)
+	want := []store.OtherRoll{
+		{IDNumber: a.IDNumber, RollEntry: store.RollEntry{Item: "elderly_allowance", Village: "370114002203"}, HomeVillage: a.Village},
+		{IDNumber: a.IDNumber, RollEntry: store.RollEntry{Item: "senior_card", Village: "370114009201"}, HomeVillage: a.Village},
+		{IDNumber: c.IDNumber, RollEntry: store.RollEntry{Item: "elderly_allowance", Village: "370114002203"}, HomeVillage: c.Village, HomeEnrolled: true},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("other rolls = %+v\nwant %+v", got, want)
+	}
+	// By the resident's own village, not the paying one.
+	if got, err := s.OtherRolls(ctx, c.Village); err != nil || fmt.Sprint(got) != fmt.Sprint(want[2:]) {
+		t.Fatalf("other rolls of %s = %+v, %v; want %+v", c.Village, got, err, want[2:])
+	}
+	if got, err := s.OtherRolls(ctx, "370114002203"); err != nil || len(got) != 0 {
+		t.Fatalf("other rolls of the paying village = %+v, %v; want none", got, err)
+	}
+	// The next record replaces them (none left); a delete takes them with the resident.
+	a.OtherRolls = nil
+	del := store.Resident{IDNumber: c.IDNumber, Deleted: true}
+	must(t, s.ApplySnapshot(ctx, "district", []store.Resident{a, del}, "2"))
+	if got, err := s.OtherRolls(ctx, ""); err != nil || len(got) != 0 {
+		t.Fatalf("other rolls after replace and delete = %+v, %v; want none", got, err)
+	}
+	raw, ok := s.(rawDB)
+	if !ok {
+		t.Fatalf("%T does not expose SQLDB() for the table check", s)
+	}
+	var left int
+	must(t, raw.SQLDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM resident_other_rolls`).Scan(&left))
+	if left != 0 {
+		t.Fatalf("%d other-roll entries left in the table", left)
 	}
 }
 

@@ -21,7 +21,7 @@ import (
 // cursor is in the same transaction as its rows, so a lost commit is synced again).
 
 // syncedTables are the tables the feeds write, whose secondary indexes a bulk load defers.
-var syncedTables = []string{"residents", "resident_enrolments", "resident_province", "resident_city", "resident_child_links", "scan_residents"}
+var syncedTables = []string{"residents", "resident_enrolments", "resident_other_rolls", "resident_province", "resident_city", "resident_child_links", "scan_residents"}
 
 // keptIndexes are the indexes the sync's own statements need (a resident's new backflow
 // record replaces the links its previous record stated, found by origin): kept during a bulk

@@ -206,3 +206,27 @@ func (db *DB) ScanPass(ctx context.Context, scope store.PassScope, filters []sto
 		return reader{q: q, d: db.d, key: db.subjectKey}.ScanPass(ctx, scope, filters, exprs, fn)
 	})
 }
+
+// OtherRolls implements store.ScanBulkReader. The table is small (rolls a moved household's
+// old village never updated), so it drives the join: one lookup of the resident and of their
+// own enrolment per entry.
+func (r reader) OtherRolls(ctx context.Context, division string) ([]store.OtherRoll, error) {
+	cond, args := r.divisionOf("residents", division)
+	rows, err := r.q.QueryContext(ctx, r.d.SQL(`SELECT o.id_number, o.item, o.village, residents.village,
+		EXISTS (SELECT 1 FROM resident_enrolments e WHERE e.id_number = o.id_number AND e.item = o.item)
+		FROM resident_other_rolls o JOIN residents ON residents.id_number = o.id_number
+		WHERE `+cond+` ORDER BY o.id_number, o.item, o.village`), args...)
+	if err != nil {
+		return nil, wrap("read other rolls", err)
+	}
+	defer rows.Close()
+	var out []store.OtherRoll
+	for rows.Next() {
+		var o store.OtherRoll
+		if err := rows.Scan(&o.IDNumber, &o.Item, &o.Village, &o.HomeVillage, &o.HomeEnrolled); err != nil {
+			return nil, wrap("read other rolls", err)
+		}
+		out = append(out, o)
+	}
+	return out, wrap("read other rolls", rows.Err())
+}

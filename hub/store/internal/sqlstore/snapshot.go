@@ -120,7 +120,8 @@ func townOf(village string) string {
 	return village[:9]
 }
 
-// deleteResidents removes the residents with these ID numbers and their enrolments (by
+// deleteResidents removes the residents with these ID numbers, their enrolments and other
+// villages' roll entries (by
 // cascade on SQLite; explicitly on PostgreSQL, whose partitioned roll cannot be the target
 // of a foreign key on id_number alone); ID numbers not in the snapshot are ignored.
 func (w *writer) deleteResidents(ctx context.Context, ids []string) error {
@@ -130,6 +131,9 @@ func (w *writer) deleteResidents(ctx context.Context, ids []string) error {
 	if w.d.ArrayBind {
 		if _, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM resident_enrolments WHERE id_number = ANY(?::text[])"), ids); err != nil {
 			return wrap("delete enrolments", err)
+		}
+		if _, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM resident_other_rolls WHERE id_number = ANY(?::text[])"), ids); err != nil {
+			return wrap("delete other rolls", err)
 		}
 		_, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM residents WHERE id_number = ANY(?::text[])"), ids)
 		return wrap("delete residents", err)
@@ -154,7 +158,7 @@ func (w *writer) upsertResidents(ctx context.Context, rows []store.Resident) err
 	}
 	args := make([]any, 0, len(rows)*residentNCols)
 	ids := make([]any, 0, len(rows))
-	var enrol []any
+	var enrol, other []any
 	for _, r := range rows {
 		args = append(args, r.IDNumber, r.Name, r.Sex, r.BirthDate, r.HukouType, r.Village, r.HouseholdID, r.Relation,
 			r.Deceased, r.Dibao, r.Tekun, r.DisabilityCategory, r.DisabilityGrade, r.Veteran, r.LandMu, r.UpdatedSeq,
@@ -163,6 +167,9 @@ func (w *writer) upsertResidents(ctx context.Context, rows []store.Resident) err
 		for _, item := range r.Enrolled {
 			enrol = append(enrol, r.IDNumber, item)
 		}
+		for _, e := range r.OtherRolls {
+			other = append(other, r.IDNumber, e.Item, e.Village)
+		}
 	}
 	if err := w.writeRows(ctx, "upsert residents", "INSERT INTO residents ("+residentCols+")", residentNCols, residentUpsertTail, args); err != nil {
 		return err
@@ -170,7 +177,13 @@ func (w *writer) upsertResidents(ctx context.Context, rows []store.Resident) err
 	if _, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM resident_enrolments WHERE id_number IN "+placeholders(len(ids))), ids...); err != nil {
 		return wrap("replace enrolments", err)
 	}
-	return w.writeRows(ctx, "insert enrolments", "INSERT INTO resident_enrolments (id_number, item)", 2, " ON CONFLICT DO NOTHING", enrol)
+	if err := w.writeRows(ctx, "insert enrolments", "INSERT INTO resident_enrolments (id_number, item)", 2, " ON CONFLICT DO NOTHING", enrol); err != nil {
+		return err
+	}
+	if _, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM resident_other_rolls WHERE id_number IN "+placeholders(len(ids))), ids...); err != nil {
+		return wrap("replace other rolls", err)
+	}
+	return w.writeRows(ctx, "insert other rolls", "INSERT INTO resident_other_rolls (id_number, item, village)", 3, " ON CONFLICT DO NOTHING", other)
 }
 
 // residentArraySQL inserts residents from one array parameter per column (PostgreSQL unnest):
@@ -192,6 +205,7 @@ func (w *writer) upsertResidentsArrays(ctx context.Context, rows []store.Residen
 		land                                                      = make([]float64, n)
 		seq                                                       = make([]int64, n)
 		enrolID, enrolItem                                        []string
+		otherID, otherItem, otherVillage                          []string
 		town, school, grade2                                      = make([]string, n), make([]string, n), make([]string, n)
 		collective                                                = make([]bool, n)
 		homestead                                                 = make([]float64, n)
@@ -202,6 +216,9 @@ func (w *writer) upsertResidentsArrays(ctx context.Context, rows []store.Residen
 		town[i], school[i], collective[i], homestead[i], grade2[i] = townOf(r.Village), r.InSchool, r.CollectiveMember, r.HomesteadM2, r.HouseGrade
 		for _, item := range r.Enrolled {
 			enrolID, enrolItem = append(enrolID, r.IDNumber), append(enrolItem, item)
+		}
+		for _, e := range r.OtherRolls {
+			otherID, otherItem, otherVillage = append(otherID, r.IDNumber), append(otherItem, e.Item), append(otherVillage, e.Village)
 		}
 	}
 	if _, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM residents WHERE id_number = ANY(?::text[])"), id); err != nil {
@@ -217,6 +234,14 @@ func (w *writer) upsertResidentsArrays(ctx context.Context, rows []store.Residen
 	if len(enrolID) > 0 {
 		if _, err := w.q.ExecContext(ctx, w.d.SQL("INSERT INTO resident_enrolments (id_number, item) SELECT * FROM unnest(?::text[], ?::text[]) ON CONFLICT DO NOTHING"), enrolID, enrolItem); err != nil {
 			return wrap("insert enrolments", err)
+		}
+	}
+	if _, err := w.q.ExecContext(ctx, w.d.SQL("DELETE FROM resident_other_rolls o USING unnest(?::text[]) AS d(id) WHERE o.id_number = d.id"), id); err != nil {
+		return wrap("replace other rolls", err)
+	}
+	if len(otherID) > 0 {
+		if _, err := w.q.ExecContext(ctx, w.d.SQL("INSERT INTO resident_other_rolls (id_number, item, village) SELECT * FROM unnest(?::text[], ?::text[], ?::text[]) ON CONFLICT DO NOTHING"), otherID, otherItem, otherVillage); err != nil {
+			return wrap("insert other rolls", err)
 		}
 	}
 	return nil

@@ -1,0 +1,15 @@
+-- +goose Up
+-- Entries of other villages' subsidy rolls that still name a resident (the district feed's
+-- other_rolls): the resident's own village's rolls are resident_enrolments. The supervision
+-- scan compares them with those (one person on one item's roll in two villages). No foreign
+-- key: residents is partitioned by town, so the store deletes the entries with the resident,
+-- as it does the enrolments.
+CREATE TABLE resident_other_rolls (
+    id_number TEXT NOT NULL,
+    item      TEXT NOT NULL,
+    village   TEXT NOT NULL, -- the village whose roll it is (12 digits)
+    PRIMARY KEY (id_number, item, village)
+);
+
+-- +goose Down
+DROP TABLE resident_other_rolls;
