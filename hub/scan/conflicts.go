@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"context"
 	"slices"
 
 	"sanmian/hub/evidence"
@@ -15,6 +16,11 @@ const (
 	reasonHouseholdOnRoll  = "household_enrolled"      // the policy's per-member form of the same double
 	reasonDeathAlreadyPaid = "death_already_paid"      // the funeral subsidy's: every recent death it could pay is paid
 	sourceDistrictRoll     = string(evidence.District) // the rolls are the district's
+	// ReasonRollInTwoVillages: one person on one item's roll in two or more villages.
+	ReasonRollInTwoVillages = "roll_in_two_villages"
+	// ReasonRollOfOtherVillage: on the item's roll of a village that is not the person's,
+	// and not on their own village's.
+	ReasonRollOfOtherVillage = "roll_of_other_village"
 )
 
 // crossCheck adds the supervision alerts that compare enrolments instead of deciding one, to
@@ -192,3 +198,78 @@ func paidDeaths(d *data, res *ItemResult) {
 // onRoll names one enrolment on the district roll: the item and the enrolled resident's
 // masked ID number.
 func onRoll(item, idNumber string) string { return item + ":" + ident.MaskIDNumber(idNumber) }
+
+// villageRolls adds, under each item of rep, one alert per resident whose entries on the
+// item's rolls are not their own village's alone. The district roll gives each resident's own
+// village's enrolments (the scan rows' rolls) and the entries of other villages' rolls that
+// still name them (store.ScanBulkReader.OtherRolls: a village the household moved away from
+// that never took them off):
+//
+//   - on the roll of two or more villages: reason roll_in_two_villages (one allowance paid
+//     twice);
+//   - on another village's roll only: reason roll_of_other_village (paid by a village that
+//     is not theirs).
+//
+// The alert is the resident's, in their own village; rule = the item's citation, evidence
+// every village's entry as "<item>:<masked ID number>@<village>", source the district. A delta
+// scan reports only the residents it evaluates (their findings are the ones Save replaces).
+// It returns how many entries it read.
+func (r *Runner) villageRolls(ctx context.Context, division string, sc *scope, items []policy.Item, rep *Report) (int, error) {
+	entries, err := r.Store.OtherRolls(ctx, division)
+	if err != nil || len(entries) == 0 {
+		return len(entries), err
+	}
+	var changed map[string]bool
+	if sc.delta {
+		changed = make(map[string]bool, len(sc.changed))
+		for _, id := range sc.changed {
+			changed[id] = true
+		}
+	}
+	cite := make(map[string]string, len(items))
+	for _, it := range items {
+		cite[it.Code] = it.Basis.Cite
+	}
+	idx := make(map[string]int, len(rep.Items))
+	for k, it := range rep.Items {
+		idx[it.Item] = k
+	}
+	for n := 0; n < len(entries); {
+		e := entries[n]
+		end := n + 1 // entries are ordered by ID number and item: one group per (resident, item)
+		for end < len(entries) && entries[end].IDNumber == e.IDNumber && entries[end].Item == e.Item {
+			end++
+		}
+		group := entries[n:end]
+		n = end
+		k, ok := idx[e.Item]
+		if !ok || changed != nil && !changed[e.IDNumber] {
+			continue
+		}
+		a := Entry{ID: ident.MaskIDNumber(e.IDNumber), Village: e.HomeVillage, Item: e.Item, Rule: cite[e.Item], full: e.IDNumber}
+		if e.HomeEnrolled {
+			a.Reasons = []string{ReasonRollInTwoVillages}
+			a.Evidence = append(a.Evidence, onVillageRoll(e.Item, e.IDNumber, e.HomeVillage))
+		} else if len(group) > 1 {
+			a.Reasons = []string{ReasonRollInTwoVillages}
+		} else {
+			a.Reasons = []string{ReasonRollOfOtherVillage}
+		}
+		for _, g := range group {
+			a.Evidence = append(a.Evidence, onVillageRoll(g.Item, g.IDNumber, g.Village))
+		}
+		a.Sources = make([]string, len(a.Evidence))
+		for s := range a.Sources {
+			a.Sources[s] = sourceDistrictRoll
+		}
+		rep.Items[k].AlertList = append(rep.Items[k].AlertList, a)
+		rep.Items[k].Doubles++
+	}
+	return len(entries), nil
+}
+
+// onVillageRoll names one entry of a village's roll: the item, the enrolled resident's masked
+// ID number and the village.
+func onVillageRoll(item, idNumber, village string) string {
+	return onRoll(item, idNumber) + "@" + village
+}

@@ -248,3 +248,135 @@ func mapsEqual(a, b map[string]bool) bool {
 	}
 	return true
 }
+
+// TestScanVillageRolls: a resident whose old village never took them off its roll is on one
+// item's roll in two villages. On a generated district with a few such residents arranged on
+// top of the generator's own, a full scan on SQLite and PostgreSQL reports exactly the
+// residents and items the generator lists (InconsistencyRollInTwoVillages), each once, in the
+// resident's own village, naming both villages' entries. A later feed change that leaves one
+// of them on the old village's roll only is found by a delta scan as roll_of_other_village.
+func TestScanVillageRolls(t *testing.T) {
+	d, err := synth.Generate(synth.Config{Residents: 3000, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := synth.DefaultReference
+	if !d.Config.Reference.IsZero() {
+		ref = d.Config.Reference
+	}
+	ref = time.Date(ref.Year(), ref.Month(), ref.Day(), 12, 0, 0, 0, cst)
+	const elderly = "elderly_allowance"
+	ea := synth.ProgramIndex(elderly)
+	var arranged []int32
+	for i := range d.Persons {
+		p := &d.Persons[i]
+		if len(arranged) == 3 || p.Death != 0 || !p.IsEnrolled(ea) || !settledPerson(d, int32(i)) {
+			continue
+		}
+		home := d.Households[p.Household].Village
+		p.HukouVillage = d.Households[(int(p.Household)+len(d.Households)/2)%len(d.Households)].Village
+		if p.HukouVillage == home || len(d.OtherRolls(int32(i))) == 0 {
+			p.HukouVillage = home // the generator keeps this one on its new village's roll only
+			continue
+		}
+		arranged = append(arranged, int32(i))
+	}
+	if len(arranged) < 3 {
+		t.Fatalf("arranged %d residents on two villages' rolls, want 3", len(arranged))
+	}
+	want := map[string]int32{} // item|masked ID → person
+	for _, i := range d.Inconsistent(synth.InconsistencyRollInTwoVillages) {
+		for _, o := range d.OtherRolls(i) {
+			want[synth.Programs[o.Program].Code+"|"+ident.MaskIDNumber(d.Persons[i].ID)] = i
+		}
+	}
+
+	_, feeds := synctest.Feeds(t, sim.Config{District: d})
+	eng := engine(t)
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			st := be.open(t)
+			if err := hubsync.All(t.Context(), feeds, st, nil); err != nil {
+				t.Fatal(err)
+			}
+			r := &scan.Runner{Engine: eng, Store: st}
+			rep, err := r.Run(t.Context(), scan.Options{At: ref, Dialect: be.dialect})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]bool{}
+			for _, res := range rep.Items {
+				for _, a := range res.AlertList {
+					if !slices.Contains(a.Reasons, scan.ReasonRollInTwoVillages) {
+						continue
+					}
+					key := a.Item + "|" + a.ID
+					if got[key] {
+						t.Errorf("%s reported twice", key)
+					}
+					got[key] = true
+					i, ok := want[key]
+					if !ok {
+						t.Errorf("alert %+v: the generator lists no such double", a)
+						continue
+					}
+					p := &d.Persons[i]
+					home, old := d.Village(p).Code, d.HukouVillage(p).Code
+					entry := a.Item + ":" + a.ID + "@"
+					if a.Village != home || !slices.Equal(a.Evidence, []string{entry + home, entry + old}) ||
+						!slices.Equal(a.Sources, []string{"district", "district"}) || a.Rule == "" || len(a.Reasons) != 1 {
+						t.Errorf("alert %+v: want one in village %s naming %s and %s, sources district, with a rule", a, home, entry+home, entry+old)
+					}
+				}
+			}
+			for key := range want {
+				if item, _, _ := strings.Cut(key, "|"); !got[key] && slices.ContainsFunc(rep.Items, func(r scan.ItemResult) bool { return r.Item == item }) {
+					t.Errorf("%s: on two villages' rolls, not reported", key)
+				}
+			}
+			for _, i := range arranged {
+				if !got[elderly+"|"+ident.MaskIDNumber(d.Persons[i].ID)] {
+					t.Errorf("arranged resident %d not reported", i)
+				}
+			}
+			if err := scan.Save(t.Context(), st, "", rep); err != nil {
+				t.Fatal(err)
+			}
+
+			// The home village takes the first one off its roll; the old village does not.
+			p := &d.Persons[arranged[0]]
+			row, err := st.GetResident(t.Context(), p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			row.Enrolled = slices.DeleteFunc(row.Enrolled, func(s string) bool { return s == elderly })
+			row.OtherRolls = []store.RollEntry{{Item: elderly, Village: d.HukouVillage(p).Code}}
+			row.UpdatedSeq++
+			cursor, err := st.SyncCursor(t.Context(), store.FeedDistrictResidents)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.ApplySnapshot(t.Context(), store.FeedDistrictResidents, []store.Resident{row}, cursor); err != nil {
+				t.Fatal(err)
+			}
+			drep, err := r.Run(t.Context(), scan.Options{At: ref, Dialect: be.dialect, Delta: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var found []scan.Entry
+			for _, res := range drep.Items {
+				for _, a := range res.AlertList {
+					if slices.Contains(a.Reasons, scan.ReasonRollInTwoVillages) || slices.Contains(a.Reasons, scan.ReasonRollOfOtherVillage) {
+						found = append(found, a)
+					}
+				}
+			}
+			masked := ident.MaskIDNumber(p.ID)
+			if drep.Delta == nil || len(found) != 1 || found[0].ID != masked || found[0].Item != elderly ||
+				!slices.Equal(found[0].Reasons, []string{scan.ReasonRollOfOtherVillage}) ||
+				!slices.Equal(found[0].Evidence, []string{elderly + ":" + masked + "@" + d.HukouVillage(p).Code}) {
+				t.Fatalf("delta scan (%+v) village-roll alerts %+v; want one roll_of_other_village on %s naming the old village's entry", drep.Delta, found, masked)
+			}
+		})
+	}
+}

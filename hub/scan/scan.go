@@ -280,6 +280,12 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	if r.crossChecks(items) {
 		r.crossCheck(d, rep)
 	}
+	tv := time.Now()
+	if n, err := r.villageRolls(ctx, o.Division, sc, items, rep); err != nil {
+		return nil, err
+	} else if n > 0 {
+		progress("other villages' rolls: %d entries compared (%s)", n, time.Since(tv).Round(time.Millisecond))
+	}
 	for k := range rep.Items {
 		sort.SliceStable(rep.Items[k].AlertList, func(i, j int) bool { return rep.Items[k].AlertList[i].full < rep.Items[k].AlertList[j].full })
 		rep.Items[k].Alerts = len(rep.Items[k].AlertList)
