@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -59,24 +61,68 @@ const defaultGCPercent = 400
 const defaultMemoryLimit = 1 << 30
 
 // batchCommands read the synced district into memory (the rows a scan evaluates per resident,
-// a what-if's two scans): on the whole district their live heap is some 2 GiB, above the
+// a what-if's two scans): on the whole district their live heap is some 3 GiB, above the
 // server's soft limit, under which the collector would run without pause (measured: the
-// per-resident evaluation four times slower). They keep Go's defaults (GOGC=100, no soft limit): the heap
-// peaks near twice the live data (BENCHMARKS.md, "District scan").
+// per-resident evaluation four times slower). They run with GOGC=batchGCPercent under a soft
+// limit of half the machine's memory (batchMemoryLimit): the per-resident evaluation
+// allocates heavily, and at GOGC=100 the collector took about a fifth of its time; near the
+// limit the collector runs as often as it must (BENCHMARKS.md, "District scan"). Where the
+// machine's memory cannot be read they keep Go's defaults (GOGC=100, no soft limit).
 var batchCommands = map[string]bool{"scan": true, "whatif": true}
+
+// batchGCPercent is the batch commands' collector target.
+const batchGCPercent = 300
+
+// batchMemoryLimit is the batch commands' soft heap limit: half of the machine's memory
+// (MemTotal in /proc/meminfo), 0 when it cannot be read.
+func batchMemoryLimit() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "MemTotal:" && f[2] == "kB" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil || kb <= 0 {
+				return 0
+			}
+			return kb << 10 / 2
+		}
+	}
+	return 0
+}
 
 func main() {
 	batch := len(os.Args) > 1 && batchCommands[os.Args[1]]
-	if os.Getenv("GOGC") == "" && !batch {
-		debug.SetGCPercent(defaultGCPercent)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" && !batch {
-		debug.SetMemoryLimit(defaultMemoryLimit)
-	}
+	setGC(batch, os.Getenv("GOGC") != "", os.Getenv("GOMEMLIMIT") != "")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// setGC sets the collector's target and soft limit for a server or a batch command, leaving
+// whichever of GOGC and GOMEMLIMIT the environment sets.
+func setGC(batch, gogcSet, limitSet bool) {
+	if !batch {
+		if !gogcSet {
+			debug.SetGCPercent(defaultGCPercent)
+		}
+		if !limitSet {
+			debug.SetMemoryLimit(defaultMemoryLimit)
+		}
+		return
+	}
+	limit := batchMemoryLimit()
+	if limit == 0 && !limitSet {
+		return // no bound known: Go's defaults
+	}
+	if !gogcSet {
+		debug.SetGCPercent(batchGCPercent)
+	}
+	if !limitSet {
+		debug.SetMemoryLimit(limit)
+	}
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
