@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -29,6 +30,19 @@ type data struct {
 
 func load(ctx context.Context, s store.ScanBulkReader, division string) (*data, error) {
 	d := &data{index: map[string]int{}, households: map[string][]int{}, children: map[string][]store.ChildLink{}}
+	// The whole district's links do not depend on the rows: read them meanwhile.
+	type linksRead struct {
+		links []store.ChildLink
+		err   error
+	}
+	var all chan linksRead
+	if division == "" {
+		all = make(chan linksRead, 1)
+		go func() {
+			links, err := s.AllChildLinks(ctx)
+			all <- linksRead{links, err}
+		}()
+	}
 	err := s.EachScanResident(ctx, division, func(r *store.ScanResident, enrolled []string) error {
 		d.index[r.IDNumber] = len(d.rows)
 		if r.HouseholdID != "" {
@@ -38,16 +52,18 @@ func load(ctx context.Context, s store.ScanBulkReader, division string) (*data, 
 		d.enrolments += len(enrolled)
 		return nil
 	})
+	var links []store.ChildLink
+	if all != nil {
+		read := <-all // also when the rows failed: the reader ends with ctx's cancellation or its own error
+		links, err = read.links, errors.Join(err, read.err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	var links []store.ChildLink
 	if division != "" {
 		// A town or a village: only its residents' links (those of other parents are dropped
 		// below anyway), not the district's.
 		links, err = s.ChildLinksOf(ctx, d.ids())
-	} else {
-		links, err = s.AllChildLinks(ctx)
 	}
 	if err != nil {
 		return nil, err

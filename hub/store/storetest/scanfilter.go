@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,5 +101,70 @@ func testScanPass(t *testing.T, s store.Store) {
 		if n != want {
 			t.Fatalf("CountScanResidents(%q) = %d, want %d", division, n, want)
 		}
+	}
+}
+
+// testScanLargeDistrict: a whole-district read of more than 50,000 residents (the SQLite store
+// then reads two halves of the ID range at once) yields every row once, in ID order, each with
+// its own enrolments and values: the scan's load (EachScanResident) and its compiled pass
+// (ScanPass: worklist and supervision rows of one filter, with an expression per row).
+func testScanLargeDistrict(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const n = 60_000
+	res := Residents(1, n)
+	for len(res) > 0 {
+		k := min(len(res), 5000)
+		must(t, s.ApplySnapshot(ctx, "district", res[:k], "d"))
+		res = res[k:]
+	}
+	var last string
+	count, enrolled := 0, 0
+	err := s.EachScanResident(ctx, "", func(r *store.ScanResident, items []string) error {
+		if r.IDNumber <= last {
+			t.Fatalf("row %s after %s: not in ID order", r.IDNumber, last)
+		}
+		last = r.IDNumber
+		var i int
+		if _, err := fmt.Sscanf(r.IDNumber[7:], "%d", &i); err != nil {
+			t.Fatalf("row %s: %v", r.IDNumber, err)
+		}
+		if want := Resident(i); fmt.Sprint(items) != fmt.Sprint(want.Enrolled) && len(items)+len(want.Enrolled) > 0 || r.Village != want.Village {
+			t.Fatalf("row %s: enrolled %v in %s, want %v in %s", r.IDNumber, items, r.Village, want.Enrolled, want.Village)
+		}
+		count++
+		enrolled += len(items)
+		return nil
+	})
+	must(t, err)
+	if count != n {
+		t.Fatalf("%d rows read, want %d", count, n)
+	}
+	// Women are eligible (worklist: not on the roll); an enrolment is kept only for residents
+	// born before 1960 (supervision: the others on the roll).
+	f := store.ItemFilter{Item: "elderly_allowance", Eligible: "scan_residents.sex = 'F'", Keeps: "scan_residents.birth_date < '1960'"}
+	want := 0
+	for i := 1; i <= n; i++ {
+		r := Resident(i)
+		on := slices.Contains(r.Enrolled, f.Item)
+		if !on && r.Sex == "F" || on && r.BirthDate >= "1960" {
+			want++
+		}
+	}
+	last, count = "", 0
+	err = s.ScanPass(ctx, store.PassScope{}, []store.ItemFilter{f}, []string{"scan_residents.sex = 'F'"}, func(r *store.ScanResident, items []string, vals []bool) error {
+		if r.IDNumber <= last {
+			t.Fatalf("pass row %s after %s: not in ID order", r.IDNumber, last)
+		}
+		last = r.IDNumber
+		on := slices.Contains(items, f.Item)
+		if vals[0] != (r.Sex == "F") || !(!on && r.Sex == "F" || on && r.BirthDate >= "1960") {
+			t.Fatalf("pass row %s (sex %s, born %s, enrolled %v) with value %v: not selected by the filter", r.IDNumber, r.Sex, r.BirthDate, items, vals)
+		}
+		count++
+		return nil
+	})
+	must(t, err)
+	if count != want {
+		t.Fatalf("the pass selected %d rows, want %d", count, want)
 	}
 }

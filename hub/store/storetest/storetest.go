@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"city_enrolments_roundtrip_and_deletes", testCityEnrolments},
 		{"scan_residents_join_and_follow_the_feeds", testScanView},
 		{"scan_pass", testScanPass},
+		{"scan_large_district_read_in_order", testScanLargeDistrict},
 		{"child_links_from_licences_and_households", testChildLinks},
 		{"application_create_get_update_version", testApplicationVersion},
 		{"application_list_filters_and_paging", testApplicationList},

@@ -300,7 +300,12 @@ func (r reader) EachScanResident(ctx context.Context, division string, fn func(*
 	cond, args := r.divisionFilter(division)
 	each := func(s *store.ScanResident, enrolled []string, _ bool) error { return fn(s, enrolled) }
 	if r.d.ScanTable {
-		return r.eachScanRow(ctx, `SELECT `+scanResidentCols+`, rolls, FALSE FROM scan_residents WHERE `+cond+` ORDER BY id_number`, args, nil, each)
+		split, err := r.halfSplit(ctx, division)
+		if err != nil {
+			return err
+		}
+		return r.scanTableRows(ctx, "read scan residents", `SELECT `+scanResidentCols+`, rolls FROM scan_residents WHERE `+cond+rangeMark+` ORDER BY id_number`, args, 0, split,
+			func(s *store.ScanResident, enrolled []string, _ []bool) error { return fn(s, enrolled) })
 	}
 	src, eargs := r.divisionRolls(division) // the division's rolls only (on PostgreSQL from its partition)
 	enrolled, err := r.enrolments(ctx, `SELECT id_number, item FROM `+src+` er ORDER BY id_number, item`, eargs...)

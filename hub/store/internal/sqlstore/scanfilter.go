@@ -152,6 +152,17 @@ func (r reader) ScanPass(ctx context.Context, scope store.PassScope, filters []s
 	for _, x := range exprs {
 		cols += `, (` + x + `)`
 	}
+	if r.d.ScanTable {
+		split := ""
+		if !scope.Delta {
+			var err error
+			if split, err = r.halfSplit(ctx, scope.Division); err != nil {
+				return err
+			}
+		}
+		q := `SELECT ` + cols + ` FROM ` + from + ` WHERE ` + cond + ` AND (` + strings.Join(sel, " OR ") + `)` + rangeMark + ` ORDER BY scan_residents.id_number`
+		return r.scanTableRows(ctx, "scan pass", q, append(append(aggArgs, args...), selArgs...), len(exprs), split, fn)
+	}
 	q := `SELECT ` + cols + ` FROM ` + from + ` WHERE ` + cond + ` AND (` + strings.Join(sel, " OR ") + `) ORDER BY scan_residents.id_number`
 	rows, err := r.q.QueryContext(ctx, r.d.SQL(q), append(append(aggArgs, args...), selArgs...)...)
 	if err != nil {
