@@ -2,7 +2,6 @@ package scan
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 
@@ -29,21 +28,29 @@ type data struct {
 }
 
 func load(ctx context.Context, s store.ScanBulkReader, division string) (*data, error) {
-	d := &data{index: map[string]int{}, households: map[string][]int{}, children: map[string][]store.ChildLink{}}
+	// Sized for the division up front: a million rows grown by appending were copied some
+	// twenty times over, and the index rehashed as often.
+	n, err := s.CountScanResidents(ctx, division)
+	if err != nil {
+		return nil, err
+	}
+	d := &data{rows: make([]row, 0, n), index: make(map[string]int, n), households: make(map[string][]int, n/2), children: map[string][]store.ChildLink{}}
 	// The whole district's links do not depend on the rows: read them meanwhile.
 	type linksRead struct {
 		links []store.ChildLink
 		err   error
 	}
 	var all chan linksRead
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	if division == "" {
 		all = make(chan linksRead, 1)
 		go func() {
-			links, err := s.AllChildLinks(ctx)
+			links, err := s.AllChildLinks(lctx)
 			all <- linksRead{links, err}
 		}()
 	}
-	err := s.EachScanResident(ctx, division, func(r *store.ScanResident, enrolled []string) error {
+	err = s.EachScanResident(ctx, division, func(r *store.ScanResident, enrolled []string) error {
 		d.index[r.IDNumber] = len(d.rows)
 		if r.HouseholdID != "" {
 			d.households[r.HouseholdID] = append(d.households[r.HouseholdID], len(d.rows))
@@ -54,8 +61,13 @@ func load(ctx context.Context, s store.ScanBulkReader, division string) (*data, 
 	})
 	var links []store.ChildLink
 	if all != nil {
-		read := <-all // also when the rows failed: the reader ends with ctx's cancellation or its own error
-		links, err = read.links, errors.Join(err, read.err)
+		if err != nil {
+			cancel() // the rows failed: stop reading the links too
+		}
+		read := <-all
+		if err == nil {
+			links, err = read.links, read.err
+		}
 	}
 	if err != nil {
 		return nil, err
