@@ -65,6 +65,7 @@ func TestBrowserProactiveServiceAndAlerts(t *testing.T) {
 	h := startHub(t)
 	p := &page{t: t, ctx: ctx}
 	shots := artifacts(t)
+	twice, oldVillage := arrangeTwoVillages(t, h)
 	candidates, alerts := scanned(t, h)
 
 	// The village with the most candidates (few enough for one page), and its masked IDs.
@@ -166,6 +167,19 @@ func TestBrowserProactiveServiceAndAlerts(t *testing.T) {
 		t.Errorf("%d of %d alerts show evidence with its source", n, shown)
 	}
 	p.artifact(shots, "alerts-open")
+	// One person on the elderly allowance roll of two villages: the alert names both villages'
+	// entries, each with the village's name.
+	p.do("filter the elderly allowance's alerts", chromedp.Evaluate[chromedp.Void](`(() => { const e = document.getElementById("alerts-item");
+		e.value = "elderly_allowance"; e.dispatchEvent(new Event("change")); })()`))
+	twoSel := fmt.Sprintf(`#alerts-table tbody tr[data-id]:has(ul.evidence .division[data-code=%q])`, oldVillage)
+	p.until("the two-village alert with the old village's name", fmt.Sprintf(`(document.querySelector(%q)||{}).innerText?.includes("村（%s）")`, twoSel, oldVillage))
+	if s := p.text(twoSel); !strings.Contains(s, ident.MaskIDNumber(twice)) || !strings.Contains(s, "两个及以上村") {
+		t.Errorf("the two-village alert shows %q", s)
+	}
+	p.artifact(shots, "alerts-two-villages")
+	p.do("all items again", chromedp.Evaluate[chromedp.Void](`(() => { const e = document.getElementById("alerts-item");
+		e.value = ""; e.dispatchEvent(new Event("change")); })()`))
+	p.until("the alerts again", fmt.Sprintf(`document.querySelectorAll("#alerts-table tbody tr").length === %d`, shown))
 	alertID, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#alerts-table tbody tr").dataset.id`))
 	aSel := fmt.Sprintf(`#alerts-table tr[data-id=%q]`, alertID)
 	p.do("resolve without a note", chromedp.Click(chromedp.CSS(aSel+" button.resolve-submit")))
@@ -265,4 +279,35 @@ func TestBrowserProactiveServiceAndAlerts(t *testing.T) {
 	if v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.cspViolations || ""`)); v != "" {
 		t.Errorf("%s Content-Security-Policy violations", v)
 	}
+}
+
+// arrangeTwoVillages syncs the feeds and puts the elderly allowance's first enrolled resident
+// (in ID order: the first of the item's alerts) on another village's roll too, as the district
+// feed's other_rolls would. It returns the resident's ID number and the other village.
+func arrangeTwoVillages(t *testing.T, h *hub) (string, string) {
+	t.Helper()
+	ctx := t.Context()
+	st := h.real.App.Store
+	if err := h.real.App.SyncFeeds(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	rows, _, err := st.ScanResidents(ctx, store.ResidentQuery{Limit: 1,
+		Where: "residents.id_number IN (SELECT id_number FROM resident_enrolments WHERE item = 'elderly_allowance')"})
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("no resident on the elderly allowance roll: %v", err)
+	}
+	r := rows[0]
+	others, _, err := st.ScanResidents(ctx, store.ResidentQuery{Limit: 1, Where: "residents.village <> ?", Args: []any{r.Village}})
+	if err != nil || len(others) == 0 {
+		t.Fatalf("no other village: %v", err)
+	}
+	r.OtherRolls = []store.RollEntry{{Item: "elderly_allowance", Village: others[0].Village}}
+	cursor, err := st.SyncCursor(ctx, store.FeedDistrictResidents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.ApplySnapshot(ctx, store.FeedDistrictResidents, []store.Resident{r}, cursor); err != nil {
+		t.Fatal(err)
+	}
+	return r.IDNumber, others[0].Village
 }

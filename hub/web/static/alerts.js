@@ -26,11 +26,18 @@ export function showAlerts() {
   load(false);
 }
 
+// VILLAGE_ROLL is an entry of a village's roll, "<item>:<masked ID>@<village code>": shown with
+// the village's name.
+const VILLAGE_ROLL = /^(.+)@(\d{12})$/;
+
 function evidence(f) {
   const ev = f.evidence || [];
   if (!ev.length) return h("span", {}, "—");
-  return h("ul", { class: "evidence" }, ev.map((e, i) =>
-    h("li", {}, platformTag((f.sources || [])[i] || ""), " ", h("span", { class: "mono" }, e))));
+  return h("ul", { class: "evidence" }, ev.map((e, i) => {
+    const m = VILLAGE_ROLL.exec(e);
+    const fact = m ? [h("span", { class: "mono" }, m[1]), " ", divisionLabel(m[2])] : [h("span", { class: "mono" }, e)];
+    return h("li", {}, platformTag((f.sources || [])[i] || ""), " ", ...fact);
+  }));
 }
 
 function resolution(r) {
