@@ -11,7 +11,6 @@ import (
 	"sanmian/hub/ident"
 	"sanmian/hub/scan"
 	"sanmian/hub/store"
-	hubsync "sanmian/hub/sync"
 	"sanmian/hub/sync/synctest"
 )
 
@@ -31,6 +30,21 @@ func dateOf(d synth.Date) time.Time {
 func settledPerson(d *synth.District, i int32) bool {
 	p := &d.Persons[i]
 	return p.HukouVillage == d.Households[p.Household].Village && (p.Death == 0 || p.DeathOnVillageRoll)
+}
+
+// rollDistrict generates the district the roll tests arrange their errors in, and its
+// reference day at noon in the district's zone.
+func rollDistrict(t *testing.T) (*synth.District, time.Time) {
+	t.Helper()
+	d, err := synth.Generate(synth.Config{Residents: 3000, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := synth.DefaultReference
+	if !d.Config.Reference.IsZero() {
+		ref = d.Config.Reference
+	}
+	return d, time.Date(ref.Year(), ref.Month(), ref.Day(), 12, 0, 0, 0, cst)
 }
 
 // arrangeRollErrors adds, on top of the roll errors the generator makes, one of each kind the
@@ -104,15 +118,7 @@ func arrangeRollErrors(t *testing.T, d *synth.District, ref time.Time) (int32, i
 // already paid (death_already_paid naming both roll entries). Each alert names the rule, the
 // roll entries (masked) and the district as their source; Save keeps them for the alert view.
 func TestScanCrossChecksOnSimulatedDistrict(t *testing.T) {
-	d, err := synth.Generate(synth.Config{Residents: 3000, Seed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := synth.DefaultReference
-	if !d.Config.Reference.IsZero() {
-		ref = d.Config.Reference
-	}
-	ref = time.Date(ref.Year(), ref.Month(), ref.Day(), 12, 0, 0, 0, cst)
+	d, ref := rollDistrict(t)
 	claimant, paid := arrangeRollErrors(t, d, ref)
 
 	// What the cross checks must find, from the generator's own account of the rolls.
@@ -131,110 +137,103 @@ func TestScanCrossChecksOnSimulatedDistrict(t *testing.T) {
 
 	_, feeds := synctest.Feeds(t, sim.Config{District: d})
 	eng := engine(t)
-	for _, be := range backends {
-		t.Run(be.name, func(t *testing.T) {
-			st := be.open(t)
-			if err := hubsync.All(t.Context(), feeds, st, nil); err != nil {
-				t.Fatal(err)
-			}
-			r := &scan.Runner{Engine: eng, Store: st}
-			rep, err := r.Run(t.Context(), scan.Options{At: ref, Dialect: be.dialect})
-			if err != nil {
-				t.Fatal(err)
-			}
-			byItem := map[string]*scan.ItemResult{}
-			for k := range rep.Items {
-				byItem[rep.Items[k].Item] = &rep.Items[k]
-				for _, a := range rep.Items[k].AlertList {
-					if slices.Contains(a.Reasons, "household_enrolled") {
-						t.Errorf("%s %s: the per-member household_enrolled reason was not replaced by the household's double", a.Item, a.ID)
-					}
+	onEachBackend(t, feeds, eng, func(t *testing.T, dialect string, st store.Store, r *scan.Runner) {
+		rep, err := r.Run(t.Context(), scan.Options{At: ref, Dialect: dialect})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byItem := map[string]*scan.ItemResult{}
+		for k := range rep.Items {
+			byItem[rep.Items[k].Item] = &rep.Items[k]
+			for _, a := range rep.Items[k].AlertList {
+				if slices.Contains(a.Reasons, "household_enrolled") {
+					t.Errorf("%s %s: the per-member household_enrolled reason was not replaced by the household's double", a.Item, a.ID)
 				}
 			}
+		}
 
-			// Conflicts: exactly the 特困 persons on the 低保 roll.
-			got := map[string]bool{}
-			for _, a := range byItem[tekunItem].AlertList {
-				if !slices.Contains(a.Reasons, conflictCode) {
-					continue
-				}
-				got[a.ID] = true
-				if a.Rule != "《社会救助暂行办法》" || !slices.Equal(a.Evidence, []string{tekunItem + ":" + a.ID, dibaoItem + ":" + a.ID}) ||
-					!slices.Equal(a.Sources, []string{"district", "district"}) {
-					t.Errorf("conflict alert %+v: want the rule, both roll entries and the district", a)
-				}
+		// Conflicts: exactly the 特困 persons on the 低保 roll.
+		got := map[string]bool{}
+		for _, a := range byItem[tekunItem].AlertList {
+			if !slices.Contains(a.Reasons, conflictCode) {
+				continue
 			}
-			if !mapsEqual(got, wantConflicts) || byItem[tekunItem].Conflicts != len(wantConflicts) {
-				t.Errorf("conflicts %v (count %d), want %v", got, byItem[tekunItem].Conflicts, wantConflicts)
+			got[a.ID] = true
+			if a.Rule != "《社会救助暂行办法》" || !slices.Equal(a.Evidence, []string{tekunItem + ":" + a.ID, dibaoItem + ":" + a.ID}) ||
+				!slices.Equal(a.Sources, []string{"district", "district"}) {
+				t.Errorf("conflict alert %+v: want the rule, both roll entries and the district", a)
 			}
+		}
+		if !mapsEqual(got, wantConflicts) || byItem[tekunItem].Conflicts != len(wantConflicts) {
+			t.Errorf("conflicts %v (count %d), want %v", got, byItem[tekunItem].Conflicts, wantConflicts)
+		}
 
-			// Household doubles: one alert per household, on the head, naming every entry.
-			var doubles [][]string
-			for _, a := range byItem[farmland].AlertList {
-				if !slices.Contains(a.Reasons, scan.ReasonDoubleEnrolment) {
-					continue
-				}
-				if a.Rule == "" || len(a.Evidence) < 3 || !strings.HasPrefix(a.Evidence[0], "household:") || len(a.Sources) != len(a.Evidence) {
-					t.Errorf("double alert %+v: want the rule, the household and its roll entries", a)
-					continue
-				}
-				var ids []string
-				for _, e := range a.Evidence[1:] {
-					ids = append(ids, strings.TrimPrefix(e, farmland+":"))
-				}
-				if !slices.Contains(ids, a.ID) {
-					t.Errorf("double alert on %s does not name its own entry: %v", a.ID, a.Evidence)
-				}
-				slices.Sort(ids)
-				doubles = append(doubles, ids)
+		// Household doubles: one alert per household, on the head, naming every entry.
+		var doubles [][]string
+		for _, a := range byItem[farmland].AlertList {
+			if !slices.Contains(a.Reasons, scan.ReasonDoubleEnrolment) {
+				continue
 			}
-			var want [][]string
-			for _, ids := range wantDoubles {
-				s := slices.Clone(ids)
-				slices.Sort(s)
-				want = append(want, s)
+			if a.Rule == "" || len(a.Evidence) < 3 || !strings.HasPrefix(a.Evidence[0], "household:") || len(a.Sources) != len(a.Evidence) {
+				t.Errorf("double alert %+v: want the rule, the household and its roll entries", a)
+				continue
 			}
-			cmp := func(a, b []string) int { return strings.Compare(strings.Join(a, ","), strings.Join(b, ",")) }
-			slices.SortFunc(doubles, cmp)
-			slices.SortFunc(want, cmp)
-			if !slices.EqualFunc(doubles, want, slices.Equal) || byItem[farmland].Doubles != len(want) {
-				t.Errorf("household doubles %v (count %d), want %v", doubles, byItem[farmland].Doubles, want)
+			var ids []string
+			for _, e := range a.Evidence[1:] {
+				ids = append(ids, strings.TrimPrefix(e, farmland+":"))
 			}
+			if !slices.Contains(ids, a.ID) {
+				t.Errorf("double alert on %s does not name its own entry: %v", a.ID, a.Evidence)
+			}
+			slices.Sort(ids)
+			doubles = append(doubles, ids)
+		}
+		var want [][]string
+		for _, ids := range wantDoubles {
+			s := slices.Clone(ids)
+			slices.Sort(s)
+			want = append(want, s)
+		}
+		cmp := func(a, b []string) int { return strings.Compare(strings.Join(a, ","), strings.Join(b, ",")) }
+		slices.SortFunc(doubles, cmp)
+		slices.SortFunc(want, cmp)
+		if !slices.EqualFunc(doubles, want, slices.Equal) || byItem[farmland].Doubles != len(want) {
+			t.Errorf("household doubles %v (count %d), want %v", doubles, byItem[farmland].Doubles, want)
+		}
 
-			// The death paid twice: the living member's entry and the deceased's.
-			wantID := ident.MaskIDNumber(d.Persons[claimant].ID)
-			i := slices.IndexFunc(byItem[funeral].AlertList, func(a scan.Entry) bool { return a.ID == wantID })
-			if i < 0 {
-				t.Fatalf("no funeral subsidy alert on the living member on the roll; alerts %+v", byItem[funeral].AlertList)
-			}
-			a := byItem[funeral].AlertList[i]
-			if !slices.Contains(a.Reasons, "death_already_paid") || !slices.Contains(a.Evidence, funeral+":"+wantID) ||
-				!slices.Contains(a.Evidence, funeral+":"+ident.MaskIDNumber(d.Persons[paid].ID)) || byItem[funeral].Doubles < 1 {
-				t.Errorf("funeral double %+v (doubles %d): want death_already_paid naming both roll entries", a, byItem[funeral].Doubles)
-			}
+		// The death paid twice: the living member's entry and the deceased's.
+		wantID := ident.MaskIDNumber(d.Persons[claimant].ID)
+		i := slices.IndexFunc(byItem[funeral].AlertList, func(a scan.Entry) bool { return a.ID == wantID })
+		if i < 0 {
+			t.Fatalf("no funeral subsidy alert on the living member on the roll; alerts %+v", byItem[funeral].AlertList)
+		}
+		a := byItem[funeral].AlertList[i]
+		if !slices.Contains(a.Reasons, "death_already_paid") || !slices.Contains(a.Evidence, funeral+":"+wantID) ||
+			!slices.Contains(a.Evidence, funeral+":"+ident.MaskIDNumber(d.Persons[paid].ID)) || byItem[funeral].Doubles < 1 {
+			t.Errorf("funeral double %+v (doubles %d): want death_already_paid naming both roll entries", a, byItem[funeral].Doubles)
+		}
 
-			// Saved: the alert view reads them with full ID numbers for the data-use record.
-			if err := scan.Save(t.Context(), st, "", rep); err != nil {
-				t.Fatal(err)
-			}
-			saved, _, err := st.ListScanFindings(t.Context(), store.FindingFilter{Kind: store.FindingAlert, Item: tekunItem}, store.Page{Limit: 1000})
-			if err != nil {
-				t.Fatal(err)
-			}
-			n := 0
-			for _, f := range saved {
-				if slices.Contains(f.Reasons, conflictCode) {
-					n++
-					if !wantConflicts[ident.MaskIDNumber(f.IDNumber)] || f.Rule == "" || len(f.Evidence) != 2 {
-						t.Errorf("saved conflict %+v", f)
-					}
+		// Saved: the alert view reads them with full ID numbers for the data-use record.
+		if err := scan.Save(t.Context(), st, "", rep); err != nil {
+			t.Fatal(err)
+		}
+		saved, _, err := st.ListScanFindings(t.Context(), store.FindingFilter{Kind: store.FindingAlert, Item: tekunItem}, store.Page{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, f := range saved {
+			if slices.Contains(f.Reasons, conflictCode) {
+				n++
+				if !wantConflicts[ident.MaskIDNumber(f.IDNumber)] || f.Rule == "" || len(f.Evidence) != 2 {
+					t.Errorf("saved conflict %+v", f)
 				}
 			}
-			if n != len(wantConflicts) {
-				t.Errorf("%d conflict alerts saved, want %d", n, len(wantConflicts))
-			}
-		})
-	}
+		}
+		if n != len(wantConflicts) {
+			t.Errorf("%d conflict alerts saved, want %d", n, len(wantConflicts))
+		}
+	})
 }
 
 func mapsEqual(a, b map[string]bool) bool {
@@ -256,15 +255,7 @@ func mapsEqual(a, b map[string]bool) bool {
 // resident's own village, naming both villages' entries. A later feed change that leaves one
 // of them on the old village's roll only is found by a delta scan as roll_of_other_village.
 func TestScanVillageRolls(t *testing.T) {
-	d, err := synth.Generate(synth.Config{Residents: 3000, Seed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := synth.DefaultReference
-	if !d.Config.Reference.IsZero() {
-		ref = d.Config.Reference
-	}
-	ref = time.Date(ref.Year(), ref.Month(), ref.Day(), 12, 0, 0, 0, cst)
+	d, ref := rollDistrict(t)
 	const elderly = "elderly_allowance"
 	ea := synth.ProgramIndex(elderly)
 	var arranged []int32
@@ -293,90 +284,83 @@ func TestScanVillageRolls(t *testing.T) {
 
 	_, feeds := synctest.Feeds(t, sim.Config{District: d})
 	eng := engine(t)
-	for _, be := range backends {
-		t.Run(be.name, func(t *testing.T) {
-			st := be.open(t)
-			if err := hubsync.All(t.Context(), feeds, st, nil); err != nil {
-				t.Fatal(err)
-			}
-			r := &scan.Runner{Engine: eng, Store: st}
-			rep, err := r.Run(t.Context(), scan.Options{At: ref, Dialect: be.dialect})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := map[string]bool{}
-			for _, res := range rep.Items {
-				for _, a := range res.AlertList {
-					if !slices.Contains(a.Reasons, scan.ReasonRollInTwoVillages) {
-						continue
-					}
-					key := a.Item + "|" + a.ID
-					if got[key] {
-						t.Errorf("%s reported twice", key)
-					}
-					got[key] = true
-					i, ok := want[key]
-					if !ok {
-						t.Errorf("alert %+v: the generator lists no such double", a)
-						continue
-					}
-					p := &d.Persons[i]
-					home, old := d.Village(p).Code, d.HukouVillage(p).Code
-					entry := a.Item + ":" + a.ID + "@"
-					if a.Village != home || !slices.Equal(a.Evidence, []string{entry + home, entry + old}) ||
-						!slices.Equal(a.Sources, []string{"district", "district"}) || a.Rule == "" || len(a.Reasons) != 1 {
-						t.Errorf("alert %+v: want one in village %s naming %s and %s, sources district, with a rule", a, home, entry+home, entry+old)
-					}
+	onEachBackend(t, feeds, eng, func(t *testing.T, dialect string, st store.Store, r *scan.Runner) {
+		rep, err := r.Run(t.Context(), scan.Options{At: ref, Dialect: dialect})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, res := range rep.Items {
+			for _, a := range res.AlertList {
+				if !slices.Contains(a.Reasons, scan.ReasonRollInTwoVillages) {
+					continue
+				}
+				key := a.Item + "|" + a.ID
+				if got[key] {
+					t.Errorf("%s reported twice", key)
+				}
+				got[key] = true
+				i, ok := want[key]
+				if !ok {
+					t.Errorf("alert %+v: the generator lists no such double", a)
+					continue
+				}
+				p := &d.Persons[i]
+				home, old := d.Village(p).Code, d.HukouVillage(p).Code
+				entry := a.Item + ":" + a.ID + "@"
+				if a.Village != home || !slices.Equal(a.Evidence, []string{entry + home, entry + old}) ||
+					!slices.Equal(a.Sources, []string{"district", "district"}) || a.Rule == "" || len(a.Reasons) != 1 {
+					t.Errorf("alert %+v: want one in village %s naming %s and %s, sources district, with a rule", a, home, entry+home, entry+old)
 				}
 			}
-			for key := range want {
-				if item, _, _ := strings.Cut(key, "|"); !got[key] && slices.ContainsFunc(rep.Items, func(r scan.ItemResult) bool { return r.Item == item }) {
-					t.Errorf("%s: on two villages' rolls, not reported", key)
-				}
+		}
+		for key := range want {
+			if item, _, _ := strings.Cut(key, "|"); !got[key] && slices.ContainsFunc(rep.Items, func(r scan.ItemResult) bool { return r.Item == item }) {
+				t.Errorf("%s: on two villages' rolls, not reported", key)
 			}
-			for _, i := range arranged {
-				if !got[elderly+"|"+ident.MaskIDNumber(d.Persons[i].ID)] {
-					t.Errorf("arranged resident %d not reported", i)
-				}
+		}
+		for _, i := range arranged {
+			if !got[elderly+"|"+ident.MaskIDNumber(d.Persons[i].ID)] {
+				t.Errorf("arranged resident %d not reported", i)
 			}
-			if err := scan.Save(t.Context(), st, "", rep); err != nil {
-				t.Fatal(err)
-			}
+		}
+		if err := scan.Save(t.Context(), st, "", rep); err != nil {
+			t.Fatal(err)
+		}
 
-			// The home village takes the first one off its roll; the old village does not.
-			p := &d.Persons[arranged[0]]
-			row, err := st.GetResident(t.Context(), p.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			row.Enrolled = slices.DeleteFunc(row.Enrolled, func(s string) bool { return s == elderly })
-			row.OtherRolls = []store.RollEntry{{Item: elderly, Village: d.HukouVillage(p).Code}}
-			row.UpdatedSeq++
-			cursor, err := st.SyncCursor(t.Context(), store.FeedDistrictResidents)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := st.ApplySnapshot(t.Context(), store.FeedDistrictResidents, []store.Resident{row}, cursor); err != nil {
-				t.Fatal(err)
-			}
-			drep, err := r.Run(t.Context(), scan.Options{At: ref, Dialect: be.dialect, Delta: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var found []scan.Entry
-			for _, res := range drep.Items {
-				for _, a := range res.AlertList {
-					if slices.Contains(a.Reasons, scan.ReasonRollInTwoVillages) || slices.Contains(a.Reasons, scan.ReasonRollOfOtherVillage) {
-						found = append(found, a)
-					}
+		// The home village takes the first one off its roll; the old village does not.
+		p := &d.Persons[arranged[0]]
+		row, err := st.GetResident(t.Context(), p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row.Enrolled = slices.DeleteFunc(row.Enrolled, func(s string) bool { return s == elderly })
+		row.OtherRolls = []store.RollEntry{{Item: elderly, Village: d.HukouVillage(p).Code}}
+		row.UpdatedSeq++
+		cursor, err := st.SyncCursor(t.Context(), store.FeedDistrictResidents)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.ApplySnapshot(t.Context(), store.FeedDistrictResidents, []store.Resident{row}, cursor); err != nil {
+			t.Fatal(err)
+		}
+		drep, err := r.Run(t.Context(), scan.Options{At: ref, Dialect: dialect, Delta: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found []scan.Entry
+		for _, res := range drep.Items {
+			for _, a := range res.AlertList {
+				if slices.Contains(a.Reasons, scan.ReasonRollInTwoVillages) || slices.Contains(a.Reasons, scan.ReasonRollOfOtherVillage) {
+					found = append(found, a)
 				}
 			}
-			masked := ident.MaskIDNumber(p.ID)
-			if drep.Delta == nil || len(found) != 1 || found[0].ID != masked || found[0].Item != elderly ||
-				!slices.Equal(found[0].Reasons, []string{scan.ReasonRollOfOtherVillage}) ||
-				!slices.Equal(found[0].Evidence, []string{elderly + ":" + masked + "@" + d.HukouVillage(p).Code}) {
-				t.Fatalf("delta scan (%+v) village-roll alerts %+v; want one roll_of_other_village on %s naming the old village's entry", drep.Delta, found, masked)
-			}
-		})
-	}
+		}
+		masked := ident.MaskIDNumber(p.ID)
+		if drep.Delta == nil || len(found) != 1 || found[0].ID != masked || found[0].Item != elderly ||
+			!slices.Equal(found[0].Reasons, []string{scan.ReasonRollOfOtherVillage}) ||
+			!slices.Equal(found[0].Evidence, []string{elderly + ":" + masked + "@" + d.HukouVillage(p).Code}) {
+			t.Fatalf("delta scan (%+v) village-roll alerts %+v; want one roll_of_other_village on %s naming the old village's entry", drep.Delta, found, masked)
+		}
+	})
 }

@@ -45,6 +45,21 @@ var backends = []struct {
 	{"postgres", "postgresql", func(t testing.TB) store.Store { return storetest.OpenPostgres(t) }},
 }
 
+// onEachBackend runs fn as a subtest per backend, on a fresh store the feeds were synced into,
+// with a runner of eng over it.
+func onEachBackend(t *testing.T, feeds hubsync.Feeds, eng *policy.Engine, fn func(t *testing.T, dialect string, st store.Store, r *scan.Runner)) {
+	t.Helper()
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			st := be.open(t)
+			if err := hubsync.All(t.Context(), feeds, st, nil); err != nil {
+				t.Fatal(err)
+			}
+			fn(t, be.dialect, st, &scan.Runner{Engine: eng, Store: st})
+		})
+	}
+}
+
 func engine(t testing.TB) *policy.Engine {
 	t.Helper()
 	e, err := policy.New(t.Context())
@@ -152,65 +167,58 @@ func TestScanVerifyGeneratedDistrict(t *testing.T) {
 	const n = 2500
 	_, feeds := synctest.Feeds(t, sim.Config{Residents: n, Seed: 5})
 	eng := engine(t)
-	for _, be := range backends {
-		t.Run(be.name, func(t *testing.T) {
-			st := be.open(t)
-			if err := hubsync.All(t.Context(), feeds, st, nil); err != nil {
-				t.Fatal(err)
+	onEachBackend(t, feeds, eng, func(t *testing.T, dialect string, st store.Store, r *scan.Runner) {
+		rep, err := r.Run(t.Context(), scan.Options{At: day("2026-12-06"), Dialect: dialect, Verify: true})
+		if err != nil {
+			for _, d := range rep.Differences {
+				t.Errorf("%s %s: scan %s, decision %s", d.Item, d.ID, d.Scan, d.Decision)
 			}
-			r := &scan.Runner{Engine: eng, Store: st}
-			rep, err := r.Run(t.Context(), scan.Options{At: day("2026-12-06"), Dialect: be.dialect, Verify: true})
-			if err != nil {
-				for _, d := range rep.Differences {
-					t.Errorf("%s %s: scan %s, decision %s", d.Item, d.ID, d.Scan, d.Decision)
+			t.Fatal(err)
+		}
+		if rep.Residents != n || !rep.Verified {
+			t.Fatalf("residents %d verified %v", rep.Residents, rep.Verified)
+		}
+		total, alerts := 0, 0
+		for _, it := range rep.Items {
+			total += it.Candidates
+			alerts += it.Alerts
+			switch {
+			case slices.Contains(compiledItems, it.Item):
+				if it.Evaluated != "sql" {
+					t.Errorf("%s evaluated %q, want sql", it.Item, it.Evaluated)
 				}
-				t.Fatal(err)
+			case !strings.HasPrefix(it.Evaluated, "go: ") || len(it.Evaluated) < 10:
+				t.Errorf("%s evaluated %q, want go with the reason", it.Item, it.Evaluated)
 			}
-			if rep.Residents != n || !rep.Verified {
-				t.Fatalf("residents %d verified %v", rep.Residents, rep.Verified)
-			}
-			total, alerts := 0, 0
-			for _, it := range rep.Items {
-				total += it.Candidates
-				alerts += it.Alerts
-				switch {
-				case slices.Contains(compiledItems, it.Item):
-					if it.Evaluated != "sql" {
-						t.Errorf("%s evaluated %q, want sql", it.Item, it.Evaluated)
-					}
-				case !strings.HasPrefix(it.Evaluated, "go: ") || len(it.Evaluated) < 10:
-					t.Errorf("%s evaluated %q, want go with the reason", it.Item, it.Evaluated)
-				}
-			}
-			if len(rep.Items) != len(compiledItems)+7 {
-				t.Errorf("%d items scanned", len(rep.Items))
-			}
-			if total == 0 || alerts == 0 {
-				t.Fatalf("%d candidates and %d alerts on a generated district", total, alerts)
-			}
-			// A town's scan (on PostgreSQL its partition) agrees with the decisions too and
-			// finds the town's share of the district's worklists.
-			town := rep.Items[0].Worklist[0].Village[:9]
-			trep, err := r.Run(t.Context(), scan.Options{At: day("2026-12-06"), Dialect: be.dialect, Verify: true, Division: town})
-			if err != nil {
-				t.Fatalf("town %s: %v (%d differences)", town, err, len(trep.Differences))
-			}
-			for k, it := range trep.Items {
-				want := 0
-				for _, e := range rep.Items[k].Worklist {
-					if strings.HasPrefix(e.Village, town) {
-						want++
-					}
-				}
-				if it.Candidates != want {
-					t.Errorf("town %s %s: %d candidates, the district scan has %d there", town, it.Item, it.Candidates, want)
+		}
+		if len(rep.Items) != len(compiledItems)+7 {
+			t.Errorf("%d items scanned", len(rep.Items))
+		}
+		if total == 0 || alerts == 0 {
+			t.Fatalf("%d candidates and %d alerts on a generated district", total, alerts)
+		}
+		// A town's scan (on PostgreSQL its partition) agrees with the decisions too and
+		// finds the town's share of the district's worklists.
+		town := rep.Items[0].Worklist[0].Village[:9]
+		trep, err := r.Run(t.Context(), scan.Options{At: day("2026-12-06"), Dialect: dialect, Verify: true, Division: town})
+		if err != nil {
+			t.Fatalf("town %s: %v (%d differences)", town, err, len(trep.Differences))
+		}
+		for k, it := range trep.Items {
+			want := 0
+			for _, e := range rep.Items[k].Worklist {
+				if strings.HasPrefix(e.Village, town) {
+					want++
 				}
 			}
-			if trep.Residents == 0 || trep.Residents >= rep.Residents {
-				t.Errorf("town %s: %d residents of %d", town, trep.Residents, rep.Residents)
+			if it.Candidates != want {
+				t.Errorf("town %s %s: %d candidates, the district scan has %d there", town, it.Item, it.Candidates, want)
 			}
-		})
-	}
+		}
+		if trep.Residents == 0 || trep.Residents >= rep.Residents {
+			t.Errorf("town %s: %d residents of %d", town, trep.Residents, rep.Residents)
+		}
+	})
 }
 
 // TestScanUnknownItem: an item that is not proactive (or does not exist) is refused.

@@ -60,7 +60,7 @@ func (r reader) pool() bool {
 // (halfSplit) it reads the two halves at once.
 func (r reader) scanTableRows(ctx context.Context, what, q string, args []any, nvals int, split string, fn func(*store.ScanResident, []string, []bool) error) error {
 	if split == "" {
-		return r.scanTableQuery(ctx, what, strings.Replace(q, rangeMark, "", 1), args, nvals, fn)
+		return r.scanRows(ctx, what, strings.Replace(q, rangeMark, "", 1), args, nvals, fn)
 	}
 	type row struct {
 		s     store.ScanResident
@@ -74,14 +74,14 @@ func (r reader) scanTableRows(ctx context.Context, what, q string, args []any, n
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		secondErr = r.scanTableQuery(hctx, what, strings.Replace(q, rangeMark, " AND scan_residents.id_number >= ?", 1), append(slices.Clip(args), split), nvals,
+		secondErr = r.scanRows(hctx, what, strings.Replace(q, rangeMark, " AND scan_residents.id_number >= ?", 1), append(slices.Clip(args), split), nvals,
 			func(s *store.ScanResident, items []string, vals []bool) error {
 				second = append(second, row{s: *s, items: items, vals: slices.Clone(vals)})
 				return nil
 			})
 	}()
 	// The first half on the caller's goroutine: fn is called where the caller runs.
-	err := r.scanTableQuery(ctx, what, strings.Replace(q, rangeMark, " AND scan_residents.id_number < ?", 1), append(slices.Clip(args), split), nvals, fn)
+	err := r.scanRows(ctx, what, strings.Replace(q, rangeMark, " AND scan_residents.id_number < ?", 1), append(slices.Clip(args), split), nvals, fn)
 	if err != nil {
 		cancel()
 	}
@@ -101,9 +101,9 @@ func (r reader) scanTableRows(ctx context.Context, what, q string, args []any, n
 	return nil
 }
 
-// scanTableQuery runs one ordered scan-table query (scanResidentCols, rolls, nvals booleans)
-// and calls fn for each row; the row and the values passed are reused.
-func (r reader) scanTableQuery(ctx context.Context, what, q string, args []any, nvals int, fn func(*store.ScanResident, []string, []bool) error) error {
+// scanRows runs one ordered query of scan rows (scanResidentCols, the rolls as ",a,b,", nvals
+// booleans) and calls fn for each row; the row and the values passed are reused.
+func (r reader) scanRows(ctx context.Context, what, q string, args []any, nvals int, fn func(*store.ScanResident, []string, []bool) error) error {
 	rows, err := r.q.QueryContext(ctx, r.d.SQL(q), args...)
 	if err != nil {
 		return wrap(what, err)

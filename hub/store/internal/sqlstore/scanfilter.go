@@ -164,29 +164,7 @@ func (r reader) ScanPass(ctx context.Context, scope store.PassScope, filters []s
 		return r.scanTableRows(ctx, "scan pass", q, append(append(aggArgs, args...), selArgs...), len(exprs), split, fn)
 	}
 	q := `SELECT ` + cols + ` FROM ` + from + ` WHERE ` + cond + ` AND (` + strings.Join(sel, " OR ") + `) ORDER BY scan_residents.id_number`
-	rows, err := r.q.QueryContext(ctx, r.d.SQL(q), append(append(aggArgs, args...), selArgs...)...)
-	if err != nil {
-		return wrap("scan pass", err)
-	}
-	defer rows.Close()
-	var s store.ScanResident
-	var enrolled string
-	vals := make([]bool, len(exprs))
-	dest := scanResidentDest(&s, &enrolled)
-	for k := range vals {
-		dest = append(dest, &vals[k])
-	}
-	for rows.Next() {
-		s = store.ScanResident{}
-		if err := rows.Scan(dest...); err != nil {
-			return wrap("scan pass", err)
-		}
-		completeScanResident(&s)
-		if err := fn(&s, splitRolls(enrolled), vals); err != nil {
-			return err
-		}
-	}
-	return wrap("scan pass", rows.Err())
+	return r.scanRows(ctx, "scan pass", q, append(append(aggArgs, args...), selArgs...), len(exprs), fn)
 }
 
 // CountScanResidents implements store.ScanBulkReader.
