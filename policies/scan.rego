@@ -17,9 +17,12 @@ scanned(_) if not input.items
 
 scanned(code) if code in input.items
 
+# reasons: for each eligible item, the reason codes its decision gives (the pass reasons, or
+# criteria_met), so that a worklist entry needs no second evaluation for them.
 result := {
 	"eligible": sort([code | some code, v in verdicts; v == true]),
 	"undetermined": sort([code | some code, v in verdicts; v == null]),
+	"reasons": {code: eligibility.reason_codes(code, true, set(), {}) | some code, v in verdicts; v == true},
 }
 
 # decidable(code, r) holds when the decision for item code on the evidence the district scan

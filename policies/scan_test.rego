@@ -55,6 +55,29 @@ test_scan_verdict_matches_decision if {
 	}
 }
 
+# The scan's reasons for each eligible item are the reason codes of that item's decision (the
+# worklist shows them without deciding again).
+test_scan_reasons_match_decision if {
+	elder := fx.person({"birth_date": "1940-03-01", "insurance": {"pension": "enrolled", "medical": "enrolled", "medical_year": 2026}, "rolls": {"land_mu": 2}})
+	cases := [
+		fx.evidence(elder, [fx.member({})]),
+		fx.evidence(fx.person({"birth_date": "1990-05-01", "hukou_type": "non_agricultural"}), []),
+		fx.evidence(fx.person({"deceased": true, "death_date": "2026-09-01"}), []),
+	]
+	st := eligibility.static_all
+	every ev in cases {
+		r := data.sanmian.scan.result with input as {"now": fx.now, "evidence": ev} with data.sanmian.static as st
+		count(r.reasons) == count(r.eligible)
+		every code, codes in r.reasons {
+			d := eligibility.decision with input as {"now": fx.now, "item": code, "evidence": ev} with data.sanmian.static as st
+			d.eligible == true
+			codes == [x.code | some x in d.reasons]
+		}
+	}
+	r := data.sanmian.scan.result with input as {"now": fx.now, "evidence": cases[0]}
+	count(r.reasons) > 0
+}
+
 test_scan_restricted_to_items if {
 	p := fx.person({"birth_date": "1940-03-01", "insurance": {"pension": "enrolled", "medical": "enrolled", "medical_year": 2026}, "rolls": {"land_mu": 2}})
 	r := data.sanmian.scan.result with input as {"now": fx.now, "evidence": fx.evidence(p, []), "items": ["senior_card", "farmland_protection_subsidy"]}

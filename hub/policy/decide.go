@@ -91,7 +91,9 @@ type AccessReason struct {
 type ScanResult struct {
 	Eligible     []string `json:"eligible"`
 	Undetermined []string `json:"undetermined"`
-	Revision     string   `json:"revision"`
+	// Reasons are, for each eligible item, the reason codes its decision gives.
+	Reasons  map[string][]string `json:"reasons,omitempty"`
+	Revision string              `json:"revision"`
 }
 
 // DecideOption adds optional parts to a decision request.
@@ -217,7 +219,18 @@ func (e *Engine) ScanItems(ctx context.Context, ev *evidence.Bundle, now time.Ti
 	if !ok {
 		return nil, fmt.Errorf("%w: %s is not an object", ErrEvaluation, PathScan)
 	}
-	return &ScanResult{Eligible: astStrings(obj, "eligible"), Undetermined: astStrings(obj, "undetermined"), Revision: st.revision}, nil
+	out := &ScanResult{Eligible: astStrings(obj, "eligible"), Undetermined: astStrings(obj, "undetermined"), Revision: st.revision}
+	if t := obj.Get(ast.InternedTerm("reasons")); t != nil {
+		if o, ok := t.Value.(ast.Object); ok {
+			out.Reasons = make(map[string][]string, o.Len())
+			o.Foreach(func(k, v *ast.Term) {
+				if code, ok := k.Value.(ast.String); ok {
+					out.Reasons[string(code)] = termStrings(v)
+				}
+			})
+		}
+	}
+	return out, nil
 }
 
 // evaluate encodes the input canonically for the record, evaluates the prepared query for
@@ -456,15 +469,21 @@ func astBool(m ast.Object, key string) bool {
 }
 
 func astStrings(m ast.Object, key string) []string {
+	return termStrings(m.Get(ast.InternedTerm(key)))
+}
+
+// termStrings is the strings of an array term; empty (not nil) for anything else.
+func termStrings(t *ast.Term) []string {
 	out := []string{}
-	if t := m.Get(ast.InternedTerm(key)); t != nil {
-		if arr, ok := t.Value.(*ast.Array); ok {
-			arr.Foreach(func(e *ast.Term) {
-				if s, ok := e.Value.(ast.String); ok {
-					out = append(out, string(s))
-				}
-			})
-		}
+	if t == nil {
+		return out
+	}
+	if arr, ok := t.Value.(*ast.Array); ok {
+		arr.Foreach(func(e *ast.Term) {
+			if s, ok := e.Value.(ast.String); ok {
+				out = append(out, string(s))
+			}
+		})
 	}
 	return out
 }

@@ -38,13 +38,14 @@ func workers() int { return runtime.GOMAXPROCS(0) }
 // perResident evaluates the items goItems per resident over d.rows[:d.n], on every processor:
 // a resident for every item without a screen, and for an item with one (screened, from the
 // store's pass) only when the resident cleared it, not on the roll; a resident with nothing
-// to evaluate is skipped. It returns item → ID → eligible.
-func (r *Runner) perResident(ctx context.Context, d *data, at time.Time, goItems []string, screened map[string]map[string]bool, progress func(string, ...any)) (map[string]map[string]bool, error) {
-	eligible := make(map[string]map[string]bool, len(goItems))
+// to evaluate is skipped. It returns item → ID → the reason codes of each eligible verdict (as
+// the item's decision gives them; never empty).
+func (r *Runner) perResident(ctx context.Context, d *data, at time.Time, goItems []string, screened map[string]map[string]bool, progress func(string, ...any)) (map[string]map[string][]string, error) {
+	eligible := make(map[string]map[string][]string, len(goItems))
 	index := make(map[string]int, len(goItems))
 	var always []string
 	for k, c := range goItems {
-		eligible[c], index[c] = map[string]bool{}, k
+		eligible[c], index[c] = map[string][]string{}, k
 		if _, ok := screened[c]; !ok {
 			always = append(always, c)
 		}
@@ -69,7 +70,11 @@ func (r *Runner) perResident(ctx context.Context, d *data, at time.Time, goItems
 	}
 	progress("per-resident evaluation of %d items: %d of %d residents to evaluate (%d items unscreened)", len(goItems), total, d.n, len(always))
 
-	found := make([][][2]int, workers()) // per worker: (row, item index) of every eligible verdict
+	type verdict struct {
+		row, item int
+		reasons   []string
+	}
+	found := make([][]verdict, workers()) // per worker: every eligible verdict
 	bufs := make([][]string, workers())
 	var done atomic.Int64
 	var mu sync.Mutex // progress lines from the workers
@@ -84,7 +89,7 @@ func (r *Runner) perResident(ctx context.Context, d *data, at time.Time, goItems
 		}
 		for _, c := range sr.Eligible {
 			if k, ok := index[c]; ok {
-				found[w] = append(found[w], [2]int{i, k})
+				found[w] = append(found[w], verdict{i, k, sr.Reasons[c]})
 			}
 		}
 		if n := done.Add(1); n%20000 == 0 {
@@ -99,7 +104,11 @@ func (r *Runner) perResident(ctx context.Context, d *data, at time.Time, goItems
 	}
 	for _, f := range found {
 		for _, x := range f {
-			eligible[goItems[x[1]]][d.rows[x[0]].IDNumber] = true
+			rs := x.reasons
+			if len(rs) == 0 {
+				rs = []string{} // eligible all the same; fillReasons decides for the reasons
+			}
+			eligible[goItems[x.item]][d.rows[x.row].IDNumber] = rs
 		}
 	}
 	return eligible, nil

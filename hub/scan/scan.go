@@ -205,7 +205,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 
-	eligible := map[string]map[string]bool{} // go item → ID → eligible (before the enrolment check)
+	eligible := map[string]map[string][]string{} // go item → ID → reasons of an eligible verdict (before the enrolment check)
 	if len(goItems) > 0 {
 		t := time.Now()
 		var err error
@@ -223,23 +223,32 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		} else {
 			for i := range d.rows[:d.n] {
 				row := &d.rows[i]
-				if eligible[it.Code][row.IDNumber] && !slices.Contains(row.enrolled, it.Code) {
-					res.Worklist = append(res.Worklist, Entry{ID: ident.MaskIDNumber(row.IDNumber), Village: row.Village, Item: it.Code, full: row.IDNumber})
+				if rs, ok := eligible[it.Code][row.IDNumber]; ok && !slices.Contains(row.enrolled, it.Code) {
+					e := Entry{ID: ident.MaskIDNumber(row.IDNumber), Village: row.Village, Item: it.Code, full: row.IDNumber}
+					if o.Reasons && len(rs) > 0 {
+						e.Reasons = slices.Clone(rs) // the evaluation's own: no second decision
+					}
+					res.Worklist = append(res.Worklist, e)
 				}
 			}
 		}
 		res.Candidates = len(res.Worklist)
 		if o.Reasons {
 			t := time.Now()
+			for _, e := range res.Worklist {
+				if len(e.Reasons) == 0 {
+					reasoned++
+				}
+			}
 			if err := r.fillReasons(ctx, d, o.At, &res); err != nil {
 				return nil, err
 			}
-			reasoned, reasonTime = reasoned+len(res.Worklist), reasonTime+time.Since(t)
+			reasonTime += time.Since(t)
 		}
 		rep.Items = append(rep.Items, res)
 	}
 	if reasoned > 0 {
-		progress("reasons of %d worklist entries (%s)", reasoned, reasonTime.Round(time.Millisecond))
+		progress("reasons of %d worklist entries decided (%s; the per-resident items' entries have theirs from the evaluation)", reasoned, reasonTime.Round(time.Millisecond))
 	}
 
 	// Supervision of the items evaluated per resident: every enrolment, decided as if the
@@ -611,11 +620,13 @@ func (r *Runner) Reasons(ctx context.Context, s store.ScanBulkReader, division s
 	return r.fillReasons(ctx, d, at, res)
 }
 
+// fillReasons decides each worklist entry of res without reasons (an item evaluated per
+// resident has them from its evaluation) and gives it its decision's reason codes.
 func (r *Runner) fillReasons(ctx context.Context, d *data, at time.Time, res *ItemResult) error {
 	// On every processor: each entry is decided and written by one worker.
 	return forEach(ctx, len(res.Worklist), func(ctx context.Context, _, k int) error {
 		i, ok := d.index[res.Worklist[k].full]
-		if !ok {
+		if !ok || len(res.Worklist[k].Reasons) > 0 {
 			return nil
 		}
 		dec, err := r.Engine.Decide(ctx, res.Item, d.bundle(i), at)

@@ -168,7 +168,7 @@ func TestScanVerifyGeneratedDistrict(t *testing.T) {
 	_, feeds := synctest.Feeds(t, sim.Config{Residents: n, Seed: 5})
 	eng := engine(t)
 	onEachBackend(t, feeds, eng, func(t *testing.T, dialect string, st store.Store, r *scan.Runner) {
-		rep, err := r.Run(t.Context(), scan.Options{At: day("2026-12-06"), Dialect: dialect, Verify: true})
+		rep, err := r.Run(t.Context(), scan.Options{At: day("2026-12-06"), Dialect: dialect, Verify: true, Reasons: true})
 		if err != nil {
 			for _, d := range rep.Differences {
 				t.Errorf("%s %s: scan %s, decision %s", d.Item, d.ID, d.Scan, d.Decision)
@@ -196,6 +196,29 @@ func TestScanVerifyGeneratedDistrict(t *testing.T) {
 		}
 		if total == 0 || alerts == 0 {
 			t.Fatalf("%d candidates and %d alerts on a generated district", total, alerts)
+		}
+		// The reasons an item evaluated per resident gives its entries from the evaluation are
+		// those of the item's decision.
+		for _, it := range rep.Items {
+			if it.Evaluated == "sql" || len(it.Worklist) == 0 {
+				continue
+			}
+			again := it
+			again.Worklist = slices.Clone(it.Worklist)
+			for k := range again.Worklist {
+				if len(again.Worklist[k].Reasons) == 0 {
+					t.Fatalf("%s %s: no reasons from the evaluation", it.Item, again.Worklist[k].ID)
+				}
+				again.Worklist[k].Reasons = nil
+			}
+			if err := r.Reasons(t.Context(), st, "", day("2026-12-06"), &again); err != nil {
+				t.Fatal(err)
+			}
+			for k, e := range again.Worklist {
+				if !slices.Equal(e.Reasons, it.Worklist[k].Reasons) {
+					t.Errorf("%s %s: reasons %v from the evaluation, %v from the decision", it.Item, e.ID, it.Worklist[k].Reasons, e.Reasons)
+				}
+			}
 		}
 		// A town's scan (on PostgreSQL its partition) agrees with the decisions too and
 		// finds the town's share of the district's worklists.
