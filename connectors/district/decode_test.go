@@ -140,6 +140,9 @@ func FuzzDecodeResident(f *testing.F) {
 
 func FuzzDecodeChanges(f *testing.F) {
 	f.Add([]byte(`{"changes":[],"next_cursor":"x","has_more":false}`))
+	f.Add([]byte(`{"changes":[{"seq":1,"op":"upsert","id_no":"110101199003074258","changed_at":"2026-11-01T08:00:00+08:00","resident":` +
+		strings.Replace(validResident, `"programs":`, `"other_rolls":[{"village_code":"370114008201","program":"高龄老人补贴"}],"programs":`, 1) +
+		`}],"next_cursor":"djE6MQ","has_more":false}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := decodeChanges(b)
 		if err != nil {
@@ -150,6 +153,13 @@ func FuzzDecodeChanges(f *testing.F) {
 		}
 		if p.NextCursor == "" {
 			t.Fatal("empty cursor accepted")
+		}
+		for _, c := range p.Changes {
+			for _, e := range c.OtherRolls {
+				if e.Item == "" || len(e.Village) != 12 {
+					t.Fatalf("roll entry passed on without a known item or a village: %+v", e)
+				}
+			}
 		}
 	})
 }
