@@ -211,20 +211,14 @@ func onRoll(item, idNumber string) string { return item + ":" + ident.MaskIDNumb
 //     is not theirs).
 //
 // The alert is the resident's, in their own village; rule = the item's citation, evidence
-// every village's entry as "<item>:<masked ID number>@<village>", source the district. A delta
-// scan reports only the residents it evaluates (their findings are the ones Save replaces).
+// every village's entry as "<item>:<masked ID number>@<village>", source the district. Only
+// the residents the scan evaluates are reported (a delta scan's: their findings are the ones
+// Save replaces).
 // It returns how many entries it read.
-func (r *Runner) villageRolls(ctx context.Context, division string, sc *scope, items []policy.Item, rep *Report) (int, error) {
+func (r *Runner) villageRolls(ctx context.Context, division string, evaluates func(id string) bool, items []policy.Item, rep *Report) (int, error) {
 	entries, err := r.Store.OtherRolls(ctx, division)
 	if err != nil || len(entries) == 0 {
 		return len(entries), err
-	}
-	var changed map[string]bool
-	if sc.delta {
-		changed = make(map[string]bool, len(sc.changed))
-		for _, id := range sc.changed {
-			changed[id] = true
-		}
 	}
 	cite := make(map[string]string, len(items))
 	for _, it := range items {
@@ -243,7 +237,7 @@ func (r *Runner) villageRolls(ctx context.Context, division string, sc *scope, i
 		group := entries[n:end]
 		n = end
 		k, ok := idx[e.Item]
-		if !ok || changed != nil && !changed[e.IDNumber] {
+		if !ok || !evaluates(e.IDNumber) {
 			continue
 		}
 		a := Entry{ID: ident.MaskIDNumber(e.IDNumber), Village: e.HomeVillage, Item: e.Item, Rule: cite[e.Item], full: e.IDNumber}

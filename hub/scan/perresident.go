@@ -38,8 +38,8 @@ func workers() int { return runtime.GOMAXPROCS(0) }
 // perResident evaluates the items goItems per resident over d.rows[:d.n], on every processor:
 // a resident for every item without a screen, and for an item with one (screened, from the
 // store's pass) only when the resident cleared it, not on the roll; a resident with nothing
-// to evaluate is skipped. It returns item → ID → the reason codes of each eligible verdict (as
-// the item's decision gives them; never empty).
+// to evaluate is skipped. It returns item → ID → the reason codes of each eligible verdict, as
+// the item's decision gives them (an ID is present exactly when eligible).
 func (r *Runner) perResident(ctx context.Context, d *data, at time.Time, goItems []string, screened map[string]map[string]bool, progress func(string, ...any)) (map[string]map[string][]string, error) {
 	eligible := make(map[string]map[string][]string, len(goItems))
 	index := make(map[string]int, len(goItems))
@@ -104,11 +104,7 @@ func (r *Runner) perResident(ctx context.Context, d *data, at time.Time, goItems
 	}
 	for _, f := range found {
 		for _, x := range f {
-			rs := x.reasons
-			if len(rs) == 0 {
-				rs = []string{} // eligible all the same; fillReasons decides for the reasons
-			}
-			eligible[goItems[x.item]][d.rows[x.row].IDNumber] = rs
+			eligible[goItems[x.item]][d.rows[x.row].IDNumber] = x.reasons
 		}
 	}
 	return eligible, nil

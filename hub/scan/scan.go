@@ -226,7 +226,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 				if rs, ok := eligible[it.Code][row.IDNumber]; ok && !slices.Contains(row.enrolled, it.Code) {
 					e := Entry{ID: ident.MaskIDNumber(row.IDNumber), Village: row.Village, Item: it.Code, full: row.IDNumber}
 					if o.Reasons && len(rs) > 0 {
-						e.Reasons = slices.Clone(rs) // the evaluation's own: no second decision
+						e.Reasons = rs // the evaluation's own: no second decision
 					}
 					res.Worklist = append(res.Worklist, e)
 				}
@@ -290,7 +290,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		r.crossCheck(d, rep)
 	}
 	tv := time.Now()
-	if n, err := r.villageRolls(ctx, o.Division, sc, items, rep); err != nil {
+	if n, err := r.villageRolls(ctx, o.Division, sc.evaluates, items, rep); err != nil {
 		return nil, err
 	} else if n > 0 {
 		progress("other villages' rolls: %d entries compared (%s)", n, time.Since(tv).Round(time.Millisecond))
