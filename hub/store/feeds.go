@@ -82,11 +82,30 @@ type ScanResident struct {
 
 // PassScope is what a ScanPass reads: the residents of Division (a code prefix, "" for the
 // district), and with Delta only those marked changed after ChangedAfter (ChangedAfterSQL).
+// At is the scan date (YYYY-MM-DD) the derived columns are computed as of; a pass whose
+// filters or expressions read a derived column needs it.
 type PassScope struct {
 	Division     string
 	Delta        bool
 	ChangedAfter int64
+	At           string
 }
+
+// Derived columns: facts over other rows than the resident's own that a ScanPass's filters
+// and expressions may read as columns of scan_residents (alias scan_residents), computed by
+// the store as of PassScope.At. They are not columns of the rows ScanPass passes to fn.
+const (
+	// HouseholdLastDeath is the latest death date the province records, on or before At,
+	// of the resident or a member of their household ("" when none).
+	HouseholdLastDeath = "household_last_death"
+	// ChildDeceased is true when the province records a child of the resident (a link of
+	// ChildLinksOf: licences, kinship or household relations) as deceased.
+	ChildDeceased = "child_deceased"
+	// ChildDisabilityGrade is the most severe grade (the smallest) of the disability
+	// certificates of the resident's children that are valid on At (status valid, not past
+	// valid_until), 0 when none.
+	ChildDisabilityGrade = "child_disability_grade"
+)
 
 // ItemFilter is one item's compiled filters for ScanBulkReader.ScanPass: Eligible and Keeps
 // are boolean SQL expressions over the scan_residents view (alias scan_residents).

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -167,4 +168,177 @@ func testScanLargeDistrict(t *testing.T, s store.Store) {
 	if count != want {
 		t.Fatalf("the pass selected %d rows, want %d", count, want)
 	}
+}
+
+// testPassHouseholdLastDeath: the derived column store.HouseholdLastDeath is the latest death
+// date the province records, on or before the pass's date, of the resident or a member of
+// their household; a death only the village roll records, one without a date, or one after
+// the date do not count; a pass reading it without a date is refused.
+func testPassHouseholdLastDeath(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	res := Residents(101, 12) // households H0000033 (101), H0000034 (102-104), H0000035 (105-107), ...
+	res[0].HouseholdID = ""   // 101: no household, died on 2026-01-01
+	res[10].Deceased = true   // 111: dead on the village roll only
+	must(t, s.ApplySnapshot(ctx, "district", res, "hd"))
+	deaths := map[int]string{101: "2026-01-01", 103: "2026-10-01", 104: "2026-02-01", 106: "2026-12-01", 107: "2026-05-01", 109: ""}
+	var facts []store.ProvinceFacts
+	for i := 101; i <= 112; i++ {
+		f := ProvinceFacts(i, false)
+		d, dead := deaths[i]
+		f.Deceased, f.DeathDate = dead, d
+		facts = append(facts, f)
+	}
+	must(t, s.ApplyProvinceFacts(ctx, store.FeedProvinceBackflow, facts, "hd"))
+	col := "scan_residents." + store.HouseholdLastDeath
+	id := func(i int) string { return Resident(i).IDNumber }
+	filters := []store.ItemFilter{{Item: "x_item", Eligible: col + " <> '' AND scan_residents.id_number >= '" + id(101) + "' AND scan_residents.id_number <= '" + id(112) + "'"}}
+	exprs := []string{col + " = '2026-01-01'", col + " = '2026-10-01'", col + " = '2026-05-01'"}
+	got := map[string]string{}
+	must(t, s.ScanPass(ctx, store.PassScope{At: "2026-11-26"}, filters, exprs, func(r *store.ScanResident, _ []string, vals []bool) error {
+		got[r.IDNumber] = fmt.Sprint(vals)
+		return nil
+	}))
+	want := map[string]string{
+		id(101): "[true false false]", // no household: their own death
+		id(102): "[false true false]", id(103): "[false true false]", id(104): "[false true false]",
+		id(105): "[false false true]", id(106): "[false false true]", id(107): "[false false true]", // 106's is after the date
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("household last death: rows %v\nwant %v", got, want)
+	}
+	// The day before 2026-05-01: no death of household H0000035 counts yet.
+	got = map[string]string{}
+	must(t, s.ScanPass(ctx, store.PassScope{Division: Resident(105).Village[:9], At: "2026-04-30"}, filters, exprs, func(r *store.ScanResident, _ []string, vals []bool) error {
+		got[r.IDNumber] = fmt.Sprint(vals)
+		return nil
+	}))
+	for _, i := range []int{105, 106, 107} {
+		if _, ok := got[id(i)]; ok {
+			t.Fatalf("resident %d selected before any death of the household: %v", i, got)
+		}
+	}
+	err := s.ScanPass(ctx, store.PassScope{}, filters, exprs, func(*store.ScanResident, []string, []bool) error { return nil })
+	if !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("a pass reading %s without a date: %v, want ErrInvalid", store.HouseholdLastDeath, err)
+	}
+}
+
+// testPassChildFacts: the derived columns store.ChildDeceased and store.ChildDisabilityGrade
+// are read over every link of child_links (household relations both ways, licences): a child
+// the province records deceased; the most severe grade of the children's certificates valid on
+// the pass's date (not an expired or a revoked one). A division's and a delta's pass derive them
+// for their own rows alike.
+func testPassChildFacts(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	res := Residents(201, 16)
+	for i := range res {
+		res[i].HouseholdID, res[i].Relation = fmt.Sprintf("HC%03d", 201+i), "head" // each alone, but:
+	}
+	set := func(i int, household, relation string) {
+		res[i-201].HouseholdID, res[i-201].Relation = household, relation
+	}
+	set(201, "HA", "head")
+	set(202, "HA", "spouse")
+	set(203, "HA", "daughter") // deceased: a child of 201 and 202
+	set(204, "HB", "head")     // deceased: a child of 206
+	set(205, "HB", "son")      // grade 2: a child of 204
+	set(206, "HB", "father")
+	must(t, s.ApplySnapshot(ctx, "district", res, "cf"))
+	id := func(i int) string { return Resident(i).IDNumber }
+	facts := map[int]store.ProvinceFacts{}
+	for i := 201; i <= 216; i++ {
+		f := ProvinceFacts(i, false)
+		f.Deceased, f.DeathDate = false, ""
+		f.DisabilityNumber, f.DisabilityCategory, f.DisabilityGrade, f.DisabilityValidUntil, f.DisabilityStatus = "", "", 0, "", ""
+		facts[i] = f
+	}
+	death := func(i int) { f := facts[i]; f.Deceased, f.DeathDate = true, "2026-01-01"; facts[i] = f }
+	cert := func(i, grade int, until, status string) {
+		f := facts[i]
+		f.DisabilityNumber, f.DisabilityCategory, f.DisabilityGrade, f.DisabilityValidUntil, f.DisabilityStatus = id(i)+"4", "physical", grade, until, status
+		facts[i] = f
+	}
+	link := func(parent, child int) {
+		f := facts[child]
+		f.Links = append(f.Links, store.ChildLink{ParentID: id(parent), ChildID: id(child), Source: store.LinkBirthCertificate})
+		facts[child] = f
+	}
+	death(203)
+	death(204)
+	cert(205, 2, "2030-01-01", "valid")
+	cert(207, 3, "", "valid") // a child of 208 and 209 by licence
+	link(208, 207)
+	link(209, 207)
+	cert(210, 2, "2026-11-25", "valid") // expired on the date: 211's child
+	link(211, 210)
+	cert(213, 4, "2030-01-01", "valid") // 212's children: grades 4 and 1
+	cert(214, 1, "2030-01-01", "valid")
+	link(212, 213)
+	link(212, 214)
+	cert(216, 1, "2030-01-01", "revoked") // 215's child
+	link(215, 216)
+	var all []store.ProvinceFacts
+	for i := 201; i <= 216; i++ {
+		all = append(all, facts[i])
+	}
+	must(t, s.ApplyProvinceFacts(ctx, store.FeedProvinceBackflow, all, "cf"))
+
+	dead, grade := "scan_residents."+store.ChildDeceased, "scan_residents."+store.ChildDisabilityGrade
+	// As a compiled policy writes them: a boolean compared with TRUE, numbers quoted.
+	filters := []store.ItemFilter{{Item: "x_item", Eligible: "(" + dead + " = TRUE OR " + grade + " > '0') AND scan_residents.id_number >= '" + id(201) + "' AND scan_residents.id_number <= '" + id(216) + "'"}}
+	exprs := []string{dead + " = TRUE", grade + " = '1'", grade + " = '2'", grade + " >= '3'"}
+	pass := func(scope store.PassScope) map[string]string {
+		got := map[string]string{}
+		must(t, s.ScanPass(ctx, scope, filters, exprs, func(r *store.ScanResident, _ []string, vals []bool) error {
+			got[r.IDNumber] = fmt.Sprint(vals)
+			return nil
+		}))
+		return got
+	}
+	want := map[string]string{
+		id(201): "[true false false false]", id(202): "[true false false false]", // 203, their daughter, died
+		id(206): "[true false false false]",                                      // 204, the head, their son, died
+		id(204): "[false false true false]",                                      // 205, the head's son: grade 2
+		id(208): "[false false false true]", id(209): "[false false false true]", // 207 by licence: grade 3
+		id(212): "[false true false false]", // grades 4 and 1: the most severe
+	}
+	if got := pass(store.PassScope{At: "2026-11-26"}); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("child facts: rows %v\nwant %v", got, want)
+	}
+	village := Resident(208).Village
+	wantVillage := map[string]string{}
+	for k, v := range want {
+		if villageOf(res, k) == village {
+			wantVillage[k] = v
+		}
+	}
+	if got := pass(store.PassScope{Division: village, At: "2026-11-26"}); fmt.Sprint(got) != fmt.Sprint(wantVillage) {
+		t.Fatalf("child facts in village %s: rows %v\nwant %v", village, got, wantVillage)
+	}
+	// On 2031-01-01 every certificate above has expired but 207's (no end date).
+	if got := pass(store.PassScope{At: "2031-01-01"})[id(204)]; got != "" {
+		t.Fatalf("resident 204's child's certificate expired: selected %s", got)
+	}
+	ds, ok := s.(store.ScanDelta)
+	if !ok {
+		return
+	}
+	seq, err := ds.BeginScanTracking(ctx)
+	must(t, err)
+	res[212-201].Name = "居民212改"
+	must(t, s.ApplySnapshot(ctx, "district", res[212-201:213-201], "cf2"))
+	got := pass(store.PassScope{Delta: true, ChangedAfter: seq, At: "2026-11-26"})
+	if fmt.Sprint(got) != fmt.Sprint(map[string]string{id(212): want[id(212)]}) {
+		t.Fatalf("child facts of a delta after 212 changed: rows %v", got)
+	}
+}
+
+// villageOf returns the village of the resident of res with ID number id.
+func villageOf(res []store.Resident, id string) string {
+	for _, r := range res {
+		if r.IDNumber == id {
+			return r.Village
+		}
+	}
+	return ""
 }

@@ -82,8 +82,10 @@ func (r reader) ScanPass(ctx context.Context, scope store.PassScope, filters []s
 	// join and no probe.
 	pg := r.d.Name == "postgres"
 	agg := !scope.Delta && (scope.Division == "" || !pg) && !r.d.ScanTable
-	var aggArgs []any
-	from := `scan_residents`
+	from, aggArgs, err := r.derivedFrom(scope, filters, exprs)
+	if err != nil {
+		return err
+	}
 	rolls := `COALESCE((SELECT group_concat(e.item, ',') FROM resident_enrolments e WHERE e.id_number = scan_residents.id_number), '')`
 	// Aggregated, each row's rolls of the filters' items are also a bit mask (filter k is bit
 	// k; a roll entry is unique per resident and item, so the sum is the mask).
@@ -104,8 +106,8 @@ func (r reader) ScanPass(ctx context.Context, scope store.PassScope, filters []s
 			}
 			bits = `CAST(SUM(CASE item ` + strings.Join(when, " ") + ` ELSE 0 END) AS BIGINT)`
 		}
-		var src string
-		src, aggArgs = r.divisionRolls(scope.Division)
+		src, srcArgs := r.divisionRolls(scope.Division)
+		aggArgs = append(aggArgs, srcArgs...)
 		from += ` LEFT JOIN (SELECT id_number, ',' || ` + concat + ` || ',' AS items, ` + bits + ` AS mask
 			FROM ` + src + ` GROUP BY id_number) er ON er.id_number = scan_residents.id_number`
 		rolls = `COALESCE(er.items, '')`

@@ -1,0 +1,110 @@
+package sqlstore
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"sanmian/hub/store"
+)
+
+// derivedFrom is the FROM of a pass: scan_residents, or when the filters or expressions read
+// derived columns (store.HouseholdLastDeath, store.ChildDeceased, store.ChildDisabilityGrade),
+// scan_residents with those, under the same alias, and the arguments the FROM takes. Each
+// derived column is a LEFT JOIN of a small aggregate, built from the few rows that can
+// contribute (deaths, children deceased or certified disabled), so that a row looks up one
+// key instead of its household's members or its children:
+//
+//   - the household's latest death: the province's deaths (their partial index) grouped by
+//     household; a resident without a household has only their own;
+//   - the children's deaths and disability grades: the children deceased or holding a valid
+//     certificate, joined to their parents by the links of child_links (the licences' and
+//     kinship's, and the household relations), grouped by parent. For a delta or a division the
+//     parents are those of the pass, read by their keys.
+func (r reader) derivedFrom(scope store.PassScope, filters []store.ItemFilter, exprs []string) (string, []any, error) {
+	uses := func(col string) bool {
+		col = "scan_residents." + col
+		return slices.ContainsFunc(exprs, func(x string) bool { return strings.Contains(x, col) }) ||
+			slices.ContainsFunc(filters, func(f store.ItemFilter) bool {
+				return strings.Contains(f.Eligible, col) || strings.Contains(f.Keeps, col)
+			})
+	}
+	deaths := uses(store.HouseholdLastDeath)
+	children := uses(store.ChildDeceased) || uses(store.ChildDisabilityGrade)
+	if !deaths && !children {
+		return `scan_residents`, nil, nil
+	}
+	if scope.At == "" {
+		return "", nil, fmt.Errorf("%w: a pass reading derived columns needs the scan date", store.ErrInvalid)
+	}
+	var cols, joins []string
+	var colArgs, joinArgs []any
+	if deaths {
+		cols = append(cols, `CASE WHEN s.household_id = '' THEN
+			CASE WHEN s.deceased_source IN ('province', 'both') AND s.death_date <= ? THEN s.death_date ELSE '' END
+			ELSE COALESCE(hd.last_death, '') END AS `+store.HouseholdLastDeath)
+		colArgs = append(colArgs, scope.At)
+		joins = append(joins, `LEFT JOIN (SELECT h.household_id, MAX(p.death_date) AS last_death
+			FROM resident_province p JOIN residents h ON h.id_number = p.id_number
+			WHERE p.deceased AND p.death_date <> '' AND p.death_date <= ? AND h.household_id <> ''
+			GROUP BY h.household_id) hd ON hd.household_id = s.household_id`)
+		joinArgs = append(joinArgs, scope.At)
+	}
+	if children {
+		// CAST: on SQLite a compiled filter compares with a quoted number, which converts only
+		// against an expression with numeric affinity.
+		cols = append(cols, `(COALESCE(ch.dead, 0) = 1) AS `+store.ChildDeceased,
+			`CAST(COALESCE(ch.grade, 0) AS INTEGER) AS `+store.ChildDisabilityGrade)
+		j, a := r.childrenJoin(scope)
+		joins, joinArgs = append(joins, j), append(joinArgs, a...)
+	}
+	return `(SELECT s.*, ` + strings.Join(cols, ", ") + ` FROM scan_residents s ` + strings.Join(joins, " ") + `) scan_residents`,
+		append(colArgs, joinArgs...), nil
+}
+
+// childrenJoin is the join of the children's facts by parent (ch: parent_id, dead, grade) and
+// its arguments. The children that count (deceased, or holding a valid certificate) are read
+// once (m) and joined to their parents by the links (the licences' and kinship's) and by the
+// household relations, which are child_links' own: a son or daughter of the head is a child of
+// the head and of the head's spouse; the head is a child of the head's parents. A pass over the
+// district or a division starts from those children (CROSS JOIN keeps SQLite's join order: a
+// pass read the whole link index and looked each link's child up, 6 s on the whole district);
+// a delta starts from its few parents, by their keys.
+func (r reader) childrenJoin(scope store.PassScope) (string, []any) {
+	const dead = `c.deceased_source IN ('province', 'both')`
+	const valid = `c.disability_number <> '' AND c.disability_status = 'valid' AND (c.disability_valid_until = '' OR c.disability_valid_until >= ?)`
+	const household = `rc.household_id <> '' AND ((rc.relation IN ('son', 'daughter') AND p.relation IN ('head', 'spouse'))
+				OR (rc.relation = 'head' AND p.relation IN ('father', 'mother', 'parent')))`
+	facts := `CASE WHEN ` + dead + ` THEN 1 ELSE 0 END AS dead, CASE WHEN ` + valid + ` THEN c.disability_grade END AS grade`
+	counts := `(` + dead + ` OR (` + valid + `))`
+	if scope.Delta {
+		changed := ` IN (SELECT id_number FROM scan_changes WHERE seq > ?)`
+		return `LEFT JOIN (SELECT parent_id, MAX(dead) AS dead, MIN(grade) AS grade FROM (
+			SELECT l.parent_id AS parent_id, ` + facts + ` FROM resident_child_links l JOIN scan_residents c ON c.id_number = l.child_id
+			WHERE l.parent_id` + changed + ` AND ` + counts + `
+			UNION ALL
+			SELECT p.id_number, ` + facts + ` FROM residents p JOIN residents rc ON rc.household_id = p.household_id AND rc.id_number <> p.id_number
+				JOIN scan_residents c ON c.id_number = rc.id_number
+			WHERE p.id_number` + changed + ` AND ` + household + ` AND ` + counts + `
+		) x GROUP BY parent_id) ch ON ch.parent_id = s.id_number`, []any{scope.At, scope.ChangedAfter, scope.At, scope.At, scope.ChangedAfter, scope.At}
+	}
+	args := []any{scope.At, scope.At}
+	var linkParents, relParents string
+	if scope.Division != "" {
+		cond, a := r.divisionOf("pr", scope.Division)
+		linkParents = ` AND l.parent_id IN (SELECT pr.id_number FROM residents pr WHERE ` + cond + `)`
+		args = append(args, a...)
+		cond, a = r.divisionOf("p", scope.Division)
+		relParents = ` AND ` + cond
+		args = append(args, a...)
+	}
+	arms := `SELECT l.parent_id AS parent_id, m.dead, m.grade FROM m CROSS JOIN resident_child_links l
+			WHERE l.child_id = m.id_number` + linkParents + `
+		UNION ALL
+		SELECT p.id_number, m.dead, m.grade FROM m CROSS JOIN residents rc CROSS JOIN residents p
+		WHERE rc.id_number = m.id_number AND p.household_id = rc.household_id AND p.id_number <> rc.id_number
+			AND ` + household + relParents
+	counted := `SELECT c.id_number, ` + facts + ` FROM scan_residents c WHERE ` + counts
+	return `LEFT JOIN (WITH m AS (` + counted + `)
+		SELECT parent_id, MAX(dead) AS dead, MIN(grade) AS grade FROM (` + arms + `) x GROUP BY parent_id) ch ON ch.parent_id = s.id_number`, args
+}
