@@ -10,7 +10,9 @@
 #   criterion whose failure code is <code>. Written so that they compile: comparisons of
 #   columns with values derived from input.now and the catalogue (ages as birth-date bounds),
 #   alternatives as separate bodies, and no negated calls (a negation is stated as its own
-#   comparisons, next to the positive form).
+#   comparisons, next to the positive form). Two criteria read facts of other rows, which the
+#   scan data derives as columns as of the scan date (household_last_death, child_deceased,
+#   child_disability_grade; hub/store) and the live rules derive from the evidence.
 package sanmian.criteria
 
 import data.sanmian.catalogue
@@ -187,7 +189,8 @@ clears.employment_difficulty_recognition.no_difficulty_factor(f) if certified(f)
 clears.employment_difficulty_recognition.no_difficulty_factor(f) if f.dibao == true
 
 # The items below also read the household or the children (per_resident): the criteria here
-# are those that rest on the applicant alone, which the live rules call as the other items do;
+# are those that rest on the applicant alone (and, for the funeral subsidy, on the household's
+# latest death, which the scan data derives), which the live rules call as the other items do;
 # the district scan compiles them into a screen, so that only the residents who clear them are
 # evaluated per resident for the rest.
 
@@ -222,6 +225,32 @@ clears.dilapidated_house_renovation.house_safe(f) if f.house_grade in catalogue.
 # resident).
 clears.farmland_protection_subsidy.no_farmland(f) if f.land_mu > 0
 
+# 计划生育特别扶助: the only child is deceased or holds a valid disability certificate of grade
+# 1 to max_child_disability_grade (and is the only child, with the mother 49 or older, per
+# resident). Stated over the applicant's children (the scan data derives child_deceased and
+# child_disability_grade per pass); with one child these are the only child's.
+clears.family_planning_special_support.only_child_not_deceased_or_disabled(f) if f.child_deceased == true
+
+clears.family_planning_special_support.only_child_not_deceased_or_disabled(f) if {
+	f.child_disability_grade > 0
+	f.child_disability_grade <= catalogue.items.family_planning_special_support.params.max_child_disability_grade
+}
+
+# 惠民殡葬补贴: a claimed death (the applicant's or a household member's, as the province
+# records it) within the claim window before the decision date; household_last_death is the
+# latest such death date on or before it (the scan data derives it per pass), so a death in
+# the window exists exactly when the latest one is in it. (Whether that death is already paid
+# is read per resident.)
+clears.funeral_subsidy.no_recent_death(f) if recent_death(f.household_last_death)
+
+# recent_death: the date d is within the claim window: on or before the decision date and at
+# most claim_window_days before it.
+recent_death(d) if {
+	d != ""
+	d <= input.now
+	d >= days_after(input.now, 0 - catalogue.items.funeral_subsidy.params.claim_window_days)
+}
+
 # per_resident names the proactive items whose criteria read more than the applicant's own
 # facts, with what they read: the district scan evaluates them per resident (one evaluation
 # per resident for all of them) and says why.
@@ -230,7 +259,7 @@ per_resident := {
 	"family_planning_special_support": "iterates the applicant's children and the mother's record",
 	"only_child_parent_reward": "reads the honour certificate's child and the child's age",
 	"extreme_poverty_support": "iterates the household (a working-age supporter)",
-	"funeral_subsidy": "iterates the household's deaths and the funeral roll",
+	"funeral_subsidy": "reads whether each recent death of the household is on the funeral roll (paid once per death)",
 	"dilapidated_house_renovation": "iterates the household (members in hardship) and its roll",
 	"farmland_protection_subsidy": "reads the household members' rolls (granted once per household)",
 }

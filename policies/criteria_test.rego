@@ -1,6 +1,7 @@
 package sanmian.criteria_test
 
 import data.sanmian.criteria
+import data.sanmian.fixtures_test as fx
 import data.sanmian.lib
 
 dates := [
@@ -66,4 +67,36 @@ test_screens_of_per_resident_items if {
 	criteria.clears.extreme_poverty_support.able_to_work_no_supporter_check(severe) with input.now as now
 	not criteria.clears.extreme_poverty_support.able_to_work_no_supporter_check(object.union(severe, {"disability_grade": 3})) with input.now as now
 	not criteria.clears.extreme_poverty_support.able_to_work_no_supporter_check(object.union(severe, {"disability_valid_until": "2026-01-01"})) with input.now as now
+}
+
+# funeral_clears is the set {true} when the funeral subsidy's criterion clears a household
+# whose latest death is on date d, on the date now; else empty.
+funeral_clears(d, now) := {true | criteria.clears.funeral_subsidy.no_recent_death({"household_last_death": d}) with input.now as now}
+
+# The funeral subsidy's criterion over the household's latest death: a death in the claim
+# window (365 days) before the decision date, not after it.
+test_funeral_recent_death_window if {
+	funeral_clears("2026-12-06", "2026-12-06") == {true}
+	funeral_clears("2025-12-06", "2026-12-06") == {true}
+	funeral_clears("2025-12-05", "2026-12-06") == set()
+	funeral_clears("2026-12-07", "2026-12-06") == set()
+	funeral_clears("", "2026-12-06") == set()
+}
+
+# The criterion agrees with the decision on each side of its bounds, for a household whose
+# latest death is on d: the decision is eligible exactly when the criterion clears.
+test_funeral_criterion_matches_decision if {
+	every d in ["2026-11-26", "2025-11-26", "2025-11-25", "2026-11-27", "2024-02-29"] {
+		member := object.union(fx.member({}), {"deceased": true, "death_date": d})
+		dec := fx.decide("funeral_subsidy", fx.evidence(fx.person({}), [member]))
+		{true | dec.eligible} == funeral_clears(d, fx.now)
+	}
+}
+
+# A later death after the decision date does not hide one within the window (a scan pinned to
+# an earlier date): the latest death on or before the date counts.
+test_funeral_later_death_after_date if {
+	recent := object.union(fx.member({}), {"deceased": true, "death_date": "2026-10-01"})
+	later := object.union(fx.member({"id_number": "370114199001010038"}), {"deceased": true, "death_date": "2026-12-01"})
+	fx.decide("funeral_subsidy", fx.evidence(fx.person({}), [recent, later])).eligible == true
 }

@@ -290,3 +290,31 @@ test_birth_registration_undetermined_marital_unknown if {
 	d.eligible == null
 	fx.codes(d) == {"blank_evidence"}
 }
+
+# The criterion over the children's facts (child_deceased, child_disability_grade) the scan
+# compiles holds exactly when the only child's state is one the item pays, and the decision
+# agrees, for one child in each state: deceased, a death record,
+# disabled grade 1-4, a certificate expired or revoked, two certificates, none.
+test_special_support_criterion_matches_decision if {
+	expired := object.union(fx.disability(2, "physical"), {"valid_until": "2026-11-25"})
+	revoked := object.union(fx.disability(1, "physical"), {"status": "revoked"})
+	states := [
+		dead(daughter),
+		object.union(daughter, {"licences": [fx.licence("death", {"death_date": "2020-05-01"})]}),
+		object.union(daughter, {"licences": [fx.disability(1, "physical")]}),
+		object.union(daughter, {"licences": [fx.disability(3, "physical")]}),
+		object.union(daughter, {"licences": [fx.disability(4, "physical")]}),
+		object.union(daughter, {"licences": [expired]}),
+		object.union(daughter, {"licences": [revoked]}),
+		object.union(daughter, {"licences": [fx.disability(4, "physical"), fx.disability(2, "mental")]}),
+		daughter,
+	]
+	every kid in states {
+		inp := {"now": fx.now, "item": "family_planning_special_support", "evidence": fx.family(mother, [], [kid])}
+		f := data.sanmian.eligibility.child_facts with input as inp
+		clears := {true | data.sanmian.criteria.clears.family_planning_special_support.only_child_not_deceased_or_disabled(f) with input.now as fx.now}
+		state := {true | data.sanmian.eligibility.only_child_state with input as inp}
+		clears == state
+		{true | special(mother, [kid]).eligible} == state
+	}
+}

@@ -3,6 +3,7 @@
 package sanmian.eligibility
 
 import data.sanmian.catalogue
+import data.sanmian.criteria
 import data.sanmian.lib
 import input.evidence.applicant
 
@@ -27,15 +28,18 @@ claimed_deaths contains m if {
 # recent_deaths: the claimed deaths within the claim window before the decision date.
 recent_deaths contains p if {
 	some p in claimed_deaths
-	recent_death(object.get(p, "death_date", ""))
+	criteria.recent_death(object.get(p, "death_date", ""))
 }
 
-recent_death(d) if {
-	d != ""
-	n := lib.days_between(d, input.now)
-	n >= 0
-	n <= catalogue.items.funeral_subsidy.params.claim_window_days
-}
+# death_facts: the facts the funeral subsidy's criterion reads (named as the scan data's
+# derived column): the latest death date, on or before the decision date, of the claimed
+# deaths ("" when none).
+death_facts := {"household_last_death": last_death}
+
+last_death := max(dates) if {
+	dates := {d | some p in claimed_deaths; d := object.get(p, "death_date", ""); d != ""; d <= input.now}
+	count(dates) > 0
+} else := ""
 
 # paid: the district's funeral subsidy roll names the deceased (the subsidy is paid once per
 # death, whoever claims it).
@@ -44,7 +48,7 @@ paid(p) if "funeral_subsidy" in object.get(object.get(p, "rolls", {}), "enrolled
 # 惠民殡葬补贴: a death within the claim window not yet paid; the only item a deceased applicant
 # record may receive.
 fail.funeral_subsidy contains {"code": "no_recent_death", "fields": ["applicant.deceased", "applicant.death_date", "household.relation", "household.deceased", "household.death_date"]} if {
-	count(recent_deaths) == 0
+	not criteria.clears.funeral_subsidy.no_recent_death(death_facts)
 }
 
 fail.funeral_subsidy contains {"code": "death_already_paid", "fields": ["applicant.rolls.enrolled", "household.rolls.enrolled"]} if {

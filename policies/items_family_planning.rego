@@ -121,15 +121,33 @@ fail.family_planning_special_support contains {"code": "not_only_child_family", 
 	count(children) != 1
 }
 
+# child_facts: the facts about the applicant's children the item's criterion reads (named as
+# the scan data's derived columns): whether a child is deceased, and the most severe grade of
+# the children's valid disability certificates (0 when none). With one child, the criterion
+# on them holds exactly when only_child_state is defined.
+child_facts := {"child_deceased": child_any_deceased, "child_disability_grade": child_grade}
+
+child_any_deceased if {
+	some c in children
+	child_deceased(c)
+}
+
+default child_any_deceased := false
+
+child_grade := min(grades) if {
+	grades := {lib.grade(l) | some c in children; some l in lib.valid_licences_of(c, "disability", input.now)}
+	count(grades) > 0
+} else := 0
+
 fail.family_planning_special_support contains {"code": "only_child_not_deceased_or_disabled", "fields": array.concat(special_fields, special_state_fields)} if {
 	count(children) == 1
-	not only_child_state
+	not criteria.clears.family_planning_special_support.only_child_not_deceased_or_disabled(child_facts)
 	not child_unrecorded
 }
 
 unknown.family_planning_special_support contains "child_record_missing" if {
 	count(children) == 1
-	not only_child_state
+	not criteria.clears.family_planning_special_support.only_child_not_deceased_or_disabled(child_facts)
 	child_unrecorded
 }
 

@@ -28,15 +28,16 @@ result := {
 # decidable(code, r) holds when the decision for item code on the evidence the district scan
 # rebuilds from a synced row r of scan_residents (hub/scan) has nothing uncertain and no
 # generic failure: the province's record is synced (every item needs province.person), the
-# city's too when the item needs city.insurance, neither platform records a death (a death the
-# province records fails every item but the funeral subsidy, one only the village roll records
-# conflicts with the province), and no field the item needs is blank. The scan compiles, per
+# city's too when the item needs city.insurance, neither platform records a death unless the
+# item is for the deceased (a death the province records fails every item but the funeral
+# subsidy, one only the village roll records conflicts with the province), and no field the
+# item needs is blank. The scan compiles, per
 # item without per_resident reason in data.sanmian.criteria, decidable with every
 # criteria.clears.<item> criterion on the row into one SQL filter: the item's eligibility,
 # stated once in the criteria.
 decidable(code, r) if {
 	r.province_synced == true
-	r.deceased == false
+	alive(code, r)
 	city_synced(code, r)
 	filled(code, "birth_date", r)
 	filled(code, "sex", r)
@@ -45,6 +46,12 @@ decidable(code, r) if {
 	filled(code, "id_number", r)
 	filled(code, "marital", r)
 }
+
+# alive: the resident is alive, or the item's benefit is for the deceased (the funeral
+# subsidy, which a deceased applicant record may receive).
+alive(_, r) if r.deceased == false
+
+alive(code, _) if catalogue.items[code].benefit_subject == "deceased"
 
 city_synced(code, _) if not catalogue.items[code].needs["city.insurance"]
 

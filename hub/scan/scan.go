@@ -157,7 +157,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	if len(cp.filters)+len(cp.screens) > 0 {
 		t := time.Now()
-		err := r.Store.ScanPass(ctx, sc.pass(o.Division), cp.passFilters(), cp.exprs, func(sr *store.ScanResident, enrolled []string, vals []bool) error {
+		err := r.Store.ScanPass(ctx, sc.pass(o.Division, o.At), cp.passFilters(), cp.exprs, func(sr *store.ScanResident, enrolled []string, vals []bool) error {
 			if !sc.evaluates(sr.IDNumber) {
 				return nil // marked after this scan began: the next delta scan takes it
 			}
@@ -399,10 +399,12 @@ type compiled struct {
 	screens []screen
 }
 
-// screen is a per-resident item's criteria over the applicant's facts, compiled with the
+// screen is a per-resident item's criteria over the applicant's facts (and the facts the
+// store derives from other rows, store.HouseholdLastDeath and the others), compiled with the
 // generic conditions into one filter (expression expr of the pass): a resident who does not
-// clear it is not eligible, whatever the household or the children, so only those who do are
-// evaluated per resident for the item's worklist. (Supervision decides every enrolment.)
+// clear it is not eligible, whatever else the household or the children hold, so only those
+// who do are evaluated per resident for the item's worklist. (Supervision decides every
+// enrolment.)
 type screen struct {
 	item   string
 	expr   int
@@ -449,11 +451,11 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 		case perResident[code] != "":
 			why[code] = "go: " + perResident[code]
 			if len(crit) > 0 {
-				// The criteria over the applicant alone screen the residents to evaluate.
+				// The item's criteria (over the applicant, and facts the store derives) screen the residents to evaluate.
 				if err := c.screen(ctx, r.Engine, code, crit, o); err != nil {
 					why[code] += "; no screen: " + shortWhy(err)
 				} else {
-					why[code] += fmt.Sprintf("; screened in SQL by %d criteria over the applicant (%s)", len(crit), strings.Join(crit, ", "))
+					why[code] += fmt.Sprintf("; screened in SQL by %d criteria (%s)", len(crit), strings.Join(crit, ", "))
 				}
 			}
 			continue

@@ -368,7 +368,7 @@ func (r *Runner) onePass(ctx context.Context, candidate *policy.Engine, o Option
 	sides := [2]*side{{cp: lp, worklists: map[string][]Entry{}, alert: map[string][]Entry{}}, {cp: cp, worklists: map[string][]Entry{}, alert: map[string][]Entry{}}}
 	why = map[changeKey]explanation{}
 	t = time.Now()
-	err = r.Store.ScanPass(ctx, store.PassScope{Division: o.Division}, filters, exprs, func(sr *store.ScanResident, enrolled []string, vals []bool) error {
+	err = r.Store.ScanPass(ctx, store.PassScope{Division: o.Division, At: policy.DecisionDate(o.At)}, filters, exprs, func(sr *store.ScanResident, enrolled []string, vals []bool) error {
 		for _, sd := range sides {
 			sd.und.add(sr, enrolled, sd.cp.classify(sr, enrolled, vals, sd.worklists, sd.alert))
 		}
