@@ -4,7 +4,6 @@ package sanmian.eligibility
 
 import data.sanmian.catalogue
 import data.sanmian.criteria
-import data.sanmian.lib
 import input.evidence.applicant
 
 # claimant is the relative claiming for the deceased when the request names the deceased as
