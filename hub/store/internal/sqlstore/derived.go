@@ -79,7 +79,9 @@ func (r reader) childrenJoin(scope store.PassScope) (string, []any) {
 	facts := `CASE WHEN ` + dead + ` THEN 1 ELSE 0 END AS dead, CASE WHEN ` + valid + ` THEN c.disability_grade END AS grade`
 	counts := `(` + dead + ` OR (` + valid + `))`
 	if scope.Delta {
+		// Each arm takes the date (facts), the change sequence, the date (counts), in order.
 		changed := ` IN (SELECT id_number FROM scan_changes WHERE seq > ?)`
+		arm := []any{scope.At, scope.ChangedAfter, scope.At}
 		return `LEFT JOIN (SELECT parent_id, MAX(dead) AS dead, MIN(grade) AS grade FROM (
 			SELECT l.parent_id AS parent_id, ` + facts + ` FROM resident_child_links l JOIN scan_residents c ON c.id_number = l.child_id
 			WHERE l.parent_id` + changed + ` AND ` + counts + `
@@ -87,9 +89,9 @@ func (r reader) childrenJoin(scope store.PassScope) (string, []any) {
 			SELECT p.id_number, ` + facts + ` FROM residents p JOIN residents rc ON rc.household_id = p.household_id AND rc.id_number <> p.id_number
 				JOIN scan_residents c ON c.id_number = rc.id_number
 			WHERE p.id_number` + changed + ` AND ` + household + ` AND ` + counts + `
-		) x GROUP BY parent_id) ch ON ch.parent_id = s.id_number`, []any{scope.At, scope.ChangedAfter, scope.At, scope.At, scope.ChangedAfter, scope.At}
+		) x GROUP BY parent_id) ch ON ch.parent_id = s.id_number`, append(slices.Clone(arm), arm...)
 	}
-	args := []any{scope.At, scope.At}
+	args := []any{scope.At, scope.At} // m: the date of its facts and of its condition
 	var linkParents, relParents string
 	if scope.Division != "" {
 		cond, a := r.divisionOf("pr", scope.Division)

@@ -82,7 +82,7 @@ func (r reader) ScanPass(ctx context.Context, scope store.PassScope, filters []s
 	// join and no probe.
 	pg := r.d.Name == "postgres"
 	agg := !scope.Delta && (scope.Division == "" || !pg) && !r.d.ScanTable
-	from, aggArgs, err := r.derivedFrom(scope, filters, exprs)
+	from, fromArgs, err := r.derivedFrom(scope, filters, exprs)
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func (r reader) ScanPass(ctx context.Context, scope store.PassScope, filters []s
 			bits = `CAST(SUM(CASE item ` + strings.Join(when, " ") + ` ELSE 0 END) AS BIGINT)`
 		}
 		src, srcArgs := r.divisionRolls(scope.Division)
-		aggArgs = append(aggArgs, srcArgs...)
+		fromArgs = append(fromArgs, srcArgs...)
 		from += ` LEFT JOIN (SELECT id_number, ',' || ` + concat + ` || ',' AS items, ` + bits + ` AS mask
 			FROM ` + src + ` GROUP BY id_number) er ON er.id_number = scan_residents.id_number`
 		rolls = `COALESCE(er.items, '')`
@@ -163,10 +163,10 @@ func (r reader) ScanPass(ctx context.Context, scope store.PassScope, filters []s
 			}
 		}
 		q := `SELECT ` + cols + ` FROM ` + from + ` WHERE ` + cond + ` AND (` + strings.Join(sel, " OR ") + `)` + rangeMark + ` ORDER BY scan_residents.id_number`
-		return r.scanTableRows(ctx, "scan pass", q, append(append(aggArgs, args...), selArgs...), len(exprs), split, fn)
+		return r.scanTableRows(ctx, "scan pass", q, append(append(fromArgs, args...), selArgs...), len(exprs), split, fn)
 	}
 	q := `SELECT ` + cols + ` FROM ` + from + ` WHERE ` + cond + ` AND (` + strings.Join(sel, " OR ") + `) ORDER BY scan_residents.id_number`
-	return r.scanRows(ctx, "scan pass", q, append(append(aggArgs, args...), selArgs...), len(exprs), fn)
+	return r.scanRows(ctx, "scan pass", q, append(append(fromArgs, args...), selArgs...), len(exprs), fn)
 }
 
 // CountScanResidents implements store.ScanBulkReader.
