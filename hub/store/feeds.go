@@ -83,7 +83,7 @@ type ScanResident struct {
 // PassScope is what a ScanPass reads: the residents of Division (a code prefix, "" for the
 // district), and with Delta only those marked changed after ChangedAfter (ChangedAfterSQL).
 // At is the scan date (YYYY-MM-DD) the derived columns are computed as of; a pass whose
-// filters or expressions read a derived column needs it.
+// filters or expressions read a derived column that depends on the date needs it.
 type PassScope struct {
 	Division     string
 	Delta        bool
@@ -105,6 +105,11 @@ const (
 	// certificates of the resident's children that are valid on At (status valid, not past
 	// valid_until), 0 when none.
 	ChildDisabilityGrade = "child_disability_grade"
+	// HouseholdEnrolledPrefix followed by an item code (lower-case letters, digits and
+	// underscores) names a derived column that is true when another member of the resident's
+	// household (the same household number, living or not) is on that item's roll. It does
+	// not depend on At.
+	HouseholdEnrolledPrefix = "household_enrolled_"
 )
 
 // ItemFilter is one item's compiled filters for ScanBulkReader.ScanPass: Eligible and Keeps

@@ -333,6 +333,86 @@ func testPassChildFacts(t *testing.T, s store.Store) {
 	}
 }
 
+// testPassHouseholdEnrolled: the derived column store.HouseholdEnrolledPrefix + item is true
+// when another member of the resident's household, living or not, is on the item's roll: not
+// for the member alone on it, nor for one without a household or on another item's roll. A
+// division's and a delta's pass derive it for their own rows alike.
+func testPassHouseholdEnrolled(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const item, other = "x_household_item", "x_other_item"
+	res := Residents(301, 12)
+	for i := range res {
+		res[i].Enrolled, res[i].Deceased = nil, false
+		res[i].HouseholdID, res[i].Relation = fmt.Sprintf("HE%03d", 301+i), "head" // each alone, but:
+	}
+	set := func(i int, household, relation string, enrolled ...string) {
+		res[i-301].HouseholdID, res[i-301].Relation, res[i-301].Enrolled = household, relation, enrolled
+	}
+	set(301, "HA", "head", item) // 301 on the roll: 302 and 303 see it, 301 does not
+	set(302, "HA", "spouse")
+	set(303, "HA", "son", other)
+	set(304, "HB", "head", item) // two members on the roll: each sees the other
+	set(305, "HB", "spouse", item)
+	set(306, "HC", "head", other) // another item's roll only
+	set(307, "HC", "spouse")
+	set(308, "HD", "head", item) // deceased on the roll: 309 still sees it
+	res[308-301].Deceased = true
+	set(309, "HD", "spouse")
+	set(310, "", "", item) // no household
+	must(t, s.ApplySnapshot(ctx, "district", res, "he"))
+	id := func(i int) string { return Resident(i).IDNumber }
+	col := "scan_residents." + store.HouseholdEnrolledPrefix + item
+	filters := []store.ItemFilter{{Item: item, Eligible: "scan_residents.id_number >= '" + id(301) + "' AND scan_residents.id_number <= '" + id(312) + "'",
+		Keeps: "scan_residents.id_number < '" + id(301) + "'"}}
+	exprs := []string{col + " = TRUE", "scan_residents." + store.HouseholdEnrolledPrefix + other + " = TRUE"}
+	pass := func(scope store.PassScope) map[string]string {
+		got := map[string]string{}
+		must(t, s.ScanPass(ctx, scope, filters, exprs, func(r *store.ScanResident, _ []string, vals []bool) error {
+			got[r.IDNumber] = fmt.Sprint(vals)
+			return nil
+		}))
+		return got
+	}
+	want := map[string]string{}
+	for i := 301; i <= 312; i++ {
+		want[id(i)] = "[false false]"
+	}
+	want[id(302)] = "[true false]"
+	want[id(303)] = "[true false]"
+	want[id(304)] = "[true false]"
+	want[id(305)] = "[true false]"
+	want[id(307)] = "[false true]"
+	want[id(309)] = "[true false]"
+	want[id(301)] = "[false true]" // 303, their son, is on the other roll
+	want[id(302)] = "[true true]"
+	if got := pass(store.PassScope{}); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("household enrolled: rows %v\nwant %v", got, want)
+	}
+	village := Resident(302).Village
+	wantVillage := map[string]string{}
+	for k, v := range want {
+		if villageOf(res, k) == village {
+			wantVillage[k] = v
+		}
+	}
+	if got := pass(store.PassScope{Division: village}); fmt.Sprint(got) != fmt.Sprint(wantVillage) {
+		t.Fatalf("household enrolled in village %s: rows %v\nwant %v", village, got, wantVillage)
+	}
+	ds, ok := s.(store.ScanDelta)
+	if !ok {
+		return
+	}
+	seq, err := ds.BeginScanTracking(ctx)
+	must(t, err)
+	set(301, "HA", "head") // off the roll: 302 and 303 no longer see it, 301 now sees 303's
+	must(t, s.ApplySnapshot(ctx, "district", res[301-301:302-301], "he2"))
+	got := pass(store.PassScope{Delta: true, ChangedAfter: seq})
+	wantDelta := map[string]string{id(301): "[false true]", id(302): "[false true]", id(303): "[false false]"}
+	if fmt.Sprint(got) != fmt.Sprint(wantDelta) {
+		t.Fatalf("household enrolled in a delta after 301 left the roll: rows %v\nwant %v", got, wantDelta)
+	}
+}
+
 // villageOf returns the village of the resident of res with ID number id.
 func villageOf(res []store.Resident, id string) string {
 	for _, r := range res {

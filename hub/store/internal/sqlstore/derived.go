@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -9,7 +10,8 @@ import (
 )
 
 // derivedFrom is the FROM of a pass: scan_residents, or when the filters or expressions read
-// derived columns (store.HouseholdLastDeath, store.ChildDeceased, store.ChildDisabilityGrade),
+// derived columns (store.HouseholdLastDeath, store.ChildDeceased, store.ChildDisabilityGrade,
+// store.HouseholdEnrolledPrefix and an item),
 // scan_residents with those, under the same alias, and the arguments the FROM takes. Each
 // derived column is a LEFT JOIN of a small aggregate, built from the few rows that can
 // contribute (deaths, children deceased or certified disabled), so that a row looks up one
@@ -20,7 +22,9 @@ import (
 //   - the children's deaths and disability grades: the children deceased or holding a valid
 //     certificate, joined to their parents by the links of child_links (the licences' and
 //     kinship's, and the household relations), grouped by parent. For a delta or a division the
-//     parents are those of the pass, read by their keys.
+//     parents are those of the pass, read by their keys;
+//   - another member on an item's roll: the roll's entries (their item index) counted by
+//     household, less the resident's own entry.
 func (r reader) derivedFrom(scope store.PassScope, filters []store.ItemFilter, exprs []string) (string, []any, error) {
 	uses := func(col string) bool {
 		col = "scan_residents." + col
@@ -31,14 +35,23 @@ func (r reader) derivedFrom(scope store.PassScope, filters []store.ItemFilter, e
 	}
 	deaths := uses(store.HouseholdLastDeath)
 	children := uses(store.ChildDeceased) || uses(store.ChildDisabilityGrade)
-	if !deaths && !children {
+	enrolled := householdEnrolled(filters, exprs)
+	if !deaths && !children && len(enrolled) == 0 {
 		return `scan_residents`, nil, nil
 	}
-	if scope.At == "" {
-		return "", nil, fmt.Errorf("%w: a pass reading derived columns needs the scan date", store.ErrInvalid)
+	if (deaths || children) && scope.At == "" {
+		return "", nil, fmt.Errorf("%w: a pass reading derived columns of a date needs the scan date", store.ErrInvalid)
 	}
 	var cols, joins []string
 	var colArgs, joinArgs []any
+	for k, item := range enrolled {
+		j, a := r.householdRollJoin(scope, item, fmt.Sprintf("he%d", k))
+		cols = append(cols, fmt.Sprintf(`(COALESCE(he%d.n, 0) > CASE WHEN he%d.n IS NULL THEN 0
+			WHEN EXISTS (SELECT 1 FROM resident_enrolments e WHERE e.id_number = s.id_number AND e.item = ?) THEN 1 ELSE 0 END) AS `, k, k)+
+			store.HouseholdEnrolledPrefix+item)
+		colArgs = append(colArgs, item)
+		joins, joinArgs = append(joins, j), append(joinArgs, a...)
+	}
 	if deaths {
 		cols = append(cols, `CASE WHEN s.household_id = '' THEN
 			CASE WHEN s.deceased_source IN ('province', 'both') AND s.death_date <= ? THEN s.death_date ELSE '' END
@@ -110,4 +123,49 @@ func (r reader) childrenJoin(scope store.PassScope) (string, []any) {
 	counted := `SELECT c.id_number, ` + facts + ` FROM scan_residents c WHERE ` + counts
 	return `LEFT JOIN (WITH m AS (` + counted + `)
 		SELECT parent_id, MAX(dead) AS dead, MIN(grade) AS grade FROM (` + arms + `) x GROUP BY parent_id) ch ON ch.parent_id = s.id_number`, args
+}
+
+// householdEnrolledRef matches a reference to a derived column store.HouseholdEnrolledPrefix
+// and an item code in a compiled filter.
+var householdEnrolledRef = regexp.MustCompile(`scan_residents\.` + store.HouseholdEnrolledPrefix + `([a-z0-9_]+)`)
+
+// householdEnrolled returns the item codes whose household enrolment the filters or
+// expressions read, sorted, each once.
+func householdEnrolled(filters []store.ItemFilter, exprs []string) []string {
+	var items []string
+	add := func(x string) {
+		for _, m := range householdEnrolledRef.FindAllStringSubmatch(x, -1) {
+			items = append(items, m[1])
+		}
+	}
+	for _, x := range exprs {
+		add(x)
+	}
+	for _, f := range filters {
+		add(f.Eligible)
+		add(f.Keeps)
+	}
+	slices.Sort(items)
+	return slices.Compact(items)
+}
+
+// householdRollJoin is the join (alias) of the number of entries on item's roll per household
+// (household_id, n) and its arguments. A delta's or a division's pass counts only the
+// households of its own residents.
+func (r reader) householdRollJoin(scope store.PassScope, item, alias string) (string, []any) {
+	args := []any{item}
+	var households string
+	switch {
+	case scope.Delta:
+		households = ` AND h.household_id IN (SELECT hc.household_id FROM residents hc
+			WHERE hc.id_number IN (SELECT id_number FROM scan_changes WHERE seq > ?))`
+		args = append(args, scope.ChangedAfter)
+	case scope.Division != "":
+		cond, a := r.divisionOf("hc", scope.Division)
+		households = ` AND h.household_id IN (SELECT hc.household_id FROM residents hc WHERE ` + cond + `)`
+		args = append(args, a...)
+	}
+	return `LEFT JOIN (SELECT h.household_id, COUNT(*) AS n FROM resident_enrolments e JOIN residents h ON h.id_number = e.id_number
+			WHERE e.item = ? AND h.household_id <> ''` + households + `
+			GROUP BY h.household_id) ` + alias + ` ON ` + alias + `.household_id = s.household_id`, args
 }
