@@ -221,9 +221,18 @@ clears.extreme_poverty_support.able_to_work_no_supporter_check(f) if {
 # 农村危房改造: the house graded C or D (and a household in hardship, per resident).
 clears.dilapidated_house_renovation.house_safe(f) if f.house_grade in catalogue.items.dilapidated_house_renovation.params.grades
 
-# 耕地地力保护补贴: contracted farmland on the district roll (granted once per household, per
-# resident).
+# 耕地地力保护补贴: contracted farmland on the district roll, granted once per household.
 clears.farmland_protection_subsidy.no_farmland(f) if f.land_mu > 0
+
+clears.farmland_protection_subsidy.household_enrolled(f) if household_not_enrolled("farmland_protection_subsidy", f)
+
+# An item whose benefit subject is the household is granted once per household: the live rule
+# (eligibility.generic_failures) refuses every member once one is on its roll, binding this
+# criterion to the household's rolls; the scan data derives the same fact per pass, named
+# household_enrolled_<item>: another member of the applicant's household on item code's roll.
+household_not_enrolled(code, f) if f[concat("", ["household_enrolled_", code])] == false
+
+clears.dilapidated_house_renovation.household_enrolled(f) if household_not_enrolled("dilapidated_house_renovation", f)
 
 # 计划生育特别扶助: the only child is deceased or holds a valid disability certificate of grade
 # 1 to max_child_disability_grade (and is the only child, with the mother 49 or older, per
@@ -261,5 +270,4 @@ per_resident := {
 	"extreme_poverty_support": "iterates the household (a working-age supporter)",
 	"funeral_subsidy": "reads whether each recent death of the household is on the funeral roll (paid once per death)",
 	"dilapidated_house_renovation": "iterates the household (members in hardship) and its roll",
-	"farmland_protection_subsidy": "reads the household members' rolls (granted once per household)",
 }

@@ -10,6 +10,7 @@ package sanmian.eligibility
 
 import data.sanmian.access
 import data.sanmian.catalogue
+import data.sanmian.criteria
 import data.sanmian.lib
 import input.evidence.applicant
 import input.evidence.applicant.rolls
@@ -268,14 +269,21 @@ generic_failures(code, sd) := array.concat(
 		[r | code != "funeral_subsidy"; applicant.deceased == true; r := {"code": "deceased", "fields": []}],
 		[r | sd.enrolment == true; code != "funeral_subsidy"; code in rolls.enrolled; r := {"code": "already_enrolled", "fields": ["applicant.rolls.enrolled"]}],
 	),
-	[r | sd.household_enrolment == true; household_enrolled(code); r := {"code": "household_enrolled", "fields": ["household.rolls.enrolled"]}],
+	[r |
+		sd.household_enrolment == true
+		not criteria.household_not_enrolled(code, household_facts(code))
+		r := {"code": "household_enrolled", "fields": ["household.rolls.enrolled"]}
+	],
 )
 
-# household_enrolled holds when a member of the applicant's household is on the roll of item code.
+# household_facts: the fact criteria.household_not_enrolled reads for item code, named as the
+# scan data's derived column: whether a member of the applicant's household is on its roll.
+household_facts(code) := {concat("", ["household_enrolled_", code]): household_enrolled(code)}
+
 household_enrolled(code) if {
 	some m in household
 	code in object.get(object.get(m, "rolls", {}), "enrolled", [])
-}
+} else := false
 
 # verdict is false when there is a definite failure, else null (undetermined) when any needed
 # field is uncertain, else true.

@@ -1,5 +1,6 @@
 package sanmian.eligibility_test
 
+import data.sanmian.criteria
 import data.sanmian.fixtures_test as fx
 
 # conscript_family_allowance (义务兵家庭优待金)
@@ -280,6 +281,39 @@ test_farmland_subsidy_undetermined_household_rolls_missing if {
 	ev := fx.object_missing(fx.evidence(fx.person({"rolls": {"land_mu": 2.2}}), [wife]), "district.rolls")
 	fx.decide("farmland_protection_subsidy", ev).eligible == null
 }
+
+# The criterion the scan compiles (criteria.household_not_enrolled, over the scan data's
+# household_enrolled_<item>) is the one the live rule binds to the household's rolls: for each
+# household item, it holds exactly when the decision gives no household_enrolled reason, and it
+# reads only its own item's column.
+test_household_criterion_matches_decision if {
+	every code in ["farmland_protection_subsidy", "dilapidated_house_renovation"] {
+		col := concat("", ["household_enrolled_", code])
+		household_clears(code, {col: false})
+		not household_clears(code, {col: true})
+		not household_clears(code, {"household_enrolled_senior_card": false})
+		every member in [enrolled_in(wife, code), enrolled_in(wife, "senior_card"), wife] {
+			d := fx.decide(code, fx.evidence(fx.person({"rolls": object.union(house("D"), {"land_mu": 2.2, "dibao": true})}), [member]))
+			on := code in object.get(object.get(member, "rolls", {}), "enrolled", [])
+			("household_enrolled" in fx.codes(d)) == on
+			cleared(code, {col: on}) != on
+		}
+	}
+}
+
+household_clears(code, f) if {
+	code == "farmland_protection_subsidy"
+	criteria.clears.farmland_protection_subsidy.household_enrolled(f)
+}
+
+household_clears(code, f) if {
+	code == "dilapidated_house_renovation"
+	criteria.clears.dilapidated_house_renovation.household_enrolled(f)
+}
+
+cleared(code, f) := true if household_clears(code, f)
+
+else := false
 
 test_dilapidated_house_ineligible_household_enrolled if {
 	d := fx.decide("dilapidated_house_renovation", fx.evidence(

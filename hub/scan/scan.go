@@ -1,11 +1,12 @@
 // Package scan runs the district scans over the synced scan data: proactive worklists (for
 // every proactive item, the residents the policy finds eligible who are not enrolled, per
 // village) and supervision alerts (residents on an item's roll the policy no longer finds
-// eligible). An item whose criteria rest on the applicant alone is compiled by OPA partial
-// evaluation from those criteria themselves (policies/criteria.rego, the same functions the
+// eligible). An item whose criteria rest on the applicant alone (or on a fact the store derives
+// from other rows, such as another member of the household on the item's roll) is compiled by
+// OPA partial evaluation from those criteria themselves (policies/criteria.rego, the same functions the
 // live decision calls) into one SQL filter the store runs, for the worklist (eligible and not
 // on the roll) and for supervision (on the roll and not eligible: only those enrolments are
-// decided, for their reasons); an item whose criteria read the household or the children is
+// decided, for their reasons); an item whose criteria iterate the household or the children is
 // evaluated per resident with the same eligibility rules (one scan evaluation per resident for
 // all such items) on evidence rebuilt from the synced rows, and the report says why. Verify
 // compares every item, worklist and alerts, with per-resident decisions on the same facts.
@@ -174,7 +175,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		progress("%d items compiled to SQL and %d screens of per-resident items, one pass: %d enrolments on uncertain evidence to decide (%s)", len(cp.filters), len(cp.screens), len(und.rows), time.Since(t).Round(time.Millisecond))
 	}
-	if err := und.decide(ctx, r, o.At, alerts); err != nil {
+	if err := und.decide(ctx, r, o.Division, o.At, alerts); err != nil {
 		return nil, err
 	}
 
@@ -321,13 +322,28 @@ func (u *undecided) add(sr *store.ScanResident, enrolled, items []string) {
 	}
 }
 
-// decide decides the enrolments one by one with r's policy (the criteria of a compiled item
-// read neither household nor children) and adds the alerts.
-func (u *undecided) decide(ctx context.Context, r *Runner, at time.Time, alerts map[string][]Entry) error {
-	ud := &data{rows: u.rows, index: map[string]int{}, households: map[string][]int{}, children: map[string][]store.ChildLink{}}
-	for i := range ud.rows {
-		ud.index[ud.rows[i].IDNumber] = i
-		for _, code := range u.items[i] {
+// decide decides the enrolments one by one with r's policy, on each resident's evidence with
+// its household and children (a compiled item's criteria may read facts the store derives from
+// them, such as another member on the roll), and adds the alerts. A resident gone from the
+// store since the pass has no enrolment left to decide.
+func (u *undecided) decide(ctx context.Context, r *Runner, division string, at time.Time, alerts map[string][]Entry) error {
+	if len(u.rows) == 0 {
+		return nil
+	}
+	ids := make([]string, len(u.rows))
+	for i := range u.rows {
+		ids[i] = u.rows[i].IDNumber
+	}
+	ud, err := loadOf(ctx, r.Store, division, ids)
+	if err != nil {
+		return err
+	}
+	for k := range u.rows {
+		i, ok := ud.index[u.rows[k].IDNumber]
+		if !ok || i >= ud.n {
+			continue
+		}
+		for _, code := range u.items[k] {
 			a, err := r.alert(ctx, ud, i, code, at)
 			if err != nil {
 				return err

@@ -10,6 +10,7 @@ import (
 
 	"sanmian/connectors/sim"
 	"sanmian/hub/division"
+	"sanmian/hub/ident"
 	"sanmian/hub/policy"
 	"sanmian/hub/scan"
 	"sanmian/hub/store"
@@ -95,6 +96,65 @@ func seed(t *testing.T, st store.Store) {
 	}
 }
 
+// TestScanFarmlandOncePerHousehold: the farmland subsidy, compiled to SQL with the household's
+// roll the store derives, is granted once per household: a member of a household whose head is
+// on the roll is no candidate, one of a household without is. An enrolment held on uncertain
+// evidence (the province has no record of the spouse) is decided with the household, as the
+// per-resident decision is: both members on the roll are one household double, and verification
+// finds no difference.
+func TestScanFarmlandOncePerHousehold(t *testing.T) {
+	const item = "farmland_protection_subsidy"
+	const (
+		headOn, spouseOff = "370114196001010031", "370114196201010042" // H31: the head on the roll
+		headOff, spouseC  = "370114196001010053", "370114196201010064" // H32: nobody on it
+		headOn2, spouseU  = "370114196001010075", "370114196201010086" // H33: both, the spouse unknown to the province
+	)
+	eng := engine(t)
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			st := be.open(t)
+			person := func(id, household, relation, sex string, enrolled ...string) store.Resident {
+				return store.Resident{IDNumber: id, Name: "丙", Sex: sex, BirthDate: id[6:10] + "-01-01", HukouType: "agricultural",
+					Village: village, HouseholdID: household, Relation: relation, LandMu: 2.5, Enrolled: enrolled}
+			}
+			rows := []store.Resident{
+				person(headOn, "H31", "head", "M", item), person(spouseOff, "H31", "spouse", "F"),
+				person(headOff, "H32", "head", "M"), person(spouseC, "H32", "spouse", "F"),
+				person(headOn2, "H33", "head", "M", item), person(spouseU, "H33", "spouse", "F", item),
+			}
+			if err := st.ApplySnapshot(t.Context(), store.FeedDistrictResidents, rows, "1"); err != nil {
+				t.Fatal(err)
+			}
+			var facts []store.ProvinceFacts
+			for _, r := range rows {
+				if r.IDNumber != spouseU {
+					facts = append(facts, store.ProvinceFacts{IDNumber: r.IDNumber, HukouType: "agricultural", HukouVillage: village})
+				}
+			}
+			if err := st.ApplyProvinceFacts(t.Context(), store.FeedProvinceBackflow, facts, "1"); err != nil {
+				t.Fatal(err)
+			}
+			r := &scan.Runner{Engine: eng, Store: st}
+			rep, err := r.Run(t.Context(), scan.Options{Item: item, At: day("2026-12-06"), Dialect: be.dialect, Verify: true})
+			if err != nil {
+				for _, d := range rep.Differences {
+					t.Errorf("%s %s: scan %s, decision %s", d.Item, d.ID, d.Scan, d.Decision)
+				}
+				t.Fatal(err)
+			}
+			ids, evaluated := candidates(rep, item)
+			if evaluated != "sql" || !slices.Equal(ids, []string{ident.MaskIDNumber(headOff), ident.MaskIDNumber(spouseC)}) {
+				t.Fatalf("candidates %v evaluated %q, want household H32's members in SQL", ids, evaluated)
+			}
+			res := rep.Items[0]
+			if res.Doubles != 1 || len(res.AlertList) != 1 || res.AlertList[0].ID != ident.MaskIDNumber(headOn2) ||
+				!slices.Equal(res.AlertList[0].Reasons, []string{scan.ReasonDoubleEnrolment}) {
+				t.Fatalf("alerts %+v (doubles %d), want household H33's double on its head", res.AlertList, res.Doubles)
+			}
+		})
+	}
+}
+
 func candidates(rep *scan.Report, item string) (ids []string, evaluated string) {
 	for _, it := range rep.Items {
 		if it.Item == item {
@@ -150,11 +210,12 @@ func TestScanElderlyAllowanceBirthdayAndDeceasedAlert(t *testing.T) {
 	}
 }
 
-// compiledItems are the proactive items whose criteria rest on the applicant's facts alone:
-// the scan compiles them to SQL from the criteria themselves.
+// compiledItems are the proactive items whose criteria rest on the applicant's facts (and, for
+// the farmland subsidy, another member on its roll, which the store derives): the scan compiles
+// them to SQL from the criteria themselves.
 var compiledItems = []string{
 	"assistive_device_fitting", "conscript_family_allowance", "disability_certificate_renewal", "elderly_allowance",
-	"employment_difficulty_recognition", "entitled_group_pension", "hardship_disability_subsidy", "medical_assistance",
+	"employment_difficulty_recognition", "entitled_group_pension", "farmland_protection_subsidy", "hardship_disability_subsidy", "medical_assistance",
 	"medical_insurance_enrolment", "pension_insurance_enrolment", "public_welfare_job", "resident_pension_claim",
 	"senior_card", "severe_disability_care_subsidy", "student_aid", "winter_heating_subsidy",
 }
@@ -191,7 +252,7 @@ func TestScanVerifyGeneratedDistrict(t *testing.T) {
 				t.Errorf("%s evaluated %q, want go with the reason", it.Item, it.Evaluated)
 			}
 		}
-		if len(rep.Items) != len(compiledItems)+7 {
+		if len(rep.Items) != len(compiledItems)+6 {
 			t.Errorf("%d items scanned", len(rep.Items))
 		}
 		if total == 0 || alerts == 0 {

@@ -404,7 +404,7 @@ func (r *Runner) onePass(ctx context.Context, candidate *policy.Engine, o Option
 	}
 	reps := [2]*Report{}
 	for s, sd := range sides {
-		if err := sd.und.decide(ctx, []*Runner{r, cr}[s], o.At, sd.alert); err != nil {
+		if err := sd.und.decide(ctx, []*Runner{r, cr}[s], o.Division, o.At, sd.alert); err != nil {
 			return nil, nil, nil, err
 		}
 		rep := &Report{At: policy.DecisionDate(o.At), Residents: n}
