@@ -84,11 +84,15 @@ type ScanResident struct {
 // district), and with Delta only those marked changed after ChangedAfter (ChangedAfterSQL).
 // At is the scan date (YYYY-MM-DD) the derived columns are computed as of; a pass whose
 // filters or expressions read a derived column that depends on the date needs it.
+// HouseholdMembers names predicates over a household member's row (boolean SQL over
+// scan_residents, alias scan_residents, as a compiled policy writes them) for the derived
+// columns HouseholdMembersPrefix + name.
 type PassScope struct {
-	Division     string
-	Delta        bool
-	ChangedAfter int64
-	At           string
+	Division         string
+	Delta            bool
+	ChangedAfter     int64
+	At               string
+	HouseholdMembers map[string]string
 }
 
 // Derived columns: facts over other rows than the resident's own that a ScanPass's filters
@@ -110,6 +114,11 @@ const (
 	// household (the same household number, living or not) is on that item's roll. It does
 	// not depend on At.
 	HouseholdEnrolledPrefix = "household_enrolled_"
+	// HouseholdMembersPrefix followed by a name of PassScope.HouseholdMembers (lower-case
+	// letters, digits and underscores) names a derived column: the number of the other members
+	// of the resident's household whose rows satisfy that predicate (0 without a household).
+	// A pass reading it for a name the scope does not define is refused (ErrInvalid).
+	HouseholdMembersPrefix = "household_members_"
 )
 
 // ItemFilter is one item's compiled filters for ScanBulkReader.ScanPass: Eligible and Keeps

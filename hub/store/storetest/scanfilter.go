@@ -413,6 +413,79 @@ func testPassHouseholdEnrolled(t *testing.T, s store.Store) {
 	}
 }
 
+// testPassHouseholdMembers: the derived column store.HouseholdMembersPrefix + name counts the
+// other members of the resident's household whose rows satisfy the scope's predicate of that
+// name (the resident's own row aside; 0 without a household), over the whole district, a
+// division and a delta alike; a pass reading a name the scope does not define is refused.
+func testPassHouseholdMembers(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	res := Residents(401, 9)
+	for i := range res {
+		res[i].HouseholdID, res[i].Relation = fmt.Sprintf("HM%03d", 401+i), "head"
+	}
+	set := func(i int, household, sex string) {
+		res[i-401].HouseholdID, res[i-401].Sex = household, sex
+	}
+	set(401, "HA", "F") // HA: three women and a man
+	set(402, "HA", "F")
+	set(403, "HA", "F")
+	set(404, "HA", "M")
+	set(405, "HB", "M") // HB: two men
+	set(406, "HB", "M")
+	set(407, "", "F") // no household
+	must(t, s.ApplySnapshot(ctx, "district", res, "hm"))
+	id := func(i int) string { return Resident(i).IDNumber }
+	col := "scan_residents." + store.HouseholdMembersPrefix + "women"
+	filters := []store.ItemFilter{{Item: "x_item", Eligible: "scan_residents.id_number >= '" + id(401) + "' AND scan_residents.id_number <= '" + id(409) + "'"}}
+	exprs := []string{col + " = '0'", col + " = '1'", col + " = '2'", col + " = '3'"}
+	scope := func(sc store.PassScope) store.PassScope {
+		sc.HouseholdMembers = map[string]string{"women": "scan_residents.sex = 'F'", "unused": "1 = 0"}
+		return sc
+	}
+	pass := func(sc store.PassScope) map[string]string {
+		got := map[string]string{}
+		must(t, s.ScanPass(ctx, sc, filters, exprs, func(r *store.ScanResident, _ []string, vals []bool) error {
+			got[r.IDNumber] = fmt.Sprint(vals)
+			return nil
+		}))
+		return got
+	}
+	none, two, three := "[true false false false]", "[false false true false]", "[false false false true]"
+	want := map[string]string{id(401): two, id(402): two, id(403): two, id(404): three, id(405): none, id(406): none, id(407): none}
+	want[id(408)], want[id(409)] = none, none // alone in their households
+	if got := pass(scope(store.PassScope{})); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("household members: rows %v\nwant %v", got, want)
+	}
+	village := Resident(404).Village
+	wantVillage := map[string]string{}
+	for k, v := range want {
+		if villageOf(res, k) == village {
+			wantVillage[k] = v
+		}
+	}
+	if got := pass(scope(store.PassScope{Division: village})); fmt.Sprint(got) != fmt.Sprint(wantVillage) {
+		t.Fatalf("household members in village %s: rows %v\nwant %v", village, got, wantVillage)
+	}
+	err := s.ScanPass(ctx, store.PassScope{}, filters, exprs, func(*store.ScanResident, []string, []bool) error { return nil })
+	if !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("a pass reading %swomen without its predicate: %v, want ErrInvalid", store.HouseholdMembersPrefix, err)
+	}
+	ds, ok := s.(store.ScanDelta)
+	if !ok {
+		return
+	}
+	seq, err := ds.BeginScanTracking(ctx)
+	must(t, err)
+	set(403, "HA", "M") // now two women in HA
+	must(t, s.ApplySnapshot(ctx, "district", res[403-401:404-401], "hm2"))
+	got := pass(scope(store.PassScope{Delta: true, ChangedAfter: seq}))
+	one := "[false true false false]"
+	wantDelta := map[string]string{id(401): one, id(402): one, id(403): two, id(404): two}
+	if fmt.Sprint(got) != fmt.Sprint(wantDelta) {
+		t.Fatalf("household members in a delta after 403 changed: rows %v\nwant %v", got, wantDelta)
+	}
+}
+
 // villageOf returns the village of the resident of res with ID number id.
 func villageOf(res []store.Resident, id string) string {
 	for _, r := range res {

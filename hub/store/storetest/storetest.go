@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"scan_pass_household_last_death", testPassHouseholdLastDeath},
 		{"scan_pass_child_facts", testPassChildFacts},
 		{"scan_pass_household_enrolled", testPassHouseholdEnrolled},
+		{"scan_pass_household_members", testPassHouseholdMembers},
 		{"scan_large_district_read_in_order", testScanLargeDistrict},
 		{"child_links_from_licences_and_households", testChildLinks},
 		{"application_create_get_update_version", testApplicationVersion},

@@ -11,7 +11,7 @@ import (
 
 // derivedFrom is the FROM of a pass: scan_residents, or when the filters or expressions read
 // derived columns (store.HouseholdLastDeath, store.ChildDeceased, store.ChildDisabilityGrade,
-// store.HouseholdEnrolledPrefix and an item),
+// store.HouseholdEnrolledPrefix and an item, store.HouseholdMembersPrefix and a name),
 // scan_residents with those, under the same alias, and the arguments the FROM takes. Each
 // derived column is a LEFT JOIN of a small aggregate, built from the few rows that can
 // contribute (deaths, children deceased or certified disabled), so that a row looks up one
@@ -24,7 +24,9 @@ import (
 //     kinship's, and the household relations), grouped by parent. For a delta or a division the
 //     parents are those of the pass, read by their keys;
 //   - another member on an item's roll: the roll's entries (their item index) counted by
-//     household, less the resident's own entry.
+//     household, less the resident's own entry;
+//   - the other members satisfying a predicate of the scope: the rows satisfying it counted by
+//     household, less the resident's own row.
 func (r reader) derivedFrom(scope store.PassScope, filters []store.ItemFilter, exprs []string) (string, []any, error) {
 	uses := func(col string) bool {
 		col = "scan_residents." + col
@@ -35,8 +37,9 @@ func (r reader) derivedFrom(scope store.PassScope, filters []store.ItemFilter, e
 	}
 	deaths := uses(store.HouseholdLastDeath)
 	children := uses(store.ChildDeceased) || uses(store.ChildDisabilityGrade)
-	enrolled := householdEnrolled(filters, exprs)
-	if !deaths && !children && len(enrolled) == 0 {
+	enrolled := derivedRefs(householdEnrolledRef, filters, exprs)
+	members := derivedRefs(householdMembersRef, filters, exprs)
+	if !deaths && !children && len(enrolled) == 0 && len(members) == 0 {
 		return `scan_residents`, nil, nil
 	}
 	if (deaths || children) && scope.At == "" {
@@ -50,6 +53,20 @@ func (r reader) derivedFrom(scope store.PassScope, filters []store.ItemFilter, e
 			WHEN EXISTS (SELECT 1 FROM resident_enrolments e WHERE e.id_number = s.id_number AND e.item = ?) THEN 1 ELSE 0 END) AS `, k, k)+
 			store.HouseholdEnrolledPrefix+item)
 		colArgs = append(colArgs, item)
+		joins, joinArgs = append(joins, j), append(joinArgs, a...)
+	}
+	for k, name := range members {
+		pred, ok := scope.HouseholdMembers[name]
+		if !ok || strings.TrimSpace(pred) == "" {
+			return "", nil, fmt.Errorf("%w: the pass reads %s%s, whose member predicate the scope does not define", store.ErrInvalid, store.HouseholdMembersPrefix, name)
+		}
+		alias := fmt.Sprintf("hm%d", k)
+		// The predicate on the resident's own row, whom the household's count includes.
+		own := strings.ReplaceAll(pred, "scan_residents.", "s.")
+		// CAST: numeric affinity on SQLite, as for the children's grade.
+		cols = append(cols, `CAST(COALESCE(`+alias+`.n, 0) - CASE WHEN `+alias+`.n IS NOT NULL AND (`+own+`) THEN 1 ELSE 0 END AS INTEGER) AS `+
+			store.HouseholdMembersPrefix+name)
+		j, a := r.householdMembersJoin(scope, strings.ReplaceAll(pred, "scan_residents.", "m."), alias)
 		joins, joinArgs = append(joins, j), append(joinArgs, a...)
 	}
 	if deaths {
@@ -125,17 +142,20 @@ func (r reader) childrenJoin(scope store.PassScope) (string, []any) {
 		SELECT parent_id, MAX(dead) AS dead, MIN(grade) AS grade FROM (` + arms + `) x GROUP BY parent_id) ch ON ch.parent_id = s.id_number`, args
 }
 
-// householdEnrolledRef matches a reference to a derived column store.HouseholdEnrolledPrefix
-// and an item code in a compiled filter.
-var householdEnrolledRef = regexp.MustCompile(`scan_residents\.` + store.HouseholdEnrolledPrefix + `([a-z0-9_]+)`)
+// householdEnrolledRef and householdMembersRef match a reference to a derived column
+// store.HouseholdEnrolledPrefix and an item code, store.HouseholdMembersPrefix and a name.
+var (
+	householdEnrolledRef = regexp.MustCompile(`scan_residents\.` + store.HouseholdEnrolledPrefix + `([a-z0-9_]+)`)
+	householdMembersRef  = regexp.MustCompile(`scan_residents\.` + store.HouseholdMembersPrefix + `([a-z0-9_]+)`)
+)
 
-// householdEnrolled returns the item codes whose household enrolment the filters or
-// expressions read, sorted, each once.
-func householdEnrolled(filters []store.ItemFilter, exprs []string) []string {
-	var items []string
+// derivedRefs returns the names (the group of ref) the filters or expressions read, sorted,
+// each once.
+func derivedRefs(ref *regexp.Regexp, filters []store.ItemFilter, exprs []string) []string {
+	var names []string
 	add := func(x string) {
-		for _, m := range householdEnrolledRef.FindAllStringSubmatch(x, -1) {
-			items = append(items, m[1])
+		for _, m := range ref.FindAllStringSubmatch(x, -1) {
+			names = append(names, m[1])
 		}
 	}
 	for _, x := range exprs {
@@ -145,27 +165,39 @@ func householdEnrolled(filters []store.ItemFilter, exprs []string) []string {
 		add(f.Eligible)
 		add(f.Keeps)
 	}
-	slices.Sort(items)
-	return slices.Compact(items)
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // householdRollJoin is the join (alias) of the number of entries on item's roll per household
-// (household_id, n) and its arguments. A delta's or a division's pass counts only the
-// households of its own residents.
+// (household_id, n) and its arguments.
 func (r reader) householdRollJoin(scope store.PassScope, item, alias string) (string, []any) {
-	args := []any{item}
-	var households string
-	switch {
-	case scope.Delta:
-		households = ` AND h.household_id IN (SELECT hc.household_id FROM residents hc
-			WHERE hc.id_number IN (SELECT id_number FROM scan_changes WHERE seq > ?))`
-		args = append(args, scope.ChangedAfter)
-	case scope.Division != "":
-		cond, a := r.divisionOf("hc", scope.Division)
-		households = ` AND h.household_id IN (SELECT hc.household_id FROM residents hc WHERE ` + cond + `)`
-		args = append(args, a...)
-	}
+	households, args := r.passHouseholds(scope, "h")
 	return `LEFT JOIN (SELECT h.household_id, COUNT(*) AS n FROM resident_enrolments e JOIN residents h ON h.id_number = e.id_number
 			WHERE e.item = ? AND h.household_id <> ''` + households + `
-			GROUP BY h.household_id) ` + alias + ` ON ` + alias + `.household_id = s.household_id`, args
+			GROUP BY h.household_id) ` + alias + ` ON ` + alias + `.household_id = s.household_id`, append([]any{item}, args...)
+}
+
+// householdMembersJoin is the join (alias) of the number of rows of scan_residents (alias m)
+// satisfying pred per household (household_id, n) and its arguments.
+func (r reader) householdMembersJoin(scope store.PassScope, pred, alias string) (string, []any) {
+	households, args := r.passHouseholds(scope, "m")
+	return `LEFT JOIN (SELECT m.household_id, COUNT(*) AS n FROM scan_residents m
+			WHERE m.household_id <> ''` + households + ` AND (` + pred + `)
+			GROUP BY m.household_id) ` + alias + ` ON ` + alias + `.household_id = s.household_id`, args
+}
+
+// passHouseholds is the condition on alias's household_id that keeps a delta's or a
+// division's household aggregates to the households of its own residents ("" for the
+// district), and its arguments.
+func (r reader) passHouseholds(scope store.PassScope, alias string) (string, []any) {
+	switch {
+	case scope.Delta:
+		return ` AND ` + alias + `.household_id IN (SELECT hc.household_id FROM residents hc
+			WHERE hc.id_number IN (SELECT id_number FROM scan_changes WHERE seq > ?))`, []any{scope.ChangedAfter}
+	case scope.Division != "":
+		cond, a := r.divisionOf("hc", scope.Division)
+		return ` AND ` + alias + `.household_id IN (SELECT hc.household_id FROM residents hc WHERE ` + cond + `)`, a
+	}
+	return "", nil
 }
