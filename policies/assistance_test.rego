@@ -1,6 +1,8 @@
 package sanmian.eligibility_test
 
+import data.sanmian.criteria
 import data.sanmian.fixtures_test as fx
+import data.sanmian.lib
 
 # minimum_living_allowance (最低生活保障)
 
@@ -55,6 +57,45 @@ test_tekun_ineligible_already_supported if {
 	d := fx.decide("extreme_poverty_support", fx.evidence(fx.person({"birth_date": "1950-05-01", "rolls": {"tekun": true}}), []))
 	fx.codes(d) == {"already_enrolled"}
 }
+
+# The supporter criterion the scan compiles (criteria.member.supporter over a member's row,
+# counted per household) against the rule's own statement: a living member aged 18 to 59 on
+# the decision date (2026-11-26). At each bound, for a deceased member and for a member without
+# a birth date, the decision refuses has_supporter exactly when the statement holds, and the
+# criteria agree on the count.
+test_tekun_supporter_criterion_matches_rule if {
+	members := [
+		{"birth_date": "2008-11-27"}, # 17, turning 18 tomorrow
+		{"birth_date": "2008-11-26"}, # 18 today
+		{"birth_date": "1966-11-27"}, # 59, turning 60 tomorrow
+		{"birth_date": "1966-11-26"}, # 60 today
+		{"birth_date": "1990-01-01", "deceased": true},
+		{"birth_date": ""},
+	]
+	every attrs in members {
+		m := fx.member(object.union({"relation": "son"}, attrs))
+		d := fx.decide("extreme_poverty_support", fx.evidence(fx.person({"birth_date": "1950-05-01"}), [m]))
+		statement := supporter_by_statement(m)
+		("has_supporter" in fx.codes(d)) == statement
+		count([1 | criteria.member.supporter(member_facts(m))]) == count([1 | statement]) with input.now as fx.now
+		no_supporter({"household_members_supporter": count([1 | statement])}) == not_true(statement)
+	}
+}
+
+supporter_by_statement(m) := true if {
+	m.deceased != true
+	a := lib.age(m.birth_date, fx.now)
+	a >= 18
+	a <= 59
+} else := false
+
+member_facts(m) := data.sanmian.eligibility.member_facts(m)
+
+not_true(b) := b != true
+
+no_supporter(f) := true if criteria.clears.extreme_poverty_support.has_supporter(f)
+
+else := false
 
 test_tekun_undetermined_household_missing if {
 	fx.decide("extreme_poverty_support", fx.with_missing(fx.person({"birth_date": "1950-05-01"}), "district.household")).eligible == null

@@ -207,8 +207,8 @@ clears.rural_family_planning_reward.born_before_1933(f) if {
 # 独生子女父母奖励: a valid only-child honour certificate (and the child under 18, per resident).
 clears.only_child_parent_reward.no_only_child_honour(f) if f.only_child_honour == true
 
-# 特困人员救助供养: unable to work: 60+, under 16, or a certified disability of grade 1-2 (and no
-# working-age supporter in the household, per resident).
+# 特困人员救助供养: unable to work: 60+, under 16, or a certified disability of grade 1-2; no
+# working-age supporter in the household; not already supported (the 特困 roll).
 clears.extreme_poverty_support.able_to_work_no_supporter_check(f) if at_least(f, catalogue.items.extreme_poverty_support.params.elderly_age)
 
 clears.extreme_poverty_support.able_to_work_no_supporter_check(f) if below(f, catalogue.items.extreme_poverty_support.params.minor_age)
@@ -216,6 +216,22 @@ clears.extreme_poverty_support.able_to_work_no_supporter_check(f) if below(f, ca
 clears.extreme_poverty_support.able_to_work_no_supporter_check(f) if {
 	certified(f)
 	f.disability_grade <= catalogue.items.extreme_poverty_support.params.max_disability_grade
+}
+
+clears.extreme_poverty_support.has_supporter(f) if f.household_members_supporter == 0
+
+clears.extreme_poverty_support.already_enrolled(f) if f.tekun == false
+
+# member.<name>(m): predicates over a household member's facts (named as the scan data's
+# columns). The live rules count the applicant's other household members for whom one holds;
+# the scan data derives the same count per pass, named household_members_<name>.
+#
+# supporter: a living member (the province records no death) of working age,
+# supporter_min_age to supporter_max_age.
+member.supporter(m) if {
+	m.deceased_source in {"", "district"}
+	at_least(m, catalogue.items.extreme_poverty_support.params.supporter_min_age)
+	below(m, catalogue.items.extreme_poverty_support.params.supporter_max_age + 1)
 }
 
 # 农村危房改造: the house graded C or D (and a household in hardship, per resident).
@@ -267,7 +283,6 @@ per_resident := {
 	"rural_family_planning_reward": "iterates the applicant's children (family type)",
 	"family_planning_special_support": "iterates the applicant's children and the mother's record",
 	"only_child_parent_reward": "reads the honour certificate's child and the child's age",
-	"extreme_poverty_support": "iterates the household (a working-age supporter)",
 	"funeral_subsidy": "reads whether each recent death of the household is on the funeral roll (paid once per death)",
 	"dilapidated_house_renovation": "iterates the household (members in hardship) and its roll",
 }

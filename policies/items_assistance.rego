@@ -6,7 +6,6 @@ package sanmian.eligibility
 
 import data.sanmian.catalogue
 import data.sanmian.criteria
-import data.sanmian.lib
 import input.evidence.applicant.rolls
 
 poor := {"code": "not_dibao_or_tekun", "fields": ["applicant.rolls.dibao", "applicant.rolls.tekun"]}
@@ -25,7 +24,7 @@ pass.minimum_living_allowance contains "means_test_at_review"
 # 特困人员救助供养: unable to work (60+, under 16, or disability grade 1-2), no working-age
 # supporter in the household, not already supported.
 fail.extreme_poverty_support contains {"code": "already_enrolled", "fields": ["applicant.rolls.tekun"]} if {
-	rolls.tekun == true
+	not criteria.clears.extreme_poverty_support.already_enrolled(facts)
 }
 
 fail.extreme_poverty_support contains {"code": "able_to_work_no_supporter_check", "fields": ["applicant.birth_date", "applicant.licences.disability"]} if {
@@ -33,12 +32,19 @@ fail.extreme_poverty_support contains {"code": "able_to_work_no_supporter_check"
 }
 
 fail.extreme_poverty_support contains {"code": "has_supporter", "fields": ["household.birth_date", "household.deceased"]} if {
-	p := catalogue.items.extreme_poverty_support.params
-	some m in household
-	m.deceased != true
-	a := lib.age(m.birth_date, input.now)
-	a >= p.supporter_min_age
-	a <= p.supporter_max_age
+	not criteria.clears.extreme_poverty_support.has_supporter(supporter_facts)
+}
+
+# supporter_facts: the fact the criterion reads, named as the scan data's derived column: the
+# number of the applicant's household members who are supporters.
+supporter_facts := {"household_members_supporter": count([m | some m in household; criteria.member.supporter(member_facts(m))])}
+
+# member_facts: a household member's facts the member criteria read, named as the scan data's
+# columns: the birth date, and "province" as the source of a death the evidence records (a
+# member's death in the evidence is the province's).
+member_facts(m) := {
+	"birth_date": object.get(m, "birth_date", ""),
+	"deceased_source": {true: "province", false: ""}[object.get(m, "deceased", false) == true],
 }
 
 # 临时救助: any living resident may apply; need is assessed at review.

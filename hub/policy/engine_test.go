@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -898,5 +899,58 @@ func TestActivationHook(t *testing.T) {
 	}
 	if len(got) != 1 || got[0] != "hook-1→hook-2" {
 		t.Fatalf("activations %q, want one hook-1→hook-2", got)
+	}
+}
+
+// TestEligibleReasons: the reasons of an eligible decision are constant for an item whose pass
+// reasons do not read the evidence (criteria_met, or the item's fixed pass reason), and not
+// reported for one whose do (the elderly allowance's age tier, the family type); where they
+// are constant they are those of the item's eligible decisions on the differential corpus.
+func TestEligibleReasons(t *testing.T) {
+	e := newEngine(t)
+	ctx := t.Context()
+	for item, want := range map[string][]string{
+		"senior_card":                  {"criteria_met"},
+		"minimum_living_allowance":     {"means_test_at_review"},
+		"farmland_protection_subsidy":  {"criteria_met"},
+		"elderly_allowance":            nil,
+		"rural_family_planning_reward": nil,
+	} {
+		got, ok := e.EligibleReasons(ctx, item, corpusTime)
+		if ok != (want != nil) || !slices.Equal(got, want) {
+			t.Errorf("%s: eligible reasons %v (%v), want %v", item, got, ok, want)
+		}
+	}
+	compared := 0
+	bundles := []*evidence.Bundle{elder()}
+	r := rand.New(rand.NewPCG(7, 7))
+	for range 300 {
+		bundles = append(bundles, generated(r))
+	}
+	for _, it := range e.Items() {
+		static, ok := e.EligibleReasons(ctx, it.Code, corpusTime)
+		if !ok {
+			continue
+		}
+		for _, ev := range bundles {
+			d, err := e.Decide(ctx, it.Code, ev, corpusTime)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Eligible == nil || !*d.Eligible {
+				continue
+			}
+			var codes []string
+			for _, re := range d.Reasons {
+				codes = append(codes, re.Code)
+			}
+			if !slices.Equal(codes, static) {
+				t.Errorf("%s: an eligible decision gives %v, the constant reasons are %v", it.Code, codes, static)
+			}
+			compared++
+		}
+	}
+	if compared < 50 {
+		t.Fatalf("only %d eligible decisions to compare", compared)
 	}
 }

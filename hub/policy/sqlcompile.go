@@ -159,3 +159,66 @@ func (e *Engine) PerResident() map[string]string {
 	}
 	return out
 }
+
+// EligibleReasons returns the reason codes of an eligible decision on item as of now (the
+// item's pass reasons, or criteria_met) when partial evaluation with the evidence unknown
+// finds them constant, so that a scan need not decide each eligible resident again for them;
+// ok is false when they depend on the evidence (the elderly allowance's age tier) or the
+// evaluation fails.
+func (e *Engine) EligibleReasons(ctx context.Context, item string, now time.Time) (codes []string, ok bool) {
+	st := e.state.Load()
+	key := strings.Join([]string{"eligible_reasons", item, DecisionDate(now)}, "\x00")
+	if v, ok := st.compiled.Load(key); ok {
+		codes, _ := v.([]string)
+		return codes, codes != nil
+	}
+	codes = st.eligibleReasons(ctx, item, now)
+	if ctx.Err() == nil {
+		st.compiled.Store(key, codes)
+	}
+	return codes, codes != nil
+}
+
+func (st *state) eligibleReasons(ctx context.Context, item string, now time.Time) []string {
+	in := ast.NewObject(pair("now", ast.StringTerm(DecisionDate(now))), pair("item", ast.StringTerm(item)))
+	// Does the item's pass set depend on the evidence? Partial evaluation leaves it ground
+	// when it does not.
+	q, err := ast.ParseBody(fmt.Sprintf(`reasons = [c | some c in data.sanmian.eligibility.pass[%q]]`, item))
+	if err != nil {
+		return nil
+	}
+	pq, err := rego.New(rego.ParsedQuery(q), rego.Compiler(st.compiler), rego.Store(st.store),
+		rego.Unknowns([]string{"input.evidence"}), rego.ParsedInput(in), rego.Time(now)).Partial(ctx)
+	if err != nil || len(pq.Support) > 0 || len(pq.Queries) != 1 || len(pq.Queries[0]) != 1 || !pq.Queries[0][0].IsEquality() {
+		return nil
+	}
+	for _, t := range pq.Queries[0][0].Operands() {
+		if !t.Equal(ast.VarTerm("reasons")) && !t.IsGround() {
+			return nil
+		}
+	}
+	// It does not: the reasons of an eligible decision, evaluated without evidence, are those
+	// of every eligible decision.
+	q, err = ast.ParseBody(fmt.Sprintf(`reasons = data.sanmian.eligibility.reason_codes(%q, true, set(), {})`, item))
+	if err != nil {
+		return nil
+	}
+	rs, err := rego.New(rego.ParsedQuery(q), rego.Compiler(st.compiler), rego.Store(st.store),
+		rego.ParsedInput(in), rego.Time(now)).Eval(ctx)
+	if err != nil || len(rs) != 1 {
+		return nil
+	}
+	vals, ok := rs[0].Bindings["reasons"].([]any)
+	if !ok {
+		return nil
+	}
+	codes := make([]string, 0, len(vals))
+	for _, v := range vals {
+		c, ok := v.(string)
+		if !ok {
+			return nil
+		}
+		codes = append(codes, c)
+	}
+	return codes
+}

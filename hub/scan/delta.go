@@ -82,10 +82,11 @@ func (sc *scope) load(ctx context.Context, division string) (*data, error) {
 	return d, nil
 }
 
-// pass is the store.PassScope of the compiled pass over division on the scan date at: every
-// resident, or with a delta the residents marked since the baseline.
-func (sc *scope) pass(division string, at time.Time) store.PassScope {
-	return store.PassScope{Division: division, Delta: sc.delta, ChangedAfter: sc.since, At: policy.DecisionDate(at)}
+// pass is the store.PassScope of the compiled pass over division on the scan date at, with
+// the member predicates of the criteria: every resident, or with a delta the residents marked
+// since the baseline.
+func (sc *scope) pass(division string, at time.Time, members map[string]string) store.PassScope {
+	return store.PassScope{Division: division, Delta: sc.delta, ChangedAfter: sc.since, At: policy.DecisionDate(at), HouseholdMembers: members}
 }
 
 // evaluates reports whether the scan evaluates resident id: always, or with a delta when it

@@ -71,7 +71,7 @@ func BenchmarkCompiledPass(b *testing.B) {
 			rows := 0
 			for b.Loop() {
 				rows = 0
-				if err := st.ScanPass(b.Context(), store.PassScope{}, cp.filters, cp.exprs, func(*store.ScanResident, []string, []bool) error {
+				if err := st.ScanPass(b.Context(), store.PassScope{At: policy.DecisionDate(at), HouseholdMembers: cp.members}, cp.filters, cp.exprs, func(*store.ScanResident, []string, []bool) error {
 					rows++
 					return nil
 				}); err != nil {

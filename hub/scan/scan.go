@@ -2,7 +2,8 @@
 // every proactive item, the residents the policy finds eligible who are not enrolled, per
 // village) and supervision alerts (residents on an item's roll the policy no longer finds
 // eligible). An item whose criteria rest on the applicant alone (or on a fact the store derives
-// from other rows, such as another member of the household on the item's roll) is compiled by
+// from other rows: another member of the household on the item's roll, the number of members
+// for whom a member criterion holds) is compiled by
 // OPA partial evaluation from those criteria themselves (policies/criteria.rego, the same functions the
 // live decision calls) into one SQL filter the store runs, for the worklist (eligible and not
 // on the roll) and for supervision (on the roll and not eligible: only those enrolments are
@@ -158,7 +159,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	if len(cp.filters)+len(cp.screens) > 0 {
 		t := time.Now()
-		err := r.Store.ScanPass(ctx, sc.pass(o.Division, o.At), cp.passFilters(), cp.exprs, func(sr *store.ScanResident, enrolled []string, vals []bool) error {
+		err := r.Store.ScanPass(ctx, sc.pass(o.Division, o.At, cp.members), cp.passFilters(), cp.exprs, func(sr *store.ScanResident, enrolled []string, vals []bool) error {
 			if !sc.evaluates(sr.IDNumber) {
 				return nil // marked after this scan began: the next delta scan takes it
 			}
@@ -195,7 +196,10 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		if o.Reasons {
 			var ids []string
-			for _, w := range worklists {
+			for code, w := range worklists {
+				if codes, ok := r.Engine.EligibleReasons(ctx, code, o.At); ok && len(codes) > 0 {
+					continue // the item's own reasons, below
+				}
 				for _, e := range w {
 					ids = append(ids, e.full)
 				}
@@ -221,6 +225,14 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		res := ItemResult{Item: it.Code, Evaluated: why[it.Code]}
 		if why[it.Code] == "sql" {
 			res.Worklist = worklists[it.Code]
+			// The reasons of the item's eligible decisions, when they do not read the evidence:
+			// no decision per entry.
+			if codes, ok := r.Engine.EligibleReasons(ctx, it.Code, o.At); o.Reasons && ok && len(codes) > 0 {
+				codes = slices.Clip(codes)
+				for k := range res.Worklist {
+					res.Worklist[k].Reasons = codes
+				}
+			}
 		} else {
 			for i := range d.rows[:d.n] {
 				row := &d.rows[i]
@@ -249,7 +261,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		rep.Items = append(rep.Items, res)
 	}
 	if reasoned > 0 {
-		progress("reasons of %d worklist entries decided (%s; the per-resident items' entries have theirs from the evaluation)", reasoned, reasonTime.Round(time.Millisecond))
+		progress("reasons of %d worklist entries decided (%s; the per-resident items' entries have theirs from the evaluation, and those of items whose eligible reasons do not read the evidence are the item's)", reasoned, reasonTime.Round(time.Millisecond))
 	}
 
 	// Supervision of the items evaluated per resident: every enrolment, decided as if the
@@ -413,6 +425,7 @@ type compiled struct {
 	items   []compiledItem
 	exprs   []string
 	screens []screen
+	members map[string]string // member predicate name → SQL (store.PassScope.HouseholdMembers)
 }
 
 // screen is a per-resident item's criteria over the applicant's facts (and the facts the
@@ -456,7 +469,32 @@ func (c *compiled) expr(x string) int {
 // an alert, as Runner.alert drops those reasons. why records "sql" or "go: <why>" per item.
 func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options, why map[string]string) (*compiled, error) {
 	perResident := r.Engine.PerResident()
-	c := &compiled{}
+	c := &compiled{members: map[string]string{}}
+	// The member predicates (criteria member.<name>), whose counts per household the store
+	// derives for the criteria that read them; one that does not compile leaves the items
+	// reading it to the per-resident evaluation.
+	unmembered := map[string]error{}
+	if o.Dialect != "" {
+		for _, name := range r.Engine.RuleNames(policy.CriteriaPackage, "member") {
+			x, err := r.Engine.CompileSQL(ctx, fmt.Sprintf("data.%s.member.%s(input.scan_residents)", policy.CriteriaPackage, name),
+				[]string{"input.scan_residents"}, o.Dialect, o.At)
+			if err != nil {
+				unmembered[name] = err
+				continue
+			}
+			c.members[name] = x
+		}
+	}
+	// readsUncompiled returns the error of a member predicate that the SQL x reads and that
+	// did not compile.
+	readsUncompiled := func(x string) error {
+		for name, err := range unmembered {
+			if strings.Contains(x, "scan_residents."+store.HouseholdMembersPrefix+name) {
+				return fmt.Errorf("member predicate %s: %w", name, err)
+			}
+		}
+		return nil
+	}
 	for _, it := range items {
 		code := it.Code
 		crit := r.Engine.Criteria(code)
@@ -468,7 +506,7 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 			why[code] = "go: " + perResident[code]
 			if len(crit) > 0 {
 				// The item's criteria (over the applicant, and facts the store derives) screen the residents to evaluate.
-				if err := c.screen(ctx, r.Engine, code, crit, o); err != nil {
+				if err := c.screen(ctx, r.Engine, code, crit, o, readsUncompiled); err != nil {
 					why[code] += "; no screen: " + shortWhy(err)
 				} else {
 					why[code] += fmt.Sprintf("; screened in SQL by %d criteria (%s)", len(crit), strings.Join(crit, ", "))
@@ -497,6 +535,9 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 		}
 		all, keep = append(all, dec), append(keep, dec)
 		eligible, err := sql(strings.Join(all, "; "))
+		if err == nil {
+			err = readsUncompiled(eligible)
+		}
 		if err == nil {
 			var keeps, d string
 			if keeps, err = sql(strings.Join(keep, "; ")); err == nil {
@@ -530,13 +571,16 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 
 // screen compiles per-resident item code's criteria over the applicant (crit) with the generic
 // conditions into a screen of the pass.
-func (c *compiled) screen(ctx context.Context, eng *policy.Engine, code string, crit []string, o Options) error {
+func (c *compiled) screen(ctx context.Context, eng *policy.Engine, code string, crit []string, o Options, readsUncompiled func(string) error) error {
 	qs := make([]string, 0, len(crit)+1)
 	for _, cr := range crit {
 		qs = append(qs, fmt.Sprintf("data.%s.clears.%s.%s(input.scan_residents)", policy.CriteriaPackage, code, cr))
 	}
 	qs = append(qs, fmt.Sprintf("data.sanmian.scan.decidable(%q, input.scan_residents)", code))
 	x, err := eng.CompileSQL(ctx, strings.Join(qs, "; "), []string{"input.scan_residents"}, o.Dialect, o.At)
+	if err == nil {
+		err = readsUncompiled(x)
+	}
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -346,6 +347,13 @@ func (r *Runner) onePass(ctx context.Context, candidate *policy.Engine, o Option
 	if len(lp.items) != len(items) || len(cp.items) != len(items) {
 		return nil, nil, nil, nil // an item evaluated per resident under one of them
 	}
+	members := maps.Clone(lp.members)
+	for name, x := range cp.members {
+		if y, ok := members[name]; ok && y != x {
+			return nil, nil, nil, nil // the policies count different household members under one name
+		}
+		members[name] = x
+	}
 	// The candidate's expressions follow the live ones in the pass.
 	off := len(lp.exprs)
 	for k := range cp.items {
@@ -368,7 +376,7 @@ func (r *Runner) onePass(ctx context.Context, candidate *policy.Engine, o Option
 	sides := [2]*side{{cp: lp, worklists: map[string][]Entry{}, alert: map[string][]Entry{}}, {cp: cp, worklists: map[string][]Entry{}, alert: map[string][]Entry{}}}
 	why = map[changeKey]explanation{}
 	t = time.Now()
-	err = r.Store.ScanPass(ctx, store.PassScope{Division: o.Division, At: policy.DecisionDate(o.At)}, filters, exprs, func(sr *store.ScanResident, enrolled []string, vals []bool) error {
+	err = r.Store.ScanPass(ctx, store.PassScope{Division: o.Division, At: policy.DecisionDate(o.At), HouseholdMembers: members}, filters, exprs, func(sr *store.ScanResident, enrolled []string, vals []bool) error {
 		for _, sd := range sides {
 			sd.und.add(sr, enrolled, sd.cp.classify(sr, enrolled, vals, sd.worklists, sd.alert))
 		}
