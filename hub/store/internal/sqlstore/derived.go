@@ -179,11 +179,17 @@ func (r reader) householdRollJoin(scope store.PassScope, item, alias string) (st
 }
 
 // householdMembersJoin is the join (alias) of the number of rows of scan_residents (alias m)
-// satisfying pred per household (household_id, n) and its arguments.
+// satisfying pred per household (household_id, n) and its arguments. A delta's or a
+// division's members are read by their keys, through the household index of residents (on
+// SQLite scan_residents has none: a condition on its household_id read the whole table).
 func (r reader) householdMembersJoin(scope store.PassScope, pred, alias string) (string, []any) {
-	households, args := r.passHouseholds(scope, "m")
+	households, args := r.passHouseholds(scope, "hh")
+	var which string
+	if households != "" {
+		which = ` AND m.id_number IN (SELECT hh.id_number FROM residents hh WHERE hh.household_id <> ''` + households + `)`
+	}
 	return `LEFT JOIN (SELECT m.household_id, COUNT(*) AS n FROM scan_residents m
-			WHERE m.household_id <> ''` + households + ` AND (` + pred + `)
+			WHERE m.household_id <> ''` + which + ` AND (` + pred + `)
 			GROUP BY m.household_id) ` + alias + ` ON ` + alias + `.household_id = s.household_id`, args
 }
 
