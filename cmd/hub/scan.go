@@ -63,9 +63,15 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// The latest results are what GET /v1/worklists and /v1/alerts show (not when the
 	// verification found the compiled results wrong).
 	if err == nil {
+		ts := time.Now()
 		if e := scan.Save(ctx, st, *division, rep); e != nil {
 			return e
 		}
+		var entries, alerts int
+		for _, it := range rep.Items {
+			entries, alerts = entries+it.Candidates, alerts+it.Alerts
+		}
+		fmt.Fprintf(stderr, "saved %d worklist entries and %d alerts as the latest findings (%s)\n", entries, alerts, time.Since(ts).Round(time.Millisecond))
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
