@@ -34,7 +34,11 @@ func (db *DB) ReplaceScanFindings(ctx context.Context, item, division string, fi
 	}
 	return db.Tx(ctx, func(t store.Txn) error {
 		w := t.(*writer)
-		if _, err := w.q.ExecContext(ctx, w.d.SQL(`DELETE FROM scan_findings WHERE item = ? AND village LIKE ?`), item, division+"%"); err != nil {
+		// Both kinds named: the item's rows are then a range of the (kind, item, village) index;
+		// by item alone every item's replacement read the whole table (23 times the district's
+		// findings for a full scan).
+		if _, err := w.q.ExecContext(ctx, w.d.SQL(`DELETE FROM scan_findings WHERE kind IN (?, ?) AND item = ? AND village LIKE ?`),
+			store.FindingCandidate, store.FindingAlert, item, division+"%"); err != nil {
 			return wrap("replace scan findings", err)
 		}
 		return w.insertRows(ctx, "insert scan findings", "INSERT INTO scan_findings ("+findingCols+")", 9, "", args)
