@@ -188,11 +188,12 @@ clears.employment_difficulty_recognition.no_difficulty_factor(f) if certified(f)
 
 clears.employment_difficulty_recognition.no_difficulty_factor(f) if f.dibao == true
 
-# The items below also read the household or the children (per_resident): the criteria here
-# are those that rest on the applicant alone (and, for the funeral subsidy, on the household's
-# latest death, which the scan data derives), which the live rules call as the other items do;
-# the district scan compiles them into a screen, so that only the residents who clear them are
-# evaluated per resident for the rest.
+# The items below also read the household or the children. Their criteria here rest on the
+# applicant and on facts the scan data derives from other rows (the household's latest death,
+# rolls and member counts; the children's state), and the live rules call them as the other
+# items do. For the items of per_resident the district scan compiles them into a screen, so
+# that only the residents who clear them are evaluated per resident for the rest; the others
+# (extreme-poverty support, the farmland subsidy) are stated whole here and compiled.
 
 # 农村部分计划生育家庭奖励扶助: agricultural hukou, 60+, born on/after 1933-01-01 (and a qualifying
 # family, per resident).
