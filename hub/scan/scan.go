@@ -3,9 +3,9 @@
 // village) and supervision alerts (residents on an item's roll the policy no longer finds
 // eligible). An item whose criteria rest on the applicant alone (or on a fact the store derives
 // from other rows: another member of the household on the item's roll, the number of members
-// for whom a member criterion holds) is compiled by
-// OPA partial evaluation from those criteria themselves (policies/criteria.rego, the same functions the
-// live decision calls) into one SQL filter the store runs, for the worklist (eligible and not
+// for whom a member criterion holds) is compiled by OPA partial evaluation from those criteria
+// themselves (policies/criteria.rego, the same functions the live decision calls) into one SQL
+// filter the store runs, for the worklist (eligible and not
 // on the roll) and for supervision (on the roll and not eligible: only those enrolments are
 // decided, for their reasons); an item whose criteria iterate the household or the children is
 // evaluated per resident with the same eligibility rules (one scan evaluation per resident for
@@ -145,9 +145,14 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	if len(cp.filters)+len(cp.screens) > 0 {
 		progress("compiled %d items and %d screens to SQL (%s)", len(cp.filters), len(cp.screens), time.Since(tc).Round(time.Millisecond))
 	}
+	// The compiled items whose eligible decisions give reasons that do not read the evidence:
+	// their worklist entries take those, with no decision each.
+	constReasons := map[string][]string{}
 	for _, it := range items {
 		if why[it.Code] != "sql" {
 			goItems = append(goItems, it.Code)
+		} else if codes, ok := r.Engine.EligibleReasons(ctx, it.Code, o.At); o.Reasons && ok && len(codes) > 0 {
+			constReasons[it.Code] = slices.Clip(codes)
 		}
 	}
 	worklists := map[string][]Entry{}
@@ -197,7 +202,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		if o.Reasons {
 			var ids []string
 			for code, w := range worklists {
-				if codes, ok := r.Engine.EligibleReasons(ctx, code, o.At); ok && len(codes) > 0 {
+				if constReasons[code] != nil {
 					continue // the item's own reasons, below
 				}
 				for _, e := range w {
@@ -225,10 +230,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		res := ItemResult{Item: it.Code, Evaluated: why[it.Code]}
 		if why[it.Code] == "sql" {
 			res.Worklist = worklists[it.Code]
-			// The reasons of the item's eligible decisions, when they do not read the evidence:
-			// no decision per entry.
-			if codes, ok := r.Engine.EligibleReasons(ctx, it.Code, o.At); o.Reasons && ok && len(codes) > 0 {
-				codes = slices.Clip(codes)
+			if codes := constReasons[it.Code]; codes != nil {
 				for k := range res.Worklist {
 					res.Worklist[k].Reasons = codes
 				}
@@ -426,6 +428,19 @@ type compiled struct {
 	exprs   []string
 	screens []screen
 	members map[string]string // member predicate name → SQL (store.PassScope.HouseholdMembers)
+	// unmembered: the member predicates that did not compile, with why.
+	unmembered map[string]error
+}
+
+// readsUncompiled returns the error of a member predicate that the SQL x reads and that did
+// not compile.
+func (c *compiled) readsUncompiled(x string) error {
+	for name, err := range c.unmembered {
+		if strings.Contains(x, "scan_residents."+store.HouseholdMembersPrefix+name) {
+			return fmt.Errorf("member predicate %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // screen is a per-resident item's criteria over the applicant's facts (and the facts the
@@ -469,31 +484,20 @@ func (c *compiled) expr(x string) int {
 // an alert, as Runner.alert drops those reasons. why records "sql" or "go: <why>" per item.
 func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options, why map[string]string) (*compiled, error) {
 	perResident := r.Engine.PerResident()
-	c := &compiled{members: map[string]string{}}
+	c := &compiled{members: map[string]string{}, unmembered: map[string]error{}}
 	// The member predicates (criteria member.<name>), whose counts per household the store
 	// derives for the criteria that read them; one that does not compile leaves the items
 	// reading it to the per-resident evaluation.
-	unmembered := map[string]error{}
 	if o.Dialect != "" {
 		for _, name := range r.Engine.RuleNames(policy.CriteriaPackage, "member") {
 			x, err := r.Engine.CompileSQL(ctx, fmt.Sprintf("data.%s.member.%s(input.scan_residents)", policy.CriteriaPackage, name),
 				[]string{"input.scan_residents"}, o.Dialect, o.At)
 			if err != nil {
-				unmembered[name] = err
+				c.unmembered[name] = err
 				continue
 			}
 			c.members[name] = x
 		}
-	}
-	// readsUncompiled returns the error of a member predicate that the SQL x reads and that
-	// did not compile.
-	readsUncompiled := func(x string) error {
-		for name, err := range unmembered {
-			if strings.Contains(x, "scan_residents."+store.HouseholdMembersPrefix+name) {
-				return fmt.Errorf("member predicate %s: %w", name, err)
-			}
-		}
-		return nil
 	}
 	for _, it := range items {
 		code := it.Code
@@ -506,7 +510,7 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 			why[code] = "go: " + perResident[code]
 			if len(crit) > 0 {
 				// The item's criteria (over the applicant, and facts the store derives) screen the residents to evaluate.
-				if err := c.screen(ctx, r.Engine, code, crit, o, readsUncompiled); err != nil {
+				if err := c.screen(ctx, r.Engine, code, crit, o); err != nil {
 					why[code] += "; no screen: " + shortWhy(err)
 				} else {
 					why[code] += fmt.Sprintf("; screened in SQL by %d criteria (%s)", len(crit), strings.Join(crit, ", "))
@@ -536,7 +540,7 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 		all, keep = append(all, dec), append(keep, dec)
 		eligible, err := sql(strings.Join(all, "; "))
 		if err == nil {
-			err = readsUncompiled(eligible)
+			err = c.readsUncompiled(eligible)
 		}
 		if err == nil {
 			var keeps, d string
@@ -571,7 +575,7 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 
 // screen compiles per-resident item code's criteria over the applicant (crit) with the generic
 // conditions into a screen of the pass.
-func (c *compiled) screen(ctx context.Context, eng *policy.Engine, code string, crit []string, o Options, readsUncompiled func(string) error) error {
+func (c *compiled) screen(ctx context.Context, eng *policy.Engine, code string, crit []string, o Options) error {
 	qs := make([]string, 0, len(crit)+1)
 	for _, cr := range crit {
 		qs = append(qs, fmt.Sprintf("data.%s.clears.%s.%s(input.scan_residents)", policy.CriteriaPackage, code, cr))
@@ -579,7 +583,7 @@ func (c *compiled) screen(ctx context.Context, eng *policy.Engine, code string, 
 	qs = append(qs, fmt.Sprintf("data.sanmian.scan.decidable(%q, input.scan_residents)", code))
 	x, err := eng.CompileSQL(ctx, strings.Join(qs, "; "), []string{"input.scan_residents"}, o.Dialect, o.At)
 	if err == nil {
-		err = readsUncompiled(x)
+		err = c.readsUncompiled(x)
 	}
 	if err != nil {
 		return err
