@@ -283,10 +283,13 @@ func TestBrowserAuditConsole(t *testing.T) {
 	p.do("switch to English", chromedp.Click(chromedp.ID("lang-switch")))
 	p.until("the English page", `document.documentElement.lang === "en" && document.body.dataset.ready === "true"`)
 	p.until("the chain check in English", `(document.getElementById("chain-result")||{}).innerText?.includes("Audit chain intact")`)
-	p.do("replay in English", chromedp.SetValue(chromedp.ID("decision-id"), decisionID), chromedp.Click(chromedp.ID("decision-replay")),
-		chromedp.SetValue(chromedp.ID("audit-datause-id"), elderID), chromedp.Click(chromedp.CSS("#audit-datause-form button[type=submit]")))
+	// One step at a time: the replay's result scrolls the page, and a click aimed before that
+	// lands wherever the button was.
+	p.do("replay in English", chromedp.SetValue(chromedp.ID("decision-id"), decisionID), chromedp.Click(chromedp.ID("decision-replay")))
 	p.until("the replay in English", `(document.getElementById("decision-result")||{}).innerText?.includes("identical")`)
-	p.until("data use in English", `!!document.getElementById("audit-datause-table")`)
+	p.do("look up data use in English", chromedp.SetValue(chromedp.ID("audit-datause-id"), elderID),
+		chromedp.Click(chromedp.CSS("#audit-datause-form button[type=submit]")))
+	p.until("data use in English", `(document.getElementById("audit-datause-table")||{}).innerText?.includes("高龄补贴申请")`)
 	p.do("look up the permit in English", chromedp.SetValue(chromedp.ID("revoke-permit-id"), permitID), chromedp.Click(chromedp.ID("revoke-lookup")))
 	p.until("the permit in English", `(document.getElementById("revoke-permit-status")||{}).innerText === "Revoked"`)
 	p.artifact(shots, "console-en")
