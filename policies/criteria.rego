@@ -193,7 +193,8 @@ clears.employment_difficulty_recognition.no_difficulty_factor(f) if f.dibao == t
 # rolls and member counts; the children's state), and the live rules call them as the other
 # items do. For the items of per_resident the district scan compiles them into a screen, so
 # that only the residents who clear them are evaluated per resident for the rest; the others
-# (extreme-poverty support, the farmland subsidy) are stated whole here and compiled.
+# (extreme-poverty support, dilapidated-house renovation, the farmland subsidy) are stated
+# whole here and compiled.
 
 # 农村部分计划生育家庭奖励扶助: agricultural hukou, 60+, born on/after 1933-01-01 (and a qualifying
 # family, per resident).
@@ -235,8 +236,27 @@ member.supporter(m) if {
 	below(m, catalogue.items.extreme_poverty_support.params.supporter_max_age + 1)
 }
 
-# 农村危房改造: the house graded C or D (and a household in hardship, per resident).
+# in_hardship: a living member on the 特困 roll or holding a certified disability (which makes
+# the household a 残疾人家庭 in hardship for dilapidated-house renovation).
+member.in_hardship(m) if {
+	m.deceased_source in {"", "district"}
+	m.tekun == true
+}
+
+member.in_hardship(m) if {
+	m.deceased_source in {"", "district"}
+	certified(m)
+}
+
+# 农村危房改造: the house graded C or D, in a household in hardship: the applicant on the 低保 or
+# 特困 roll or certified disabled, or a living member in hardship (member.in_hardship).
 clears.dilapidated_house_renovation.house_safe(f) if f.house_grade in catalogue.items.dilapidated_house_renovation.params.grades
+
+clears.dilapidated_house_renovation.not_hardship_household(f) if on_assistance(f)
+
+clears.dilapidated_house_renovation.not_hardship_household(f) if certified(f)
+
+clears.dilapidated_house_renovation.not_hardship_household(f) if f.household_members_in_hardship > 0
 
 # 耕地地力保护补贴: contracted farmland on the district roll, granted once per household.
 clears.farmland_protection_subsidy.no_farmland(f) if f.land_mu > 0
@@ -285,5 +305,4 @@ per_resident := {
 	"family_planning_special_support": "iterates the applicant's children and the mother's record",
 	"only_child_parent_reward": "reads the honour certificate's child and the child's age",
 	"funeral_subsidy": "reads whether each recent death of the household is on the funeral roll (paid once per death)",
-	"dilapidated_house_renovation": "iterates the household (members in hardship) and its roll",
 }

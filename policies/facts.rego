@@ -49,13 +49,36 @@ insurance_of := applicant.insurance if is_object(applicant.insurance)
 
 else := {}
 
-disability_fact := best[0] if {
-	best := [l | some l in disability_licences; lib.grade(l) == best_grade]
+disability_fact := disability_of(applicant)
+
+# disability_of: the disability certificate the scan data holds for person p: the valid one of
+# the most severe grade, else the first on record ({} when none).
+disability_of(p) := best[0] if {
+	valid := lib.valid_licences_of(p, "disability", input.now)
+	count(valid) > 0
+	g := min([lib.grade(l) | some l in valid])
+	best := [l | some l in valid; lib.grade(l) == g]
 	count(best) > 0
 } else := all[0] if {
-	all := lib.licences_of(applicant, "disability")
+	all := lib.licences_of(p, "disability")
 	count(all) > 0
 } else := {}
+
+# member_facts: a household member's facts the member criteria (criteria.member) read, named as
+# the scan data's columns: the birth date, "province" as the source of a death the evidence
+# records (a member's death in the evidence is the province's), the 特困 roll and the
+# disability certificate.
+member_facts(m) := {
+	"birth_date": object.get(m, "birth_date", ""),
+	"deceased_source": {true: "province", false: ""}[object.get(m, "deceased", false) == true],
+	"tekun": object.get(as_object(object.get(m, "rolls", {})), "tekun", false),
+	"disability_status": object.get(d, "status", ""),
+	"disability_valid_until": object.get(d, "valid_until", ""),
+} if d := disability_of(m)
+
+as_object(x) := x if is_object(x)
+
+else := {}
 
 grade_or_zero(l) := g if {
 	g := lib.grade(l)

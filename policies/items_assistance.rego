@@ -39,14 +39,6 @@ fail.extreme_poverty_support contains {"code": "has_supporter", "fields": ["hous
 # number of the applicant's household members who are supporters.
 supporter_facts := {"household_members_supporter": count([m | some m in household; criteria.member.supporter(member_facts(m))])}
 
-# member_facts: a household member's facts the member criteria read, named as the scan data's
-# columns: the birth date, and "province" as the source of a death the evidence records (a
-# member's death in the evidence is the province's).
-member_facts(m) := {
-	"birth_date": object.get(m, "birth_date", ""),
-	"deceased_source": {true: "province", false: ""}[object.get(m, "deceased", false) == true],
-}
-
 # 临时救助: any living resident may apply; need is assessed at review.
 pass.temporary_assistance contains "means_test_at_review"
 

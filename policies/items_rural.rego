@@ -6,7 +6,6 @@ package sanmian.eligibility
 
 import data.sanmian.catalogue
 import data.sanmian.criteria
-import data.sanmian.lib
 import input.evidence.applicant
 import input.evidence.applicant.rolls
 
@@ -46,24 +45,12 @@ fail.dilapidated_house_renovation contains {"code": "house_safe", "fields": ["ap
 }
 
 fail.dilapidated_house_renovation contains {"code": "not_hardship_household", "fields": ["applicant.rolls.dibao", "applicant.rolls.tekun", "applicant.licences.disability", "household.rolls.tekun", "household.licences.disability"]} if {
-	not on_assistance
-	count(disability_licences) == 0
-	not member_in_hardship
+	not criteria.clears.dilapidated_house_renovation.not_hardship_household(hardship_facts)
 }
 
-# member_in_hardship: a living household member in 特困供养 or with a valid disability
-# certificate.
-member_in_hardship if {
-	some m in household
-	object.get(m, "deceased", false) != true
-	object.get(object.get(m, "rolls", {}), "tekun", false) == true
-}
-
-member_in_hardship if {
-	some m in household
-	object.get(m, "deceased", false) != true
-	count(lib.valid_licences_of(m, "disability", input.now)) > 0
-}
+# hardship_facts: the applicant's facts and the number of household members in hardship, named
+# as the scan data's derived column.
+hardship_facts := object.union(facts, {"household_members_in_hardship": count([m | some m in household; criteria.member.in_hardship(member_facts(m))])})
 
 # 集体经济组织成员确认: agricultural hukou, not yet recorded as a member.
 fail.collective_membership contains {"code": "not_agricultural_hukou", "fields": ["applicant.hukou_type"]} if {

@@ -123,6 +123,60 @@ test_dilapidated_house_ineligible_deceased_member_disability if {
 	fx.codes(d) == {"not_hardship_household"}
 }
 
+# The hardship criterion the scan compiles (criteria.member.in_hardship over a member's row,
+# counted per household) against the rule's own statement: a living member on the 特困 roll or
+# holding a disability certificate that is valid on the decision date (2026-11-26). For each
+# member state (the 特困 roll or a certificate, living or deceased, a certificate valid to the
+# day, expired the day before, revoked, without an end date, two certificates of which one is
+# valid), the decision refuses not_hardship_household exactly when no member holds it, and
+# the criteria agree on the count.
+test_dilapidated_house_hardship_criterion_matches_rule if {
+	cert := fx.disability(2, "physical")
+	members := [
+		{"rolls": {"tekun": true}},
+		{"rolls": {"tekun": true}, "deceased": true},
+		{"rolls": {"tekun": false}},
+		{"licences": [cert]},
+		{"licences": [cert], "deceased": true},
+		{"licences": [object.union(cert, {"valid_until": "2026-11-26"})]},
+		{"licences": [object.union(cert, {"valid_until": "2026-11-25"})]},
+		{"licences": [object.union(cert, {"status": "revoked"})]},
+		{"licences": [object.union(cert, {"valid_until": ""})]},
+		{"licences": [object.union(cert, {"status": "expired"}), fx.disability(4, "visual")]},
+		{"licences": [fx.licence("only_child_honour", {})]},
+		{},
+	]
+	every attrs in members {
+		m := fx.member(attrs)
+		d := fx.decide("dilapidated_house_renovation", fx.evidence(fx.person({"rolls": house("D")}), [m]))
+		statement := hardship_by_statement(m)
+		("not_hardship_household" in fx.codes(d)) == not_true(statement)
+		n := count([1 | data.sanmian.criteria.member.in_hardship(data.sanmian.eligibility.member_facts(m))]) with input.now as fx.now
+		n == count([1 | statement])
+		hardship_clears({"household_members_in_hardship": n, "dibao": false, "tekun": false, "disability_status": ""}) == statement
+	}
+}
+
+hardship_by_statement(m) := true if {
+	m.deceased != true
+	some l in object.get(m, "licences", [])
+	l.type == "disability"
+	l.status == "valid"
+	not ended_before(l, fx.now)
+} else := true if {
+	m.deceased != true
+	object.get(m, "rolls", {}).tekun == true
+} else := false
+
+ended_before(l, day) if {
+	object.get(l, "valid_until", "") != ""
+	l.valid_until < day
+}
+
+hardship_clears(f) := true if criteria.clears.dilapidated_house_renovation.not_hardship_household(f)
+
+else := false
+
 # A dilapidated house (from the household record) but the 低保/特困 rolls missing: undetermined.
 test_dilapidated_house_undetermined_rolls_missing if {
 	fx.decide("dilapidated_house_renovation", fx.with_missing(fx.person({"rolls": house("D")}), "district.rolls")).eligible == null

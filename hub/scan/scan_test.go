@@ -155,6 +155,80 @@ func TestScanFarmlandOncePerHousehold(t *testing.T) {
 	}
 }
 
+// TestScanDilapidatedHouseHardshipMembers: dilapidated-house renovation, compiled to SQL with
+// the number of household members in hardship the store derives, counts a living member on the
+// 特困 roll or with a disability certificate valid on the scan date, and no other: a certificate
+// that ended the day before or a member the province records as deceased makes no household
+// one in hardship. An enrolment in a household without hardship is an alert with that reason,
+// and verification finds no difference.
+func TestScanDilapidatedHouseHardshipMembers(t *testing.T) {
+	const item = "dilapidated_house_renovation"
+	const (
+		head41, tekun41    = "370114196001010411", "370114196201010422" // H41: the spouse on the 特困 roll
+		head42, disabled42 = "370114196001010433", "370114196201010444" // H42: the spouse certified disabled
+		head43, expired43  = "370114196001010455", "370114196201010466" // H43: the certificate ended 2026-12-05
+		head44, dead44     = "370114196001010477", "370114196201010488" // H44: the 特困 spouse deceased (province)
+		head45, spouse45   = "370114196001010499", "370114196201010400" // H45: the head on the roll, no hardship
+	)
+	eng := engine(t)
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			st := be.open(t)
+			person := func(id, household, relation, sex string) store.Resident {
+				return store.Resident{IDNumber: id, Name: "丁", Sex: sex, BirthDate: id[6:10] + "-01-01", HukouType: "agricultural",
+					Village: village, HouseholdID: household, Relation: relation, HomesteadM2: 120, HouseGrade: "C"}
+			}
+			rows := []store.Resident{
+				person(head41, "H41", "head", "M"), person(tekun41, "H41", "spouse", "F"),
+				person(head42, "H42", "head", "M"), person(disabled42, "H42", "spouse", "F"),
+				person(head43, "H43", "head", "M"), person(expired43, "H43", "spouse", "F"),
+				person(head44, "H44", "head", "M"), person(dead44, "H44", "spouse", "F"),
+				person(head45, "H45", "head", "M"), person(spouse45, "H45", "spouse", "F"),
+			}
+			rows[1].Tekun, rows[7].Tekun = true, true
+			rows[8].Enrolled = []string{item}
+			if err := st.ApplySnapshot(t.Context(), store.FeedDistrictResidents, rows, "1"); err != nil {
+				t.Fatal(err)
+			}
+			var facts []store.ProvinceFacts
+			for _, r := range rows {
+				f := store.ProvinceFacts{IDNumber: r.IDNumber, HukouType: "agricultural", HukouVillage: village}
+				switch r.IDNumber {
+				case disabled42, expired43:
+					f.DisabilityNumber, f.DisabilityCategory, f.DisabilityGrade, f.DisabilityStatus = r.IDNumber+"41", "physical", 2, "valid"
+					f.DisabilityValidUntil = map[string]string{disabled42: "2026-12-06", expired43: "2026-12-05"}[r.IDNumber]
+				case dead44:
+					f.Deceased, f.DeathDate = true, "2026-10-01"
+				}
+				facts = append(facts, f)
+			}
+			if err := st.ApplyProvinceFacts(t.Context(), store.FeedProvinceBackflow, facts, "1"); err != nil {
+				t.Fatal(err)
+			}
+			r := &scan.Runner{Engine: eng, Store: st}
+			rep, err := r.Run(t.Context(), scan.Options{Item: item, At: day("2026-12-06"), Dialect: be.dialect, Verify: true})
+			if err != nil {
+				for _, d := range rep.Differences {
+					t.Errorf("%s %s: scan %s, decision %s", d.Item, d.ID, d.Scan, d.Decision)
+				}
+				t.Fatal(err)
+			}
+			ids, evaluated := candidates(rep, item)
+			want := []string{ident.MaskIDNumber(head41), ident.MaskIDNumber(tekun41), ident.MaskIDNumber(head42), ident.MaskIDNumber(disabled42)}
+			slices.Sort(ids)
+			slices.Sort(want)
+			if evaluated != "sql" || !slices.Equal(ids, want) {
+				t.Fatalf("candidates %v evaluated %q, want the members of H41 and H42 in SQL", ids, evaluated)
+			}
+			res := rep.Items[0]
+			if len(res.AlertList) != 1 || res.AlertList[0].ID != ident.MaskIDNumber(head45) ||
+				!slices.Equal(res.AlertList[0].Reasons, []string{"not_hardship_household"}) {
+				t.Fatalf("alerts %+v, want H45's head for not_hardship_household", res.AlertList)
+			}
+		})
+	}
+}
+
 func candidates(rep *scan.Report, item string) (ids []string, evaluated string) {
 	for _, it := range rep.Items {
 		if it.Item == item {
@@ -215,7 +289,7 @@ func TestScanElderlyAllowanceBirthdayAndDeceasedAlert(t *testing.T) {
 // of working-age members, which the store derives): the scan compiles them to SQL from the
 // criteria themselves.
 var compiledItems = []string{
-	"assistive_device_fitting", "conscript_family_allowance", "disability_certificate_renewal", "elderly_allowance",
+	"assistive_device_fitting", "conscript_family_allowance", "dilapidated_house_renovation", "disability_certificate_renewal", "elderly_allowance",
 	"employment_difficulty_recognition", "entitled_group_pension", "extreme_poverty_support", "farmland_protection_subsidy",
 	"hardship_disability_subsidy", "medical_assistance",
 	"medical_insurance_enrolment", "pension_insurance_enrolment", "public_welfare_job", "resident_pension_claim",
@@ -254,7 +328,7 @@ func TestScanVerifyGeneratedDistrict(t *testing.T) {
 				t.Errorf("%s evaluated %q, want go with the reason", it.Item, it.Evaluated)
 			}
 		}
-		if len(rep.Items) != len(compiledItems)+5 {
+		if len(rep.Items) != len(compiledItems)+4 {
 			t.Errorf("%d items scanned", len(rep.Items))
 		}
 		if total == 0 || alerts == 0 {
