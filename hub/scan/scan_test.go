@@ -131,17 +131,7 @@ func TestScanFarmlandOncePerHousehold(t *testing.T) {
 					facts = append(facts, store.ProvinceFacts{IDNumber: r.IDNumber, HukouType: "agricultural", HukouVillage: village})
 				}
 			}
-			if err := st.ApplyProvinceFacts(t.Context(), store.FeedProvinceBackflow, facts, "1"); err != nil {
-				t.Fatal(err)
-			}
-			r := &scan.Runner{Engine: eng, Store: st}
-			rep, err := r.Run(t.Context(), scan.Options{Item: item, At: day("2026-12-06"), Dialect: be.dialect, Verify: true})
-			if err != nil {
-				for _, d := range rep.Differences {
-					t.Errorf("%s %s: scan %s, decision %s", d.Item, d.ID, d.Scan, d.Decision)
-				}
-				t.Fatal(err)
-			}
+			rep := verifiedItemScan(t, st, eng, be.dialect, item, facts)
 			ids, evaluated := candidates(rep, item)
 			if evaluated != "sql" || !slices.Equal(ids, []string{ident.MaskIDNumber(headOff), ident.MaskIDNumber(spouseC)}) {
 				t.Fatalf("candidates %v evaluated %q, want household H32's members in SQL", ids, evaluated)
@@ -202,17 +192,7 @@ func TestScanDilapidatedHouseHardshipMembers(t *testing.T) {
 				}
 				facts = append(facts, f)
 			}
-			if err := st.ApplyProvinceFacts(t.Context(), store.FeedProvinceBackflow, facts, "1"); err != nil {
-				t.Fatal(err)
-			}
-			r := &scan.Runner{Engine: eng, Store: st}
-			rep, err := r.Run(t.Context(), scan.Options{Item: item, At: day("2026-12-06"), Dialect: be.dialect, Verify: true})
-			if err != nil {
-				for _, d := range rep.Differences {
-					t.Errorf("%s %s: scan %s, decision %s", d.Item, d.ID, d.Scan, d.Decision)
-				}
-				t.Fatal(err)
-			}
+			rep := verifiedItemScan(t, st, eng, be.dialect, item, facts)
 			ids, evaluated := candidates(rep, item)
 			want := []string{ident.MaskIDNumber(head41), ident.MaskIDNumber(tekun41), ident.MaskIDNumber(head42), ident.MaskIDNumber(disabled42)}
 			slices.Sort(ids)
@@ -227,6 +207,24 @@ func TestScanDilapidatedHouseHardshipMembers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// verifiedItemScan syncs the province's facts into st and scans item on 2026-12-06, verified
+// against per-resident decisions; any difference fails the test, naming it.
+func verifiedItemScan(t *testing.T, st store.Store, eng *policy.Engine, dialect, item string, facts []store.ProvinceFacts) *scan.Report {
+	t.Helper()
+	if err := st.ApplyProvinceFacts(t.Context(), store.FeedProvinceBackflow, facts, "1"); err != nil {
+		t.Fatal(err)
+	}
+	r := &scan.Runner{Engine: eng, Store: st}
+	rep, err := r.Run(t.Context(), scan.Options{Item: item, At: day("2026-12-06"), Dialect: dialect, Verify: true})
+	if err != nil {
+		for _, d := range rep.Differences {
+			t.Errorf("%s %s: scan %s, decision %s", d.Item, d.ID, d.Scan, d.Decision)
+		}
+		t.Fatal(err)
+	}
+	return rep
 }
 
 func candidates(rep *scan.Report, item string) (ids []string, evaluated string) {
