@@ -10,10 +10,6 @@ import input.evidence.applicant.rolls
 
 poor := {"code": "not_dibao_or_tekun", "fields": ["applicant.rolls.dibao", "applicant.rolls.tekun"]}
 
-on_assistance if rolls.dibao == true
-
-on_assistance if rolls.tekun == true
-
 # 最低生活保障: not already on the roll; the means test happens at review.
 fail.minimum_living_allowance contains {"code": "already_enrolled", "fields": ["applicant.rolls.dibao"]} if {
 	rolls.dibao == true
