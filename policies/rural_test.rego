@@ -151,7 +151,7 @@ test_dilapidated_house_hardship_criterion_matches_rule if {
 		d := fx.decide("dilapidated_house_renovation", fx.evidence(fx.person({"rolls": house("D")}), [m]))
 		statement := hardship_by_statement(m)
 		("not_hardship_household" in fx.codes(d)) == not_true(statement)
-		n := count([1 | data.sanmian.criteria.member.in_hardship(data.sanmian.eligibility.member_facts(m))]) with input.now as fx.now
+		n := count([1 | criteria.member.in_hardship(member_facts(m))]) with input.now as fx.now
 		n == count([1 | statement])
 		hardship_clears({"household_members_in_hardship": n, "dibao": false, "tekun": false, "disability_status": ""}) == statement
 	}
