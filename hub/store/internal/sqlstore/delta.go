@@ -299,6 +299,6 @@ func (db *DB) ReplaceScanFindingsOf(ctx context.Context, items []string, divisio
 				return wrap("replace scan findings", err)
 			}
 		}
-		return w.insertRows(ctx, "insert scan findings", "INSERT INTO scan_findings ("+findingCols+")", 9, "", args)
+		return w.writeRows(ctx, "insert scan findings", "INSERT INTO scan_findings ("+findingCols+")", 9, "", args)
 	})
 }

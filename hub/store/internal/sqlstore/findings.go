@@ -41,7 +41,7 @@ func (db *DB) ReplaceScanFindings(ctx context.Context, item, division string, fi
 			store.FindingCandidate, store.FindingAlert, item, division+"%"); err != nil {
 			return wrap("replace scan findings", err)
 		}
-		return w.insertRows(ctx, "insert scan findings", "INSERT INTO scan_findings ("+findingCols+")", 9, "", args)
+		return w.writeRows(ctx, "insert scan findings", "INSERT INTO scan_findings ("+findingCols+")", 9, "", args)
 	})
 }
 
