@@ -48,9 +48,10 @@ type BulkLoader interface {
 	// BeginBulkLoad prepares a sync: when the synced tables are empty (a first load) a store
 	// may drop their secondary indexes and relax durability of its commits to the crash
 	// safety of the file (not of the last commits on power loss) until EndBulkLoad. It
-	// reports whether it did.
+	// reports whether this is a first load, which the caller ends with EndBulkLoad.
 	BeginBulkLoad(ctx context.Context) (bool, error)
 	// EndBulkLoad recreates what BeginBulkLoad dropped and restores durability; a store also
-	// does this when it opens after a load that did not end. Nothing to do is not an error.
+	// does this when it opens after a load that did not end. A store whose planner keeps
+	// statistics gathers them for the loaded tables here. Nothing to do is not an error.
 	EndBulkLoad(ctx context.Context) error
 }

@@ -62,6 +62,13 @@ func Open(ctx context.Context, dsn string, opts ...store.Option) (*Store, error)
 	if o.Schema != "" {
 		cfg.RuntimeParams["search_path"] = o.Schema
 	}
+	// No JIT compilation unless the DSN asks for it: the hub's queries are short, and a scan
+	// pass is one query of some 60 KB of expressions. Once the planner had the tables'
+	// statistics, its cost passed the JIT threshold, and compiling it took 14.1 s of a 14.2 s
+	// pass over 100,000 residents (BENCHMARKS.md).
+	if _, set := cfg.RuntimeParams["jit"]; !set {
+		cfg.RuntimeParams["jit"] = "off"
+	}
 	db := stdlib.OpenDB(*cfg)
 	n := o.MaxOpenConns
 	if n <= 0 {

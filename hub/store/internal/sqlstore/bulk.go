@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 
 	"sanmian/hub/store"
 )
@@ -81,17 +83,18 @@ func (w *writer) writeRows(ctx context.Context, what, prefix string, width int, 
 }
 
 // BeginBulkLoad implements store.BulkLoader. Only the SQLite store (one writer, a B-tree per
-// index in pure Go) defers its indexes; PostgreSQL loads through unnest with them in place.
-// Not while delta scans track changes: marking a page's households needs the indexes.
+// index in pure Go) defers its indexes; PostgreSQL loads through unnest with them in place,
+// and gathers the planner's statistics at the end (EndBulkLoad). Not while delta scans track
+// changes: marking a page's households needs the indexes.
 func (db *DB) BeginBulkLoad(ctx context.Context) (bool, error) {
-	if !db.d.GroupCommit {
-		return false, nil
-	}
 	var empty bool
 	err := db.r.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM residents) AND NOT EXISTS (SELECT 1 FROM resident_province)
 		AND NOT EXISTS (SELECT 1 FROM resident_city) AND (SELECT value FROM scan_state WHERE name = 'tracking') = 0`).Scan(&empty)
 	if err != nil || !empty {
 		return false, wrap("check for a first load", err)
+	}
+	if !db.d.GroupCommit {
+		return true, nil
 	}
 	err = db.feedTx(ctx, func(w *writer) error {
 		rows, err := w.q.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
@@ -142,10 +145,16 @@ func joinQuoted(s []string) string {
 	return out
 }
 
-// EndBulkLoad implements store.BulkLoader.
+// EndBulkLoad implements store.BulkLoader. On PostgreSQL it analyzes the synced tables: the
+// planner had no statistics of the rows just loaded (autovacuum analyzes them later, and never
+// a partitioned table itself), and with none it estimated one row per table: a town's pass
+// over 6,020 residents ran correlated nested loops and took 4-10 s (BENCHMARKS.md).
 func (db *DB) EndBulkLoad(ctx context.Context) error {
 	if !db.d.GroupCommit {
-		return nil
+		// Its scan_residents is a view of the others.
+		tables := slices.DeleteFunc(slices.Clone(syncedTables), func(t string) bool { return t == "scan_residents" })
+		_, err := db.w.ExecContext(ctx, `ANALYZE `+strings.Join(tables, ", "))
+		return wrap("analyze synced tables", err)
 	}
 	if _, err := db.w.ExecContext(ctx, "PRAGMA synchronous = FULL"); err != nil {
 		return wrap("restore synchronous", err)
