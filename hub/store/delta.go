@@ -48,7 +48,9 @@ type BulkLoader interface {
 	// BeginBulkLoad prepares a sync: when the synced tables are empty (a first load) a store
 	// may drop their secondary indexes and relax durability of its commits to the crash
 	// safety of the file (not of the last commits on power loss) until EndBulkLoad. It
-	// reports whether this is a first load, which the caller ends with EndBulkLoad.
+	// reports whether the caller ends the sync with EndBulkLoad: after a first load, and on a
+	// store that gathers statistics there, after a sync following a first load that stopped
+	// before its end.
 	BeginBulkLoad(ctx context.Context) (bool, error)
 	// EndBulkLoad recreates what BeginBulkLoad dropped and restores durability; a store also
 	// does this when it opens after a load that did not end. A store whose planner keeps

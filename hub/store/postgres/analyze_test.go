@@ -8,7 +8,8 @@ import (
 
 // TestFirstLoadGathersStatistics: a first load ends with the planner's statistics of the
 // synced tables (autovacuum never analyzes a partitioned table itself, and analyzes the
-// partitions only later), and the store's connections run without JIT compilation.
+// partitions only later), so does the next sync when the first stopped before its end, and
+// the store's connections run without JIT compilation.
 func TestFirstLoadGathersStatistics(t *testing.T) {
 	s := open(t)
 	ctx := t.Context()
@@ -30,6 +31,10 @@ func TestFirstLoadGathersStatistics(t *testing.T) {
 	}
 	if n := parentStats(); n != 0 {
 		t.Fatalf("statistics of the partitioned roll before the load ended: %d columns", n)
+	}
+	// A first load that stopped before its end: the next sync ends with the statistics.
+	if again, err := s.BeginBulkLoad(ctx); err != nil || !again {
+		t.Fatalf("BeginBulkLoad after a load that did not end = %v, %v; want the statistics gathered at the end", again, err)
 	}
 	if err := s.EndBulkLoad(ctx); err != nil {
 		t.Fatal(err)

@@ -84,17 +84,26 @@ func (w *writer) writeRows(ctx context.Context, what, prefix string, width int, 
 
 // BeginBulkLoad implements store.BulkLoader. Only the SQLite store (one writer, a B-tree per
 // index in pure Go) defers its indexes; PostgreSQL loads through unnest with them in place,
-// and gathers the planner's statistics at the end (EndBulkLoad). Not while delta scans track
-// changes: marking a page's households needs the indexes.
+// and gathers the planner's statistics at the end (EndBulkLoad), also at the end of the next
+// sync when a first load stopped before it did. Not while delta scans track changes:
+// marking a page's households needs the indexes.
 func (db *DB) BeginBulkLoad(ctx context.Context) (bool, error) {
 	var empty bool
 	err := db.r.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM residents) AND NOT EXISTS (SELECT 1 FROM resident_province)
 		AND NOT EXISTS (SELECT 1 FROM resident_city) AND (SELECT value FROM scan_state WHERE name = 'tracking') = 0`).Scan(&empty)
-	if err != nil || !empty {
+	if err != nil {
 		return false, wrap("check for a first load", err)
 	}
 	if !db.d.GroupCommit {
-		return true, nil
+		if empty {
+			return true, nil
+		}
+		var analyzed bool
+		err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'residents')`).Scan(&analyzed)
+		return !analyzed, wrap("check for statistics", err)
+	}
+	if !empty {
+		return false, nil
 	}
 	err = db.feedTx(ctx, func(w *writer) error {
 		rows, err := w.q.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
