@@ -136,11 +136,16 @@ func TestBrowserPolicyWhatIf(t *testing.T) {
 	p.useToken(auditor)
 	p.do("open the console", chromedp.Navigate(h.url+"/#audit"))
 	p.until("the item choices", `!!document.querySelector('#whatif-item option[value="elderly_allowance"]')`)
+	// The console's chain check and decisions list render above the what-if form: a click
+	// aimed before they rendered lands where the button was, and the run never starts.
+	p.until("the console's chain check and decisions", `!!document.getElementById("chain-result") &&
+		document.getElementById("decisions-table").dataset.query !== undefined`)
 	set := func(id, v string) chromedp.Action[chromedp.Void] {
 		return chromedp.Evaluate[chromedp.Void](`(() => { const e = document.getElementById(` + js(id) + `); e.value = ` + js(v) + `; e.dispatchEvent(new Event("change")); })()`)
 	}
 	p.do("choose the candidate", chromedp.SetUploadFiles(chromedp.ID("whatif-bundle"), []string{path}),
 		set("whatif-at", "2026-12-06"), set("whatif-item", "elderly_allowance"), chromedp.Click(chromedp.ID("whatif-run")))
+	p.until("the what-if to start", `document.getElementById("whatif-status").textContent !== "" || !!document.getElementById("whatif-gains")`)
 	longWait(p, "the what-if result", `!!document.getElementById("whatif-gains")`)
 	if g := p.text("#whatif-gains"); g != strconv.Itoa(want.Gains) {
 		t.Fatalf("page shows %s gains, the API %d", g, want.Gains)
