@@ -87,7 +87,36 @@ func load(ctx context.Context, s store.ScanBulkReader, division string) (*data, 
 	}
 	d.links = len(links)
 	d.n = len(d.rows)
+	if division != "" {
+		if err := d.addContext(ctx, s, division); err != nil {
+			return nil, err
+		}
+	}
 	return d, nil
+}
+
+// addContext adds, after a division's rows, the rows its residents' evidence holds that live
+// outside it: household members and linked children elsewhere, whom a live decision reads
+// too (a son who moved to another village is still the applicant's child). They are
+// context, not evaluated.
+func (d *data) addContext(ctx context.Context, s store.ScanBulkReader, division string) error {
+	touched := map[string]bool{}
+	err := s.EachScanResidentOf(ctx, division, d.ids(), func(r *store.ScanResident, enrolled []string, named bool) error {
+		if _, ok := d.index[r.IDNumber]; ok || named {
+			return nil
+		}
+		d.index[r.IDNumber] = len(d.rows)
+		if r.HouseholdID != "" {
+			d.households[r.HouseholdID] = append(d.households[r.HouseholdID], len(d.rows))
+			touched[r.HouseholdID] = true
+		}
+		d.rows = append(d.rows, row{ScanResident: *r, enrolled: enrolled})
+		return nil
+	})
+	for h := range touched { // in ID-number order, as a full load has them
+		slices.SortFunc(d.households[h], func(a, b int) int { return strings.Compare(d.rows[a].IDNumber, d.rows[b].IDNumber) })
+	}
+	return err
 }
 
 // loadChanged loads what a delta scan after seq needs: the residents marked changed since

@@ -437,3 +437,57 @@ func TestScanSavePersistsFindings(t *testing.T) {
 		})
 	}
 }
+
+// TestScanVillageReadsChildrenElsewhere: a village's scan decides on the children a resident
+// has wherever they live, as the live decision does: a father whose only child, a daughter,
+// two daughters, one of whom lives in another village, is on his village's worklist for the
+// rural family-planning reward (two daughters), as on the district's, and verification finds no
+// difference.
+func TestScanVillageReadsChildrenElsewhere(t *testing.T) {
+	const item = "rural_family_planning_reward"
+	const (
+		father   = "370114196101010517" // 65 on 2026-12-06, agricultural, in village
+		daughter = "370114198801010528" // his elder daughter, in another village
+		younger  = "370114199001010549" // his younger daughter, at home
+		other    = "370114002202"
+	)
+	eng := engine(t)
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			st := be.open(t)
+			rows := []store.Resident{
+				{IDNumber: father, Name: "戊", Sex: "M", BirthDate: "1961-01-01", HukouType: "agricultural", Village: village, HouseholdID: "H51", Relation: "head"},
+				{IDNumber: daughter, Name: "己", Sex: "F", BirthDate: "1988-01-01", HukouType: "non_agricultural", Village: other, HouseholdID: "H52", Relation: "head"},
+				{IDNumber: younger, Name: "庚", Sex: "F", BirthDate: "1990-01-01", HukouType: "agricultural", Village: village, HouseholdID: "H51", Relation: "daughter"},
+			}
+			if err := st.ApplySnapshot(t.Context(), store.FeedDistrictResidents, rows, "1"); err != nil {
+				t.Fatal(err)
+			}
+			facts := []store.ProvinceFacts{
+				{IDNumber: father, HukouType: "agricultural", HukouVillage: village},
+				{IDNumber: daughter, HukouType: "non_agricultural", HukouVillage: other,
+					Links: []store.ChildLink{{ParentID: father, ChildID: daughter, Source: store.LinkBirthCertificate}}},
+				{IDNumber: younger, HukouType: "agricultural", HukouVillage: village},
+			}
+			if err := st.ApplyProvinceFacts(t.Context(), store.FeedProvinceBackflow, facts, "1"); err != nil {
+				t.Fatal(err)
+			}
+			r := &scan.Runner{Engine: eng, Store: st}
+			for _, division := range []string{village, ""} {
+				for _, dialect := range []string{be.dialect, ""} {
+					rep, err := r.Run(t.Context(), scan.Options{Item: item, Division: division, At: day("2026-12-06"), Dialect: dialect, Verify: true, Reasons: true})
+					if err != nil {
+						for _, d := range rep.Differences {
+							t.Errorf("%s %s: scan %s, decision %s", d.Item, d.ID, d.Scan, d.Decision)
+						}
+						t.Fatalf("division %q, dialect %q: %v", division, dialect, err)
+					}
+					w := rep.Items[0].Worklist
+					if len(w) != 1 || w[0].ID != ident.MaskIDNumber(father) || !slices.Contains(w[0].Reasons, "two_daughters") {
+						t.Fatalf("division %q, dialect %q: worklist %+v, want the father for two_daughters", division, dialect, w)
+					}
+				}
+			}
+		})
+	}
+}

@@ -186,10 +186,11 @@ type ScanBulkReader interface {
 	// in (sorted). The row passed to fn is reused: fn copies what it keeps. An error from fn
 	// stops the walk and is returned.
 	EachScanResident(ctx context.Context, division string, fn func(r *ScanResident, enrolled []string) error) error
-	// EachScanResidentOf is EachScanResident restricted to the residents ids (named true)
-	// and, as context for their evidence (named false), the other members of their
-	// households and the children linked to them; all in division, ordered by ID number. An
-	// ID number not on the roll is skipped.
+	// EachScanResidentOf is EachScanResident restricted to the residents ids in division
+	// (named true) and, as context for their evidence (named false), the other members of
+	// their households and the children linked to them, wherever these live (a live decision
+	// reads them so); ordered by ID number. An ID number not on the roll or outside division
+	// is not named.
 	EachScanResidentOf(ctx context.Context, division string, ids []string, fn func(r *ScanResident, enrolled []string, named bool) error) error
 	// AllChildLinks returns every link of the child_links view.
 	AllChildLinks(ctx context.Context) ([]ChildLink, error)

@@ -88,6 +88,20 @@ func testScanChanges(t *testing.T, s store.Store) {
 	if want := ids(6, 7, 8, 9, 11); !slices.Equal(got, want) || len(ctxRows) != 0 {
 		t.Fatalf("changed rows %v (context %v), want %v", got, ctxRows, want)
 	}
+	// In 7's village: 7 alone is named; its household (9 and 11, changed too but living in
+	// other villages) is its context.
+	got, ctxRows = nil, nil
+	must(t, s.EachChangedScanResident(ctx, Resident(7).Village, seq2, func(r *store.ScanResident, _ []string, ch bool) error {
+		if ch {
+			got = append(got, r.IDNumber)
+		} else {
+			ctxRows = append(ctxRows, r.IDNumber)
+		}
+		return nil
+	}))
+	if !slices.Equal(got, ids(7)) || !slices.Equal(ctxRows, ids(9, 11)) {
+		t.Fatalf("changed rows in 7's village %v (context %v), want %v with its household %v", got, ctxRows, ids(7), ids(9, 11))
+	}
 	got, ctxRows = nil, nil
 	must(t, s.EachChangedScanResident(ctx, "", seq1, func(r *store.ScanResident, _ []string, ch bool) error {
 		if !ch {
@@ -116,7 +130,8 @@ func testScanChanges(t *testing.T, s store.Store) {
 	}
 
 	// The residents named by ID number (one not on the roll), with their households (H1; H3,
-	// which 7 moved into and 10 left) as context; restricted to a division, its rows only.
+	// which 7 moved into and 10 left) as context; restricted to a division, the named rows in
+	// it, with their context wherever it lives (H1's other members live in other villages).
 	of := func(division string, named []string) (got, context []string) {
 		t.Helper()
 		must(t, s.EachScanResidentOf(ctx, division, named, func(r *store.ScanResident, _ []string, n bool) error {
@@ -132,8 +147,11 @@ func testScanChanges(t *testing.T, s store.Store) {
 	if got, context := of("", append(ids(4, 9), "370114999999999999")); !slices.Equal(got, ids(4, 9)) || !slices.Equal(context, ids(3, 5, 7, 11)) {
 		t.Fatalf("rows of 4, 9 and one not on the roll: named %v, context %v; want %v and %v", got, context, ids(4, 9), ids(3, 5, 7, 11))
 	}
-	if got, context := of(Resident(4).Village, ids(4, 9)); !slices.Equal(got, ids(4)) || len(context) != 0 {
-		t.Fatalf("rows of 4 and 9 in 4's village: named %v, context %v; want %v alone", got, context, ids(4))
+	if Resident(3).Village == Resident(4).Village || Resident(9).Village == Resident(4).Village {
+		t.Fatal("the fixture's residents 3 and 9 should live outside 4's village")
+	}
+	if got, context := of(Resident(4).Village, ids(4, 9)); !slices.Equal(got, ids(4)) || !slices.Equal(context, ids(3, 5)) {
+		t.Fatalf("rows of 4 and 9 in 4's village: named %v, context %v; want %v with its household %v", got, context, ids(4), ids(3, 5))
 	}
 	if got, context := of("", nil); len(got)+len(context) != 0 {
 		t.Fatalf("rows of no resident: %v %v", got, context)

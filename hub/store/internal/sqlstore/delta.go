@@ -170,11 +170,14 @@ func (r reader) ChangedSince(ctx context.Context, seq int64) ([]string, error) {
 	return out, wrap("read changes", rows.Err())
 }
 
-// contextCTE defines ch (the residents named by the query chosen) and ld (ch, the other
-// members of their households, the children linked to them): what rebuilding ch's evidence
-// reads.
+// contextCTE defines ch (the residents named by the query chosen that are on the roll in the
+// division, its parameters first, then the division's LIKE pattern) and ld (ch, the other
+// members of their households, the children linked to them, wherever these live): what
+// rebuilding ch's evidence reads. The context is not kept to the division: a live decision
+// reads a resident's household and children wherever they live, and so must a scan of a
+// village.
 func contextCTE(chosen string) string {
-	return `WITH ch AS (` + chosen + `),
+	return `WITH ch AS (SELECT c.id FROM (` + chosen + `) c JOIN residents dv ON dv.id_number = c.id WHERE dv.village LIKE ?),
 ld AS (SELECT id FROM ch
 	UNION SELECT m.id_number FROM ch JOIN residents r ON r.id_number = ch.id
 		JOIN residents m ON m.household_id = r.household_id WHERE r.household_id <> ''
@@ -202,16 +205,16 @@ func (r reader) EachScanResidentOf(ctx context.Context, division string, ids []s
 	return r.eachInContext(ctx, contextCTE(`SELECT value AS id FROM json_each(?)`), string(list), division, fn)
 }
 
-// eachInContext calls fn for the scan_residents rows of cte's ld in division, ordered by ID
-// number, with whether each is in ch; arg is cte's one parameter.
+// eachInContext calls fn for the scan_residents rows of cte's ld, ordered by ID number, with
+// whether each is in ch; arg is cte's parameter before the division's pattern.
 func (r reader) eachInContext(ctx context.Context, cte string, arg any, division string, fn func(*store.ScanResident, []string, bool) error) error {
 	args := []any{arg, division + "%"}
-	const where = ` FROM scan_residents WHERE id_number IN (SELECT id FROM ld) AND village LIKE ? ORDER BY id_number`
+	const where = ` FROM scan_residents WHERE id_number IN (SELECT id FROM ld) ORDER BY id_number`
 	if r.d.ScanTable {
 		return r.eachScanRow(ctx, cte+`SELECT `+scanResidentCols+`, rolls, id_number IN (SELECT id FROM ch)`+where, args, nil, fn)
 	}
 	enrolled, err := r.enrolments(ctx, cte+`SELECT id_number, item FROM resident_enrolments
-		WHERE id_number IN (SELECT id FROM ld) ORDER BY id_number, item`, arg)
+		WHERE id_number IN (SELECT id FROM ld) ORDER BY id_number, item`, args...)
 	if err != nil {
 		return err
 	}
