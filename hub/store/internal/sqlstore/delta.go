@@ -170,14 +170,17 @@ func (r reader) ChangedSince(ctx context.Context, seq int64) ([]string, error) {
 	return out, wrap("read changes", rows.Err())
 }
 
-// contextCTE defines ch (the residents named by the query chosen that are on the roll in the
-// division, its parameters first, then the division's LIKE pattern) and ld (ch, the other
+// contextCTE defines ch (the residents named by the query chosen that are on the roll, and
+// when division is set (a LIKE pattern, the last parameter) in it) and ld (ch, the other
 // members of their households, the children linked to them, wherever these live): what
 // rebuilding ch's evidence reads. The context is not kept to the division: a live decision
 // reads a resident's household and children wherever they live, and so must a scan of a
 // village.
-func contextCTE(chosen string) string {
-	return `WITH ch AS (SELECT c.id FROM (` + chosen + `) c JOIN residents dv ON dv.id_number = c.id WHERE dv.village LIKE ?),
+func contextCTE(chosen string, division bool) string {
+	if division {
+		chosen = `SELECT c.id FROM (` + chosen + `) c JOIN residents dv ON dv.id_number = c.id WHERE dv.village LIKE ?`
+	}
+	return `WITH ch AS (` + chosen + `),
 ld AS (SELECT id FROM ch
 	UNION SELECT m.id_number FROM ch JOIN residents r ON r.id_number = ch.id
 		JOIN residents m ON m.household_id = r.household_id WHERE r.household_id <> ''
@@ -186,7 +189,7 @@ ld AS (SELECT id FROM ch
 
 // EachChangedScanResident implements store.ScanDelta.
 func (r reader) EachChangedScanResident(ctx context.Context, division string, seq int64, fn func(*store.ScanResident, []string, bool) error) error {
-	return r.eachInContext(ctx, contextCTE(`SELECT id_number AS id FROM scan_changes WHERE seq > ?`), seq, division, fn)
+	return r.eachInContext(ctx, `SELECT id_number AS id FROM scan_changes WHERE seq > ?`, seq, division, fn)
 }
 
 // EachScanResidentOf implements store.ScanBulkReader. The ID numbers are bound as one
@@ -196,19 +199,23 @@ func (r reader) EachScanResidentOf(ctx context.Context, division string, ids []s
 		return nil
 	}
 	if r.d.ArrayBind {
-		return r.eachInContext(ctx, contextCTE(`SELECT unnest(?::text[]) AS id`), ids, division, fn)
+		return r.eachInContext(ctx, `SELECT unnest(?::text[]) AS id`, ids, division, fn)
 	}
 	list, err := json.Marshal(ids)
 	if err != nil {
 		return err
 	}
-	return r.eachInContext(ctx, contextCTE(`SELECT value AS id FROM json_each(?)`), string(list), division, fn)
+	return r.eachInContext(ctx, `SELECT value AS id FROM json_each(?)`, string(list), division, fn)
 }
 
-// eachInContext calls fn for the scan_residents rows of cte's ld, ordered by ID number, with
-// whether each is in ch; arg is cte's parameter before the division's pattern.
-func (r reader) eachInContext(ctx context.Context, cte string, arg any, division string, fn func(*store.ScanResident, []string, bool) error) error {
-	args := []any{arg, division + "%"}
+// eachInContext calls fn for the scan_residents rows of contextCTE(chosen)'s ld, ordered by
+// ID number, with whether each is in ch; arg is chosen's one parameter. Without a division
+// the roll alone keeps the named (a name not on it has no row).
+func (r reader) eachInContext(ctx context.Context, chosen string, arg any, division string, fn func(*store.ScanResident, []string, bool) error) error {
+	cte, args := contextCTE(chosen, division != ""), []any{arg}
+	if division != "" {
+		args = append(args, division+"%")
+	}
 	const where = ` FROM scan_residents WHERE id_number IN (SELECT id FROM ld) ORDER BY id_number`
 	if r.d.ScanTable {
 		return r.eachScanRow(ctx, cte+`SELECT `+scanResidentCols+`, rolls, id_number IN (SELECT id FROM ch)`+where, args, nil, fn)
