@@ -93,14 +93,18 @@ func (r reader) derivedFrom(scope store.PassScope, filters []store.ItemFilter, e
 }
 
 // childrenJoin is the join of the children's facts by parent (ch: parent_id, dead, grade) and
-// its arguments. The children that count (deceased, or holding a valid certificate) are read
-// once (m) and joined to their parents by the links (the licences' and kinship's) and by the
-// household relations, which are child_links' own: a son or daughter of the head is a child of
-// the head and of the head's spouse; the head is a child of the head's parents. A pass over the
-// district or a division starts from those children (CROSS JOIN keeps SQLite's join order:
-// left to itself it read the whole link index and looked each link's child up, a pass of the
-// whole district with this one screen took 7.4 s against 3.6-4.7 s); a delta starts from its
-// few parents, by their keys.
+// its arguments. The children that count (deceased, or holding a valid certificate) are
+// joined to their parents by the links (the licences' and kinship's) and by the household
+// relations, which are child_links' own: a son or daughter of the head is a child of the head
+// and of the head's spouse; the head is a child of the head's parents. A pass over the
+// district reads those children once (m) and starts from them (CROSS JOIN keeps SQLite's join
+// order: left to itself it read the whole link index and looked each link's child up, a pass
+// of the whole district with this one screen took 7.4 s against 3.6-4.7 s). A delta or a
+// division starts from its own parents, by their keys: from the district's children, a
+// village's pass read every certificate and death of the district, and as a condition
+// "l.parent_id IN (the division's residents)" on those children's links SQLite probed the
+// link index once per child and division resident (a town of 29,693 residents in the full
+// district did not finish its pass in ten minutes).
 func (r reader) childrenJoin(scope store.PassScope) (string, []any) {
 	const dead = `c.deceased_source IN ('province', 'both')`
 	const valid = `c.disability_number <> '' AND c.disability_status = 'valid' AND (c.disability_valid_until = '' OR c.disability_valid_until >= ?)`
@@ -108,42 +112,36 @@ func (r reader) childrenJoin(scope store.PassScope) (string, []any) {
 				OR (rc.relation = 'head' AND p.relation IN ('father', 'mother', 'parent')))`
 	facts := `CASE WHEN ` + dead + ` THEN 1 ELSE 0 END AS dead, CASE WHEN ` + valid + ` THEN c.disability_grade END AS grade`
 	counts := `(` + dead + ` OR (` + valid + `))`
-	if scope.Delta {
-		// Each arm takes the date (facts), the change sequence, the date (counts), in order.
-		changed := ` IN (SELECT id_number FROM scan_changes WHERE seq > ?)`
-		arm := []any{scope.At, scope.ChangedAfter, scope.At}
+	var parents string
+	var parentArgs []any
+	switch {
+	case scope.Delta:
+		parents, parentArgs = ` IN (SELECT id_number FROM scan_changes WHERE seq > ?)`, []any{scope.ChangedAfter}
+	case scope.Division != "":
+		cond, a := r.divisionOf("pr", scope.Division)
+		parents, parentArgs = ` IN (SELECT pr.id_number FROM residents pr WHERE `+cond+`)`, a
+	}
+	if parents != "" {
+		// Each arm takes the date (facts), the parents' arguments, the date (counts), in order.
+		arm := append(append([]any{scope.At}, parentArgs...), scope.At)
 		return `LEFT JOIN (SELECT parent_id, MAX(dead) AS dead, MIN(grade) AS grade FROM (
 			SELECT l.parent_id AS parent_id, ` + facts + ` FROM resident_child_links l JOIN scan_residents c ON c.id_number = l.child_id
-			WHERE l.parent_id` + changed + ` AND ` + counts + `
+			WHERE l.parent_id` + parents + ` AND ` + counts + `
 			UNION ALL
 			SELECT p.id_number, ` + facts + ` FROM residents p JOIN residents rc ON rc.household_id = p.household_id AND rc.id_number <> p.id_number
 				JOIN scan_residents c ON c.id_number = rc.id_number
-			WHERE p.id_number` + changed + ` AND ` + household + ` AND ` + counts + `
+			WHERE p.id_number` + parents + ` AND ` + household + ` AND ` + counts + `
 		) x GROUP BY parent_id) ch ON ch.parent_id = s.id_number`, append(slices.Clone(arm), arm...)
 	}
-	args := []any{scope.At, scope.At} // m: the date of its facts and of its condition
-	var linkJoin, linkParents, relParents string
-	if scope.Division != "" {
-		// Each link's parent is looked up by its key and tested: as a condition
-		// "l.parent_id IN (the division's residents)", SQLite probed the link index once per
-		// child and division resident (a town of 29,693 residents in the full district did
-		// not finish its pass in ten minutes).
-		cond, a := r.divisionOf("pr", scope.Division)
-		linkJoin, linkParents = ` CROSS JOIN residents pr`, ` AND pr.id_number = l.parent_id AND `+cond
-		args = append(args, a...)
-		cond, a = r.divisionOf("p", scope.Division)
-		relParents = ` AND ` + cond
-		args = append(args, a...)
-	}
-	arms := `SELECT l.parent_id AS parent_id, m.dead, m.grade FROM m CROSS JOIN resident_child_links l` + linkJoin + `
-			WHERE l.child_id = m.id_number` + linkParents + `
+	arms := `SELECT l.parent_id AS parent_id, m.dead, m.grade FROM m CROSS JOIN resident_child_links l
+			WHERE l.child_id = m.id_number
 		UNION ALL
 		SELECT p.id_number, m.dead, m.grade FROM m CROSS JOIN residents rc CROSS JOIN residents p
 		WHERE rc.id_number = m.id_number AND p.household_id = rc.household_id AND p.id_number <> rc.id_number
-			AND ` + household + relParents
+			AND ` + household
 	counted := `SELECT c.id_number, ` + facts + ` FROM scan_residents c WHERE ` + counts
 	return `LEFT JOIN (WITH m AS (` + counted + `)
-		SELECT parent_id, MAX(dead) AS dead, MIN(grade) AS grade FROM (` + arms + `) x GROUP BY parent_id) ch ON ch.parent_id = s.id_number`, args
+		SELECT parent_id, MAX(dead) AS dead, MIN(grade) AS grade FROM (` + arms + `) x GROUP BY parent_id) ch ON ch.parent_id = s.id_number`, []any{scope.At, scope.At}
 }
 
 // householdEnrolledRef and householdMembersRef match a reference to a derived column
