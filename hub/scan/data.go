@@ -51,11 +51,7 @@ func load(ctx context.Context, s store.ScanBulkReader, division string) (*data, 
 		}()
 	}
 	err = s.EachScanResident(ctx, division, func(r *store.ScanResident, enrolled []string) error {
-		d.index[r.IDNumber] = len(d.rows)
-		if r.HouseholdID != "" {
-			d.households[r.HouseholdID] = append(d.households[r.HouseholdID], len(d.rows))
-		}
-		d.rows = append(d.rows, row{ScanResident: *r, enrolled: enrolled})
+		d.add(row{ScanResident: *r, enrolled: enrolled})
 		d.enrolments += len(enrolled)
 		return nil
 	})
@@ -105,18 +101,30 @@ func (d *data) addContext(ctx context.Context, s store.ScanBulkReader, division 
 		if _, ok := d.index[r.IDNumber]; ok || named {
 			return nil
 		}
-		d.index[r.IDNumber] = len(d.rows)
+		d.add(row{ScanResident: *r, enrolled: enrolled})
 		if r.HouseholdID != "" {
-			d.households[r.HouseholdID] = append(d.households[r.HouseholdID], len(d.rows))
 			touched[r.HouseholdID] = true
 		}
-		d.rows = append(d.rows, row{ScanResident: *r, enrolled: enrolled})
 		return nil
 	})
-	for h := range touched { // in ID-number order, as a full load has them
-		slices.SortFunc(d.households[h], func(a, b int) int { return strings.Compare(d.rows[a].IDNumber, d.rows[b].IDNumber) })
+	for h := range touched {
+		d.sortHousehold(h)
 	}
 	return err
+}
+
+// add appends r to the rows, indexed by ID number and household.
+func (d *data) add(r row) {
+	d.index[r.IDNumber] = len(d.rows)
+	if r.HouseholdID != "" {
+		d.households[r.HouseholdID] = append(d.households[r.HouseholdID], len(d.rows))
+	}
+	d.rows = append(d.rows, r)
+}
+
+// sortHousehold puts household h's members in ID-number order, as a full load has them.
+func (d *data) sortHousehold(h string) {
+	slices.SortFunc(d.households[h], func(a, b int) int { return strings.Compare(d.rows[a].IDNumber, d.rows[b].IDNumber) })
 }
 
 // loadChanged loads what a delta scan after seq needs: the residents marked changed since
@@ -127,9 +135,9 @@ func loadChanged(ctx context.Context, s store.ScanDelta, links store.ScanBulkRea
 	})
 }
 
-// loadOf loads what deciding the residents ids (in any order, repeats allowed) needs: their
-// rows (first, rows[:n]) and the household members and children their evidence holds, in
-// division.
+// loadOf loads what deciding the residents ids in division (in any order, repeats allowed)
+// needs: their rows (first, rows[:n]) and the household members and children their evidence
+// holds, wherever these live.
 func loadOf(ctx context.Context, s store.ScanBulkReader, division string, ids []string) (*data, error) {
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
@@ -164,8 +172,8 @@ func loadContext(ctx context.Context, s store.ScanBulkReader, walk func(func(*st
 			d.households[h] = append(d.households[h], i)
 		}
 	}
-	for _, members := range d.households { // in ID-number order, as a full load has them
-		slices.SortFunc(members, func(a, b int) int { return strings.Compare(d.rows[a].IDNumber, d.rows[b].IDNumber) })
+	for h := range d.households {
+		d.sortHousehold(h)
 	}
 	links, err := s.ChildLinksOf(ctx, d.ids())
 	if err != nil {

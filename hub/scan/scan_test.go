@@ -439,8 +439,8 @@ func TestScanSavePersistsFindings(t *testing.T) {
 }
 
 // TestScanVillageReadsChildrenElsewhere: a village's scan decides on the children a resident
-// has wherever they live, as the live decision does: a father whose only child, a daughter,
-// two daughters, one of whom lives in another village, is on his village's worklist for the
+// has wherever they live, as the live decision does: a father of two daughters, one of whom
+// lives in another village, is on his village's worklist for the
 // rural family-planning reward (two daughters), as on the district's, and verification finds no
 // difference.
 func TestScanVillageReadsChildrenElsewhere(t *testing.T) {
