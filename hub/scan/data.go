@@ -127,14 +127,6 @@ func (d *data) sortHousehold(h string) {
 	slices.SortFunc(d.households[h], func(a, b int) int { return strings.Compare(d.rows[a].IDNumber, d.rows[b].IDNumber) })
 }
 
-// loadChanged loads what a delta scan after seq needs: the residents marked changed since
-// (first, rows[:n]) and the household members and children their evidence holds.
-func loadChanged(ctx context.Context, s store.ScanDelta, links store.ScanBulkReader, division string, seq int64) (*data, error) {
-	return loadContext(ctx, links, func(fn func(*store.ScanResident, []string, bool) error) error {
-		return s.EachChangedScanResident(ctx, division, seq, fn)
-	})
-}
-
 // loadOf loads what deciding the residents ids in division (in any order, repeats allowed)
 // needs: their rows (first, rows[:n]) and the household members and children their evidence
 // holds, wherever these live.

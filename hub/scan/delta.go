@@ -57,29 +57,21 @@ func (r *Runner) scope(ctx context.Context, o Options) (*scope, error) {
 	if sc.changed, err = ds.ChangedSince(ctx, base); err != nil {
 		return nil, err
 	}
+	sc.set = make(map[string]bool, len(sc.changed))
+	for _, id := range sc.changed {
+		sc.set[id] = true
+	}
 	return sc, nil
 }
 
-// load loads the scope's data (data.n: the rows evaluated).
+// load loads the scope's data (data.n: the rows evaluated): a delta scan's are the residents
+// it read as changed, no more (one marked since is the next delta scan's, and Save replaces
+// the findings of those it read).
 func (sc *scope) load(ctx context.Context, division string) (*data, error) {
 	if !sc.delta {
 		return load(ctx, sc.st, division)
 	}
-	d, err := loadChanged(ctx, sc.ds, sc.st, division, sc.since)
-	if err != nil {
-		return nil, err
-	}
-	// A change marked between the two reads is evaluated too: its findings are replaced.
-	known := make(map[string]bool, len(sc.changed))
-	for _, id := range sc.changed {
-		known[id] = true
-	}
-	for i := range d.rows[:d.n] {
-		if id := d.rows[i].IDNumber; !known[id] {
-			sc.changed = append(sc.changed, id)
-		}
-	}
-	return d, nil
+	return loadOf(ctx, sc.st, division, sc.changed)
 }
 
 // pass is the store.PassScope of the compiled pass over division on the scan date at, with
@@ -92,16 +84,7 @@ func (sc *scope) pass(division string, at time.Time, members map[string]string) 
 // evaluates reports whether the scan evaluates resident id: always, or with a delta when it
 // is among the residents read as changed (one marked after that read is the next delta's).
 func (sc *scope) evaluates(id string) bool {
-	if !sc.delta {
-		return true
-	}
-	if sc.set == nil {
-		sc.set = make(map[string]bool, len(sc.changed))
-		for _, c := range sc.changed {
-			sc.set[c] = true
-		}
-	}
-	return sc.set[id]
+	return !sc.delta || sc.set[id]
 }
 
 // record notes in rep what Save needs to merge a delta and advance the baseline.

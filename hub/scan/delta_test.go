@@ -1,6 +1,7 @@
 package scan_test
 
 import (
+	"context"
 	"os"
 	"slices"
 	"strconv"
@@ -153,6 +154,72 @@ func TestDeltaScanMatchesFullScan(t *testing.T) {
 			}
 			if again := run(true); again.Delta == nil || again.Residents != 0 || again.Delta.Changed != 0 {
 				t.Fatalf("delta without changes: %+v, %d residents", again.Delta, again.Residents)
+			}
+		})
+	}
+}
+
+// lateMarks is a store on which a sync lands (late, once) right after a delta scan has read
+// the residents marked changed, before it reads their rows.
+type lateMarks struct {
+	store.Store
+	late func()
+}
+
+func (l *lateMarks) ChangedSince(ctx context.Context, seq int64) ([]string, error) {
+	ids, err := l.Store.ChangedSince(ctx, seq)
+	if l.late != nil {
+		l.late()
+		l.late = nil
+	}
+	return ids, err
+}
+
+// TestDeltaScanWhileASyncLands: a delta scan evaluates exactly the residents it read as
+// changed. Those a sync marks after that read (here deaths, moves and roll edits of 60 more
+// residents, whose households become funeral-subsidy candidates) are neither evaluated nor
+// saved by it, and its save succeeds; the next delta scan takes them, and the findings then
+// equal a full scan's. Before, the scan also evaluated the residents marked meanwhile and its
+// save refused their findings (not among the residents it replaced).
+func TestDeltaScanWhileASyncLands(t *testing.T) {
+	const n = 1500
+	eng := engine(t)
+	at := day("2026-12-06")
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			p, feeds := synctest.Feeds(t, sim.Config{Residents: n, Seed: 5})
+			st := be.open(t)
+			must(t, hubsync.All(t.Context(), feeds, st, nil))
+			ls := &lateMarks{Store: st}
+			r := &scan.Runner{Engine: eng, Store: ls}
+			run := func(delta bool) *scan.Report {
+				t.Helper()
+				rep, err := r.Run(t.Context(), scan.Options{At: at, Dialect: be.dialect, Reasons: true, Delta: delta})
+				must(t, err)
+				must(t, scan.Save(t.Context(), st, "", rep))
+				return rep
+			}
+			run(false)
+			first := change(t, st, p.Data, 30)
+			before, err := st.ChangedSince(t.Context(), 0)
+			must(t, err)
+			var late []string
+			ls.late = func() { late = change(t, st, p.Data, 90)[len(first):] }
+			rep := run(true)
+			if rep.Delta == nil || rep.Delta.Changed != len(before) {
+				t.Fatalf("delta: %+v, want the %d residents marked before it read them", rep.Delta, len(before))
+			}
+			if len(late) == 0 {
+				t.Fatal("no late changes")
+			}
+			next := run(true)
+			if next.Delta == nil || next.Delta.Changed < len(late) {
+				t.Fatalf("the next delta: %+v, want at least the %d residents changed late", next.Delta, len(late))
+			}
+			got := savedFindings(t, st)
+			run(false)
+			if want := savedFindings(t, st); !slices.Equal(got, want) {
+				t.Fatalf("findings after the two deltas (%d) differ from the full scan's (%d)", len(got), len(want))
 			}
 		})
 	}

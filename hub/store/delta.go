@@ -25,11 +25,6 @@ type ScanDelta interface {
 	// ChangedSince returns the ID numbers marked after seq, in ID-number order, including
 	// residents no longer on the roll.
 	ChangedSince(ctx context.Context, seq int64) ([]string, error)
-	// EachChangedScanResident is EachScanResident restricted to what a delta scan after seq
-	// needs: the residents in division marked after seq (changed true) and, as context for
-	// their evidence (changed false), the other members of their households and the children
-	// they are linked to, wherever these live.
-	EachChangedScanResident(ctx context.Context, division string, seq int64, fn func(r *ScanResident, enrolled []string, changed bool) error) error
 	// FilterChangedScanResidents is FilterScanResidents restricted to the residents marked
 	// after seq (the same filter with one more condition, ChangedAfterSQL).
 	FilterChangedScanResidents(ctx context.Context, division, where string, seq int64) (ids, villages []string, err error)

@@ -74,42 +74,33 @@ func testScanChanges(t *testing.T, s store.Store) {
 	must(t, s.ApplySnapshot(ctx, "district", []store.Resident{{IDNumber: Resident(10).IDNumber, Deleted: true}}, "d"))
 	changed(seq4, ids(7, 9, 10, 11))
 
-	// The delta readers over everything since seq2: changed residents on the roll, with the
-	// rest of their households as context.
-	var got, ctxRows []string
-	must(t, s.EachChangedScanResident(ctx, "", seq2, func(r *store.ScanResident, _ []string, ch bool) error {
-		if ch {
-			got = append(got, r.IDNumber)
-		} else {
-			ctxRows = append(ctxRows, r.IDNumber)
-		}
-		return nil
-	}))
+	// What a delta scan since seq2 reads: the residents marked (ChangedSince), those on the
+	// roll named, with the rest of their households as context (EachScanResidentOf).
+	read := func(division string, since int64) (named, context []string) {
+		t.Helper()
+		marked, err := s.ChangedSince(ctx, since)
+		must(t, err)
+		must(t, s.EachScanResidentOf(ctx, division, marked, func(r *store.ScanResident, _ []string, ch bool) error {
+			if ch {
+				named = append(named, r.IDNumber)
+			} else {
+				context = append(context, r.IDNumber)
+			}
+			return nil
+		}))
+		return named, context
+	}
+	got, ctxRows := read("", seq2)
 	if want := ids(6, 7, 8, 9, 11); !slices.Equal(got, want) || len(ctxRows) != 0 {
 		t.Fatalf("changed rows %v (context %v), want %v", got, ctxRows, want)
 	}
 	// In 7's village: 7 alone is named; its household (9 and 11, changed too but living in
 	// other villages) is its context.
-	got, ctxRows = nil, nil
-	must(t, s.EachChangedScanResident(ctx, Resident(7).Village, seq2, func(r *store.ScanResident, _ []string, ch bool) error {
-		if ch {
-			got = append(got, r.IDNumber)
-		} else {
-			ctxRows = append(ctxRows, r.IDNumber)
-		}
-		return nil
-	}))
+	got, ctxRows = read(Resident(7).Village, seq2)
 	if !slices.Equal(got, ids(7)) || !slices.Equal(ctxRows, ids(9, 11)) {
 		t.Fatalf("changed rows in 7's village %v (context %v), want %v with its household %v", got, ctxRows, ids(7), ids(9, 11))
 	}
-	got, ctxRows = nil, nil
-	must(t, s.EachChangedScanResident(ctx, "", seq1, func(r *store.ScanResident, _ []string, ch bool) error {
-		if !ch {
-			ctxRows = append(ctxRows, r.IDNumber)
-		}
-		return nil
-	}))
-	if len(ctxRows) != 0 {
+	if _, ctxRows = read("", seq1); len(ctxRows) != 0 {
 		t.Fatalf("context rows %v: every member of a changed household is marked", ctxRows)
 	}
 	f, _, err := s.FilterChangedScanResidents(ctx, "", "scan_residents.dibao = FALSE OR scan_residents.dibao = TRUE", seq3)

@@ -187,11 +187,6 @@ ld AS (SELECT id FROM ch
 	UNION SELECT l.child_id FROM ch JOIN resident_child_links l ON l.parent_id = ch.id) `
 }
 
-// EachChangedScanResident implements store.ScanDelta.
-func (r reader) EachChangedScanResident(ctx context.Context, division string, seq int64, fn func(*store.ScanResident, []string, bool) error) error {
-	return r.eachInContext(ctx, `SELECT id_number AS id FROM scan_changes WHERE seq > ?`, seq, division, fn)
-}
-
 // EachScanResidentOf implements store.ScanBulkReader. The ID numbers are bound as one
 // parameter: a text array on PostgreSQL, a JSON array on SQLite.
 func (r reader) EachScanResidentOf(ctx context.Context, division string, ids []string, fn func(*store.ScanResident, []string, bool) error) error {
