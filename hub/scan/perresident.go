@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,33 +111,67 @@ func (r *Runner) perResident(ctx context.Context, d *data, at time.Time, goItems
 	return eligible, nil
 }
 
-// enrolment is resident row's enrolment in the item of the report's Items[item].
-type enrolment struct{ item, row int }
-
-// itemAlert is an alert on the item of the report's Items[item].
-type itemAlert struct {
-	item  int
-	alert Entry
+// enrolment is resident row's enrolment in item.
+type enrolment struct {
+	item string
+	row  int
 }
 
 // supervise decides every enrolment (Runner.alert) on every processor and returns the alerts
-// in the order of enrolments.
-func (r *Runner) supervise(ctx context.Context, d *data, at time.Time, items []ItemResult, enrolments []enrolment) ([]itemAlert, error) {
+// per item, in the order of enrolments.
+func (r *Runner) supervise(ctx context.Context, d *data, at time.Time, enrolments []enrolment) (map[string][]Entry, error) {
 	out := make([]*Entry, len(enrolments))
 	err := forEach(ctx, len(enrolments), func(ctx context.Context, _, k int) error {
 		e := enrolments[k]
-		a, err := r.alert(ctx, d, e.row, items[e.item].Item, at)
+		a, err := r.alert(ctx, d, e.row, e.item, at)
 		out[k] = a
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	var found []itemAlert
+	found := map[string][]Entry{}
 	for k, a := range out {
 		if a != nil {
-			found = append(found, itemAlert{item: enrolments[k].item, alert: *a})
+			found[enrolments[k].item] = append(found[enrolments[k].item], *a)
 		}
 	}
 	return found, nil
+}
+
+// background is what a scan reads and decides while the store runs its compiled pass: the
+// synced rows in memory and the alerts of the enrolments in the items evaluated per resident
+// (decided as if the resident applied afresh, without the enrolment itself, which the rules
+// refuse as already_enrolled).
+type background struct {
+	d      *data
+	alerts map[string][]Entry // item → alerts
+	err    error
+}
+
+func (r *Runner) background(ctx context.Context, sc *scope, o Options, goItems []string, progress func(string, ...any)) background {
+	t := time.Now()
+	d, err := sc.load(ctx, o.Division)
+	if err != nil {
+		return background{err: err}
+	}
+	progress("loaded %d residents, %d child links (%s)", len(d.rows), d.links, time.Since(t).Round(time.Millisecond))
+	var enrolments []enrolment
+	for _, code := range goItems {
+		for i := range d.rows[:d.n] {
+			if slices.Contains(d.rows[i].enrolled, code) {
+				enrolments = append(enrolments, enrolment{item: code, row: i})
+			}
+		}
+	}
+	if len(enrolments) == 0 {
+		return background{d: d}
+	}
+	t = time.Now()
+	alerts, err := r.supervise(ctx, d, o.At, enrolments)
+	if err != nil {
+		return background{err: err}
+	}
+	progress("supervision: %d enrolments of per-resident items decided (%s)", len(enrolments), time.Since(t).Round(time.Millisecond))
+	return background{d: d, alerts: alerts}
 }

@@ -21,6 +21,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"sanmian/hub/evidence"
@@ -121,9 +122,12 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	var progressMu sync.Mutex // the rows are read, and supervised, while the pass runs
 	progress := func(format string, a ...any) {
 		if o.Progress != nil {
+			progressMu.Lock()
 			fmt.Fprintf(o.Progress, format+"\n", a...)
+			progressMu.Unlock()
 		}
 	}
 	rep := &Report{At: policy.DecisionDate(o.At)}
@@ -162,6 +166,18 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	for _, s := range cp.screens {
 		screened[s.item] = map[string]bool{}
 	}
+	// The synced rows in memory (for the items evaluated per resident, cross checks,
+	// verification and a delta's own rows) are read on other connections while the store runs
+	// the pass, and the per-resident items' enrolments, which need nothing from the pass, are
+	// supervised as soon as the rows are in: the pass keeps one core busy, and on a whole
+	// district the three steps took as long one after another as the rest of the scan.
+	var bg chan background
+	if len(goItems) > 0 || o.Verify || r.crossChecks(items) || sc.delta {
+		bg = make(chan background, 1)
+		bctx, cancel := context.WithCancel(ctx)
+		defer cancel() // an error below: stop reading
+		go func() { bg <- r.background(bctx, sc, o, goItems, progress) }()
+	}
 	if len(cp.filters)+len(cp.screens) > 0 {
 		t := time.Now()
 		err := r.Store.ScanPass(ctx, sc.pass(o.Division, o.At, cp.members), cp.passFilters(), cp.exprs, func(sr *store.ScanResident, enrolled []string, vals []bool) error {
@@ -188,13 +204,14 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	// The synced rows in memory: for the items evaluated per resident, cross checks and
 	// verification; for the reasons alone, only the worklists' residents and their context.
 	var d *data
-	if len(goItems) > 0 || o.Verify || r.crossChecks(items) || sc.delta {
-		tl := time.Now()
-		if d, err = sc.load(ctx, o.Division); err != nil {
-			return nil, err
+	var supervised map[string][]Entry // per-resident item → its alerts, from background
+	if bg != nil {
+		b := <-bg
+		if b.err != nil {
+			return nil, b.err
 		}
+		d, supervised = b.d, b.alerts
 		rep.Residents = d.n
-		progress("loaded %d residents, %d child links (%s)", len(d.rows), d.links, time.Since(tl).Round(time.Millisecond))
 	} else {
 		if rep.Residents, err = r.Store.CountScanResidents(ctx, o.Division); err != nil {
 			return nil, err
@@ -266,32 +283,14 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		progress("reasons of %d worklist entries decided (%s; the per-resident items' entries have theirs from the evaluation, and those of items whose eligible reasons do not read the evidence are the item's)", reasoned, reasonTime.Round(time.Millisecond))
 	}
 
-	// Supervision of the items evaluated per resident: every enrolment, decided as if the
-	// resident applied afresh (without the enrolment itself, which the rules refuse as
-	// already_enrolled). The compiled items' alerts come from the pass above.
-	var enrolments []enrolment
+	// The alerts of the compiled items come from the pass, those of the items evaluated per
+	// resident from their supervision (background).
 	for k := range rep.Items {
-		code := rep.Items[k].Item
-		if why[code] == "sql" {
+		if code := rep.Items[k].Item; why[code] == "sql" {
 			rep.Items[k].AlertList = alerts[code]
-			continue
+		} else {
+			rep.Items[k].AlertList = supervised[code]
 		}
-		for i := range d.rows[:d.n] {
-			if slices.Contains(d.rows[i].enrolled, code) {
-				enrolments = append(enrolments, enrolment{item: k, row: i})
-			}
-		}
-	}
-	if len(enrolments) > 0 {
-		t := time.Now()
-		found, err := r.supervise(ctx, d, o.At, rep.Items, enrolments)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range found {
-			rep.Items[a.item].AlertList = append(rep.Items[a.item].AlertList, a.alert)
-		}
-		progress("supervision: %d enrolments of per-resident items decided (%s)", len(enrolments), time.Since(t).Round(time.Millisecond))
 	}
 
 	// Verification compares what the policy decides (worklists and alerts per resident); the
