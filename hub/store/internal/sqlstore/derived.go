@@ -172,11 +172,18 @@ func derivedRefs(ref *regexp.Regexp, filters []store.ItemFilter, exprs []string)
 }
 
 // householdRollJoin is the join (alias) of the number of entries on item's roll per household
-// (household_id, n) and its arguments.
+// (household_id, n) and its arguments. A delta's or a division's entries are read by the keys
+// of its households' members, not by the item: on SQLite the item's index otherwise led, and
+// a delta of 6,761 residents of the full district read all 305,200 entries of the farmland
+// roll (0.33 s of the pass's 0.81 s in the sqlite3 shell; 0.07 s by the members' keys).
 func (r reader) householdRollJoin(scope store.PassScope, item, alias string) (string, []any) {
-	households, args := r.passHouseholds(scope, "h")
+	households, args := r.passHouseholds(scope, "hh")
+	var which string
+	if households != "" {
+		which = ` AND e.id_number IN (SELECT hh.id_number FROM residents hh WHERE hh.household_id <> ''` + households + `)`
+	}
 	return `LEFT JOIN (SELECT h.household_id, COUNT(*) AS n FROM resident_enrolments e JOIN residents h ON h.id_number = e.id_number
-			WHERE e.item = ? AND h.household_id <> ''` + households + `
+			WHERE e.item = ? AND h.household_id <> ''` + which + `
 			GROUP BY h.household_id) ` + alias + ` ON ` + alias + `.household_id = s.household_id`, append([]any{item}, args...)
 }
 
