@@ -100,6 +100,16 @@ func must(t testing.TB, err error) {
 	}
 }
 
+// scanAndSave runs a scan of every item over the district on 2026-12-06 with reasons (a
+// delta scan with delta) and saves it.
+func scanAndSave(t *testing.T, r *scan.Runner, st store.Store, dialect string, delta bool) *scan.Report {
+	t.Helper()
+	rep, err := r.Run(t.Context(), scan.Options{At: day("2026-12-06"), Dialect: dialect, Reasons: true, Delta: delta})
+	must(t, err)
+	must(t, scan.Save(t.Context(), st, "", rep))
+	return rep
+}
+
 // TestDeltaScanMatchesFullScan: after a saved full scan, residents leave the roll (a sync of
 // the district's deletes) and others' facts change in every feed; a delta scan rescans only
 // the residents marked changed, and the findings it saves merged with the previous ones equal
@@ -107,7 +117,6 @@ func must(t testing.TB, err error) {
 func TestDeltaScanMatchesFullScan(t *testing.T) {
 	const n = 1500
 	eng := engine(t)
-	at := day("2026-12-06")
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			p, feeds := synctest.Feeds(t, sim.Config{Residents: n, Seed: 5})
@@ -116,10 +125,7 @@ func TestDeltaScanMatchesFullScan(t *testing.T) {
 			r := &scan.Runner{Engine: eng, Store: st}
 			run := func(delta bool) *scan.Report {
 				t.Helper()
-				rep, err := r.Run(t.Context(), scan.Options{At: at, Dialect: be.dialect, Reasons: true, Delta: delta})
-				must(t, err)
-				must(t, scan.Save(t.Context(), st, "", rep))
-				return rep
+				return scanAndSave(t, r, st, be.dialect, delta)
 			}
 			if rep := run(true); rep.Delta != nil || rep.Residents != n {
 				t.Fatalf("delta without a saved scan: %+v, want a full scan", rep.Delta)
@@ -184,7 +190,6 @@ func (l *lateMarks) ChangedSince(ctx context.Context, seq int64) ([]string, erro
 func TestDeltaScanWhileASyncLands(t *testing.T) {
 	const n = 1500
 	eng := engine(t)
-	at := day("2026-12-06")
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			p, feeds := synctest.Feeds(t, sim.Config{Residents: n, Seed: 5})
@@ -194,10 +199,7 @@ func TestDeltaScanWhileASyncLands(t *testing.T) {
 			r := &scan.Runner{Engine: eng, Store: ls}
 			run := func(delta bool) *scan.Report {
 				t.Helper()
-				rep, err := r.Run(t.Context(), scan.Options{At: at, Dialect: be.dialect, Reasons: true, Delta: delta})
-				must(t, err)
-				must(t, scan.Save(t.Context(), st, "", rep))
-				return rep
+				return scanAndSave(t, r, st, be.dialect, delta)
 			}
 			run(false)
 			first := change(t, st, p.Data, 30)

@@ -74,21 +74,27 @@ func testScanChanges(t *testing.T, s store.Store) {
 	must(t, s.ApplySnapshot(ctx, "district", []store.Resident{{IDNumber: Resident(10).IDNumber, Deleted: true}}, "d"))
 	changed(seq4, ids(7, 9, 10, 11))
 
-	// What a delta scan since seq2 reads: the residents marked (ChangedSince), those on the
-	// roll named, with the rest of their households as context (EachScanResidentOf).
-	read := func(division string, since int64) (named, context []string) {
+	// of reads the residents named (by EachScanResidentOf): those on the roll in division,
+	// with their households and children, wherever these live, as context.
+	of := func(division string, named []string) (got, context []string) {
 		t.Helper()
-		marked, err := s.ChangedSince(ctx, since)
-		must(t, err)
-		must(t, s.EachScanResidentOf(ctx, division, marked, func(r *store.ScanResident, _ []string, ch bool) error {
-			if ch {
-				named = append(named, r.IDNumber)
+		must(t, s.EachScanResidentOf(ctx, division, named, func(r *store.ScanResident, _ []string, n bool) error {
+			if n {
+				got = append(got, r.IDNumber)
 			} else {
 				context = append(context, r.IDNumber)
 			}
 			return nil
 		}))
-		return named, context
+		return got, context
+	}
+	// What a delta scan since seq2 reads: the residents marked (ChangedSince), with the rest
+	// of their households as context.
+	read := func(division string, since int64) (named, context []string) {
+		t.Helper()
+		marked, err := s.ChangedSince(ctx, since)
+		must(t, err)
+		return of(division, marked)
 	}
 	got, ctxRows := read("", seq2)
 	if want := ids(6, 7, 8, 9, 11); !slices.Equal(got, want) || len(ctxRows) != 0 {
@@ -123,18 +129,6 @@ func testScanChanges(t *testing.T, s store.Store) {
 	// The residents named by ID number (one not on the roll), with their households (H1; H3,
 	// which 7 moved into and 10 left) as context; restricted to a division, the named rows in
 	// it, with their context wherever it lives (H1's other members live in other villages).
-	of := func(division string, named []string) (got, context []string) {
-		t.Helper()
-		must(t, s.EachScanResidentOf(ctx, division, named, func(r *store.ScanResident, _ []string, n bool) error {
-			if n {
-				got = append(got, r.IDNumber)
-			} else {
-				context = append(context, r.IDNumber)
-			}
-			return nil
-		}))
-		return got, context
-	}
 	if got, context := of("", append(ids(4, 9), "370114999999999999")); !slices.Equal(got, ids(4, 9)) || !slices.Equal(context, ids(3, 5, 7, 11)) {
 		t.Fatalf("rows of 4, 9 and one not on the roll: named %v, context %v; want %v and %v", got, context, ids(4, 9), ids(3, 5, 7, 11))
 	}
