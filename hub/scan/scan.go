@@ -167,16 +167,24 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 		screened[s.item] = map[string]bool{}
 	}
 	// The synced rows in memory (for the items evaluated per resident, cross checks,
-	// verification and a delta's own rows) are read on other connections while the store runs
-	// the pass, and the per-resident items' enrolments, which need nothing from the pass, are
-	// supervised as soon as the rows are in: the pass keeps one core busy, and on a whole
-	// district the three steps took as long one after another as the rest of the scan.
-	var bg chan background
+	// verification and a delta's own rows) need nothing from the pass, nor does the
+	// supervision of the per-resident items' enrolments: both run on other connections and
+	// goroutines while the store runs the pass, which leaves the cores idle at times (waits on
+	// the database, the rows handed over one by one). On the whole district this took a
+	// tenth off the scan and a quarter off a delta's (BENCHMARKS.md).
+	var bg chan background // nil once joined
 	if len(goItems) > 0 || o.Verify || r.crossChecks(items) || sc.delta {
-		bg = make(chan background, 1)
+		ch := make(chan background, 1)
+		bg = ch
 		bctx, cancel := context.WithCancel(ctx)
-		defer cancel() // an error below: stop reading
-		go func() { bg <- r.background(bctx, sc, o, goItems, progress) }()
+		defer cancel()
+		go func() { ch <- r.background(bctx, sc, o, goItems, progress) }()
+		defer func() {
+			if bg != nil { // returning on an error before the join: stop the reads and wait for them
+				cancel()
+				<-bg
+			}
+		}()
 	}
 	if len(cp.filters)+len(cp.screens) > 0 {
 		t := time.Now()
@@ -207,6 +215,7 @@ func (r *Runner) Run(ctx context.Context, o Options) (*Report, error) {
 	var supervised map[string][]Entry // per-resident item → its alerts, from background
 	if bg != nil {
 		b := <-bg
+		bg = nil
 		if b.err != nil {
 			return nil, b.err
 		}
