@@ -100,6 +100,16 @@ func must(t testing.TB, err error) {
 	}
 }
 
+// syncedDistrict starts the simulated platforms with a district of n residents (seed 5) and
+// syncs every feed into a new store.
+func syncedDistrict(t *testing.T, open func(testing.TB) store.Store, n int) (*sim.Platforms, hubsync.Feeds, store.Store) {
+	t.Helper()
+	p, feeds := synctest.Feeds(t, sim.Config{Residents: n, Seed: 5})
+	st := open(t)
+	must(t, hubsync.All(t.Context(), feeds, st, nil))
+	return p, feeds, st
+}
+
 // scanAndSave runs a scan of every item over the district on 2026-12-06 with reasons (a
 // delta scan with delta) and saves it.
 func scanAndSave(t *testing.T, r *scan.Runner, st store.Store, dialect string, delta bool) *scan.Report {
@@ -119,9 +129,7 @@ func TestDeltaScanMatchesFullScan(t *testing.T) {
 	eng := engine(t)
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
-			p, feeds := synctest.Feeds(t, sim.Config{Residents: n, Seed: 5})
-			st := be.open(t)
-			must(t, hubsync.All(t.Context(), feeds, st, nil))
+			p, feeds, st := syncedDistrict(t, be.open, n)
 			r := &scan.Runner{Engine: eng, Store: st}
 			run := func(delta bool) *scan.Report {
 				t.Helper()
@@ -192,9 +200,7 @@ func TestDeltaScanWhileASyncLands(t *testing.T) {
 	eng := engine(t)
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
-			p, feeds := synctest.Feeds(t, sim.Config{Residents: n, Seed: 5})
-			st := be.open(t)
-			must(t, hubsync.All(t.Context(), feeds, st, nil))
+			p, _, st := syncedDistrict(t, be.open, n)
 			ls := &lateMarks{Store: st}
 			r := &scan.Runner{Engine: eng, Store: ls}
 			run := func(delta bool) *scan.Report {
