@@ -135,11 +135,7 @@ func TestBrowserPolicyWhatIf(t *testing.T) {
 	p.until("the UI to start", `document.body.dataset.ready === "true"`)
 	p.useToken(auditor)
 	p.do("open the console", chromedp.Navigate(h.url+"/#audit"))
-	p.until("the item choices", `!!document.querySelector('#whatif-item option[value="elderly_allowance"]')`)
-	// The console's chain check and decisions list render above the what-if form: a click
-	// aimed before they rendered lands where the button was, and the run never starts.
-	p.until("the console's chain check and decisions", `!!document.getElementById("chain-result") &&
-		document.getElementById("decisions-table").dataset.query !== undefined`)
+	consoleRendered(p)
 	set := func(id, v string) chromedp.Action[chromedp.Void] {
 		return chromedp.Evaluate[chromedp.Void](`(() => { const e = document.getElementById(` + js(id) + `); e.value = ` + js(v) + `; e.dispatchEvent(new Event("change")); })()`)
 	}
@@ -196,8 +192,11 @@ func TestBrowserPolicyWhatIf(t *testing.T) {
 	// In English the what-if panel's labels change too.
 	p.do("switch to English", chromedp.Click(chromedp.ID("lang-switch")))
 	p.until("the English page", `document.documentElement.lang === "en" && document.body.dataset.ready === "true"`)
+	// The switch reloads the page: the console renders anew above the form.
+	consoleRendered(p)
 	p.do("run in English", chromedp.SetUploadFiles(chromedp.ID("whatif-bundle"), []string{path}),
 		set("whatif-at", "2026-12-06"), set("whatif-item", "elderly_allowance"), chromedp.Click(chromedp.ID("whatif-run")))
+	p.until("the what-if to start in English", `document.getElementById("whatif-status").textContent !== "" || !!document.getElementById("whatif-gains")`)
 	longWait(p, "the result in English", `!!document.getElementById("whatif-gains") && document.querySelector("#whatif-form h2").innerText.includes("Policy what-if")`)
 	left, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => { const root = document.getElementById("whatif-form");
 	  const han = /[\u3400-\u9fff]/, out = [];
@@ -238,6 +237,16 @@ func TestBrowserPolicyWhatIf(t *testing.T) {
 	if ids := findFullIDs(html); len(ids) > 0 {
 		t.Errorf("the page shows full ID numbers %v", ids)
 	}
+}
+
+// consoleRendered waits for the console's item choices, chain check and decisions list. The
+// last two render above the what-if form: a click aimed before they rendered lands where the
+// button was, and the run never starts.
+func consoleRendered(p *page) {
+	p.t.Helper()
+	p.until("the item choices", `!!document.querySelector('#whatif-item option[value="elderly_allowance"]')`)
+	p.until("the console's chain check and decisions", `!!document.getElementById("chain-result") &&
+		document.getElementById("decisions-table").dataset.query !== undefined`)
 }
 
 // longWait waits up to 90 s for a condition: a what-if runs two district scans, which takes
