@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/rego/compile"
+	"golang.org/x/sync/errgroup"
 )
 
 // CompileSQL compiles query (a Rego query over the active bundle, e.g.
@@ -19,7 +21,30 @@ import (
 // column names are kept) unknown. It returns ErrCompile (wrapping OPA's explanation) when the
 // rule uses something the SQL target cannot express.
 func (e *Engine) CompileSQL(ctx context.Context, query string, unknowns []string, dialect string, now time.Time) (string, error) {
+	return e.state.Load().cachedSQL(ctx, query, unknowns, dialect, now)
+}
+
+// PrecompileSQL compiles queries as CompileSQL would, as many at a time as there are
+// processors, and keeps the results for CompileSQL to return: a scan's hundred and more
+// queries, each a partial evaluation of its own, compile in about half the time on two cores.
+// Errors are not kept; CompileSQL returns them.
+func (e *Engine) PrecompileSQL(ctx context.Context, queries []string, unknowns []string, dialect string, now time.Time) {
 	st := e.state.Load()
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, q := range queries {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			_, _ = st.cachedSQL(ctx, q, unknowns, dialect, now)
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+func (st *state) cachedSQL(ctx context.Context, query string, unknowns []string, dialect string, now time.Time) (string, error) {
 	// The result depends on the bundle (st), the query, the unknowns, the dialect and the
 	// decision date only (input is {"now"}); errors are not cached.
 	key := strings.Join(append([]string{query, dialect, DecisionDate(now)}, unknowns...), "\x00")

@@ -493,32 +493,57 @@ func (c *compiled) expr(x string) int {
 func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options, why map[string]string) (*compiled, error) {
 	perResident := r.Engine.PerResident()
 	c := &compiled{members: map[string]string{}, unmembered: map[string]error{}}
+	if o.Dialect == "" {
+		for _, it := range items {
+			why[it.Code] = "go: no SQL dialect"
+		}
+		return c, nil
+	}
+	sql := func(q string) (string, error) {
+		return r.Engine.CompileSQL(ctx, q, []string{"input.scan_residents"}, o.Dialect, o.At)
+	}
+	// Every query below first, compiled on all cores; the loops then read the results in
+	// order.
+	members := r.Engine.RuleNames(policy.CriteriaPackage, "member")
+	crits := make([][]string, len(items))
+	var all []string
+	for _, name := range members {
+		all = append(all, memberQuery(name))
+	}
+	for i, it := range items {
+		crits[i] = r.Engine.Criteria(it.Code)
+		if len(crits[i]) == 0 {
+			continue
+		}
+		q := queriesOf(it, crits[i])
+		if perResident[it.Code] != "" {
+			all = append(all, q.eligible)
+		} else {
+			all = append(append(all, q.eligible, q.keeps, q.decidable), q.parts...)
+		}
+	}
+	slices.Sort(all)
+	r.Engine.PrecompileSQL(ctx, slices.Compact(all), []string{"input.scan_residents"}, o.Dialect, o.At)
+
 	// The member predicates (criteria member.<name>), whose counts per household the store
 	// derives for the criteria that read them; one that does not compile leaves the items
 	// reading it to the per-resident evaluation.
-	if o.Dialect != "" {
-		for _, name := range r.Engine.RuleNames(policy.CriteriaPackage, "member") {
-			x, err := r.Engine.CompileSQL(ctx, fmt.Sprintf("data.%s.member.%s(input.scan_residents)", policy.CriteriaPackage, name),
-				[]string{"input.scan_residents"}, o.Dialect, o.At)
-			if err != nil {
-				c.unmembered[name] = err
-				continue
-			}
-			c.members[name] = x
-		}
-	}
-	for _, it := range items {
-		code := it.Code
-		crit := r.Engine.Criteria(code)
-		switch {
-		case o.Dialect == "":
-			why[code] = "go: no SQL dialect"
+	for _, name := range members {
+		x, err := sql(memberQuery(name))
+		if err != nil {
+			c.unmembered[name] = err
 			continue
+		}
+		c.members[name] = x
+	}
+	for i, it := range items {
+		code, crit := it.Code, crits[i]
+		switch {
 		case perResident[code] != "":
 			why[code] = "go: " + perResident[code]
 			if len(crit) > 0 {
 				// The item's criteria (over the applicant, and facts the store derives) screen the residents to evaluate.
-				if err := c.screen(ctx, r.Engine, code, crit, o); err != nil {
+				if err := c.screen(sql, code, queriesOf(it, crit).eligible); err != nil {
 					why[code] += "; no screen: " + shortWhy(err)
 				} else {
 					why[code] += fmt.Sprintf("; screened in SQL by %d criteria (%s)", len(crit), strings.Join(crit, ", "))
@@ -529,42 +554,27 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 			why[code] = "go: no criteria stated over the applicant's facts in data." + policy.CriteriaPackage
 			continue
 		}
-		sql := func(q string) (string, error) {
-			return r.Engine.CompileSQL(ctx, q, []string{"input.scan_residents"}, o.Dialect, o.At)
-		}
-		// The item's criteria first, the generic conditions last: the criteria are the
-		// selective part, so the store rejects most rows on their first comparison.
-		dec := fmt.Sprintf("data.sanmian.scan.decidable(%q, input.scan_residents)", code)
-		var all, keep, parts []string
+		q := queriesOf(it, crit)
 		ci := compiledItem{code: code, rule: it.Basis.Cite, item: it, criteria: crit}
-		for _, cr := range crit {
-			q := fmt.Sprintf("data.%s.clears.%s.%s(input.scan_residents)", policy.CriteriaPackage, code, cr)
-			all = append(all, q)
-			if !it.OwnRecord(cr) {
-				keep = append(keep, q)
-			}
-			parts = append(parts, q)
-		}
-		all, keep = append(all, dec), append(keep, dec)
-		eligible, err := sql(strings.Join(all, "; "))
+		eligible, err := sql(q.eligible)
 		if err == nil {
 			err = c.readsUncompiled(eligible)
 		}
 		if err == nil {
 			var keeps, d string
-			if keeps, err = sql(strings.Join(keep, "; ")); err == nil {
-				if d, err = sql(dec); err == nil {
+			if keeps, err = sql(q.keeps); err == nil {
+				if d, err = sql(q.decidable); err == nil {
 					ci.decidable = c.expr(d)
 					c.filters = append(c.filters, store.ItemFilter{Item: code, Eligible: eligible, Keeps: keeps})
 				}
 			}
 		}
-		for _, q := range parts {
+		for _, p := range q.parts {
 			if err != nil {
 				break
 			}
 			var x string
-			if x, err = sql(q); err == nil {
+			if x, err = sql(p); err == nil {
 				ci.clears = append(ci.clears, c.expr(x))
 			}
 		}
@@ -581,15 +591,40 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 	return c, nil
 }
 
-// screen compiles per-resident item code's criteria over the applicant (crit) with the generic
-// conditions into a screen of the pass.
-func (c *compiled) screen(ctx context.Context, eng *policy.Engine, code string, crit []string, o Options) error {
-	qs := make([]string, 0, len(crit)+1)
+func memberQuery(name string) string {
+	return fmt.Sprintf("data.%s.member.%s(input.scan_residents)", policy.CriteriaPackage, name)
+}
+
+// itemQueries are the Rego queries of an item with criteria: each criterion (parts), their
+// conjunction with the generic conditions of a decision on the row's evidence (eligible, the
+// roll aside), the same without the criteria that refuse the item's own record (keeps), and
+// the generic conditions alone (decidable).
+type itemQueries struct {
+	parts                      []string
+	eligible, keeps, decidable string
+}
+
+// queriesOf states item it's queries over criteria crit. The item's criteria come first, the
+// generic conditions last: the criteria are the selective part, so the store rejects most
+// rows on their first comparison.
+func queriesOf(it policy.Item, crit []string) itemQueries {
+	dec := fmt.Sprintf("data.sanmian.scan.decidable(%q, input.scan_residents)", it.Code)
+	var all, keep, parts []string
 	for _, cr := range crit {
-		qs = append(qs, fmt.Sprintf("data.%s.clears.%s.%s(input.scan_residents)", policy.CriteriaPackage, code, cr))
+		q := fmt.Sprintf("data.%s.clears.%s.%s(input.scan_residents)", policy.CriteriaPackage, it.Code, cr)
+		all = append(all, q)
+		if !it.OwnRecord(cr) {
+			keep = append(keep, q)
+		}
+		parts = append(parts, q)
 	}
-	qs = append(qs, fmt.Sprintf("data.sanmian.scan.decidable(%q, input.scan_residents)", code))
-	x, err := eng.CompileSQL(ctx, strings.Join(qs, "; "), []string{"input.scan_residents"}, o.Dialect, o.At)
+	return itemQueries{parts: parts, eligible: strings.Join(append(all, dec), "; "), keeps: strings.Join(append(keep, dec), "; "), decidable: dec}
+}
+
+// screen compiles per-resident item code's criteria over the applicant with the generic
+// conditions (query) into a screen of the pass.
+func (c *compiled) screen(sql func(string) (string, error), code, query string) error {
+	x, err := sql(query)
 	if err == nil {
 		err = c.readsUncompiled(x)
 	}
