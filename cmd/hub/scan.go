@@ -52,7 +52,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if st.Backend() == "postgres" {
 		dialect = "postgresql"
 	}
-	r := &scan.Runner{Engine: eng, Store: st}
+	r := &scan.Runner{Engine: eng, Store: st, SQLCache: st}
 	rep, err := r.Run(ctx, scan.Options{Item: *item, Division: *division, At: when, Verify: *verify, Dialect: dialect, Progress: stderr, Reasons: true, Delta: *delta})
 	if errors.Is(err, scan.ErrUnknownItem) {
 		return &exitError{Code: 2, Err: err}

@@ -80,7 +80,7 @@ func runWhatIf(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if st.Backend() == "postgres" {
 		dialect = "postgresql"
 	}
-	r := &scan.Runner{Engine: live, Store: st}
+	r := &scan.Runner{Engine: live, Store: st, SQLCache: st}
 	rep, err := r.WhatIf(ctx, cand, scan.Options{Item: *item, Division: *division, At: when, Dialect: dialect, Progress: stderr})
 	if errors.Is(err, scan.ErrUnknownItem) {
 		return &exitError{Code: 2, Err: err}

@@ -62,7 +62,7 @@ func (c whatIfCandidate) Run(ctx context.Context, q service.WhatIfQuery, progres
 	if w.store.Backend() == "postgres" {
 		dialect = "postgresql"
 	}
-	r := &scan.Runner{Engine: w.live, Store: w.store}
+	r := &scan.Runner{Engine: w.live, Store: w.store, SQLCache: w.store}
 	rep, err := r.WhatIf(ctx, c.cand, scan.Options{Item: q.Item, Division: q.Division, At: q.At, Dialect: dialect, Progress: progressWriter(progress)})
 	if errors.Is(err, scan.ErrUnknownItem) {
 		return nil, fmt.Errorf("%w: %v", service.ErrUnknownScanItem, err)

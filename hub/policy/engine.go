@@ -3,6 +3,9 @@ package policy
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +24,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/version"
 
 	"sanmian/hub/policy/irvm"
 	"sanmian/policies"
@@ -161,6 +166,32 @@ type state struct {
 	// some eighty queries (a second of partial evaluation); the next scan of the same day, a
 	// delta scan after a sync, reuses them.
 	compiled *sync.Map
+	// digest names what compiled SQL depends on besides the query (contentDigest).
+	digest string
+}
+
+// sqlFormat is the version of what CompileSQL makes of OPA's output: a change to it changes
+// every content digest, so no SQL kept by an older hub is read.
+const sqlFormat = "sanmian-sql/1"
+
+// contentDigest is the SHA-256 of the bundle's policy modules (tests aside) and of its data as
+// the engine reads it (the divisions included), with OPA's version and sqlFormat: what SQL
+// compiled from the bundle depends on, the query, dialect and date aside.
+func contentDigest(b *bundle.Bundle, data map[string]any) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00", sqlFormat, version.Version)
+	mods := slices.Clone(b.Modules)
+	slices.SortFunc(mods, func(x, y bundle.ModuleFile) int { return strings.Compare(x.Path, y.Path) })
+	for _, m := range mods {
+		if !strings.HasSuffix(m.Path, "_test.rego") {
+			fmt.Fprintf(h, "%s\x00%d\x00", m.Path, len(m.Raw))
+			h.Write(m.Raw)
+		}
+	}
+	if err := json.NewEncoder(h).Encode(data); err != nil { // maps in key order
+		return "", fmt.Errorf("%w: data: %v", ErrBundle, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // New loads the bundle from the configured source (default: the embedded bundle), compiles
@@ -392,6 +423,10 @@ func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
 	if compiler.Failed() {
 		return nil, fmt.Errorf("%w: %v", ErrBundle, compiler.Errors)
 	}
+	digest, err := contentDigest(b, data)
+	if err != nil {
+		return nil, err
+	}
 	store := inmem.NewFromObjectWithOpts(data, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
 	if err := checkPathConflicts(ctx, compiler, store); err != nil {
 		return nil, err
@@ -417,7 +452,7 @@ func (e *Engine) build(ctx context.Context, b *bundle.Bundle) (*state, error) {
 		}
 		return pq, nil
 	}
-	st := &state{revision: b.Manifest.Revision, etag: b.Etag, loadedAt: e.opt.clock(), items: items, scanSel: scanSel, catalog: catalog, conflicts: conflicts, compiler: compiler, store: store, base: base, compiled: &sync.Map{},
+	st := &state{revision: b.Manifest.Revision, etag: b.Etag, loadedAt: e.opt.clock(), items: items, scanSel: scanSel, catalog: catalog, conflicts: conflicts, compiler: compiler, store: store, base: base, compiled: &sync.Map{}, digest: digest,
 		reasons: reasonTexts(cat)}
 	if st.decide, err = prep(PathEligibility); err != nil {
 		return nil, err

@@ -2,10 +2,13 @@ package policy
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -24,30 +27,85 @@ func (e *Engine) CompileSQL(ctx context.Context, query string, unknowns []string
 	return e.state.Load().cachedSQL(ctx, query, unknowns, dialect, now)
 }
 
+// SQLCache keeps compiled SQL across processes (the store's CompiledSQLCache): each
+// `hub scan` is a process of its own, and without it compiles every query again.
+type SQLCache interface {
+	CompiledSQL(ctx context.Context, keys []string) (map[string]string, error)
+	SaveCompiledSQL(ctx context.Context, sql map[string]string) error
+}
+
 // PrecompileSQL compiles queries as CompileSQL would, as many at a time as there are
 // processors, and keeps the results for CompileSQL to return: a scan's hundred and more
 // queries, each a partial evaluation of its own, compile in about half the time on two cores.
-// Errors are not kept; CompileSQL returns them.
-func (e *Engine) PrecompileSQL(ctx context.Context, queries []string, unknowns []string, dialect string, now time.Time) {
+// With cache (nil for none) it first reads what an earlier process kept for this bundle's
+// content, OPA's version, dialect and date, and keeps what it compiled. Compile errors are not
+// kept; CompileSQL returns them. Only the cache's errors are returned.
+func (e *Engine) PrecompileSQL(ctx context.Context, cache SQLCache, queries []string, unknowns []string, dialect string, now time.Time) error {
 	st := e.state.Load()
+	var todo []string
+	for _, q := range queries {
+		if _, ok := st.compiled.Load(st.sqlKey(q, unknowns, dialect, now)); !ok {
+			todo = append(todo, q)
+		}
+	}
+	if cache != nil && len(todo) > 0 {
+		keys := make([]string, len(todo))
+		for i, q := range todo {
+			keys[i] = st.keptKey(st.sqlKey(q, unknowns, dialect, now))
+		}
+		kept, err := cache.CompiledSQL(ctx, keys)
+		if err != nil {
+			return err
+		}
+		rest := todo[:0:0]
+		for i, q := range todo {
+			if s, ok := kept[keys[i]]; ok {
+				st.compiled.Store(st.sqlKey(q, unknowns, dialect, now), s)
+			} else {
+				rest = append(rest, q)
+			}
+		}
+		todo = rest
+	}
+	var mu sync.Mutex
+	compiled := map[string]string{}
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
-	for _, q := range queries {
+	for _, q := range todo {
 		if ctx.Err() != nil {
 			break
 		}
 		g.Go(func() error {
-			_, _ = st.cachedSQL(ctx, q, unknowns, dialect, now)
+			if s, err := st.cachedSQL(ctx, q, unknowns, dialect, now); err == nil {
+				mu.Lock()
+				compiled[st.keptKey(st.sqlKey(q, unknowns, dialect, now))] = s
+				mu.Unlock()
+			}
 			return nil
 		})
 	}
 	_ = g.Wait()
+	if cache == nil || len(compiled) == 0 || ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return cache.SaveCompiledSQL(ctx, compiled)
+}
+
+// sqlKey is CompileSQL's key within a revision: the result depends on the bundle (st), the
+// query, the unknowns, the dialect and the decision date only (input is {"now"}).
+func (st *state) sqlKey(query string, unknowns []string, dialect string, now time.Time) string {
+	return strings.Join(append([]string{query, dialect, DecisionDate(now)}, unknowns...), "\x00")
+}
+
+// keptKey is a SQL cache's key of sqlKey k: with the digest of the bundle's content and the
+// compiler's version, so that an entry never serves another bundle or OPA.
+func (st *state) keptKey(k string) string {
+	sum := sha256.Sum256([]byte(st.digest + "\x00" + k))
+	return hex.EncodeToString(sum[:])
 }
 
 func (st *state) cachedSQL(ctx context.Context, query string, unknowns []string, dialect string, now time.Time) (string, error) {
-	// The result depends on the bundle (st), the query, the unknowns, the dialect and the
-	// decision date only (input is {"now"}); errors are not cached.
-	key := strings.Join(append([]string{query, dialect, DecisionDate(now)}, unknowns...), "\x00")
+	key := st.sqlKey(query, unknowns, dialect, now) // errors are not cached
 	if s, ok := st.compiled.Load(key); ok {
 		return s.(string), nil
 	}

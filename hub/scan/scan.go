@@ -110,6 +110,9 @@ type Report struct {
 type Runner struct {
 	Engine *policy.Engine
 	Store  store.ScanBulkReader
+	// SQLCache, when set, keeps the items' compiled SQL for the next scan of the same bundle,
+	// dialect and date in another process (the store's; nil: the engine's memory only).
+	SQLCache policy.SQLCache
 }
 
 // Run scans. With Verify it returns the report and ErrDifferences when any item differs.
@@ -523,7 +526,9 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 		}
 	}
 	slices.Sort(all)
-	r.Engine.PrecompileSQL(ctx, slices.Compact(all), []string{"input.scan_residents"}, o.Dialect, o.At)
+	if err := r.Engine.PrecompileSQL(ctx, r.SQLCache, slices.Compact(all), []string{"input.scan_residents"}, o.Dialect, o.At); err != nil {
+		return nil, err
+	}
 
 	// The member predicates (criteria member.<name>), whose counts per household the store
 	// derives for the criteria that read them; one that does not compile leaves the items

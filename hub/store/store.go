@@ -163,6 +163,7 @@ type Store interface {
 	BulkLoader
 	Webhooks
 	WhatIfJobs
+	CompiledSQLCache
 
 	// Tx runs fn in one transaction: committed if fn returns nil, rolled back otherwise (and on
 	// panic). Inside fn use tx only: a write through the Store (or a nested Tx) would wait for

@@ -80,6 +80,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"statistics_proactive_coverage", testProactiveStats},
 		{"scan_changes_tracked_for_delta_scans", testScanChanges},
 		{"whatif_jobs_kept", testWhatIfJobs},
+		{"compiled_sql_kept", testCompiledSQL},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
