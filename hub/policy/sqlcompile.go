@@ -35,7 +35,7 @@ type SQLCache interface {
 }
 
 // PrecompileSQL compiles queries as CompileSQL would, as many at a time as there are
-// processors, and keeps the results for CompileSQL to return: a scan's hundred and more
+// processors, and keeps the results for CompileSQL to return: a scan's ninety
 // queries, each a partial evaluation of its own, compile in about half the time on two cores.
 // With cache (nil for none) it first reads what an earlier process kept for this bundle's
 // content, OPA's version, dialect and date, and keeps what it compiled. Compile errors are not

@@ -3,8 +3,8 @@ package store
 import "context"
 
 // CompiledSQLKept is how many compiled queries the store keeps: saving more removes the
-// oldest beyond it. A scan of every item compiles about 150 queries per bundle revision,
-// dialect and scan date, so this is some twenty scan dates' worth.
+// oldest beyond it. A scan of every item compiles 90 queries per bundle, dialect and scan
+// date, so this is some thirty scan dates' worth.
 const CompiledSQLKept = 3000
 
 // CompiledSQLCache keeps the SQL the policy engine compiled from the items' rules by partial
