@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -42,43 +43,42 @@ type SQLCache interface {
 // kept; CompileSQL returns them. Only the cache's errors are returned.
 func (e *Engine) PrecompileSQL(ctx context.Context, cache SQLCache, queries []string, unknowns []string, dialect string, now time.Time) error {
 	st := e.state.Load()
-	var todo []string
+	type query struct{ q, key, kept string } // the query, its key here and in the cache
+	var todo []query
 	for _, q := range queries {
-		if _, ok := st.compiled.Load(st.sqlKey(q, unknowns, dialect, now)); !ok {
-			todo = append(todo, q)
+		if k := st.sqlKey(q, unknowns, dialect, now); !st.cached(k) {
+			todo = append(todo, query{q: q, key: k, kept: st.keptKey(k)})
 		}
 	}
 	if cache != nil && len(todo) > 0 {
 		keys := make([]string, len(todo))
-		for i, q := range todo {
-			keys[i] = st.keptKey(st.sqlKey(q, unknowns, dialect, now))
+		for i, t := range todo {
+			keys[i] = t.kept
 		}
 		kept, err := cache.CompiledSQL(ctx, keys)
 		if err != nil {
 			return err
 		}
-		rest := todo[:0:0]
-		for i, q := range todo {
-			if s, ok := kept[keys[i]]; ok {
-				st.compiled.Store(st.sqlKey(q, unknowns, dialect, now), s)
-			} else {
-				rest = append(rest, q)
+		todo = slices.DeleteFunc(todo, func(t query) bool {
+			s, ok := kept[t.kept]
+			if ok {
+				st.compiled.Store(t.key, s)
 			}
-		}
-		todo = rest
+			return ok
+		})
 	}
 	var mu sync.Mutex
 	compiled := map[string]string{}
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
-	for _, q := range todo {
+	for _, t := range todo {
 		if ctx.Err() != nil {
 			break
 		}
 		g.Go(func() error {
-			if s, err := st.cachedSQL(ctx, q, unknowns, dialect, now); err == nil {
+			if s, err := st.cachedSQL(ctx, t.q, unknowns, dialect, now); err == nil {
 				mu.Lock()
-				compiled[st.keptKey(st.sqlKey(q, unknowns, dialect, now))] = s
+				compiled[t.kept] = s
 				mu.Unlock()
 			}
 			return nil
@@ -102,6 +102,11 @@ func (st *state) sqlKey(query string, unknowns []string, dialect string, now tim
 func (st *state) keptKey(k string) string {
 	sum := sha256.Sum256([]byte(st.digest + "\x00" + k))
 	return hex.EncodeToString(sum[:])
+}
+
+func (st *state) cached(key string) bool {
+	_, ok := st.compiled.Load(key)
+	return ok
 }
 
 func (st *state) cachedSQL(ctx context.Context, query string, unknowns []string, dialect string, now time.Time) (string, error) {

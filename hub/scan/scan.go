@@ -503,12 +503,13 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 		return c, nil
 	}
 	sql := func(q string) (string, error) {
-		return r.Engine.CompileSQL(ctx, q, []string{"input.scan_residents"}, o.Dialect, o.At)
+		return r.Engine.CompileSQL(ctx, q, scanUnknowns, o.Dialect, o.At)
 	}
 	// Every query below first, compiled on all cores; the loops then read the results in
 	// order.
 	members := r.Engine.RuleNames(policy.CriteriaPackage, "member")
 	crits := make([][]string, len(items))
+	qs := make([]itemQueries, len(items))
 	var all []string
 	for _, name := range members {
 		all = append(all, memberQuery(name))
@@ -518,15 +519,15 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 		if len(crits[i]) == 0 {
 			continue
 		}
-		q := queriesOf(it, crits[i])
+		qs[i] = queriesOf(it, crits[i])
 		if perResident[it.Code] != "" {
-			all = append(all, q.eligible)
+			all = append(all, qs[i].eligible)
 		} else {
-			all = append(append(all, q.eligible, q.keeps, q.decidable), q.parts...)
+			all = append(append(all, qs[i].eligible, qs[i].keeps, qs[i].decidable), qs[i].parts...)
 		}
 	}
 	slices.Sort(all)
-	if err := r.Engine.PrecompileSQL(ctx, r.SQLCache, slices.Compact(all), []string{"input.scan_residents"}, o.Dialect, o.At); err != nil {
+	if err := r.Engine.PrecompileSQL(ctx, r.SQLCache, slices.Compact(all), scanUnknowns, o.Dialect, o.At); err != nil {
 		return nil, err
 	}
 
@@ -542,13 +543,13 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 		c.members[name] = x
 	}
 	for i, it := range items {
-		code, crit := it.Code, crits[i]
+		code, crit, q := it.Code, crits[i], qs[i]
 		switch {
 		case perResident[code] != "":
 			why[code] = "go: " + perResident[code]
 			if len(crit) > 0 {
 				// The item's criteria (over the applicant, and facts the store derives) screen the residents to evaluate.
-				if err := c.screen(sql, code, queriesOf(it, crit).eligible); err != nil {
+				if err := c.screen(sql, code, q.eligible); err != nil {
 					why[code] += "; no screen: " + shortWhy(err)
 				} else {
 					why[code] += fmt.Sprintf("; screened in SQL by %d criteria (%s)", len(crit), strings.Join(crit, ", "))
@@ -559,7 +560,6 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 			why[code] = "go: no criteria stated over the applicant's facts in data." + policy.CriteriaPackage
 			continue
 		}
-		q := queriesOf(it, crit)
 		ci := compiledItem{code: code, rule: it.Basis.Cite, item: it, criteria: crit}
 		eligible, err := sql(q.eligible)
 		if err == nil {
@@ -595,6 +595,9 @@ func (r *Runner) compileAll(ctx context.Context, items []policy.Item, o Options,
 	}
 	return c, nil
 }
+
+// scanUnknowns are the compiled queries' unknowns: the rows of the store's scan table.
+var scanUnknowns = []string{"input.scan_residents"}
 
 func memberQuery(name string) string {
 	return fmt.Sprintf("data.%s.member.%s(input.scan_residents)", policy.CriteriaPackage, name)
