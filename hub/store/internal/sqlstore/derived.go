@@ -27,6 +27,10 @@ import (
 //     household, less the resident's own entry;
 //   - the other members satisfying a predicate of the scope: the rows satisfying it counted by
 //     household, less the resident's own row.
+//
+// A delta's or a division's aggregates read only its residents' households: their members
+// are listed once (the CTE pm, which SQLite and PostgreSQL materialise, as it is read more
+// than once), and each aggregate reads its rows by their keys.
 func (r reader) derivedFrom(scope store.PassScope, filters []store.ItemFilter, exprs []string) (string, []any, error) {
 	uses := func(col string) bool {
 		col = "scan_residents." + col
@@ -47,6 +51,7 @@ func (r reader) derivedFrom(scope store.PassScope, filters []store.ItemFilter, e
 	}
 	var cols, joins []string
 	var colArgs, joinArgs []any
+	with, withArgs := r.passMembersCTE(scope)
 	for k, item := range enrolled {
 		j, a := r.householdRollJoin(scope, item, fmt.Sprintf("he%d", k))
 		cols = append(cols, fmt.Sprintf(`(COALESCE(he%d.n, 0) > CASE WHEN he%d.n IS NULL THEN 0
@@ -76,7 +81,7 @@ func (r reader) derivedFrom(scope store.PassScope, filters []store.ItemFilter, e
 		colArgs = append(colArgs, scope.At)
 		joins = append(joins, `LEFT JOIN (SELECT h.household_id, MAX(p.death_date) AS last_death
 			FROM resident_province p JOIN residents h ON h.id_number = p.id_number
-			WHERE p.deceased AND p.death_date <> '' AND p.death_date <= ? AND h.household_id <> ''
+			WHERE p.deceased AND p.death_date <> '' AND p.death_date <= ? AND h.household_id <> ''`+r.passMembers(scope, "p.id_number")+`
 			GROUP BY h.household_id) hd ON hd.household_id = s.household_id`)
 		joinArgs = append(joinArgs, scope.At)
 	}
@@ -88,8 +93,8 @@ func (r reader) derivedFrom(scope store.PassScope, filters []store.ItemFilter, e
 		j, a := r.childrenJoin(scope)
 		joins, joinArgs = append(joins, j), append(joinArgs, a...)
 	}
-	return `(SELECT s.*, ` + strings.Join(cols, ", ") + ` FROM scan_residents s ` + strings.Join(joins, " ") + `) scan_residents`,
-		append(colArgs, joinArgs...), nil
+	return `(` + with + `SELECT s.*, ` + strings.Join(cols, ", ") + ` FROM scan_residents s ` + strings.Join(joins, " ") + `) scan_residents`,
+		append(append(withArgs, colArgs...), joinArgs...), nil
 }
 
 // childrenJoin is the join of the children's facts by parent (ch: parent_id, dead, grade) and
@@ -177,10 +182,9 @@ func derivedRefs(ref *regexp.Regexp, filters []store.ItemFilter, exprs []string)
 // a delta of 6,761 residents of the full district read all 305,200 entries of the farmland
 // roll (0.33 s of the pass's 0.81 s in the sqlite3 shell; 0.07 s by the members' keys).
 func (r reader) householdRollJoin(scope store.PassScope, item, alias string) (string, []any) {
-	which, args := r.passMembers(scope, "e.id_number")
 	return `LEFT JOIN (SELECT h.household_id, COUNT(*) AS n FROM resident_enrolments e JOIN residents h ON h.id_number = e.id_number
-			WHERE e.item = ? AND h.household_id <> ''` + which + `
-			GROUP BY h.household_id) ` + alias + ` ON ` + alias + `.household_id = s.household_id`, append([]any{item}, args...)
+			WHERE e.item = ? AND h.household_id <> ''` + r.passMembers(scope, "e.id_number") + `
+			GROUP BY h.household_id) ` + alias + ` ON ` + alias + `.household_id = s.household_id`, []any{item}
 }
 
 // householdMembersJoin is the join (alias) of the number of rows of scan_residents (alias m)
@@ -188,21 +192,29 @@ func (r reader) householdRollJoin(scope store.PassScope, item, alias string) (st
 // division's members are read by their keys, through the household index of residents (on
 // SQLite scan_residents has none: a condition on its household_id read the whole table).
 func (r reader) householdMembersJoin(scope store.PassScope, pred, alias string) (string, []any) {
-	which, args := r.passMembers(scope, "m.id_number")
 	return `LEFT JOIN (SELECT m.household_id, COUNT(*) AS n FROM scan_residents m
-			WHERE m.household_id <> ''` + which + ` AND (` + pred + `)
-			GROUP BY m.household_id) ` + alias + ` ON ` + alias + `.household_id = s.household_id`, args
+			WHERE m.household_id <> ''` + r.passMembers(scope, "m.id_number") + ` AND (` + pred + `)
+			GROUP BY m.household_id) ` + alias + ` ON ` + alias + `.household_id = s.household_id`, nil
 }
 
-// passMembers is the condition on the ID number col that keeps a delta's or a division's
-// household aggregates to the members of its own residents' households, read by their keys
-// through the household index of residents ("" for the district), and its arguments.
-func (r reader) passMembers(scope store.PassScope, col string) (string, []any) {
+// passMembersCTE is the WITH clause listing the members of a delta's or a division's
+// households (pm: id_number) and its arguments ("" for the district).
+func (r reader) passMembersCTE(scope store.PassScope) (string, []any) {
 	households, args := r.passHouseholds(scope, "hh")
 	if households == "" {
 		return "", nil
 	}
-	return ` AND ` + col + ` IN (SELECT hh.id_number FROM residents hh WHERE hh.household_id <> ''` + households + `)`, args
+	return `WITH pm AS (SELECT hh.id_number FROM residents hh WHERE hh.household_id <> ''` + households + `) `, args
+}
+
+// passMembers is the condition on the ID number col that keeps a delta's or a division's
+// household aggregates to the members of its own residents' households (pm, of
+// passMembersCTE; "" for the district).
+func (r reader) passMembers(scope store.PassScope, col string) string {
+	if !scope.Delta && scope.Division == "" {
+		return ""
+	}
+	return ` AND ` + col + ` IN (SELECT id_number FROM pm)`
 }
 
 // passHouseholds is the condition on alias's household_id that keeps a delta's or a
