@@ -157,7 +157,35 @@ func testScanChanges(t *testing.T, s store.Store) {
 	must(t, s.ReplaceScanFindings(ctx, "senior_card", "", []store.ScanFinding{card(3), card(9), card(10)}))
 	must(t, s.ReplaceScanFindings(ctx, "funeral_subsidy", "", []store.ScanFinding{{Kind: store.FindingCandidate, Item: "funeral_subsidy",
 		IDNumber: Resident(9).IDNumber, Village: v, At: "2026-12-06"}}))
+	seqOf := func(item string, i int) (int64, string) {
+		t.Helper()
+		all, _, err := s.ListScanFindings(ctx, store.FindingFilter{Kind: store.FindingCandidate, Item: item}, store.Page{})
+		must(t, err)
+		for _, f := range all {
+			if f.IDNumber == Resident(i).IDNumber {
+				return f.Seq, f.At
+			}
+		}
+		return 0, ""
+	}
+	card10, _ := seqOf("senior_card", 10)
 	must(t, s.ReplaceScanFindingsOf(ctx, []string{"elderly_allowance", "senior_card"}, "", ids(9, 10, 11), []store.ScanFinding{finding(11), card(10)}))
+	// A finding equal to the one it replaces keeps its row, the next day's with the new date;
+	// a changed one is a new row.
+	if seq, _ := seqOf("senior_card", 10); seq != card10 || seq == 0 {
+		t.Fatalf("an unchanged finding's seq went from %d to %d", card10, seq)
+	}
+	later := card(10)
+	later.At = "2026-12-07"
+	must(t, s.ReplaceScanFindingsOf(ctx, []string{"senior_card"}, "", ids(10), []store.ScanFinding{later}))
+	if seq, at := seqOf("senior_card", 10); seq != card10 || at != "2026-12-07" {
+		t.Fatalf("the next day's unchanged finding: seq %d, date %s; want %d, 2026-12-07", seq, at, card10)
+	}
+	later.Reasons = []string{"年满60周岁"}
+	must(t, s.ReplaceScanFindingsOf(ctx, []string{"senior_card"}, "", ids(10), []store.ScanFinding{later}))
+	if seq, _ := seqOf("senior_card", 10); seq <= card10 {
+		t.Fatalf("a changed finding kept seq %d (was %d)", seq, card10)
+	}
 	for _, bad := range [][]store.ScanFinding{{finding(3)}, {card(10), {Kind: store.FindingCandidate, Item: "funeral_subsidy", IDNumber: Resident(9).IDNumber, Village: v, At: "2026-12-06"}}} {
 		err = s.ReplaceScanFindingsOf(ctx, []string{"elderly_allowance", "senior_card"}, "", ids(9, 10), bad)
 		if !errors.Is(err, store.ErrInvalid) {
