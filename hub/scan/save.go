@@ -9,8 +9,8 @@ import (
 // Save persists the report's results as the latest findings of each scanned item in division
 // ("" for the district), replacing that item's previous findings there (one transaction per
 // item); a delta scan's results replace only the findings of the residents it rescanned, of
-// every item in one transaction. The worklist and alert views read what Save wrote; they
-// never scan. After a scan of every item over the district, the change sequence it read at
+// every item in one transaction. A finding the scan found again unchanged keeps its id (the
+// store's Seq). The worklist and alert views read what Save wrote; they never scan. After a scan of every item over the district, the change sequence it read at
 // becomes the baseline of the next delta scan.
 func Save(ctx context.Context, s store.ScanResults, division string, rep *Report) error {
 	ds, _ := s.(store.ScanDelta)

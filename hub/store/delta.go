@@ -30,9 +30,9 @@ type ScanDelta interface {
 	FilterChangedScanResidents(ctx context.Context, division, where string, seq int64) (ids, villages []string, err error)
 	// ReplaceScanFindingsOf replaces, in one transaction, the findings of items in division
 	// of the residents ids by findings (each must be of one of items, in division and of one
-	// of ids, else ErrInvalid and nothing changes); every other finding stays. A finding equal
-	// to one it replaces but for the scan date (At) keeps that finding's Seq, with the new
-	// date: a worklist's order and a reader's page token stay put across delta scans.
+	// of ids, else ErrInvalid and nothing changes); every other finding stays. As in
+	// ReplaceScanFindings, a finding equal to one it replaces but for the scan date keeps its
+	// Seq.
 	ReplaceScanFindingsOf(ctx context.Context, items []string, division string, ids []string, findings []ScanFinding) error
 }
 

@@ -43,7 +43,10 @@ type ScanResults interface {
 	// ReplaceScanFindings replaces, in one transaction, every finding of item whose village
 	// starts with division ("" for the district) by findings (both kinds; each must have
 	// this item and a village in the division, else ErrInvalid and nothing changes). Findings
-	// of other items and of villages outside the division stay. Seq is assigned in order.
+	// of other items and of villages outside the division stay. A finding equal to one it
+	// replaces but for the scan date (At) keeps that finding's Seq, with the new date: a
+	// candidate's or an alert's id, a worklist's order and a page token stay put across
+	// rescans. The other findings get new Seqs, in order.
 	ReplaceScanFindings(ctx context.Context, item, division string, findings []ScanFinding) error
 	// ListScanFindings returns the findings matching f in Seq order, a page at a time: the
 	// next cursor is "" on the last page (limit default 50, at most 1000), each with its

@@ -100,12 +100,17 @@ func testFollowUps(t *testing.T, s store.Store) {
 		t.Fatalf("all alerts %q", got)
 	}
 
-	// A rescan replaces the findings (new Seq); the log and the resolution stay with the
-	// resident, and the old Seq is gone.
-	must(t, s.ReplaceScanFindings(ctx, "elderly_allowance", "", []store.ScanFinding{
-		finding(store.FindingCandidate, "elderly_allowance", "A", v1),
-		finding(store.FindingAlert, "elderly_allowance", "D", v1),
-	}))
+	// A rescan that finds the same keeps the finding (its Seq), the next day's with the new
+	// date; one that finds it changed replaces it (new Seq, the old one gone). The log and
+	// the resolution stay with the resident.
+	again := finding(store.FindingCandidate, "elderly_allowance", "A", v1)
+	again.At = "2026-12-07"
+	must(t, s.ReplaceScanFindings(ctx, "elderly_allowance", "", []store.ScanFinding{again, finding(store.FindingAlert, "elderly_allowance", "D", v1)}))
+	if got, err := s.GetScanFinding(ctx, a.Seq); err != nil || got.IDNumber != "A" || got.At != "2026-12-07" {
+		t.Fatalf("an unchanged finding over a rescan: %+v %v, want seq %d kept with the new date", got, err, a.Seq)
+	}
+	again.Reasons = []string{"年满80周岁"}
+	must(t, s.ReplaceScanFindings(ctx, "elderly_allowance", "", []store.ScanFinding{again, finding(store.FindingAlert, "elderly_allowance", "D", v1)}))
 	_, err = s.GetScanFinding(ctx, a.Seq)
 	wantErr(t, err, store.ErrNotFound)
 	cands, _, err := s.ListScanFindings(ctx, store.FindingFilter{Kind: store.FindingCandidate}, store.Page{})
