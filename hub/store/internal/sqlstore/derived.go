@@ -24,9 +24,9 @@ import (
 //     kinship's, and the household relations), grouped by parent. For a delta or a division the
 //     parents are those of the pass, read by their keys;
 //   - another member on an item's roll: the roll's entries (their item index) counted by
-//     household, less the resident's own entry;
+//     household, less the resident's own entry; one aggregate counts every item's;
 //   - the other members satisfying a predicate of the scope: the rows satisfying it counted by
-//     household, less the resident's own row.
+//     household, less the resident's own row; one aggregate counts every predicate's.
 //
 // A delta's or a division's aggregates read only its residents' households: their members
 // are listed once (the CTE pm, which SQLite and PostgreSQL materialise, as it is read more
@@ -52,27 +52,33 @@ func (r reader) derivedFrom(scope store.PassScope, filters []store.ItemFilter, e
 	var cols, joins []string
 	var colArgs, joinArgs []any
 	with, withArgs := r.passMembersCTE(scope)
-	for k, item := range enrolled {
-		j, a := r.householdRollJoin(scope, item, fmt.Sprintf("he%d", k))
-		cols = append(cols, fmt.Sprintf(`(COALESCE(he%d.n, 0) > CASE WHEN he%d.n IS NULL THEN 0
-			WHEN EXISTS (SELECT 1 FROM resident_enrolments e WHERE e.id_number = s.id_number AND e.item = ?) THEN 1 ELSE 0 END) AS `, k, k)+
-			store.HouseholdEnrolledPrefix+item)
-		colArgs = append(colArgs, item)
+	if len(enrolled) > 0 {
+		for k, item := range enrolled {
+			n := fmt.Sprintf("he.n%d", k)
+			cols = append(cols, `(COALESCE(`+n+`, 0) > CASE WHEN `+n+` IS NULL THEN 0
+			WHEN EXISTS (SELECT 1 FROM resident_enrolments e WHERE e.id_number = s.id_number AND e.item = ?) THEN 1 ELSE 0 END) AS `+
+				store.HouseholdEnrolledPrefix+item)
+			colArgs = append(colArgs, item)
+		}
+		j, a := r.householdRollJoin(scope, enrolled)
 		joins, joinArgs = append(joins, j), append(joinArgs, a...)
 	}
-	for k, name := range members {
-		pred, ok := scope.HouseholdMembers[name]
-		if !ok || strings.TrimSpace(pred) == "" {
-			return "", nil, fmt.Errorf("%w: the pass reads %s%s, whose member predicate the scope does not define", store.ErrInvalid, store.HouseholdMembersPrefix, name)
+	if len(members) > 0 {
+		preds := make([]string, len(members))
+		for k, name := range members {
+			pred, ok := scope.HouseholdMembers[name]
+			if !ok || strings.TrimSpace(pred) == "" {
+				return "", nil, fmt.Errorf("%w: the pass reads %s%s, whose member predicate the scope does not define", store.ErrInvalid, store.HouseholdMembersPrefix, name)
+			}
+			n := fmt.Sprintf("hm.n%d", k)
+			// The predicate on the resident's own row, whom the household's count includes.
+			own := strings.ReplaceAll(pred, "scan_residents.", "s.")
+			// CAST: numeric affinity on SQLite, as for the children's grade.
+			cols = append(cols, `CAST(COALESCE(`+n+`, 0) - CASE WHEN `+n+` IS NOT NULL AND (`+own+`) THEN 1 ELSE 0 END AS INTEGER) AS `+
+				store.HouseholdMembersPrefix+name)
+			preds[k] = strings.ReplaceAll(pred, "scan_residents.", "m.")
 		}
-		alias := fmt.Sprintf("hm%d", k)
-		// The predicate on the resident's own row, whom the household's count includes.
-		own := strings.ReplaceAll(pred, "scan_residents.", "s.")
-		// CAST: numeric affinity on SQLite, as for the children's grade.
-		cols = append(cols, `CAST(COALESCE(`+alias+`.n, 0) - CASE WHEN `+alias+`.n IS NOT NULL AND (`+own+`) THEN 1 ELSE 0 END AS INTEGER) AS `+
-			store.HouseholdMembersPrefix+name)
-		j, a := r.householdMembersJoin(scope, strings.ReplaceAll(pred, "scan_residents.", "m."), alias)
-		joins, joinArgs = append(joins, j), append(joinArgs, a...)
+		joins = append(joins, r.householdMembersJoin(scope, preds))
 	}
 	if deaths {
 		cols = append(cols, `CASE WHEN s.household_id = '' THEN
@@ -176,25 +182,42 @@ func derivedRefs(ref *regexp.Regexp, filters []store.ItemFilter, exprs []string)
 	return slices.Compact(names)
 }
 
-// householdRollJoin is the join (alias) of the number of entries on item's roll per household
-// (household_id, n) and its arguments. A delta's or a division's entries are read by the keys
-// of its households' members, not by the item: on SQLite the item's index otherwise led, and
-// a delta of 6,761 residents of the full district read all 305,200 entries of the farmland
-// roll (0.33 s of the pass's 0.81 s in the sqlite3 shell; 0.07 s by the members' keys).
-func (r reader) householdRollJoin(scope store.PassScope, item, alias string) (string, []any) {
-	return `LEFT JOIN (SELECT h.household_id, COUNT(*) AS n FROM resident_enrolments e JOIN residents h ON h.id_number = e.id_number
-			WHERE e.item = ? AND h.household_id <> ''` + r.passMembers(scope, "e.id_number") + `
-			GROUP BY h.household_id) ` + alias + ` ON ` + alias + `.household_id = s.household_id`, []any{item}
+// householdRollJoin is the join (alias he) of the number of entries on each of items' rolls
+// per household (household_id, n0, n1, ... in the order of items) and its arguments: one read
+// of the rolls for every item. A delta's or a division's entries are read by the keys of its
+// households' members, not by the item: on SQLite the item's index otherwise led, and a delta
+// of 6,761 residents of the full district read all 305,200 entries of the farmland roll
+// (0.33 s of the pass's 0.81 s in the sqlite3 shell; 0.07 s by the members' keys).
+func (r reader) householdRollJoin(scope store.PassScope, items []string) (string, []any) {
+	var counts []string
+	var args []any
+	for k, item := range items {
+		counts = append(counts, fmt.Sprintf("SUM(CASE WHEN e.item = ? THEN 1 ELSE 0 END) AS n%d", k))
+		args = append(args, item)
+	}
+	for _, item := range items {
+		args = append(args, item)
+	}
+	return `LEFT JOIN (SELECT h.household_id, ` + strings.Join(counts, ", ") + `
+			FROM resident_enrolments e JOIN residents h ON h.id_number = e.id_number
+			WHERE e.item IN ` + placeholders(len(items)) + ` AND h.household_id <> ''` + r.passMembers(scope, "e.id_number") + `
+			GROUP BY h.household_id) he ON he.household_id = s.household_id`, args
 }
 
-// householdMembersJoin is the join (alias) of the number of rows of scan_residents (alias m)
-// satisfying pred per household (household_id, n) and its arguments. A delta's or a
-// division's members are read by their keys, through the household index of residents (on
-// SQLite scan_residents has none: a condition on its household_id read the whole table).
-func (r reader) householdMembersJoin(scope store.PassScope, pred, alias string) (string, []any) {
-	return `LEFT JOIN (SELECT m.household_id, COUNT(*) AS n FROM scan_residents m
-			WHERE m.household_id <> ''` + r.passMembers(scope, "m.id_number") + ` AND (` + pred + `)
-			GROUP BY m.household_id) ` + alias + ` ON ` + alias + `.household_id = s.household_id`, nil
+// householdMembersJoin is the join (alias hm) of the number of rows of scan_residents (alias
+// m) satisfying each of preds per household (household_id, n0, n1, ... in the order of preds):
+// one read of the members for every predicate. A delta's or a division's members are read by
+// their keys, through the household index of residents (on SQLite scan_residents has none: a
+// condition on its household_id read the whole table). A household none of whose members
+// satisfies a predicate counts 0 or is absent, which the columns read alike.
+func (r reader) householdMembersJoin(scope store.PassScope, preds []string) string {
+	counts := make([]string, len(preds))
+	for k, pred := range preds {
+		counts[k] = fmt.Sprintf("SUM(CASE WHEN (%s) THEN 1 ELSE 0 END) AS n%d", pred, k)
+	}
+	return `LEFT JOIN (SELECT m.household_id, ` + strings.Join(counts, ", ") + ` FROM scan_residents m
+			WHERE m.household_id <> ''` + r.passMembers(scope, "m.id_number") + ` AND ((` + strings.Join(preds, ") OR (") + `))
+			GROUP BY m.household_id) hm ON hm.household_id = s.household_id`
 }
 
 // passMembersCTE is the WITH clause listing the members of a delta's or a division's
