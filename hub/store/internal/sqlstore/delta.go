@@ -35,15 +35,19 @@ func (w *writer) beginMarks(ctx context.Context) (int64, error) {
 
 // idSet returns the SQL set membership of a column in ids ("IN (?, ...)" or "= ANY(?)") and
 // its arguments.
-func (w *writer) idSet(ids []string) (string, []any) {
-	if w.d.ArrayBind {
-		return " = ANY(?::text[])", []any{ids}
+func (w *writer) idSet(ids []string) (string, []any) { return valueSet(w.d, ids, "text") }
+
+// valueSet returns the SQL set membership of a column in vals and its arguments: one array of
+// the PostgreSQL type pgType where the dialect binds arrays, else a list of placeholders.
+func valueSet[T string | int64](d *Dialect, vals []T, pgType string) (string, []any) {
+	if d.ArrayBind {
+		return " = ANY(?::" + pgType + "[])", []any{vals}
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
 	}
-	return " IN " + placeholders(len(ids)), args
+	return " IN " + placeholders(len(vals)), args
 }
 
 // refreshScanRows rebuilds the scan_residents rows of ids from scan_source where
@@ -295,10 +299,8 @@ func (db *DB) ReplaceScanFindingsOf(ctx context.Context, items []string, divisio
 		w := t.(*writer)
 		itemSet, itemArgs := w.idSet(items)
 		var sel []findingSel
-		for rest := ids; len(rest) > 0; {
-			n := min(len(rest), 5000)
-			set, a := w.idSet(rest[:n])
-			rest = rest[n:]
+		for part := range slices.Chunk(ids, 5000) {
+			set, a := w.idSet(part)
 			sel = append(sel, findingSel{`item` + itemSet + ` AND village LIKE ? AND id_number` + set,
 				append(append(slices.Clone(itemArgs), division+"%"), a...)})
 		}

@@ -234,7 +234,7 @@ func (r reader) passMembersCTE(scope store.PassScope) (string, []any) {
 // household aggregates to the members of its own residents' households (pm, of
 // passMembersCTE; "" for the district).
 func (r reader) passMembers(scope store.PassScope, col string) string {
-	if !scope.Delta && scope.Division == "" {
+	if !scoped(scope) {
 		return ""
 	}
 	return ` AND ` + col + ` IN (SELECT id_number FROM pm)`
@@ -245,12 +245,17 @@ func (r reader) passMembers(scope store.PassScope, col string) string {
 // district), and its arguments.
 func (r reader) passHouseholds(scope store.PassScope, alias string) (string, []any) {
 	switch {
+	case !scoped(scope):
+		return "", nil
 	case scope.Delta:
 		return ` AND ` + alias + `.household_id IN (SELECT hc.household_id FROM residents hc
 			WHERE hc.id_number IN (SELECT id_number FROM scan_changes WHERE seq > ?))`, []any{scope.ChangedAfter}
-	case scope.Division != "":
+	default:
 		cond, a := r.divisionOf("hc", scope.Division)
 		return ` AND ` + alias + `.household_id IN (SELECT hc.household_id FROM residents hc WHERE ` + cond + `)`, a
 	}
-	return "", nil
 }
+
+// scoped reports whether a pass is a delta's or a division's, whose household aggregates read
+// only its own residents' households.
+func scoped(scope store.PassScope) bool { return scope.Delta || scope.Division != "" }

@@ -149,22 +149,13 @@ func (w *writer) keptFindings(ctx context.Context, c findingSel, old map[string]
 	return wrap("replace scan findings", rs.Err())
 }
 
-// eachSeqSet calls fn with a condition on seq (as idSet's) and its arguments for each 5,000 of
-// seqs.
+// eachSeqSet calls fn with a condition on seq (valueSet's) and its arguments for each 5,000
+// of seqs.
 func (w *writer) eachSeqSet(seqs []int64, fn func(set string, args []any) error) error {
-	for len(seqs) > 0 {
-		n := min(len(seqs), 5000)
-		set, a := " = ANY(?::bigint[])", []any{seqs[:n]}
-		if !w.d.ArrayBind {
-			set, a = " IN "+placeholders(n), make([]any, n)
-			for i, v := range seqs[:n] {
-				a[i] = v
-			}
-		}
-		if err := fn(set, a); err != nil {
+	for part := range slices.Chunk(seqs, 5000) {
+		if err := fn(valueSet(w.d, part, "bigint")); err != nil {
 			return err
 		}
-		seqs = seqs[n:]
 	}
 	return nil
 }
